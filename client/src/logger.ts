@@ -1,0 +1,16 @@
+// The "NoteSeal" output channel. It records lifecycle events only: callers pass fixed messages and
+// never file content, passphrases or keys.
+import * as vscode from 'vscode';
+
+export class Logger implements vscode.Disposable {
+  /** A log channel: VS Code adds timestamps and levels, and the languageclient writes its own events here. */
+  readonly channel = vscode.window.createOutputChannel('NoteSeal', { log: true });
+
+  info(message: string): void { this.channel.info(message); }
+  warn(message: string): void { this.channel.warn(message); }
+  error(message: string): void { this.channel.error(message); }
+
+  write(level: 'info' | 'warn' | 'error', message: string): void { this[level](message); }
+
+  dispose(): void { this.channel.dispose(); }
+}

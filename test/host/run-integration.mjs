@@ -1,0 +1,29 @@
+// Runs the integration suite (out/test/integration/suite) inside a real VS Code extension host through
+// @vscode/test-electron's runTests. With VSCODE_EXECUTABLE set (a desktop `code`), that VS Code is used;
+// otherwise the offline host (test-host.mjs). Writes the suite's counts to NOTESEAL_RESULT_FILE.
+import path from 'node:path';
+import fs from 'node:fs';
+import os from 'node:os';
+import { createRequire } from 'node:module';
+import { projectRoot } from './codeServer.mjs';
+
+const { runTests } = createRequire(path.join(projectRoot, 'package.json'))('@vscode/test-electron');
+const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-workspace-'));
+fs.cpSync(path.join(projectRoot, 'test/fixtures/workspace'), workspace, { recursive: true });
+try {
+  await runTests({
+    vscodeExecutablePath: process.env.VSCODE_EXECUTABLE || path.join(projectRoot, 'test/host/test-host.mjs'),
+    extensionDevelopmentPath: projectRoot,
+    extensionTestsPath: path.join(projectRoot, 'out/test/integration/suite/index.js'),
+    launchArgs: [workspace, '--disable-extensions'],
+    extensionTestsEnv: {
+      NOTESEAL_RESULT_FILE: process.env.NOTESEAL_RESULT_FILE ?? '',
+      NOTESEAL_TEST_WORKSPACE: workspace,
+    },
+  });
+} catch (err) {
+  console.error('integration tests failed:', err.message);
+  process.exitCode = 1;
+} finally {
+  fs.rmSync(workspace, { recursive: true, force: true });
+}

@@ -1,0 +1,62 @@
+// Helpers for UI tests: a real workbench (offline VS Code server + headless chromium) with NoteSeal
+// loaded as the extension under development, and the few gestures the tests use.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { launchBrowser, projectRoot, startServer } from '../host/codeServer.mjs';
+
+export const artifactsDir = path.join(projectRoot, 'test-results', 'ui');
+
+/** Opens `folder` (a copy of test/fixtures/workspace by default) in a fresh workbench with NoteSeal loaded. */
+export async function openWorkbench({ folder } = {}) {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-ui-'));
+  if (!folder) {
+    folder = path.join(stateDir, 'workspace');
+    fs.cpSync(path.join(projectRoot, 'test/fixtures/workspace'), folder, { recursive: true });
+  }
+  const host = await startServer({ stateDir });
+  const window = await launchBrowser({ userDataDir: path.join(stateDir, 'chromium-profile') });
+  const { page } = window;
+  await page.goto(host.url({ folder, devPaths: [projectRoot] }));
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  return {
+    page, host, folder, stateDir,
+    async close() {
+      await window.close().catch(() => undefined);
+      await host.stop();
+      fs.rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs a command by its palette title, as a user would: F1, type, Enter. */
+export async function runCommand(page, title) {
+  await page.locator('.monaco-workbench').click({ position: { x: 640, y: 300 } });
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+}
+
+/**
+ * Waits for a notification whose text matches `re` and returns its text. The workbench in automation
+ * mode sends notifications straight to the notification center (no toasts), so look there; then clear
+ * the center so that a later call cannot match an old message.
+ */
+export async function notification(page, re, timeout = 15_000) {
+  await runCommand(page, 'Notifications: Show Notifications');
+  const item = page.locator('.notifications-center .notification-list-item', { hasText: re }).first();
+  await item.waitFor({ timeout });
+  const text = (await item.innerText()).replace(/\s+/g, ' ').trim();
+  await runCommand(page, 'Notifications: Clear All Notifications');
+  return text;
+}
+
+export async function screenshot(page, name) {
+  fs.mkdirSync(artifactsDir, { recursive: true });
+  const file = path.join(artifactsDir, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}

@@ -1,0 +1,54 @@
+// The manifest, the command ids and the protocol agree with each other.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Commands } from '../../../client/src/commands';
+import { Method } from '../../../server/src/protocol';
+
+const root = path.resolve(__dirname, '../../..');
+const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+
+describe('package.json manifest', () => {
+  it('names the extension and its entry point', () => {
+    assert.equal(manifest.name, 'noteseal');
+    assert.equal(manifest.displayName, 'NoteSeal');
+    assert.equal(manifest.main, './dist/client.js');
+    assert.match(manifest.engines.vscode, /^\^1\.\d+\.\d+$/);
+  });
+
+  it('contributes exactly the commands the client registers, all under the NoteSeal category', () => {
+    const contributed = manifest.contributes.commands.map((c: { command: string }) => c.command).sort();
+    assert.deepEqual(contributed, Object.values(Commands).sort());
+    for (const c of manifest.contributes.commands) {
+      assert.equal(c.category, 'NoteSeal');
+      assert.ok(c.title.length > 3);
+    }
+  });
+
+  it('declares the core dependencies', () => {
+    for (const dep of ['vscode-languageclient', 'vscode-languageserver', '@noble/ciphers', 'hash-wasm']) assert.ok(manifest.dependencies[dep], dep);
+    for (const dep of ['@vscode/test-electron', 'esbuild']) assert.ok(manifest.devDependencies[dep], dep);
+  });
+});
+
+describe('client/worker protocol', () => {
+  it('uses unique, namespaced method names', () => {
+    const names = Object.values(Method);
+    assert.equal(new Set(names).size, names.length);
+    for (const n of names) assert.match(n, /^noteseal\/[a-zA-Z]+$/);
+  });
+
+  it('is the only place method names are written: no noteseal/ literal elsewhere in client/ or server/', () => {
+    const offenders: string[] = [];
+    const walk = (dir: string) => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (p.endsWith('.ts') && !p.endsWith(path.join('server', 'src', 'protocol.ts')) && /['"`]noteseal\/[a-zA-Z]/.test(fs.readFileSync(p, 'utf8'))) offenders.push(path.relative(root, p));
+      }
+    };
+    walk(path.join(root, 'client')); walk(path.join(root, 'server'));
+    assert.deepEqual(offenders, []);
+  });
+});
