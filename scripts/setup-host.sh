@@ -11,6 +11,10 @@ cache=${NOTESEAL_CACHE:-$HOME/.cache/noteseal}
 key=$( (cat "$pins"/*/package.json "$pins"/*/package-lock.json 2>/dev/null || true) | sha256sum | cut -c1-12)
 dir="$cache/host-$key"
 log() { echo "[setup-host] $*" >&2; }
+# When called from an npm script, npm's own variables (npm_config_*, NODE=/usr/bin/node) would steer the
+# nested installs back to the system Node; the host must be built by Node 24 alone.
+for v in $(env | grep -o '^npm_[A-Za-z0-9_]*'); do unset "$v"; done
+unset NODE
 
 if ! command -v chromium >/dev/null || ! dpkg -s libkrb5-dev >/dev/null 2>&1; then
   log "installing apt packages: chromium libkrb5-dev g++ make python3 unzip"
