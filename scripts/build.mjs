@@ -1,10 +1,12 @@
 // Bundles the extension (client), the worker and the CLI with esbuild; with --tests also every test
-// and benchmark. Flags: --watch, --production (minified, no sourcemaps), --tests.
+// and benchmark. Flags: --watch, --production (minified, no sourcemaps), --tests, --outdir DIR (bundles; default dist).
 import * as esbuild from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const args = new Set(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const args = new Set(argv);
+const outdir = argv.includes('--outdir') ? path.resolve(argv[argv.indexOf('--outdir') + 1]) : 'dist';
 const production = args.has('--production');
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 process.chdir(root);
@@ -25,11 +27,11 @@ function find(dir, re) {
 }
 
 const builds = [
-  { ...common, entryPoints: { client: 'client/src/extension.ts' }, outdir: 'dist', external: ['vscode'] },
-  { ...common, entryPoints: { worker: 'server/src/worker.ts' }, outdir: 'dist' },
+  { ...common, entryPoints: { client: 'client/src/extension.ts' }, outdir, external: ['vscode'] },
+  { ...common, entryPoints: { worker: 'server/src/worker.ts' }, outdir },
 ];
 if (fs.existsSync('server/src/cli/main.ts')) {
-  builds.push({ ...common, entryPoints: { cli: 'server/src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } });
+  builds.push({ ...common, entryPoints: { cli: 'server/src/cli/main.ts' }, outdir, banner: { js: '#!/usr/bin/env node' } });
 }
 if (args.has('--tests')) {
   const tests = [...find('test/unit', /\.ts$/), ...find('test/integration', /\.ts$/), ...find('test/ui', /\.ts$/), ...find('test/bench', /\.ts$/)]
@@ -44,6 +46,6 @@ if (args.has('--watch')) {
 } else {
   const t0 = Date.now();
   await Promise.all(builds.map(b => esbuild.build(b)));
-  if (fs.existsSync('dist/cli.js')) fs.chmodSync('dist/cli.js', 0o755);
+  if (fs.existsSync(path.join(outdir, 'cli.js'))) fs.chmodSync(path.join(outdir, 'cli.js'), 0o755);
   console.log(`[build] done in ${Date.now() - t0} ms${production ? ' (production)' : ''}`);
 }

@@ -1,28 +1,26 @@
-// The .vsix holds only what runs, and stays small. Packages the current build with @vscode/vsce.
+// `npm run package`: the .vsix holds only what runs, and stays small.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { projectRoot } from '../projectRoot';
 
-const root = path.resolve(__dirname, '../../..');
+const root = projectRoot;
 
 describe('npm run package (.vsix)', () => {
   let vsix: string;
   let files: { name: string; size: number }[];
   before(() => {
-    execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'ignore' });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-vsix-'));
-    vsix = path.join(dir, 'noteseal.vsix');
-    execFileSync(process.execPath, ['node_modules/@vscode/vsce/vsce', 'package', '--no-dependencies', '--out', vsix], { cwd: root, stdio: 'ignore' });
-    // `unzip -Z1`-like listing without a dependency: read the zip's central directory.
+    vsix = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-vsix-')), 'noteseal.vsix');
+    execFileSync(process.execPath, ['scripts/package.mjs', '--out', vsix], { cwd: root, stdio: 'ignore' });
     files = listZip(fs.readFileSync(vsix));
   });
 
   it('contains the bundles, the manifest, the icon and the docs, and nothing else', () => {
     const names = files.map(f => f.name).filter(n => n.startsWith('extension/')).map(n => n.slice('extension/'.length)).sort();
-    for (const required of ['package.json', 'dist/client.js', 'dist/worker.js', 'media/icon.png', 'readme.md', 'changelog.md', 'LICENSE.txt']) {
+    for (const required of ['package.json', 'dist/client.js', 'dist/worker.js', 'dist/cli.js', 'media/icon.png', 'readme.md', 'changelog.md', 'LICENSE.txt']) {
       assert.ok(names.some(n => n.toLowerCase() === required.toLowerCase()), `${required} is in the vsix (have: ${names.join(', ')})`);
     }
     const allowed = /^(package\.json|dist\/(client|worker|cli)\.js|media\/.+|readme\.md|changelog\.md|LICENSE\.txt)$/i;
