@@ -1,0 +1,175 @@
+// Append mode, for recordings: chunks are sealed and fsynced as they fill, the final chunk is written on
+// close. A crash leaves a file without a final chunk (UNFINISHED); recoverFile seals what was written.
+import { randomBytes } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { DEFAULT_FILE_MODE, fsyncDirectory, writeAll, writeFileAtomic } from './atomic';
+import { sealChunk } from './chunks';
+import { CHUNK_FRAME_OVERHEAD, DEFAULT_CHUNK_SIZE, FLAG_APPEND, SALT_LENGTH } from './constants';
+import { deriveFileKeys, type FileKeys } from './derive';
+import { isNoteSealError, NoteSealError } from './errors';
+import { openEncryptedFile, type UnwrapDataKey } from './file-io';
+import { serializeHeader, serializePrefix, type Stanza } from './header';
+import { localChunkCipher, openPayload, sealPayload, type PayloadContext } from './payload';
+import { fileSource } from './source';
+
+export class AppendWriter {
+  private pending: Buffer;
+  private filled = 0;
+  private counter = 0;
+  private appended = 0;
+  private state: 'open' | 'closed' | 'failed' = 'open';
+  /** Calls run one after another, in the order they were made. */
+  private queue: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly handle: FileHandle,
+    private readonly keys: FileKeys,
+    private readonly chunkSize: number,
+    private position: number,
+  ) {
+    this.pending = Buffer.alloc(chunkSize);
+  }
+
+  /** Creates a new recording at `path` (which must not exist) and makes its header durable. */
+  static async create(filePath: string, dataKey: Uint8Array, stanzas: Stanza[], opts: { chunkSize?: number } = {}): Promise<AppendWriter> {
+    const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    const salt = randomBytes(SALT_LENGTH);
+    const prefix = serializePrefix({ chunkSize, salt, flags: FLAG_APPEND });
+    const keys = deriveFileKeys(dataKey, salt, prefix);
+    let handle: FileHandle | undefined;
+    try {
+      const header = serializeHeader(prefix, stanzas, keys.headerMacKey);
+      handle = await open(filePath, 'wx', DEFAULT_FILE_MODE);
+      await writeAll(handle, [header], 0);
+      await handle.sync();
+      await fsyncDirectory(path.dirname(filePath));
+      return new AppendWriter(handle, keys, chunkSize, header.length);
+    } catch (e) {
+      keys.dispose();
+      await handle?.close();
+      throw e;
+    }
+  }
+
+  /** Plaintext bytes accepted so far (the last partial chunk is durable only after close). */
+  get plaintextBytes(): number { return this.appended; }
+
+  private run(task: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(() => {
+      if (this.state !== 'open') throw new NoteSealError('INVALID_ARGUMENT', `the recording is ${this.state}`);
+      return task().catch(e => { this.state = 'failed'; this.wipe(); throw e; });
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Buffers `bytes`; every chunk that fills up is sealed, written and fsynced before this resolves. */
+  append(bytes: Uint8Array): Promise<void> {
+    const copy = Buffer.from(bytes); // the caller may reuse its buffer before our turn comes
+    return this.run(async () => {
+      const frames: Buffer[] = [];
+      let p = 0;
+      while (p < copy.length) {
+        const n = Math.min(this.chunkSize - this.filled, copy.length - p);
+        copy.copy(this.pending, this.filled, p, p + n);
+        this.filled += n;
+        p += n;
+        if (this.filled === this.chunkSize) {
+          frames.push(...sealChunk(this.keys.payloadKey, this.keys.chunkAad, this.counter++, false, this.pending));
+          this.filled = 0;
+        }
+      }
+      copy.fill(0);
+      this.appended += p;
+      if (frames.length) await this.write(frames);
+    });
+  }
+
+  private async write(frames: Buffer[]): Promise<void> {
+    this.position += await writeAll(this.handle, frames, this.position);
+    await this.handle.datasync();
+  }
+
+  /** Seals the final chunk (the bytes still buffered), fsyncs and closes. */
+  close(): Promise<void> {
+    return this.run(async () => {
+      await this.write(sealChunk(this.keys.payloadKey, this.keys.chunkAad, this.counter, true, this.pending.subarray(0, this.filled)));
+      await this.handle.close();
+      this.state = 'closed';
+      this.wipe();
+    });
+  }
+
+  /** Stops without a final chunk, as a crash would (the file reads as UNFINISHED). For tests and aborts. */
+  async abandon(): Promise<void> {
+    await this.queue;
+    if (this.state === 'open') {
+      this.state = 'closed';
+      this.wipe();
+      await this.handle.close();
+    }
+  }
+
+  private wipe(): void {
+    this.pending.fill(0);
+    this.keys.dispose();
+  }
+}
+
+/**
+ * Seals an unfinished recording. Every complete, authentic chunk is kept; a torn or damaged last frame
+ * is dropped. The kept plaintext is re-encrypted under a fresh salt (see FORMAT.md, "Recovery": sealing
+ * a final chunk under the old payload key could reuse a nonce) and the file replaced crash-safely.
+ * A file that already verifies is left alone. Only append-mode files are recovered.
+ */
+export async function recoverFile(filePath: string, unwrap: UnwrapDataKey): Promise<{ chunks: number; plaintextBytes: number; droppedBytes: number }> {
+  const file = await openEncryptedFile(filePath, unwrap);
+  try {
+    const { header, keys, size } = file;
+    const ctx: PayloadContext = { chunkSize: header.chunkSize, appendMode: header.appendMode, headerLength: header.headerLength };
+    const cipher = localChunkCipher(keys.payloadKey, keys.chunkAad);
+    let chunks = 0;
+    let plaintextBytes = 0;
+    let cut = -1;
+    try {
+      for await (const batch of openPayload(fileSource(file.handle, header.headerLength, size), ctx, cipher)) {
+        for (const c of batch) { chunks++; plaintextBytes += c.length; c.fill(0); }
+      }
+      return { chunks, plaintextBytes, droppedBytes: 0 };
+    } catch (e) {
+      if (!header.appendMode || !isNoteSealError(e)) throw e;
+      const at = e.detail.offset ?? -1;
+      const lastFrameDamaged = e.code === 'CORRUPTED' && at + header.chunkSize + CHUNK_FRAME_OVERHEAD >= size;
+      if (e.code !== 'UNFINISHED' && !lastFrameDamaged) throw e;
+      cut = at;
+    }
+    // Second pass: the authentic chunks before `cut`, re-sealed under a fresh salt.
+    const salt = randomBytes(SALT_LENGTH);
+    const prefix = serializePrefix({ chunkSize: header.chunkSize, salt, flags: header.flags });
+    const newKeys = deriveFileKeys(file.dataKey, salt, prefix);
+    let kept = 0;
+    async function* authenticPrefix(): AsyncGenerator<Uint8Array> {
+      try {
+        for await (const batch of openPayload(fileSource(file.handle, header.headerLength, cut), ctx, cipher)) {
+          for (const c of batch) { kept += c.length; yield c; }
+        }
+      } catch (e) {
+        if (!isNoteSealError(e, 'UNFINISHED') || e.detail.offset !== cut) throw e;
+      }
+    }
+    try {
+      const newHeader = serializeHeader(prefix, header.stanzas, newKeys.headerMacKey);
+      async function* output(): AsyncGenerator<Uint8Array | Uint8Array[]> {
+        yield newHeader;
+        yield* sealPayload(authenticPrefix(), header.chunkSize, localChunkCipher(newKeys.payloadKey, newKeys.chunkAad));
+      }
+      await writeFileAtomic(filePath, output());
+    } finally {
+      newKeys.dispose();
+    }
+    return { chunks: kept / header.chunkSize + 1, plaintextBytes: kept, droppedBytes: size - cut };
+  } finally {
+    await file.close();
+  }
+}

@@ -1,0 +1,96 @@
+// Crash-safe replacement of a file: write a temporary sibling, fsync it, rename it over the target,
+// fsync the directory. A crash leaves either the old file or the new one, never a mix.
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Mode of files NoteSeal creates when there is no original whose mode to keep. */
+export const DEFAULT_FILE_MODE = 0o600;
+
+export function tempSiblingPath(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.tmp-${randomBytes(6).toString('hex')}`);
+}
+
+/** Writes every byte of `parts`, looping over short writes. */
+export async function writeAll(handle: FileHandle, parts: readonly Uint8Array[], position?: number): Promise<number> {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  let { bytesWritten } = await handle.writev(parts as Uint8Array[], position);
+  if (bytesWritten === total) return total;
+  // Rare (huge writes, signals): finish piece by piece.
+  let skip = bytesWritten;
+  for (const p of parts) {
+    if (skip >= p.length) { skip -= p.length; continue; }
+    let done = skip;
+    skip = 0;
+    while (done < p.length) {
+      const r = await handle.write(p, done, p.length - done, position === undefined ? undefined : position + bytesWritten);
+      done += r.bytesWritten;
+      bytesWritten += r.bytesWritten;
+    }
+  }
+  return total;
+}
+
+/** fsync a directory so that a rename in it is durable; some platforms cannot, which is fine. */
+export async function fsyncDirectory(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, fsConstants.O_RDONLY);
+    await handle.sync();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EINVAL' && code !== 'EPERM' && code !== 'EACCES') throw e;
+  } finally {
+    await handle?.close();
+  }
+}
+
+async function existingMode(target: string): Promise<number | undefined> {
+  try {
+    return (await stat(target)).mode & 0o7777;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Atomically replaces `target` with `data`. The mode is `mode`, else the replaced file's mode, else 0600.
+ * An async source may yield single buffers or arrays of them (written with one writev).
+ */
+export async function writeFileAtomic(target: string, data: Uint8Array | AsyncIterable<Uint8Array | Uint8Array[]>, mode?: number): Promise<void> {
+  const finalMode = mode ?? (await existingMode(target)) ?? DEFAULT_FILE_MODE;
+  const tmp = tempSiblingPath(target);
+  const handle = await open(tmp, 'wx', 0o600);
+  let renamed = false;
+  try {
+    if (data instanceof Uint8Array) {
+      await writeAll(handle, [data]);
+    } else {
+      // One write in flight while the source produces the next piece: disk and crypto overlap.
+      let inFlight: Promise<number> | undefined;
+      try {
+        for await (const piece of data) {
+          await inFlight;
+          inFlight = writeAll(handle, Array.isArray(piece) ? piece : [piece]);
+          inFlight.catch(() => undefined); // observed by the next await; avoids an unhandled rejection meanwhile
+        }
+      } finally {
+        await inFlight;
+      }
+    }
+    await handle.chmod(finalMode); // explicit: the umask must not change the original's mode
+    await handle.sync();
+    await handle.close();
+    await rename(tmp, target);
+    renamed = true;
+    await fsyncDirectory(path.dirname(target));
+  } finally {
+    if (!renamed) {
+      await handle.close().catch(() => undefined);
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+}

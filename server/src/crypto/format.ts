@@ -1,0 +1,257 @@
+// The public API of the .enc format (docs/FORMAT.md): buffers, streams, files, ranges and key rotation.
+// Pure Node: no vscode import. Plaintext is never written to disk by these functions, except where the
+// caller asks decryptFile to write it to a path of its choosing.
+import { randomBytes } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { CHUNK_FRAME_OVERHEAD, DEFAULT_CHUNK_SIZE, FINAL_FRAME_OVERHEAD, FLAG_APPEND, FRAME_CHUNK, FRAME_FINAL, SALT_LENGTH } from './constants';
+import { sealChunk, openChunk } from './chunks';
+import { deriveFileKeys } from './derive';
+import { NoteSealError } from './errors';
+import { writeFileAtomic } from './atomic';
+import { openEncryptedFile, readFileBlocks, readHeaderFromHandle, unlockHeader, type UnwrapDataKey } from './file-io';
+import { parseHeader as parseHeaderBytes, serializeHeader, serializePrefix, type HeaderInfo, type ParsedHeader, type Stanza } from './header';
+import { chunkFailed, endedEarly, framesPerBatch, openPayload, sealPayload, type PayloadContext } from './payload';
+import { chooseCipher } from './cipher-choice';
+import { bufferSource, fileSource, readAt } from './source';
+
+export type { Stanza, HeaderInfo } from './header';
+export type { UnwrapDataKey } from './file-io';
+export { writeFileAtomic } from './atomic';
+export { AppendWriter, recoverFile } from './append';
+export { NoteSealError, isNoteSealError, type NoteSealErrorCode } from './errors';
+export { DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE } from './constants';
+
+export interface EncryptOptions {
+  /** Plaintext bytes per chunk, 1 KiB..16 MiB; default 64 KiB. */
+  chunkSize?: number;
+}
+
+/** Test vectors only: a fixed salt makes the output reproducible. Never use a fixed salt for real data. */
+export interface DeterministicEncryptOptions extends EncryptOptions { salt: Uint8Array; flags?: number }
+
+function payloadContext(header: ParsedHeader): PayloadContext {
+  return { chunkSize: header.chunkSize, appendMode: header.appendMode, headerLength: header.headerLength };
+}
+
+function publicInfo(h: ParsedHeader): HeaderInfo {
+  return { version: h.version, suite: h.suite, chunkSize: h.chunkSize, salt: h.salt, stanzas: h.stanzas, headerLength: h.headerLength, appendMode: h.appendMode };
+}
+
+/** Structural parse only (no key needed); throws NOT_NOTESEAL / UNSUPPORTED_VERSION / TRUNCATED / LIMIT_EXCEEDED. */
+export function parseHeader(bytes: Uint8Array): HeaderInfo {
+  return publicInfo(parseHeaderBytes(bytes));
+}
+
+export async function readHeaderFromFile(path: string): Promise<HeaderInfo> {
+  const handle = await open(path, 'r');
+  try {
+    return publicInfo((await readHeaderFromHandle(handle)).header);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Encrypts with a caller-chosen salt. Exported for test vectors; use encryptBuffer. */
+export function encryptBufferDeterministic(plaintext: Uint8Array, dataKey: Uint8Array, stanzas: readonly Stanza[], opts: DeterministicEncryptOptions): Buffer {
+  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const prefix = serializePrefix({ chunkSize, salt: opts.salt, flags: opts.flags ?? 0 });
+  const keys = deriveFileKeys(dataKey, opts.salt, prefix);
+  try {
+    const parts: Buffer[] = [serializeHeader(prefix, stanzas, keys.headerMacKey)];
+    const full = Math.floor(plaintext.length / chunkSize);
+    for (let i = 0; i < full; i++) {
+      parts.push(...sealChunk(keys.payloadKey, keys.chunkAad, i, false, plaintext.subarray(i * chunkSize, (i + 1) * chunkSize)));
+    }
+    parts.push(...sealChunk(keys.payloadKey, keys.chunkAad, full, true, plaintext.subarray(full * chunkSize)));
+    return Buffer.concat(parts);
+  } finally {
+    keys.dispose();
+  }
+}
+
+/** Encrypts a whole buffer under a fresh random salt. */
+export function encryptBuffer(plaintext: Uint8Array, dataKey: Uint8Array, stanzas: Stanza[], opts: EncryptOptions = {}): Buffer {
+  return encryptBufferDeterministic(plaintext, dataKey, stanzas, { ...opts, salt: randomBytes(SALT_LENGTH) });
+}
+
+/** Decrypts a whole file held in memory. Either every byte authenticates, or it throws and returns nothing. */
+export async function decryptBuffer(file: Uint8Array, unwrap: UnwrapDataKey): Promise<Buffer> {
+  const header = parseHeaderBytes(file);
+  const keys = await unlockHeader(header, unwrap);
+  const chunks: Buffer[] = [];
+  try {
+    const cipher = chooseCipher(keys, file.length - header.headerLength);
+    for await (const batch of openPayload(bufferSource(file, header.headerLength), payloadContext(header), cipher)) chunks.push(...batch);
+    return Buffer.concat(chunks);
+  } finally {
+    for (const c of chunks) c.fill(0);
+    keys.dispose();
+  }
+}
+
+/**
+ * Decrypts a file chunk by chunk: every yielded chunk has been authenticated, but truncation, trailing
+ * data or a damaged later chunk are only found when reached. A consumer that cannot take back what it
+ * has seen (stdout) must verifyFile first, or decrypt to a file with decryptFile.
+ */
+export async function* decryptStream(srcPath: string, unwrap: UnwrapDataKey): AsyncGenerator<Buffer> {
+  for await (const batch of decryptBatches(srcPath, unwrap)) yield* batch;
+}
+
+/** decryptStream in batches of authenticated chunks (a few MiB), for writing with one writev each. */
+async function* decryptBatches(srcPath: string, unwrap: UnwrapDataKey): AsyncGenerator<Buffer[]> {
+  const file = await openEncryptedFile(srcPath, unwrap);
+  try {
+    const cipher = chooseCipher(file.keys, file.size - file.header.headerLength);
+    const src = fileSource(file.handle, file.header.headerLength, file.size);
+    yield* openPayload(src, payloadContext(file.header), cipher);
+  } finally {
+    await file.close();
+  }
+}
+
+/** Authenticates every chunk and the file's end without releasing any plaintext. */
+export async function verifyFile(srcPath: string, unwrap: UnwrapDataKey): Promise<{ chunks: number; plaintextBytes: number }> {
+  let chunks = 0;
+  let plaintextBytes = 0;
+  for await (const chunk of decryptStream(srcPath, unwrap)) {
+    chunks++;
+    plaintextBytes += chunk.length;
+    chunk.fill(0);
+  }
+  return { chunks, plaintextBytes };
+}
+
+function writeToStream(dst: NodeJS.WritableStream, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error) => reject(e);
+    dst.once('error', onError);
+    const ok = dst.write(chunk, e => { if (e) reject(e); });
+    const done = () => { dst.removeListener('error', onError); resolve(); };
+    if (ok) done(); else dst.once('drain', done);
+  });
+}
+
+/**
+ * Decrypts to a path (crash-safe: a temporary sibling renamed into place only after the whole file
+ * authenticated) or to a stream (authenticated chunk by chunk; see decryptStream).
+ */
+export async function decryptFile(srcPath: string, unwrap: UnwrapDataKey, dst: string | NodeJS.WritableStream): Promise<void> {
+  if (typeof dst === 'string') {
+    await writeFileAtomic(dst, decryptBatches(srcPath, unwrap));
+    return;
+  }
+  for await (const chunk of decryptStream(srcPath, unwrap)) await writeToStream(dst, chunk);
+}
+
+async function* asyncOnce(bytes: Uint8Array): AsyncGenerator<Uint8Array> { yield bytes; }
+
+/** Encrypts a file or a stream to `dstPath`, crash-safe, under a fresh salt. Keeps dstPath's mode if it exists. */
+export async function encryptFile(src: string | AsyncIterable<Uint8Array>, dstPath: string, dataKey: Uint8Array, stanzas: Stanza[], opts: EncryptOptions = {}): Promise<void> {
+  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const salt = randomBytes(SALT_LENGTH);
+  const prefix = serializePrefix({ chunkSize, salt, flags: 0 });
+  const keys = deriveFileKeys(dataKey, salt, prefix);
+  let sizeHint = Number.POSITIVE_INFINITY;
+  let input: AsyncIterable<Uint8Array>;
+  if (typeof src === 'string') {
+    sizeHint = (await open(src, 'r').then(async h => { try { return (await h.stat()).size; } finally { await h.close(); } }));
+    input = readFileBlocks(src, framesPerBatch(chunkSize) * chunkSize);
+  } else {
+    input = src instanceof Uint8Array ? asyncOnce(src) : src;
+  }
+  try {
+    const header = serializeHeader(prefix, stanzas, keys.headerMacKey);
+    const cipher = chooseCipher(keys, sizeHint);
+    async function* output(): AsyncGenerator<Uint8Array | Uint8Array[]> {
+      yield header;
+      yield* sealPayload(input, chunkSize, cipher);
+    }
+    await writeFileAtomic(dstPath, output());
+  } finally {
+    keys.dispose();
+  }
+}
+
+/** Decrypts plaintext bytes [start, end) without reading the rest of the file. */
+export async function readRange(srcPath: string, unwrap: UnwrapDataKey, start: number, end: number): Promise<Buffer> {
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+    throw new NoteSealError('INVALID_ARGUMENT', 'readRange needs 0 <= start <= end');
+  }
+  const file = await openEncryptedFile(srcPath, unwrap);
+  const chunks: Buffer[] = [];
+  try {
+    const { header, keys, handle, size } = file;
+    const ctx = payloadContext(header);
+    const C = header.chunkSize;
+    const frameLength = C + CHUNK_FRAME_OVERHEAD;
+    const payloadLength = size - header.headerLength;
+    // The final frame is 21..C+20 bytes long, so its index follows from the file size alone.
+    const finalIndex = payloadLength >= FINAL_FRAME_OVERHEAD ? Math.floor((payloadLength - FINAL_FRAME_OVERHEAD) / frameLength) : 0;
+    const finalOffset = header.headerLength + finalIndex * frameLength;
+    const finalFrame = await readAt(handle, finalOffset, size - finalOffset);
+    if (finalFrame.length < FINAL_FRAME_OVERHEAD) throw endedEarly(ctx, finalIndex, finalOffset);
+    if (finalFrame[0] === FRAME_CHUNK) throw endedEarly(ctx, finalIndex + 1, size);
+    if (finalFrame[0] !== FRAME_FINAL) throw chunkFailed(finalIndex, finalOffset);
+    const finalLength = finalFrame.readUInt32BE(1);
+    if (finalLength >= C) throw chunkFailed(finalIndex, finalOffset);
+    if (finalLength + FINAL_FRAME_OVERHEAD > finalFrame.length) throw endedEarly(ctx, finalIndex, finalOffset);
+    // Always authenticate the final chunk: it vouches for the plaintext length (no silent truncation).
+    const finalPlain = openChunk(keys.payloadKey, keys.chunkAad, finalIndex, true, finalFrame.subarray(5, 5 + finalLength + 16));
+    if (!finalPlain) throw chunkFailed(finalIndex, finalOffset);
+    chunks.push(finalPlain);
+    if (finalLength + FINAL_FRAME_OVERHEAD < finalFrame.length) {
+      throw new NoteSealError('TRAILING_DATA', 'bytes follow the final chunk', { chunk: finalIndex, offset: finalOffset + finalLength + FINAL_FRAME_OVERHEAD });
+    }
+    const plaintextLength = finalIndex * C + finalLength;
+    const stop = Math.min(end, plaintextLength);
+    if (start >= stop) return Buffer.alloc(0);
+    const out = Buffer.allocUnsafe(stop - start);
+    for (let i = Math.floor(start / C); i * C < stop; i++) {
+      let plain: Buffer;
+      if (i === finalIndex) {
+        plain = finalPlain;
+      } else {
+        const offset = header.headerLength + i * frameLength;
+        const frame = await readAt(handle, offset, frameLength);
+        if (frame.length < frameLength || frame[0] !== FRAME_CHUNK) throw chunkFailed(i, offset);
+        const opened = openChunk(keys.payloadKey, keys.chunkAad, i, false, frame.subarray(1));
+        if (!opened) throw chunkFailed(i, offset);
+        chunks.push(opened);
+        plain = opened;
+      }
+      const from = Math.max(start, i * C) - i * C;
+      const to = Math.min(stop, (i + 1) * C) - i * C;
+      plain.copy(out, Math.max(start, i * C) - start, from, to);
+    }
+    return out;
+  } finally {
+    for (const c of chunks) c.fill(0);
+    await file.close();
+  }
+}
+
+/**
+ * Key rotation: replaces the stanzas and recomputes the header MAC; the chunks are copied unchanged
+ * (they are bound only to the immutable prefix). Crash-safe. Does not re-authenticate the chunks.
+ */
+export async function rewrapFile(path: string, unwrap: UnwrapDataKey, newStanzas: Stanza[]): Promise<void> {
+  const file = await openEncryptedFile(path, unwrap);
+  try {
+    const header = serializeHeader(file.header.prefix, newStanzas, file.keys.headerMacKey);
+    const src = fileSource(file.handle, file.header.headerLength, file.size);
+    async function* output(): AsyncGenerator<Uint8Array> {
+      yield header;
+      for (;;) {
+        const block = await src.read(4 * 1024 * 1024);
+        if (block.length === 0) return;
+        yield block;
+      }
+    }
+    await writeFileAtomic(path, output());
+  } finally {
+    await file.close();
+  }
+}
+
+export { FLAG_APPEND };
