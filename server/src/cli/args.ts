@@ -1,0 +1,64 @@
+// A small argument parser: `noteseal <command> [options] [operands]`. Options never carry secrets.
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export interface ParsedArgs {
+  command: string;
+  operands: string[];
+  /** Boolean flags (`--force`) map to true; valued options (`-o x`, `--keyfile=x`) map to the value. */
+  options: Map<string, string | true>;
+}
+
+/** Options taking a value; everything else known is a boolean flag. Short aliases map to long names. */
+const VALUED = new Set(['keyfile', 'output']);
+const FLAGS = new Set(['force', 'detached', 'recovery', 'json', 'help', 'version', 'yes']);
+const ALIASES: Record<string, string> = { o: 'output', f: 'force', h: 'help', y: 'yes' };
+
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const options = new Map<string, string | true>();
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') { positional.push(...argv.slice(i + 1)); break; }
+    if (arg === '-' || !arg.startsWith('-')) { positional.push(arg); continue; }
+    const [rawName, inlineValue] = arg.startsWith('--')
+      ? splitOnce(arg.slice(2), '=')
+      : [arg.slice(1), undefined];
+    const name = ALIASES[rawName] ?? rawName;
+    if (VALUED.has(name)) {
+      const value = inlineValue ?? argv[++i];
+      if (value === undefined || value === '') throw new UsageError(`option --${name} needs a value`);
+      options.set(name, value);
+    } else if (FLAGS.has(name)) {
+      if (inlineValue !== undefined) throw new UsageError(`option --${name} takes no value`);
+      options.set(name, true);
+    } else {
+      throw new UsageError(`unknown option ${arg}`);
+    }
+  }
+  const [command = 'help', ...operands] = positional;
+  return { command, operands, options };
+}
+
+function splitOnce(s: string, sep: string): [string, string | undefined] {
+  const at = s.indexOf(sep);
+  return at < 0 ? [s, undefined] : [s.slice(0, at), s.slice(at + 1)];
+}
+
+/** Throws unless exactly `count` operands (or within [min, max]) were given. */
+export function expectOperands(args: ParsedArgs, min: number, max = min, what = 'argument'): string[] {
+  const n = args.operands.length;
+  if (n < min) throw new UsageError(`${args.command}: missing ${what}`);
+  if (n > max) throw new UsageError(`${args.command}: unexpected argument ${args.operands[max]}`);
+  return args.operands;
+}
+
+/** Throws if an option not valid for this command was given (catches typos like `verify -o x`). */
+export function allowOnly(args: ParsedArgs, ...allowed: string[]): void {
+  for (const name of args.options.keys()) {
+    if (!allowed.includes(name) && name !== 'keyfile' && name !== 'help') {
+      throw new UsageError(`${args.command}: option --${name} does not apply here`);
+    }
+  }
+}

@@ -1,0 +1,35 @@
+// Exit statuses of the `noteseal` command: one per class of failure, so scripts can react precisely.
+// Documented in docs/CLI.md; keep the two in step.
+import type { NoteSealErrorCode } from '../crypto/errors';
+
+export const ExitCode = {
+  OK: 0,
+  USAGE: 1,            // bad arguments, refused operation (e.g. would overwrite), no way to ask for a passphrase
+  WRONG_KEY: 2,        // wrong passphrase, wrong recovery key, or no key we hold opens the file
+  NOT_NOTESEAL: 3,     // not a NoteSeal file, or a version/suite this build cannot read
+  DAMAGED_FILE: 4,     // corrupted, truncated, trailing data, unfinished recording, absurd size fields
+  DAMAGED_KEYFILE: 5,  // keyfile (or key store entry) malformed or failing its integrity check
+  KEY_NOT_FOUND: 6,    // a detached data key is gone (shredded): the file is unreadable for good
+  IO: 7,               // file system error: missing file, permission denied, disk full...
+  INTERNAL: 8,         // a bug: please report it
+  INTERRUPTED: 130,    // Ctrl-C at a prompt
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export function exitCodeFor(code: NoteSealErrorCode): ExitCodeValue {
+  switch (code) {
+    case 'INVALID_ARGUMENT': return ExitCode.USAGE;
+    case 'WRONG_KEY':
+    case 'WRONG_PASSPHRASE': return ExitCode.WRONG_KEY;
+    case 'NOT_NOTESEAL':
+    case 'UNSUPPORTED_VERSION': return ExitCode.NOT_NOTESEAL;
+    case 'CORRUPTED':
+    case 'TRUNCATED':
+    case 'TRAILING_DATA':
+    case 'UNFINISHED':
+    case 'LIMIT_EXCEEDED': return ExitCode.DAMAGED_FILE;
+    case 'DAMAGED_KEYFILE': return ExitCode.DAMAGED_KEYFILE;
+    case 'KEY_NOT_FOUND': return ExitCode.KEY_NOT_FOUND;
+  }
+}

@@ -1,0 +1,35 @@
+// The text of `noteseal help`. Kept beside the commands so a new option is documented where it is added.
+import { VERSION } from '../version';
+
+export const USAGE = `noteseal ${VERSION}: encrypted files for NoteSeal (.enc), from the command line
+
+Usage: noteseal <command> [options]
+
+Commands:
+  init                       create the master key and keyfile; prints the recovery key once
+  encrypt <file|-> [-o out]  encrypt a file (default output: <file>.enc); --detached for a shreddable key
+  decrypt <file.enc> [-o out]
+                             decrypt to stdout (only after the whole file is authenticated) or to a file
+  inspect <file.enc>...      show header facts (version, suite, chunk size, key stanzas); --json
+  verify <file.enc>...       authenticate every chunk; prints nothing secret
+  passwd [--recovery]        change the passphrase (or set a new one with the recovery key)
+  rotate <folder>            new master key; rewrap the key of every .enc file below <folder>
+  recover <file.enc>         seal an unfinished recording so it can be read
+  shred <file.enc> --yes     destroy a file's detached key: the file becomes unreadable for good
+  help                       this text
+
+Options:
+  --keyfile <path>   keyfile (default: $NOTESEAL_KEYFILE, else ~/.config/noteseal/keyfile.json)
+  -o, --output <p>   output file ('-' for stdout)
+  -f, --force        overwrite an existing output file
+
+Passphrases are never taken from the command line. They are typed at the terminal (no echo), or read
+from a file or an inherited file descriptor:
+  NOTESEAL_PASSPHRASE_FILE=path | NOTESEAL_PASSPHRASE_FD=n          the passphrase
+  NOTESEAL_NEW_PASSPHRASE_FILE=path | NOTESEAL_NEW_PASSPHRASE_FD=n  the new one, for passwd
+  NOTESEAL_RECOVERY_KEY_FILE=path | NOTESEAL_RECOVERY_KEY_FD=n      the recovery key, for passwd --recovery
+
+Exit status: 0 ok, 1 usage, 2 wrong passphrase or key, 3 not a NoteSeal file (or unsupported version),
+4 damaged file (corrupted, truncated, trailing data, unfinished), 5 damaged keyfile, 6 key not found
+(shredded), 7 I/O error, 8 internal error, 130 cancelled. See docs/CLI.md.
+`;

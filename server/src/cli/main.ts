@@ -1,0 +1,69 @@
+// `noteseal`: the command-line tool. Bundled to dist/cli.js. Every failure ends as one line on stderr
+// and a documented exit status (exit-codes.ts, docs/CLI.md); secrets never appear in argv or output.
+import { isNoteSealError } from '../crypto/errors';
+import { VERSION } from '../version';
+import { parseArgs, UsageError } from './args';
+import type { CliContext } from './context';
+import { ExitCode, exitCodeFor } from './exit-codes';
+import { decryptCommand, encryptCommand, inspectCommand, recoverCommand, verifyCommand } from './file-commands';
+import { USAGE } from './help';
+import { initCommand, passwdCommand, rotateCommand, shredCommand } from './key-commands';
+import { PromptCancelled } from './secrets';
+import { StdoutClosed, writeToStdout } from './stdout';
+
+const COMMANDS: Record<string, (ctx: CliContext) => Promise<number>> = {
+  init: initCommand,
+  encrypt: encryptCommand,
+  decrypt: decryptCommand,
+  inspect: inspectCommand,
+  verify: verifyCommand,
+  passwd: passwdCommand,
+  rotate: rotateCommand,
+  recover: recoverCommand,
+  shred: shredCommand,
+};
+
+function report(error: unknown, note: (line: string) => void, debug: boolean): number {
+  if (error instanceof StdoutClosed) return ExitCode.OK;
+  if (error instanceof PromptCancelled) { note('noteseal: cancelled'); return ExitCode.INTERRUPTED; }
+  if (error instanceof UsageError) {
+    note(`noteseal: ${error.message}`);
+    note("Run 'noteseal help' for usage.");
+    return ExitCode.USAGE;
+  }
+  if (isNoteSealError(error)) { note(`noteseal: ${error.message}`); return exitCodeFor(error.code); }
+  const errno = error as NodeJS.ErrnoException;
+  if (errno && typeof errno.code === 'string' && typeof errno.syscall === 'string') {
+    note(`noteseal: ${errno.message}`);
+    return ExitCode.IO;
+  }
+  note(`noteseal: internal error: ${error instanceof Error ? error.message : String(error)} (please report this)`);
+  if (debug && error instanceof Error && error.stack) note(error.stack);
+  return ExitCode.INTERNAL;
+}
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const note = (line: string) => { process.stderr.write(line + '\n'); };
+  try {
+    const args = parseArgs(argv);
+    const ctx: CliContext = { args, env, stdout: process.stdout, note };
+    if (args.options.has('version')) {
+      await writeToStdout(process.stdout, Buffer.from(`noteseal ${VERSION}\n`));
+      return ExitCode.OK;
+    }
+    if (args.command === 'help' || args.options.has('help')) {
+      await writeToStdout(process.stdout, Buffer.from(USAGE));
+      return ExitCode.OK;
+    }
+    const command = COMMANDS[args.command];
+    if (!command) throw new UsageError(`unknown command '${args.command}'`);
+    return await command(ctx);
+  } catch (e) {
+    return report(e, note, env.NOTESEAL_DEBUG === '1');
+  }
+}
+
+// A reader that closed the pipe (`| head`) surfaces as EPIPE in the write callbacks; without a listener
+// the same error would also crash the process as an unhandled 'error' event.
+process.stdout.on('error', () => {});
+main(process.argv.slice(2)).then(code => { process.exitCode = code; });

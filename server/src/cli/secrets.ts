@@ -1,0 +1,96 @@
+// Where passphrases and recovery keys come from. Never from argv (visible to every user via ps) and never
+// from a plain environment variable: from a file or an inherited file descriptor named by the environment,
+// or typed at the terminal without echo.
+//   NOTESEAL_PASSPHRASE_FILE / _FD          the passphrase (init, and unlocking for every other command)
+//   NOTESEAL_NEW_PASSPHRASE_FILE / _FD      the new passphrase for `passwd`
+//   NOTESEAL_RECOVERY_KEY_FILE / _FD        the recovery key for `passwd --recovery`
+import fs from 'node:fs';
+import tty from 'node:tty';
+import { UsageError } from './args';
+
+export type SecretName = 'PASSPHRASE' | 'NEW_PASSPHRASE' | 'RECOVERY_KEY';
+
+export class PromptCancelled extends Error {
+  override readonly name = 'PromptCancelled';
+}
+
+/** The secret's bytes without the one trailing newline that editors and `echo` add. Caller wipes it. */
+function stripTrailingNewline(bytes: Buffer): Buffer {
+  let end = bytes.length;
+  if (end > 0 && bytes[end - 1] === 0x0a) end--;
+  if (end > 0 && bytes[end - 1] === 0x0d) end--;
+  const out = Buffer.from(bytes.subarray(0, end));
+  bytes.fill(0);
+  return out;
+}
+
+function fromEnvSource(name: SecretName, env: NodeJS.ProcessEnv): Buffer | null {
+  const file = env[`NOTESEAL_${name}_FILE`];
+  const fd = env[`NOTESEAL_${name}_FD`];
+  if (file !== undefined && fd !== undefined) {
+    throw new UsageError(`set only one of NOTESEAL_${name}_FILE and NOTESEAL_${name}_FD`);
+  }
+  if (file !== undefined) return stripTrailingNewline(fs.readFileSync(file));
+  if (fd !== undefined) {
+    if (!/^\d+$/.test(fd) || Number(fd) < 3) throw new UsageError(`NOTESEAL_${name}_FD must be a file descriptor number of 3 or more`);
+    return stripTrailingNewline(fs.readFileSync(Number(fd)));
+  }
+  return null;
+}
+
+/** Reads one line from the terminal with echo off; backspace and Ctrl-C/Ctrl-D behave as expected. */
+async function promptNoEcho(prompt: string): Promise<Buffer> {
+  let fd: number;
+  try { fd = fs.openSync('/dev/tty', 'r+'); } catch {
+    throw new UsageError('no terminal to ask for the passphrase: set NOTESEAL_PASSPHRASE_FILE or NOTESEAL_PASSPHRASE_FD');
+  }
+  const input = new tty.ReadStream(fd);
+  const output = new tty.WriteStream(fd);
+  output.write(prompt);
+  input.setRawMode(true);
+  const typed: number[] = [];
+  try {
+    return await new Promise<Buffer>((resolve, reject) => {
+      input.on('data', (chunk: Buffer) => {
+        for (const byte of chunk) {
+          if (byte === 0x0d || byte === 0x0a) { resolve(Buffer.from(typed)); return; }
+          if (byte === 0x03 || (byte === 0x04 && typed.length === 0)) { reject(new PromptCancelled('cancelled')); return; }
+          if (byte === 0x7f || byte === 0x08) {
+            // Remove one whole UTF-8 character: continuation bytes first, then its lead byte.
+            while (typed.length > 0 && (typed[typed.length - 1] & 0xc0) === 0x80) typed.pop();
+            typed.pop();
+          } else if (byte >= 0x20 || byte === 0x09) {
+            typed.push(byte);
+          }
+        }
+      });
+      input.on('error', reject);
+    });
+  } finally {
+    typed.fill(0);
+    input.setRawMode(false);
+    output.write('\n');
+    input.destroy();
+    output.destroy();
+  }
+}
+
+export interface SecretRequest {
+  name: SecretName;
+  prompt: string;
+  /** Ask twice at the terminal and require both to match (new passphrases). */
+  confirm?: boolean;
+}
+
+export async function readSecret(req: SecretRequest, env: NodeJS.ProcessEnv = process.env): Promise<Buffer> {
+  const fromEnv = fromEnvSource(req.name, env);
+  if (fromEnv) return fromEnv;
+  const first = await promptNoEcho(req.prompt);
+  if (req.confirm) {
+    const second = await promptNoEcho('Repeat to confirm: ');
+    const same = first.equals(second);
+    second.fill(0);
+    if (!same) { first.fill(0); throw new UsageError('the two entries do not match'); }
+  }
+  return first;
+}

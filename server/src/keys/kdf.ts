@@ -1,0 +1,90 @@
+// Passphrase -> key-encryption key (KEK) with Argon2id. Parameters are calibrated once at setup to about
+// one second on this machine and never drop below the floor; they are stored in the keyfile.
+import { argon2id } from 'hash-wasm';
+import { randomKey } from './bytes';
+import { KEY_LENGTH } from './aead';
+
+export interface KdfParams {
+  /** Memory in KiB. */
+  m: number;
+  /** Iterations (passes over memory). */
+  t: number;
+  /** Lanes. hash-wasm is single-threaded, so more lanes only cost time. */
+  p: number;
+}
+
+const MiB = 1024;
+
+/** Production minimum: OWASP's floor is lower; this is what an interactive unlock can afford in WASM. */
+export const KDF_FLOOR: Readonly<KdfParams> = Object.freeze({ m: 64 * MiB, t: 3, p: 1 });
+
+/** Refuse keyfiles asking for more than this: a crafted keyfile must not be able to exhaust memory or time. */
+export const KDF_CEILING: Readonly<KdfParams> = Object.freeze({ m: 4096 * MiB, t: 64, p: 16 });
+
+/** Memory cap for calibration: beyond this a single-threaded unlock hurts other work more than it helps. */
+const CALIBRATION_MAX_M = 512 * MiB;
+
+/** Tiny parameters for tests only; never chosen unless a caller asks for `TEST_KDF_POLICY`. */
+const TEST_FAST_PARAMS: Readonly<KdfParams> = Object.freeze({ m: 64, t: 1, p: 1 });
+
+export const SALT_LENGTH = 16;
+
+/** How a keyfile chooses and accepts KDF parameters. */
+export interface KdfPolicy {
+  /** Parameters never go below this, neither when chosen nor when read from a keyfile. */
+  floor: Readonly<KdfParams>;
+  /** Wall time to aim for, in ms; 0 means use the floor without measuring. */
+  targetMs: number;
+  /** Times one derivation with the given parameters, in ms. Injectable so tests need not spend seconds. */
+  measure?: (params: KdfParams) => Promise<number>;
+}
+
+export const PRODUCTION_KDF_POLICY: Readonly<KdfPolicy> = Object.freeze({ floor: KDF_FLOOR, targetMs: 1000 });
+export const TEST_KDF_POLICY: Readonly<KdfPolicy> = Object.freeze({ floor: TEST_FAST_PARAMS, targetMs: 0 });
+
+/** The one place an environment variable may weaken the KDF: NOTESEAL_TEST_FAST_KDF=1, for test suites. */
+export function kdfPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Readonly<KdfPolicy> {
+  return env.NOTESEAL_TEST_FAST_KDF === '1' ? TEST_KDF_POLICY : PRODUCTION_KDF_POLICY;
+}
+
+export async function deriveKek(passphrase: Uint8Array, salt: Uint8Array, params: KdfParams): Promise<Uint8Array> {
+  return argon2id({
+    password: passphrase, salt,
+    memorySize: params.m, iterations: params.t, parallelism: params.p,
+    hashLength: KEY_LENGTH, outputType: 'binary',
+  });
+}
+
+async function timeOneDerivation(params: KdfParams): Promise<number> {
+  // Warm up first: compiling the WASM module on the first call would otherwise count as KDF time.
+  (await deriveKek(new Uint8Array(1), randomKey(SALT_LENGTH), { m: 8, t: 1, p: 1 })).fill(0);
+  const start = process.hrtime.bigint();
+  const kek = await deriveKek(new Uint8Array(16), randomKey(SALT_LENGTH), params);
+  kek.fill(0);
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/**
+ * Picks parameters costing about `targetMs`: measures once at the floor, then grows memory (powers of two,
+ * up to a cap) and then passes, assuming time is proportional to m*t. Never returns less than the floor.
+ */
+export async function calibrateKdf(policy: Readonly<KdfPolicy> = PRODUCTION_KDF_POLICY): Promise<KdfParams> {
+  const floor = { ...policy.floor };
+  if (policy.targetMs <= 0) return floor;
+  const measured = await (policy.measure ?? timeOneDerivation)(floor);
+  const budget = policy.targetMs / Math.max(measured, 1); // how many "floors" fit in the target
+  if (!(budget > 1)) return floor;
+  let m = floor.m;
+  while (m * 2 <= CALIBRATION_MAX_M && (m * 2) / floor.m <= budget) m *= 2;
+  const t = Math.max(floor.t, Math.floor((budget * floor.t * floor.m) / m));
+  return { m, t: Math.min(t, KDF_CEILING.t), p: floor.p };
+}
+
+/** True when params are within [floor, ceiling] and satisfy Argon2's own rule m >= 8p. */
+export function kdfParamsAcceptable(params: KdfParams, floor: Readonly<KdfParams>): boolean {
+  const ints = [params.m, params.t, params.p].every(n => Number.isSafeInteger(n) && n > 0);
+  return ints
+    && params.m >= floor.m && params.t >= floor.t && params.p >= floor.p
+    && params.m <= KDF_CEILING.m && params.t <= KDF_CEILING.t && params.p <= KDF_CEILING.p
+    && params.m >= 8 * params.p;
+}

@@ -1,0 +1,276 @@
+// The Keyring: what the worker (and the CLI) hold while NoteSeal is unlocked. It owns the master keys in
+// memory, wraps fresh per-file data keys into stanzas, unwraps them for the format, and carries out the
+// keyfile operations (change passphrase, rotate, shred). `lock()` zeroes every key buffer it holds.
+import fs from 'node:fs/promises';
+import { NoteSealError } from '../crypto/errors';
+import type { Stanza, UnwrapDataKey } from '../crypto/format';
+import { KEY_LENGTH } from './aead';
+import { constantTimeEqual, randomKey, wipe } from './bytes';
+import { calibrateKdf, deriveKek, PRODUCTION_KDF_POLICY, SALT_LENGTH, type KdfPolicy } from './kdf';
+import {
+  buildKeyfile, masterKeyIdOf, readKeyfile, unwrapWithKek, unwrapWithMasterKey, wipeMasterKeys, writeKeyfile,
+  type Keyfile, type KeyfileKdf, type MasterKeys,
+} from './keyfile';
+import {
+  createDetachedKey, keystoreDirFor, loadDetachedKey, rewrapDetachedKeys, shredDetachedKey,
+} from './keystore';
+import { decodeRecoveryKey, encodeRecoveryKey } from './recovery-key';
+import { rewrapFolder, type OnRotationProgress, type RotationReport } from './rotation';
+import { detachedStanza, parseStanza, unwrapDataKeyStanza, wrapDataKeyStanza } from './stanzas';
+
+export type Passphrase = string | Uint8Array;
+
+export interface KeyringOptions {
+  /** KDF calibration and floor. Default: production (about 1 s, never below m=64 MiB, t=3). */
+  kdf?: Readonly<KdfPolicy>;
+  /** Where detached data keys live. Default: beside the keyfile (`keyfile.keys/`). */
+  keystoreDir?: string;
+}
+
+export interface NewFileKeys {
+  /** The fresh data key for this file; the caller wipes it after encrypting. */
+  dataKey: Uint8Array;
+  stanzas: Stanza[];
+  /** For a detached key: its id in the key store (what `shred` takes). */
+  detachedKeyId?: string;
+}
+
+export interface RotationResult {
+  /** The recovery key for the new master key: the old one no longer unlocks this keyfile. */
+  recoveryKey: string;
+  masterKeyId: string;
+  detachedKeysRewrapped: number;
+  files: RotationReport;
+}
+
+/** UTF-8 bytes of the passphrase in Unicode NFC, so the same words typed anywhere give the same key. */
+function passphraseBytes(passphrase: Passphrase): Uint8Array {
+  const bytes = typeof passphrase === 'string'
+    ? new TextEncoder().encode(passphrase.normalize('NFC'))
+    : passphrase.some(b => b >= 0x80)
+      ? new TextEncoder().encode(Buffer.from(passphrase).toString('utf8').normalize('NFC'))
+      : passphrase.slice();
+  if (bytes.length === 0) throw new NoteSealError('INVALID_ARGUMENT', 'The passphrase is empty.');
+  return bytes;
+}
+
+async function newKdfAndKek(passphrase: Passphrase, policy: Readonly<KdfPolicy>): Promise<{ kdf: KeyfileKdf; kek: Uint8Array }> {
+  const pass = passphraseBytes(passphrase);
+  try {
+    const params = await calibrateKdf(policy);
+    const kdf = { ...params, salt: randomKey(SALT_LENGTH) };
+    return { kdf, kek: await deriveKek(pass, kdf.salt, params) };
+  } finally {
+    wipe(pass);
+  }
+}
+
+async function kekFor(passphrase: Passphrase, kf: Keyfile): Promise<Uint8Array> {
+  const pass = passphraseBytes(passphrase);
+  try { return await deriveKek(pass, kf.kdf.salt, kf.kdf); } finally { wipe(pass); }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(() => true, () => false);
+}
+
+export class Keyring {
+  private keys: MasterKeys | null = null;
+  /** Kept while unlocked so a rotation can wrap the new master key without asking for the passphrase again. */
+  private kek: Uint8Array | null = null;
+  private kdf: KeyfileKdf | null = null;
+  /** The keyfile's MAC as last read or written: lets us refuse to overwrite a keyfile another process changed. */
+  private loadedMac: Uint8Array | null = null;
+  private readonly policy: Readonly<KdfPolicy>;
+  readonly keystoreDir: string;
+
+  constructor(readonly keyfilePath: string, options: KeyringOptions = {}) {
+    this.policy = options.kdf ?? PRODUCTION_KDF_POLICY;
+    this.keystoreDir = options.keystoreDir ?? keystoreDirFor(keyfilePath);
+  }
+
+  /** Setup: creates the master key and the keyfile. Returns the unlocked keyring and the recovery key (show it once). */
+  static async init(keyfilePath: string, passphrase: Passphrase, options: KeyringOptions = {}): Promise<{ keyring: Keyring; recoveryKey: string }> {
+    if (await exists(keyfilePath)) {
+      throw new NoteSealError('INVALID_ARGUMENT', `A keyfile already exists at ${keyfilePath}; change its passphrase or rotate it instead.`);
+    }
+    const keyring = new Keyring(keyfilePath, options);
+    const { kdf, kek } = await newKdfAndKek(passphrase, keyring.policy);
+    const masterKey = randomKey(KEY_LENGTH);
+    const keys: MasterKeys = { current: { id: masterKeyIdOf(masterKey), key: masterKey }, retired: [] };
+    await keyring.save(keys, kek, kdf);
+    return { keyring, recoveryKey: encodeRecoveryKey(masterKey) };
+  }
+
+  get isUnlocked(): boolean {
+    return this.keys !== null;
+  }
+
+  /** The current master key's id (not secret), or null while locked. */
+  get masterKeyId(): string | null {
+    return this.keys?.current.id ?? null;
+  }
+
+  /** WRONG_PASSPHRASE for a wrong passphrase; DAMAGED_KEYFILE for a keyfile that is malformed or altered. */
+  async unlock(passphrase: Passphrase): Promise<void> {
+    const kf = await readKeyfile(this.keyfilePath, this.policy.floor);
+    const kek = await kekFor(passphrase, kf);
+    let keys: MasterKeys;
+    try { keys = unwrapWithKek(kf, kek); } catch (e) { wipe(kek); throw e; }
+    this.adopt(keys, kek, kf);
+  }
+
+  /**
+   * Unlocks with the printable recovery key. With `newPassphrase` the keyfile is rewritten under it
+   * (the "forgot my passphrase" path); without, the keyring is unlocked but cannot rotate until one is set.
+   */
+  async unlockWithRecoveryKey(recoveryKey: string, newPassphrase?: Passphrase): Promise<void> {
+    const kf = await readKeyfile(this.keyfilePath, this.policy.floor);
+    const keys = unwrapWithMasterKey(kf, decodeRecoveryKey(recoveryKey), 'WRONG_KEY');
+    this.adopt(keys, null, kf);
+    if (newPassphrase !== undefined) await this.changePassphrase(newPassphrase);
+  }
+
+  private adopt(keys: MasterKeys, kek: Uint8Array | null, kf: Keyfile): void {
+    this.lock();
+    this.keys = keys;
+    this.kek = kek;
+    this.kdf = kf.kdf;
+    this.loadedMac = kf.mac;
+  }
+
+  /**
+   * The current master key in its printable form, for "remember on this device" (the OS keychain through
+   * VS Code's SecretStorage). The caller must not log or persist it anywhere else.
+   */
+  exportMasterKey(): string {
+    return encodeRecoveryKey(this.requireKeys().current.key);
+  }
+
+  /** Forgets every key, zeroing the buffers first. Safe to call when already locked. */
+  lock(): void {
+    if (this.keys) wipeMasterKeys(this.keys);
+    wipe(this.kek);
+    this.keys = null;
+    this.kek = null;
+    this.kdf = null;
+    this.loadedMac = null;
+  }
+
+  private requireKeys(): MasterKeys {
+    if (!this.keys) throw new NoteSealError('INVALID_ARGUMENT', 'NoteSeal is locked: unlock it first.');
+    return this.keys;
+  }
+
+  /** A fresh random data key for a new file, and the stanzas that let this keyring find it again. */
+  async newFileStanzas(options: { detached?: boolean } = {}): Promise<NewFileKeys> {
+    const { current } = this.requireKeys();
+    if (options.detached) {
+      const { keyId, dataKey } = await createDetachedKey(this.keystoreDir, current);
+      return { dataKey, stanzas: [detachedStanza(keyId)], detachedKeyId: keyId };
+    }
+    const dataKey = randomKey(KEY_LENGTH);
+    return { dataKey, stanzas: [wrapDataKeyStanza(current, dataKey)] };
+  }
+
+  /**
+   * For the format's decrypt functions: the data key from the first stanza we can open. WRONG_KEY when no
+   * key we hold fits; KEY_NOT_FOUND when the file's detached key was shredded. Returns a fresh buffer.
+   */
+  readonly unwrap = (async (stanzas: readonly Stanza[]): Promise<Uint8Array> => {
+    const keys = this.requireKeys();
+    let detachedError: unknown = null;
+    const foreignIds: string[] = [];
+    for (const stanza of stanzas.map(parseStanza)) {
+      if (stanza.kind === 'master-wrapped') {
+        const master = [keys.current, ...keys.retired].find(k => k.id === stanza.masterKeyId);
+        if (!master) { foreignIds.push(stanza.masterKeyId); continue; }
+        const dataKey = unwrapDataKeyStanza(stanza, master);
+        if (dataKey) return dataKey;
+      } else if (stanza.kind === 'detached') {
+        try { return await loadDetachedKey(this.keystoreDir, stanza.keyId, keys); } catch (e) { detachedError ??= e; }
+      }
+    }
+    if (detachedError) throw detachedError;
+    if (foreignIds.length > 0 && await this.reloadIfRotatedElsewhere()) return this.unwrap(stanzas);
+    throw new NoteSealError('WRONG_KEY', foreignIds.length > 0
+      ? `This file was encrypted for master key ${foreignIds.join(', ')}, which this keyfile does not hold.`
+      : 'No key in this keyfile opens this file (or its header was altered).');
+  }) satisfies UnwrapDataKey;
+
+  /**
+   * Another process (the CLI) may have rotated the keyfile while we were unlocked. If the keyfile on disk
+   * differs but still opens with our KEK (same passphrase and KDF salt), adopt it. Returns true if adopted.
+   */
+  private async reloadIfRotatedElsewhere(): Promise<boolean> {
+    if (!this.kek || !this.kdf || !this.loadedMac) return false;
+    let kf: Keyfile;
+    try { kf = await readKeyfile(this.keyfilePath, this.policy.floor); } catch { return false; }
+    if (constantTimeEqual(kf.mac, this.loadedMac) || !constantTimeEqual(kf.kdf.salt, this.kdf.salt)) return false;
+    let keys: MasterKeys;
+    try { keys = unwrapWithKek(kf, this.kek); } catch { return false; }
+    this.adopt(keys, this.kek.slice(), kf);
+    return true;
+  }
+
+  /** Rewraps only the master key, under a new salt and freshly calibrated KDF parameters. */
+  async changePassphrase(newPassphrase: Passphrase): Promise<void> {
+    const keys = this.requireKeys();
+    await this.refuseIfChangedOnDisk();
+    const { kdf, kek } = await newKdfAndKek(newPassphrase, this.policy);
+    await this.save(keys, kek, kdf);
+  }
+
+  /**
+   * New master key; the old one is retired (kept in the keyfile, wrapped under the new one) so files not
+   * yet rewrapped stay readable. Then the key store and every `.enc` file below `folder` are rewrapped
+   * without re-encrypting content. Files elsewhere keep working through the retired key.
+   */
+  async rotate(folder?: string, onProgress?: OnRotationProgress): Promise<RotationResult> {
+    const keys = this.requireKeys();
+    if (!this.kek || !this.kdf) {
+      throw new NoteSealError('INVALID_ARGUMENT', 'Set a new passphrase before rotating (unlocked with the recovery key).');
+    }
+    await this.refuseIfChangedOnDisk();
+    const masterKey = randomKey(KEY_LENGTH);
+    const rotated: MasterKeys = {
+      current: { id: masterKeyIdOf(masterKey), key: masterKey },
+      retired: [keys.current, ...keys.retired],
+    };
+    await this.save(rotated, this.kek, this.kdf);
+    const detachedKeysRewrapped = await rewrapDetachedKeys(this.keystoreDir, rotated);
+    const files = folder === undefined
+      ? { rewrapped: 0, alreadyCurrent: 0, detached: 0, failed: [] }
+      : await rewrapFolder(folder, rotated.current, this.unwrap, onProgress);
+    return { recoveryKey: encodeRecoveryKey(masterKey), masterKeyId: rotated.current.id, detachedKeysRewrapped, files };
+  }
+
+  /** Destroys a detached data key: files using it become unreadable for good (KEY_NOT_FOUND). */
+  async shred(keyId: string): Promise<void> {
+    await shredDetachedKey(this.keystoreDir, keyId);
+  }
+
+  /** Writes the keyfile for `keys` and makes it this keyring's state (takes ownership of kek). */
+  private async save(keys: MasterKeys, kek: Uint8Array, kdf: KeyfileKdf): Promise<void> {
+    const kf = buildKeyfile(keys, kek, kdf);
+    await writeKeyfile(this.keyfilePath, kf);
+    if (this.kek && this.kek !== kek) wipe(this.kek);
+    this.keys = keys;
+    this.kek = kek;
+    this.kdf = kf.kdf;
+    this.loadedMac = kf.mac;
+  }
+
+  /** Never clobber a keyfile that changed since we read it: its new master key would be lost. */
+  private async refuseIfChangedOnDisk(): Promise<void> {
+    const onDisk = await readKeyfile(this.keyfilePath, this.policy.floor);
+    if (!this.loadedMac || !constantTimeEqual(onDisk.mac, this.loadedMac)) {
+      throw new NoteSealError('INVALID_ARGUMENT', 'The keyfile changed on disk since it was unlocked; lock and unlock again, then retry.');
+    }
+  }
+}
+
+/** The detached key ids a file's stanzas reference (for `shred` by file). */
+export function detachedKeyIdsOf(stanzas: readonly Stanza[]): string[] {
+  return stanzas.map(parseStanza).flatMap(s => (s.kind === 'detached' ? [s.keyId] : []));
+}
