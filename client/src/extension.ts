@@ -1,16 +1,35 @@
-// Extension entry point: wires the output channel, the worker client, the status bar and the commands.
-// Everything heavy happens in the worker; this side is VS Code UI and forwarding.
+// Extension entry point: wires the output channel, the worker client, the vault, the `noteseal:` file
+// system, the status bar and the commands. Everything heavy happens in the worker; this side is VS Code
+// UI and forwarding.
 import * as vscode from 'vscode';
-import { Method, type WorkerStatus } from '../../server/src/protocol';
+import { Method, type VaultState, type WorkerStatus } from '../../server/src/protocol';
+import { AutoLock } from './autoLock';
 import { Commands } from './commands';
+import { EncryptedDecorations } from './decorations';
+import { EncFileSystemProvider } from './encFsProvider';
+import { FileCommands } from './fileCommands';
+import { LeakGuard } from './leakGuard';
 import { Logger } from './logger';
+import { EncOpenRedirect, REDIRECT_VIEW_TYPE } from './openRedirect';
 import { LockStatusItem } from './statusBar';
+import { NOTESEAL_SCHEME } from './uris';
+import { VaultController } from './vault';
 import { WorkerClient } from './workerClient';
 
-/** What activate() returns: used by the integration tests, and by nothing that ships content. */
+/** What activate() returns: used by the integration tests. */
 export interface NoteSealApi {
   workerStatus(): Promise<WorkerStatus>;
   onDidRestartWorker: vscode.Event<void>;
+  vault: {
+    state(): Promise<VaultState>;
+    init(passphrase: string): Promise<{ recoveryKey: string }>;
+    unlock(passphrase: string): Promise<VaultState>;
+    lock(): Promise<void>;
+    onDidChange: vscode.Event<VaultState>;
+    autoLockDeadline(): number | undefined;
+  };
+  /** Hot-exit backups of encrypted notes destroyed so far (should stay 0 when saves succeed). */
+  sweptBackups(): number;
 }
 
 let worker: WorkerClient | undefined;
@@ -23,35 +42,75 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   const status = new LockStatusItem();
   context.subscriptions.push(status);
 
-  worker = new WorkerClient(context, log);
-  const refreshStatus = async () => {
-    const s = await worker!.request(Method.workerStatus);
-    status.show({ locked: s.locked, workerRunning: true });
-  };
-  context.subscriptions.push(worker.onDidRestart(() => void refreshStatus().catch(e => log.error(`status refresh failed: ${errorText(e)}`))));
-
-  context.subscriptions.push(
-    vscode.commands.registerCommand(Commands.showWorkerStatus, async () => {
-      const s = await worker!.request(Method.workerStatus);
-      void vscode.window.showInformationMessage(
-        `NoteSeal worker ${s.version}: ${s.locked ? 'locked' : 'unlocked'}, pid ${s.pid}, up ${formatUptime(s.uptimeSeconds)}, Node ${s.node}`);
-      return s;
-    }),
-    vscode.commands.registerCommand(Commands.restartWorker, async () => {
-      await worker!.restart();
-      await refreshStatus();
-      void vscode.window.showInformationMessage('NoteSeal worker restarted.');
-    }),
-    vscode.commands.registerCommand(Commands.showLog, () => log.channel.show(true)),
+  const keyfile = vscode.workspace.getConfiguration('noteseal').get<string>('keyfile') || undefined;
+  worker = new WorkerClient(context, log, { keyfile });
+  const vault = new VaultController(worker, context.secrets, log);
+  const autoLock = new AutoLock(reason => vault.lock(reason));
+  const fsProvider = new EncFileSystemProvider(worker, vault);
+  fsProvider.onActivity = () => autoLock.activity();
+  const files = new FileCommands(worker, vault);
+  const leakGuard = new LeakGuard(context, log);
+  const showState = () => status.show(vault.state, autoLock.deadline());
+  context.subscriptions.push(vault, autoLock, fsProvider, leakGuard,
+    vault.onDidChange(s => { autoLock.setActive(!s.locked); showState(); }),
+    autoLock.onDidChangeDeadline(showState),
+    vscode.workspace.registerFileSystemProvider(NOTESEAL_SCHEME, fsProvider, { isCaseSensitive: process.platform === 'linux' }),
+    vscode.window.registerFileDecorationProvider(new EncryptedDecorations()),
+    vscode.window.registerCustomEditorProvider(REDIRECT_VIEW_TYPE, new EncOpenRedirect(), { supportsMultipleEditorsPerDocument: false }),
   );
 
+  const command = (id: string, run: (...args: never[]) => unknown) =>
+    context.subscriptions.push(vscode.commands.registerCommand(id, async (...args: never[]) => {
+      try { return await run(...args); } catch (e) {
+        log.error(`${id} failed: ${(e as Error).message}`);
+        void vscode.window.showErrorMessage(`NoteSeal: ${(e as Error).message}`);
+      }
+    }));
+  command(Commands.showWorkerStatus, async () => {
+    const s = await worker!.request(Method.workerStatus);
+    void vscode.window.showInformationMessage(
+      `NoteSeal worker ${s.version}: ${s.locked ? 'locked' : 'unlocked'}, pid ${s.pid}, up ${formatUptime(s.uptimeSeconds)}, Node ${s.node}`);
+    return s;
+  });
+  command(Commands.restartWorker, async () => {
+    await worker!.restart();
+    await vault.refresh();
+    void vscode.window.showInformationMessage('NoteSeal worker restarted.');
+  });
+  command(Commands.showLog, () => log.channel.show(true));
+  command(Commands.setup, () => vault.setup());
+  command(Commands.unlock, () => vault.ensureUnlocked());
+  command(Commands.lock, () => vault.lock());
+  command(Commands.toggleLock, () => (!vault.state.initialized ? vault.setup() : vault.state.locked ? vault.ensureUnlocked() : vault.lock()));
+  command(Commands.changePassphrase, () => vault.changePassphrase());
+  command(Commands.forgetRememberedKey, () => vault.forgetRemembered());
+  command(Commands.newNote, (folder?: vscode.Uri) => files.newNote(folder));
+  command(Commands.encryptFile, (uri?: vscode.Uri) => files.encryptFile(uri));
+  command(Commands.decryptFile, (uri?: vscode.Uri) => files.decryptFile(uri));
+  command(Commands.encryptFolder, (uri?: vscode.Uri) => files.encryptFolder(uri));
+  command(Commands.openEncrypted, (uri?: vscode.Uri) => files.openEncrypted(uri));
+
   await worker.start();
-  await refreshStatus();
+  await vault.refresh();
+  showState();
   log.info('NoteSeal is ready');
 
   return {
     workerStatus: () => worker!.request(Method.workerStatus),
     onDidRestartWorker: worker.onDidRestart,
+    vault: {
+      state: () => vault.refresh(),
+      init: async passphrase => {
+        const r = await worker!.request(Method.vaultInit, { passphrase, remember: false });
+        await vault.refresh();
+        return { recoveryKey: r.recoveryKey };
+      },
+      unlock: async passphrase => { await worker!.request(Method.vaultUnlock, { passphrase, remember: false }); return vault.refresh(); },
+      lock: () => vault.lock(),
+      onDidChange: vault.onDidChange,
+      autoLockDeadline: () => autoLock.deadline(),
+    },
+    sweptBackups: () => leakGuard.swept,
   };
 }
 
@@ -64,8 +123,4 @@ function formatUptime(seconds: number): string {
   if (seconds < 60) return `${Math.round(seconds)} s`;
   if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
   return `${(seconds / 3600).toFixed(1)} h`;
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

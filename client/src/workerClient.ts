@@ -3,12 +3,24 @@
 import * as vscode from 'vscode';
 import { CloseAction, ErrorAction, LanguageClient, RevealOutputChannelOn, State, TransportKind,
   type CloseHandlerResult, type ErrorHandler, type ErrorHandlerResult } from 'vscode-languageclient/node';
-import { Method, type ClientRequest, type ParamsOf, type ResultOf } from '../../server/src/protocol';
+import {
+  Method, WORKER_ERROR, type ClientRequest, type NotificationParamsOf, type ParamsOf, type ResultOf, type WorkerErrorCode,
+  type WorkerNotification, type WorkerRequest, type WorkerRequestParamsOf, type WorkerRequestResultOf,
+} from '../../server/src/protocol';
 import type { Logger } from './logger';
 
 /** Restarts allowed inside RESTART_WINDOW_MS before we give up (a worker that crashes on start would loop). */
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 3 * 60_000;
+
+/** A request the worker refused, with the protocol's stable error code. */
+export class WorkerCallError extends Error {
+  constructor(readonly code: WorkerErrorCode, message: string) { super(message); }
+}
+
+export function isWorkerError(e: unknown, ...codes: WorkerErrorCode[]): e is WorkerCallError {
+  return e instanceof WorkerCallError && (codes.length === 0 || codes.includes(e.code));
+}
 
 export class WorkerClient implements vscode.Disposable {
   private readonly client: LanguageClient;
@@ -17,7 +29,7 @@ export class WorkerClient implements vscode.Disposable {
   /** Fires after the worker died unexpectedly and a new one is ready. */
   readonly onDidRestart = this.restartedEmitter.event;
 
-  constructor(context: vscode.ExtensionContext, private readonly log: Logger) {
+  constructor(context: vscode.ExtensionContext, private readonly log: Logger, initializationOptions: { keyfile?: string }) {
     const module = context.asAbsolutePath('dist/worker.js');
     this.client = new LanguageClient('noteseal', 'NoteSeal worker',
       { run: { module, transport: TransportKind.ipc }, debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } } },
@@ -26,6 +38,7 @@ export class WorkerClient implements vscode.Disposable {
         outputChannel: log.channel,
         revealOutputChannelOn: RevealOutputChannelOn.Never,
         errorHandler: this.errorHandler(),
+        initializationOptions,
       });
     this.client.onDidChangeState(e => {
       if (e.oldState === State.Starting && e.newState === State.Running && this.restarts.length > 0) {
@@ -33,7 +46,17 @@ export class WorkerClient implements vscode.Disposable {
         this.restartedEmitter.fire();
       }
     });
-    this.client.onNotification(Method.log, (m: { level: 'info' | 'warn' | 'error'; message: string }) => this.log.write(m.level, `[worker] ${m.message}`));
+    this.onNotification(Method.log, m => this.log.write(m.level, `[worker] ${m.message}`));
+  }
+
+  /** Handles a notification of the typed protocol (survives worker restarts). */
+  onNotification<N extends WorkerNotification>(method: N, handler: (params: NotificationParamsOf<N>) => void): vscode.Disposable {
+    return this.client.onNotification(method, handler);
+  }
+
+  /** Answers a request the worker sends to the client (survives worker restarts). */
+  onRequest<M extends WorkerRequest>(method: M, handler: (params: WorkerRequestParamsOf<M>) => Promise<WorkerRequestResultOf<M>>): vscode.Disposable {
+    return this.client.onRequest(method, handler);
   }
 
   async start(): Promise<void> {
@@ -47,7 +70,13 @@ export class WorkerClient implements vscode.Disposable {
   /** Sends a request of the typed protocol; waits for a restarting worker to be back first. */
   async request<M extends ClientRequest>(method: M, ...params: ParamsOf<M> extends void ? [] : [ParamsOf<M>]): Promise<ResultOf<M>> {
     await this.whenRunning();
-    return this.client.sendRequest(method, ...(params as [unknown])) as Promise<ResultOf<M>>;
+    try {
+      return await (this.client.sendRequest(method, ...(params as [unknown])) as Promise<ResultOf<M>>);
+    } catch (e) {
+      const err = e as { code?: number; message?: string; data?: { code?: WorkerErrorCode } };
+      if (err?.code === WORKER_ERROR && err.data?.code) throw new WorkerCallError(err.data.code, err.message ?? err.data.code);
+      throw e;
+    }
   }
 
   /** Stops the worker and starts a fresh one (the user's "Restart Worker" command). */
@@ -79,7 +108,7 @@ export class WorkerClient implements vscode.Disposable {
           return { action: CloseAction.DoNotRestart, message };
         }
         this.log.warn('worker stopped unexpectedly; restarting it');
-        void vscode.window.showWarningMessage('The NoteSeal worker stopped unexpectedly and was restarted. Encrypted files were locked.');
+        void vscode.window.showWarningMessage('The NoteSeal worker stopped unexpectedly and was restarted. Its keys are gone: NoteSeal is locked.');
         return { action: CloseAction.Restart, handled: true };
       },
     };

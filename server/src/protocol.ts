@@ -1,26 +1,97 @@
 // The one typed contract between the extension (client/) and the worker (server/).
 // Both sides import this module; method names never appear as string literals anywhere else.
-// Each side wraps its own JSON-RPC library with `sendRequest`/`onRequest` helpers typed by these maps,
-// so a renamed method or a changed parameter type is a compile error on both sides at once.
+// Each side wraps its own JSON-RPC library with helpers typed by these maps, so a renamed method or a
+// changed parameter type is a compile error on both sides at once.
+//
+// Bytes cross the IPC boundary as base64 strings (`Base64`): binary-safe and compact, never JSON arrays of
+// numbers. Paths are OS paths of the real files on disk; the client maps `noteseal:` URIs to them.
+
+export type Base64 = string;
 
 /** Requests the client sends to the worker. */
 export interface ClientToWorkerRequests {
   'noteseal/workerStatus': { params: void; result: WorkerStatus };
+  'noteseal/vault/state': { params: void; result: VaultState };
+  'noteseal/vault/init': { params: { passphrase: string; remember: boolean }; result: { recoveryKey: string; state: VaultState } };
+  'noteseal/vault/unlock': { params: { passphrase: string; remember: boolean }; result: VaultState };
+  /** Unlocks with the master key remembered in the client's SecretStorage (asked for through `secrets/get`). */
+  'noteseal/vault/unlockRemembered': { params: void; result: VaultState };
+  'noteseal/vault/unlockWithRecoveryKey': { params: { recoveryKey: string; newPassphrase: string }; result: VaultState };
+  'noteseal/vault/lock': { params: void; result: VaultState };
+  'noteseal/vault/forgetRemembered': { params: void; result: void };
+  'noteseal/vault/changePassphrase': { params: { newPassphrase: string }; result: void };
+  'noteseal/fs/stat': { params: { path: string }; result: FileStatInfo };
+  'noteseal/fs/readDirectory': { params: { path: string }; result: DirectoryEntry[] };
+  'noteseal/fs/readFile': { params: { path: string }; result: { data: Base64 } };
+  'noteseal/fs/writeFile': { params: { path: string; data: Base64; create: boolean; overwrite: boolean }; result: void };
+  'noteseal/fs/delete': { params: { path: string; recursive: boolean }; result: void };
+  'noteseal/fs/rename': { params: { from: string; to: string; overwrite: boolean }; result: void };
+  'noteseal/fs/createDirectory': { params: { path: string }; result: void };
+  'noteseal/fs/watch': { params: { id: number; path: string; recursive: boolean }; result: void };
+  'noteseal/fs/unwatch': { params: { id: number }; result: void };
+  /** Encrypts a plaintext file to `<path>.enc` (crash-safe); deletes the plaintext only when asked. */
+  'noteseal/file/encrypt': { params: { path: string; deletePlaintext: boolean }; result: { encPath: string } };
+  /** The explicit export: writes the plaintext of `encPath` to `outPath`. */
+  'noteseal/file/decryptTo': { params: { encPath: string; outPath: string }; result: void };
+  /** Encrypts every plaintext file below a folder; reports `progress` notifications with `token`. */
+  'noteseal/folder/encrypt': { params: { path: string; token: string; deletePlaintext: boolean }; result: { encrypted: number; skipped: number; failed: { path: string; message: string }[] } };
+  /** Facts about an `.enc` file without decrypting it (no secrets). */
+  'noteseal/file/inspect': { params: { path: string }; result: EncFileFacts };
+}
+
+/** Requests the worker sends to the client: the client owns SecretStorage, the worker never touches it. */
+export interface WorkerToClientRequests {
+  'noteseal/secrets/get': { params: { name: RememberedSecret }; result: { value: string | null } };
+  'noteseal/secrets/store': { params: { name: RememberedSecret; value: string }; result: void };
+  'noteseal/secrets/delete': { params: { name: RememberedSecret }; result: void };
 }
 
 /** Notifications the worker sends to the client (fire and forget). */
 export interface WorkerToClientNotifications {
   'noteseal/log': { params: LogMessage };
+  'noteseal/vault/didChange': { params: VaultState };
+  'noteseal/fs/didChange': { params: { events: FileChange[] } };
+  'noteseal/progress': { params: { token: string; done: number; total: number; message?: string } };
 }
 
 export const Method = {
   workerStatus: 'noteseal/workerStatus',
+  vaultState: 'noteseal/vault/state',
+  vaultInit: 'noteseal/vault/init',
+  vaultUnlock: 'noteseal/vault/unlock',
+  vaultUnlockRemembered: 'noteseal/vault/unlockRemembered',
+  vaultUnlockWithRecoveryKey: 'noteseal/vault/unlockWithRecoveryKey',
+  vaultLock: 'noteseal/vault/lock',
+  vaultForgetRemembered: 'noteseal/vault/forgetRemembered',
+  vaultChangePassphrase: 'noteseal/vault/changePassphrase',
+  fsStat: 'noteseal/fs/stat',
+  fsReadDirectory: 'noteseal/fs/readDirectory',
+  fsReadFile: 'noteseal/fs/readFile',
+  fsWriteFile: 'noteseal/fs/writeFile',
+  fsDelete: 'noteseal/fs/delete',
+  fsRename: 'noteseal/fs/rename',
+  fsCreateDirectory: 'noteseal/fs/createDirectory',
+  fsWatch: 'noteseal/fs/watch',
+  fsUnwatch: 'noteseal/fs/unwatch',
+  fileEncrypt: 'noteseal/file/encrypt',
+  fileDecryptTo: 'noteseal/file/decryptTo',
+  folderEncrypt: 'noteseal/folder/encrypt',
+  fileInspect: 'noteseal/file/inspect',
+  secretsGet: 'noteseal/secrets/get',
+  secretsStore: 'noteseal/secrets/store',
+  secretsDelete: 'noteseal/secrets/delete',
   log: 'noteseal/log',
-} as const satisfies Record<string, keyof ClientToWorkerRequests | keyof WorkerToClientNotifications>;
+  vaultDidChange: 'noteseal/vault/didChange',
+  fsDidChange: 'noteseal/fs/didChange',
+  progress: 'noteseal/progress',
+} as const satisfies Record<string, keyof ClientToWorkerRequests | keyof WorkerToClientRequests | keyof WorkerToClientNotifications>;
 
 export type ClientRequest = keyof ClientToWorkerRequests;
 export type ParamsOf<M extends ClientRequest> = ClientToWorkerRequests[M]['params'];
 export type ResultOf<M extends ClientRequest> = ClientToWorkerRequests[M]['result'];
+export type WorkerRequest = keyof WorkerToClientRequests;
+export type WorkerRequestParamsOf<M extends WorkerRequest> = WorkerToClientRequests[M]['params'];
+export type WorkerRequestResultOf<M extends WorkerRequest> = WorkerToClientRequests[M]['result'];
 export type WorkerNotification = keyof WorkerToClientNotifications;
 export type NotificationParamsOf<N extends WorkerNotification> = WorkerToClientNotifications[N]['params'];
 
@@ -37,8 +108,47 @@ export interface WorkerStatus {
   locked: boolean;
 }
 
+export interface VaultState {
+  /** A keyfile exists (setup was done). */
+  initialized: boolean;
+  locked: boolean;
+  keyfile: string;
+  /** Id of the current master key (not secret); null while locked. */
+  masterKeyId: string | null;
+}
+
+export type RememberedSecret = 'masterKey';
+
+export type FileKind = 'file' | 'directory';
+export interface FileStatInfo { type: FileKind; ctime: number; mtime: number; size: number; readonly: boolean }
+export type DirectoryEntry = [name: string, type: FileKind];
+export interface FileChange { type: 'created' | 'changed' | 'deleted'; path: string }
+
+export interface EncFileFacts {
+  version: number;
+  suite: number;
+  chunkSize: number;
+  /** Append-mode file (a recording). */
+  append: boolean;
+  stanzaTypes: number[];
+  sizeBytes: number;
+}
+
 /** Lifecycle events only: never file content, names of secrets or keys. */
 export interface LogMessage {
   level: 'info' | 'warn' | 'error';
   message: string;
 }
+
+/**
+ * `data` of a JSON-RPC error from the worker: a stable code the client maps to a VS Code error or message.
+ * NoteSeal format and key errors keep their NoteSealErrorCode; file-system errors use the FileSystemError names.
+ */
+export interface WorkerErrorData { code: WorkerErrorCode }
+export type WorkerErrorCode =
+  | 'LOCKED' | 'NOT_INITIALIZED'
+  | 'FileNotFound' | 'FileExists' | 'FileNotADirectory' | 'FileIsADirectory' | 'NoPermissions' | 'Unavailable'
+  | 'WRONG_KEY' | 'WRONG_PASSPHRASE' | 'NOT_NOTESEAL' | 'UNSUPPORTED_VERSION' | 'CORRUPTED' | 'TRUNCATED'
+  | 'TRAILING_DATA' | 'UNFINISHED' | 'DAMAGED_KEYFILE' | 'KEY_NOT_FOUND' | 'LIMIT_EXCEEDED' | 'INVALID_ARGUMENT';
+/** The JSON-RPC error code the worker uses for all of the above (in the server-defined range). */
+export const WORKER_ERROR = -32050;

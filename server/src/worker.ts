@@ -1,15 +1,28 @@
 // The NoteSeal worker: a background Node process started by the extension over IPC.
 // All crypto, file I/O and recording run here; the extension side stays a thin UI.
+// Every handler is registered through `onRequest`, typed by the protocol module; errors become
+// JSON-RPC errors with a stable code (workerErrors.ts). Nothing here logs content or keys.
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
-import { Method, type ClientRequest, type NotificationParamsOf, type ParamsOf, type ResultOf, type WorkerNotification } from './protocol';
+import { defaultKeyfilePath } from './keys/location';
+import {
+  Method, type ClientRequest, type NotificationParamsOf, type ParamsOf, type ResultOf, type WorkerNotification,
+  type WorkerRequest, type WorkerRequestParamsOf, type WorkerRequestResultOf,
+} from './protocol';
+import { EncFileSystem } from './vault/encFileSystem';
+import { encryptPlaintextFile, encryptFolder, decryptToFile } from './vault/fileCommands';
+import { VaultService } from './vault/vaultService';
+import { EncWatchers } from './vault/watcher';
+import { toResponseError } from './vault/workerErrors';
 import { VERSION } from './version';
 
 const connection = createConnection(ProposedFeatures.all);
 const startedAt = Date.now();
 
-/** Registers a handler for a request of the typed protocol. */
+/** Registers a handler for a request of the typed protocol; thrown errors reach the client typed. */
 function onRequest<M extends ClientRequest>(method: M, handler: (params: ParamsOf<M>) => ResultOf<M> | Promise<ResultOf<M>>): void {
-  connection.onRequest(method, handler as (p: unknown) => unknown);
+  connection.onRequest(method, async (params: ParamsOf<M>) => {
+    try { return await handler(params); } catch (e) { throw toResponseError(e); }
+  });
 }
 
 /** Sends a notification of the typed protocol to the client. */
@@ -17,15 +30,64 @@ function notify<N extends WorkerNotification>(method: N, params: NotificationPar
   void connection.sendNotification(method, params);
 }
 
-connection.onInitialize(() => ({ capabilities: {}, serverInfo: { name: 'noteseal-worker', version: VERSION } }));
-connection.onInitialized(() => notify(Method.log, { level: 'info', message: `worker ${VERSION} started (pid ${process.pid}, node ${process.version})` }));
+/** Asks the client something only it can do (SecretStorage). */
+function ask<M extends WorkerRequest>(method: M, params: WorkerRequestParamsOf<M>): Promise<WorkerRequestResultOf<M>> {
+  return connection.sendRequest(method, params) as Promise<WorkerRequestResultOf<M>>;
+}
+
+let vault: VaultService | undefined;
+let files: EncFileSystem | undefined;
+const watchers = new EncWatchers(events => notify(Method.fsDidChange, { events }));
+const info = (message: string) => notify(Method.log, { level: 'info', message });
+
+connection.onInitialize(params => {
+  const options = (params.initializationOptions ?? {}) as { keyfile?: string };
+  vault = new VaultService(options.keyfile || defaultKeyfilePath(), {
+    get: async name => (await ask(Method.secretsGet, { name })).value,
+    store: (name, value) => ask(Method.secretsStore, { name, value }),
+    delete: name => ask(Method.secretsDelete, { name }),
+  });
+  vault.onDidChange(state => {
+    notify(Method.vaultDidChange, state);
+    info(state.locked ? 'vault locked: keys wiped from memory' : 'vault unlocked');
+  });
+  files = new EncFileSystem(vault);
+  return { capabilities: {}, serverInfo: { name: 'noteseal-worker', version: VERSION } };
+});
+connection.onInitialized(() => info(`worker ${VERSION} started (pid ${process.pid}, node ${process.version})`));
+connection.onShutdown(() => { vault?.lock(); watchers.dispose(); });
 
 onRequest(Method.workerStatus, () => ({
   version: VERSION,
   pid: process.pid,
   uptimeSeconds: (Date.now() - startedAt) / 1000,
   node: process.version,
-  locked: true,
+  locked: vault?.state().locked ?? true,
 }));
+
+onRequest(Method.vaultState, () => vault!.state());
+onRequest(Method.vaultInit, p => vault!.init(p.passphrase, p.remember));
+onRequest(Method.vaultUnlock, p => vault!.unlock(p.passphrase, p.remember));
+onRequest(Method.vaultUnlockRemembered, () => vault!.unlockRemembered());
+onRequest(Method.vaultUnlockWithRecoveryKey, p => vault!.unlockWithRecoveryKey(p.recoveryKey, p.newPassphrase));
+onRequest(Method.vaultLock, () => vault!.lock());
+onRequest(Method.vaultForgetRemembered, () => vault!.forgetRemembered());
+onRequest(Method.vaultChangePassphrase, p => vault!.changePassphrase(p.newPassphrase));
+
+onRequest(Method.fsStat, p => files!.stat(p.path));
+onRequest(Method.fsReadDirectory, p => files!.readDirectory(p.path));
+onRequest(Method.fsReadFile, async p => ({ data: (await files!.readFile(p.path)).toString('base64') }));
+onRequest(Method.fsWriteFile, p => files!.writeFile(p.path, Buffer.from(p.data, 'base64'), p));
+onRequest(Method.fsDelete, p => files!.delete(p.path, p.recursive));
+onRequest(Method.fsRename, p => files!.rename(p.from, p.to, p.overwrite));
+onRequest(Method.fsCreateDirectory, p => files!.createDirectory(p.path));
+onRequest(Method.fsWatch, p => watchers.watch(p.id, p.path, p.recursive));
+onRequest(Method.fsUnwatch, p => watchers.unwatch(p.id));
+
+onRequest(Method.fileInspect, p => files!.inspect(p.path));
+onRequest(Method.fileEncrypt, p => encryptPlaintextFile(files!, p.path, p.deletePlaintext));
+onRequest(Method.fileDecryptTo, p => decryptToFile(vault!, p.encPath, p.outPath));
+onRequest(Method.folderEncrypt, p => encryptFolder(files!, p.path, p.deletePlaintext,
+  (done, total, message) => notify(Method.progress, { token: p.token, done, total, message })));
 
 connection.listen();

@@ -41,8 +41,9 @@ export const quietSettings = {
  * Starts code-server on 127.0.0.1. Everything it writes (user data, extensions, XDG dirs, TMPDIR for its
  * sockets) goes below `stateDir`, so a leak test can search one place and cleanup removes it all.
  * `smokeTestDriver` lets the URL payload load an extension under development and run its tests.
+ * `env` reaches the extension host and so the NoteSeal worker (e.g. NOTESEAL_KEYFILE).
  */
-export async function startServer({ stateDir, port, settings = {}, smokeTestDriver = true, log = false, disableExtensions = false, userDataDir, extensionsDir } = {}) {
+export async function startServer({ stateDir, port, settings = {}, smokeTestDriver = true, log = false, disableExtensions = false, userDataDir, extensionsDir, env = {} } = {}) {
   const { node, entry } = hostPaths();
   stateDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-host-'));
   port ??= await freePort();
@@ -64,7 +65,7 @@ export async function startServer({ stateDir, port, settings = {}, smokeTestDriv
     '--log', process.env.CS_LOG || 'info'];
   const server = spawn(node, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TMPDIR: tmp, XDG_DATA_HOME: path.join(stateDir, 'xdg-data'), XDG_CONFIG_HOME: path.join(stateDir, 'xdg-config'), XDG_CACHE_HOME: path.join(stateDir, 'xdg-cache'), CS_DISABLE_FILE_DOWNLOADS: '1' },
+    env: { ...process.env, ...env, TMPDIR: tmp, XDG_DATA_HOME: path.join(stateDir, 'xdg-data'), XDG_CONFIG_HOME: path.join(stateDir, 'xdg-config'), XDG_CACHE_HOME: path.join(stateDir, 'xdg-cache'), CS_DISABLE_FILE_DOWNLOADS: '1' },
   });
   let output = '';
   const onOut = d => { output += d.toString(); if (output.length > 200_000) output = output.slice(-100_000); if (log || process.env.CS_VERBOSE) process.stderr.write('[code-server] ' + d); };

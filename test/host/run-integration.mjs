@@ -16,9 +16,12 @@ try {
     extensionDevelopmentPath: projectRoot,
     extensionTestsPath: path.join(projectRoot, 'out/test/integration/suite/index.js'),
     launchArgs: [workspace, '--disable-extensions'],
+    // Reaches the extension host and the worker: a throw-away keyfile (never the user's) and fast KDF.
     extensionTestsEnv: {
       NOTESEAL_RESULT_FILE: process.env.NOTESEAL_RESULT_FILE ?? '',
       NOTESEAL_TEST_WORKSPACE: workspace,
+      NOTESEAL_KEYFILE: path.join(workspace, '..', path.basename(workspace) + '-keyfile.json'),
+      NOTESEAL_TEST_FAST_KDF: '1',
     },
   });
 } catch (err) {
@@ -26,4 +29,6 @@ try {
   process.exitCode = 1;
 } finally {
   fs.rmSync(workspace, { recursive: true, force: true });
+  fs.rmSync(workspace + '-keyfile.json', { force: true });
+  fs.rmSync(workspace + '-keyfile.keys', { recursive: true, force: true });
 }

@@ -29,11 +29,23 @@ describe('npm start (demo launcher)', () => {
       demo.on('close', code => reject(new Error(`demo exited with ${code}:\n${out}`)));
     });
     assert.ok(url.startsWith(`http://127.0.0.1:${port}/`));
-    assert.ok(fs.existsSync(path.join(tmp, 'workspace', 'notes', 'plan.md')), 'the demo workspace was seeded');
+    assert.ok(fs.existsSync(path.join(tmp, 'workspace', 'README.md')), 'the demo workspace was seeded');
     window = await launchBrowser();
     await window.page.goto(url);
     await window.page.locator('.statusbar-item', { hasText: 'NoteSeal: Locked' }).waitFor({ timeout: 60_000 });
+    assert.ok(fs.existsSync(path.join(tmp, 'workspace', 'notes', 'plan.md.enc')), 'sample notes are encrypted');
+    assert.ok(!fs.existsSync(path.join(tmp, 'workspace', 'notes', 'plan.md')), 'no plaintext copy of the sample notes');
     await window.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'notes' }).waitFor({ timeout: 30_000 });
-    await screenshot(window.page, 'demo');
+    // The new user's first steps: open a sample note from the Explorer, give the demo passphrase, read it.
+    const page = window.page;
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'notes' }).click();
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'plan.md.enc' }).click();
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 20_000 });
+    await input.fill('noteseal demo passphrase');
+    await page.keyboard.press('Enter');
+    await page.locator('.monaco-editor .view-lines', { hasText: 'Launch plan' }).waitFor({ timeout: 30_000 });
+    await page.locator('.statusbar-item', { hasText: 'NoteSeal: Unlocked' }).waitFor({ timeout: 10_000 });
+    await screenshot(page, 'demo');
   });
 });

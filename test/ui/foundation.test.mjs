@@ -11,10 +11,10 @@ describe('NoteSeal in the workbench', () => {
     await wb?.close();
   });
 
-  it('shows the lock in the status bar once the worker is up', async () => {
-    const item = wb.page.locator('.statusbar-item', { hasText: 'NoteSeal: Locked' });
+  it('shows the lock in the status bar once the worker is up (not set up yet on a fresh machine)', async () => {
+    const item = wb.page.locator('.statusbar-item', { hasText: 'NoteSeal: Set Up' });
     await item.waitFor({ timeout: 60_000 });
-    assert.match(await item.innerText(), /NoteSeal: Locked/);
+    assert.match(await item.innerText(), /NoteSeal: Set Up/);
     const label = await item.locator('a, .statusbar-item-label').first().getAttribute('aria-label');
     assert.match(label ?? '', /NoteSeal/);
   });
@@ -33,7 +33,7 @@ describe('NoteSeal in the workbench', () => {
     process.kill(workerPid, 'SIGKILL');
     const text = await notification(wb.page, /stopped unexpectedly and was restarted/);
     assert.match(text, /NoteSeal worker/);
-    await wb.page.locator('.statusbar-item', { hasText: 'NoteSeal: Locked' }).waitFor({ timeout: 20_000 });
+    await wb.page.locator('.statusbar-item', { hasText: 'NoteSeal: Set Up' }).waitFor({ timeout: 20_000 });
     await runCommand(wb.page, 'NoteSeal: Show Worker Status');
     const again = await notification(wb.page, new RegExp(`pid (?!${workerPid}\\b)\\d+`));
     assert.doesNotMatch(again, new RegExp(`pid ${workerPid}\\b`));

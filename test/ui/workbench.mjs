@@ -7,20 +7,25 @@ import { launchBrowser, projectRoot, startServer } from '../host/codeServer.mjs'
 
 export const artifactsDir = path.join(projectRoot, 'test-results', 'ui');
 
-/** Opens `folder` (a copy of test/fixtures/workspace by default) in a fresh workbench with NoteSeal loaded. */
-export async function openWorkbench({ folder } = {}) {
+/**
+ * Opens `folder` (a copy of test/fixtures/workspace by default) in a fresh workbench with NoteSeal loaded.
+ * The vault's keyfile is `keyfile` (default: a fresh path in the state dir, so NoteSeal starts not set up);
+ * key derivation uses the fast test parameters.
+ */
+export async function openWorkbench({ folder, keyfile, settings } = {}) {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-ui-'));
+  keyfile ??= path.join(stateDir, 'keyfile.json');
   if (!folder) {
     folder = path.join(stateDir, 'workspace');
     fs.cpSync(path.join(projectRoot, 'test/fixtures/workspace'), folder, { recursive: true });
   }
-  const host = await startServer({ stateDir });
+  const host = await startServer({ stateDir, settings, env: { NOTESEAL_KEYFILE: keyfile, NOTESEAL_TEST_FAST_KDF: '1' } });
   const window = await launchBrowser({ userDataDir: path.join(stateDir, 'chromium-profile') });
   const { page } = window;
   await page.goto(host.url({ folder, devPaths: [projectRoot] }));
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   return {
-    page, host, folder, stateDir,
+    page, host, folder, stateDir, keyfile,
     async close() {
       await window.close().catch(() => undefined);
       await host.stop();

@@ -1,0 +1,106 @@
+// The `noteseal:` FileSystemProvider: VS Code's own text editor reads and saves decrypted notes through
+// it, and every operation is forwarded to the worker, which holds the keys and touches the disk. Bytes
+// cross IPC as base64. A read or save while locked asks to unlock first; if the user declines, the
+// operation fails and a save leaves the editor dirty.
+import * as vscode from 'vscode';
+import { Method, type FileStatInfo } from '../../server/src/protocol';
+import { logicalFsPath } from './uris';
+import type { VaultController } from './vault';
+import { isWorkerError, WorkerCallError, type WorkerClient } from './workerClient';
+
+export class EncFileSystemProvider implements vscode.FileSystemProvider, vscode.Disposable {
+  private readonly changes = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
+  readonly onDidChangeFile = this.changes.event;
+  private nextWatchId = 1;
+  private readonly subscriptions: vscode.Disposable[] = [];
+  /** Called on every read and write: the auto-lock timer counts these as activity. */
+  onActivity: () => void = () => undefined;
+
+  constructor(private readonly worker: WorkerClient, private readonly vault: VaultController) {
+    this.subscriptions.push(worker.onNotification(Method.fsDidChange, ({ events }) => {
+      this.changes.fire(events.map(e => ({
+        type: e.type === 'created' ? vscode.FileChangeType.Created : e.type === 'deleted' ? vscode.FileChangeType.Deleted : vscode.FileChangeType.Changed,
+        uri: vscode.Uri.from({ scheme: 'noteseal', path: vscode.Uri.file(e.path).path }),
+      })));
+    }));
+  }
+
+  watch(uri: vscode.Uri, options: { readonly recursive: boolean }): vscode.Disposable {
+    const id = this.nextWatchId++;
+    void this.worker.request(Method.fsWatch, { id, path: logicalFsPath(uri), recursive: options.recursive }).catch(() => undefined);
+    return new vscode.Disposable(() => void this.worker.request(Method.fsUnwatch, { id }).catch(() => undefined));
+  }
+
+  async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
+    const s: FileStatInfo = await this.call(uri, () => this.worker.request(Method.fsStat, { path: logicalFsPath(uri) }));
+    return {
+      type: s.type === 'directory' ? vscode.FileType.Directory : vscode.FileType.File,
+      ctime: Math.round(s.ctime), mtime: Math.round(s.mtime), size: s.size,
+      permissions: s.readonly ? vscode.FilePermission.Readonly : undefined,
+    };
+  }
+
+  async readDirectory(uri: vscode.Uri): Promise<[string, vscode.FileType][]> {
+    const entries = await this.call(uri, () => this.worker.request(Method.fsReadDirectory, { path: logicalFsPath(uri) }));
+    return entries.map(([name, type]) => [name, type === 'directory' ? vscode.FileType.Directory : vscode.FileType.File]);
+  }
+
+  async readFile(uri: vscode.Uri): Promise<Uint8Array> {
+    this.onActivity();
+    const { data } = await this.withKey(uri, 'Opening an encrypted note needs the key.', () => this.worker.request(Method.fsReadFile, { path: logicalFsPath(uri) }));
+    return Buffer.from(data, 'base64');
+  }
+
+  async writeFile(uri: vscode.Uri, content: Uint8Array, options: { readonly create: boolean; readonly overwrite: boolean }): Promise<void> {
+    this.onActivity();
+    const data = Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('base64');
+    await this.withKey(uri, 'Saving an encrypted note needs the key.', () =>
+      this.worker.request(Method.fsWriteFile, { path: logicalFsPath(uri), data, create: options.create, overwrite: options.overwrite }));
+  }
+
+  async delete(uri: vscode.Uri, options: { readonly recursive: boolean }): Promise<void> {
+    await this.call(uri, () => this.worker.request(Method.fsDelete, { path: logicalFsPath(uri), recursive: options.recursive }));
+  }
+
+  async rename(oldUri: vscode.Uri, newUri: vscode.Uri, options: { readonly overwrite: boolean }): Promise<void> {
+    await this.call(oldUri, () => this.worker.request(Method.fsRename, { from: logicalFsPath(oldUri), to: logicalFsPath(newUri), overwrite: options.overwrite }));
+  }
+
+  async createDirectory(uri: vscode.Uri): Promise<void> {
+    await this.call(uri, () => this.worker.request(Method.fsCreateDirectory, { path: logicalFsPath(uri) }));
+  }
+
+  /** Runs an operation that needs the key; when locked, asks to unlock once and retries. */
+  private async withKey<T>(uri: vscode.Uri, reason: string, op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (e) {
+      if (!isWorkerError(e, 'LOCKED', 'NOT_INITIALIZED')) throw toFileSystemError(e, uri);
+      if (!(await this.vault.ensureUnlocked(reason))) throw vscode.FileSystemError.NoPermissions('NoteSeal is locked: unlock it (click the lock in the status bar) and try again.');
+      return this.call(uri, op);
+    }
+  }
+
+  private async call<T>(uri: vscode.Uri, op: () => Promise<T>): Promise<T> {
+    try { return await op(); } catch (e) { throw toFileSystemError(e, uri); }
+  }
+
+  dispose(): void {
+    for (const s of this.subscriptions) s.dispose();
+    this.changes.dispose();
+  }
+}
+
+/** Worker errors → the FileSystemError VS Code understands (so e.g. "file not found" behaves natively). */
+function toFileSystemError(e: unknown, uri: vscode.Uri): Error {
+  if (!(e instanceof WorkerCallError)) return e instanceof Error ? e : new Error(String(e));
+  switch (e.code) {
+    case 'FileNotFound': return vscode.FileSystemError.FileNotFound(uri);
+    case 'FileExists': return vscode.FileSystemError.FileExists(uri);
+    case 'FileIsADirectory': return vscode.FileSystemError.FileIsADirectory(uri);
+    case 'FileNotADirectory': return vscode.FileSystemError.FileNotADirectory(uri);
+    case 'NoPermissions': return vscode.FileSystemError.NoPermissions(e.message);
+    case 'LOCKED': case 'NOT_INITIALIZED': return vscode.FileSystemError.NoPermissions(e.message);
+    default: return vscode.FileSystemError.Unavailable(`NoteSeal: ${e.message}`);
+  }
+}

@@ -1,0 +1,33 @@
+// Opening `plan.md.enc` from the Explorer, Quick Open or `code plan.md.enc` must end in one tab with the
+// decrypted text editor. VS Code has no "open handler" API (#77131), so `*.enc` gets a default custom
+// editor that shows nothing (never ciphertext), opens `noteseal:/…/plan.md` in the same column, and
+// closes itself. Recordings (binary) are left to their own viewer.
+import * as vscode from 'vscode';
+import { decryptedViewOf } from './uris';
+import { tabUri } from './vault';
+
+export const REDIRECT_VIEW_TYPE = 'noteseal.encRedirect';
+
+export class EncOpenRedirect implements vscode.CustomReadonlyEditorProvider {
+  openCustomDocument(uri: vscode.Uri): vscode.CustomDocument {
+    return { uri, dispose: () => undefined };
+  }
+
+  async resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): Promise<void> {
+    panel.webview.options = { enableScripts: false };
+    panel.webview.html = '<!DOCTYPE html><html><body style="font-family: sans-serif; opacity: .6">Opening the encrypted file…</body></html>';
+    const view = decryptedViewOf(document.uri);
+    const column = panel.viewColumn ?? vscode.ViewColumn.Active;
+    try {
+      await vscode.window.showTextDocument(view, { viewColumn: column, preview: false });
+    } catch (e) {
+      void vscode.window.showErrorMessage(`NoteSeal could not open ${vscode.workspace.asRelativePath(document.uri)}: ${(e as Error).message}`);
+    } finally {
+      // Close the placeholder tab (and only it).
+      const tabs = vscode.window.tabGroups.all.flatMap(g => g.tabs)
+        .filter(t => t.input instanceof vscode.TabInputCustom && t.input.viewType === REDIRECT_VIEW_TYPE && tabUri(t)?.toString() === document.uri.toString());
+      if (tabs.length) await vscode.window.tabGroups.close(tabs, true);
+      else panel.dispose();
+    }
+  }
+}

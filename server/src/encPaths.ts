@@ -1,0 +1,25 @@
+// How the `noteseal:` view names files: `noteseal:/notes/plan.md` is the decrypted view of the real file
+// `/notes/plan.md.enc`. Dropping the suffix lets VS Code pick the language from the inner name
+// (plan.md → Markdown) and show a clean tab title. Pure functions: both sides import them.
+
+export const ENC_SUFFIX = '.enc';
+
+export function isEncPath(p: string): boolean {
+  return p.endsWith(ENC_SUFFIX) && p.length > ENC_SUFFIX.length && !p.endsWith('/' + ENC_SUFFIX);
+}
+
+/** `/notes/plan.md` → `/notes/plan.md.enc` */
+export function encPathOf(logicalPath: string): string {
+  return logicalPath + ENC_SUFFIX;
+}
+
+/** `/notes/plan.md.enc` → `/notes/plan.md` */
+export function logicalPathOf(encPath: string): string {
+  if (!isEncPath(encPath)) throw new Error(`not an .enc path: ${encPath}`);
+  return encPath.slice(0, -ENC_SUFFIX.length);
+}
+
+/** Our own crash-safe temp siblings (`.name.tmp-xxxx`) are never shown or watched. */
+export function isTempSibling(name: string): boolean {
+  return /^\..+\.tmp-[0-9a-f]{12}$/.test(name);
+}

@@ -1,0 +1,70 @@
+// The explicit conversions a user asks for: encrypt a plaintext file (or a folder of them) into `.enc`
+// files, and export an `.enc` file's plaintext. These are the only paths where NoteSeal reads or writes
+// plaintext files, and only the ones the user named.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { decryptFile, encryptFile } from '../crypto/format';
+import { wipe } from '../keys/bytes';
+import { encPathOf, isEncPath, isTempSibling } from '../encPaths';
+import type { EncFileSystem } from './encFileSystem';
+import type { VaultService } from './vaultService';
+import { WorkerError } from './workerErrors';
+
+/** Folders never walked by Encrypt Folder: version control and dependency trees are not notes. */
+const SKIPPED_FOLDERS = new Set(['.git', '.hg', '.svn', 'node_modules']);
+
+export async function encryptPlaintextFile(files: EncFileSystem, plainPath: string, deletePlaintext: boolean): Promise<{ encPath: string }> {
+  if (isEncPath(plainPath)) throw new WorkerError('INVALID_ARGUMENT', `${path.basename(plainPath)} is already encrypted.`);
+  const s = await fs.stat(plainPath);
+  if (!s.isFile()) throw new WorkerError('FileIsADirectory', `${plainPath} is not a file.`);
+  const encPath = encPathOf(plainPath);
+  if (await fs.stat(encPath).then(() => true, () => false)) throw new WorkerError('FileExists', `${path.basename(encPath)} already exists; nothing was changed.`);
+  const keyring = files.vaultKeyring();
+  const { dataKey, stanzas } = await keyring.newFileStanzas();
+  try {
+    await encryptFile(plainPath, encPath, dataKey, stanzas);
+  } finally {
+    wipe(dataKey);
+  }
+  // Only delete once the encrypted copy provably opens again.
+  if (deletePlaintext) {
+    await files.readFile(plainPath);
+    await fs.unlink(plainPath);
+  }
+  return { encPath };
+}
+
+export async function decryptToFile(vault: VaultService, encPath: string, outPath: string): Promise<void> {
+  if (path.resolve(encPath) === path.resolve(outPath)) throw new WorkerError('INVALID_ARGUMENT', 'The export must go to another file.');
+  await decryptFile(encPath, vault.unlocked().unwrap, outPath);
+}
+
+export async function encryptFolder(files: EncFileSystem, folder: string, deletePlaintext: boolean,
+  progress: (done: number, total: number, message?: string) => void): Promise<{ encrypted: number; skipped: number; failed: { path: string; message: string }[] }> {
+  files.vaultKeyring(); // fail fast when locked
+  const todo: string[] = [];
+  let skipped = 0;
+  const walk = async (dir: string) => {
+    for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) { if (!SKIPPED_FOLDERS.has(e.name)) await walk(p); }
+      else if (e.isFile() && !isEncPath(e.name) && !isTempSibling(e.name)) todo.push(p);
+      else skipped++;
+    }
+  };
+  await walk(folder);
+  const failed: { path: string; message: string }[] = [];
+  let encrypted = 0;
+  progress(0, todo.length);
+  for (const [i, p] of todo.entries()) {
+    try {
+      await encryptPlaintextFile(files, p, deletePlaintext);
+      encrypted++;
+    } catch (e) {
+      if (e instanceof WorkerError && e.code === 'FileExists') skipped++;
+      else failed.push({ path: p, message: e instanceof Error ? e.message : String(e) });
+    }
+    progress(i + 1, todo.length, path.relative(folder, p));
+  }
+  return { encrypted, skipped, failed };
+}

@@ -1,0 +1,108 @@
+// The worker's vault: the keyring while unlocked, and the lock/unlock/setup operations. Keys live only
+// here, in the worker's memory; lock() wipes them. The remembered master key is kept by the client in
+// SecretStorage and fetched through the `secrets` bridge: the worker never writes it anywhere.
+import fs from 'node:fs';
+import { Keyring } from '../keys/keyring';
+import { kdfPolicyFromEnv } from '../keys/kdf';
+import type { RememberedSecret, VaultState } from '../protocol';
+import { WorkerError } from './workerErrors';
+
+export interface SecretBridge {
+  get(name: RememberedSecret): Promise<string | null>;
+  store(name: RememberedSecret, value: string): Promise<void>;
+  delete(name: RememberedSecret): Promise<void>;
+}
+
+export class VaultService {
+  private keyring: Keyring;
+  private readonly listeners: ((s: VaultState) => void)[] = [];
+
+  constructor(readonly keyfilePath: string, private readonly secrets: SecretBridge) {
+    this.keyring = this.newKeyring();
+  }
+
+  private newKeyring(): Keyring {
+    return new Keyring(this.keyfilePath, { kdf: kdfPolicyFromEnv() });
+  }
+
+  onDidChange(listener: (s: VaultState) => void): void { this.listeners.push(listener); }
+
+  state(): VaultState {
+    return {
+      initialized: fs.existsSync(this.keyfilePath),
+      locked: !this.keyring.isUnlocked,
+      keyfile: this.keyfilePath,
+      masterKeyId: this.keyring.masterKeyId,
+    };
+  }
+
+  private changed(): VaultState {
+    const s = this.state();
+    for (const l of this.listeners) l(s);
+    return s;
+  }
+
+  /** The unlocked keyring, or LOCKED / NOT_INITIALIZED. */
+  unlocked(): Keyring {
+    if (this.keyring.isUnlocked) return this.keyring;
+    if (!fs.existsSync(this.keyfilePath)) throw new WorkerError('NOT_INITIALIZED', 'NoteSeal is not set up yet: run "NoteSeal: Set Up Encryption".');
+    throw new WorkerError('LOCKED', 'NoteSeal is locked: unlock it to read or save encrypted files.');
+  }
+
+  async init(passphrase: string, remember: boolean): Promise<{ recoveryKey: string; state: VaultState }> {
+    const { keyring, recoveryKey } = await Keyring.init(this.keyfilePath, passphrase, { kdf: kdfPolicyFromEnv() });
+    this.keyring.lock();
+    this.keyring = keyring;
+    if (remember) await this.remember();
+    return { recoveryKey, state: this.changed() };
+  }
+
+  async unlock(passphrase: string, remember: boolean): Promise<VaultState> {
+    this.requireInitialized();
+    await this.keyring.unlock(passphrase);
+    if (remember) await this.remember();
+    return this.changed();
+  }
+
+  /** Unlocks with the master key remembered on this device; LOCKED if none is remembered. */
+  async unlockRemembered(): Promise<VaultState> {
+    this.requireInitialized();
+    const secret = await this.secrets.get('masterKey');
+    if (!secret) throw new WorkerError('LOCKED', 'No key is remembered on this device.');
+    try {
+      await this.keyring.unlockWithRecoveryKey(secret);
+    } catch (e) {
+      // A stale remembered key (the master key was rotated elsewhere) is useless: forget it.
+      await this.secrets.delete('masterKey');
+      throw e;
+    }
+    return this.changed();
+  }
+
+  async unlockWithRecoveryKey(recoveryKey: string, newPassphrase: string): Promise<VaultState> {
+    this.requireInitialized();
+    await this.keyring.unlockWithRecoveryKey(recoveryKey, newPassphrase);
+    return this.changed();
+  }
+
+  async forgetRemembered(): Promise<void> {
+    await this.secrets.delete('masterKey');
+  }
+
+  async changePassphrase(newPassphrase: string): Promise<void> {
+    await this.unlocked().changePassphrase(newPassphrase);
+  }
+
+  lock(): VaultState {
+    this.keyring.lock();
+    return this.changed();
+  }
+
+  private async remember(): Promise<void> {
+    await this.secrets.store('masterKey', this.keyring.exportMasterKey());
+  }
+
+  private requireInitialized(): void {
+    if (!fs.existsSync(this.keyfilePath)) throw new WorkerError('NOT_INITIALIZED', 'NoteSeal is not set up yet: run "NoteSeal: Set Up Encryption".');
+  }
+}
