@@ -30,6 +30,8 @@ export interface NoteSealApi {
   };
   /** Hot-exit backups of encrypted notes destroyed so far (should stay 0 when saves succeed). */
   sweptBackups(): number;
+  /** Where VS Code writes hot-exit backups here (the leak guard watches it). */
+  backupsDir(): string | undefined;
 }
 
 let worker: WorkerClient | undefined;
@@ -111,6 +113,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
       autoLockDeadline: () => autoLock.deadline(),
     },
     sweptBackups: () => leakGuard.swept,
+    backupsDir: () => leakGuard.backupsDir,
   };
 }
 

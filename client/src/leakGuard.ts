@@ -24,6 +24,8 @@ export class LeakGuard implements vscode.Disposable {
   private sweeping = false;
   /** Number of backups destroyed since start (for the log and tests). */
   swept = 0;
+  /** Where VS Code writes hot-exit backups on this host (undefined in a browser-only workbench). */
+  readonly backupsDir: string | undefined;
 
   constructor(context: vscode.ExtensionContext, private readonly log: Logger) {
     this.subscriptions.push(vscode.workspace.onDidChangeTextDocument(e => {
@@ -32,7 +34,7 @@ export class LeakGuard implements vscode.Disposable {
       clearTimeout(this.timers.get(key));
       this.timers.set(key, setTimeout(() => { this.timers.delete(key); void this.saveSoon(e.document); }, SAVE_SOON_MS));
     }));
-    const backups = backupsDirOf(context);
+    const backups = this.backupsDir = backupsDirOf(context);
     if (backups) this.sweeper = setInterval(() => void this.sweep(backups), SWEEP_EVERY_MS);
   }
 

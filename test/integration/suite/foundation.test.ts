@@ -2,23 +2,8 @@
 // restart after the worker is killed, and the commands.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { NoteSealApi } from '../../../client/src/extension';
 import type { WorkerStatus } from '../../../server/src/protocol';
-
-const EXTENSION_ID = 'noteseal.noteseal';
-
-async function api(): Promise<NoteSealApi> {
-  const ext = vscode.extensions.getExtension<NoteSealApi>(EXTENSION_ID);
-  assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
-  return ext.isActive ? ext.exports : await ext.activate();
-}
-
-function waitFor<T>(event: vscode.Event<T>, ms: number, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { sub.dispose(); reject(new Error(`timed out after ${ms} ms waiting for ${what}`)); }, ms);
-    const sub = event(v => { clearTimeout(timer); sub.dispose(); resolve(v); });
-  });
-}
+import { api, EXTENSION_ID, waitFor } from './helpers';
 
 describe('foundation', () => {
   it('activates and reports its version', async () => {
@@ -33,7 +18,7 @@ describe('foundation', () => {
     const status = await (await api()).workerStatus();
     assert.equal(typeof status.pid, 'number');
     assert.notEqual(status.pid, process.pid, 'the worker is not the extension host');
-    assert.equal(status.locked, true);
+    assert.equal(typeof status.locked, 'boolean');
     assert.ok(status.uptimeSeconds >= 0 && status.uptimeSeconds < 3600);
     assert.match(status.node, /^v\d+\./);
   });

@@ -1,0 +1,230 @@
+// Editing `.enc` files inline, inside a real VS Code extension host: the noteseal: file system, opening
+// from a file: URI, saving, external changes, conflicts, locked saves, lock and auto-lock.
+import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import {
+  allTabs, api, closeAllEditors, freshDir, noteUri, PASSPHRASE, readEncExternally, sleep, unlocked, waitFor, waitUntil, writeEncExternally,
+} from './helpers';
+
+const canary = () => `CANARY-${randomBytes(8).toString('hex')}`;
+
+function assertNoPlaintext(file: string, secret: string): void {
+  const bytes = fs.readFileSync(file);
+  for (const needle of [Buffer.from(secret), Buffer.from(secret, 'utf16le'), Buffer.from(Buffer.from(secret).toString('base64').slice(0, 16))]) {
+    assert.equal(bytes.indexOf(needle), -1, `${path.basename(file)} holds no plaintext`);
+  }
+}
+
+async function openNote(file: string): Promise<vscode.TextEditor> {
+  return vscode.window.showTextDocument(noteUri(file), { preview: false });
+}
+
+async function typeAtEnd(editor: vscode.TextEditor, text: string): Promise<void> {
+  const doc = editor.document;
+  const ok = await editor.edit(b => b.insert(doc.lineAt(doc.lineCount - 1).range.end, text));
+  assert.ok(ok, 'the edit applied');
+}
+
+describe('the noteseal: file system', () => {
+  before(async () => { await unlocked(); });
+  after(async () => { await closeAllEditors(); });
+
+  it('writes only ciphertext to disk and reads the plaintext back', async () => {
+    const dir = freshDir('fs-write');
+    const secret = canary();
+    await vscode.workspace.fs.writeFile(noteUri(path.join(dir, 'a.md.enc')), Buffer.from(`# A\n${secret}\n`));
+    assert.deepEqual(fs.readdirSync(dir), ['a.md.enc'], 'only the .enc file exists: no temp file, no plaintext copy');
+    assertNoPlaintext(path.join(dir, 'a.md.enc'), secret);
+    assert.equal(Buffer.from(await vscode.workspace.fs.readFile(noteUri(path.join(dir, 'a.md.enc')))).toString(), `# A\n${secret}\n`);
+    assert.equal(await readEncExternally(path.join(dir, 'a.md.enc')), `# A\n${secret}\n`, 'the CLI side reads what the editor wrote');
+  });
+
+  it('lists folders and .enc files (without the suffix), hides plaintext files and temp siblings, and stats them', async () => {
+    const dir = freshDir('fs-list');
+    await writeEncExternally(path.join(dir, 'plan.md.enc'), 'x');
+    fs.writeFileSync(path.join(dir, 'plain.txt'), 'not part of the encrypted view');
+    fs.writeFileSync(path.join(dir, '.plan.md.enc.tmp-0123456789ab'), 'a crash left this');
+    fs.mkdirSync(path.join(dir, 'sub'));
+    const entries = await vscode.workspace.fs.readDirectory(noteUri(dir));
+    assert.deepEqual(entries.sort(), [['plan.md', vscode.FileType.File], ['sub', vscode.FileType.Directory]]);
+    const st = await vscode.workspace.fs.stat(noteUri(path.join(dir, 'plan.md.enc')));
+    assert.equal(st.type, vscode.FileType.File);
+    assert.equal(Math.round(st.mtime), Math.round(fs.statSync(path.join(dir, 'plan.md.enc')).mtimeMs));
+    await assert.rejects(Promise.resolve(vscode.workspace.fs.stat(noteUri(path.join(dir, 'missing.md.enc')))), (e: vscode.FileSystemError) => e.code === 'FileNotFound');
+  });
+
+  it('renames and deletes the .enc file, creates folders, and refuses to overwrite unless asked', async () => {
+    const dir = freshDir('fs-rename');
+    await writeEncExternally(path.join(dir, 'old.md.enc'), 'one');
+    await writeEncExternally(path.join(dir, 'other.md.enc'), 'two');
+    await assert.rejects(Promise.resolve(vscode.workspace.fs.rename(noteUri(path.join(dir, 'old.md.enc')), noteUri(path.join(dir, 'other.md.enc')))), (e: vscode.FileSystemError) => e.code === 'FileExists');
+    await vscode.workspace.fs.rename(noteUri(path.join(dir, 'old.md.enc')), noteUri(path.join(dir, 'new.md.enc')));
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['new.md.enc', 'other.md.enc']);
+    assert.equal(await readEncExternally(path.join(dir, 'new.md.enc')), 'one');
+    await vscode.workspace.fs.delete(noteUri(path.join(dir, 'new.md.enc')));
+    assert.deepEqual(fs.readdirSync(dir), ['other.md.enc']);
+    await vscode.workspace.fs.createDirectory(noteUri(path.join(dir, 'folder')));
+    assert.ok(fs.statSync(path.join(dir, 'folder')).isDirectory());
+  });
+
+  it('keeps the file mode when it saves', async () => {
+    const dir = freshDir('fs-mode');
+    const file = path.join(dir, 'm.md.enc');
+    await writeEncExternally(file, 'mode');
+    fs.chmodSync(file, 0o640);
+    await vscode.workspace.fs.writeFile(noteUri(file), Buffer.from('changed'));
+    assert.equal(fs.statSync(file).mode & 0o777, 0o640);
+    assert.equal(await readEncExternally(file), 'changed');
+  });
+
+  it('reports a damaged file with its own error and releases no content', async () => {
+    const dir = freshDir('fs-damaged');
+    const file = path.join(dir, 'd.md.enc');
+    const secret = canary();
+    await writeEncExternally(file, `secret ${secret}`);
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.length - 5] ^= 0x01;
+    fs.writeFileSync(file, bytes);
+    await assert.rejects(Promise.resolve(vscode.workspace.fs.readFile(noteUri(file))), (e: Error) => {
+      assert.match(e.message, /corrupt|authentic/i);
+      assert.ok(!e.message.includes(secret));
+      return true;
+    });
+  });
+});
+
+describe('editing encrypted notes', () => {
+  before(async () => { await unlocked(); });
+  afterEach(async () => { await closeAllEditors(); });
+
+  for (const [name, language] of [['plan.md.enc', 'markdown'], ['data.json.enc', 'json'], ['config.yaml.enc', 'yaml'], ['.env.enc', 'dotenv']] as const) {
+    it(`opens ${name} from its file: URI in one decrypted ${language} text editor`, async () => {
+      const dir = freshDir(`open-${language}`);
+      const file = path.join(dir, name);
+      await writeEncExternally(file, language === 'json' ? '{"a": 1}\n' : 'A=1\n');
+      await closeAllEditors();
+      await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file));
+      await waitUntil('the decrypted editor', () => vscode.window.activeTextEditor?.document.uri.scheme === 'noteseal');
+      await waitUntil('the placeholder tab to close', () => allTabs().length === 1);
+      const doc = vscode.window.activeTextEditor!.document;
+      assert.equal(doc.uri.path, vscode.Uri.file(file).path.replace(/\.enc$/, ''));
+      assert.equal(doc.languageId, language);
+      assert.ok(allTabs()[0].input instanceof vscode.TabInputText, 'a text editor tab, not a custom editor');
+    });
+  }
+
+  it('saves edits, encrypted, before VS Code would back up the dirty editor (1 s)', async () => {
+    const dir = freshDir('save-soon');
+    const file = path.join(dir, 'note.md.enc');
+    await writeEncExternally(file, '# Note\n');
+    const editor = await openNote(file);
+    const secret = canary();
+    const t0 = Date.now();
+    await typeAtEnd(editor, secret);
+    assert.equal(editor.document.isDirty, true);
+    await waitUntil('the note to be saved', () => !editor.document.isDirty, 2000);
+    assert.ok(Date.now() - t0 < 1000, `saved after ${Date.now() - t0} ms`);
+    assert.equal(await readEncExternally(file), `# Note\n${secret}`);
+    assertNoPlaintext(file, secret);
+  });
+
+  it('reloads a clean editor when the .enc file changes on disk', async () => {
+    const dir = freshDir('external-change');
+    const file = path.join(dir, 'shared.md.enc');
+    await writeEncExternally(file, 'version 1\n');
+    const editor = await openNote(file);
+    assert.equal(editor.document.getText(), 'version 1\n');
+    await sleep(300);
+    await writeEncExternally(file, 'version 2 from a git pull\n');
+    await waitUntil('the editor to reload', () => editor.document.getText() === 'version 2 from a git pull\n');
+  });
+
+  it('never overwrites a file that changed underneath a dirty editor, and leaves no backup', async () => {
+    const noteseal = await api();
+    const dir = freshDir('conflict');
+    const file = path.join(dir, 'c.md.enc');
+    await writeEncExternally(file, 'base\n');
+    const editor = await openNote(file);
+    await sleep(300);
+    const mine = canary();
+    await typeAtEnd(editor, mine);          // dirty; the auto-save would run in 250 ms…
+    await writeEncExternally(file, 'theirs\n'); // …but the file changes on disk first
+    await sleep(2000);                        // past the hot-exit backup delay
+    assert.equal(await readEncExternally(file), 'theirs\n', 'their version was not overwritten');
+    assert.equal(editor.document.isDirty, true, 'my edit is kept in the editor (VS Code offers Compare / Overwrite)');
+    assert.ok(editor.document.getText().includes(mine));
+    const backups = noteseal.backupsDir();
+    assert.ok(backups, 'this host writes backups to disk');
+    const leftovers = fs.existsSync(backups) ? fs.readdirSync(backups, { recursive: true }).map(String).filter(p => p.split(path.sep).includes('noteseal') && fs.statSync(path.join(backups, p)).isFile()) : [];
+    assert.deepEqual(leftovers, [], 'no hot-exit backup of the note remains');
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+    await waitUntil('the editor to show their version', () => editor.document.getText() === 'theirs\n' && !editor.document.isDirty);
+  });
+
+  it('a save while locked keeps the editor dirty and the old file intact, until unlocked', async () => {
+    const noteseal = await api();
+    const dir = freshDir('locked-save');
+    const file = path.join(dir, 'l.md.enc');
+    await writeEncExternally(file, 'saved before\n');
+    const editor = await openNote(file);
+    // The worker dies: its keys are gone, the editor is still open.
+    const restarted = waitFor(noteseal.onDidRestartWorker, 20_000, 'the worker to restart');
+    process.kill((await noteseal.workerStatus()).pid, 'SIGKILL');
+    await restarted;
+    assert.equal((await noteseal.vault.state()).locked, true);
+    const before = fs.readFileSync(file);
+    await typeAtEnd(editor, 'typed while locked');
+    await sleep(1000);                                     // the auto-save asks for the passphrase…
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen'); // …and the user declines
+    await sleep(500);
+    assert.equal(editor.document.isDirty, true, 'the editor stays dirty');
+    assert.deepEqual(fs.readFileSync(file), before, 'the old file is intact');
+    await noteseal.vault.unlock(PASSPHRASE);
+    assert.equal(await editor.document.save(), true);
+    assert.equal(await readEncExternally(file), 'saved before\ntyped while locked');
+  });
+});
+
+describe('locking', () => {
+  afterEach(async () => {
+    await vscode.workspace.getConfiguration('noteseal.autoLock').update('idleMinutes', undefined, vscode.ConfigurationTarget.Global);
+    await closeAllEditors();
+  });
+
+  it('refuses a wrong passphrase with its own error', async () => {
+    const noteseal = await unlocked();
+    await noteseal.vault.lock();
+    await assert.rejects(noteseal.vault.unlock('not the passphrase at all'), (e: Error & { code?: string }) => e.code === 'WRONG_PASSPHRASE' && /passphrase/i.test(e.message));
+    assert.equal((await noteseal.vault.state()).locked, true);
+  });
+
+  it('lock saves dirty notes, closes every decrypted editor and wipes the key', async () => {
+    const noteseal = await unlocked();
+    const dir = freshDir('lock');
+    await writeEncExternally(path.join(dir, 'a.md.enc'), 'a\n');
+    await writeEncExternally(path.join(dir, 'b.md.enc'), 'b\n');
+    await openNote(path.join(dir, 'a.md.enc'));
+    const b = await openNote(path.join(dir, 'b.md.enc'));
+    await b.edit(e => e.insert(new vscode.Position(1, 0), 'unsaved edit'));
+    await noteseal.vault.lock();
+    assert.equal((await noteseal.vault.state()).locked, true);
+    assert.deepEqual(allTabs().filter(t => t.input instanceof vscode.TabInputText && t.input.uri.scheme === 'noteseal'), []);
+    assert.equal(await readEncExternally(path.join(dir, 'b.md.enc')), 'b\nunsaved edit');
+    assert.equal((await noteseal.workerStatus()).locked, true, 'the worker holds no key');
+  });
+
+  it('auto-locks after the idle timeout and closes decrypted editors', async () => {
+    await vscode.workspace.getConfiguration('noteseal.autoLock').update('idleMinutes', 0.05, vscode.ConfigurationTarget.Global); // 3 s
+    const noteseal = await unlocked();
+    const dir = freshDir('autolock');
+    await writeEncExternally(path.join(dir, 'idle.md.enc'), 'idle\n');
+    await openNote(path.join(dir, 'idle.md.enc'));
+    const deadline = noteseal.vault.autoLockDeadline();
+    assert.ok(deadline && deadline - Date.now() <= 3000 && deadline - Date.now() > 1000, 'the deadline is about 3 s away');
+    await waitUntil('auto-lock', async () => (await noteseal.vault.state()).locked, 8000);
+    await waitUntil('decrypted editors to close', () => !allTabs().some(t => t.input instanceof vscode.TabInputText && t.input.uri.scheme === 'noteseal'));
+  });
+});
