@@ -26,6 +26,8 @@ export async function openWorkbench({ folder, keyfile, settings } = {}) {
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   return {
     page, host, folder, stateDir, keyfile,
+    /** Closes the browser window (as a user closing the tab); the server keeps running. */
+    async closeWindow() { await window.close().catch(() => undefined); },
     async close() {
       await window.close().catch(() => undefined);
       await host.stop();

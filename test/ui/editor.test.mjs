@@ -1,0 +1,125 @@
+// UI: a new user sets up NoteSeal, locks and unlocks from the status bar, opens an encrypted note from the
+// Explorer and edits it; then the leak test: nothing typed into the note may exist anywhere on disk.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { projectRoot } from '../host/codeServer.mjs';
+import { searchForCanary } from './leakSearch.mjs';
+import { openWorkbench, screenshot } from './workbench.mjs';
+
+const PASSPHRASE = 'ui test passphrase, long enough';
+const startedAt = Date.now() - 1000;
+
+describe('editing encrypted notes in the workbench', () => {
+  let wb, page;
+  const statusItem = text => page.locator('.statusbar-item', { hasText: text });
+  const quickInput = () => page.locator('.quick-input-widget input');
+  before(async () => {
+    wb = await openWorkbench();
+    page = wb.page;
+    fs.mkdirSync(path.join(wb.folder, 'notes'), { recursive: true });
+  });
+  after(async () => { await wb?.close(); });
+
+  it('first run: the status bar offers setup; a weak passphrase is refused; the recovery key is shown once', async () => {
+    await statusItem('NoteSeal: Set Up').click({ timeout: 60_000 });
+    await quickInput().waitFor({ state: 'visible' });
+    await quickInput().fill('short');
+    await page.locator('.quick-input-message', { hasText: /at least 12 characters/ }).waitFor({ timeout: 5000 });
+    await quickInput().fill(PASSPHRASE);
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-title', { hasText: 'repeat the passphrase' }).waitFor();
+    await quickInput().fill(PASSPHRASE + 'x');
+    await page.locator('.quick-input-message', { hasText: /do not match/ }).waitFor({ timeout: 5000 });
+    await quickInput().fill(PASSPHRASE);
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Ask for the passphrase' }).click();
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 30_000 });
+    const text = await dialog.innerText();
+    assert.match(text, /recovery key/i);
+    assert.match(text, /([0-9A-Z]{4,5}[- ]){5,}/, 'the recovery key is shown in typable groups');
+    await screenshot(page, 'editor-recovery-key');
+    await dialog.locator('.monaco-button', { hasText: 'I Have Saved It' }).click();
+    await statusItem('NoteSeal: Unlocked').waitFor({ timeout: 10_000 });
+    assert.ok(fs.existsSync(wb.keyfile), 'the keyfile was created');
+    assert.ok(!fs.readFileSync(wb.keyfile, 'utf8').includes(text.match(/([0-9A-Z]{4,5}[- ]){5,}[0-9A-Z]{4,5}/)[0]), 'the keyfile does not hold the recovery key');
+  });
+
+  it('locks and unlocks by clicking the status bar; a wrong passphrase is said so', async () => {
+    await statusItem('NoteSeal: Unlocked').click();
+    await statusItem('NoteSeal: Locked').waitFor({ timeout: 10_000 });
+    await statusItem('NoteSeal: Locked').click();
+    await quickInput().waitFor({ state: 'visible' });
+    await quickInput().fill('wrong passphrase entirely');
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-message', { hasText: 'Wrong passphrase' }).waitFor({ timeout: 10_000 });
+    await quickInput().fill(PASSPHRASE);
+    await page.keyboard.press('Enter');
+    await statusItem('NoteSeal: Unlocked').waitFor({ timeout: 10_000 });
+  });
+
+  it('opens a note from the Explorer in one decrypted Markdown editor', async () => {
+    // Written by the CLI with the same keyfile, as a user's script would.
+    const plain = path.join(wb.stateDir, 'plan.md');
+    const passFile = path.join(wb.stateDir, 'pass');
+    fs.writeFileSync(plain, '# Plan\n\nFirst line.\n');
+    fs.writeFileSync(passFile, PASSPHRASE);
+    execFileSync(process.execPath, [path.join(projectRoot, 'dist/cli.js'), 'encrypt', plain, '-o', path.join(wb.folder, 'notes', 'plan.md.enc'), '--keyfile', wb.keyfile],
+      { env: { ...process.env, NOTESEAL_PASSPHRASE_FILE: passFile, NOTESEAL_TEST_FAST_KDF: '1' }, stdio: 'ignore' });
+    fs.rmSync(plain); fs.rmSync(passFile);
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'notes' }).click();
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'plan.md.enc' }).click();
+    await page.locator('.monaco-editor .view-lines', { hasText: 'First line.' }).waitFor({ timeout: 20_000 });
+    const tabs = (await page.locator('.tabs-container .tab').allInnerTexts()).map(t => t.replace(/\s+/g, ''));
+    assert.equal(tabs.length, 1, `one tab: ${tabs.join(', ')}`);
+    assert.match(tabs[0], /plan\.md/);
+    assert.doesNotMatch(tabs[0], /\.enc/);
+    assert.match(await page.locator('[id="status.editor.mode"]').innerText(), /Markdown/);
+    await screenshot(page, 'editor-open-from-explorer');
+  });
+
+  it('leaves no trace of typed text anywhere on disk (hot-exit backups, browser storage, logs, temp, workspace)', async () => {
+    const canary = `CANARY${randomBytes(10).toString('hex')}`;
+    const editor = page.locator('.monaco-editor .view-lines').first();
+    await editor.click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type(`\nfirst ${canary}`);
+    await page.waitForTimeout(3000);                  // past VS Code's backup delay (1 s; 2 s with auto-save)
+    await page.keyboard.press('Control+S');
+    await screenshot(page, 'editor-before-shutdown');
+    await page.keyboard.type(` again ${canary}`);     // and leave the editor dirty…
+    await wb.closeWindow();                           // …while the window shuts down
+    await wb.host.stop();
+    const roots = [
+      { dir: wb.stateDir },                            // user data (Backups, logs, globalStorage, workspaceStorage), chromium profile, server temp
+      { dir: wb.folder },                              // the workspace
+      { dir: os.tmpdir(), since: startedAt }, { dir: '/var/tmp', since: startedAt }, { dir: '/dev/shm', since: startedAt },
+    ];
+    const { scanned, hits } = searchForCanary(canary, roots);
+    assert.ok(scanned > 50, `searched ${scanned} files`);
+    assert.deepEqual(hits, [], 'the canary is nowhere on disk');
+    // The note itself was saved, encrypted.
+    const enc = fs.readFileSync(path.join(wb.folder, 'notes', 'plan.md.enc'));
+    assert.ok(enc.length > 100);
+  });
+
+  it('the leak search finds a planted canary in each form (so a clean result means something)', () => {
+    const canary = `CANARY${randomBytes(10).toString('hex')}`;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-leakcheck-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'IndexedDB', 'deep'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'IndexedDB', 'deep', 'raw.ldb'), Buffer.concat([randomBytes(100), Buffer.from(canary), randomBytes(100)]));
+      fs.writeFileSync(path.join(dir, 'utf16.log'), Buffer.from(`x${canary}y`, 'utf16le'));
+      fs.writeFileSync(path.join(dir, 'b64.json'), JSON.stringify({ v: Buffer.from(`ab${canary}cd`).toString('base64') }));
+      const { hits } = searchForCanary(canary, [{ dir }]);
+      assert.ok(hits.some(h => h.startsWith('raw:') && h.includes('raw.ldb')));
+      assert.ok(hits.some(h => h.startsWith('utf16le:')));
+      assert.ok(hits.some(h => h.startsWith('base64@')));
+    } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+  });
+});
