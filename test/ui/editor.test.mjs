@@ -9,13 +9,27 @@ import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../host/codeServer.mjs';
 import { searchForCanary } from './leakSearch.mjs';
-import { openWorkbench, screenshot } from './workbench.mjs';
+import { openWorkbench, runCommand, screenshot } from './workbench.mjs';
 
 const PASSPHRASE = 'ui test passphrase, long enough';
 const startedAt = Date.now() - 1000;
 
 describe('editing encrypted notes in the workbench', () => {
   let wb, page;
+  /** The noteseal CLI on the same keyfile, as a user's script (or a git pull) would change files. */
+  const cli = (...args) => {
+    const passFile = path.join(wb.stateDir, 'pass');
+    fs.writeFileSync(passFile, PASSPHRASE);
+    try {
+      return execFileSync(process.execPath, [path.join(projectRoot, 'dist/cli.js'), ...args, '--keyfile', wb.keyfile],
+        { env: { ...process.env, NOTESEAL_PASSPHRASE_FILE: passFile, NOTESEAL_TEST_FAST_KDF: '1' }, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+    } finally { fs.rmSync(passFile); }
+  };
+  const encryptWithCli = (text, target, ...flags) => {
+    const plain = path.join(wb.stateDir, 'plain-input');
+    fs.writeFileSync(plain, text);
+    try { cli('encrypt', plain, '-o', target, ...flags); } finally { fs.rmSync(plain); }
+  };
   const statusItem = text => page.locator('.statusbar-item', { hasText: text });
   const quickInput = () => page.locator('.quick-input-widget input');
   before(async () => {
@@ -64,14 +78,7 @@ describe('editing encrypted notes in the workbench', () => {
   });
 
   it('opens a note from the Explorer in one decrypted Markdown editor', async () => {
-    // Written by the CLI with the same keyfile, as a user's script would.
-    const plain = path.join(wb.stateDir, 'plan.md');
-    const passFile = path.join(wb.stateDir, 'pass');
-    fs.writeFileSync(plain, '# Plan\n\nFirst line.\n');
-    fs.writeFileSync(passFile, PASSPHRASE);
-    execFileSync(process.execPath, [path.join(projectRoot, 'dist/cli.js'), 'encrypt', plain, '-o', path.join(wb.folder, 'notes', 'plan.md.enc'), '--keyfile', wb.keyfile],
-      { env: { ...process.env, NOTESEAL_PASSPHRASE_FILE: passFile, NOTESEAL_TEST_FAST_KDF: '1' }, stdio: 'ignore' });
-    fs.rmSync(plain); fs.rmSync(passFile);
+    encryptWithCli('# Plan\n\nFirst line.\n', path.join(wb.folder, 'notes', 'plan.md.enc'));
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'notes' }).click();
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'plan.md.enc' }).click();
     await page.locator('.monaco-editor .view-lines', { hasText: 'First line.' }).waitFor({ timeout: 20_000 });
@@ -81,6 +88,25 @@ describe('editing encrypted notes in the workbench', () => {
     assert.doesNotMatch(tabs[0], /\.enc/);
     assert.match(await page.locator('[id="status.editor.mode"]').innerText(), /Markdown/);
     await screenshot(page, 'editor-open-from-explorer');
+  });
+
+  it('a file changed on disk under a dirty editor: VS Code offers Compare and Overwrite; neither side is lost', async () => {
+    const file = path.join(wb.folder, 'notes', 'plan.md.enc');
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('mine');
+    encryptWithCli('theirs\n', file, '--force');      // before the editor's save lands
+    await page.waitForTimeout(2500);
+    assert.equal(cli('decrypt', file), 'theirs\n', 'their version is on disk, not overwritten');
+    await runCommand(page, 'Notifications: Show Notifications');
+    const item = page.locator('.notifications-center .notification-list-item', { hasText: 'newer' }).first();
+    await item.waitFor({ timeout: 10_000 });
+    await item.locator('.monaco-button', { hasText: 'Compare' }).waitFor();
+    await screenshot(page, 'editor-conflict');
+    await item.locator('.monaco-button', { hasText: 'Overwrite' }).click();
+    await page.waitForTimeout(1000);
+    assert.match(cli('decrypt', file), /First line\.\nmine/, 'mine replaced theirs only when I chose Overwrite');
+    await runCommand(page, 'Notifications: Clear All Notifications');
   });
 
   it('leaves no trace of typed text anywhere on disk (hot-exit backups, browser storage, logs, temp, workspace)', async () => {
