@@ -11,3 +11,19 @@ export function writeToStdout(stdout: NodeJS.WritableStream, data: Uint8Array): 
     });
   });
 }
+
+/** Writes several buffers (one batch of chunks) and resolves once all are handed to the OS. */
+export function writeManyToStdout(stdout: NodeJS.WritableStream, parts: readonly Uint8Array[]): Promise<void> {
+  if (parts.length === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    let left = parts.length;
+    let failed = false;
+    for (const p of parts) {
+      stdout.write(p, err => {
+        if (failed) return;
+        if (err) { failed = true; reject((err as NodeJS.ErrnoException).code === 'EPIPE' ? new StdoutClosed('stdout closed') : err); return; }
+        if (--left === 0) resolve();
+      });
+    }
+  });
+}

@@ -56,31 +56,31 @@ async function existingMode(target: string): Promise<number | undefined> {
   }
 }
 
+/** Writes what `data` yields at the handle's position; one write in flight while the source produces the next piece. */
+export async function writeSequentially(handle: FileHandle, data: AsyncIterable<Uint8Array | Uint8Array[]>): Promise<void> {
+  let inFlight: Promise<number> | undefined;
+  try {
+    for await (const piece of data) {
+      await inFlight;
+      inFlight = writeAll(handle, Array.isArray(piece) ? piece : [piece]);
+      inFlight.catch(() => undefined); // observed by the next await; avoids an unhandled rejection meanwhile
+    }
+  } finally {
+    await inFlight;
+  }
+}
+
 /**
- * Atomically replaces `target` with `data`. The mode is `mode`, else the replaced file's mode, else 0600.
- * An async source may yield single buffers or arrays of them (written with one writev).
+ * Atomically replaces `target` with what `fill` writes into the temporary sibling (through the handle,
+ * or by position on handle.fd). The mode is `mode`, else the replaced file's mode, else 0600.
  */
-export async function writeFileAtomic(target: string, data: Uint8Array | AsyncIterable<Uint8Array | Uint8Array[]>, mode?: number): Promise<void> {
+export async function replaceFileAtomic(target: string, fill: (handle: FileHandle) => Promise<void>, mode?: number): Promise<void> {
   const finalMode = mode ?? (await existingMode(target)) ?? DEFAULT_FILE_MODE;
   const tmp = tempSiblingPath(target);
   const handle = await open(tmp, 'wx', 0o600);
   let renamed = false;
   try {
-    if (data instanceof Uint8Array) {
-      await writeAll(handle, [data]);
-    } else {
-      // One write in flight while the source produces the next piece: disk and crypto overlap.
-      let inFlight: Promise<number> | undefined;
-      try {
-        for await (const piece of data) {
-          await inFlight;
-          inFlight = writeAll(handle, Array.isArray(piece) ? piece : [piece]);
-          inFlight.catch(() => undefined); // observed by the next await; avoids an unhandled rejection meanwhile
-        }
-      } finally {
-        await inFlight;
-      }
-    }
+    await fill(handle);
     await handle.chmod(finalMode); // explicit: the umask must not change the original's mode
     await handle.sync();
     await handle.close();
@@ -93,4 +93,18 @@ export async function writeFileAtomic(target: string, data: Uint8Array | AsyncIt
       await unlink(tmp).catch(() => undefined);
     }
   }
+}
+
+/**
+ * Atomically replaces `target` with `data`. The mode is `mode`, else the replaced file's mode, else 0600.
+ * An async source may yield single buffers or arrays of them (written with one writev).
+ */
+export async function writeFileAtomic(target: string, data: Uint8Array | AsyncIterable<Uint8Array | Uint8Array[]>, mode?: number): Promise<void> {
+  await replaceFileAtomic(target, async handle => {
+    if (data instanceof Uint8Array) {
+      await writeAll(handle, [data]);
+      return;
+    }
+    await writeSequentially(handle, data);
+  }, mode);
 }

@@ -1,13 +1,34 @@
 // Which engine seals and opens chunks: this thread for small inputs (no start-up cost, no copies), the
 // worker pool for large ones (chunks are independent, so two cores work at once).
 import type { FileKeys } from './derive';
+import { IN_FLIGHT_PER_WORKER, type JobRunner } from './parallel';
 import { localChunkCipher, type ChunkCipher } from './payload';
-import { pooledChunkCipher, poolSize } from './pool';
+import { cryptoPool, pooledChunkCipher, poolSize } from './pool';
 
-/** Below this many payload bytes the pool's start-up and copying cost more than they win. */
+/**
+ * Below this many payload bytes stay in this thread. Measured on the 2-vCPU machine (bench child mode,
+ * `run.js --api enc|dec <threads> <src> <dst>` with NOTESEAL_POOL_THRESHOLD=0): with the pool already
+ * running, 8 MiB (two 4 MiB batches) is break-even and 16 MiB a clear win (about 29 vs 37 ms); a cold
+ * pool adds 30-50 ms of thread start-up, which the CLI hides behind Argon2id (it starts the threads
+ * before unlocking) and the long-lived extension worker pays once.
+ */
 export const POOL_THRESHOLD = 16 * 1024 * 1024;
 
+/** POOL_THRESHOLD, or NOTESEAL_POOL_THRESHOLD (bytes) so tests can drive small files down the fast path. */
+export function poolThreshold(): number {
+  const env = process.env.NOTESEAL_POOL_THRESHOLD;
+  return env !== undefined && /^\d+$/.test(env) ? Number(env) : POOL_THRESHOLD;
+}
+
 export function chooseCipher(keys: FileKeys, sizeHint: number): ChunkCipher {
-  if (sizeHint >= POOL_THRESHOLD && poolSize() > 0) return pooledChunkCipher(keys.payloadKey, keys.chunkAad);
+  if (sizeHint >= poolThreshold() && poolSize() > 0) return pooledChunkCipher(keys.payloadKey, keys.chunkAad);
   return localChunkCipher(keys.payloadKey, keys.chunkAad);
+}
+
+/** The worker pool as a job runner for an input of `sizeHint` bytes, or undefined to stay in this thread. */
+export function parallelFor(sizeHint: number): { run: JobRunner; depth: number } | undefined {
+  if (!(sizeHint >= poolThreshold())) return undefined;
+  const pool = cryptoPool();
+  if (!pool) return undefined;
+  return { run: job => pool.run(job), depth: pool.size * IN_FLIGHT_PER_WORKER };
 }

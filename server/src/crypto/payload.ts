@@ -52,16 +52,18 @@ async function readMore(src: ByteSource, have: Buffer, need: number): Promise<Bu
 }
 
 /**
- * Opens every frame of the payload, yielding plaintext chunks in order as batches authenticate.
+ * Opens every frame of the payload (from frame `firstChunk`), yielding plaintext chunks in order as batches authenticate.
  * Throws a typed error at the first problem, after yielding the authentic chunks before it; the
  * final chunk is yielded only once the end of the file is confirmed.
  */
-export async function* openPayload(src: ByteSource, ctx: PayloadContext, cipher: ChunkCipher): AsyncGenerator<Buffer[]> {
+export async function* openPayload(src: ByteSource, ctx: PayloadContext, cipher: ChunkCipher, firstChunk = 0): AsyncGenerator<Buffer[]> {
   const C = ctx.chunkSize;
   const frameLength = C + CHUNK_FRAME_OVERHEAD;
   const batchFrames = framesPerBatch(C);
-  let counter = 0;
-  let offset = ctx.headerLength;
+  // Starting later (`src` then starts at that frame) is for readers that already authenticated the
+  // full chunks before `firstChunk`.
+  let counter = firstChunk;
+  let offset = ctx.headerLength + firstChunk * frameLength;
   for (;;) {
     const block = await src.read(batchFrames * frameLength);
     if (block.length === 0) throw endedEarly(ctx, counter, offset);

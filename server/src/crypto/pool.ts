@@ -1,102 +1,233 @@
-// A small pool of worker threads that seal and open batches of chunks. Chunks are independent, so two
-// cores work at once; the main thread only moves bytes. The worker is plain JS run with `eval`, so it
-// needs no separate bundle entry. Keys travel per job and are overwritten in the worker afterwards.
+// A small pool of worker threads that seal and open runs of consecutive chunks. Chunks are independent,
+// so both cores work at once. A job names its input either as a byte range of a file descriptor (the
+// worker reads it with pread into a buffer it reuses) or as a transferred ArrayBuffer, and its output as
+// a position in a file descriptor (the worker writes with pwritev, no copy), as transferred buffers, or
+// nothing (verification). The main thread then only schedules: several jobs are in flight per worker,
+// so a worker never waits for the main thread between jobs. File descriptors are shared by all threads
+// of a process, so the caller's open handles are used as they are.
+// The worker is plain JS run with `eval`, so it needs no separate bundle entry. Keys travel per job and
+// are overwritten in the worker afterwards.
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { FINAL_FRAME_OVERHEAD, CHUNK_FRAME_OVERHEAD } from './constants';
 import type { ChunkCipher, ChunkJob } from './payload';
 
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
 const { createCipheriv, createDecipheriv } = require('node:crypto');
+let scratch = null;
+function scratchOf(n) {
+  if (!scratch || scratch.length < n) scratch = Buffer.allocUnsafeSlow(Math.max(n, 4 << 20));
+  return scratch.subarray(0, n);
+}
 function nonce(counter, last) {
   const n = Buffer.alloc(12);
   n.writeUIntBE(counter, 5, 6);
   n[11] = last ? 1 : 0;
   return n;
 }
-parentPort.on('message', ({ id, op, key, aad, items, data }) => {
-  const k = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
-  const input = Buffer.from(data);
-  try {
-    let total = 0;
-    for (const it of items) total += op === 'seal' ? it.length + (it.final ? 21 : 17) : it.length - 16;
-    const out = Buffer.allocUnsafeSlow(Math.max(total, 0));
-    let o = 0;
-    let failedAt = -1;
-    for (let i = 0; i < items.length; i++) {
-      const it = items[i];
-      const body = input.subarray(it.start, it.start + it.length);
-      if (op === 'seal') {
-        const c = createCipheriv('aes-256-gcm', k, nonce(it.counter, it.final));
-        c.setAAD(aad);
-        if (it.final) { out[o] = 1; out.writeUInt32BE(it.length, o + 1); o += 5; } else { out[o++] = 0; }
-        o += c.update(body).copy(out, o);
-        c.final();
-        o += c.getAuthTag().copy(out, o);
-      } else {
-        const d = createDecipheriv('aes-256-gcm', k, nonce(it.counter, it.final));
-        d.setAAD(aad);
-        d.setAuthTag(body.subarray(body.length - 16));
-        const pt = d.update(body.subarray(0, body.length - 16));
-        try { d.final(); } catch { pt.fill(0); failedAt = i; break; }
-        o += pt.copy(out, o);
-        pt.fill(0);
-      }
+function readFully(fd, buf, pos) {
+  let got = 0;
+  while (got < buf.length) {
+    const r = fs.readSync(fd, buf, got, buf.length - got, pos + got);
+    if (r === 0) break;
+    got += r;
+  }
+  return got;
+}
+function writeFully(fd, parts, pos) {
+  let i = 0;
+  while (i < parts.length) {
+    const batch = parts.slice(i, i + 512);
+    let want = 0;
+    for (const p of batch) want += p.length;
+    let done = fs.writevSync(fd, batch, pos);
+    pos += done;
+    if (done === want) { i += batch.length; continue; }
+    // Short write: finish the piece it stopped in, then carry on with the rest.
+    for (const p of batch) {
+      if (done >= p.length) { done -= p.length; i++; continue; }
+      let off = done;
+      while (off < p.length) { const w = fs.writeSync(fd, p, off, p.length - off, pos); off += w; pos += w; }
+      done = 0;
+      i++;
     }
-    if (op === 'seal') input.fill(0); // it held plaintext
-    parentPort.postMessage({ id, data: out.buffer, failedAt }, [out.buffer]);
+  }
+}
+function seal(job, k, input) {
+  const C = job.chunkSize;
+  const pieces = [];
+  let at = 0;
+  for (let i = 0; i < job.count; i++) {
+    const final = i === job.count - 1 && job.finalLength >= 0;
+    const len = final ? job.finalLength : C;
+    const c = createCipheriv('aes-256-gcm', k, nonce(job.counter + i, final));
+    c.setAAD(job.aad);
+    let head;
+    if (final) { head = Buffer.alloc(5); head[0] = 1; head.writeUInt32BE(len, 1); } else { head = Buffer.of(0); }
+    const ct = c.update(input.subarray(at, at + len));
+    c.final();
+    pieces.push(head, ct, c.getAuthTag());
+    at += len;
+  }
+  return pieces;
+}
+function open(job, k, input) {
+  const C = job.chunkSize;
+  const plain = [];
+  let at = 0;
+  for (let i = 0; i < job.count; i++) {
+    const final = i === job.count - 1 && job.finalLength >= 0;
+    const len = final ? job.finalLength : C;
+    const head = final ? 5 : 1;
+    if (at + head + len + 16 > input.length || input[at] !== (final ? 1 : 0) || (final && input.readUInt32BE(at + 1) !== len)) {
+      return { plain, failedAt: i };
+    }
+    const body = input.subarray(at + head, at + head + len + 16);
+    const d = createDecipheriv('aes-256-gcm', k, nonce(job.counter + i, final));
+    d.setAAD(job.aad);
+    d.setAuthTag(body.subarray(len));
+    const pt = d.update(body.subarray(0, len));
+    try { d.final(); } catch { pt.fill(0); return { plain, failedAt: i }; }
+    plain.push(pt);
+    at += head + len + 16;
+  }
+  return { plain, failedAt: -1 };
+}
+parentPort.on('message', job => {
+  const k = Buffer.from(job.key.buffer, job.key.byteOffset, job.key.byteLength);
+  let input;
+  try {
+    if (job.data) {
+      input = Buffer.from(job.data);
+    } else {
+      input = scratchOf(job.inLength);
+      if (readFully(job.inFd, input, job.inPosition) < job.inLength) { parentPort.postMessage({ id: job.id, short: true }); return; }
+    }
+    const result = job.op === 'seal' ? { plain: seal(job, k, input), failedAt: -1 } : open(job, k, input);
+    const pieces = result.plain;
+    if (job.op === 'seal' || job.data) input.fill(0); // it held plaintext, or is about to be dropped
+    if (job.out === 'write' && result.failedAt < 0) writeFully(job.outFd, pieces, job.outPosition);
+    if (job.out === 'return') {
+      // Each update() result owns its ArrayBuffer: hand them over without copying.
+      const buffers = [];
+      const lengths = [];
+      for (let p of pieces) {
+        if (p.byteOffset !== 0 || p.buffer.byteLength !== p.length) { const q = Buffer.allocUnsafeSlow(p.length); p.copy(q); p.fill(0); p = q; }
+        buffers.push(p.buffer); lengths.push(p.length);
+      }
+      parentPort.postMessage({ id: job.id, failedAt: result.failedAt, buffers, lengths }, buffers);
+    } else {
+      if (job.op === 'open') for (const p of pieces) p.fill(0);
+      parentPort.postMessage({ id: job.id, failedAt: result.failedAt });
+    }
   } catch (e) {
-    parentPort.postMessage({ id, error: String(e && e.message || e) });
+    parentPort.postMessage({ id: job.id, error: String(e && e.message || e), code: e && e.code, syscall: e && e.syscall });
   } finally {
     k.fill(0);
   }
 });
 `;
 
-interface Reply { id: number; data?: ArrayBuffer; failedAt?: number; error?: string }
-interface WireItem { counter: number; final: boolean; start: number; length: number }
+/** A run of `count` consecutive chunks starting at chunk `counter`; the last one is final when finalLength >= 0. */
+export interface PoolJob {
+  op: 'seal' | 'open';
+  key: Uint8Array;
+  aad: Uint8Array;
+  chunkSize: number;
+  counter: number;
+  count: number;
+  finalLength: number;
+  /** Input: a transferred buffer, or inLength bytes of inFd at inPosition. */
+  data?: ArrayBuffer;
+  inFd?: number;
+  inPosition?: number;
+  inLength?: number;
+  /** Output: written to outFd at outPosition, returned, or dropped (verification). */
+  out: 'write' | 'return' | 'none';
+  outFd?: number;
+  outPosition?: number;
+}
+
+export interface PoolResult {
+  /** Index in the job of the first chunk that failed (malformed frame or authentication), or -1. */
+  failedAt: number;
+  /** The input file ended early (it shrank while being read). */
+  short?: boolean;
+  /** out 'return': sealed frames as [head, ciphertext, tag] per chunk, or one plaintext per authentic chunk. */
+  pieces?: Buffer[];
+}
+
+interface Reply { id: number; failedAt?: number; short?: boolean; buffers?: ArrayBuffer[]; lengths?: number[]; error?: string; code?: string; syscall?: string }
 
 class CryptoPool {
-  private readonly workers: Worker[] = [];
-  private readonly waiting = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+  private readonly workers: { w: Worker; busy: number }[] = [];
+  private readonly waiting = new Map<number, { resolve: (r: PoolResult) => void; reject: (e: Error) => void; slot: { busy: number } }>();
   private nextId = 0;
-  private turn = 0;
 
   constructor(readonly size: number) {}
 
-  private worker(i: number): Worker {
-    let w = this.workers[i];
-    if (!w) {
-      w = new Worker(WORKER_SOURCE, { eval: true });
+  /** Starts the threads now (they take tens of ms), e.g. while a passphrase is being stretched. */
+  warm(): void {
+    for (let i = 0; i < this.size; i++) this.slot(i);
+  }
+
+  private slot(i: number): { w: Worker; busy: number } {
+    let s = this.workers[i];
+    if (!s) {
+      const w = new Worker(WORKER_SOURCE, { eval: true });
+      s = { w, busy: 0 };
       w.on('message', (r: Reply) => this.settle(r));
       w.on('error', e => this.failAll(e));
       w.unref(); // an idle pool must not keep the process alive
-      this.workers[i] = w;
+      this.workers[i] = s;
     }
-    return w;
+    return s;
   }
 
   private settle(r: Reply): void {
     const p = this.waiting.get(r.id);
     if (!p) return;
     this.waiting.delete(r.id);
-    if (this.waiting.size === 0) for (const w of this.workers) w?.unref();
-    if (r.error) p.reject(new Error(`crypto worker: ${r.error}`)); else p.resolve(r);
+    p.slot.busy--;
+    if (this.waiting.size === 0) for (const s of this.workers) s?.w.unref();
+    if (r.error !== undefined) {
+      const e = new Error(`crypto worker: ${r.error}`) as NodeJS.ErrnoException;
+      if (r.code) { e.code = r.code; e.syscall = r.syscall; }
+      p.reject(e);
+      return;
+    }
+    p.resolve({
+      failedAt: r.failedAt ?? -1,
+      short: r.short,
+      pieces: r.buffers?.map((b, i) => Buffer.from(b, 0, r.lengths![i])),
+    });
   }
 
   private failAll(e: Error): void {
     for (const p of this.waiting.values()) p.reject(e);
     this.waiting.clear();
+    for (const s of this.workers) void s?.w.terminate();
     this.workers.length = 0; // start fresh workers next time
   }
 
-  run(op: 'seal' | 'open', key: Uint8Array, aad: Uint8Array, items: WireItem[], data: ArrayBuffer): Promise<Reply> {
+  run(job: PoolJob): Promise<PoolResult> {
     const id = this.nextId++;
-    const w = this.worker(this.turn++ % this.size);
-    if (this.waiting.size === 0) for (const x of this.workers) x?.ref(); // pending work keeps us alive
+    let best = this.slot(0);
+    for (let i = 1; i < this.size; i++) { const s = this.slot(i); if (s.busy < best.busy) best = s; }
+    best.busy++;
+    if (this.waiting.size === 0) for (const s of this.workers) s?.w.ref(); // pending work keeps us alive
+    // Fresh copies: a Buffer may be a view of a shared pool slab, and cloning a view sends its whole slab.
+    const key = Uint8Array.from(job.key);
+    const aad = Uint8Array.from(job.aad);
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      w.postMessage({ id, op, key, aad, items, data }, [data]);
+      this.waiting.set(id, { resolve, reject, slot: best });
+      try {
+        best.w.postMessage({ ...job, key, aad, id }, job.data ? [job.data] : []);
+      } finally {
+        key.fill(0);
+      }
     });
   }
 }
@@ -104,73 +235,91 @@ class CryptoPool {
 let shared: CryptoPool | undefined;
 
 /**
- * Threads for large files: NOTESEAL_CRYPTO_THREADS (0 = none). Off by default: measured on the 2-vCPU
- * machine the single-thread path with overlapped I/O was faster (see test/bench), because one batch at a
- * time leaves the workers idle during I/O and the copies in and out cost the main thread.
+ * Worker threads for large files: NOTESEAL_CRYPTO_THREADS (0 = none), else one per CPU (at most 8).
+ * Measured on the 2-vCPU machine (test/bench): two workers doing their own pread/pwrite beat one thread.
  */
 export function poolSize(): number {
   const env = process.env.NOTESEAL_CRYPTO_THREADS;
   if (env !== undefined && /^\d+$/.test(env)) return Math.min(Number(env), 8, os.availableParallelism() * 2);
-  return 0;
+  return Math.min(os.availableParallelism(), 8);
 }
 
-function pool(): CryptoPool {
-  if (!shared || shared.size !== poolSize()) shared = new CryptoPool(Math.max(1, poolSize()));
+/** The shared pool; undefined when threads are turned off. */
+export function cryptoPool(): CryptoPool | undefined {
+  const n = poolSize();
+  if (n === 0) return undefined;
+  if (!shared || shared.size !== n) shared = new CryptoPool(n);
   return shared;
 }
 
+/** Starts the worker threads ahead of a large job (they boot in parallel with other work). */
+export function warmCryptoPool(): void {
+  cryptoPool()?.warm();
+}
+
 /** Copies the job bodies into one transferable buffer. */
-function pack(jobs: ChunkJob[]): { items: WireItem[]; data: ArrayBuffer } {
+function pack(jobs: ChunkJob[]): ArrayBuffer {
   let total = 0;
   for (const j of jobs) total += j.body.length;
   const buf = Buffer.allocUnsafeSlow(total);
-  const items: WireItem[] = [];
   let o = 0;
-  for (const j of jobs) {
-    buf.set(j.body, o);
-    items.push({ counter: j.counter, final: j.final, start: o, length: j.body.length });
-    o += j.body.length;
-  }
-  return { items, data: buf.buffer as ArrayBuffer };
+  for (const j of jobs) { buf.set(j.body, o); o += j.body.length; }
+  return buf.buffer as ArrayBuffer;
 }
 
-function split<T>(list: T[], parts: number): T[][] {
-  const out: T[][] = [];
-  const per = Math.ceil(list.length / parts);
-  for (let i = 0; i < list.length; i += per) out.push(list.slice(i, i + per));
+/** Splits jobs into runs of consecutive counters, with a final chunk only at the end of a run. */
+function runs(jobs: ChunkJob[], parts: number): ChunkJob[][] {
+  const out: ChunkJob[][] = [];
+  const per = Math.max(1, Math.ceil(jobs.length / parts));
+  let cur: ChunkJob[] = [];
+  for (const j of jobs) {
+    const prev = cur[cur.length - 1];
+    if (cur.length >= per || (prev && (prev.final || j.counter !== prev.counter + 1))) { out.push(cur); cur = []; }
+    cur.push(j);
+  }
+  if (cur.length) out.push(cur);
   return out;
 }
 
-/** A ChunkCipher that spreads each batch over the pool's threads. */
+/** A ChunkCipher that spreads each batch over the pool's threads (batch in, batch out, copies in and out). */
 export function pooledChunkCipher(key: Uint8Array, aad: Uint8Array): ChunkCipher {
-  const p = pool();
+  const p = cryptoPool() ?? new CryptoPool(1);
+  const job = (op: 'seal' | 'open', part: ChunkJob[]): PoolJob => {
+    const last = part[part.length - 1]!;
+    const chunkSize = part[0]!.final ? Math.max(1, part[0]!.body.length) : (op === 'seal' ? part[0]!.body.length : part[0]!.body.length - 16);
+    return {
+      op, key, aad, chunkSize, counter: part[0]!.counter, count: part.length, finalLength: last.final ? (op === 'seal' ? last.body.length : last.body.length - 16) : -1,
+      data: op === 'seal' ? pack(part) : packFrames(part), out: 'return',
+    };
+  };
   return {
     async seal(jobs) {
-      const replies = await Promise.all(split(jobs, p.size).map(part => {
-        const { items, data } = pack(part);
-        return p.run('seal', key, aad, items, data);
-      }));
-      return replies.map(r => Buffer.from(r.data!));
+      const results = await Promise.all(runs(jobs, p.size).map(part => p.run(job('seal', part))));
+      return results.flatMap(r => r.pieces!);
     },
     async open(jobs) {
-      const parts = split(jobs, p.size);
-      const replies = await Promise.all(parts.map(part => {
-        const { items, data } = pack(part);
-        return p.run('open', key, aad, items, data);
-      }));
-      const result: (Buffer | null)[] = [];
-      let failed = false;
-      replies.forEach((r, pi) => {
-        const out = Buffer.from(r.data!);
-        let o = 0;
-        parts[pi]!.forEach((job, i) => {
-          if (failed || r.failedAt === i) { failed = true; result.push(null); return; }
-          const n = job.body.length - 16;
-          result.push(out.subarray(o, o + n));
-          o += n;
-        });
+      const parts = runs(jobs, p.size);
+      const results = await Promise.all(parts.map(part => p.run(job('open', part))));
+      const out: (Buffer | null)[] = [];
+      results.forEach((r, i) => {
+        const pieces = r.pieces!;
+        parts[i]!.forEach((_, j) => out.push(j < pieces.length ? pieces[j]! : null));
       });
-      return result;
+      return out;
     },
   };
+}
+
+/** Re-frames chunk bodies (ciphertext || tag) so the worker can parse them as in a file. */
+function packFrames(jobs: ChunkJob[]): ArrayBuffer {
+  let total = 0;
+  for (const j of jobs) total += j.body.length + (j.final ? FINAL_FRAME_OVERHEAD - 16 : CHUNK_FRAME_OVERHEAD - 16);
+  const buf = Buffer.allocUnsafeSlow(total);
+  let o = 0;
+  for (const j of jobs) {
+    if (j.final) { buf[o] = 1; buf.writeUInt32BE(Math.max(0, j.body.length - 16), o + 1); o += 5; } else { buf[o++] = 0; }
+    buf.set(j.body, o);
+    o += j.body.length;
+  }
+  return buf.buffer as ArrayBuffer;
 }

@@ -1,0 +1,280 @@
+// `npm run bench`: NoteSeal against the seed's own stack (Python `cryptography` AESGCM in a loop over
+// 64 KiB chunks) and age, on the same file in the same run, rounds interleaved (the machine is shared and
+// its speed drifts); ratios are taken between medians of the same run.
+//
+// Same work for everyone: every contender reads a file on tmpfs (/dev/shm, so it is in memory) and
+// writes a new file next to it, and fsyncs it (Python and NoteSeal call fsync; age does not, which on
+// tmpfs costs nothing anyway). Each one decrypts its own ciphertext. The NoteSeal API runs in a child
+// process of its own, so its peak RSS is its own, and reports its time from inside, as the Python script
+// does (neither counts interpreter start-up); age and the CLI are timed as whole processes.
+// The CLI's Argon2id unlock (production calibration, about 1 s) is measured separately by decrypting a
+// tiny file, and subtracted for the "excluding unlock" throughput; the KDF is never weakened here.
+//
+// Env: BENCH_MIB (default 256), BENCH_ROUNDS (default 3), BENCH_CEILINGS=0 skips the one-core ceilings.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { argon2id } from 'hash-wasm';
+import { decryptFile, encryptFile } from '../../server/src/crypto/format';
+import { warmCryptoPool } from '../../server/src/crypto/pool';
+
+const MiB = 1024 * 1024;
+const SIZE = Number(process.env.BENCH_MIB ?? 256) * MiB;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const root = path.resolve(__dirname, '../../..');
+const PYTHON = '/usr/bin/python3';
+const TIME = '/usr/bin/time';
+
+const PY_SNIPPET = `
+import os, sys, time
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+mode, src, dst = sys.argv[1], sys.argv[2], sys.argv[3]
+key = bytes(range(32)); aead = AESGCM(key); CH = 65536
+t = time.perf_counter()
+with open(src, 'rb') as fi, open(dst, 'wb') as fo:
+    i = 0
+    while True:
+        block = fi.read(CH if mode == 'enc' else CH + 16)
+        if not block and i > 0: break
+        nonce = i.to_bytes(11, 'big') + (b'\\x01' if len(block) < (CH if mode == 'enc' else CH + 16) else b'\\x00')
+        fo.write(aead.encrypt(nonce, block, None) if mode == 'enc' else aead.decrypt(nonce, block, None))
+        i += 1
+        if len(block) < (CH if mode == 'enc' else CH + 16): break
+    fo.flush(); os.fsync(fo.fileno())
+print(time.perf_counter() - t)
+`;
+
+// One core, no I/O: the Python loop over 64 KiB chunks in memory.
+const PY_MEMORY = `
+import sys, time, os
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+n = int(sys.argv[1]); CH = 65536; aead = AESGCM(bytes(range(32))); data = os.urandom(CH)
+best = [1e9, 1e9]; nonce = bytes(12); ct = aead.encrypt(nonce, data, None)
+for _ in range(3):
+    t = time.perf_counter()
+    for i in range(n): aead.encrypt(i.to_bytes(12, 'big'), data, None)
+    best[0] = min(best[0], time.perf_counter() - t)
+    t = time.perf_counter()
+    for i in range(n): aead.decrypt(nonce, ct, None)
+    best[1] = min(best[1], time.perf_counter() - t)
+print(best[0], best[1])
+`;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+const mbps = (seconds: number) => SIZE / seconds / 1e6;
+
+function has(cmd: string, args: string[]): boolean {
+  return spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+}
+
+interface Run { seconds: number; rssMiB: number; stdout: string; unlockSeconds?: number }
+
+/** Runs a command under /usr/bin/time: wall seconds, peak RSS, its stdout (or sends stdout to a file). */
+function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; stdoutFile?: string } = {}): Run {
+  const fmt = '@@%e %M';
+  const out = opts.stdoutFile ? openSync(opts.stdoutFile, 'w') : 'pipe';
+  const t = performance.now();
+  const r = spawnSync(TIME, ['-f', fmt, cmd, ...args], { stdio: ['ignore', out, 'pipe'], env: { ...process.env, ...opts.env }, encoding: 'utf8', maxBuffer: 64 * MiB });
+  const seconds = (performance.now() - t) / 1000;
+  if (typeof out === 'number') closeSync(out);
+  const stderr = r.stderr ?? '';
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${stderr.trim()}`);
+  const m = /@@[\d.]+ (\d+)/.exec(stderr);
+  const u = /timing: unlock ([\d.]+) ms/.exec(stderr);
+  return { seconds, rssMiB: m ? Number(m[1]) / 1024 : NaN, stdout: r.stdout ?? '', unlockSeconds: u ? Number(u[1]) / 1000 : undefined };
+}
+
+// Child mode: `run.js --api enc|dec <threads> <src> <dst>` times one API call from inside its own process.
+async function apiChild(mode: string, threads: string, src: string, dst: string): Promise<void> {
+  process.env.NOTESEAL_CRYPTO_THREADS = threads;
+  const key = Buffer.alloc(32, 7);
+  const stanzas = [{ type: 1, body: Buffer.alloc(60, 1) }];
+  // As in the long-lived extension worker, the pool is already running when a large file comes.
+  if (threads !== '0') { warmCryptoPool(); await new Promise(r => setTimeout(r, 300)); }
+  const t = performance.now();
+  if (mode === 'enc') await encryptFile(src, dst, key, stanzas);
+  else await decryptFile(src, () => key, dst);
+  process.stdout.write(String((performance.now() - t) / 1000));
+}
+
+interface Sample { seconds: number[]; rss: number[]; unlock: number[] }
+type Op = 'enc' | 'dec' | 'dec-stdout';
+
+async function main(): Promise<void> {
+  if (process.argv[2] === '--api') return apiChild(process.argv[3]!, process.argv[4]!, process.argv[5]!, process.argv[6]!);
+  if (!has(PYTHON, ['-c', 'import cryptography']) || !has('age', ['--version'])) {
+    spawnSync('bash', [path.join(root, 'scripts/setup-bench.sh')], { stdio: 'inherit' });
+  }
+  const base = existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+  const dir = mkdtempSync(path.join(base, 'noteseal-bench-'));
+  const samples = new Map<string, Partial<Record<Op, Sample>>>();
+  const record = (name: string, op: Op, r: Run, seconds = r.seconds) => {
+    const row = samples.get(name) ?? {};
+    samples.set(name, row);
+    const s = (row[op] ??= { seconds: [], rss: [], unlock: [] });
+    s.seconds.push(seconds);
+    s.rss.push(r.rssMiB);
+    s.unlock.push(r.unlockSeconds ?? 0);
+  };
+  try {
+    const plain = path.join(dir, 'plain.bin');
+    const fd = openSync(plain, 'w');
+    for (let left = SIZE; left > 0; left -= 4 * MiB) writeSync(fd, randomBytes(Math.min(left, 4 * MiB)));
+    closeSync(fd);
+    const f = (name: string) => path.join(dir, name);
+    const fresh = (...files: string[]) => { for (const x of files) rmSync(x, { force: true }); };
+    console.log(`NoteSeal bench: ${SIZE / MiB} MiB, ${ROUNDS} rounds interleaved (median), files in ${base}, node ${process.version}, ${os.availableParallelism()} CPUs, ${os.cpus()[0]?.model ?? ''}`);
+
+    const pyOk = has(PYTHON, ['-c', 'import cryptography']);
+    const ageOk = has('age', ['--version']) && has('age-keygen', ['--version']);
+    const ageKey = f('age.key');
+    let agePub = '';
+    if (ageOk) {
+      execFileSync('age-keygen', ['-o', ageKey], { stdio: 'ignore' });
+      agePub = execFileSync('age-keygen', ['-y', ageKey], { encoding: 'utf8' }).trim();
+    }
+    const pyFile = f('aesgcm.py');
+    writeFileSync(pyFile, PY_SNIPPET);
+    const self = __filename;
+
+    // The CLI, when built: a production keyfile (Argon2id calibrated at init, as for a user).
+    const cli = path.join(root, 'dist/cli.js');
+    const cliOk = existsSync(cli);
+    const pass = f('pass');
+    writeFileSync(pass, 'bench passphrase, not a secret\n');
+    const cliEnv = { NOTESEAL_PASSPHRASE_FILE: pass, NOTESEAL_KEYFILE: f('keyfile.json'), NOTESEAL_TIMING: '1' };
+    const tiny = f('tiny.txt');
+    writeFileSync(tiny, 'x');
+    if (cliOk) {
+      execFileSync(process.execPath, [cli, 'init'], { stdio: 'ignore', env: { ...process.env, ...cliEnv } });
+      execFileSync(process.execPath, [cli, 'encrypt', tiny, '-o', f('tiny.enc')], { stdio: 'ignore', env: { ...process.env, ...cliEnv } });
+    }
+    const unlock: number[] = [];
+    const unlockInProcess: number[] = [];
+
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const threads of ['0', '2']) {
+        const name = threads === '0' ? 'NoteSeal API, 1 thread' : 'NoteSeal API, 2 worker threads';
+        const enc = f(`api${threads}.enc`);
+        fresh(enc);
+        let r = run(process.execPath, [self, '--api', 'enc', threads, plain, enc]);
+        record(name, 'enc', r, Number(r.stdout));
+        fresh(f('api.out'));
+        r = run(process.execPath, [self, '--api', 'dec', threads, enc, f('api.out')]);
+        record(name, 'dec', r, Number(r.stdout));
+      }
+      if (pyOk) {
+        fresh(f('py.enc'));
+        let r = run(PYTHON, [pyFile, 'enc', plain, f('py.enc')]);
+        record('Python cryptography AESGCM, 64 KiB loop', 'enc', r, Number(r.stdout));
+        fresh(f('py.out'));
+        r = run(PYTHON, [pyFile, 'dec', f('py.enc'), f('py.out')]);
+        record('Python cryptography AESGCM, 64 KiB loop', 'dec', r, Number(r.stdout));
+      }
+      if (ageOk) {
+        fresh(f('x.age'));
+        record('age (X25519), process', 'enc', run('age', ['-r', agePub, '-o', f('x.age'), plain]));
+        fresh(f('age.out'));
+        record('age (X25519), process', 'dec', run('age', ['-d', '-i', ageKey, '-o', f('age.out'), f('x.age')]));
+      }
+      if (cliOk) {
+        const env = cliEnv;
+        const t = run(process.execPath, [cli, 'decrypt', f('tiny.enc'), '-o', f('tiny.out'), '--force'], { env });
+        unlock.push(t.seconds);
+        unlockInProcess.push(t.unlockSeconds ?? NaN);
+        fresh(f('cli.enc'));
+        record('noteseal CLI, process', 'enc', run(process.execPath, [cli, 'encrypt', plain, '-o', f('cli.enc')], { env }));
+        fresh(f('cli.out'));
+        record('noteseal CLI, process', 'dec', run(process.execPath, [cli, 'decrypt', f('cli.enc'), '-o', f('cli.out')], { env }));
+        fresh(f('cli.stdout'));
+        record('noteseal CLI, process', 'dec-stdout', run(process.execPath, [cli, 'decrypt', f('cli.enc')], { env, stdoutFile: f('cli.stdout') }));
+      }
+    }
+    for (const [a, b] of [['api0.enc', 'api.out'], ['cli.enc', 'cli.out'], ['cli.enc', 'cli.stdout']] as const) {
+      if (existsSync(f(b)) && statSync(f(b)).size !== SIZE) throw new Error(`${b}: wrong size after decrypting ${a}`);
+    }
+    if (existsSync(f('cli.stdout')) && !readFileSync(f('cli.stdout')).equals(readFileSync(plain))) throw new Error('CLI stdout differs from the plaintext');
+
+    // The table.
+    const med = (name: string, op: Op) => { const s = samples.get(name)?.[op]; return s ? median(s.seconds) : undefined; };
+    const py = 'Python cryptography AESGCM, 64 KiB loop';
+    const age = 'age (X25519), process';
+    const ratio = (a?: number, b?: number) => (a && b ? `${(b / a).toFixed(2)}x` : '-'); // seconds: b/a = speed a vs b
+    const cell = (s?: number) => (s ? mbps(s).toFixed(0) : '-');
+    const peak = (name: string) => Math.max(...Object.values(samples.get(name) ?? {}).flatMap(s => s!.rss)).toFixed(0);
+    console.log('\n| implementation | encrypt MB/s | decrypt MB/s | enc vs Python | dec vs Python | enc vs age | dec vs age | peak RSS MiB |');
+    console.log('|---|---|---|---|---|---|---|---|');
+    for (const name of samples.keys()) {
+      const e = med(name, 'enc');
+      const d = med(name, 'dec');
+      console.log(`| ${name} | ${cell(e)} | ${cell(d)} | ${ratio(e, med(py, 'enc'))} | ${ratio(d, med(py, 'dec'))} | ${ratio(e, med(age, 'enc'))} | ${ratio(d, med(age, 'dec'))} | ${peak(name)} |`);
+    }
+    if (cliOk) {
+      const u = median(unlock);
+      const cliName = 'noteseal CLI, process';
+      const rowEx = (label: string, op: Op) => {
+        const s = samples.get(cliName)?.[op];
+        if (!s) return;
+        // Per run: the command's wall time minus the unlock it measured itself (passphrase, keyfile,
+        // Argon2id). What remains includes node start-up and the worker threads' start.
+        const net = median(s.seconds.map((x, i) => x - s.unlock[i]!));
+        const vsPy = op === 'enc' ? med(py, 'enc') : med(py, 'dec');
+        const vsAge = op === 'enc' ? med(age, 'enc') : med(age, 'dec');
+        console.log(`| ${label} | ${mbps(median(s.seconds)).toFixed(0)} | ${mbps(net).toFixed(0)} | ${ratio(net, vsPy)} | ${ratio(net, vsAge)} |`);
+      };
+      console.log('\nCLI: whole process (wall), and excluding the unlock (passphrase + keyfile + Argon2id at the production calibration,');
+      console.log(`timed inside each run with NOTESEAL_TIMING=1; still includes node start-up). Unlock median ${(median(unlockInProcess) * 1000).toFixed(0)} ms;`);
+      console.log(`a whole \`decrypt\` of a 1-byte file takes ${(u * 1000).toFixed(0)} ms.`);
+      console.log('\n| CLI command | MB/s incl. unlock | MB/s excl. unlock | excl. vs Python | excl. vs age |');
+      console.log('|---|---|---|---|---|');
+      rowEx('encrypt file -o file', 'enc');
+      rowEx('decrypt file -o file', 'dec');
+      rowEx('decrypt file > file (stdout: verify first, see docs/CLI.md)', 'dec-stdout');
+      const kf = JSON.parse(readFileSync(cliEnv.NOTESEAL_KEYFILE, 'utf8')) as { kdf: { m: number; t: number; p: number } };
+      const kdf: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const t = performance.now();
+        await argon2id({ password: 'bench passphrase', salt: randomBytes(16), parallelism: kf.kdf.p, iterations: kf.kdf.t, memorySize: kf.kdf.m, hashLength: 32, outputType: 'binary' });
+        kdf.push(performance.now() - t);
+      }
+      console.log(`\nArgon2id at the keyfile's calibrated parameters m=${kf.kdf.m / 1024} MiB t=${kf.kdf.t} p=${kf.kdf.p} (hash-wasm, in process): median ${median(kdf).toFixed(0)} ms`);
+    } else {
+      console.log('\n(CLI: dist/cli.js not built; run npm run build)');
+    }
+    if (!pyOk) console.log('(python3-cryptography missing: run scripts/setup-bench.sh)');
+    if (!ageOk) console.log('(age missing: run scripts/setup-bench.sh)');
+    console.log(`\nSetup: file to new file on ${base} (page cache), fsync by NoteSeal and Python (age does not; free on tmpfs). MB = 1e6 B.`);
+    console.log('API and Python: time measured inside the process (no interpreter start-up; the API\'s worker pool already started, as in the');
+    console.log('long-lived extension worker); age and CLI: whole process, cold. Peak RSS: /usr/bin/time %M, max over rounds.');
+
+    if (process.env.BENCH_CEILINGS !== '0') ceilings();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** What one core can do at all: OpenSSL's own GCM, and the Python loop without any I/O. */
+function ceilings(): void {
+  console.log('\nOne-core ceilings (no file I/O):');
+  if (has(PYTHON, ['-c', 'import cryptography'])) {
+    const n = SIZE / 65536;
+    const [e, d] = execFileSync(PYTHON, ['-c', PY_MEMORY, String(n)], { encoding: 'utf8' }).trim().split(' ').map(Number);
+    console.log(`  Python AESGCM 64 KiB loop in memory: encrypt ${mbps(e!).toFixed(0)} MB/s, decrypt ${mbps(d!).toFixed(0)} MB/s`);
+  }
+  const speed = (extra: string[]) => {
+    const r = spawnSync('openssl', ['speed', ...extra, '-evp', 'aes-256-gcm', '-bytes', '65536', '-seconds', '2'], { encoding: 'utf8' });
+    const line = (r.stdout ?? '').split('\n').filter(l => /AES-256-GCM|evp/i.test(l)).pop();
+    return line ? Number(line.trim().split(/\s+/).pop()!.replace('k', '')) * 1000 / 1e6 : NaN;
+  };
+  const one = speed([]);
+  const two = speed(['-multi', '2']);
+  console.log(`  openssl speed -evp aes-256-gcm 64 KiB encrypt: 1 process ${one.toFixed(0)} MB/s, 2 processes together ${two.toFixed(0)} MB/s (${(two / one).toFixed(2)}x:`);
+  console.log('  what a second thread can add on this machine)');
+}
+
+main().catch(e => { console.error(e); process.exitCode = 1; });

@@ -1,0 +1,113 @@
+// The worker-pool fast path (parallel.ts) must be indistinguishable from the sequential decoder: same
+// bytes written, same chunks released before damage, same error code and detail. Small files are forced
+// down the fast path with NOTESEAL_POOL_THRESHOLD=0; 1 MiB chunks make batches of 3 chunks, so a 10 MiB
+// file has several batches in flight across both workers.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  decryptFile, decryptStream, decryptVerifiedFirst, encryptFile, isNoteSealError, verifyFile,
+} from '../../../server/src/crypto/format';
+import { fixedKey, newDataKey, pattern, prng, STANZAS, tempDir } from './helpers';
+
+const MiB = 1024 * 1024;
+const C = MiB;
+const FRAME = C + 17;
+
+type Outcome = { released: number; error: string };
+
+async function outcome(fn: () => Promise<number>): Promise<Outcome> {
+  try {
+    return { released: await fn(), error: 'ok' };
+  } catch (e) {
+    if (!isNoteSealError(e)) throw e;
+    return { released: -1, error: `${e.code} ${JSON.stringify(e.detail)}` };
+  }
+}
+
+/** Runs every reader with the given thread setting and reports what each released and how it failed. */
+async function readAll(file: string, key: Buffer, dir: string, threads: string): Promise<Record<string, Outcome | number>> {
+  process.env.NOTESEAL_CRYPTO_THREADS = threads;
+  const unwrap = fixedKey(key);
+  let streamed = 0;
+  const stream = await outcome(async () => { for await (const c of decryptStream(file, unwrap)) streamed += c.length; return streamed; });
+  const out = path.join(dir, `out-${threads}`);
+  const toFile = await outcome(async () => { await decryptFile(file, unwrap, out); return readFileSync(out).length; });
+  const verify = await outcome(async () => (await verifyFile(file, unwrap)).plaintextBytes);
+  let written = 0;
+  const first = await outcome(async () => { await decryptVerifiedFirst(file, unwrap, async b => { for (const c of b) written += c.length; }, { retainBytes: 4 * MiB }); return written; });
+  return { stream, streamed, toFile, verify, first, written };
+}
+
+describe('parallel fast path (forced on small files)', () => {
+  const saved = { t: process.env.NOTESEAL_POOL_THRESHOLD, n: process.env.NOTESEAL_CRYPTO_THREADS };
+  before(() => { process.env.NOTESEAL_POOL_THRESHOLD = '0'; });
+  after(() => {
+    if (saved.t === undefined) delete process.env.NOTESEAL_POOL_THRESHOLD; else process.env.NOTESEAL_POOL_THRESHOLD = saved.t;
+    if (saved.n === undefined) delete process.env.NOTESEAL_CRYPTO_THREADS; else process.env.NOTESEAL_CRYPTO_THREADS = saved.n;
+  });
+
+  it('round-trips several sizes through every reader; output equals the sequential encoder\'s plaintext', async t => {
+    const dir = tempDir(t);
+    const key = newDataKey();
+    for (const size of [0, 1, C - 1, C, 3 * C, 3 * C + 5, 10 * C + 123]) {
+      const plain = pattern(size, size + 1);
+      const src = path.join(dir, `p${size}`);
+      writeFileSync(src, plain);
+      const enc = path.join(dir, `p${size}.enc`);
+      process.env.NOTESEAL_CRYPTO_THREADS = '2';
+      await encryptFile(src, enc, key, STANZAS, { chunkSize: C });
+      const chunks: Buffer[] = [];
+      for await (const c of decryptStream(enc, fixedKey(key))) chunks.push(Buffer.from(c));
+      assert.deepEqual(Buffer.concat(chunks), plain, `stream ${size}`);
+      const written: Buffer[] = [];
+      await decryptVerifiedFirst(enc, fixedKey(key), async b => { for (const c of b) written.push(Buffer.from(c)); }, { retainBytes: 4 * MiB });
+      assert.deepEqual(Buffer.concat(written), plain, `verified-first ${size}`);
+      const out = path.join(dir, `p${size}.out`);
+      await decryptFile(enc, fixedKey(key), out);
+      assert.deepEqual(readFileSync(out), plain, `file ${size}`);
+      // The sequential reader agrees, so the fast path wrote the format, not something of its own.
+      process.env.NOTESEAL_CRYPTO_THREADS = '0';
+      assert.equal((await verifyFile(enc, fixedKey(key))).plaintextBytes, size);
+    }
+    assert.deepEqual(readdirSync(dir).filter(n => n.includes('.tmp-')), []);
+  });
+
+  it('damage anywhere: the same chunks released and the same error as the sequential decoder', async t => {
+    const dir = tempDir(t);
+    const key = newDataKey();
+    const size = 10 * C + 123;
+    const src = path.join(dir, 'p');
+    writeFileSync(src, pattern(size, 9));
+    const enc = path.join(dir, 'p.enc');
+    await encryptFile(src, enc, key, STANZAS, { chunkSize: C });
+    const file = readFileSync(enc);
+    const headerLength = file.length - (10 * FRAME + 21 + 123);
+    const r = prng(11);
+    const cases: [string, Buffer][] = [
+      ['cut at a frame boundary', file.subarray(0, headerLength + 7 * FRAME)],
+      ['cut inside a frame', file.subarray(0, headerLength + 4 * FRAME + 100)],
+      ['cut inside the final frame', file.subarray(0, file.length - 5)],
+      ['a trailing byte', Buffer.concat([file, Buffer.of(0)])],
+      ['a frame kind flipped to final', (() => { const b = Buffer.from(file); b[headerLength + 5 * FRAME] = 1; return b; })()],
+      ['the final length changed', (() => { const b = Buffer.from(file); b[headerLength + 10 * FRAME + 4] ^= 1; return b; })()],
+    ];
+    for (let i = 0; i < 6; i++) {
+      const b = Buffer.from(file);
+      const pos = headerLength + Math.floor(r() * (file.length - headerLength));
+      b[pos] ^= 1 << Math.floor(r() * 8);
+      cases.push([`bit flip at ${pos}`, b]);
+    }
+    for (const [name, bytes] of cases) {
+      const f = path.join(dir, 'damaged.enc');
+      writeFileSync(f, bytes);
+      const fast = await readAll(f, key, dir, '2');
+      const slow = await readAll(f, key, dir, '0');
+      assert.deepEqual(fast, slow, name);
+      assert.notEqual((fast.verify as Outcome).error, 'ok', name);
+      assert.equal(fast.written, 0, `${name}: nothing written before verification`);
+      assert.equal(existsSync(path.join(dir, 'out-2')), false, name);
+    }
+  });
+});
