@@ -1,6 +1,6 @@
 // The `noteseal:` FileSystemProvider: VS Code's own text editor reads and saves decrypted notes through
 // it, and every operation is forwarded to the worker, which holds the keys and touches the disk. Bytes
-// cross IPC as base64. A read or save while locked asks to unlock first; if the user declines, the
+// cross IPC as raw bytes (structured-clone IPC). A read or save while locked asks to unlock first; if the user declines, the
 // operation fails and a save leaves the editor dirty.
 import * as vscode from 'vscode';
 import { Method, type FileStatInfo } from '../../server/src/protocol';
@@ -48,14 +48,13 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, vscode.
   async readFile(uri: vscode.Uri): Promise<Uint8Array> {
     this.onActivity();
     const { data } = await this.withKey(uri, 'Opening an encrypted note needs the key.', () => this.worker.request(Method.fsReadFile, { path: logicalFsPath(uri) }));
-    return Buffer.from(data, 'base64');
+    return data;
   }
 
   async writeFile(uri: vscode.Uri, content: Uint8Array, options: { readonly create: boolean; readonly overwrite: boolean }): Promise<void> {
     this.onActivity();
-    const data = Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('base64');
     await this.withKey(uri, 'Saving an encrypted note needs the key.', () =>
-      this.worker.request(Method.fsWriteFile, { path: logicalFsPath(uri), data, create: options.create, overwrite: options.overwrite }));
+      this.worker.request(Method.fsWriteFile, { path: logicalFsPath(uri), data: content, create: options.create, overwrite: options.overwrite }));
   }
 
   async delete(uri: vscode.Uri, options: { readonly recursive: boolean }): Promise<void> {

@@ -2,7 +2,7 @@
 // requests typed by the shared protocol module.
 import * as vscode from 'vscode';
 import { CloseAction, ErrorAction, LanguageClient, RevealOutputChannelOn, State, TransportKind,
-  type CloseHandlerResult, type ErrorHandler, type ErrorHandlerResult } from 'vscode-languageclient/node';
+  type CloseHandlerResult, type ErrorHandler, type ErrorHandlerResult, type ForkOptions } from 'vscode-languageclient/node';
 import {
   Method, WORKER_ERROR, type ClientRequest, type NotificationParamsOf, type ParamsOf, type ResultOf, type WorkerErrorCode,
   type WorkerNotification, type WorkerRequest, type WorkerRequestParamsOf, type WorkerRequestResultOf,
@@ -32,7 +32,10 @@ export class WorkerClient implements vscode.Disposable {
   constructor(context: vscode.ExtensionContext, private readonly log: Logger, initializationOptions: { keyfile?: string }) {
     const module = context.asAbsolutePath('dist/worker.js');
     this.client = new LanguageClient('noteseal', 'NoteSeal worker',
-      { run: { module, transport: TransportKind.ipc }, debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } } },
+      // 'advanced' (structured clone) IPC serialization: Node's default JSON channel re-scans its buffer
+      // for each incoming piece, which makes a 20 MiB note take a second to cross; this is linear.
+      { run: { module, transport: TransportKind.ipc, options: { serialization: 'advanced' } as ForkOptions },
+        debug: { module, transport: TransportKind.ipc, options: { serialization: 'advanced', execArgv: ['--nolazy', '--inspect=6019'] } as ForkOptions } },
       {
         documentSelector: [],
         outputChannel: log.channel,

@@ -3,10 +3,11 @@
 // Each side wraps its own JSON-RPC library with helpers typed by these maps, so a renamed method or a
 // changed parameter type is a compile error on both sides at once.
 //
-// Bytes cross the IPC boundary as base64 strings (`Base64`): binary-safe and compact, never JSON arrays of
-// numbers. Paths are OS paths of the real files on disk; the client maps `noteseal:` URIs to them.
+// Bytes cross the IPC boundary as raw `Uint8Array`s: the client starts the worker with Node's 'advanced'
+// (structured clone) IPC serialization, so binary data is copied as bytes, never as base64 or JSON arrays
+// of numbers. Paths are OS paths of the real files on disk; the client maps `noteseal:` URIs to them.
 
-export type Base64 = string;
+export type Bytes = Uint8Array;
 
 /** Requests the client sends to the worker. */
 export interface ClientToWorkerRequests {
@@ -22,8 +23,8 @@ export interface ClientToWorkerRequests {
   'noteseal/vault/changePassphrase': { params: { newPassphrase: string }; result: void };
   'noteseal/fs/stat': { params: { path: string }; result: FileStatInfo };
   'noteseal/fs/readDirectory': { params: { path: string }; result: DirectoryEntry[] };
-  'noteseal/fs/readFile': { params: { path: string }; result: { data: Base64 } };
-  'noteseal/fs/writeFile': { params: { path: string; data: Base64; create: boolean; overwrite: boolean }; result: void };
+  'noteseal/fs/readFile': { params: { path: string }; result: { data: Bytes } };
+  'noteseal/fs/writeFile': { params: { path: string; data: Bytes; create: boolean; overwrite: boolean }; result: void };
   'noteseal/fs/delete': { params: { path: string; recursive: boolean }; result: void };
   'noteseal/fs/rename': { params: { from: string; to: string; overwrite: boolean }; result: void };
   'noteseal/fs/createDirectory': { params: { path: string }; result: void };

@@ -76,8 +76,8 @@ onRequest(Method.vaultChangePassphrase, p => vault!.changePassphrase(p.newPassph
 
 onRequest(Method.fsStat, p => files!.stat(p.path));
 onRequest(Method.fsReadDirectory, p => files!.readDirectory(p.path));
-onRequest(Method.fsReadFile, async p => ({ data: (await files!.readFile(p.path)).toString('base64') }));
-onRequest(Method.fsWriteFile, p => files!.writeFile(p.path, Buffer.from(p.data, 'base64'), p));
+onRequest(Method.fsReadFile, async p => ({ data: await files!.readFile(p.path) }));
+onRequest(Method.fsWriteFile, p => files!.writeFile(p.path, p.data, p));
 onRequest(Method.fsDelete, p => files!.delete(p.path, p.recursive));
 onRequest(Method.fsRename, p => files!.rename(p.from, p.to, p.overwrite));
 onRequest(Method.fsCreateDirectory, p => files!.createDirectory(p.path));
