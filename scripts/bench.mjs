@@ -1,0 +1,32 @@
+// `npm run bench`: every benchmark, each printing its figures and ratios against what it is compared
+// with in the same run. Installs what it needs first (scripts/setup.sh; the crypto bench runs
+// scripts/setup-bench.sh for python3-cryptography and age).
+//   1. crypto: the .enc format's streaming API and the CLI vs Python cryptography and age (256 MiB)
+//   2. provider: notes through the noteseal: file system vs plain files, inside a real VS Code host
+//   3. recording: CPU per audio-second and memory of a long recording from a fast synthetic source
+// Run one with: node scripts/bench.mjs crypto|provider|recording
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+process.chdir(root);
+const hostDir = execFileSync('bash', ['scripts/setup.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
+process.env.NOTESEAL_HOST_DIR ||= hostDir;
+
+const benches = {
+  crypto: [process.execPath, ['out/test/bench/run.js']],
+  provider: [process.execPath, ['test/host/run-bench-host.mjs']],
+  recording: [process.execPath, ['out/test/bench/recording.js']],
+};
+const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benches);
+let failed = 0;
+for (const name of wanted) {
+  const [cmd, args] = benches[name] ?? [];
+  if (!cmd) { console.error(`unknown benchmark ${name}: ${Object.keys(benches).join(', ')}`); process.exit(2); }
+  if (!fs.existsSync(args[0])) { console.error(`skipping ${name}: ${args[0]} was not built`); failed++; continue; }
+  console.log(`\n######## ${name} ########`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+  if (r.status !== 0) { console.error(`${name} benchmark failed (exit ${r.status})`); failed++; }
+}
+process.exit(failed ? 1 : 0);
