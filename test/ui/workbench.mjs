@@ -10,15 +10,17 @@ export const artifactsDir = path.join(projectRoot, 'test-results', 'ui');
 /**
  * Opens `folder` (a copy of test/fixtures/workspace by default) in a fresh workbench with NoteSeal loaded.
  * The vault's keyfile is `keyfile` (default: a fresh path in the state dir, so NoteSeal starts not set up);
- * key derivation uses the fast test parameters.
+ * key derivation uses the fast test parameters. `prepare(folder)` runs before the window opens.
  */
-export async function openWorkbench({ folder, keyfile, settings } = {}) {
+export async function openWorkbench({ folder, keyfile, settings, prepare } = {}) {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-ui-'));
   keyfile ??= path.join(stateDir, 'keyfile.json');
   if (!folder) {
     folder = path.join(stateDir, 'workspace');
     fs.cpSync(path.join(projectRoot, 'test/fixtures/workspace'), folder, { recursive: true });
   }
+  // Files made before the window opens are listed at once; ones made later wait for the file watcher.
+  prepare?.(folder);
   const host = await startServer({ stateDir, settings, env: { NOTESEAL_KEYFILE: keyfile, NOTESEAL_TEST_FAST_KDF: '1' } });
   const window = await launchBrowser({ userDataDir: path.join(stateDir, 'chromium-profile') });
   const { page } = window;
