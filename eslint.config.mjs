@@ -17,4 +17,6 @@ export default tseslint.config(
   },
   { files: ['test/**/*.ts', 'server/src/cli/**/*.ts'], rules: { 'no-console': 'off' } },
   { files: ['**/*.mjs', '**/*.js'], languageOptions: { globals: { ...globals.node } } },
+  // Webview scripts run in the browser, with VS Code's webview API.
+  { files: ['media/**/*.js'], languageOptions: { sourceType: 'script', globals: { ...globals.browser, acquireVsCodeApi: 'readonly' } } },
 );

@@ -21,6 +21,9 @@ export class AutoLock implements vscode.Disposable {
   readonly onDidChangeDeadline = this.deadlineChanged.event;
   private active = false;
 
+  /** While this says so (a recording is running), idle time does not count: the vault stays unlocked. */
+  busy: () => boolean = () => false;
+
   constructor(private readonly lock: (reason: LockReason) => Promise<void>) {
     this.timer = setInterval(() => this.tick(), TICK_MS);
     const isNote = (uri: vscode.Uri) => uri.scheme === NOTESEAL_SCHEME;
@@ -51,6 +54,7 @@ export class AutoLock implements vscode.Disposable {
   deadline(): number | undefined { return this.active ? this.clock.deadline() : undefined; }
 
   private tick(): void {
+    if (this.active && this.busy()) this.clock.activity();
     const reason = this.clock.tick();
     if (this.active && reason) {
       this.active = false;

@@ -15,4 +15,11 @@ export const Commands = {
   decryptFile: 'noteseal.decryptFile',
   encryptFolder: 'noteseal.encryptFolder',
   openEncrypted: 'noteseal.openEncrypted',
+  startRecording: 'noteseal.startRecording',
+  stopRecording: 'noteseal.stopRecording',
+  pauseRecording: 'noteseal.pauseRecording',
+  resumeRecording: 'noteseal.resumeRecording',
+  selectMicrophone: 'noteseal.selectMicrophone',
+  exportRecording: 'noteseal.exportRecording',
+  shredRecording: 'noteseal.shredRecording',
 } as const;

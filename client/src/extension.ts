@@ -2,7 +2,7 @@
 // system, the status bar and the commands. Everything heavy happens in the worker; this side is VS Code
 // UI and forwarding.
 import * as vscode from 'vscode';
-import { Method, type VaultState, type WorkerStatus } from '../../server/src/protocol';
+import { Method, type RecordingInfo, type RecordingSummary, type VaultState, type WorkerStatus } from '../../server/src/protocol';
 import { AutoLock } from './autoLock';
 import { Commands } from './commands';
 import { EncryptedDecorations } from './decorations';
@@ -11,6 +11,7 @@ import { FileCommands } from './fileCommands';
 import { LeakGuard } from './leakGuard';
 import { Logger } from './logger';
 import { EncOpenRedirect, REDIRECT_VIEW_TYPE } from './openRedirect';
+import { RecordingController } from './recording';
 import { LockStatusItem } from './statusBar';
 import { NOTESEAL_SCHEME } from './uris';
 import { VaultController } from './vault';
@@ -32,6 +33,15 @@ export interface NoteSealApi {
   sweptBackups(): number;
   /** Where VS Code writes hot-exit backups here (the leak guard watches it). */
   backupsDir(): string | undefined;
+  /** The recording commands without their dialogs; errors are thrown, not shown. */
+  recording: {
+    start(title: string): Promise<RecordingInfo | undefined>;
+    stop(): Promise<RecordingSummary | undefined>;
+    shred(encPath: string): Promise<boolean>;
+    exportTo(encPath: string, outPath: string): Promise<{ durationSeconds: number }>;
+    recoverUnfinished(): Promise<{ path: string; durationSeconds: number }[]>;
+    isRecording(): boolean;
+  };
 }
 
 let worker: WorkerClient | undefined;
@@ -52,13 +62,24 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   fsProvider.onActivity = () => autoLock.activity();
   const files = new FileCommands(worker, vault);
   const leakGuard = new LeakGuard(context, log);
+  const recording = new RecordingController(worker, vault, log);
+  autoLock.busy = () => recording.isRecording;
+  vault.beforeLock = async reason => {
+    if (!recording.isRecording) return true;
+    if (reason === 'user') {
+      const ok = await vscode.window.showWarningMessage('A recording is running. Stop it and lock?', { modal: true, detail: 'Locking wipes the keys, so the recording has to end. What was captured is kept.' }, 'Stop Recording and Lock');
+      if (ok !== 'Stop Recording and Lock') return false;
+    }
+    await recording.stop();
+    return true;
+  };
   const showState = () => status.show(vault.state, autoLock.deadline());
-  context.subscriptions.push(vault, autoLock, fsProvider, leakGuard,
+  context.subscriptions.push(vault, autoLock, fsProvider, leakGuard, recording,
     vault.onDidChange(s => { autoLock.setActive(!s.locked); showState(); }),
     autoLock.onDidChangeDeadline(showState),
     vscode.workspace.registerFileSystemProvider(NOTESEAL_SCHEME, fsProvider, { isCaseSensitive: process.platform === 'linux' }),
     vscode.window.registerFileDecorationProvider(new EncryptedDecorations()),
-    vscode.window.registerCustomEditorProvider(REDIRECT_VIEW_TYPE, new EncOpenRedirect(), { supportsMultipleEditorsPerDocument: false }),
+    vscode.window.registerCustomEditorProvider(REDIRECT_VIEW_TYPE, new EncOpenRedirect(context.extensionUri, worker, vault), { supportsMultipleEditorsPerDocument: false }),
   );
 
   const command = (id: string, run: (...args: never[]) => unknown) =>
@@ -91,6 +112,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   command(Commands.decryptFile, (uri?: vscode.Uri) => files.decryptFile(uri));
   command(Commands.encryptFolder, (uri?: vscode.Uri) => files.encryptFolder(uri));
   command(Commands.openEncrypted, (uri?: vscode.Uri) => files.openEncrypted(uri));
+  command(Commands.startRecording, (args?: { title?: string }) => recording.start(args));
+  command(Commands.stopRecording, () => recording.stop());
+  command(Commands.pauseRecording, () => recording.pause());
+  command(Commands.resumeRecording, () => recording.resume());
+  command(Commands.selectMicrophone, () => recording.selectMicrophone());
+  command(Commands.exportRecording, (uri?: vscode.Uri) => recording.exportRecording(uri));
+  command(Commands.shredRecording, (uri?: vscode.Uri, args?: { confirmed?: boolean }) => recording.shredRecording(uri, args));
 
   await worker.start();
   await vault.refresh();
@@ -114,6 +142,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
     },
     sweptBackups: () => leakGuard.swept,
     backupsDir: () => leakGuard.backupsDir,
+    recording: {
+      start: title => recording.start({ title }),
+      stop: () => recording.stop(),
+      shred: encPath => recording.shredRecording(vscode.Uri.file(encPath), { confirmed: true }),
+      exportTo: (encPath, outPath) => recording.exportTo(encPath, outPath),
+      recoverUnfinished: () => recording.recoverUnfinished(),
+      isRecording: () => recording.isRecording,
+    },
   };
 }
 

@@ -1,19 +1,25 @@
 // Opening `plan.md.enc` from the Explorer, Quick Open or `code plan.md.enc` must end in one tab with the
 // decrypted text editor. VS Code has no "open handler" API (#77131), so `*.enc` gets a default custom
 // editor that shows nothing (never ciphertext), opens `noteseal:/…/plan.md` in the same column, and
-// closes itself. Recordings (binary) are left to their own viewer.
+// closes itself. Recordings (`*.wav.enc`) stay in this editor, which becomes their player.
 import * as vscode from 'vscode';
+import { showPlayer } from './player';
 import { decryptedViewOf } from './uris';
-import { tabUri } from './vault';
+import { tabUri, type VaultController } from './vault';
+import type { WorkerClient } from './workerClient';
 
 export const REDIRECT_VIEW_TYPE = 'noteseal.encRedirect';
+export const isRecording = (uri: vscode.Uri) => /\.wav\.enc$/i.test(uri.path);
 
 export class EncOpenRedirect implements vscode.CustomReadonlyEditorProvider {
+  constructor(private readonly extensionUri: vscode.Uri, private readonly worker: WorkerClient, private readonly vault: VaultController) {}
+
   openCustomDocument(uri: vscode.Uri): vscode.CustomDocument {
     return { uri, dispose: () => undefined };
   }
 
   async resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): Promise<void> {
+    if (isRecording(document.uri)) return showPlayer(panel, document.uri, this.extensionUri, this.worker, this.vault);
     panel.webview.options = { enableScripts: false };
     panel.webview.html = '<!DOCTYPE html><html><body style="font-family: sans-serif; opacity: .6">Opening the encrypted file…</body></html>';
     const view = decryptedViewOf(document.uri);

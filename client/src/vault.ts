@@ -16,6 +16,8 @@ export class VaultController implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   private readonly subscriptions: vscode.Disposable[] = [];
   private unlocking: Promise<boolean> | undefined;
+  /** Runs first when locking (a running recording is stopped and its note written); false cancels. */
+  beforeLock: (reason: 'user' | 'idle' | 'sleep') => Promise<boolean> = async () => true;
 
   constructor(private readonly worker: WorkerClient, private readonly secrets: vscode.SecretStorage, private readonly log: Logger) {
     this.subscriptions.push(
@@ -143,6 +145,7 @@ export class VaultController implements vscode.Disposable {
    * An editor whose save fails stays open (its text is not thrown away) and the user is told.
    */
   async lock(reason: 'user' | 'idle' | 'sleep' = 'user'): Promise<void> {
+    if (!(await this.beforeLock(reason))) return;
     const unsaved: string[] = [];
     for (const doc of vscode.workspace.textDocuments) {
       if (doc.uri.scheme === NOTESEAL_SCHEME && doc.isDirty && !(await doc.save().then(ok => ok, () => false))) unsaved.push(doc.uri.path);

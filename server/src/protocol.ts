@@ -38,6 +38,23 @@ export interface ClientToWorkerRequests {
   'noteseal/folder/encrypt': { params: { path: string; token: string; deletePlaintext: boolean }; result: { encrypted: number; skipped: number; failed: { path: string; message: string }[] } };
   /** Facts about an `.enc` file without decrypting it (no secrets). */
   'noteseal/file/inspect': { params: { path: string }; result: EncFileFacts };
+  'noteseal/recording/devices': { params: CaptureSettings; result: { tool: string | null; devices: AudioDeviceInfo[]; error?: string } };
+  /** Starts capturing into `<folder>/<date time title>.wav.enc`; audio is sealed as it arrives. */
+  'noteseal/recording/start': { params: CaptureSettings & { folder: string; title: string }; result: RecordingInfo };
+  'noteseal/recording/pause': { params: { id: number }; result: void };
+  'noteseal/recording/resume': { params: { id: number }; result: void };
+  'noteseal/recording/stop': { params: { id: number }; result: RecordingSummary };
+  /** Recordings a crash left unfinished in `folder` (found by structure, no key needed). */
+  'noteseal/recording/findUnfinished': { params: { folder: string }; result: { path: string; recoverableSeconds: number }[] };
+  'noteseal/recording/recover': { params: { path: string }; result: { durationSeconds: number; droppedBytes: number } };
+  /** The explicit export: a plaintext WAV with exact sizes at `outPath`. */
+  'noteseal/recording/export': { params: { encPath: string; outPath: string }; result: { durationSeconds: number } };
+  /** Destroys the recording's detached key (every copy becomes unreadable), then deletes the file. */
+  'noteseal/recording/shred': { params: { path: string }; result: void };
+  /** For the player: the PCM format and length of a recording. */
+  'noteseal/recording/describe': { params: { path: string }; result: RecordingFacts };
+  /** For the player: decrypted PCM bytes [start, end) of the audio data (not the WAV header). */
+  'noteseal/recording/read': { params: { path: string; start: number; end: number }; result: { data: Bytes } };
 }
 
 /** Requests the worker sends to the client: the client owns SecretStorage, the worker never touches it. */
@@ -53,6 +70,11 @@ export interface WorkerToClientNotifications {
   'noteseal/vault/didChange': { params: VaultState };
   'noteseal/fs/didChange': { params: { events: FileChange[] } };
   'noteseal/progress': { params: { token: string; done: number; total: number; message?: string } };
+  /** About ten times a second while recording: the level meter and the elapsed time. */
+  'noteseal/recording/level': { params: { id: number; rms: number; peak: number; seconds: number; paused: boolean } };
+  'noteseal/recording/warning': { params: { id: number; code: string; message: string } };
+  /** The recording ended: by stop, or by itself (the tool died: what was captured is kept). */
+  'noteseal/recording/stopped': { params: { id: number; summary: RecordingSummary } };
 }
 
 export const Method = {
@@ -81,6 +103,20 @@ export const Method = {
   secretsGet: 'noteseal/secrets/get',
   secretsStore: 'noteseal/secrets/store',
   secretsDelete: 'noteseal/secrets/delete',
+  recordingDevices: 'noteseal/recording/devices',
+  recordingStart: 'noteseal/recording/start',
+  recordingPause: 'noteseal/recording/pause',
+  recordingResume: 'noteseal/recording/resume',
+  recordingStop: 'noteseal/recording/stop',
+  recordingFindUnfinished: 'noteseal/recording/findUnfinished',
+  recordingRecover: 'noteseal/recording/recover',
+  recordingExport: 'noteseal/recording/export',
+  recordingShred: 'noteseal/recording/shred',
+  recordingDescribe: 'noteseal/recording/describe',
+  recordingRead: 'noteseal/recording/read',
+  recordingLevel: 'noteseal/recording/level',
+  recordingWarning: 'noteseal/recording/warning',
+  recordingStopped: 'noteseal/recording/stopped',
   log: 'noteseal/log',
   vaultDidChange: 'noteseal/vault/didChange',
   fsDidChange: 'noteseal/fs/didChange',
@@ -135,6 +171,24 @@ export interface EncFileFacts {
   sizeBytes: number;
 }
 
+/** The user's capture settings: a device id (from `devices`) and an override command, both optional. */
+export interface CaptureSettings { device?: string | null; captureCommand?: string | null }
+export interface AudioDeviceInfo { id: string; label: string; isDefault: boolean }
+export interface RecordingInfo { id: number; path: string; startedAt: string; device: string | null; tool: string }
+export interface RecordingSummary {
+  path: string;
+  durationSeconds: number;
+  startedAt: string;
+  endedAt: string;
+  device: string | null;
+  tool: string;
+  endedBy: 'stop' | 'source-ended' | 'failed';
+  /** Why it ended, when the tool died or writing failed (what was captured before is kept). */
+  error?: string;
+  warnings: string[];
+}
+export interface RecordingFacts { sampleRate: number; channels: number; bitsPerSample: number; dataBytes: number; durationSeconds: number }
+
 /** Lifecycle events only: never file content, names of secrets or keys. */
 export interface LogMessage {
   level: 'info' | 'warn' | 'error';
@@ -150,6 +204,7 @@ export type WorkerErrorCode =
   | 'LOCKED' | 'NOT_INITIALIZED'
   | 'FileNotFound' | 'FileExists' | 'FileNotADirectory' | 'FileIsADirectory' | 'NoPermissions' | 'Unavailable'
   | 'WRONG_KEY' | 'WRONG_PASSPHRASE' | 'NOT_NOTESEAL' | 'UNSUPPORTED_VERSION' | 'CORRUPTED' | 'TRUNCATED'
-  | 'TRAILING_DATA' | 'UNFINISHED' | 'DAMAGED_KEYFILE' | 'KEY_NOT_FOUND' | 'LIMIT_EXCEEDED' | 'INVALID_ARGUMENT';
+  | 'TRAILING_DATA' | 'UNFINISHED' | 'DAMAGED_KEYFILE' | 'KEY_NOT_FOUND' | 'LIMIT_EXCEEDED' | 'INVALID_ARGUMENT'
+  | 'RECORDING' | 'CAPTURE_FAILED';
 /** The JSON-RPC error code the worker uses for all of the above (in the server-defined range). */
 export const WORKER_ERROR = -32050;

@@ -8,6 +8,7 @@ import {
   Method, type ClientRequest, type NotificationParamsOf, type ParamsOf, type ResultOf, type WorkerNotification,
   type WorkerRequest, type WorkerRequestParamsOf, type WorkerRequestResultOf,
 } from './protocol';
+import { RecordingService } from './recording/recordingService';
 import { EncFileSystem } from './vault/encFileSystem';
 import { encryptPlaintextFile, encryptFolder, decryptToFile } from './vault/fileCommands';
 import { VaultService } from './vault/vaultService';
@@ -37,6 +38,7 @@ function ask<M extends WorkerRequest>(method: M, params: WorkerRequestParamsOf<M
 
 let vault: VaultService | undefined;
 let files: EncFileSystem | undefined;
+let recordings: RecordingService | undefined;
 const watchers = new EncWatchers(events => notify(Method.fsDidChange, { events }));
 const info = (message: string) => notify(Method.log, { level: 'info', message });
 
@@ -52,10 +54,15 @@ connection.onInitialize(params => {
     info(state.locked ? 'vault locked: keys wiped from memory' : 'vault unlocked');
   });
   files = new EncFileSystem(vault);
+  recordings = new RecordingService(vault, {
+    level: e => notify(Method.recordingLevel, e),
+    warning: e => notify(Method.recordingWarning, e),
+    stopped: e => { notify(Method.recordingStopped, e); info(`recording ${e.id} ended (${e.summary.endedBy})`); },
+  });
   return { capabilities: {}, serverInfo: { name: 'noteseal-worker', version: VERSION } };
 });
 connection.onInitialized(() => info(`worker ${VERSION} started (pid ${process.pid}, node ${process.version})`));
-connection.onShutdown(() => { vault?.lock(); watchers.dispose(); });
+connection.onShutdown(async () => { await recordings?.stopAll(); vault?.lock(); watchers.dispose(); });
 
 onRequest(Method.workerStatus, () => ({
   version: VERSION,
@@ -70,7 +77,8 @@ onRequest(Method.vaultInit, p => vault!.init(p.passphrase, p.remember));
 onRequest(Method.vaultUnlock, p => vault!.unlock(p.passphrase, p.remember));
 onRequest(Method.vaultUnlockRemembered, () => vault!.unlockRemembered());
 onRequest(Method.vaultUnlockWithRecoveryKey, p => vault!.unlockWithRecoveryKey(p.recoveryKey, p.newPassphrase));
-onRequest(Method.vaultLock, () => vault!.lock());
+// Locking ends a running recording first: its data key goes with the others.
+onRequest(Method.vaultLock, async () => { await recordings!.stopAll(); return vault!.lock(); });
 onRequest(Method.vaultForgetRemembered, () => vault!.forgetRemembered());
 onRequest(Method.vaultChangePassphrase, p => vault!.changePassphrase(p.newPassphrase));
 
@@ -89,5 +97,17 @@ onRequest(Method.fileEncrypt, p => encryptPlaintextFile(files!, p.path, p.delete
 onRequest(Method.fileDecryptTo, p => decryptToFile(vault!, p.encPath, p.outPath));
 onRequest(Method.folderEncrypt, p => encryptFolder(files!, p.path, p.deletePlaintext,
   (done, total, message) => notify(Method.progress, { token: p.token, done, total, message })));
+
+onRequest(Method.recordingDevices, p => recordings!.devices(p));
+onRequest(Method.recordingStart, p => recordings!.start(p));
+onRequest(Method.recordingPause, p => recordings!.pause(p.id));
+onRequest(Method.recordingResume, p => recordings!.resume(p.id));
+onRequest(Method.recordingStop, p => recordings!.stop(p.id));
+onRequest(Method.recordingFindUnfinished, p => recordings!.findUnfinished(p.folder));
+onRequest(Method.recordingRecover, p => recordings!.recover(p.path));
+onRequest(Method.recordingExport, p => recordings!.export(p.encPath, p.outPath));
+onRequest(Method.recordingShred, p => recordings!.shred(p.path));
+onRequest(Method.recordingDescribe, p => recordings!.describe(p.path));
+onRequest(Method.recordingRead, async p => ({ data: await recordings!.read(p.path, p.start, p.end) }));
 
 connection.listen();

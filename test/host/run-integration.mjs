@@ -1,6 +1,7 @@
 // Runs the integration suite (out/test/integration/suite) inside a real VS Code extension host through
 // @vscode/test-electron's runTests. With VSCODE_EXECUTABLE set (a desktop `code`), that VS Code is used;
 // otherwise the offline host (test-host.mjs). Writes the suite's counts to NOTESEAL_RESULT_FILE.
+import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,6 +10,12 @@ import { projectRoot } from './codeServer.mjs';
 
 const { runTests } = createRequire(path.join(projectRoot, 'package.json'))('@vscode/test-electron');
 const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-workspace-'));
+// A virtual microphone (PulseAudio null sink) for the recording tests; the worker's capture tool finds it
+// through PULSE_SERVER. Failing to start it fails the run: recording is tested with real audio, never skipped.
+const vmic = path.join(projectRoot, 'scripts/virtual-mic.sh');
+const micWasRunning = spawnSync('bash', [vmic, 'status'], { stdio: 'ignore' }).status === 0;
+execFileSync('bash', [vmic, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
+const pulseServer = execFileSync('bash', [vmic, 'env'], { encoding: 'utf8' }).trim().replace(/^export PULSE_SERVER=/, '');
 fs.cpSync(path.join(projectRoot, 'test/fixtures/workspace'), workspace, { recursive: true });
 try {
   await runTests({
@@ -22,6 +29,7 @@ try {
       NOTESEAL_TEST_WORKSPACE: workspace,
       NOTESEAL_KEYFILE: path.join(workspace, '..', path.basename(workspace) + '-keyfile.json'),
       NOTESEAL_TEST_FAST_KDF: '1',
+      PULSE_SERVER: pulseServer,
     },
   });
 } catch (err) {
@@ -31,4 +39,5 @@ try {
   fs.rmSync(workspace, { recursive: true, force: true });
   fs.rmSync(workspace + '-keyfile.json', { force: true });
   fs.rmSync(workspace + '-keyfile.keys', { recursive: true, force: true });
+  if (!micWasRunning) spawnSync('bash', [vmic, 'stop'], { stdio: 'ignore' });
 }

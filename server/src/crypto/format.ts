@@ -296,6 +296,14 @@ async function encryptWith(dstPath: string, dataKey: Uint8Array, stanzas: Stanza
 
 /** Decrypts plaintext bytes [start, end) without reading the rest of the file. */
 export async function readRange(srcPath: string, unwrap: UnwrapDataKey, start: number, end: number): Promise<Buffer> {
+  return (await readRangeAndLength(srcPath, unwrap, start, end)).data;
+}
+
+/**
+ * readRange, and the file's whole plaintext length, which the authenticated final chunk vouches for
+ * (a player needs both: the length for the timeline, a range to play).
+ */
+export async function readRangeAndLength(srcPath: string, unwrap: UnwrapDataKey, start: number, end: number): Promise<{ data: Buffer; plaintextLength: number }> {
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
     throw new NoteSealError('INVALID_ARGUMENT', 'readRange needs 0 <= start <= end');
   }
@@ -326,7 +334,7 @@ export async function readRange(srcPath: string, unwrap: UnwrapDataKey, start: n
     }
     const plaintextLength = finalIndex * C + finalLength;
     const stop = Math.min(end, plaintextLength);
-    if (start >= stop) return Buffer.alloc(0);
+    if (start >= stop) return { data: Buffer.alloc(0), plaintextLength };
     const out = Buffer.allocUnsafe(stop - start);
     for (let i = Math.floor(start / C); i * C < stop; i++) {
       let plain: Buffer;
@@ -345,7 +353,7 @@ export async function readRange(srcPath: string, unwrap: UnwrapDataKey, start: n
       const to = Math.min(stop, (i + 1) * C) - i * C;
       plain.copy(out, Math.max(start, i * C) - start, from, to);
     }
-    return out;
+    return { data: out, plaintextLength };
   } finally {
     for (const c of chunks) c.fill(0);
     await file.close();

@@ -1,0 +1,138 @@
+// Meeting recording through the extension, in a real extension host, with real audio: a virtual
+// microphone (started by the runner) hears espeak-ng speech while the worker captures and encrypts it.
+import * as assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { decryptBuffer } from '../../../server/src/crypto/format';
+import { bestEnvelopeCorrelation } from '../../unit/recording/helpers';
+import { api, externalKeyring, sleep, unlocked, waitFor, waitUntil, workspaceDir, PASSPHRASE } from './helpers';
+
+const TEXT = 'Hello team. This is the weekly planning meeting.';
+const BYTE_RATE = 32000;
+const WAV_HEADER = 44;
+
+async function decryptRecording(file: string): Promise<Buffer> {
+  const k = await externalKeyring();
+  try { return await decryptBuffer(fs.readFileSync(file), k.unwrap); } finally { k.lock(); }
+}
+
+const config = () => vscode.workspace.getConfiguration('noteseal.recording');
+
+describe('meeting recording (real audio from a virtual microphone)', () => {
+  let refWav: string;
+  let refPcm: Buffer;
+  const meetings = () => path.join(workspaceDir(), 'meetings');
+
+  before(async () => {
+    assert.ok(process.env.PULSE_SERVER, 'the runner started the virtual microphone');
+    await unlocked();
+    await config().update('device', 'virtmic', vscode.ConfigurationTarget.Global);
+    refWav = path.join(workspaceDir(), '..', `${path.basename(workspaceDir())}-ref.wav`);
+    execFileSync('espeak-ng', ['-s', '190', '-w', refWav, TEXT]);
+    refPcm = execFileSync('sox', [refWav, '-r', '16000', '-c', '1', '-b', '16', '-e', 'signed', '-t', 'raw', '-'], { maxBuffer: 64 << 20 });
+  });
+  after(async () => {
+    await config().update('device', undefined, vscode.ConfigurationTarget.Global);
+    await config().update('captureCommand', undefined, vscode.ConfigurationTarget.Global);
+    fs.rmSync(refWav, { force: true });
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  const speak = () => {
+    const p = spawn('paplay', ['--device=virtmic_sink', refWav], { env: process.env, stdio: 'ignore' });
+    return new Promise(r => p.on('close', r));
+  };
+
+  it('Start / Stop: the speech is captured, sealed as it arrives, and a meeting note opens', async () => {
+    const noteseal = await api();
+    const started = await noteseal.recording.start('Weekly sync');
+    assert.ok(started, 'recording started');
+    assert.match(path.basename(started.path), /^\d{4}-\d{2}-\d{2} \d{4} Weekly sync\.wav\.enc$/);
+    assert.equal(path.dirname(started.path), meetings());
+    const spoken = speak();
+    await sleep(1500);
+    const sealedWhileRecording = fs.statSync(started.path).size;
+    assert.ok(sealedWhileRecording > 32_000, `chunks reach the disk while recording (${sealedWhileRecording} bytes after 1.5 s)`);
+    await spoken;
+    await sleep(1000);
+    const stopAt = Date.now();
+    const summary = await noteseal.recording.stop();
+    assert.ok(summary);
+    assert.equal(summary.endedBy, 'stop');
+    const wall = (stopAt - Date.parse(summary.startedAt)) / 1000;
+    const plain = await decryptRecording(summary.path);
+    const pcm = plain.subarray(WAV_HEADER);
+    const durationError = Math.abs(summary.durationSeconds - wall) / wall;
+    const ratio = pcm.length / (wall * BYTE_RATE);
+    const { correlation } = bestEnvelopeCorrelation(pcm, refPcm, 800);
+    console.log(`    recording: wall ${wall.toFixed(2)} s, file ${summary.durationSeconds.toFixed(2)} s (error ${(durationError * 100).toFixed(2)}%), bytes ratio ${ratio.toFixed(3)}, envelope correlation ${correlation.toFixed(3)}`);
+    assert.ok(durationError < 0.02, `duration within 2% of wall-clock time (${durationError})`);
+    assert.ok(ratio >= 0.98 && ratio <= 1.05, `received/expected audio ${ratio}`);
+    assert.ok(correlation > 0.9, `speech envelope correlation ${correlation}`);
+    const enc = fs.readFileSync(summary.path);
+    for (let o = 0; o + 1024 <= pcm.length; o += 4096) assert.equal(enc.indexOf(pcm.subarray(o, o + 1024)), -1, 'no plaintext PCM in the .enc file');
+    // The meeting note: encrypted Markdown beside the recording, open for writing.
+    const noteFile = summary.path.replace(/\.wav\.enc$/, '.md.enc');
+    await waitUntil('the meeting note to open', () => vscode.window.activeTextEditor?.document.uri.path === vscode.Uri.file(noteFile.replace(/\.enc$/, '')).path);
+    const note = vscode.window.activeTextEditor!.document.getText();
+    assert.match(note, /^# Weekly sync/);
+    assert.match(note, /Duration:\*\* \d+:\d\d/);
+    assert.match(note, /\*\*Device:\*\* virtmic \(.*parec/);
+    assert.match(note, /\.wav\.enc\)/);
+    assert.ok(!fs.readFileSync(noteFile).includes(Buffer.from('Weekly sync')), 'the note is encrypted');
+  });
+
+  it('Export Recording writes a plaintext WAV only where asked, with exact sizes; Shred makes every copy unreadable', async () => {
+    const noteseal = await api();
+    const started = await noteseal.recording.start('To shred');
+    assert.ok(started);
+    await sleep(1500);
+    const summary = (await noteseal.recording.stop())!;
+    const out = path.join(workspaceDir(), 'export.wav');
+    const r = await noteseal.recording.exportTo(summary.path, out);
+    assert.ok(Math.abs(r.durationSeconds - summary.durationSeconds) < 0.01);
+    const wav = fs.readFileSync(out);
+    assert.equal(wav.toString('latin1', 0, 4), 'RIFF');
+    assert.equal(wav.readUInt32LE(40), wav.length - 44, 'the data size is exact');
+    const copy = `${summary.path}.copy`;
+    fs.copyFileSync(summary.path, copy);
+    assert.equal(await noteseal.recording.shred(summary.path), true);
+    assert.equal(fs.existsSync(summary.path), false);
+    await assert.rejects(decryptRecording(copy), (e: Error & { code?: string }) => e.code === 'KEY_NOT_FOUND');
+    fs.rmSync(copy);
+  });
+
+  it('a missing capture tool and a bad device give clear errors, and no file is left', async () => {
+    const noteseal = await api();
+    const before = fs.existsSync(meetings()) ? fs.readdirSync(meetings()).length : 0;
+    await config().update('captureCommand', 'noteseal-no-such-capture-tool --raw', vscode.ConfigurationTarget.Global);
+    await assert.rejects(noteseal.recording.start('No tool'), (e: Error) => /noteseal-no-such-capture-tool/.test(e.message) && /not found|install/i.test(e.message));
+    await config().update('captureCommand', undefined, vscode.ConfigurationTarget.Global);
+    await config().update('device', 'no-such-device', vscode.ConfigurationTarget.Global);
+    await assert.rejects(noteseal.recording.start('Bad device'), (e: Error) => /no-such-device|No such/i.test(e.message));
+    await config().update('device', 'virtmic', vscode.ConfigurationTarget.Global);
+    assert.equal(fs.existsSync(meetings()) ? fs.readdirSync(meetings()).length : 0, before);
+    assert.equal(noteseal.recording.isRecording(), false);
+  });
+
+  it('a worker killed mid-recording: after unlock the recording is recovered, losing at most 1.5 s', async () => {
+    const noteseal = await api();
+    const started = (await noteseal.recording.start('Crash'))!;
+    await sleep(3000);
+    const capturedSeconds = (Date.now() - Date.parse(started.startedAt)) / 1000;
+    const restarted = waitFor(noteseal.onDidRestartWorker, 20_000, 'the worker to restart');
+    process.kill((await noteseal.workerStatus()).pid, 'SIGKILL');
+    await restarted;
+    await noteseal.vault.unlock(PASSPHRASE);   // recovery runs after unlock
+    await noteseal.recording.recoverUnfinished();
+    let plain: Buffer | undefined;
+    await waitUntil('the recording to be recovered', async () => { try { plain = await decryptRecording(started.path); return true; } catch { return false; } }, 15_000);
+    const recovered = (plain!.length - WAV_HEADER) / BYTE_RATE;
+    console.log(`    crash: captured ${capturedSeconds.toFixed(2)} s before the kill, recovered ${recovered.toFixed(2)} s`);
+    assert.ok(capturedSeconds - recovered <= 1.5, `lost ${capturedSeconds - recovered} s`);
+    assert.ok(recovered > 1, 'most of it is there');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+});
