@@ -38,7 +38,8 @@
       const at = scheduledUntil;
       const msg = await request(at);
       if (!msg || gen !== generation || !playing) return;
-      const pcm = new Int16Array(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength >> 1);
+      const pcm = new Int16Array(msg.data instanceof ArrayBuffer ? msg.data : new Uint8Array(msg.data).buffer);
+      if (pcm.length === 0) throw new Error('no audio data arrived');
       const frames = pcm.length / facts.channels;
       const buf = ctx.createBuffer(facts.channels, frames, facts.sampleRate);
       for (let c = 0; c < facts.channels; c++) {
@@ -52,7 +53,12 @@
       scheduledUntil = at + frames / facts.sampleRate;
       $('status').textContent = `Playing (decrypted up to ${fmt(scheduledUntil)})`;
     }
-    if (playing && gen === generation) setTimeout(pump, 250);
+    if (playing && gen === generation) setTimeout(() => pump().catch(fail), 250);
+  }
+
+  function fail(e) {
+    stop(position);
+    $('status').textContent = `Cannot play: ${e && e.message ? e.message : e}`;
   }
 
   function play(from) {
@@ -61,7 +67,7 @@
     generation++; sources.forEach(s => { try { s.stop(); } catch { /* already ended */ } }); sources = [];
     playing = true; startOffset = from; startedAt = ctx.currentTime + 0.05; scheduledUntil = from;
     $('play').textContent = 'Pause';
-    void pump();
+    pump().catch(fail);
   }
 
   function stop(at) {
@@ -71,7 +77,9 @@
     $('status').textContent = `Paused at ${fmt(at)}`;
   }
 
-  $('play').addEventListener('click', () => (playing ? stop(now()) : play(position >= facts.durationSeconds ? 0 : position)));
+  $('play').addEventListener('click', () => {
+    try { if (playing) stop(now()); else play(position >= facts.durationSeconds ? 0 : position); } catch (e) { fail(e); }
+  });
   $('seek').addEventListener('input', () => {
     const t = (Number($('seek').value) / 1000) * facts.durationSeconds;
     if (playing) play(t); else { position = t; render(); $('status').textContent = `Ready at ${fmt(t)}`; }

@@ -30,7 +30,11 @@ export async function showPlayer(panel: vscode.WebviewPanel, uri: vscode.Uri, ex
         post({ type: 'info', name, ...facts });
       } else if (m.type === 'read') {
         const { data } = await worker.request(Method.recordingRead, { path: uri.fsPath, start: m.start, end: m.end });
-        post({ type: 'data', requestId: m.requestId, start: m.start, data });
+        // A copy with its own ArrayBuffer: webviews transfer ArrayBuffers as bytes (a view into a larger
+        // Node buffer would drag the whole pool along, or arrive mangled).
+        const bytes = new Uint8Array(data.byteLength);
+        bytes.set(data);
+        post({ type: 'data', requestId: m.requestId, start: m.start, data: bytes.buffer });
       }
     } catch (e) {
       post({ type: 'error', message: (e as Error).message });

@@ -142,7 +142,7 @@ export class RecordingController implements vscode.Disposable {
       `- **Start:** ${when(s.startedAt)}`,
       `- **End:** ${when(s.endedAt)}`,
       `- **Duration:** ${formatDuration(s.durationSeconds)}`,
-      `- **Device:** ${s.device ?? 'default microphone'} (${s.tool})`,
+      `- **Device:** ${s.device ?? 'default microphone'}, via ${s.tool}`,
       `- **Recording:** [${name}](./${encodeURIComponent(name)}) (encrypted; open it in VS Code to play)`,
       '', '## Notes', '', '',
     ].join('\n');

@@ -12,7 +12,7 @@ export const artifactsDir = path.join(projectRoot, 'test-results', 'ui');
  * The vault's keyfile is `keyfile` (default: a fresh path in the state dir, so NoteSeal starts not set up);
  * key derivation uses the fast test parameters. `prepare(folder)` runs before the window opens.
  */
-export async function openWorkbench({ folder, keyfile, settings, prepare } = {}) {
+export async function openWorkbench({ folder, keyfile, settings, prepare, env = {} } = {}) {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-ui-'));
   keyfile ??= path.join(stateDir, 'keyfile.json');
   if (!folder) {
@@ -21,7 +21,7 @@ export async function openWorkbench({ folder, keyfile, settings, prepare } = {})
   }
   // Files made before the window opens are listed at once; ones made later wait for the file watcher.
   prepare?.(folder);
-  const host = await startServer({ stateDir, settings, env: { NOTESEAL_KEYFILE: keyfile, NOTESEAL_TEST_FAST_KDF: '1' } });
+  const host = await startServer({ stateDir, settings, env: { NOTESEAL_KEYFILE: keyfile, NOTESEAL_TEST_FAST_KDF: '1', ...env } });
   const window = await launchBrowser({ userDataDir: path.join(stateDir, 'chromium-profile') });
   const { page } = window;
   await page.goto(host.url({ folder, devPaths: [projectRoot] }));

@@ -79,7 +79,7 @@ describe('meeting recording (real audio from a virtual microphone)', () => {
     const note = vscode.window.activeTextEditor!.document.getText();
     assert.match(note, /^# Weekly sync/);
     assert.match(note, /Duration:\*\* \d+:\d\d/);
-    assert.match(note, /\*\*Device:\*\* virtmic \(.*parec/);
+    assert.match(note, /\*\*Device:\*\* virtmic, via .*parec/);
     assert.match(note, /\.wav\.enc\)/);
     assert.ok(!fs.readFileSync(noteFile).includes(Buffer.from('Weekly sync')), 'the note is encrypted');
   });

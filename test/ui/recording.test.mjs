@@ -1,0 +1,88 @@
+// UI: record a meeting from the command palette with real audio (a virtual microphone hears speech),
+// see the red recording item in the status bar, stop, get the meeting note; then play it back.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { projectRoot } from '../host/codeServer.mjs';
+import { openWorkbench, runCommand, screenshot } from './workbench.mjs';
+
+const PASSPHRASE = 'recording ui passphrase 42';
+const vmic = path.join(projectRoot, 'scripts/virtual-mic.sh');
+
+describe('recording a meeting in the workbench', () => {
+  let wb, page, micWasRunning, pulse, dir;
+  before(async () => {
+    micWasRunning = spawnSync('bash', [vmic, 'status'], { stdio: 'ignore' }).status === 0;
+    execFileSync('bash', [vmic, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    pulse = execFileSync('bash', [vmic, 'env'], { encoding: 'utf8' }).trim().replace(/^export PULSE_SERVER=/, '');
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-recui-'));
+    const keyfile = path.join(dir, 'keyfile.json');
+    fs.writeFileSync(path.join(dir, 'pass'), PASSPHRASE);
+    execFileSync(process.execPath, [path.join(projectRoot, 'dist/cli.js'), 'init', '--keyfile', keyfile],
+      { env: { ...process.env, NOTESEAL_PASSPHRASE_FILE: path.join(dir, 'pass'), NOTESEAL_TEST_FAST_KDF: '1' }, stdio: 'ignore' });
+    wb = await openWorkbench({ keyfile, env: { PULSE_SERVER: pulse }, settings: { 'noteseal.recording.device': 'virtmic' } });
+    page = wb.page;
+    await page.locator('.statusbar-item', { hasText: 'NoteSeal: Locked' }).waitFor({ timeout: 60_000 });
+  });
+  after(async () => {
+    await wb?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+    if (!micWasRunning) spawnSync('bash', [vmic, 'stop'], { stdio: 'ignore' });
+  });
+
+  it('Start Recording (palette) asks to unlock, then shows the red recording item with time and level', async () => {
+    await runCommand(page, 'NoteSeal: Start Recording');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill('Kickoff');
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-title', { hasText: 'Unlock NoteSeal' }).waitFor({ timeout: 10_000 });
+    await input.fill(PASSPHRASE);
+    await page.keyboard.press('Enter');
+    const item = page.locator('[id="noteseal.noteseal.noteseal.recording"], .statusbar-item', { hasText: /\d:\d\d/ }).first();
+    await item.waitFor({ timeout: 15_000 });
+    const speech = spawn('bash', [vmic, 'say', 'Welcome to the kickoff. We start recording now.'], { stdio: 'ignore' });
+    const spoken = new Promise(r => speech.on('close', r));
+    // While the speech plays, the meter must rise above silence.
+    let loudest = '';
+    for (let i = 0; i < 40 && !/[▄▅▆▇█]/.test(loudest); i++) { await page.waitForTimeout(100); loudest = await item.innerText(); }
+    assert.match(loudest, /[▄▅▆▇█]/, `the level meter moves with speech: ${loudest}`);
+    await screenshot(page, 'recording-status-bar');
+    await spoken;
+    const text = await item.innerText();
+    assert.match(text, /[1-9]:\d\d|0:0[2-9]/, `elapsed time advances: ${text}`);
+  });
+
+  it('Start Recording again says one is running; Stop Recording (palette) opens the meeting note', async () => {
+    await runCommand(page, 'NoteSeal: Start Recording');
+    await page.locator('.quick-input-widget input').waitFor({ state: 'hidden', timeout: 2000 }).catch(() => undefined);
+    await runCommand(page, 'NoteSeal: Stop Recording');
+    await page.locator('.tabs-container .tab', { hasText: 'Kickoff.md' }).waitFor({ timeout: 15_000 });
+    await page.locator('.monaco-editor .view-lines', { hasText: '# Kickoff' }).waitFor({ timeout: 10_000 });
+    const meetings = path.join(wb.folder, 'meetings');
+    const files = fs.readdirSync(meetings).sort();
+    assert.equal(files.length, 2, files.join(', '));
+    assert.match(files[0], /Kickoff\.md\.enc$/);
+    assert.match(files[1], /Kickoff\.wav\.enc$/);
+    assert.equal(await page.locator('.statusbar-item', { hasText: /\d:\d\d [▁▂▃▄▅▆▇█]/ }).count(), 0, 'the recording item is gone');
+    await screenshot(page, 'recording-meeting-note');
+  });
+
+  it('opening the recording shows the player, which decrypts and plays from memory', async () => {
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'meetings' }).click();
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: /Kickoff\.wav\.enc/ }).click();
+    const frame = page.frameLocator('iframe.webview').frameLocator('iframe#active-frame');
+    await frame.locator('#title', { hasText: 'Kickoff' }).waitFor({ timeout: 20_000 });
+    const time = await frame.locator('#time').innerText();
+    assert.match(time, /0:00 \/ 0:0[2-9]|0:00 \/ 0:[1-5]\d/, `the duration is shown: ${time}`);
+    await frame.locator('#play').click();
+    await page.waitForTimeout(1500);
+    const status = await frame.locator('#status').innerText();
+    await screenshot(page, 'recording-player');
+    assert.match(status, /Playing \(decrypted up to/, status);
+    await screenshot(page, 'recording-player');
+  });
+});
