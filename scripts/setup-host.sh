@@ -17,10 +17,10 @@ for v in $(env | grep -o '^npm_[A-Za-z0-9_]*'); do unset "$v"; done
 unset NODE
 
 if ! command -v chromium >/dev/null || ! dpkg -s libkrb5-dev fonts-noto-color-emoji >/dev/null 2>&1; then
-  log "installing apt packages: chromium fonts-noto-color-emoji libkrb5-dev g++ make python3 unzip"
+  log "installing apt packages: chromium fonts-noto-color-emoji libkrb5-dev g++ make python3"
   if [ ! -d /var/lib/apt/lists ] || [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v lock)" ]; then apt-get update -q >&2; fi
-  apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends chromium fonts-noto-color-emoji libkrb5-dev g++ make python3 unzip >&2 \
-    || { apt-get update -q >&2 && apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends chromium fonts-noto-color-emoji libkrb5-dev g++ make python3 unzip >&2; }
+  apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends chromium fonts-noto-color-emoji libkrb5-dev g++ make python3 >&2 \
+    || { apt-get update -q >&2 && apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends chromium fonts-noto-color-emoji libkrb5-dev g++ make python3 >&2; }
 fi
 
 if [ -f "$dir/.complete" ]; then log "cached at $dir"; echo "$dir"; exit 0; fi

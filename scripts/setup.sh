@@ -10,6 +10,19 @@ log() { echo "[setup] $*" >&2; }
 command -v node >/dev/null || { log "Node.js >= 20 with npm is required (https://nodejs.org or your package manager)"; exit 1; }
 node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || { log "Node.js >= 20 is required, found $(node --version)"; exit 1; }
 
+# Debian packages the tests use: chromium (the workbench window) and its emoji font, the headers
+# code-server's native modules build against, and the audio stack of the virtual microphone
+# (PulseAudio, parec/paplay, sox, espeak-ng). One apt call; skipped when all are present.
+apt_packages="chromium fonts-noto-color-emoji libkrb5-dev g++ make python3 pulseaudio pulseaudio-utils sox espeak-ng"
+if [ "${NOTESEAL_SKIP_APT:-0}" != 1 ] && ! dpkg -s $apt_packages >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null; then log "need root (or sudo) to install: $apt_packages"; exit 1; fi
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  log "installing Debian packages: $apt_packages"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $apt_packages >&2 \
+    || { $SUDO apt-get update -q >&2 && $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $apt_packages >&2; }
+fi
+
 stamp=node_modules/.noteseal-lock-sha
 want=$(sha256sum package-lock.json | cut -c1-64)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
