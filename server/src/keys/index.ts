@@ -1,4 +1,4 @@
-// Public API of the key hierarchy. See docs/KEYS.md.
+// Public API of the key hierarchy. See docs/ARCHITECTURE.md, "Key hierarchy".
 export { Keyring, detachedKeyIdsOf, type KeyringOptions, type NewFileKeys, type Passphrase, type RotationResult } from './keyring';
 export { encodeRecoveryKey, decodeRecoveryKey } from './recovery-key';
 export {
