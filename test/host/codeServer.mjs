@@ -4,12 +4,15 @@
 // setup script's output) says where.
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Resolves packages from the project's node_modules (this file may run from anywhere). */
+const requireFromProject = createRequire(path.join(projectRoot, 'package.json'));
 
 /** Install directory of the host: NOTESEAL_HOST_DIR, else whatever setup-host.sh reports (it is idempotent). */
 export function hostDir() {
@@ -97,8 +100,7 @@ export async function startServer({ stateDir, port, settings = {}, smokeTestDriv
 
 /** Headless Debian chromium; the flags keep it from reaching for the network it does not have. */
 export async function launchBrowser({ userDataDir } = {}) {
-  const { createRequire } = await import('node:module');
-  const { chromium } = createRequire(path.join(projectRoot, 'package.json'))('playwright-core');
+  const { chromium } = requireFromProject('playwright-core');
   const options = {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -112,4 +114,20 @@ export async function launchBrowser({ userDataDir } = {}) {
   const browser = await chromium.launch(options);
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   return { browser, page, close: () => browser.close() };
+}
+
+/**
+ * Runs a suite (an extensionTestsPath module) inside a real extension host through @vscode/test-electron's
+ * runTests: a desktop VS Code when VSCODE_EXECUTABLE names one, else this offline host (test-host.mjs).
+ * `env` reaches the extension host and the worker; a throw-away keyfile and the fast test KDF are always set.
+ */
+export async function runSuiteInHost({ testsPath, workspace, keyfile, env = {} }) {
+  const { runTests } = requireFromProject('@vscode/test-electron');
+  await runTests({
+    vscodeExecutablePath: process.env.VSCODE_EXECUTABLE || path.join(projectRoot, 'test/host/test-host.mjs'),
+    extensionDevelopmentPath: projectRoot,
+    extensionTestsPath: testsPath,
+    launchArgs: [workspace, '--disable-extensions'],
+    extensionTestsEnv: { NOTESEAL_TEST_WORKSPACE: workspace, NOTESEAL_KEYFILE: keyfile, NOTESEAL_TEST_FAST_KDF: '1', ...env },
+  });
 }

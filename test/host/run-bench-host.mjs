@@ -3,21 +3,18 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { projectRoot } from './codeServer.mjs';
+import { projectRoot, runSuiteInHost } from './codeServer.mjs';
 
-const { runTests } = createRequire(path.join(projectRoot, 'package.json'))('@vscode/test-electron');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-bench-'));
 const workspace = path.join(tmp, 'workspace');
 fs.mkdirSync(workspace);
 const resultFile = path.join(tmp, 'result.json');
 try {
-  await runTests({
-    vscodeExecutablePath: process.env.VSCODE_EXECUTABLE || path.join(projectRoot, 'test/host/test-host.mjs'),
-    extensionDevelopmentPath: projectRoot,
-    extensionTestsPath: path.join(projectRoot, 'out/test/integration/bench/index.js'),
-    launchArgs: [workspace, '--disable-extensions'],
-    extensionTestsEnv: { NOTESEAL_TEST_WORKSPACE: workspace, NOTESEAL_BENCH_RESULT: resultFile, NOTESEAL_KEYFILE: path.join(tmp, 'keyfile.json'), NOTESEAL_TEST_FAST_KDF: '1' },
+  await runSuiteInHost({
+    testsPath: path.join(projectRoot, 'out/test/integration/bench/index.js'),
+    workspace,
+    keyfile: path.join(tmp, 'keyfile.json'),
+    env: { NOTESEAL_BENCH_RESULT: resultFile },
   });
   const rows = JSON.parse(fs.readFileSync(resultFile, 'utf8'));
   const f = n => n.toFixed(1).padStart(8);

@@ -5,10 +5,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import fs from 'node:fs';
 import os from 'node:os';
-import { createRequire } from 'node:module';
-import { projectRoot } from './codeServer.mjs';
+import { projectRoot, runSuiteInHost } from './codeServer.mjs';
 
-const { runTests } = createRequire(path.join(projectRoot, 'package.json'))('@vscode/test-electron');
 const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-workspace-'));
 // A virtual microphone (PulseAudio null sink) for the recording tests; the worker's capture tool finds it
 // through PULSE_SERVER. Failing to start it fails the run: recording is tested with real audio, never skipped.
@@ -18,19 +16,11 @@ execFileSync('bash', [vmic, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] }
 const pulseServer = execFileSync('bash', [vmic, 'env'], { encoding: 'utf8' }).trim().replace(/^export PULSE_SERVER=/, '');
 fs.cpSync(path.join(projectRoot, 'test/fixtures/workspace'), workspace, { recursive: true });
 try {
-  await runTests({
-    vscodeExecutablePath: process.env.VSCODE_EXECUTABLE || path.join(projectRoot, 'test/host/test-host.mjs'),
-    extensionDevelopmentPath: projectRoot,
-    extensionTestsPath: path.join(projectRoot, 'out/test/integration/suite/index.js'),
-    launchArgs: [workspace, '--disable-extensions'],
-    // Reaches the extension host and the worker: a throw-away keyfile (never the user's) and fast KDF.
-    extensionTestsEnv: {
-      NOTESEAL_RESULT_FILE: process.env.NOTESEAL_RESULT_FILE ?? '',
-      NOTESEAL_TEST_WORKSPACE: workspace,
-      NOTESEAL_KEYFILE: path.join(workspace, '..', path.basename(workspace) + '-keyfile.json'),
-      NOTESEAL_TEST_FAST_KDF: '1',
-      PULSE_SERVER: pulseServer,
-    },
+  await runSuiteInHost({
+    testsPath: path.join(projectRoot, 'out/test/integration/suite/index.js'),
+    workspace,
+    keyfile: path.join(workspace, '..', path.basename(workspace) + '-keyfile.json'),
+    env: { NOTESEAL_RESULT_FILE: process.env.NOTESEAL_RESULT_FILE ?? '', PULSE_SERVER: pulseServer },
   });
 } catch (err) {
   console.error('integration tests failed:', err.message);

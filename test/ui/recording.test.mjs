@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../host/codeServer.mjs';
-import { openWorkbench, runCommand, screenshot } from './workbench.mjs';
+import { notification, openWorkbench, runCommand, screenshot } from './workbench.mjs';
 
 const PASSPHRASE = 'recording ui passphrase 42';
 const vmic = path.join(projectRoot, 'scripts/virtual-mic.sh');
@@ -58,7 +58,7 @@ describe('recording a meeting in the workbench', () => {
 
   it('Start Recording again says one is running; Stop Recording (palette) opens the meeting note', async () => {
     await runCommand(page, 'NoteSeal: Start Recording');
-    await page.locator('.quick-input-widget input').waitFor({ state: 'hidden', timeout: 2000 }).catch(() => undefined);
+    assert.match(await notification(page, /already running/), /A recording is already running \("Kickoff"\)/);
     await runCommand(page, 'NoteSeal: Stop Recording');
     await page.locator('.tabs-container .tab', { hasText: 'Kickoff.md' }).waitFor({ timeout: 15_000 });
     await page.locator('.monaco-editor .view-lines', { hasText: '# Kickoff' }).waitFor({ timeout: 10_000 });

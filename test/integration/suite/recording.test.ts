@@ -104,6 +104,24 @@ describe('meeting recording (real audio from a virtual microphone)', () => {
     fs.rmSync(copy);
   });
 
+  it('Pause and Resume: paused audio is not recorded', async () => {
+    const noteseal = await api();
+    const started = (await noteseal.recording.start('Paused'))!;
+    await sleep(1000);
+    await vscode.commands.executeCommand('noteseal.pauseRecording');
+    await sleep(2000);
+    await vscode.commands.executeCommand('noteseal.resumeRecording');
+    await sleep(1000);
+    const stopAt = Date.now();
+    const summary = (await noteseal.recording.stop())!;
+    const wall = (stopAt - Date.parse(started.startedAt)) / 1000;
+    assert.ok(wall > 3.8, `wall ${wall}`);
+    assert.ok(Math.abs(summary.durationSeconds - (wall - 2)) < 0.35, `recorded ${summary.durationSeconds} s of ${wall} s with a 2 s pause`);
+    const plain = await decryptRecording(summary.path);
+    assert.equal(plain.length - WAV_HEADER, Math.round(summary.durationSeconds * BYTE_RATE));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
   it('a missing capture tool and a bad device give clear errors, and no file is left', async () => {
     const noteseal = await api();
     const before = fs.existsSync(meetings()) ? fs.readdirSync(meetings()).length : 0;
