@@ -11,7 +11,7 @@ import { launchBrowser, startServer } from './codeServer.mjs';
 
 const argv = process.argv.slice(2);
 const devPaths = []; const positional = [];
-let testsPath, userDataDir, extensionsDir, disableExtensions = false;
+let testsPath, disableExtensions = false;
 const takesValue = new Set(['extensionDevelopmentPath', 'extensionTestsPath', 'user-data-dir', 'extensions-dir']);
 for (let i = 0; i < argv.length; i++) {
   const m = /^--([^=]+)(?:=(.*))?$/.exec(argv[i]);
@@ -20,8 +20,8 @@ for (let i = 0; i < argv.length; i++) {
   const value = inline ?? (takesValue.has(key) ? argv[++i] : undefined);
   if (key === 'extensionDevelopmentPath') devPaths.push(path.resolve(value));
   else if (key === 'extensionTestsPath') testsPath = path.resolve(value);
-  else if (key === 'user-data-dir') userDataDir = path.resolve(value);
-  else if (key === 'extensions-dir') extensionsDir = path.resolve(value);
+  // --user-data-dir and --extensions-dir are ignored on purpose: every run gets a fresh profile in its own
+  // state dir (runTests would reuse .vscode-test/ in the project, carrying settings and backups between runs).
   else if (key === 'disable-extensions') disableExtensions = true;
 }
 if (!devPaths.length || !testsPath) { console.error('test-host: need --extensionDevelopmentPath and --extensionTestsPath'); process.exit(2); }
@@ -30,7 +30,7 @@ const t0 = Date.now(); const since = () => `${((Date.now() - t0) / 1000).toFixed
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-itest-'));
 let host, window, exitCode = 1;
 try {
-  host = await startServer({ stateDir, userDataDir, extensionsDir, disableExtensions });
+  host = await startServer({ stateDir, disableExtensions });
   console.error(`[host] VS Code server up on ${host.base} after ${since()}`);
   window = await launchBrowser();
   const { page } = window;
