@@ -181,13 +181,29 @@ export async function decryptVerifiedFirst(srcPath: string, unwrap: UnwrapDataKe
       kept.push(...b.plaintext);
       chunks += b.count;
     }
-    while (kept.length) {
-      const part = kept.splice(0, batch);
+    const writeWiping = async (part: Buffer[]) => {
       try { await write(part); } finally { for (const c of part) c.fill(0); }
-    }
-    if (chunks <= retainChunks) return;
-    for await (const b of openFileBatches(file, retainChunks)) {
-      try { await write(b.plaintext); } finally { for (const c of b.plaintext) c.fill(0); }
+    };
+    // Everything has authenticated. For a larger file the second pass starts now (its first batches are
+    // decrypted by the workers while the kept plaintext is being written).
+    const rest = chunks > retainChunks ? openFileBatches(file, retainChunks) : undefined;
+    let pending = rest?.next();
+    pending?.catch(() => undefined); // observed below
+    try {
+      while (kept.length) await writeWiping(kept.splice(0, batch));
+      while (pending) {
+        const r = await pending;
+        pending = undefined;
+        if (r.done) break;
+        await writeWiping(r.value.plaintext);
+        pending = rest!.next();
+        pending.catch(() => undefined);
+      }
+    } finally {
+      // Stopped early (an error, stdout closed): wipe a batch nobody took, and wait for the workers.
+      const r = pending && await pending.catch(() => undefined);
+      if (r && !r.done) for (const c of r.value.plaintext) c.fill(0);
+      await rest?.return(undefined);
     }
   } finally {
     for (const c of kept) c.fill(0);
