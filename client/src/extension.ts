@@ -24,7 +24,7 @@ export interface NoteSealApi {
   vault: {
     state(): Promise<VaultState>;
     init(passphrase: string): Promise<{ recoveryKey: string }>;
-    unlock(passphrase: string): Promise<VaultState>;
+    unlock(passphrase: string, remember?: boolean): Promise<VaultState>;
     lock(): Promise<void>;
     onDidChange: vscode.Event<VaultState>;
     autoLockDeadline(): number | undefined;
@@ -135,7 +135,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
         await vault.refresh();
         return { recoveryKey: r.recoveryKey };
       },
-      unlock: async passphrase => { await worker!.request(Method.vaultUnlock, { passphrase, remember: false }); return vault.refresh(); },
+      unlock: async (passphrase, remember = false) => { await worker!.request(Method.vaultUnlock, { passphrase, remember }); return vault.refresh(); },
       lock: () => vault.lock(),
       onDidChange: vault.onDidChange,
       autoLockDeadline: () => autoLock.deadline(),

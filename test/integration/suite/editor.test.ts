@@ -201,6 +201,22 @@ describe('locking', () => {
     assert.equal((await noteseal.vault.state()).locked, true);
   });
 
+  it('remembers the master key on this device when asked, unlocks with it without a prompt, and forgets it', async () => {
+    const noteseal = await unlocked();
+    await noteseal.vault.lock();
+    await noteseal.vault.unlock(PASSPHRASE, true);          // "unlock and remember"
+    await noteseal.vault.lock();
+    await vscode.commands.executeCommand('noteseal.unlock'); // no passphrase box: the remembered key is used
+    assert.equal((await noteseal.vault.state()).locked, false);
+    await vscode.commands.executeCommand('noteseal.forgetRememberedKey');
+    await noteseal.vault.lock();
+    const unlocking = vscode.commands.executeCommand('noteseal.unlock');
+    await sleep(800);                                        // now the passphrase box is up…
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen'); // …and the user declines
+    await unlocking;
+    assert.equal((await noteseal.vault.state()).locked, true, 'nothing is remembered any more');
+  });
+
   it('lock saves dirty notes, closes every decrypted editor and wipes the key', async () => {
     const noteseal = await unlocked();
     const dir = freshDir('lock');
