@@ -1,5 +1,5 @@
 // Recording benchmark, standalone: `node out/test/bench/recording.js [audio seconds] [dir]` (default 7200 s, /dev/shm).
-import { benchRecording } from '../../server/src/recording/bench';
+import { benchRecording } from './recordingBench';
 
 export { benchRecording };
 

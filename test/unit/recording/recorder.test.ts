@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { decryptBuffer, parseHeader, verifyFile } from '../../../server/src/crypto/format';
 import type { Keyring } from '../../../server/src/keys/keyring';
 import { detachedKeyIdsOf } from '../../../server/src/keys/index';
-import { benchRecording } from '../../../server/src/recording/bench';
+import { benchRecording } from '../../bench/recordingBench';
 import { overrideCaptureCommand } from '../../../server/src/recording/captureTools';
 import { exportWav, findUnfinishedRecordings, recoverRecording } from '../../../server/src/recording/files';
 import { Recorder, type ElapsedEvent, type LevelEvent, type RecordingWarning } from '../../../server/src/recording/recorder';

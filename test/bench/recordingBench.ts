@@ -5,12 +5,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { verifyFile } from '../crypto/format';
-import { Keyring } from '../keys/keyring';
-import { TEST_KDF_POLICY } from '../keys/kdf';
-import { Recorder, type RecordingResult } from './recorder';
-import { syntheticCaptureCommand } from './syntheticSource';
-import { byteRate, RECORDING_FORMAT, WAV_HEADER_LENGTH } from './wav';
+import { verifyFile } from '../../server/src/crypto/format';
+import { Keyring } from '../../server/src/keys/keyring';
+import { TEST_KDF_POLICY } from '../../server/src/keys/kdf';
+import { Recorder, type RecordingResult } from '../../server/src/recording/recorder';
+import { syntheticCaptureCommand } from '../../server/src/recording/syntheticSource';
+import { byteRate, RECORDING_FORMAT, WAV_HEADER_LENGTH } from '../../server/src/recording/wav';
 
 export interface RecordingBenchOptions {
   /** Audio seconds to record (default 7200). */
