@@ -3,6 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { decryptBuffer } from '../../../server/src/crypto/format';
@@ -73,6 +74,41 @@ describe('meeting recording (real audio from a virtual microphone)', () => {
     assert.ok(correlation > 0.9, `speech envelope correlation ${correlation}`);
     const enc = fs.readFileSync(summary.path);
     for (let o = 0; o + 1024 <= pcm.length; o += 4096) assert.equal(enc.indexOf(pcm.subarray(o, o + 1024)), -1, 'no plaintext PCM in the .enc file');
+    // Nor anywhere else: the workspace, this host's whole state dir (user data, extensions, its TMPDIR, which
+    // the worker inherits), and every file written since the recording began under /tmp (the browser
+    // profile, the workspace), searched for loud 1 KiB windows.
+    const windows: Buffer[] = [];
+    for (let o = 0; o + 1024 <= pcm.length && windows.length < 12; o += 8192) {
+      const w = pcm.subarray(o, o + 1024);
+      if (new Int16Array(w.buffer, w.byteOffset, 512).some(v => Math.abs(v) > 2000)) windows.push(Buffer.from(w));
+    }
+    assert.ok(windows.length >= 4, 'the recording has speech to look for');
+    const hits = new Set<string>();
+    const since = Date.parse(summary.startedAt) - 60_000;
+    const walk = (dir: string, onlyNew: boolean): void => {
+      let entries: fs.Dirent[];
+      try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { return; }
+      for (const e of entries) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) { walk(p, onlyNew); continue; }
+        if (!e.isFile() || p === refWav) continue;
+        try {
+          const st = fs.statSync(p);
+          if ((onlyNew && st.mtimeMs < since) || st.size > 256 << 20) continue;
+          const bytes = fs.readFileSync(p);
+          if (windows.some(w => bytes.includes(w))) hits.add(p);
+        } catch { /* vanished */ }
+      }
+    };
+    // A planted copy must be found (so an empty result means something).
+    const control = path.join(workspaceDir(), 'control-plaintext.bin');
+    fs.writeFileSync(control, Buffer.concat([Buffer.alloc(100), windows[1]!, Buffer.alloc(100)]));
+    walk(workspaceDir(), false);
+    // On the offline host os.tmpdir() is tmp/ inside the run's state dir; search all of that state dir.
+    if (/noteseal-itest-/.test(os.tmpdir())) walk(path.dirname(os.tmpdir()), false);
+    walk('/tmp', true);
+    fs.rmSync(control);
+    assert.deepEqual([...hits], [control], 'no plaintext audio on disk but the planted copy');
     // The meeting note: encrypted Markdown beside the recording, open for writing.
     const noteFile = summary.path.replace(/\.wav\.enc$/, '.md.enc');
     await waitUntil('the meeting note to open', () => vscode.window.activeTextEditor?.document.uri.path === vscode.Uri.file(noteFile.replace(/\.enc$/, '')).path);
