@@ -15,8 +15,3 @@ export function decryptedViewOf(encFile: vscode.Uri): vscode.Uri {
   if (!isEncPath(encFile.path)) throw new Error(`not an .enc file: ${encFile.path}`);
   return vscode.Uri.from({ scheme: NOTESEAL_SCHEME, path: encFile.path.slice(0, -ENC_SUFFIX.length) });
 }
-
-/** `noteseal:/notes/plan.md` → `file:///notes/plan.md.enc` */
-export function encFileOf(view: vscode.Uri): vscode.Uri {
-  return vscode.Uri.from({ scheme: 'file', path: view.path + ENC_SUFFIX });
-}

@@ -36,8 +36,6 @@ export interface ClientToWorkerRequests {
   'noteseal/file/decryptTo': { params: { encPath: string; outPath: string }; result: void };
   /** Encrypts every plaintext file below a folder; reports `progress` notifications with `token`. */
   'noteseal/folder/encrypt': { params: { path: string; token: string; deletePlaintext: boolean }; result: { encrypted: number; skipped: number; failed: { path: string; message: string }[] } };
-  /** Facts about an `.enc` file without decrypting it (no secrets). */
-  'noteseal/file/inspect': { params: { path: string }; result: EncFileFacts };
   'noteseal/recording/devices': { params: CaptureSettings; result: { tool: string | null; devices: AudioDeviceInfo[]; error?: string } };
   /** Starts capturing into `<folder>/<date time title>.wav.enc`; audio is sealed as it arrives. */
   'noteseal/recording/start': { params: CaptureSettings & { folder: string; title: string }; result: RecordingInfo };
@@ -99,7 +97,6 @@ export const Method = {
   fileEncrypt: 'noteseal/file/encrypt',
   fileDecryptTo: 'noteseal/file/decryptTo',
   folderEncrypt: 'noteseal/folder/encrypt',
-  fileInspect: 'noteseal/file/inspect',
   secretsGet: 'noteseal/secrets/get',
   secretsStore: 'noteseal/secrets/store',
   secretsDelete: 'noteseal/secrets/delete',
@@ -160,16 +157,6 @@ export type FileKind = 'file' | 'directory';
 export interface FileStatInfo { type: FileKind; ctime: number; mtime: number; size: number; readonly: boolean }
 export type DirectoryEntry = [name: string, type: FileKind];
 export interface FileChange { type: 'created' | 'changed' | 'deleted'; path: string }
-
-export interface EncFileFacts {
-  version: number;
-  suite: number;
-  chunkSize: number;
-  /** Append-mode file (a recording). */
-  append: boolean;
-  stanzaTypes: number[];
-  sizeBytes: number;
-}
 
 /** The user's capture settings: a device id (from `devices`) and an override command, both optional. */
 export interface CaptureSettings { device?: string | null; captureCommand?: string | null }

@@ -92,7 +92,6 @@ onRequest(Method.fsCreateDirectory, p => files!.createDirectory(p.path));
 onRequest(Method.fsWatch, p => watchers.watch(p.id, p.path, p.recursive));
 onRequest(Method.fsUnwatch, p => watchers.unwatch(p.id));
 
-onRequest(Method.fileInspect, p => files!.inspect(p.path));
 onRequest(Method.fileEncrypt, p => encryptPlaintextFile(files!, p.path, p.deletePlaintext));
 onRequest(Method.fileDecryptTo, p => decryptToFile(vault!, p.encPath, p.outPath));
 onRequest(Method.folderEncrypt, p => encryptFolder(files!, p.path, p.deletePlaintext,

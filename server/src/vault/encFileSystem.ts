@@ -4,10 +4,10 @@
 // crash-safely (temp sibling, fsync, rename). Every write gets a fresh data key and salt.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { decryptBuffer, encryptBuffer, parseHeader, writeFileAtomic } from '../crypto/format';
+import { decryptBuffer, encryptBuffer, writeFileAtomic } from '../crypto/format';
 import { wipe } from '../keys/bytes';
 import { ENC_SUFFIX, encPathOf, isEncPath, isTempSibling } from '../encPaths';
-import type { DirectoryEntry, EncFileFacts, FileStatInfo } from '../protocol';
+import type { DirectoryEntry, FileStatInfo } from '../protocol';
 import type { VaultService } from './vaultService';
 import { WorkerError } from './workerErrors';
 
@@ -98,18 +98,5 @@ export class EncFileSystem {
 
   async createDirectory(logical: string): Promise<void> {
     await fs.mkdir(logical);
-  }
-
-  async inspect(encPath: string): Promise<EncFileFacts> {
-    const handle = await fs.open(encPath, 'r');
-    try {
-      const { size } = await handle.stat();
-      const head = Buffer.alloc(Math.min(size, 64 * 1024));
-      await handle.read(head, 0, head.length, 0);
-      const h = parseHeader(head);
-      return { version: h.version, suite: h.suite, chunkSize: h.chunkSize, append: h.appendMode, stanzaTypes: h.stanzas.map(s => s.type), sizeBytes: size };
-    } finally {
-      await handle.close();
-    }
   }
 }
