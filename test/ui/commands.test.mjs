@@ -2,19 +2,16 @@
 // user would (right-click, menu, modal buttons, input boxes), checked on disk with the CLI.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { projectRoot } from '../host/codeServer.mjs';
-import { notification, openWorkbench, runCommand, screenshot } from './workbench.mjs';
+import { noteseal, notification, openWorkbench, runCommand, screenshot } from './workbench.mjs';
 
 const PASSPHRASE = 'commands test passphrase 99';
 
 describe('NoteSeal commands in the Explorer and the palette', () => {
-  let wb, page, keyfile, passFile;
-  const cli = (...args) => execFileSync(process.execPath, [path.join(projectRoot, 'dist/cli.js'), ...args, '--keyfile', keyfile],
-    { env: { ...process.env, NOTESEAL_PASSPHRASE_FILE: passFile, NOTESEAL_TEST_FAST_KDF: '1' }, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  let wb, page, keyfile;
+  const cli = (...args) => noteseal(keyfile, PASSPHRASE, ...args);
   const row = name => page.locator('.explorer-folders-view .monaco-list-row', { hasText: new RegExp(`^\\s*${name.replace(/\./g, '\\.')}\\s*$`) });
   const contextMenu = async (name, item) => {
     await row(name).click({ button: 'right' });
@@ -31,8 +28,6 @@ describe('NoteSeal commands in the Explorer and the palette', () => {
   before(async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-cmd-'));
     keyfile = path.join(dir, 'keyfile.json');
-    passFile = path.join(dir, 'pass');
-    fs.writeFileSync(passFile, PASSPHRASE);
     cli('init');
     wb = await openWorkbench({ keyfile, prepare: folder => {
       fs.writeFileSync(path.join(folder, 'draft.md'), '# Draft\n\nplaintext before encryption\n');

@@ -2,14 +2,12 @@
 // Explorer and edits it; then the leak test: nothing typed into the note may exist anywhere on disk.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { projectRoot } from '../host/codeServer.mjs';
 import { searchForCanary } from './leakSearch.mjs';
-import { openWorkbench, runCommand, screenshot } from './workbench.mjs';
+import { noteseal, openWorkbench, runCommand, screenshot } from './workbench.mjs';
 
 const PASSPHRASE = 'ui test passphrase, long enough';
 const startedAt = Date.now() - 1000;
@@ -17,14 +15,7 @@ const startedAt = Date.now() - 1000;
 describe('editing encrypted notes in the workbench', () => {
   let wb, page;
   /** The noteseal CLI on the same keyfile, as a user's script (or a git pull) would change files. */
-  const cli = (...args) => {
-    const passFile = path.join(wb.stateDir, 'pass');
-    fs.writeFileSync(passFile, PASSPHRASE);
-    try {
-      return execFileSync(process.execPath, [path.join(projectRoot, 'dist/cli.js'), ...args, '--keyfile', wb.keyfile],
-        { env: { ...process.env, NOTESEAL_PASSPHRASE_FILE: passFile, NOTESEAL_TEST_FAST_KDF: '1' }, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
-    } finally { fs.rmSync(passFile); }
-  };
+  const cli = (...args) => noteseal(wb.keyfile, PASSPHRASE, ...args);
   const encryptWithCli = (text, target, ...flags) => {
     const plain = path.join(wb.stateDir, 'plain-input');
     fs.writeFileSync(plain, text);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../host/codeServer.mjs';
-import { notification, openWorkbench, runCommand, screenshot } from './workbench.mjs';
+import { noteseal, notification, openWorkbench, runCommand, screenshot } from './workbench.mjs';
 
 const PASSPHRASE = 'recording ui passphrase 42';
 const vmic = path.join(projectRoot, 'scripts/virtual-mic.sh');
@@ -20,9 +20,7 @@ describe('recording a meeting in the workbench', () => {
     pulse = execFileSync('bash', [vmic, 'env'], { encoding: 'utf8' }).trim().replace(/^export PULSE_SERVER=/, '');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-recui-'));
     const keyfile = path.join(dir, 'keyfile.json');
-    fs.writeFileSync(path.join(dir, 'pass'), PASSPHRASE);
-    execFileSync(process.execPath, [path.join(projectRoot, 'dist/cli.js'), 'init', '--keyfile', keyfile],
-      { env: { ...process.env, NOTESEAL_PASSPHRASE_FILE: path.join(dir, 'pass'), NOTESEAL_TEST_FAST_KDF: '1' }, stdio: 'ignore' });
+    noteseal(keyfile, PASSPHRASE, 'init');
     wb = await openWorkbench({ keyfile, env: { PULSE_SERVER: pulse }, settings: { 'noteseal.recording.device': 'virtmic' } });
     page = wb.page;
     await page.locator('.statusbar-item', { hasText: 'NoteSeal: Locked' }).waitFor({ timeout: 60_000 });

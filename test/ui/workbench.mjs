@@ -1,5 +1,6 @@
 // Helpers for UI tests: a real workbench (offline VS Code server + headless chromium) with NoteSeal
 // loaded as the extension under development, and the few gestures the tests use.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,4 +69,17 @@ export async function screenshot(page, name) {
   const file = path.join(artifactsDir, `${name}.png`);
   await page.screenshot({ path: file });
   return file;
+}
+
+/**
+ * The `noteseal` CLI on `keyfile`, as a user's script would run it (fast test KDF). The passphrase goes
+ * through a short-lived file, as NOTESEAL_PASSPHRASE_FILE wants. Returns stdout.
+ */
+export function noteseal(keyfile, passphrase, ...args) {
+  const passFile = path.join(path.dirname(keyfile), `.pass-${process.pid}-${Date.now()}`);
+  fs.writeFileSync(passFile, passphrase, { mode: 0o600 });
+  try {
+    return execFileSync(process.execPath, [path.join(projectRoot, 'dist/cli.js'), ...args, '--keyfile', keyfile],
+      { env: { ...process.env, NOTESEAL_PASSPHRASE_FILE: passFile, NOTESEAL_TEST_FAST_KDF: '1' }, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  } finally { fs.rmSync(passFile, { force: true }); }
 }
