@@ -66,17 +66,24 @@ export async function startServer({ stateDir, port, settings = {}, smokeTestDriv
     ...(smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
     ...(disableExtensions ? ['--vscode-option', 'disable-extensions'] : []),
     '--log', process.env.CS_LOG || 'info'];
+  // Its own process group: code-server's children (extension host, the NoteSeal worker, pty and file
+  // watcher hosts) outlive a SIGTERM to the parent for a second or two and keep writing logs into
+  // stateDir, so stop() must end the whole group and wait for it.
   const server = spawn(node, args, {
+    detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env, TMPDIR: tmp, XDG_DATA_HOME: path.join(stateDir, 'xdg-data'), XDG_CONFIG_HOME: path.join(stateDir, 'xdg-config'), XDG_CACHE_HOME: path.join(stateDir, 'xdg-cache'), CS_DISABLE_FILE_DOWNLOADS: '1' },
   });
+  // If the test runner itself dies, do not leave a server group behind.
+  const killGroup = () => signalGroup(server.pid, 'SIGKILL');
+  process.on('exit', killGroup);
   let output = '';
   const onOut = d => { output += d.toString(); if (output.length > 200_000) output = output.slice(-100_000); if (log || process.env.CS_VERBOSE) process.stderr.write('[code-server] ' + d); };
   server.stdout.on('data', onOut); server.stderr.on('data', onOut);
   for (let i = 0; ; i++) {
     if (server.exitCode !== null) throw new Error(`code-server exited early (${server.exitCode}):\n${output.slice(-3000)}`);
     try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break; } catch { /* not up yet */ }
-    if (i > 600) { server.kill('SIGKILL'); throw new Error(`code-server did not become ready in 60 s:\n${output.slice(-3000)}`); }
+    if (i > 600) { killGroup(); throw new Error(`code-server did not become ready in 60 s:\n${output.slice(-3000)}`); }
     await new Promise(r => setTimeout(r, 100));
   }
   const base = `http://127.0.0.1:${port}`;
@@ -91,11 +98,45 @@ export async function startServer({ stateDir, port, settings = {}, smokeTestDriv
       if (payload.length) q.push(`payload=${encodeURIComponent(JSON.stringify(payload))}`);
       return `${base}/?${q.join('&')}`;
     },
+    /** Ends code-server and every process it started, and returns once none is left. */
     async stop() {
-      if (server.exitCode === null) { server.kill('SIGTERM'); await new Promise(r => { server.once('exit', r); setTimeout(r, 5000); }); }
-      if (server.exitCode === null) server.kill('SIGKILL');
+      process.off('exit', killGroup);
+      await stopGroup(server.pid);
     },
   };
+}
+
+/** Sends `signal` to process group `pgid`; false once the group is gone. */
+function signalGroup(pgid, signal) {
+  try { process.kill(-pgid, signal); return true; } catch (e) { if (e.code === 'ESRCH') return false; throw e; }
+}
+
+/**
+ * Whether any live (non-zombie) process is in group `pgid`. A zombie counts as gone: in a container
+ * whose init does not reap, orphans stay zombies forever but hold no files open.
+ */
+function groupAlive(pgid) {
+  if (!signalGroup(pgid, 0)) return false;
+  for (const pid of fs.readdirSync('/proc').filter(d => /^\d+$/.test(d))) {
+    let stat; try { stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { continue; }
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z') return true;
+  }
+  return false;
+}
+
+/** SIGTERM to the group, up to 5 s for it to go, then SIGKILL; resolves when no member is left. */
+async function stopGroup(pgid) {
+  const gone = async ms => {
+    for (const end = Date.now() + ms; Date.now() < end;) {
+      if (!groupAlive(pgid)) return true;
+      await new Promise(r => setTimeout(r, 50));
+    }
+    return !groupAlive(pgid);
+  };
+  if (!signalGroup(pgid, 'SIGTERM') || await gone(5000)) return;
+  signalGroup(pgid, 'SIGKILL');
+  if (!await gone(5000)) throw new Error(`code-server's process group ${pgid} survived SIGKILL`);
 }
 
 /** Headless Debian chromium; the flags keep it from reaching for the network it does not have. */

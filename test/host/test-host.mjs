@@ -56,6 +56,6 @@ try {
 } finally {
   await window?.close().catch(() => undefined);
   await host?.stop();
-  if (!process.env.HOST_KEEP_STATE) fs.rmSync(stateDir, { recursive: true, force: true });
+  if (!process.env.HOST_KEEP_STATE) fs.rmSync(stateDir, { recursive: true, force: true, maxRetries: 5 });
 }
 process.exit(exitCode);

@@ -34,7 +34,7 @@ export async function openWorkbench({ folder, keyfile, settings, prepare, env = 
     async close() {
       await window.close().catch(() => undefined);
       await host.stop();
-      fs.rmSync(stateDir, { recursive: true, force: true });
+      fs.rmSync(stateDir, { recursive: true, force: true, maxRetries: 5 });
     },
   };
 }
