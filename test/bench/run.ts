@@ -258,10 +258,8 @@ async function main(): Promise<void> {
     const age = 'age (X25519), process';
     // Speed of a relative to b: per round (the contenders of one round ran within seconds of each other,
     // so a drift of the shared machine cancels out), then the median over rounds.
-    const ratio = (a?: number[], b?: number[]) => {
-      if (!a || !b || a.length !== b.length) return '-';
-      return `${median(a.map((x, i) => b[i]! / x)).toFixed(2)}x`;
-    };
+    const speedRatio = (a?: number[], b?: number[]) => (a && b && a.length === b.length ? median(a.map((x, i) => b[i]! / x)) : undefined);
+    const ratio = (a?: number[], b?: number[]) => { const r = speedRatio(a, b); return r === undefined ? '-' : `${r.toFixed(2)}x`; };
     const cell = (s?: number) => (s ? mbps(s).toFixed(0) : '-');
     const peak = (name: string) => Math.max(...Object.values(samples.get(name) ?? {}).flatMap(s => s!.rss)).toFixed(0);
     console.log('\n| implementation | encrypt MB/s | decrypt MB/s | enc vs Python | dec vs Python | enc vs age | dec vs age | peak RSS MiB |');
@@ -328,10 +326,8 @@ async function main(): Promise<void> {
     // The targets of issue #3, judged on the steady state of the two-thread API in this run.
     const api2 = 'NoteSeal API, 2 worker threads';
     const verdict = (label: string, other: string, op: 'enc' | 'dec', want: number) => {
-      const a = times(api2, op);
-      const b = times(other, op);
-      if (!a || !b) return;
-      const got = median(a.map((x, i) => b[i]! / x));
+      const got = speedRatio(times(api2, op), times(other, op));
+      if (got === undefined) return;
       console.log(`  ${got >= want ? 'met    ' : 'NOT met'} ${label}: ${got.toFixed(2)}x (target ${want}x)`);
     };
     console.log('\nTargets (two-thread API, steady state, per-round ratios):');
