@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { noteseal, notification, openWorkbench, runCommand, screenshot } from './workbench.mjs';
+import { answerQuickInput, noteseal, notification, openWorkbench, runCommand, screenshot } from './workbench.mjs';
 
 const PASSPHRASE = 'commands test passphrase 99';
 
@@ -36,8 +36,7 @@ describe('NoteSeal commands in the Explorer and the palette', () => {
     } });
     page = wb.page;
     await page.locator('.statusbar-item', { hasText: 'NoteSeal: Locked' }).click({ timeout: 60_000 });
-    await page.locator('.quick-input-widget input').fill(PASSPHRASE);
-    await page.keyboard.press('Enter');
+    await answerQuickInput(page, PASSPHRASE);
     await page.locator('.statusbar-item', { hasText: 'NoteSeal: Unlocked' }).waitFor();
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'draft.md' }).waitFor();
   });
@@ -60,10 +59,7 @@ describe('NoteSeal commands in the Explorer and the palette', () => {
 
   it('New Encrypted Note (palette): asks a name, creates NAME.enc, and what I type is saved encrypted', async () => {
     await runCommand(page, 'NoteSeal: New Encrypted Note');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill('idea.md');
-    await page.keyboard.press('Enter');
+    await answerQuickInput(page, 'idea.md');
     await page.locator('.tabs-container .tab', { hasText: 'idea.md' }).waitFor({ timeout: 15_000 });
     await page.locator('.monaco-editor .view-lines').first().click();
     await page.keyboard.type('a fresh idea');

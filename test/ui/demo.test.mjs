@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, launchBrowser, projectRoot } from '../host/codeServer.mjs';
-import { screenshot } from './workbench.mjs';
+import { answerQuickInput, screenshot } from './workbench.mjs';
 
 describe('npm start (demo launcher)', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-demo-'));
@@ -40,10 +40,7 @@ describe('npm start (demo launcher)', () => {
     const page = window.page;
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'notes' }).click();
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'plan.md.enc' }).click();
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 20_000 });
-    await input.fill('noteseal demo passphrase');
-    await page.keyboard.press('Enter');
+    await answerQuickInput(page, 'noteseal demo passphrase', 20_000);
     await page.locator('.monaco-editor .view-lines', { hasText: 'Launch plan' }).waitFor({ timeout: 30_000 });
     await page.locator('.statusbar-item', { hasText: 'NoteSeal: Unlocked' }).waitFor({ timeout: 10_000 });
     await screenshot(page, 'demo');

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { searchForCanary } from './leakSearch.mjs';
-import { noteseal, openWorkbench, runCommand, screenshot } from './workbench.mjs';
+import { answerQuickInput, noteseal, openWorkbench, runCommand, screenshot } from './workbench.mjs';
 
 const PASSPHRASE = 'ui test passphrase, long enough';
 const startedAt = Date.now() - 1000;
@@ -35,13 +35,11 @@ describe('editing encrypted notes in the workbench', () => {
     await quickInput().waitFor({ state: 'visible' });
     await quickInput().fill('short');
     await page.locator('.quick-input-message', { hasText: /at least 12 characters/ }).waitFor({ timeout: 5000 });
-    await quickInput().fill(PASSPHRASE);
-    await page.keyboard.press('Enter');
+    await answerQuickInput(page, PASSPHRASE);
     await page.locator('.quick-input-title', { hasText: 'repeat the passphrase' }).waitFor();
     await quickInput().fill(PASSPHRASE + 'x');
     await page.locator('.quick-input-message', { hasText: /do not match/ }).waitFor({ timeout: 5000 });
-    await quickInput().fill(PASSPHRASE);
-    await page.keyboard.press('Enter');
+    await answerQuickInput(page, PASSPHRASE);
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Ask for the passphrase' }).click();
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.waitFor({ timeout: 30_000 });
@@ -59,12 +57,9 @@ describe('editing encrypted notes in the workbench', () => {
     await statusItem('NoteSeal: Unlocked').click();
     await statusItem('NoteSeal: Locked').waitFor({ timeout: 10_000 });
     await statusItem('NoteSeal: Locked').click();
-    await quickInput().waitFor({ state: 'visible' });
-    await quickInput().fill('wrong passphrase entirely');
-    await page.keyboard.press('Enter');
+    await answerQuickInput(page, 'wrong passphrase entirely');
     await page.locator('.quick-input-message', { hasText: 'Wrong passphrase' }).waitFor({ timeout: 10_000 });
-    await quickInput().fill(PASSPHRASE);
-    await page.keyboard.press('Enter');
+    await answerQuickInput(page, PASSPHRASE);
     await statusItem('NoteSeal: Unlocked').waitFor({ timeout: 10_000 });
   });
 

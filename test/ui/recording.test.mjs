@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../host/codeServer.mjs';
-import { noteseal, notification, openWorkbench, runCommand, screenshot } from './workbench.mjs';
+import { answerQuickInput, noteseal, notification, openWorkbench, runCommand, screenshot } from './workbench.mjs';
 
 const PASSPHRASE = 'recording ui passphrase 42';
 const vmic = path.join(projectRoot, 'scripts/virtual-mic.sh');
@@ -33,13 +33,9 @@ describe('recording a meeting in the workbench', () => {
 
   it('Start Recording (palette) asks to unlock, then shows the red recording item with time and level', async () => {
     await runCommand(page, 'NoteSeal: Start Recording');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill('Kickoff');
-    await page.keyboard.press('Enter');
+    await answerQuickInput(page, 'Kickoff');
     await page.locator('.quick-input-title', { hasText: 'Unlock NoteSeal' }).waitFor({ timeout: 10_000 });
-    await input.fill(PASSPHRASE);
-    await page.keyboard.press('Enter');
+    await answerQuickInput(page, PASSPHRASE);
     const item = page.locator('[id="noteseal.noteseal.noteseal.recording"], .statusbar-item', { hasText: /\d:\d\d/ }).first();
     await item.waitFor({ timeout: 15_000 });
     const speech = spawn('bash', [vmic, 'say', 'Welcome to the kickoff. We start recording now.'], { stdio: 'ignore' });

@@ -50,6 +50,14 @@ export async function runCommand(page, title) {
   await page.keyboard.press('Enter');
 }
 
+/** Answers the open quick input (an input box or a prompt) as a user would: type `text`, then Enter. */
+export async function answerQuickInput(page, text, timeout) {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout });
+  await input.fill(text);
+  await page.keyboard.press('Enter');
+}
+
 /**
  * Waits for a notification whose text matches `re` and returns its text. The workbench in automation
  * mode sends notifications straight to the notification center (no toasts), so look there; then clear
