@@ -19,7 +19,10 @@ const fs = require('node:fs');
 const { createCipheriv, createDecipheriv } = require('node:crypto');
 let scratch = null;
 function scratchOf(n) {
-  if (!scratch || scratch.length < n) scratch = Buffer.allocUnsafeSlow(n);
+  if (!scratch || scratch.length < n) {
+    if (scratch) scratch.fill(0); // it may hold plaintext of an earlier step
+    scratch = Buffer.allocUnsafeSlow(n);
+  }
   return scratch.subarray(0, n);
 }
 // Outputs the worker is done with go back to the allocator at once, not when V8 next collects garbage:
