@@ -1,7 +1,8 @@
 // REAL audio: a private PulseAudio daemon with a virtual microphone (scripts/virtual-mic.sh), espeak-ng
-// speech played into it, captured by parec (and arecord, ffmpeg) through the Recorder, sealed, then decrypted and compared
-// with the same speech rendered to a file. Nothing here is skipped: if the virtual microphone cannot
-// start (pulseaudio, pulseaudio-utils, sox, espeak-ng missing and not installable) the suite fails.
+// speech played into it, captured by parec (and arecord, ffmpeg, SoX) through the Recorder, sealed, then
+// decrypted and compared with the same speech rendered to a file. Nothing here is skipped: if the virtual
+// microphone cannot start (pulseaudio, pulseaudio-utils, sox, espeak-ng missing and not installable) the
+// suite fails.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -119,11 +120,12 @@ describe('recording real audio from a virtual microphone (parec)', () => {
   });
 
   // The other Linux tools, for real on the same microphone (chosen here as the noteseal.recording
-  // captureCommand setting or a machine without parec would choose them): arecord through ALSA's pulse
-  // plugin, ffmpeg reading PulseAudio. Each stops its own way (SIGINT, exit 1; `q` on stdin, exit 0).
+  // captureCommand setting or a machine without parec would choose them): arecord and SoX's rec through
+  // ALSA's pulse plugin, ffmpeg reading PulseAudio. Each stops its own way (SIGINT, exit 1 for arecord and
+  // 0 for rec; `q` on stdin, exit 0).
   // ffmpeg's first bytes reach us about 0.1 s after it started capturing, more than their own length,
   // so its files run that much longer than the wall clock from the first byte: 8 s keeps that under 2 %.
-  for (const [tool, device] of [['arecord', 'pulse'], ['ffmpeg', 'virtmic']] as const) {
+  for (const [tool, device] of [['arecord', 'pulse'], ['ffmpeg', 'virtmic'], ['rec', 'pulse']] as const) {
     it(`${tool} records the same speech faithfully and stops cleanly`, async t => {
       const folder = tempDir(t);
       const m = await recordSpeech(new Recorder({ keys: keyring, folder, env, capture: buildCaptureCommand(tool, { device }) }), device, 8);

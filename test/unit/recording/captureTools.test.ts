@@ -38,7 +38,7 @@ describe('capture command lines', () => {
     assert.deepEqual(buildCaptureCommand('ffmpeg', { platform: 'win32', device: 'Microphone (USB)' }).args.slice(-11, -7),
       ['-f', 'dshow', '-i', 'audio=Microphone (USB)']);
     const rec = buildCaptureCommand('rec', { device: 'coreaudio-1' });
-    assert.deepEqual(rec.args, ['-q', '-t', 'raw', '-r', '16000', '-e', 'signed', '-b', '16', '-c', '1', '-']);
+    assert.deepEqual(rec.args, ['-q', '--buffer', '640', '-t', 'raw', '-r', '16000', '-e', 'signed', '-b', '16', '-c', '1', '-']);
     assert.deepEqual(rec.env, { AUDIODEV: 'coreaudio-1' });
   });
 
