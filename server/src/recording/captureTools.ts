@@ -335,6 +335,41 @@ export function parsePactlSources(text: string, defaultSource?: string | null): 
   return out;
 }
 
+interface PwDumpObject {
+  type?: string;
+  props?: Record<string, unknown>;
+  info?: { props?: Record<string, unknown> };
+  metadata?: { key?: string; value?: unknown }[];
+}
+
+/** `pw-dump` (JSON) → PipeWire's audio sources by node name, the default source marked; [] for garbage. */
+export function parsePwDump(text: string): AudioDevice[] {
+  let objects: unknown;
+  try { objects = JSON.parse(text); } catch { return []; }
+  if (!Array.isArray(objects)) return [];
+  const out: AudioDevice[] = [];
+  let defaultSource: string | null = null;
+  for (const o of objects as PwDumpObject[]) {
+    if (o?.type === 'PipeWire:Interface:Metadata' && o.props?.['metadata.name'] === 'default') {
+      for (const m of o.metadata ?? []) {
+        if (m.key !== 'default.audio.source') continue;
+        // The value is JSON: parsed by pw-dump, or still a string in some versions.
+        let v = m.value;
+        if (typeof v === 'string') { try { v = JSON.parse(v); } catch { v = null; } }
+        const name = (v as { name?: unknown } | null)?.name;
+        if (typeof name === 'string') defaultSource = name;
+      }
+    }
+    const p = o?.type === 'PipeWire:Interface:Node' ? o.info?.props : undefined;
+    const name = p?.['node.name'];
+    if (typeof name !== 'string' || !/^Audio\/(Source(\/Virtual)?|Duplex)$/.test(String(p?.['media.class']))) continue;
+    const label = [p?.['node.description'], p?.['node.nick']].find(x => typeof x === 'string' && x) as string | undefined;
+    out.push({ id: name, label: label ?? name });
+  }
+  for (const d of out) if (d.id === defaultSource) d.isDefault = true;
+  return out;
+}
+
 /** `pactl list short sources` → devices (names only). */
 export function parsePactlShortSources(text: string, defaultSource?: string | null): AudioDevice[] {
   return text.split(/\r?\n/).map(l => l.split('\t')).filter(f => f.length >= 2 && f[1]).map(f => ({
@@ -392,7 +427,8 @@ export function parseAvfoundationDevices(text: string): AudioDevice[] {
 
 /**
  * The input devices the capture command can record from, where its tool can list them (PulseAudio via
- * pactl, ALSA via arecord -L, ffmpeg on Windows/macOS); [] where it cannot (the default device is used).
+ * pactl, PipeWire via pw-dump, ALSA via arecord -L, ffmpeg on Windows/macOS); [] where it cannot (the
+ * default device is used).
  */
 export async function listDevices(cmd: CaptureCommand, opts: { env?: NodeJS.ProcessEnv; platform?: NodeJS.Platform } = {}): Promise<AudioDevice[]> {
   const platform = opts.platform ?? process.platform;
@@ -408,10 +444,18 @@ export async function listDevices(cmd: CaptureCommand, opts: { env?: NodeJS.Proc
     const short = await runHelper(pactl, ['list', 'short', 'sources'], env);
     return short.code === 0 ? parsePactlShortSources(short.stdout, def) : [];
   };
+  // PipeWire's own view; pactl needs pipewire-pulse, which a PipeWire-only system may not run.
+  const pipewireSources = async (): Promise<AudioDevice[] | null> => {
+    const pwDump = await which('pw-dump', env, platform);
+    if (!pwDump) return null;
+    const r = await runHelper(pwDump, [], env);
+    return r.code === 0 ? parsePwDump(r.stdout) : null;
+  };
   switch (cmd.tool) {
     case 'parec':
-    case 'pw-record':
       return (await pactlSources()) ?? [];
+    case 'pw-record':
+      return (await pipewireSources()) ?? (await pactlSources()) ?? [];
     case 'arecord': {
       const r = await runHelper(cmd.command, ['-L'], env);
       if (r.error?.code === 'ENOENT') throw missingTool(cmd, platform);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import {
   buildCaptureCommand, CaptureError, CaptureProcess, detectCaptureCommand, mapFailure, overrideCaptureCommand,
-  parseArecordList, parseAvfoundationDevices, parseDshowDevices, parsePactlShortSources, parsePactlSources, splitCommandLine,
+  parseArecordList, parseAvfoundationDevices, parseDshowDevices, parsePactlShortSources, parsePactlSources, parsePwDump, splitCommandLine,
   type CaptureCommand,
 } from '../../../server/src/recording/captureTools';
 import { fakeHelper, fakeTool, tempDir } from './helpers';
@@ -260,5 +260,33 @@ Source #1
     assert.deepEqual(parseDshowDevices(oldDshow), [{ id: 'Mic (USB)', label: 'Mic (USB)' }]);
     const avf = '[AVFoundation indev @ 0x1] AVFoundation video devices:\n[AVFoundation indev @ 0x1] [0] FaceTime HD Camera\n[AVFoundation indev @ 0x1] AVFoundation audio devices:\n[AVFoundation indev @ 0x1] [0] MacBook Pro Microphone\n[AVFoundation indev @ 0x1] [1] ZoomAudioDevice\n';
     assert.deepEqual(parseAvfoundationDevices(avf), [{ id: '0', label: 'MacBook Pro Microphone', isDefault: true }, { id: '1', label: 'ZoomAudioDevice' }]);
+  });
+
+  it('parses pw-dump: audio sources by node name, the default from the "default" metadata, [] for garbage', () => {
+    // Trimmed from PipeWire 0.3.65's pw-dump on the virtual microphone of scripts/virtual-pipewire.sh.
+    const node = (id: number, props: Record<string, string>) => ({ id, type: 'PipeWire:Interface:Node', info: { props } });
+    const dump = [
+      { id: 0, type: 'PipeWire:Interface:Core', info: { props: { 'core.name': 'pipewire-0' } } },
+      node(28, { 'node.name': 'Dummy-Driver', 'factory.name': 'support.node.driver' }),
+      { id: 30, type: 'PipeWire:Interface:Metadata', props: { 'metadata.name': 'settings' }, metadata: [{ subject: 0, key: 'clock.rate', value: 48000 }] },
+      node(33, { 'media.class': 'Audio/Source', 'node.name': 'virtual_mic', 'node.description': 'Virtual Microphone' }),
+      node(34, { 'media.class': 'Audio/Sink', 'node.name': 'virtual_mic_in', 'node.description': 'Virtual Microphone' }),
+      node(40, { 'media.class': 'Audio/Duplex', 'node.name': 'usb_headset', 'node.nick': 'Headset' }),
+      node(41, { 'media.class': 'Stream/Input/Audio', 'node.name': 'pw-record' }),
+      node(42, { 'media.class': 'Video/Source', 'node.name': 'camera' }),
+      { id: 36, type: 'PipeWire:Interface:Metadata', props: { 'metadata.name': 'default' }, metadata: [
+        { subject: 0, key: 'default.audio.sink', type: 'Spa:String:JSON', value: { name: 'virtual_mic_in' } },
+        { subject: 0, key: 'default.audio.source', type: 'Spa:String:JSON', value: { name: 'virtual_mic' } },
+      ] },
+    ];
+    assert.deepEqual(parsePwDump(JSON.stringify(dump)), [
+      { id: 'virtual_mic', label: 'Virtual Microphone', isDefault: true },
+      { id: 'usb_headset', label: 'Headset' },
+    ]);
+    // Some versions print the metadata value as a JSON string.
+    (dump.at(-1) as { metadata: { value: unknown }[] }).metadata[1]!.value = '{"name":"usb_headset"}';
+    assert.deepEqual(parsePwDump(JSON.stringify(dump)).filter(d => d.isDefault).map(d => d.id), ['usb_headset']);
+    assert.deepEqual(parsePwDump('pw-dump: error: failed to connect'), []);
+    assert.deepEqual(parsePwDump('{"not":"an array"}'), []);
   });
 });
