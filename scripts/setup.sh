@@ -13,8 +13,9 @@ node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || { 
 # Debian packages the tests use: chromium (the workbench window) and its emoji font, the headers
 # code-server's native modules build against, and the audio stack of the virtual microphone
 # (PulseAudio, parec/paplay, sox, espeak-ng) with the other capture tools the tests run for real
-# (arecord and SoX's rec with ALSA's pulse plugin, ffmpeg). One apt call; skipped when all are present.
-apt_packages="chromium fonts-noto-color-emoji libkrb5-dev g++ make python3 pulseaudio pulseaudio-utils sox libsox-fmt-alsa espeak-ng alsa-utils libasound2-plugins ffmpeg"
+# (arecord and SoX's rec with ALSA's pulse plugin, ffmpeg; pw-record with a private PipeWire and its
+# session manager, scripts/virtual-pipewire.sh). One apt call; skipped when all are present.
+apt_packages="chromium fonts-noto-color-emoji libkrb5-dev g++ make python3 pulseaudio pulseaudio-utils sox libsox-fmt-alsa espeak-ng alsa-utils libasound2-plugins ffmpeg pipewire-bin wireplumber"
 if [ "${NOTESEAL_SKIP_APT:-0}" != 1 ] && ! dpkg -s $apt_packages >/dev/null 2>&1; then
   if [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null; then log "need root (or sudo) to install: $apt_packages"; exit 1; fi
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

@@ -20,12 +20,13 @@ import { projectRoot } from '../projectRoot';
 import { bestEnvelopeCorrelation, envelope, newKeyring, PASSPHRASE, tempDir } from './helpers';
 
 const VMIC = path.join(projectRoot, 'scripts/virtual-mic.sh');
+const VPW = path.join(projectRoot, 'scripts/virtual-pipewire.sh');
 const TEXT = 'Hello team. This is the weekly planning meeting.';
 const BYTE_RATE = 32000;
 const WINDOW = 800;                        // 50 ms at 16 kHz
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
-describe('recording real audio from a virtual microphone (parec)', () => {
+describe('recording real audio from a virtual microphone (PulseAudio, and PipeWire below)', () => {
   let env: Record<string, string>;
   let keyring: Keyring;
   let keyfile: string;
@@ -68,10 +69,10 @@ describe('recording real audio from a virtual microphone (parec)', () => {
     assert.ok(devices.some(d => d.id === 'virtmic_sink.monitor' && d.isMonitor));
   });
 
-  /** Records `seconds` of the speech through `rec`, stops, decrypts, and measures it against the wall clock and the source. */
-  async function recordSpeech(rec: Recorder, device: string, seconds = 4) {
+  /** Records `seconds` of the speech (played by `player`) through `rec`, stops, decrypts, and measures it against the wall clock and the source. */
+  async function recordSpeech(rec: Recorder, device: string, seconds = 4, player$ = play) {
     const started = await rec.start({ title: 'Weekly sync', device });
-    const player = play();
+    const player = player$();
     const playerDone = new Promise(r => player.on('close', r));
     await sleep(seconds * 1000);
     const stopAt = Date.now();
@@ -197,5 +198,42 @@ describe('recording real audio from a virtual microphone (parec)', () => {
     await assert.rejects(noServer.start({ title: 'x' }), (e: { code: string; message: string }) =>
       e.code === 'NO_AUDIO_SERVER' && /Connection refused/.test(e.message));
     assert.deepEqual(await findUnfinishedRecordings(folder), []);
+  });
+
+  // pw-record on a machine with PipeWire and no PulseAudio server: a private PipeWire daemon with its own
+  // virtual microphone (scripts/virtual-pipewire.sh), and PULSE_SERVER pointing nowhere so pactl fails as
+  // it does without pipewire-pulse. Detection, the device list (pw-dump) and the recording all go through
+  // PipeWire alone. pw-record exits 1 when stopped; a stop we asked for is a clean stop.
+  describe('PipeWire, pw-record', () => {
+    let pwEnv: Record<string, string>;
+    let startedPw = false;
+    before(() => {
+      startedPw = spawnSync('bash', [VPW, 'status']).status !== 0;
+      const start = spawnSync('bash', [VPW, 'start'], { encoding: 'utf8', timeout: 300_000 });
+      if (start.status !== 0) {
+        throw new Error(`The PipeWire virtual microphone did not start (scripts/virtual-pipewire.sh start exited ${start.status}). ` +
+          `It needs pipewire-bin and wireplumber (installed by the script with apt-get as root). Its output:\n${start.stderr}${start.stdout}`);
+      }
+      const line = execFileSync('bash', [VPW, 'env'], { encoding: 'utf8' }).trim();   // export PIPEWIRE_RUNTIME_DIR=...
+      pwEnv = { PIPEWIRE_RUNTIME_DIR: line.replace(/^export PIPEWIRE_RUNTIME_DIR=/, ''), PULSE_SERVER: 'unix:/nonexistent/pulse/native' };
+    });
+    after(() => { if (startedPw) spawnSync('bash', [VPW, 'stop'], { stdio: 'ignore' }); });
+    const playPw = () => spawn('pw-play', ['--target', 'virtual_mic_in', refWav], { env: { ...process.env, ...pwEnv }, stdio: 'ignore' });
+
+    it('detects pw-record and lists the virtual microphone as the default source', async () => {
+      const cmd = await detectCaptureCommand({ env: { ...process.env, ...pwEnv } });
+      assert.equal(cmd.tool, 'pw-record');
+      const devices = await listDevices(cmd, { env: { ...process.env, ...pwEnv } });
+      assert.ok(devices.some(d => d.id === 'virtual_mic' && d.label === 'Virtual Microphone' && d.isDefault), JSON.stringify(devices));
+    });
+
+    it('pw-record records the same speech faithfully and stops cleanly', async t => {
+      const folder = tempDir(t);
+      const rec = new Recorder({ keys: keyring, folder, env: pwEnv, capture: buildCaptureCommand('pw-record', { device: 'virtual_mic' }) });
+      const m = await recordSpeech(rec, 'virtual_mic', 8, playPw);
+      assert.match(m.started.tool, /pw-record/);
+      Object.assign(figures, { pwRecordDurationError: m.durationError, pwRecordByteRatio: m.byteRatio, pwRecordCorrelation: m.correlation, pwRecordLagSeconds: m.lagSeconds });
+      assertFaithful(m);
+    });
   });
 });
