@@ -1,8 +1,8 @@
 // REAL audio: a private PulseAudio daemon with a virtual microphone (scripts/virtual-mic.sh), espeak-ng
 // speech played into it, captured by parec (and arecord, ffmpeg, SoX) through the Recorder, sealed, then
-// decrypted and compared with the same speech rendered to a file. Nothing here is skipped: if the virtual
-// microphone cannot start (pulseaudio, pulseaudio-utils, sox, espeak-ng missing and not installable) the
-// suite fails.
+// decrypted and compared with the same speech rendered to a file; pw-record likewise on a private PipeWire
+// (scripts/virtual-pipewire.sh). Nothing here is skipped: if a virtual microphone cannot start (its
+// packages missing and not installable) the suite fails.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -69,10 +69,10 @@ describe('recording real audio from a virtual microphone (PulseAudio, and PipeWi
     assert.ok(devices.some(d => d.id === 'virtmic_sink.monitor' && d.isMonitor));
   });
 
-  /** Records `seconds` of the speech (played by `player`) through `rec`, stops, decrypts, and measures it against the wall clock and the source. */
-  async function recordSpeech(rec: Recorder, device: string, seconds = 4, player$ = play) {
+  /** Records `seconds` of the speech (played by `startPlayer`) through `rec`, stops, decrypts, and measures it against the wall clock and the source. */
+  async function recordSpeech(rec: Recorder, device: string, seconds = 4, startPlayer = play) {
     const started = await rec.start({ title: 'Weekly sync', device });
-    const player = player$();
+    const player = startPlayer();
     const playerDone = new Promise(r => player.on('close', r));
     await sleep(seconds * 1000);
     const stopAt = Date.now();
