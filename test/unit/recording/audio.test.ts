@@ -26,6 +26,23 @@ const BYTE_RATE = 32000;
 const WINDOW = 800;                        // 50 ms at 16 kHz
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
+/**
+ * Starts a virtual-microphone script (or reuses its running daemon) and returns the client environment
+ * it prints (`export NAME=value`), and whether we started it (then we stop it). Fails with the script's
+ * output, never skips.
+ */
+function startVirtualMic(script: string, needs: string): { env: Record<string, string>; startedHere: boolean } {
+  const startedHere = spawnSync('bash', [script, 'status']).status !== 0;
+  const start = spawnSync('bash', [script, 'start'], { encoding: 'utf8', timeout: 300_000 });
+  if (start.status !== 0) {
+    throw new Error(`The virtual microphone did not start (scripts/${path.basename(script)} start exited ${start.status}). It needs ` +
+      `${needs} (installed by the script with apt-get as root). Its output:\n${start.stderr}${start.stdout}`);
+  }
+  const m = /^export (\w+)=(.*)$/.exec(execFileSync('bash', [script, 'env'], { encoding: 'utf8' }).trim());
+  if (!m) throw new Error(`scripts/${path.basename(script)} env printed no "export NAME=value"`);
+  return { env: { [m[1]!]: m[2]! }, startedHere };
+}
+
 describe('recording real audio from a virtual microphone (PulseAudio, and PipeWire below)', () => {
   let env: Record<string, string>;
   let keyring: Keyring;
@@ -38,15 +55,7 @@ describe('recording real audio from a virtual microphone (PulseAudio, and PipeWi
 
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'noteseal-audio-'));
-    const status = spawnSync('bash', [VMIC, 'status'], { encoding: 'utf8' });
-    startedMic = !/pulseaudio: running/.test(status.stdout ?? '');
-    const start = spawnSync('bash', [VMIC, 'start'], { encoding: 'utf8', timeout: 300_000 });
-    if (start.status !== 0) {
-      throw new Error(`The virtual microphone did not start (scripts/virtual-mic.sh start exited ${start.status}). It needs pulseaudio, ` +
-        `pulseaudio-utils, sox and espeak-ng (installed by the script with apt-get as root). Its output:\n${start.stderr}${start.stdout}`);
-    }
-    const line = execFileSync('bash', [VMIC, 'env'], { encoding: 'utf8' }).trim();   // export PULSE_SERVER=unix:...
-    env = { PULSE_SERVER: line.replace(/^export PULSE_SERVER=/, '') };
+    ({ env, startedHere: startedMic } = startVirtualMic(VMIC, 'pulseaudio, pulseaudio-utils, sox and espeak-ng'));   // PULSE_SERVER
     ({ keyring, keyfile } = await newKeyring(dir));
     refWav = path.join(dir, 'ref.wav');
     execFileSync('espeak-ng', ['-s', '190', '-w', refWav, TEXT]);
@@ -208,14 +217,9 @@ describe('recording real audio from a virtual microphone (PulseAudio, and PipeWi
     let pwEnv: Record<string, string>;
     let startedPw = false;
     before(() => {
-      startedPw = spawnSync('bash', [VPW, 'status']).status !== 0;
-      const start = spawnSync('bash', [VPW, 'start'], { encoding: 'utf8', timeout: 300_000 });
-      if (start.status !== 0) {
-        throw new Error(`The PipeWire virtual microphone did not start (scripts/virtual-pipewire.sh start exited ${start.status}). ` +
-          `It needs pipewire-bin and wireplumber (installed by the script with apt-get as root). Its output:\n${start.stderr}${start.stdout}`);
-      }
-      const line = execFileSync('bash', [VPW, 'env'], { encoding: 'utf8' }).trim();   // export PIPEWIRE_RUNTIME_DIR=...
-      pwEnv = { PIPEWIRE_RUNTIME_DIR: line.replace(/^export PIPEWIRE_RUNTIME_DIR=/, ''), PULSE_SERVER: 'unix:/nonexistent/pulse/native' };
+      const started = startVirtualMic(VPW, 'pipewire-bin and wireplumber');   // PIPEWIRE_RUNTIME_DIR
+      startedPw = started.startedHere;
+      pwEnv = { ...started.env, PULSE_SERVER: 'unix:/nonexistent/pulse/native' };
     });
     after(() => { if (startedPw) spawnSync('bash', [VPW, 'stop'], { stdio: 'ignore' }); });
     const playPw = () => spawn('pw-play', ['--target', 'virtual_mic_in', refWav], { env: { ...process.env, ...pwEnv }, stdio: 'ignore' });
