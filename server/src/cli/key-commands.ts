@@ -79,18 +79,19 @@ export async function rotateCommand(ctx: CliContext): Promise<number> {
   return firstFailure.errorCode === 'IO' ? ExitCode.IO : exitCodeFor(firstFailure.errorCode);
 }
 
-/** Destroys the detached key(s) a file references. No passphrase needed: deleting is not reading. */
+/**
+ * Destroys the detached key of a file. Unlocks first: only the key that verifies the file's header MAC is
+ * shredded, so a crafted header naming other files' key ids destroys nothing else.
+ */
 export async function shredCommand(ctx: CliContext): Promise<number> {
   allowOnly(ctx.args, 'yes');
   const [file] = expectOperands(ctx.args, 1, 1, 'file whose key to shred');
   const { stanzas } = await aboutFile(file, () => readHeaderFromFile(file));
-  const keyIds = detachedKeyIdsOf(stanzas);
-  if (keyIds.length === 0) throw new UsageError(`shred: ${file} has no detached key (it was not encrypted with --detached)`);
+  if (detachedKeyIdsOf(stanzas).length === 0) throw new UsageError(`shred: ${file} has no detached key (it was not encrypted with --detached)`);
   if (!ctx.args.options.has('yes')) {
     throw new UsageError(`shred makes ${file} unreadable for good; repeat with --yes to confirm`);
   }
-  const keyring = keyringFor(ctx);
-  for (const keyId of keyIds) await keyring.shred(keyId);
-  ctx.note(`Shredded key ${keyIds.join(', ')}: ${file} can no longer be decrypted by anyone.`);
+  const keyId = await withKeyring(ctx, keyring => aboutFile(file, () => keyring.shredFileKey(file)));
+  ctx.note(`Shredded key ${keyId}: ${file} can no longer be decrypted by anyone.`);
   return ExitCode.OK;
 }

@@ -10,6 +10,7 @@ import { createHash, createHmac } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { NoteSealError } from '../crypto/errors';
+import { fsyncDirectory, tempSiblingPath } from '../crypto/atomic';
 import { writeFileAtomic } from '../crypto/format';
 import { deriveSubkey, KEY_LENGTH, open, seal, type Sealed } from './aead';
 import { constantTimeEqual, fromBase64, toBase64, toHex, utf8, wipe } from './bytes';
@@ -231,4 +232,39 @@ export async function readKeyfile(keyfilePath: string, floor: Readonly<KdfParams
 export async function writeKeyfile(keyfilePath: string, kf: Keyfile): Promise<void> {
   await fs.mkdir(path.dirname(keyfilePath), { recursive: true, mode: 0o700 });
   await writeFileAtomic(keyfilePath, Buffer.from(serializeKeyfile(kf), 'utf8'), 0o600);
+}
+
+/**
+ * Creates a new keyfile, never replacing one: a complete, fsynced temp sibling is hard-linked into place,
+ * which fails with EEXIST if any keyfile appeared meanwhile (another window's or the CLI's `init`).
+ */
+export async function createKeyfileExclusive(keyfilePath: string, kf: Keyfile): Promise<void> {
+  const dir = path.dirname(keyfilePath);
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const tmp = tempSiblingPath(keyfilePath);
+  const handle = await fs.open(tmp, 'wx', 0o600);
+  try {
+    await handle.writeFile(serializeKeyfile(kf), 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await fs.link(tmp, keyfilePath);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw keyfileExists(keyfilePath);
+    throw e;
+  } finally {
+    await fs.unlink(tmp).catch(() => undefined);
+  }
+  await fsyncDirectory(dir);
+}
+
+export function keyfileExists(keyfilePath: string): NoteSealError {
+  return new NoteSealError('INVALID_ARGUMENT', `A keyfile already exists at ${keyfilePath}; change its passphrase or rotate it instead.`);
+}
+
+/** The lock file beside the keyfile that every process holds while it rewrites the keyfile. */
+export function keyfileLockPath(keyfilePath: string): string {
+  return `${keyfilePath}.lock`;
 }

@@ -2,15 +2,20 @@
 // memory, wraps fresh per-file data keys into stanzas, unwraps them for the format, and carries out the
 // keyfile operations (change passphrase, rotate, shred). `lock()` zeroes every key buffer it holds.
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { NoteSealError } from '../crypto/errors';
+import { deriveFileKeys } from '../crypto/derive';
+import { readHeaderFromHandle } from '../crypto/file-io';
 import type { Stanza, UnwrapDataKey } from '../crypto/format';
+import { headerMacMatches, type ParsedHeader } from '../crypto/header';
 import { KEY_LENGTH } from './aead';
 import { constantTimeEqual, randomKey, wipe } from './bytes';
 import { calibrateKdf, deriveKek, PRODUCTION_KDF_POLICY, SALT_LENGTH, type KdfPolicy } from './kdf';
 import {
-  buildKeyfile, masterKeyIdOf, readKeyfile, unwrapWithKek, unwrapWithMasterKey, wipeMasterKeys, writeKeyfile,
-  type Keyfile, type KeyfileKdf, type MasterKeys,
+  buildKeyfile, createKeyfileExclusive, keyfileExists, keyfileLockPath, masterKeyIdOf, readKeyfile, unwrapWithKek,
+  unwrapWithMasterKey, wipeMasterKeys, writeKeyfile, type Keyfile, type KeyfileKdf, type MasterKeys,
 } from './keyfile';
+import { withLock } from './lockfile';
 import {
   createDetachedKey, keystoreDirFor, loadDetachedKey, rewrapDetachedKeys, shredDetachedKey,
 } from './keystore';
@@ -19,6 +24,9 @@ import { rewrapFolder, type OnRotationProgress, type RotationReport } from './ro
 import { detachedStanza, parseStanza, unwrapDataKeyStanza, wrapDataKeyStanza } from './stanzas';
 
 export type Passphrase = string | Uint8Array;
+
+/** How long a keyfile change waits for another process's change (a write takes milliseconds). */
+const KEYFILE_LOCK_WAIT_MS = 10_000;
 
 export interface KeyringOptions {
   /** KDF calibration and floor. Default: production (about 1 s, never below m=64 MiB, t=3). */
@@ -43,12 +51,24 @@ export interface RotationResult {
   files: RotationReport;
 }
 
+/**
+ * Bytes from a file, a descriptor or a terminal as text. Invalid UTF-8 is refused rather than decoded
+ * lossily: U+FFFD replacements would make different byte strings the same passphrase.
+ */
+function strictUtf8(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new NoteSealError('INVALID_ARGUMENT', 'The passphrase is not valid UTF-8 text (check the passphrase file\'s encoding).');
+  }
+}
+
 /** UTF-8 bytes of the passphrase in Unicode NFC, so the same words typed anywhere give the same key. */
 function passphraseBytes(passphrase: Passphrase): Uint8Array {
   const bytes = typeof passphrase === 'string'
     ? new TextEncoder().encode(passphrase.normalize('NFC'))
     : passphrase.some(b => b >= 0x80)
-      ? new TextEncoder().encode(Buffer.from(passphrase).toString('utf8').normalize('NFC'))
+      ? new TextEncoder().encode(strictUtf8(passphrase).normalize('NFC'))
       : passphrase.slice();
   if (bytes.length === 0) throw new NoteSealError('INVALID_ARGUMENT', 'The passphrase is empty.');
   return bytes;
@@ -91,14 +111,19 @@ export class Keyring {
 
   /** Setup: creates the master key and the keyfile. Returns the unlocked keyring and the recovery key (show it once). */
   static async init(keyfilePath: string, passphrase: Passphrase, options: KeyringOptions = {}): Promise<{ keyring: Keyring; recoveryKey: string }> {
-    if (await exists(keyfilePath)) {
-      throw new NoteSealError('INVALID_ARGUMENT', `A keyfile already exists at ${keyfilePath}; change its passphrase or rotate it instead.`);
-    }
+    if (await exists(keyfilePath)) throw keyfileExists(keyfilePath);
     const keyring = new Keyring(keyfilePath, options);
     const { kdf, kek } = await newKdfAndKek(passphrase, keyring.policy);
     const masterKey = randomKey(KEY_LENGTH);
     const keys: MasterKeys = { current: { id: masterKeyIdOf(masterKey), key: masterKey }, retired: [] };
-    await keyring.save(keys, kek, kdf);
+    try {
+      // Another init may have finished during the calibration: create exclusively, never rename over it.
+      await keyring.save(keys, kek, kdf, { create: true });
+    } catch (e) {
+      wipeMasterKeys(keys);
+      wipe(kek);
+      throw e;
+    }
     return { keyring, recoveryKey: encodeRecoveryKey(masterKey) };
   }
 
@@ -216,9 +241,9 @@ export class Keyring {
   /** Rewraps only the master key, under a new salt and freshly calibrated KDF parameters. */
   async changePassphrase(newPassphrase: Passphrase): Promise<void> {
     const keys = this.requireKeys();
-    await this.refuseIfChangedOnDisk();
+    await this.refuseIfChangedOnDisk();   // early, before a second of calibration; save() checks again under the lock
     const { kdf, kek } = await newKdfAndKek(newPassphrase, this.policy);
-    await this.save(keys, kek, kdf);
+    try { await this.save(keys, kek, kdf); } catch (e) { wipe(kek); throw e; }
   }
 
   /**
@@ -237,7 +262,12 @@ export class Keyring {
       current: { id: masterKeyIdOf(masterKey), key: masterKey },
       retired: [keys.current, ...keys.retired],
     };
-    await this.save(rotated, this.kek, this.kdf);
+    try {
+      await this.save(rotated, this.kek, this.kdf);
+    } catch (e) {
+      wipe(masterKey);
+      throw e;
+    }
     const detachedKeysRewrapped = await rewrapDetachedKeys(this.keystoreDir, rotated);
     const files = folder === undefined
       ? { rewrapped: 0, alreadyCurrent: 0, detached: 0, failed: [] }
@@ -250,10 +280,56 @@ export class Keyring {
     await shredDetachedKey(this.keystoreDir, keyId);
   }
 
-  /** Writes the keyfile for `keys` and makes it this keyring's state (takes ownership of kek). */
-  private async save(keys: MasterKeys, kek: Uint8Array, kdf: KeyfileKdf): Promise<void> {
+  /**
+   * The detached key id of `file` that is proven to be its own: the first detached stanza whose data key
+   * verifies the header MAC. Key ids are public (any header shows them), so a crafted header may name other
+   * recordings' keys; those fail the MAC and are never returned. INVALID_ARGUMENT when the file has no
+   * detached stanza; KEY_NOT_FOUND when its key is already gone; WRONG_KEY when no listed key verifies it.
+   */
+  async verifiedDetachedKeyId(file: string): Promise<string> {
+    const keys = this.requireKeys();
+    const handle = await fs.open(file, 'r');
+    let header: ParsedHeader;
+    try { header = (await readHeaderFromHandle(handle)).header; } finally { await handle.close(); }
+    const ids = detachedKeyIdsOf(header.stanzas);
+    if (ids.length === 0) throw new NoteSealError('INVALID_ARGUMENT', 'This file has no detached key to shred (it was not encrypted with --detached, and it is not a recording).');
+    let missing: unknown = null;
+    for (const keyId of ids) {
+      let dataKey: Uint8Array;
+      try { dataKey = await loadDetachedKey(this.keystoreDir, keyId, keys); } catch (e) { missing ??= e; continue; }
+      const fileKeys = deriveFileKeys(dataKey, header.salt, header.prefix);
+      const verified = headerMacMatches(header, fileKeys.headerMacKey);
+      fileKeys.dispose();
+      wipe(dataKey);
+      if (verified) return keyId;
+    }
+    if (missing && ids.length === 1) throw missing;
+    throw new NoteSealError('WRONG_KEY', 'No detached key this file names verifies its header (the header was altered or crafted): nothing was shredded.');
+  }
+
+  /** Shreds the one detached key that verifiably belongs to `file` (see verifiedDetachedKeyId); returns its id. */
+  async shredFileKey(file: string): Promise<string> {
+    const keyId = await this.verifiedDetachedKeyId(file);
+    await this.shred(keyId);
+    return keyId;
+  }
+
+  /**
+   * Writes the keyfile for `keys` and makes it this keyring's state (takes ownership of kek on success).
+   * Holds the keyfile lock, and under it re-checks that the keyfile on disk is still the one we read (or,
+   * with `create`, creates it exclusively): two windows or the CLI changing it at once never lose a master key.
+   */
+  private async save(keys: MasterKeys, kek: Uint8Array, kdf: KeyfileKdf, opts: { create?: boolean } = {}): Promise<void> {
     const kf = buildKeyfile(keys, kek, kdf);
-    await writeKeyfile(this.keyfilePath, kf);
+    await fs.mkdir(path.dirname(this.keyfilePath), { recursive: true, mode: 0o700 });
+    await withLock(keyfileLockPath(this.keyfilePath), { waitMs: KEYFILE_LOCK_WAIT_MS, what: 'The keyfile' }, async () => {
+      if (opts.create) {
+        await createKeyfileExclusive(this.keyfilePath, kf);
+      } else {
+        await this.refuseIfChangedOnDisk();
+        await writeKeyfile(this.keyfilePath, kf);
+      }
+    });
     if (this.kek && this.kek !== kek) wipe(this.kek);
     this.keys = keys;
     this.kek = kek;

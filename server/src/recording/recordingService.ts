@@ -2,8 +2,7 @@
 // and the recording files' lifecycle (recover, export, shred, describe and read for the player).
 // Capture errors become JSON-RPC errors with a readable message and hint; keys come from the vault.
 import fs from 'node:fs/promises';
-import { detachedKeyIdsOf } from '../keys/keyring';
-import { readHeaderFromFile, readRangeAndLength } from '../crypto/format';
+import { readRangeAndLength } from '../crypto/format';
 import type { AudioDeviceInfo, CaptureSettings, RecordingFacts, RecordingInfo, RecordingSummary } from '../protocol';
 import { WorkerError } from '../vault/workerErrors';
 import type { VaultService } from '../vault/vaultService';
@@ -110,10 +109,8 @@ export class RecordingService {
 
   async shred(path: string): Promise<void> {
     if (this.active?.recorder.path === path) throw new WorkerError('RECORDING', 'Stop the recording before shredding it.');
-    const keyring = this.vault.unlocked();
-    const ids = detachedKeyIdsOf((await readHeaderFromFile(path)).stanzas);
-    if (ids.length === 0) throw new WorkerError('INVALID_ARGUMENT', 'This file has no detached key to shred (it is not a recording).');
-    for (const id of ids) await keyring.shred(id);
+    // Only the key that verifies this file's header MAC: a crafted header may list other recordings' key ids.
+    await this.vault.unlocked().shredFileKey(path);
     await fs.unlink(path);
   }
 

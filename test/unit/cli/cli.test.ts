@@ -5,7 +5,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AppendWriter, readHeaderFromFile } from '../../../server/src/crypto/format';
+import { randomBytes } from 'node:crypto';
+import { AppendWriter, encryptBuffer, readHeaderFromFile } from '../../../server/src/crypto/format';
 import { TEST_KDF_POLICY } from '../../../server/src/keys/kdf';
 import { Keyring } from '../../../server/src/keys/keyring';
 
@@ -290,12 +291,25 @@ describe('noteseal CLI: keys', () => {
     assert.equal((await run(['decrypt', 'call.webm.enc'], withPass())).stdout.toString(), 'pretend audio');
     assert.equal((await run(['shred', 'call.webm.enc'])).code, 1, '--yes is required');
     assert.equal((await run(['shred', 'notes.md.enc', '--yes'])).code, 1, 'no detached key to shred');
-    const s = await run(['shred', 'call.webm.enc', '--yes']);
+    assert.equal((await run(['shred', 'call.webm.enc', '--yes'])).code, 1, 'shredding needs the passphrase (no source: usage)');
+    const s = await run(['shred', 'call.webm.enc', '--yes'], withPass());
     assert.equal(s.code, 0, s.stderr);
     const r = await run(['decrypt', 'call.webm.enc'], withPass());
     assert.equal(r.code, 6);
     assert.equal(r.stdout.length, 0);
     assert.match(r.stderr, /shredded/);
+  });
+
+  it('shred of a crafted header naming another file\'s key id destroys nothing (exit 2)', async () => {
+    await fs.writeFile(path.join(dir, 'victim.webm'), 'victim audio');
+    assert.equal((await run(['encrypt', 'victim.webm', '--detached'], withPass())).code, 0);
+    const { stanzas } = await readHeaderFromFile(path.join(dir, 'victim.webm.enc'));
+    // Anyone can copy the public key id into a header of their own, MACed under a key they made up.
+    await fs.writeFile(path.join(dir, 'x.wav.enc'), encryptBuffer(Buffer.from('x'), randomBytes(32), stanzas));
+    const s = await run(['shred', 'x.wav.enc', '--yes'], withPass());
+    assert.equal(s.code, 2, s.stderr);
+    assert.match(s.stderr, /nothing was shredded/);
+    assert.equal((await run(['decrypt', 'victim.webm.enc'], withPass())).stdout.toString(), 'victim audio');
   });
 
   it('recover seals an unfinished recording', async () => {
