@@ -55,7 +55,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   context.subscriptions.push(status);
 
   const keyfile = vscode.workspace.getConfiguration('noteseal').get<string>('keyfile') || undefined;
-  worker = new WorkerClient(context, log, { keyfile });
+  // Weak test KDF only in a test or development host, never for an installed extension (issue 10).
+  const testFastKdf = context.extensionMode !== vscode.ExtensionMode.Production && process.env.NOTESEAL_TEST_FAST_KDF === '1';
+  worker = new WorkerClient(context, log, { keyfile, testFastKdf });
   const vault = new VaultController(worker, context.secrets, log);
   const autoLock = new AutoLock(reason => vault.lock(reason));
   const fsProvider = new EncFileSystemProvider(worker, vault);

@@ -5,7 +5,7 @@ import { CloseAction, ErrorAction, LanguageClient, RevealOutputChannelOn, State,
   type CloseHandlerResult, type ErrorHandler, type ErrorHandlerResult, type ForkOptions } from 'vscode-languageclient/node';
 import {
   Method, WORKER_ERROR, type ClientRequest, type NotificationParamsOf, type ParamsOf, type ResultOf, type WorkerErrorCode,
-  type WorkerNotification, type WorkerRequest, type WorkerRequestParamsOf, type WorkerRequestResultOf,
+  type WorkerInitOptions, type WorkerNotification, type WorkerRequest, type WorkerRequestParamsOf, type WorkerRequestResultOf,
 } from '../../server/src/protocol';
 import type { Logger } from './logger';
 
@@ -29,7 +29,7 @@ export class WorkerClient implements vscode.Disposable {
   /** Fires after the worker died unexpectedly and a new one is ready. */
   readonly onDidRestart = this.restartedEmitter.event;
 
-  constructor(context: vscode.ExtensionContext, private readonly log: Logger, initializationOptions: { keyfile?: string }) {
+  constructor(context: vscode.ExtensionContext, private readonly log: Logger, initializationOptions: WorkerInitOptions) {
     const module = context.asAbsolutePath('dist/worker.js');
     this.client = new LanguageClient('noteseal', 'NoteSeal worker',
       // 'advanced' (structured clone) IPC serialization: Node's default JSON channel re-scans its buffer

@@ -195,3 +195,13 @@ export type WorkerErrorCode =
   | 'RECORDING' | 'CAPTURE_FAILED';
 /** The JSON-RPC error code the worker uses for all of the above (in the server-defined range). */
 export const WORKER_ERROR = -32050;
+
+/** The worker's `initializationOptions` (sent once by the client when it starts the worker). */
+export interface WorkerInitOptions {
+  keyfile?: string;
+  /**
+   * Fast, weak key derivation for test suites. The client sets it only outside ExtensionMode.Production
+   * (a test or development host) and only when NOTESEAL_TEST_FAST_KDF=1; the worker reads no environment for it.
+   */
+  testFastKdf?: boolean;
+}

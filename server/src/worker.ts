@@ -3,10 +3,11 @@
 // Every handler is registered through `onRequest`, typed by the protocol module; errors become
 // JSON-RPC errors with a stable code (workerErrors.ts). Nothing here logs content or keys.
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
+import { PRODUCTION_KDF_POLICY, TEST_KDF_POLICY } from './keys/kdf';
 import { defaultKeyfilePath } from './keys/location';
 import {
   Method, type ClientRequest, type NotificationParamsOf, type ParamsOf, type ResultOf, type WorkerNotification,
-  type WorkerRequest, type WorkerRequestParamsOf, type WorkerRequestResultOf,
+  type WorkerInitOptions, type WorkerRequest, type WorkerRequestParamsOf, type WorkerRequestResultOf,
 } from './protocol';
 import { RecordingService } from './recording/recordingService';
 import { EncFileSystem } from './vault/encFileSystem';
@@ -43,12 +44,12 @@ const watchers = new EncWatchers(events => notify(Method.fsDidChange, { events }
 const info = (message: string) => notify(Method.log, { level: 'info', message });
 
 connection.onInitialize(params => {
-  const options = (params.initializationOptions ?? {}) as { keyfile?: string };
+  const options = (params.initializationOptions ?? {}) as WorkerInitOptions;
   vault = new VaultService(options.keyfile || defaultKeyfilePath(), {
     get: async name => (await ask(Method.secretsGet, { name })).value,
     store: (name, value) => ask(Method.secretsStore, { name, value }),
     delete: name => ask(Method.secretsDelete, { name }),
-  });
+  }, options.testFastKdf === true ? TEST_KDF_POLICY : PRODUCTION_KDF_POLICY);
   vault.onDidChange(state => {
     notify(Method.vaultDidChange, state);
     info(state.locked ? 'vault locked: keys wiped from memory' : 'vault unlocked');

@@ -3,7 +3,7 @@
 // SecretStorage and fetched through the `secrets` bridge: the worker never writes it anywhere.
 import fs from 'node:fs';
 import { Keyring } from '../keys/keyring';
-import { kdfPolicyFromEnv } from '../keys/kdf';
+import { PRODUCTION_KDF_POLICY, type KdfPolicy } from '../keys/kdf';
 import type { RememberedSecret, VaultState } from '../protocol';
 import { WorkerError } from './workerErrors';
 
@@ -17,12 +17,16 @@ export class VaultService {
   private keyring: Keyring;
   private readonly listeners: ((s: VaultState) => void)[] = [];
 
-  constructor(readonly keyfilePath: string, private readonly secrets: SecretBridge) {
+  /**
+   * `kdf` is production unless the caller passes another policy; the worker never reads
+   * NOTESEAL_TEST_FAST_KDF (only the CLI does, with a warning): see worker.ts.
+   */
+  constructor(readonly keyfilePath: string, private readonly secrets: SecretBridge, private readonly kdf: Readonly<KdfPolicy> = PRODUCTION_KDF_POLICY) {
     this.keyring = this.newKeyring();
   }
 
   private newKeyring(): Keyring {
-    return new Keyring(this.keyfilePath, { kdf: kdfPolicyFromEnv() });
+    return new Keyring(this.keyfilePath, { kdf: this.kdf });
   }
 
   onDidChange(listener: (s: VaultState) => void): void { this.listeners.push(listener); }
@@ -50,7 +54,7 @@ export class VaultService {
   }
 
   async init(passphrase: string, remember: boolean): Promise<{ recoveryKey: string; state: VaultState }> {
-    const { keyring, recoveryKey } = await Keyring.init(this.keyfilePath, passphrase, { kdf: kdfPolicyFromEnv() });
+    const { keyring, recoveryKey } = await Keyring.init(this.keyfilePath, passphrase, { kdf: this.kdf });
     this.keyring.lock();
     this.keyring = keyring;
     if (remember) await this.remember();
