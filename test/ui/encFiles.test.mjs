@@ -21,6 +21,15 @@ describe('.enc files made outside NoteSeal, in the workbench', () => {
   const row = name => page.locator('.explorer-folders-view .monaco-list-row', { hasText: new RegExp(`^\\s*${name.replace(/\./g, '\\.')}\\s*$`) });
   const tabTitles = async () => (await page.locator('.tabs-container .tab').allInnerTexts()).map(t => t.replace(/\s+/g, ''));
   const sealed = file => fs.existsSync(file) && fs.readFileSync(file).subarray(0, 8).equals(MAGIC);
+  /** Types `target` into the web workbench's simple save dialog once it has made its own proposal, then accepts. */
+  async function saveDialog(target) {
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    await waitFor('the dialog\'s proposal', async () => (await input.inputValue()).includes('/'));
+    await page.waitForTimeout(500);
+    await waitFor('the typed path', async () => { await input.fill(target); await page.waitForTimeout(300); return await input.inputValue() === target; });
+    await page.keyboard.press('Enter');
+  }
   async function waitFor(what, cond, ms = 20_000) {
     const end = Date.now() + ms;
     while (!(await cond())) { if (Date.now() > end) throw new Error(`timed out waiting for ${what}`); await page.waitForTimeout(100); }
@@ -49,18 +58,25 @@ describe('.enc files made outside NoteSeal, in the workbench', () => {
     await page.waitForTimeout(500);                   // the new editor has the focus (its hint overlay takes clicks)
     await page.keyboard.type(`typed in Untitled ${canary}`);
     await runCommand(page, 'File: Save As...');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 15_000 });
     const target = path.join(wb.folder, 'notes', 'x.md.enc');
-    await input.fill(target);
-    await page.waitForTimeout(500);
-    await screenshot(page, 'encfiles-save-as-dialog');
-    await page.keyboard.press('Enter');
+    await saveDialog(target);
     await waitFor('the sealed file', () => sealed(target));
     assert.equal(cli('decrypt', target), `typed in Untitled ${canary}`);
     await page.locator('.monaco-editor .view-lines', { hasText: canary }).waitFor({ timeout: 20_000 });
     await waitFor('one decrypted tab', async () => { const t = await tabTitles(); return t.length === 1 && /^x\.md/.test(t[0]) && !/\.enc/.test(t[0]); });
     await screenshot(page, 'encfiles-save-as-done');
+  });
+
+  it('Save As from a decrypted note to notes/y.md.enc lands in y.md.enc (not y.md.enc.enc), opened decrypted', async () => {
+    await runCommand(page, 'File: Save As...');
+    const target = path.join(wb.folder, 'notes', 'y.md.enc');
+    await saveDialog(target);
+    await waitFor('y.md.enc', () => sealed(target) && !fs.existsSync(`${target}.enc`));
+    assert.match(cli('decrypt', target), /^typed in Untitled CANARY/);
+    await waitFor('the y.md tab', async () => (await tabTitles()).some(t => /^y\.md/.test(t) && !/\.enc/.test(t)));
+    await page.waitForTimeout(1000);
+    assert.ok(!fs.existsSync(`${target}.enc`), 'no y.md.enc.enc');
+    await screenshot(page, 'encfiles-save-as-from-note');
   });
 
   it('Explorer → New File notes/secret.md.enc opens an empty encrypted note; typed text is sealed', async () => {
