@@ -7,6 +7,7 @@ import { AutoLock } from './autoLock';
 import { Commands } from './commands';
 import { EncryptedDecorations } from './decorations';
 import { EncFileSystemProvider } from './encFsProvider';
+import { EncGuard } from './encGuard';
 import { FileCommands } from './fileCommands';
 import { LeakGuard } from './leakGuard';
 import { Logger } from './logger';
@@ -62,7 +63,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   const autoLock = new AutoLock(reason => vault.lock(reason));
   const fsProvider = new EncFileSystemProvider(worker, vault);
   fsProvider.onActivity = () => autoLock.activity();
-  const files = new FileCommands(worker, vault);
+  const guard = new EncGuard(context, log);
+  const files = new FileCommands(worker, vault, guard);
   const leakGuard = new LeakGuard(context, log);
   const recording = new RecordingController(worker, vault, log);
   autoLock.busy = () => recording.isRecording;
@@ -76,12 +78,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
     return true;
   };
   const showState = () => status.show(vault.state, autoLock.deadline());
-  context.subscriptions.push(vault, autoLock, fsProvider, leakGuard, recording,
+  context.subscriptions.push(vault, autoLock, fsProvider, leakGuard, recording, guard,
     vault.onDidChange(s => { autoLock.setActive(!s.locked); showState(); }),
     autoLock.onDidChangeDeadline(showState),
     vscode.workspace.registerFileSystemProvider(NOTESEAL_SCHEME, fsProvider, { isCaseSensitive: process.platform === 'linux' }),
     vscode.window.registerFileDecorationProvider(new EncryptedDecorations()),
-    vscode.window.registerCustomEditorProvider(REDIRECT_VIEW_TYPE, new EncOpenRedirect(context.extensionUri, worker, vault), { supportsMultipleEditorsPerDocument: false }),
+    vscode.window.registerCustomEditorProvider(REDIRECT_VIEW_TYPE, new EncOpenRedirect(context.extensionUri, worker, vault, guard), { supportsMultipleEditorsPerDocument: false }),
   );
 
   const command = (id: string, run: (...args: never[]) => unknown) =>
@@ -113,7 +115,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   command(Commands.encryptFile, (uri?: vscode.Uri) => files.encryptFile(uri));
   command(Commands.decryptFile, (uri?: vscode.Uri) => files.decryptFile(uri));
   command(Commands.encryptFolder, (uri?: vscode.Uri) => files.encryptFolder(uri));
-  command(Commands.openEncrypted, (uri?: vscode.Uri) => files.openEncrypted(uri));
+  command(Commands.openEncrypted, (uri?: vscode.Uri, opts?: { sealPlaintext?: boolean }) => files.openEncrypted(uri, opts));
   command(Commands.startRecording, (args?: { title?: string }) => recording.start(args));
   command(Commands.stopRecording, () => recording.stop());
   command(Commands.pauseRecording, () => recording.pause());

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { isEncPath } from '../../server/src/encPaths';
 import { Method } from '../../server/src/protocol';
+import type { EncGuard } from './encGuard';
 import { decryptedViewOf, NOTESEAL_SCHEME } from './uris';
 import type { VaultController } from './vault';
 import type { WorkerClient } from './workerClient';
@@ -11,13 +12,13 @@ import type { WorkerClient } from './workerClient';
 const SCRUB_WARNING = 'Deleting a file does not scrub its blocks on disk: copies may remain on the disk, in backups, in git history or in editor history.';
 
 export class FileCommands {
-  constructor(private readonly worker: WorkerClient, private readonly vault: VaultController) {}
+  constructor(private readonly worker: WorkerClient, private readonly vault: VaultController, private readonly guard: EncGuard) {}
 
-  /** Opens the decrypted view of an `.enc` file in the text editor. */
-  async openEncrypted(uri?: vscode.Uri): Promise<vscode.TextEditor | undefined> {
+  /** Opens the decrypted view of an `.enc` file in the text editor (`sealPlaintext`: seal plaintext in it without asking). */
+  async openEncrypted(uri?: vscode.Uri, opts?: { sealPlaintext?: boolean }): Promise<vscode.TextEditor | undefined> {
     uri ??= (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'NoteSeal files': ['enc'] }, title: 'Open Encrypted File' }))?.[0];
     if (!uri) return undefined;
-    return vscode.window.showTextDocument(decryptedViewOf(uri), { preview: false });
+    return this.guard.openDecrypted(uri, { sealPlaintext: opts?.sealPlaintext });
   }
 
   async newNote(folder?: vscode.Uri): Promise<vscode.TextEditor | undefined> {

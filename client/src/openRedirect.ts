@@ -1,10 +1,12 @@
 // Opening `plan.md.enc` from the Explorer, Quick Open or `code plan.md.enc` must end in one tab with the
 // decrypted text editor. VS Code has no "open handler" API (#77131), so `*.enc` gets a default custom
 // editor that shows nothing (never ciphertext), opens `noteseal:/…/plan.md` in the same column, and
-// closes itself. Recordings (`*.wav.enc`) stay in this editor, which becomes their player.
+// closes itself. Recordings (`*.wav.enc`) stay in this editor, which becomes their player. A `.enc` holding
+// plaintext is never shown (client/src/encGuard.ts asks to seal it first).
 import * as vscode from 'vscode';
+import type { EncGuard } from './encGuard';
 import { showPlayer } from './player';
-import { decryptedViewOf } from './uris';
+import { NOTESEAL_SCHEME } from './uris';
 import { tabUri, type VaultController } from './vault';
 import type { WorkerClient } from './workerClient';
 
@@ -12,7 +14,7 @@ export const REDIRECT_VIEW_TYPE = 'noteseal.encRedirect';
 export const isRecording = (uri: vscode.Uri) => /\.wav\.enc$/i.test(uri.path);
 
 export class EncOpenRedirect implements vscode.CustomReadonlyEditorProvider {
-  constructor(private readonly extensionUri: vscode.Uri, private readonly worker: WorkerClient, private readonly vault: VaultController) {}
+  constructor(private readonly extensionUri: vscode.Uri, private readonly worker: WorkerClient, private readonly vault: VaultController, private readonly guard: EncGuard) {}
 
   openCustomDocument(uri: vscode.Uri): vscode.CustomDocument {
     return { uri, dispose: () => undefined };
@@ -22,10 +24,11 @@ export class EncOpenRedirect implements vscode.CustomReadonlyEditorProvider {
     if (isRecording(document.uri)) return showPlayer(panel, document.uri, this.extensionUri, this.worker, this.vault);
     panel.webview.options = { enableScripts: false };
     panel.webview.html = '<!DOCTYPE html><html><body style="font-family: sans-serif; opacity: .6">Opening the encrypted file…</body></html>';
-    const view = decryptedViewOf(document.uri);
     const column = panel.viewColumn ?? vscode.ViewColumn.Active;
     try {
-      await vscode.window.showTextDocument(view, { viewColumn: column, preview: false });
+      // `noteseal:/…/x.md.enc` (the view of `x.md.enc.enc`, e.g. a Save As target) is itself the text to show.
+      if (document.uri.scheme === NOTESEAL_SCHEME) await vscode.window.showTextDocument(document.uri, { viewColumn: column, preview: false });
+      else await this.guard.openDecrypted(document.uri, { viewColumn: column });
     } catch (e) {
       void vscode.window.showErrorMessage(`NoteSeal could not open ${vscode.workspace.asRelativePath(document.uri)}: ${(e as Error).message}`);
     } finally {

@@ -58,7 +58,9 @@ export class EncFileSystem {
     if (t.kind === 'directory') throw new WorkerError('FileIsADirectory', `${t.real} is a folder`);
     if (t.kind === 'missing') throw new WorkerError('FileNotFound', `No such encrypted file: ${t.real}`);
     const keyring = this.vault.unlocked();
-    return decryptBuffer(await fs.readFile(t.real), keyring.unwrap);
+    const sealed = await fs.readFile(t.real);
+    if (isNewEmptyNote(sealed)) return Buffer.alloc(0);
+    return decryptBuffer(sealed, keyring.unwrap);
   }
 
   async writeFile(logical: string, plaintext: Uint8Array, flags: { create: boolean; overwrite: boolean }): Promise<void> {
@@ -99,4 +101,13 @@ export class EncFileSystem {
   async createDirectory(logical: string): Promise<void> {
     await fs.mkdir(logical);
   }
+}
+
+/**
+ * A 0-byte `.enc` (Explorer → New File `secret.md.enc`, or a Save As that NoteSeal emptied before VS Code
+ * wrote it, client/src/encGuard.ts) is an empty note that was never sealed: it opens empty and its first save
+ * seals it. It holds nothing to leak or to authenticate; any other non-NoteSeal content stays NOT_NOTESEAL.
+ */
+function isNewEmptyNote(bytes: Uint8Array): boolean {
+  return bytes.length === 0;
 }

@@ -1,0 +1,29 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixedCopyName, originalOfCopy, parseCopyName } from '../../../client/src/encNames';
+
+describe('names of Explorer copies of .enc files', () => {
+  const none = () => false;
+
+  it('moves " copy" before the inner extension, so the copy keeps its language', () => {
+    assert.equal(fixedCopyName('x.yaml copy.enc', none), 'x copy.yaml.enc');
+    assert.equal(fixedCopyName('plan.md copy 3.enc', none), 'plan copy 3.md.enc');
+    assert.equal(fixedCopyName('my notes.v2.md copy.enc', none), 'my notes.v2 copy.md.enc');
+  });
+
+  it('leaves names alone that have no inner extension to keep, or are not copies', () => {
+    for (const name of ['notes copy.enc', '.env copy.enc', 'x copy.yaml.enc', 'x.yaml.enc', 'x.yaml copy.txt', 'x.yaml copyright.enc', 'x.yaml copy 2b.enc']) {
+      assert.equal(fixedCopyName(name, none), undefined, name);
+    }
+  });
+
+  it('takes the next free number when the fixed name is taken', () => {
+    const taken = new Set(['x copy.yaml.enc', 'x copy 2.yaml.enc']);
+    assert.equal(fixedCopyName('x.yaml copy.enc', n => taken.has(n)), 'x copy 3.yaml.enc');
+    assert.equal(fixedCopyName('x.yaml copy 2.enc', n => taken.has(n)), 'x copy 3.yaml.enc');
+  });
+
+  it('names the original the copy came from', () => {
+    assert.equal(originalOfCopy(parseCopyName('x.yaml copy 4.enc')!), 'x.yaml.enc');
+  });
+});
