@@ -17,7 +17,10 @@ export class FileCommands {
   async openEncrypted(uri?: vscode.Uri): Promise<vscode.TextEditor | undefined> {
     uri ??= (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'NoteSeal files': ['enc'] }, title: 'Open Encrypted File' }))?.[0];
     if (!uri) return undefined;
-    return vscode.window.showTextDocument(decryptedViewOf(uri), { preview: false });
+    const view = decryptedViewOf(uri);
+    // An explicit open: the remembered key may unlock (the provider's own reads would only ask).
+    if (!(await this.vault.ensureUnlocked('Opening an encrypted note needs the key.'))) return undefined;
+    return vscode.window.showTextDocument(view, { preview: false });
   }
 
   async newNote(folder?: vscode.Uri): Promise<vscode.TextEditor | undefined> {

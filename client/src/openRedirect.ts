@@ -4,7 +4,7 @@
 // closes itself. Recordings (`*.wav.enc`) stay in this editor, which becomes their player.
 import * as vscode from 'vscode';
 import { showPlayer } from './player';
-import { decryptedViewOf } from './uris';
+import { decryptedViewOf, revisionViewOf } from './uris';
 import { tabUri, type VaultController } from './vault';
 import type { WorkerClient } from './workerClient';
 
@@ -19,13 +19,19 @@ export class EncOpenRedirect implements vscode.CustomReadonlyEditorProvider {
   }
 
   async resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): Promise<void> {
-    if (isRecording(document.uri)) return showPlayer(panel, document.uri, this.extensionUri, this.worker, this.vault);
+    const local = document.uri.scheme === 'file';
+    if (local && isRecording(document.uri)) return showPlayer(panel, document.uri, this.extensionUri, this.worker, this.vault);
     panel.webview.options = { enableScripts: false };
     panel.webview.html = '<!DOCTYPE html><html><body style="font-family: sans-serif; opacity: .6">Opening the encrypted file…</body></html>';
-    const view = decryptedViewOf(document.uri);
     const column = panel.viewColumn ?? vscode.ViewColumn.Active;
     try {
-      await vscode.window.showTextDocument(view, { viewColumn: column, preview: false });
+      if (!local && isRecording(document.uri)) throw new Error('recordings of other revisions cannot be played; check out that revision to play it.');
+      // A `file:` document is the working copy (noteseal:); any other scheme (git:, Timeline) is a revision
+      // whose own bytes are decrypted read-only, never mapped onto the working copy.
+      const view = local ? decryptedViewOf(document.uri) : revisionViewOf(document.uri);
+      // The user opened it (Explorer, Quick Open, Timeline): the remembered key may unlock.
+      if (!(await this.vault.ensureUnlocked('Opening an encrypted note needs the key.'))) return;
+      await vscode.window.showTextDocument(view, { viewColumn: column, preview: !local });
     } catch (e) {
       void vscode.window.showErrorMessage(`NoteSeal could not open ${vscode.workspace.asRelativePath(document.uri)}: ${(e as Error).message}`);
     } finally {
