@@ -53,6 +53,8 @@ export interface NoteSealApi {
   effectiveSettings(): { idleMinutes: number; onSleep: boolean; recordingFolder: string | { problem: string } };
   /** This extension's log folder (the tests search the host's logs for secrets). */
   logUri: vscode.Uri;
+  /** `<user data>/User/globalStorage/<id>`: the tests find the user settings file from it. */
+  globalStorageUri: vscode.Uri;
 }
 
 let worker: WorkerClient | undefined;
@@ -170,6 +172,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
       return { ...autoLockSettings(), recordingFolder: 'folder' in folder ? folder.folder : folder };
     },
     logUri: context.logUri,
+    globalStorageUri: context.globalStorageUri,
   };
   return testApi;
 }
