@@ -158,8 +158,10 @@ describe('hardening', function () {
       const bad = rev.with({ query: '/bad' });
       await vscode.commands.executeCommand('vscode.open', bad);
       await sleep(2000);
-      const shown = vscode.workspace.textDocuments.filter(d => d.uri.path.endsWith('/history.md') && d.getText().length > 0);
-      assert.deepEqual(shown.map(d => d.uri.toString()).filter(u => u.includes('%2Fbad') || u.startsWith('noteseal:')), [], 'an undecryptable revision shows nothing');
+      const ofBad = vscode.workspace.textDocuments.filter(d => d.uri.scheme === 'noteseal-rev' && vscode.Uri.parse(d.uri.query).query === '/bad');
+      assert.deepEqual(ofBad.map(d => d.getText()), [], 'an undecryptable revision shows nothing');
+      assert.ok(!vscode.workspace.textDocuments.some(d => d.getText().includes('working copy text')), 'and never the working copy');
+      assert.ok(!vscode.window.visibleTextEditors.some(e => e.document.uri.path.endsWith('/history.md')), 'no editor opened');
     } finally { reg.dispose(); }
   });
 
