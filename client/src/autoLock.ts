@@ -2,15 +2,21 @@
 // machine slept (the clock jumped between ticks). The decision logic is IdleClock (pure, unit-tested).
 import * as vscode from 'vscode';
 import { IdleClock, type IdleClockOptions, type LockReason } from './idleClock';
+import { isBoolean, isMinutes, userValue } from './settingRules';
 import { NOTESEAL_SCHEME } from './uris';
 
 const TICK_MS = 1000;
 const SLEEP_JUMP_MS = 30_000;
 
-function optionsFromSettings(): IdleClockOptions {
+/** The auto-lock settings as they count: the user's own values only (settingRules.ts). */
+export function autoLockSettings(): { idleMinutes: number; onSleep: boolean } {
   const c = vscode.workspace.getConfiguration('noteseal.autoLock');
-  const minutes = Math.max(0, c.get<number>('idleMinutes', 15));
-  return { idleMs: minutes * 60_000, lockOnSleep: c.get<boolean>('onSleep', true), tickMs: TICK_MS, sleepJumpMs: SLEEP_JUMP_MS };
+  return { idleMinutes: userValue(c.inspect('idleMinutes'), 15, isMinutes), onSleep: userValue(c.inspect('onSleep'), true, isBoolean) };
+}
+
+function optionsFromSettings(): IdleClockOptions {
+  const s = autoLockSettings();
+  return { idleMs: s.idleMinutes * 60_000, lockOnSleep: s.onSleep, tickMs: TICK_MS, sleepJumpMs: SLEEP_JUMP_MS };
 }
 
 export class AutoLock implements vscode.Disposable {

@@ -4,7 +4,7 @@
 // operation fails and a save leaves the editor dirty.
 import * as vscode from 'vscode';
 import { Method, type FileStatInfo } from '../../server/src/protocol';
-import { logicalFsPath } from './uris';
+import { logicalFsPath, NOTESEAL_SCHEME } from './uris';
 import type { VaultController } from './vault';
 import { isWorkerError, WorkerCallError, type WorkerClient } from './workerClient';
 
@@ -20,7 +20,7 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, vscode.
     this.subscriptions.push(worker.onNotification(Method.fsDidChange, ({ events }) => {
       this.changes.fire(events.map(e => ({
         type: e.type === 'created' ? vscode.FileChangeType.Created : e.type === 'deleted' ? vscode.FileChangeType.Deleted : vscode.FileChangeType.Changed,
-        uri: vscode.Uri.from({ scheme: 'noteseal', path: vscode.Uri.file(e.path).path }),
+        uri: vscode.Uri.from({ scheme: NOTESEAL_SCHEME, path: vscode.Uri.file(e.path).path }),
       })));
     }));
   }
@@ -69,13 +69,20 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, vscode.
     await this.call(uri, () => this.worker.request(Method.fsCreateDirectory, { path: logicalFsPath(uri) }));
   }
 
-  /** Runs an operation that needs the key; when locked, asks to unlock once and retries. */
+  /**
+   * Runs an operation that needs the key; when locked, asks for the passphrase once and retries.
+   * Never the key remembered in SecretStorage: this provider cannot tell who is reading. Another
+   * extension's `workspace.fs.readFile(noteseal:…)`, an editor VS Code restores at startup or a link in a
+   * preview would otherwise decrypt silently. A careful user expects the remembered key to save typing
+   * when *they* open a note (the Explorer and our commands unlock first, see openRedirect.ts), and a
+   * visible passphrase box for anything else, which they can dismiss: the read then fails NoPermissions.
+   */
   private async withKey<T>(uri: vscode.Uri, reason: string, op: () => Promise<T>): Promise<T> {
     try {
       return await op();
     } catch (e) {
       if (!isWorkerError(e, 'LOCKED', 'NOT_INITIALIZED')) throw toFileSystemError(e, uri);
-      if (!(await this.vault.ensureUnlocked(reason))) throw vscode.FileSystemError.NoPermissions('NoteSeal is locked: unlock it (click the lock in the status bar) and try again.');
+      if (!(await this.vault.ensureUnlocked(reason, { useRemembered: false }))) throw vscode.FileSystemError.NoPermissions('NoteSeal is locked: unlock it (click the lock in the status bar) and try again.');
       return this.call(uri, op);
     }
   }

@@ -3,7 +3,8 @@
 // UI and forwarding.
 import * as vscode from 'vscode';
 import { Method, type RecordingInfo, type RecordingSummary, type VaultState, type WorkerStatus } from '../../server/src/protocol';
-import { AutoLock } from './autoLock';
+import { absoluteKeyfilePath } from '../../server/src/keys/location';
+import { AutoLock, autoLockSettings } from './autoLock';
 import { Commands } from './commands';
 import { EncryptedDecorations } from './decorations';
 import { EncFileSystemProvider } from './encFsProvider';
@@ -12,13 +13,17 @@ import { FileCommands } from './fileCommands';
 import { LeakGuard } from './leakGuard';
 import { Logger } from './logger';
 import { EncOpenRedirect, REDIRECT_VIEW_TYPE } from './openRedirect';
-import { RecordingController } from './recording';
+import { RecordingController, recordingFolderChoice } from './recording';
+import { RevisionContentProvider } from './revisionContent';
 import { LockStatusItem } from './statusBar';
 import { NOTESEAL_SCHEME } from './uris';
 import { VaultController } from './vault';
 import { WorkerClient } from './workerClient';
 
-/** What activate() returns: used by the integration tests. */
+/**
+ * What activate() returns, in ExtensionMode.Test only (the integration tests): it unlocks, exports plaintext
+ * and shreds without any dialog, so no other extension may ever get hold of it.
+ */
 export interface NoteSealApi {
   workerStatus(): Promise<WorkerStatus>;
   onDidRestartWorker: vscode.Event<void>;
@@ -42,12 +47,20 @@ export interface NoteSealApi {
     exportTo(encPath: string, outPath: string): Promise<{ durationSeconds: number }>;
     recoverUnfinished(): Promise<{ path: string; durationSeconds: number }[]>;
     isRecording(): boolean;
+    /** Replaces the Shred Recording command's modal question (tests cannot click it). */
+    setShredConfirmation(confirm: (uri: vscode.Uri) => Promise<boolean>): void;
   };
+  /** The settings as NoteSeal applies them (user values for auto-lock, a confined recording folder). */
+  effectiveSettings(): { idleMinutes: number; onSleep: boolean; recordingFolder: string | { problem: string } };
+  /** This extension's log folder (the tests search the host's logs for secrets). */
+  logUri: vscode.Uri;
+  /** `<user data>/User/globalStorage/<id>`: the tests find the user settings file from it. */
+  globalStorageUri: vscode.Uri;
 }
 
 let worker: WorkerClient | undefined;
 
-export async function activate(context: vscode.ExtensionContext): Promise<NoteSealApi> {
+export async function activate(context: vscode.ExtensionContext): Promise<NoteSealApi | undefined> {
   const log = new Logger();
   context.subscriptions.push(log);
   log.info(`activating NoteSeal ${context.extension.packageJSON.version} (VS Code ${vscode.version}, ${vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop'})`);
@@ -55,7 +68,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   const status = new LockStatusItem();
   context.subscriptions.push(status);
 
-  const keyfile = vscode.workspace.getConfiguration('noteseal').get<string>('keyfile') || undefined;
+  const keyfile = keyfileSetting();
   // Weak test KDF only in a test or development host, never for an installed extension (issue 10).
   const testFastKdf = context.extensionMode !== vscode.ExtensionMode.Production && process.env.NOTESEAL_TEST_FAST_KDF === '1';
   worker = new WorkerClient(context, log, { keyfile, testFastKdf });
@@ -84,6 +97,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
     vscode.workspace.registerFileSystemProvider(NOTESEAL_SCHEME, fsProvider, { isCaseSensitive: process.platform === 'linux' }),
     vscode.window.registerFileDecorationProvider(new EncryptedDecorations()),
     vscode.window.registerCustomEditorProvider(REDIRECT_VIEW_TYPE, new EncOpenRedirect(context.extensionUri, worker, vault, guard), { supportsMultipleEditorsPerDocument: false }),
+    RevisionContentProvider.register(worker, vault),
   );
 
   const command = (id: string, run: (...args: never[]) => unknown) =>
@@ -122,14 +136,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   command(Commands.resumeRecording, () => recording.resume());
   command(Commands.selectMicrophone, () => recording.selectMicrophone());
   command(Commands.exportRecording, (uri?: vscode.Uri) => recording.exportRecording(uri));
-  command(Commands.shredRecording, (uri?: vscode.Uri, args?: { confirmed?: boolean }) => recording.shredRecording(uri, args));
+  // Only a Uri is taken from the arguments: nothing another extension passes can skip the question.
+  command(Commands.shredRecording, (uri?: unknown) => recording.shredRecording(uri instanceof vscode.Uri ? uri : undefined));
 
   await worker.start();
   await vault.refresh();
   showState();
   log.info('NoteSeal is ready');
 
-  return {
+  if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;
+  const testApi: NoteSealApi = {
     workerStatus: () => worker!.request(Method.workerStatus),
     onDidRestartWorker: worker.onDidRestart,
     vault: {
@@ -149,12 +165,32 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
     recording: {
       start: title => recording.start({ title }),
       stop: () => recording.stop(),
-      shred: encPath => recording.shredRecording(vscode.Uri.file(encPath), { confirmed: true }),
+      shred: encPath => recording.shred(vscode.Uri.file(encPath)),
       exportTo: (encPath, outPath) => recording.exportTo(encPath, outPath),
       recoverUnfinished: () => recording.recoverUnfinished(),
       isRecording: () => recording.isRecording,
+      setShredConfirmation: confirm => { recording.confirmShred = confirm; },
     },
+    effectiveSettings: () => {
+      const folder = recordingFolderChoice();
+      return { ...autoLockSettings(), recordingFolder: 'folder' in folder ? folder.folder : folder };
+    },
+    logUri: context.logUri,
+    globalStorageUri: context.globalStorageUri,
   };
+  return testApi;
+}
+
+/** The keyfile setting, `~`-expanded; a relative path is refused (location.ts) with a clear error. */
+function keyfileSetting(): string | undefined {
+  const value = vscode.workspace.getConfiguration('noteseal').get<string>('keyfile')?.trim();
+  if (!value) return undefined;
+  try {
+    return absoluteKeyfilePath(value, 'The noteseal.keyfile setting');
+  } catch (e) {
+    void vscode.window.showErrorMessage(`NoteSeal: ${(e as Error).message} NoteSeal did not start; fix the setting and reload the window.`);
+    throw e;
+  }
 }
 
 export async function deactivate(): Promise<void> {

@@ -18,6 +18,8 @@ export class FileCommands {
   async openEncrypted(uri?: vscode.Uri, opts?: { sealPlaintext?: boolean }): Promise<vscode.TextEditor | undefined> {
     uri ??= (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'NoteSeal files': ['enc'] }, title: 'Open Encrypted File' }))?.[0];
     if (!uri) return undefined;
+    // An explicit open: the remembered key may unlock (the provider's own reads would only ask).
+    if (!(await this.vault.ensureUnlocked('Opening an encrypted note needs the key.'))) return undefined;
     return this.guard.openDecrypted(uri, { sealPlaintext: opts?.sealPlaintext });
   }
 

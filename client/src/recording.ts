@@ -2,10 +2,12 @@
 // item with the elapsed time and a live level meter (click to stop), a meeting note beside each recording,
 // microphone choice, export and shred, and recovery of recordings a crash left unfinished. Capture and
 // encryption happen in the worker; nothing here touches audio bytes except the player's reads.
+import fs from 'node:fs';
 import * as vscode from 'vscode';
 import { Method, type RecordingInfo, type RecordingSummary } from '../../server/src/protocol';
 import { Commands } from './commands';
 import type { Logger } from './logger';
+import { isInside, recordingFolder, type FolderChoice } from './settingRules';
 import { NOTESEAL_SCHEME } from './uris';
 import type { VaultController } from './vault';
 import type { WorkerClient } from './workerClient';
@@ -14,7 +16,25 @@ const METER = '▁▂▃▄▅▆▇█';
 
 function settings() {
   const c = vscode.workspace.getConfiguration('noteseal.recording');
-  return { folder: c.get<string>('folder', 'meetings'), device: c.get<string>('device', '') || null, captureCommand: c.get<string>('captureCommand', '') || null };
+  return { device: c.get<string>('device', '') || null, captureCommand: c.get<string>('captureCommand', '') || null };
+}
+
+/**
+ * Where recordings go (settingRules.ts: a workspace's own value stays inside the workspace). The folder
+ * is also resolved through symlinks when it exists, so a link planted in the repository cannot lead out.
+ */
+export function recordingFolderChoice(): FolderChoice {
+  const root = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const localRoot = root?.scheme === 'file' ? root.fsPath : undefined;
+  const inspected = vscode.workspace.getConfiguration('noteseal.recording', root).inspect('folder');
+  const choice = recordingFolder(inspected, localRoot);
+  if (!('folder' in choice) || !localRoot || !(inspected?.workspaceFolderValue ?? inspected?.workspaceValue)) return choice;
+  const real = (p: string) => { try { return fs.realpathSync(p); } catch { return undefined; } };
+  const realFolder = real(choice.folder), realRoot = real(localRoot);
+  if (realFolder && realRoot && !isInside(realRoot, realFolder)) {
+    return { problem: `This workspace's noteseal.recording.folder leads outside the workspace through a link (${realFolder}). NoteSeal ignores it: set the folder in your user settings.` };
+  }
+  return choice;
 }
 
 export function formatDuration(seconds: number): string {
@@ -61,10 +81,8 @@ export class RecordingController implements vscode.Disposable {
   get isRecording(): boolean { return this.active !== null; }
 
   private folderUri(): vscode.Uri | undefined {
-    const { folder } = settings();
-    if (folder.startsWith('/') || /^[a-zA-Z]:[\\/]/.test(folder)) return vscode.Uri.file(folder);
-    const root = vscode.workspace.workspaceFolders?.[0]?.uri;
-    return root && root.scheme === 'file' ? vscode.Uri.joinPath(root, folder) : undefined;
+    const choice = recordingFolderChoice();
+    return 'folder' in choice ? vscode.Uri.file(choice.folder) : undefined;
   }
 
   private paint(): void {
@@ -78,8 +96,9 @@ export class RecordingController implements vscode.Disposable {
 
   async start(args?: { title?: string }): Promise<RecordingInfo | undefined> {
     if (this.active) { void vscode.window.showInformationMessage(`A recording is already running ("${this.active.title}"). Stop it first.`); return undefined; }
-    const folder = this.folderUri();
-    if (!folder) { void vscode.window.showErrorMessage('Open a folder first (or set noteseal.recording.folder to an absolute path): recordings are saved there.'); return undefined; }
+    const choice = recordingFolderChoice();
+    if (!('folder' in choice)) { void vscode.window.showErrorMessage(`NoteSeal: ${choice.problem}`); return undefined; }
+    const folder = vscode.Uri.file(choice.folder);
     const title = args?.title ?? await vscode.window.showInputBox({ title: 'Start Recording', prompt: 'Meeting title (optional)', placeHolder: 'Weekly sync' });
     if (title === undefined) return undefined;
     if (!(await this.vault.ensureUnlocked('Recording needs the key: audio is encrypted as it is captured.'))) return undefined;
@@ -212,17 +231,29 @@ export class RecordingController implements vscode.Disposable {
     void vscode.window.showInformationMessage(`Exported ${formatDuration(r.durationSeconds)} of audio to ${vscode.workspace.asRelativePath(target)}.`);
   }
 
-  async shredRecording(uri?: vscode.Uri, args?: { confirmed?: boolean }): Promise<boolean> {
+  /**
+   * The Shred Recording command. It always asks: no argument can skip the question, because any extension
+   * can run a command with any arguments. (The integration tests replace `confirmShred`, as they cannot
+   * click a modal.)
+   */
+  async shredRecording(uri?: vscode.Uri): Promise<boolean> {
     uri ??= (await vscode.window.showOpenDialog({ filters: { 'NoteSeal recordings': ['enc'] }, title: 'Shred Recording' }))?.[0];
     if (!uri) return false;
-    if (!args?.confirmed) {
-      const ok = await vscode.window.showWarningMessage(`Shred ${vscode.workspace.asRelativePath(uri)}?`, {
-        modal: true, detail: 'Its key is destroyed, then the file is deleted. Every copy of the recording (backups, synced copies) becomes unreadable for good. This cannot be undone.',
-      }, 'Shred');
-      if (ok !== 'Shred') return false;
-    }
+    if (!(await this.confirmShred(uri))) return false;
+    return this.shred(uri);
+  }
+
+  confirmShred = async (uri: vscode.Uri): Promise<boolean> => {
+    const ok = await vscode.window.showWarningMessage(`Shred ${vscode.workspace.asRelativePath(uri)}?`, {
+      modal: true, detail: 'Its key is destroyed, then the file is deleted. Every copy of the recording (backups, synced copies) becomes unreadable for good. This cannot be undone.',
+    }, 'Shred');
+    return ok === 'Shred';
+  };
+
+  /** Shreds without asking (after the confirmation, or from the test API). */
+  async shred(uri: vscode.Uri): Promise<boolean> {
     if (!(await this.vault.ensureUnlocked('Shredding needs the key store.'))) return false;
-    const tabs = vscode.window.tabGroups.all.flatMap(g => g.tabs).filter(t => t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === uri!.toString());
+    const tabs = vscode.window.tabGroups.all.flatMap(g => g.tabs).filter(t => t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === uri.toString());
     if (tabs.length) await vscode.window.tabGroups.close(tabs, true);
     await this.worker.request(Method.recordingShred, { path: uri.fsPath });
     void vscode.window.showInformationMessage(`Shredded ${vscode.workspace.asRelativePath(uri)}: its key is gone.`);

@@ -6,7 +6,7 @@ import { Method, type VaultState } from '../../server/src/protocol';
 import type { Logger } from './logger';
 import { passphraseProblem } from './passphraseStrength';
 import { isWorkerError, type WorkerClient } from './workerClient';
-import { NOTESEAL_SCHEME } from './uris';
+import { isDecryptedScheme, NOTESEAL_SCHEME } from './uris';
 
 const SECRET_PREFIX = 'noteseal.';
 
@@ -43,23 +43,24 @@ export class VaultController implements vscode.Disposable {
   }
 
   /**
-   * Makes sure a key is in the worker: tries the remembered key, then asks for the passphrase.
-   * Returns false when the user cancelled. Concurrent callers share one prompt.
+   * Makes sure a key is in the worker. Returns false when the user cancelled. Concurrent callers share one
+   * prompt. `useRemembered: false` skips the key remembered in SecretStorage and asks for the passphrase:
+   * for reads and saves nobody explicitly asked for (see EncFileSystemProvider.withKey).
    */
-  ensureUnlocked(reason?: string): Promise<boolean> {
+  ensureUnlocked(reason?: string, { useRemembered = true }: { useRemembered?: boolean } = {}): Promise<boolean> {
     if (!this.current.locked) return Promise.resolve(true);
-    this.unlocking ??= this.unlockInteractively(reason).finally(() => { this.unlocking = undefined; });
+    this.unlocking ??= this.unlockInteractively(reason, useRemembered).finally(() => { this.unlocking = undefined; });
     return this.unlocking;
   }
 
-  private async unlockInteractively(reason?: string): Promise<boolean> {
+  private async unlockInteractively(reason: string | undefined, useRemembered: boolean): Promise<boolean> {
     const s = await this.refresh();
     if (!s.locked) return true;
     if (!s.initialized) {
       const choice = await vscode.window.showInformationMessage('NoteSeal is not set up yet. Set a passphrase now?', 'Set Up Encryption');
       return choice ? this.setup() : false;
     }
-    if (await this.tryRemembered()) return true;
+    if (useRemembered && await this.tryRemembered()) return true;
     return this.promptUnlock(reason);
   }
 
@@ -152,7 +153,7 @@ export class VaultController implements vscode.Disposable {
     }
     const tabs = vscode.window.tabGroups.all.flatMap(g => g.tabs).filter(t => {
       const uri = tabUri(t);
-      return uri?.scheme === NOTESEAL_SCHEME && !unsaved.includes(uri.path);
+      return uri !== undefined && isDecryptedScheme(uri.scheme) && !(uri.scheme === NOTESEAL_SCHEME && unsaved.includes(uri.path));
     });
     if (tabs.length) await vscode.window.tabGroups.close(tabs, true);
     this.update(await this.worker.request(Method.vaultLock));
@@ -161,15 +162,35 @@ export class VaultController implements vscode.Disposable {
     else if (reason !== 'user') void vscode.window.showInformationMessage(reason === 'idle' ? 'NoteSeal locked after being idle.' : 'NoteSeal locked after the computer slept.');
   }
 
+  /**
+   * Asks for the current passphrase (the worker verifies it: an unlocked window left alone must not be
+   * enough to change it), then the new one twice. A key remembered on this device is re-stored or
+   * forgotten as the user chooses, never left behind unasked.
+   */
   async changePassphrase(): Promise<void> {
     if (!(await this.ensureUnlocked('Changing the passphrase needs the current key.'))) return;
+    const currentPassphrase = await vscode.window.showInputBox({ title: 'Current NoteSeal passphrase', password: true, ignoreFocusOut: true, validateInput: v => (v ? undefined : 'Enter the current passphrase.') });
+    if (currentPassphrase === undefined) return;
     const passphrase = await vscode.window.showInputBox({ title: 'New NoteSeal passphrase', password: true, ignoreFocusOut: true, validateInput: v => passphraseProblem(v) });
     if (passphrase === undefined) return;
     const again = await vscode.window.showInputBox({ title: 'Repeat the new passphrase', password: true, ignoreFocusOut: true, validateInput: v => (v === passphrase ? undefined : 'The passphrases do not match.') });
     if (again === undefined) return;
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'NoteSeal: rewrapping the master key…' },
-      () => this.worker.request(Method.vaultChangePassphrase, { newPassphrase: passphrase }));
-    void vscode.window.showInformationMessage('NoteSeal passphrase changed. Your files were not touched: only the master key was rewrapped.');
+    let remember = false;
+    if (await this.secrets.get(SECRET_PREFIX + 'masterKey')) {
+      const keep = await vscode.window.showWarningMessage('This device remembers the NoteSeal key.', {
+        modal: true, detail: 'The remembered key unlocks without any passphrase. Keep remembering it, or forget it so that unlocking asks for the new passphrase?',
+      }, 'Keep Remembering', 'Forget It');
+      if (keep === undefined) return;
+      remember = keep === 'Keep Remembering';
+    }
+    try {
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'NoteSeal: rewrapping the master key…' },
+        () => this.worker.request(Method.vaultChangePassphrase, { currentPassphrase, newPassphrase: passphrase, remember }));
+    } catch (e) {
+      if (isWorkerError(e, 'WRONG_PASSPHRASE')) { void vscode.window.showErrorMessage('NoteSeal: the current passphrase is wrong. Nothing was changed.'); return; }
+      throw e;
+    }
+    void vscode.window.showInformationMessage(`NoteSeal passphrase changed${remember ? '' : ', and no key is remembered on this device'}. Your files were not touched: only the master key was rewrapped.`);
   }
 
   async forgetRemembered(): Promise<void> {

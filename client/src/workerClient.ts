@@ -8,6 +8,7 @@ import {
   type WorkerInitOptions, type WorkerNotification, type WorkerRequest, type WorkerRequestParamsOf, type WorkerRequestResultOf,
 } from '../../server/src/protocol';
 import type { Logger } from './logger';
+import { workerExecArgv } from './workerLaunch';
 
 /** Restarts allowed inside RESTART_WINDOW_MS before we give up (a worker that crashes on start would loop). */
 const MAX_RESTARTS = 5;
@@ -32,13 +33,25 @@ export class WorkerClient implements vscode.Disposable {
   constructor(context: vscode.ExtensionContext, private readonly log: Logger, initializationOptions: WorkerInitOptions) {
     const module = context.asAbsolutePath('dist/worker.js');
     this.client = new LanguageClient('noteseal', 'NoteSeal worker',
-      // 'advanced' (structured clone) IPC serialization: Node's default JSON channel re-scans its buffer
-      // for each incoming piece, which makes a 20 MiB note take a second to cross; this is linear.
-      { run: { module, transport: TransportKind.ipc, options: { serialization: 'advanced' } as ForkOptions },
-        debug: { module, transport: TransportKind.ipc, options: { serialization: 'advanced', execArgv: ['--nolazy', '--inspect=6019'] } as ForkOptions } },
+      // One server description, not run/debug: the languageclient picks `debug` whenever the extension host
+      // runs under a debugger, and that used to open an inspector (workerLaunch.ts).
+      { module, transport: TransportKind.ipc, options: {
+        // 'advanced' (structured clone) IPC serialization: Node's default JSON channel re-scans its buffer
+        // for each incoming piece, which makes a 20 MiB note take a second to cross; this is linear.
+        serialization: 'advanced',
+        execArgv: workerExecArgv(process.env),
+        // Not the workspace (the languageclient's default): nothing relative may resolve inside a cloned repo.
+        cwd: context.extensionPath,
+      } as ForkOptions },
       {
         documentSelector: [],
         outputChannel: log.channel,
+        // Tracing off for good. vscode-jsonrpc's tracer logs every request's params and results (passphrases,
+        // the remembered master key, note bytes) into file-backed logs. The languageclient turns it on when
+        // its trace channel's log level is Trace, reading `noteseal.trace.server` (which a workspace could
+        // set) for the verbosity (client.js refreshTrace/hookLogLevelChanged). Its trace channel is this
+        // one, permanently at LogLevel.Off and discarding everything, so neither can switch it on.
+        traceOutputChannel: silentLogChannel(),
         revealOutputChannelOn: RevealOutputChannelOn.Never,
         errorHandler: this.errorHandler(),
         initializationOptions,
@@ -121,4 +134,16 @@ export class WorkerClient implements vscode.Disposable {
     this.restartedEmitter.dispose();
     if (this.client.state !== State.Stopped) await this.client.stop(5000).catch(() => undefined);
   }
+}
+
+/** A LogOutputChannel that is Off and stays Off: the languageclient's trace channel (see above). */
+function silentLogChannel(): vscode.LogOutputChannel {
+  const nothing = () => undefined;
+  return {
+    name: 'NoteSeal worker trace (disabled)',
+    logLevel: vscode.LogLevel.Off,
+    onDidChangeLogLevel: () => new vscode.Disposable(nothing),
+    trace: nothing, debug: nothing, info: nothing, warn: nothing, error: nothing,
+    append: nothing, appendLine: nothing, replace: nothing, clear: nothing, show: nothing, hide: nothing, dispose: nothing,
+  };
 }

@@ -20,7 +20,11 @@ export interface ClientToWorkerRequests {
   'noteseal/vault/unlockWithRecoveryKey': { params: { recoveryKey: string; newPassphrase: string }; result: VaultState };
   'noteseal/vault/lock': { params: void; result: VaultState };
   'noteseal/vault/forgetRemembered': { params: void; result: void };
-  'noteseal/vault/changePassphrase': { params: { newPassphrase: string }; result: void };
+  /**
+   * Verifies `currentPassphrase` (WRONG_PASSPHRASE otherwise), rewraps the master key under `newPassphrase`,
+   * then re-stores (`remember: true`) or forgets (`false`) the key remembered in SecretStorage.
+   */
+  'noteseal/vault/changePassphrase': { params: { currentPassphrase: string; newPassphrase: string; remember: boolean }; result: void };
   'noteseal/fs/stat': { params: { path: string }; result: FileStatInfo };
   'noteseal/fs/readDirectory': { params: { path: string }; result: DirectoryEntry[] };
   'noteseal/fs/readFile': { params: { path: string }; result: { data: Bytes } };
@@ -34,6 +38,11 @@ export interface ClientToWorkerRequests {
   'noteseal/file/encrypt': { params: { path: string; deletePlaintext: boolean }; result: { encPath: string } };
   /** The explicit export: writes the plaintext of `encPath` to `outPath`. */
   'noteseal/file/decryptTo': { params: { encPath: string; outPath: string }; result: void };
+  /**
+   * Decrypts `.enc` bytes the client read itself (a `git:` or Timeline revision) in memory: nothing is
+   * written anywhere. Needs the vault unlocked.
+   */
+  'noteseal/file/decryptBytes': { params: { data: Bytes }; result: { data: Bytes } };
   /** Encrypts every plaintext file below a folder; reports `progress` notifications with `token`. */
   'noteseal/folder/encrypt': { params: { path: string; token: string; deletePlaintext: boolean }; result: { encrypted: number; skipped: number; failed: { path: string; message: string }[] } };
   'noteseal/recording/devices': { params: CaptureSettings; result: { tool: string | null; devices: AudioDeviceInfo[]; error?: string } };
@@ -96,6 +105,7 @@ export const Method = {
   fsUnwatch: 'noteseal/fs/unwatch',
   fileEncrypt: 'noteseal/file/encrypt',
   fileDecryptTo: 'noteseal/file/decryptTo',
+  fileDecryptBytes: 'noteseal/file/decryptBytes',
   folderEncrypt: 'noteseal/folder/encrypt',
   secretsGet: 'noteseal/secrets/get',
   secretsStore: 'noteseal/secrets/store',

@@ -4,7 +4,7 @@
 // JSON-RPC errors with a stable code (workerErrors.ts). Nothing here logs content or keys.
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { PRODUCTION_KDF_POLICY, TEST_KDF_POLICY } from './keys/kdf';
-import { defaultKeyfilePath } from './keys/location';
+import { absoluteKeyfilePath, defaultKeyfilePath } from './keys/location';
 import {
   Method, type ClientRequest, type NotificationParamsOf, type ParamsOf, type ResultOf, type WorkerNotification,
   type WorkerInitOptions, type WorkerRequest, type WorkerRequestParamsOf, type WorkerRequestResultOf,
@@ -45,7 +45,8 @@ const info = (message: string) => notify(Method.log, { level: 'info', message })
 
 connection.onInitialize(params => {
   const options = (params.initializationOptions ?? {}) as WorkerInitOptions;
-  vault = new VaultService(options.keyfile || defaultKeyfilePath(), {
+  const keyfile = options.keyfile ? absoluteKeyfilePath(options.keyfile, 'The noteseal.keyfile setting') : defaultKeyfilePath();
+  vault = new VaultService(keyfile, {
     get: async name => (await ask(Method.secretsGet, { name })).value,
     store: (name, value) => ask(Method.secretsStore, { name, value }),
     delete: name => ask(Method.secretsDelete, { name }),
@@ -81,7 +82,7 @@ onRequest(Method.vaultUnlockWithRecoveryKey, p => vault!.unlockWithRecoveryKey(p
 // Locking ends a running recording first: its data key goes with the others.
 onRequest(Method.vaultLock, async () => { await recordings!.stopAll(); return vault!.lock(); });
 onRequest(Method.vaultForgetRemembered, () => vault!.forgetRemembered());
-onRequest(Method.vaultChangePassphrase, p => vault!.changePassphrase(p.newPassphrase));
+onRequest(Method.vaultChangePassphrase, p => vault!.changePassphrase(p.currentPassphrase, p.newPassphrase, p.remember));
 
 onRequest(Method.fsStat, p => files!.stat(p.path));
 onRequest(Method.fsReadDirectory, p => files!.readDirectory(p.path));
@@ -95,6 +96,7 @@ onRequest(Method.fsUnwatch, p => watchers.unwatch(p.id));
 
 onRequest(Method.fileEncrypt, p => encryptPlaintextFile(files!, p.path, p.deletePlaintext));
 onRequest(Method.fileDecryptTo, p => decryptToFile(vault!, p.encPath, p.outPath));
+onRequest(Method.fileDecryptBytes, async p => ({ data: await vault!.decryptBytes(p.data) }));
 onRequest(Method.folderEncrypt, p => encryptFolder(files!, p.path, p.deletePlaintext,
   (done, total, message) => notify(Method.progress, { token: p.token, done, total, message })));
 

@@ -2,10 +2,24 @@
 // can decrypt what the editor saved.
 import os from 'node:os';
 import path from 'node:path';
+import { NoteSealError } from '../crypto/errors';
 
-/** $NOTESEAL_KEYFILE, else $XDG_CONFIG_HOME/noteseal/keyfile.json (~/.config by default). */
+/**
+ * A keyfile path given by the user (the `noteseal.keyfile` setting, $NOTESEAL_KEYFILE): `~` is expanded, and
+ * it must then be absolute. A relative path would resolve against the current directory, which may be a
+ * cloned repository holding a keyfile of its author's choosing. Throws INVALID_ARGUMENT naming `source`.
+ */
+export function absoluteKeyfilePath(given: string, source: string, home: string = os.homedir()): string {
+  const expanded = given === '~' ? home : /^~[\\/]/.test(given) ? path.join(home, given.slice(2)) : given;
+  if (!path.isAbsolute(expanded)) {
+    throw new NoteSealError('INVALID_ARGUMENT', `${source} must be an absolute path (or start with ~/), not "${given}".`);
+  }
+  return path.normalize(expanded);
+}
+
+/** $NOTESEAL_KEYFILE (absolute or ~/…), else $XDG_CONFIG_HOME/noteseal/keyfile.json (~/.config by default). */
 export function defaultKeyfilePath(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.NOTESEAL_KEYFILE) return path.resolve(env.NOTESEAL_KEYFILE);
-  const config = env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config');
+  if (env.NOTESEAL_KEYFILE) return absoluteKeyfilePath(env.NOTESEAL_KEYFILE, 'NOTESEAL_KEYFILE');
+  const config = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(os.homedir(), '.config');
   return path.join(config, 'noteseal', 'keyfile.json');
 }

@@ -178,12 +178,19 @@ export function overrideCaptureCommand(template: string | readonly string[], opt
 // ---------------------------------------------------------------------------------------------------
 // Finding tools
 
-/** The full path of `cmd` on the PATH of `env`, or null. On Windows, PATHEXT extensions are tried. */
+/**
+ * The full path of `cmd` on the PATH of `env`, or null. On Windows, PATHEXT extensions are tried.
+ * Only absolute PATH entries count: an empty entry, `.` or any relative directory would resolve against
+ * the worker's current directory, where a cloned repository could plant its own `parec`. A `cmd` that is
+ * a path must be absolute for the same reason.
+ */
 export async function which(cmd: string, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): Promise<string | null> {
+  const paths = platform === 'win32' ? path.win32 : path.posix;
   const exts = platform === 'win32' ? ['', ...(env.PATHEXT ?? '.COM;.EXE;.BAT;.CMD').split(';').filter(Boolean)] : [''];
-  const candidates = cmd.includes('/') || (platform === 'win32' && cmd.includes('\\'))
-    ? [cmd]
-    : (env.PATH ?? env.Path ?? '').split(platform === 'win32' ? ';' : ':').filter(Boolean).map(d => path.join(d, cmd));
+  const isPath = cmd.includes('/') || (platform === 'win32' && cmd.includes('\\'));
+  const candidates = isPath
+    ? (paths.isAbsolute(cmd) ? [cmd] : [])
+    : (env.PATH ?? env.Path ?? '').split(platform === 'win32' ? ';' : ':').filter(d => d && paths.isAbsolute(d)).map(d => path.join(d, cmd));
   for (const c of candidates) {
     for (const ext of exts) {
       try {
@@ -260,7 +267,12 @@ export async function captureCandidates(opts: DetectOptions = {}): Promise<Captu
 export async function detectCaptureCommand(opts: DetectOptions = {}): Promise<CaptureCommand> {
   const platform = opts.platform ?? process.platform;
   if (opts.override && opts.override.length > 0) {
-    return overrideCaptureCommand(opts.override, { device: opts.device ?? null, ...(opts.overrideStop ? { stop: opts.overrideStop } : {}) });
+    const cmd = overrideCaptureCommand(opts.override, { device: opts.device ?? null, ...(opts.overrideStop ? { stop: opts.overrideStop } : {}) });
+    // Run the override by its absolute path too: a bare name left to spawn() would be searched on PATH
+    // including relative entries.
+    const executable = await which(cmd.command, opts.env ?? process.env, platform);
+    if (!executable) throw missingTool(cmd, platform);
+    return { ...cmd, command: executable };
   }
   const candidates = await captureCandidates(opts);
   if (candidates.length === 0) {

@@ -2,6 +2,7 @@
 // here, in the worker's memory; lock() wipes them. The remembered master key is kept by the client in
 // SecretStorage and fetched through the `secrets` bridge: the worker never writes it anywhere.
 import fs from 'node:fs';
+import { decryptBuffer } from '../crypto/format';
 import { Keyring } from '../keys/keyring';
 import { PRODUCTION_KDF_POLICY, type KdfPolicy } from '../keys/kdf';
 import type { RememberedSecret, VaultState } from '../protocol';
@@ -93,8 +94,22 @@ export class VaultService {
     await this.secrets.delete('masterKey');
   }
 
-  async changePassphrase(newPassphrase: string): Promise<void> {
-    await this.unlocked().changePassphrase(newPassphrase);
+  /**
+   * Change Passphrase proves the user knows the current passphrase (an unlocked, unattended window must
+   * not be enough), then keeps SecretStorage consistent: the remembered key is re-stored or forgotten.
+   */
+  async changePassphrase(currentPassphrase: string, newPassphrase: string, remember: boolean): Promise<void> {
+    const keyring = this.unlocked();
+    const check = this.newKeyring();
+    try { await check.unlock(currentPassphrase); } finally { check.lock(); }
+    await keyring.changePassphrase(newPassphrase);
+    if (remember) await this.remember();
+    else await this.forgetRemembered();
+  }
+
+  /** Decrypts a whole `.enc` file's bytes in memory (a revision the client read). */
+  async decryptBytes(data: Uint8Array): Promise<Buffer> {
+    return decryptBuffer(data, this.unlocked().unwrap);
   }
 
   lock(): VaultState {

@@ -12,9 +12,11 @@ export const EXTENSION_ID = 'noteseal.noteseal';
 export const PASSPHRASE = 'integration test passphrase 7';
 
 export async function api(): Promise<NoteSealApi> {
-  const ext = vscode.extensions.getExtension<NoteSealApi>(EXTENSION_ID);
+  const ext = vscode.extensions.getExtension<NoteSealApi | undefined>(EXTENSION_ID);
   assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
-  return ext.isActive ? ext.exports : await ext.activate();
+  const exported = ext.isActive ? ext.exports : await ext.activate();
+  assert.ok(exported, 'the test API is returned in ExtensionMode.Test (the integration host runs the extension in it)');
+  return exported;
 }
 
 /** Set up (once per run) and unlock the vault. */

@@ -27,6 +27,23 @@ describe('package.json manifest', () => {
     }
   });
 
+  it('scopes every setting so that a workspace cannot weaken NoteSeal', () => {
+    const props = manifest.contributes.configuration.properties as Record<string, { scope?: string }>;
+    const scopes = Object.fromEntries(Object.entries(props).map(([k, v]) => [k, v.scope]));
+    assert.deepEqual(scopes, {
+      'noteseal.keyfile': 'machine',
+      'noteseal.autoLock.idleMinutes': 'application',
+      'noteseal.autoLock.onSleep': 'application',
+      'noteseal.recording.folder': 'resource', // a workspace value is confined to the workspace (settingRules.ts)
+      'noteseal.recording.device': 'machine',
+      'noteseal.recording.captureCommand': 'machine',
+    });
+    assert.equal(props['noteseal.trace.server'], undefined, 'tracing is not a setting: it is pinned off (workerClient.ts)');
+    assert.equal(manifest.capabilities.virtualWorkspaces, false);
+    assert.equal(manifest.capabilities.untrustedWorkspaces.supported, 'limited');
+    assert.deepEqual([...manifest.capabilities.untrustedWorkspaces.restrictedConfigurations].sort(), Object.keys(props).sort());
+  });
+
   it('declares the core dependencies', () => {
     for (const dep of ['vscode-languageclient', 'vscode-languageserver', '@noble/ciphers', 'hash-wasm']) assert.ok(manifest.dependencies[dep], dep);
     for (const dep of ['@vscode/test-electron', 'esbuild']) assert.ok(manifest.devDependencies[dep], dep);

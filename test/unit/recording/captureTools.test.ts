@@ -1,12 +1,12 @@
 // Capture tools without audio hardware: exact command lines, detection order on a fake PATH, error
 // mapping, device-list parsing, and stop semantics with fake tools that exit like the real ones.
 import assert from 'node:assert/strict';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import {
   buildCaptureCommand, CaptureError, CaptureProcess, detectCaptureCommand, mapFailure, overrideCaptureCommand,
-  parseArecordList, parseAvfoundationDevices, parseDshowDevices, parsePactlShortSources, parsePactlSources, parsePwDump, splitCommandLine,
+  parseArecordList, parseAvfoundationDevices, parseDshowDevices, parsePactlShortSources, parsePactlSources, parsePwDump, splitCommandLine, which,
   type CaptureCommand,
 } from '../../../server/src/recording/captureTools';
 import { fakeHelper, fakeTool, tempDir } from './helpers';
@@ -102,8 +102,33 @@ describe('tool detection on a fake PATH', () => {
     const c = await detectCaptureCommand({ platform: 'darwin', env: env(dir) });
     assert.equal(c.tool, 'ffmpeg');
     assert.ok(c.args.includes('avfoundation'));
+    const mine = fakeTool(dir, 'my-capture');
     const o = await detectCaptureCommand({ platform: 'darwin', env: env(dir), override: 'my-capture --dev {device}', device: 'x' });
-    assert.deepEqual([o.tool, o.command, o.args], ['custom', 'my-capture', ['--dev', 'x']]);
+    assert.deepEqual([o.tool, o.command, o.args], ['custom', mine, ['--dev', 'x']], 'the override runs by its absolute path');
+  });
+
+  it('never picks a tool from the current directory or a relative PATH entry (a cloned repo could plant one)', async t => {
+    const repo = tempDir(t);
+    const planted = fakeTool(repo, 'parec');
+    fakeTool(path.join(repo, '.'), 'arecord');
+    mkdirSync(path.join(repo, 'bin'));
+    fakeTool(path.join(repo, 'bin'), 'pw-record');
+    const cwd = process.cwd();
+    process.chdir(repo);
+    try {
+      for (const PATH of ['', '.', ':', '.:bin', 'bin', './bin', `:${tempDir(t)}`]) {
+        await rejectsCode(detectCaptureCommand({ platform: 'linux', env: { PATH } }), 'NO_CAPTURE_TOOL');
+        assert.equal(await which('parec', { PATH }, 'linux'), null, `PATH=${JSON.stringify(PATH)}`);
+      }
+      assert.equal(await which('./parec', { PATH: '' }, 'linux'), null, 'a relative command path is refused');
+      assert.equal(await which(planted, { PATH: '' }, 'linux'), planted, 'an absolute one is fine');
+      await rejectsCode(detectCaptureCommand({ platform: 'linux', env: { PATH: '.' }, override: 'parec --raw' }), 'TOOL_MISSING');
+      await rejectsCode(detectCaptureCommand({ platform: 'linux', env: { PATH: '' }, override: './parec --raw' }), 'TOOL_MISSING');
+      const good = tempDir(t);
+      const real = fakeTool(good, 'parec');
+      fakeHelper(good, 'pactl', 0, 'Server Name: pulseaudio\n');
+      assert.equal((await detectCaptureCommand({ platform: 'linux', env: { PATH: `.:bin::${good}` } })).command, real, 'the absolute entry wins');
+    } finally { process.chdir(cwd); }
   });
 
   it('Windows: ffmpeg dshow with the first listed audio device', async t => {
