@@ -7,6 +7,8 @@ import { NOTESEAL_SCHEME } from './uris';
 
 const TICK_MS = 1000;
 const SLEEP_JUMP_MS = 30_000;
+/** After a lock attempt that did not lock (it failed, or a recording refused), try again this soon. */
+export const LOCK_RETRY_MS = 30_000;
 
 /** The auto-lock settings as they count: the user's own values only (settingRules.ts). */
 export function autoLockSettings(): { idleMinutes: number; onSleep: boolean } {
@@ -30,7 +32,8 @@ export class AutoLock implements vscode.Disposable {
   /** While this says so (a recording is running), idle time does not count: the vault stays unlocked. */
   busy: () => boolean = () => false;
 
-  constructor(private readonly lock: (reason: LockReason) => Promise<void>) {
+  /** `lock` resolves true when the vault is locked afterwards. */
+  constructor(private readonly lock: (reason: LockReason) => Promise<boolean>) {
     this.timer = setInterval(() => this.tick(), TICK_MS);
     const isNote = (uri: vscode.Uri) => uri.scheme === NOTESEAL_SCHEME;
     this.subscriptions.push(
@@ -64,7 +67,8 @@ export class AutoLock implements vscode.Disposable {
     const reason = this.clock.tick();
     if (this.active && reason) {
       this.active = false;
-      void this.lock(reason);
+      const retry = () => { this.active = true; this.clock.lockFailed(reason, LOCK_RETRY_MS); };
+      void this.lock(reason).then(locked => { if (!locked) retry(); }, retry);
     }
   }
 

@@ -4,11 +4,14 @@
 // operation fails and a save leaves the editor dirty.
 import * as vscode from 'vscode';
 import { Method, type FileStatInfo } from '../../server/src/protocol';
+import type { InMemoryFiles } from './leakGuard';
 import { logicalFsPath, NOTESEAL_SCHEME } from './uris';
 import type { VaultController } from './vault';
 import { isWorkerError, WorkerCallError, type WorkerClient } from './workerClient';
 
-export class EncFileSystemProvider implements vscode.FileSystemProvider, vscode.Disposable {
+export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemoryFiles, vscode.Disposable {
+  /** Non-secret documents served without the worker (the backup probe, the placeholder of a sealed note). */
+  private readonly memory = new Map<string, { content: Uint8Array; mtime: number }>();
   private readonly changes = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
   readonly onDidChangeFile = this.changes.event;
   private nextWatchId = 1;
@@ -25,6 +28,12 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, vscode.
     }));
   }
 
+  serveFromMemory(uri: vscode.Uri, content: Uint8Array): vscode.Disposable {
+    const key = uri.toString();
+    this.memory.set(key, { content, mtime: Date.now() });
+    return new vscode.Disposable(() => this.memory.delete(key));
+  }
+
   watch(uri: vscode.Uri, options: { readonly recursive: boolean }): vscode.Disposable {
     const id = this.nextWatchId++;
     void this.worker.request(Method.fsWatch, { id, path: logicalFsPath(uri), recursive: options.recursive }).catch(() => undefined);
@@ -32,6 +41,8 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, vscode.
   }
 
   async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
+    const mem = this.memory.get(uri.toString());
+    if (mem) return { type: vscode.FileType.File, ctime: mem.mtime, mtime: mem.mtime, size: mem.content.length };
     const s: FileStatInfo = await this.call(uri, () => this.worker.request(Method.fsStat, { path: logicalFsPath(uri) }));
     return {
       type: s.type === 'directory' ? vscode.FileType.Directory : vscode.FileType.File,
@@ -46,12 +57,16 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, vscode.
   }
 
   async readFile(uri: vscode.Uri): Promise<Uint8Array> {
+    const mem = this.memory.get(uri.toString());
+    if (mem) return mem.content;
     this.onActivity();
     const { data } = await this.withKey(uri, 'Opening an encrypted note needs the key.', () => this.worker.request(Method.fsReadFile, { path: logicalFsPath(uri) }));
     return data;
   }
 
   async writeFile(uri: vscode.Uri, content: Uint8Array, options: { readonly create: boolean; readonly overwrite: boolean }): Promise<void> {
+    const key = uri.toString();
+    if (this.memory.has(key)) { this.memory.set(key, { content: new Uint8Array(0), mtime: Date.now() }); return; } // never kept
     this.onActivity();
     await this.withKey(uri, 'Saving an encrypted note needs the key.', () =>
       this.worker.request(Method.fsWriteFile, { path: logicalFsPath(uri), data: content, create: options.create, overwrite: options.overwrite }));

@@ -2,7 +2,7 @@
 // system, the status bar and the commands. Everything heavy happens in the worker; this side is VS Code
 // UI and forwarding.
 import * as vscode from 'vscode';
-import { Method, type RecordingInfo, type RecordingSummary, type VaultState, type WorkerStatus } from '../../server/src/protocol';
+import { Method, type RecoveryCopy, type RecordingInfo, type RecordingSummary, type VaultState, type WorkerStatus } from '../../server/src/protocol';
 import { absoluteKeyfilePath } from '../../server/src/keys/location';
 import { AutoLock, autoLockSettings } from './autoLock';
 import { Commands } from './commands';
@@ -12,6 +12,7 @@ import { EncGuard } from './encGuard';
 import { FileCommands } from './fileCommands';
 import { LeakGuard } from './leakGuard';
 import { Logger } from './logger';
+import { NoteRecovery } from './noteRecovery';
 import { EncOpenRedirect, REDIRECT_VIEW_TYPE } from './openRedirect';
 import { RecordingController, recordingFolderChoice } from './recording';
 import { RevisionContentProvider } from './revisionContent';
@@ -37,8 +38,14 @@ export interface NoteSealApi {
   };
   /** Hot-exit backups of encrypted notes destroyed so far (should stay 0 when saves succeed). */
   sweptBackups(): number;
-  /** Where VS Code writes hot-exit backups here (the leak guard watches it). */
-  backupsDir(): string | undefined;
+  /** Where VS Code may write hot-exit backups here (the sweeper watches each), the confirmed one first. */
+  backupHomes(): string[];
+  /** Runs the backup probe (activation runs it once): the home VS Code was seen writing to, if any. */
+  calibrateBackups(): Promise<string | undefined>;
+  /** Destroys every backup of a note that exists now. */
+  sweepNow(): Promise<void>;
+  /** Sealed recovery copies of notes that could not be saved. */
+  recovery: { pending(): Promise<RecoveryCopy[]>; restoreAll(): Promise<number> };
   /** The recording commands without their dialogs; errors are thrown, not shown. */
   recording: {
     start(title: string): Promise<RecordingInfo | undefined>;
@@ -73,12 +80,22 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   const testFastKdf = context.extensionMode !== vscode.ExtensionMode.Production && process.env.NOTESEAL_TEST_FAST_KDF === '1';
   worker = new WorkerClient(context, log, { keyfile, testFastKdf });
   const vault = new VaultController(worker, context.secrets, log);
-  const autoLock = new AutoLock(reason => vault.lock(reason));
+  const autoLock = new AutoLock(reason => vault.lock(reason).then(() => vault.state.locked));
   const fsProvider = new EncFileSystemProvider(worker, vault);
   fsProvider.onActivity = () => autoLock.activity();
   const guard = new EncGuard(context, log);
   const files = new FileCommands(worker, vault, guard);
   const leakGuard = new LeakGuard(context, log);
+  const recovery = new NoteRecovery(worker, fsProvider, log);
+  leakGuard.onSaveFailed = async doc => { await recovery.seal(doc); };
+  vault.closeDecrypted = trySave => recovery.closeDecrypted(trySave);
+  // A restarted worker holds no key: nothing decrypted may stay on screen (unsaved text is sealed first).
+  const closeAfterRestart = async () => {
+    const { sealed, keptOpen } = await recovery.closeDecrypted(false);
+    if (sealed.length || keptOpen.length) {
+      void vscode.window.showWarningMessage(`NoteSeal's worker restarted and is locked. ${sealed.length} unsaved note(s) were sealed into recovery copies, offered back when you unlock.${keptOpen.length ? ` ${keptOpen.length} could not be sealed and stay open.` : ''}`);
+    }
+  };
   const recording = new RecordingController(worker, vault, log);
   autoLock.busy = () => recording.isRecording;
   vault.beforeLock = async reason => {
@@ -92,7 +109,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   };
   const showState = () => status.show(vault.state, autoLock.deadline());
   context.subscriptions.push(vault, autoLock, fsProvider, leakGuard, recording, guard,
-    vault.onDidChange(s => { autoLock.setActive(!s.locked); showState(); }),
+    vault.onDidChange(s => {
+      autoLock.setActive(!s.locked); showState();
+      if (!s.locked) { leakGuard.saveDirtyNotesSoon(); void recovery.offerRestore().catch(e => log.warn(`recovery copies not offered: ${(e as Error).message}`)); }
+    }),
+    vscode.workspace.onDidSaveTextDocument(doc => { if (doc.uri.scheme === NOTESEAL_SCHEME) recovery.saved(doc); }),
+    worker.onDidRestart(() => void closeAfterRestart()),
     autoLock.onDidChangeDeadline(showState),
     vscode.workspace.registerFileSystemProvider(NOTESEAL_SCHEME, fsProvider, { isCaseSensitive: process.platform === 'linux' }),
     vscode.window.registerFileDecorationProvider(new EncryptedDecorations()),
@@ -116,6 +138,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   command(Commands.restartWorker, async () => {
     await worker!.restart();
     await vault.refresh();
+    await closeAfterRestart();
     void vscode.window.showInformationMessage('NoteSeal worker restarted.');
   });
   command(Commands.showLog, () => log.channel.show(true));
@@ -142,6 +165,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   await worker.start();
   await vault.refresh();
   showState();
+  leakGuard.saveDirtyNotesSoon();
+  const calibrated = leakGuard.calibrate(fsProvider).catch(e => { log.warn(`backup probe failed: ${(e as Error).message}`); return undefined; });
   log.info('NoteSeal is ready');
 
   if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;
@@ -161,7 +186,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
       autoLockDeadline: () => autoLock.deadline(),
     },
     sweptBackups: () => leakGuard.swept,
-    backupsDir: () => leakGuard.backupsDir,
+    backupHomes: () => leakGuard.homes,
+    calibrateBackups: async () => { await calibrated; return leakGuard.calibrate(fsProvider); },
+    sweepNow: () => leakGuard.sweepNow(),
+    recovery: {
+      pending: () => worker!.request(Method.recoveryList),
+      restoreAll: async () => recovery.restore((await worker!.request(Method.recoveryList)).map(c => c.id)),
+    },
     recording: {
       start: title => recording.start({ title }),
       stop: () => recording.stop(),

@@ -17,6 +17,8 @@ export type LockReason = 'idle' | 'sleep';
 export class IdleClock {
   private lastActivity: number;
   private lastTick: number;
+  /** A lock that was attempted but did not happen, to try again at `at`. */
+  private retry: { reason: LockReason; at: number } | undefined;
 
   constructor(private options: IdleClockOptions, private readonly now: () => number = Date.now) {
     this.lastActivity = this.lastTick = now();
@@ -24,7 +26,13 @@ export class IdleClock {
 
   configure(options: IdleClockOptions): void { this.options = options; }
 
-  activity(): void { this.lastActivity = this.now(); }
+  activity(): void {
+    this.lastActivity = this.now();
+    if (this.retry?.reason === 'idle') this.retry = undefined; // the user is back: the idle time counts anew
+  }
+
+  /** The lock for `reason` did not happen (a save, the worker, a recording failed): try again in `retryMs`. */
+  lockFailed(reason: LockReason, retryMs: number): void { this.retry = { reason, at: this.now() + retryMs }; }
 
   /** When the vault will auto-lock if nothing happens (ms since epoch), or undefined when never. */
   deadline(): number | undefined {
@@ -37,11 +45,12 @@ export class IdleClock {
     const gap = now - this.lastTick;
     this.lastTick = now;
     if (this.options.lockOnSleep && gap > this.options.tickMs + this.options.sleepJumpMs) return 'sleep';
+    if (this.retry && now >= this.retry.at) { const { reason } = this.retry; this.retry = undefined; return reason; }
     const deadline = this.deadline();
     if (deadline !== undefined && now >= deadline) return 'idle';
     return undefined;
   }
 
   /** Restart both clocks (after unlock). */
-  reset(): void { this.lastActivity = this.lastTick = this.now(); }
+  reset(): void { this.lastActivity = this.lastTick = this.now(); this.retry = undefined; }
 }

@@ -5,81 +5,204 @@
 // being clean when that timer fires (docs/ARCHITECTURE.md, "Leak defence"). So:
 //  1. save-soon: a `noteseal:` document is saved (encrypted by the worker) 250 ms after its last edit,
 //     well inside the 1 s window;
-//  2. sweeper: where a save cannot happen (locked, disk full, a conflict), VS Code will write a backup;
-//     backups of our scheme are found in `<user-data>/User/Backups/*/noteseal/` and destroyed within
-//     a fraction of a second. The sweeper is the second line, not the first.
+//  2. sealed recovery: when that save fails (locked, a conflict, disk full), the text is sealed by the
+//     worker into an encrypted recovery copy (noteRecovery.ts), so what the sweeper destroys is not lost;
+//  3. sweeper: the backup VS Code then writes is destroyed as soon as it appears (a file watcher on every
+//     candidate backup home of backupLayouts.ts, a 200 ms poll as the fallback), and once at start for
+//     what a crash left behind. A probe finds which home this VS Code really uses; where none can be
+//     reached (remote windows, browser storage) the user is told once what protection remains.
+import { constants as fsc, watch, type FSWatcher } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { backupCandidates, schemeFolders, type BackupCandidates } from './backupLayouts';
 import type { Logger } from './logger';
 import { NOTESEAL_SCHEME } from './uris';
 
 export const SAVE_SOON_MS = 250;
 const SWEEP_EVERY_MS = 200;
+/** VS Code backs up after 1 s (2 s with auto-save on); a probe that saw nothing by then will not. */
+const PROBE_TIMEOUT_MS = 8000;
+const TOLD_KEY = 'noteseal.backupsUnreachableTold';
+
+export interface InMemoryFiles {
+  /** Serves `uri` from memory (no key, no worker) until disposed: for the probe's throwaway document. */
+  serveFromMemory(uri: vscode.Uri, content: Uint8Array): vscode.Disposable;
+}
 
 export class LeakGuard implements vscode.Disposable {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly subscriptions: vscode.Disposable[] = [];
-  private readonly sweeper: NodeJS.Timeout | undefined;
-  private sweeping = false;
+  private readonly watchers = new Map<string, FSWatcher>();
+  private readonly poller: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
+  private sweepAgain = false;
+  private probe: { marker: Buffer; found?: (home: string) => void } | undefined;
+  private readonly probeUris = new Set<string>();
   /** Number of backups destroyed since start (for the log and tests). */
   swept = 0;
-  /** Where VS Code writes hot-exit backups on this host (undefined in a browser-only workbench). */
-  readonly backupsDir: string | undefined;
+  readonly candidates: BackupCandidates;
+  /** The backup home the probe saw VS Code write to (undefined until confirmed, or where none can be). */
+  confirmedHome: string | undefined;
+  /** Called with a document whose save-soon failed (the recovery copy is made there). */
+  onSaveFailed: (doc: vscode.TextDocument) => Promise<void> = async () => undefined;
+  /** Called after a save-soon succeeded. */
+  onSaved: (doc: vscode.TextDocument) => void = () => undefined;
 
-  constructor(context: vscode.ExtensionContext, private readonly log: Logger) {
+  constructor(private readonly context: vscode.ExtensionContext, private readonly log: Logger) {
     this.subscriptions.push(vscode.workspace.onDidChangeTextDocument(e => {
-      if (e.document.uri.scheme !== NOTESEAL_SCHEME || !e.document.isDirty) return;
-      const key = e.document.uri.toString();
-      clearTimeout(this.timers.get(key));
-      this.timers.set(key, setTimeout(() => { this.timers.delete(key); void this.saveSoon(e.document); }, SAVE_SOON_MS));
+      if (e.document.uri.scheme !== NOTESEAL_SCHEME || this.probeUris.has(e.document.uri.toString()) || !e.document.isDirty) return;
+      this.scheduleSave(e.document);
     }));
-    const backups = this.backupsDir = backupsDirOf(context);
-    if (backups) this.sweeper = setInterval(() => void this.sweep(backups), SWEEP_EVERY_MS);
+    this.candidates = backupCandidates({
+      globalStorage: context.globalStorageUri, log: context.logUri, remoteName: vscode.env.remoteName,
+      web: vscode.env.uiKind === vscode.UIKind.Web, portable: process.env.VSCODE_PORTABLE,
+    });
+    if (this.candidates.homes.length) {
+      this.poller = setInterval(() => this.requestSweep(), SWEEP_EVERY_MS);
+      this.requestSweep(); // what a crash left behind (VS Code may already have restored it into an editor)
+    }
+  }
+
+  /** Where the sweeper looks (for tests and the log): the confirmed home first. */
+  get homes(): string[] {
+    return this.confirmedHome ? [this.confirmedHome, ...this.candidates.homes.filter(h => h !== this.confirmedHome)] : this.candidates.homes;
+  }
+
+  /** Dirty notes restored by VS Code before we were active get the same treatment as fresh edits. */
+  saveDirtyNotesSoon(): void {
+    for (const doc of vscode.workspace.textDocuments) if (doc.uri.scheme === NOTESEAL_SCHEME && doc.isDirty) this.scheduleSave(doc);
+  }
+
+  private scheduleSave(doc: vscode.TextDocument): void {
+    const key = doc.uri.toString();
+    clearTimeout(this.timers.get(key));
+    this.timers.set(key, setTimeout(() => { this.timers.delete(key); void this.saveSoon(doc); }, SAVE_SOON_MS));
   }
 
   private async saveSoon(doc: vscode.TextDocument): Promise<void> {
     if (doc.isClosed || !doc.isDirty) return;
-    // A failed save keeps the editor dirty and VS Code shows why; the sweeper handles the backup.
-    await doc.save().then(undefined, () => undefined);
+    // A failed save keeps the editor dirty and VS Code shows why; the text is sealed, the sweeper handles the backup.
+    const saved = await doc.save().then(ok => ok, () => false);
+    if (saved) this.onSaved(doc);
+    else if (!doc.isClosed && doc.isDirty) await this.onSaveFailed(doc).catch(e => this.log.warn(`could not seal a recovery copy: ${(e as Error).message}`));
   }
 
-  /** Destroys VS Code's backups of `noteseal:` documents: overwrite, then unlink. */
-  private async sweep(backupsDir: string): Promise<void> {
-    if (this.sweeping) return;
-    this.sweeping = true;
+  /**
+   * Finds the backup home this VS Code really uses: a throwaway, non-secret `noteseal:` document served from
+   * memory is kept dirty until VS Code backs it up, then saved (to memory) so VS Code drops the backup.
+   * Where nothing can be confirmed the user is told once which protection remains.
+   */
+  async calibrate(files: InMemoryFiles, timeoutMs = PROBE_TIMEOUT_MS): Promise<string | undefined> {
+    if (!this.candidates.homes.length) { this.tellUnreachable(this.candidates.unreachable!); return undefined; }
+    const marker = `noteseal-backup-probe-${randomBytes(8).toString('hex')}`;
+    const dir = vscode.Uri.joinPath(this.context.globalStorageUri, 'probe');
+    const uri = vscode.Uri.from({ scheme: NOTESEAL_SCHEME, path: `${dir.path}/${marker}.txt` });
+    const served = files.serveFromMemory(uri, new Uint8Array());
+    this.probeUris.add(uri.toString());
     try {
-      let workspaces: string[];
-      try { workspaces = await fs.readdir(backupsDir); } catch { return; }
-      for (const ws of workspaces) {
-        const dir = path.join(backupsDir, ws, NOTESEAL_SCHEME);
-        let files: string[];
-        try { files = await fs.readdir(dir); } catch { continue; }
-        for (const f of files) {
-          const p = path.join(dir, f);
-          try {
-            const handle = await fs.open(p, 'r+');
-            try { const { size } = await handle.stat(); await handle.write(Buffer.alloc(size), 0, size, 0); await handle.sync(); } finally { await handle.close(); }
-            await fs.unlink(p);
-            this.swept++;
-            this.log.warn('destroyed a hot-exit backup of an encrypted note (a save had not happened in time)');
-          } catch { /* raced with VS Code deleting it: fine */ }
-        }
+      const found = new Promise<string | undefined>(resolve => {
+        const timer = setTimeout(() => resolve(undefined), timeoutMs);
+        this.probe = { marker: Buffer.from(marker), found: home => { clearTimeout(timer); resolve(home); } };
+      });
+      const doc = await vscode.workspace.openTextDocument(uri);
+      const edit = new vscode.WorkspaceEdit();
+      edit.insert(uri, new vscode.Position(0, 0), marker);
+      await vscode.workspace.applyEdit(edit);
+      const home = await found;
+      await doc.save().then(undefined, () => undefined);
+      if (home) {
+        this.confirmedHome = home;
+        this.log.info(`hot-exit backups of this window go to ${home} (confirmed by a probe); the sweeper watches it`);
+      } else {
+        this.log.warn(`no hot-exit backup of the probe appeared in ${this.candidates.homes.join(', ')}`);
+        this.tellUnreachable('NoteSeal could not confirm where this VS Code keeps its hot-exit backups.');
       }
+      return home;
     } finally {
-      this.sweeping = false;
+      this.probe = undefined;
+      this.probeUris.delete(uri.toString());
+      served.dispose();
     }
+  }
+
+  private tellUnreachable(why: string): void {
+    this.log.warn(`backups out of reach: ${why}`);
+    if (this.context.globalState.get<boolean>(TOLD_KEY)) return;
+    void this.context.globalState.update(TOLD_KEY, true);
+    void vscode.window.showWarningMessage(`${why} What protects unsaved text here: notes are saved encrypted ${SAVE_SOON_MS} ms after each edit, and a note that cannot be saved is sealed into an encrypted recovery copy. A note left unsaved for more than a second (locked, a conflict) may still be backed up by VS Code in plaintext until it is saved or reverted.`);
+  }
+
+  private requestSweep(): void {
+    if (this.sweeping) { this.sweepAgain = true; return; }
+    this.sweeping = this.sweepAll().finally(() => {
+      this.sweeping = undefined;
+      if (this.sweepAgain) { this.sweepAgain = false; this.requestSweep(); }
+    });
+  }
+
+  /** Settles when every backup that exists now has been destroyed (tests). */
+  async sweepNow(): Promise<void> {
+    while (this.sweeping) await this.sweeping;
+    this.requestSweep();
+    while (this.sweeping) await this.sweeping;
+  }
+
+  private async sweepAll(): Promise<void> {
+    for (const home of this.homes) {
+      this.ensureWatcher(home);
+      let entries: string[];
+      try { entries = await fs.readdir(home); } catch { continue; }
+      for (const dir of schemeFolders(home, entries, NOTESEAL_SCHEME)) {
+        let names: string[];
+        try {
+          if (!(await fs.lstat(dir)).isDirectory()) continue; // a symlink planted here is never followed
+          names = await fs.readdir(dir);
+        } catch { continue; }
+        for (const name of names) await this.destroy(home, path.join(dir, name));
+      }
+    }
+  }
+
+  /** A watcher on the backup home sweeps the moment VS Code writes (the poll is the fallback). */
+  private ensureWatcher(home: string): void {
+    if (this.watchers.has(home)) return;
+    try {
+      const w = watch(home, { recursive: true, persistent: false }, () => this.requestSweep());
+      w.on('error', () => { w.close(); this.watchers.delete(home); });
+      this.watchers.set(home, w);
+    } catch { /* not there yet: the poll retries */ }
+  }
+
+  /** Overwrites, then unlinks, one backup file; refuses symlinks and anything but a plain, singly linked file. */
+  private async destroy(home: string, p: string): Promise<void> {
+    let probe = false;
+    try {
+      const st = await fs.lstat(p);
+      if (!st.isFile()) { if (!st.isDirectory()) this.log.warn(`left a non-regular entry in the backup folder alone: ${p}`); return; }
+      const handle = await fs.open(p, fsc.O_RDWR | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+      try {
+        const { size, nlink, ino } = await handle.stat();
+        if (ino !== st.ino) return;            // replaced between lstat and open
+        if (this.probe && size < 1 << 20) {
+          const { buffer, bytesRead } = await handle.read(Buffer.alloc(size), 0, size, 0);
+          if (buffer.subarray(0, bytesRead).includes(this.probe.marker)) { this.probe.found?.(home); probe = true; }
+        }
+        // A hard link shares its bytes with another file: overwriting would damage that file.
+        if (nlink === 1) { await handle.write(Buffer.alloc(size), 0, size, 0); await handle.sync(); }
+      } finally { await handle.close(); }
+      await fs.unlink(p);
+      if (probe) return;
+      this.swept++;
+      this.log.warn('destroyed a hot-exit backup of an encrypted note (a save had not happened in time)');
+    } catch { /* raced with VS Code deleting it, or refused (ELOOP): fine */ }
   }
 
   dispose(): void {
     for (const t of this.timers.values()) clearTimeout(t);
-    clearInterval(this.sweeper);
+    clearInterval(this.poller);
+    for (const w of this.watchers.values()) w.close();
     for (const s of this.subscriptions) s.dispose();
   }
-}
-
-/** `<user-data>/User/Backups`, from the extension's global storage `<user-data>/User/globalStorage/<id>`. */
-function backupsDirOf(context: vscode.ExtensionContext): string | undefined {
-  if (context.globalStorageUri.scheme !== 'file') return undefined; // the browser keeps backups in IndexedDB
-  return path.join(path.dirname(path.dirname(context.globalStorageUri.fsPath)), 'Backups');
 }

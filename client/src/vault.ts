@@ -6,7 +6,6 @@ import { Method, type VaultState } from '../../server/src/protocol';
 import type { Logger } from './logger';
 import { passphraseProblem } from './passphraseStrength';
 import { isWorkerError, type WorkerClient } from './workerClient';
-import { isDecryptedScheme, NOTESEAL_SCHEME } from './uris';
 
 const SECRET_PREFIX = 'noteseal.';
 
@@ -18,6 +17,8 @@ export class VaultController implements vscode.Disposable {
   private unlocking: Promise<boolean> | undefined;
   /** Runs first when locking (a running recording is stopped and its note written); false cancels. */
   beforeLock: (reason: 'user' | 'idle' | 'sleep') => Promise<boolean> = async () => true;
+  /** Closes every view of decrypted content (noteRecovery.ts); `trySave` while the key is still there. */
+  closeDecrypted: (trySave: boolean) => Promise<{ sealed: string[]; keptOpen: string[] }> = async () => ({ sealed: [], keptOpen: [] });
 
   constructor(private readonly worker: WorkerClient, private readonly secrets: vscode.SecretStorage, private readonly log: Logger) {
     this.subscriptions.push(
@@ -142,23 +143,17 @@ export class VaultController implements vscode.Disposable {
   }
 
   /**
-   * Locks: saves dirty decrypted editors, closes every `noteseal:` tab, then wipes the keys in the worker.
-   * An editor whose save fails stays open (its text is not thrown away) and the user is told.
+   * Locks: saves dirty decrypted notes, seals the ones that cannot be saved into recovery copies, closes every
+   * view of decrypted content (closeDecrypted), then wipes the keys in the worker. Only a note that could not
+   * even be sealed stays open, so that its text is not lost, and the user is told.
    */
   async lock(reason: 'user' | 'idle' | 'sleep' = 'user'): Promise<void> {
     if (!(await this.beforeLock(reason))) return;
-    const unsaved: string[] = [];
-    for (const doc of vscode.workspace.textDocuments) {
-      if (doc.uri.scheme === NOTESEAL_SCHEME && doc.isDirty && !(await doc.save().then(ok => ok, () => false))) unsaved.push(doc.uri.path);
-    }
-    const tabs = vscode.window.tabGroups.all.flatMap(g => g.tabs).filter(t => {
-      const uri = tabUri(t);
-      return uri !== undefined && isDecryptedScheme(uri.scheme) && !(uri.scheme === NOTESEAL_SCHEME && unsaved.includes(uri.path));
-    });
-    if (tabs.length) await vscode.window.tabGroups.close(tabs, true);
+    const { sealed, keptOpen } = await this.closeDecrypted(true);
     this.update(await this.worker.request(Method.vaultLock));
     this.log.info(`locked (${reason})`);
-    if (unsaved.length) void vscode.window.showWarningMessage(`NoteSeal locked, but ${unsaved.length} note(s) could not be saved and stay open: unlock and save them.`);
+    if (keptOpen.length) void vscode.window.showWarningMessage(`NoteSeal locked, but ${keptOpen.length} note(s) could neither be saved nor sealed and stay open: unlock and save them.`);
+    else if (sealed.length) void vscode.window.showWarningMessage(`NoteSeal locked. ${sealed.length} note(s) could not be saved: their text is kept in a sealed recovery copy, offered back when you unlock.`);
     else if (reason !== 'user') void vscode.window.showInformationMessage(reason === 'idle' ? 'NoteSeal locked after being idle.' : 'NoteSeal locked after the computer slept.');
   }
 

@@ -62,6 +62,13 @@ export interface ClientToWorkerRequests {
   'noteseal/recording/describe': { params: { path: string }; result: RecordingFacts };
   /** For the player: decrypted PCM bytes [start, end) of the audio data (not the WAV header). */
   'noteseal/recording/read': { params: { path: string; start: number; end: number }; result: { data: Bytes } };
+  /** Seals the unsaved text of a note that could not be saved; needs no key (public-key sealing). */
+  'noteseal/recovery/seal': { params: { path: string; data: Bytes }; result: { id: string } };
+  /** The sealed copies waiting to be restored (needs the key). */
+  'noteseal/recovery/list': { params: void; result: RecoveryCopy[] };
+  /** The text of one sealed copy (needs the key). */
+  'noteseal/recovery/read': { params: { id: string }; result: { path: string; data: Bytes } };
+  'noteseal/recovery/discard': { params: { id: string }; result: void };
 }
 
 /** Requests the worker sends to the client: the client owns SecretStorage, the worker never touches it. */
@@ -121,6 +128,10 @@ export const Method = {
   recordingShred: 'noteseal/recording/shred',
   recordingDescribe: 'noteseal/recording/describe',
   recordingRead: 'noteseal/recording/read',
+  recoverySeal: 'noteseal/recovery/seal',
+  recoveryList: 'noteseal/recovery/list',
+  recoveryRead: 'noteseal/recovery/read',
+  recoveryDiscard: 'noteseal/recovery/discard',
   recordingLevel: 'noteseal/recording/level',
   recordingWarning: 'noteseal/recording/warning',
   recordingStopped: 'noteseal/recording/stopped',
@@ -185,6 +196,9 @@ export interface RecordingSummary {
   warnings: string[];
 }
 export interface RecordingFacts { sampleRate: number; channels: number; bitsPerSample: number; dataBytes: number; durationSeconds: number }
+
+/** A sealed recovery copy: `path` is the note's logical path (the `.enc` file minus `.enc`). */
+export interface RecoveryCopy { id: string; path: string; savedAt: string; bytes: number }
 
 /** Lifecycle events only: never file content, names of secrets or keys. */
 export interface LogMessage {

@@ -12,6 +12,7 @@ import {
 import { RecordingService } from './recording/recordingService';
 import { EncFileSystem } from './vault/encFileSystem';
 import { encryptPlaintextFile, encryptFolder, decryptToFile } from './vault/fileCommands';
+import { RecoveryStore, recoveryDirFor } from './vault/recoveryStore';
 import { VaultService } from './vault/vaultService';
 import { EncWatchers } from './vault/watcher';
 import { toResponseError } from './vault/workerErrors';
@@ -40,6 +41,9 @@ function ask<M extends WorkerRequest>(method: M, params: WorkerRequestParamsOf<M
 let vault: VaultService | undefined;
 let files: EncFileSystem | undefined;
 let recordings: RecordingService | undefined;
+let recovery: RecoveryStore | undefined;
+/** The recipient key pair is made or checked after each unlock; recovery requests wait for it. */
+let recipientReady: Promise<unknown> = Promise.resolve();
 const watchers = new EncWatchers(events => notify(Method.fsDidChange, { events }));
 const info = (message: string) => notify(Method.log, { level: 'info', message });
 
@@ -51,7 +55,13 @@ connection.onInitialize(params => {
     store: (name, value) => ask(Method.secretsStore, { name, value }),
     delete: name => ask(Method.secretsDelete, { name }),
   }, options.testFastKdf === true ? TEST_KDF_POLICY : PRODUCTION_KDF_POLICY);
+  recovery = new RecoveryStore(recoveryDirFor(vault.keyfilePath));
   vault.onDidChange(state => {
+    if (!state.locked) {
+      recipientReady = recovery!.ensureRecipient(vault!.unlocked())
+        .then(r => { if (r !== 'ok') info(`recovery key ${r}`); })
+        .catch(e => notify(Method.log, { level: 'warn', message: `recovery key not available: ${(e as Error).message}` }));
+    }
     notify(Method.vaultDidChange, state);
     info(state.locked ? 'vault locked: keys wiped from memory' : 'vault unlocked');
   });
@@ -110,6 +120,13 @@ onRequest(Method.recordingRecover, p => recordings!.recover(p.path));
 onRequest(Method.recordingExport, p => recordings!.export(p.encPath, p.outPath));
 onRequest(Method.recordingShred, p => recordings!.shred(p.path));
 onRequest(Method.recordingDescribe, p => recordings!.describe(p.path));
+onRequest(Method.recoverySeal, async p => { await recipientReady; return { id: await recovery!.seal(p.path, p.data) }; });
+onRequest(Method.recoveryList, async () => {
+  await recipientReady;
+  return recovery!.list(vault!.unlocked(), id => notify(Method.log, { level: 'warn', message: `recovery copy ${id} does not open; left in place` }));
+});
+onRequest(Method.recoveryRead, async p => { await recipientReady; return recovery!.read(vault!.unlocked(), p.id); });
+onRequest(Method.recoveryDiscard, p => recovery!.discard(p.id));
 onRequest(Method.recordingRead, async p => ({ data: await recordings!.read(p.path, p.start, p.end) }));
 
 connection.listen();

@@ -18,6 +18,14 @@ function assertNoPlaintext(file: string, secret: string): void {
   }
 }
 
+/** Backup files of `noteseal:` documents under any backup home. */
+function noteBackups(homes: string[]): string[] {
+  return homes.filter(h => fs.existsSync(h)).flatMap(h => fs.readdirSync(h, { recursive: true }).map(String)
+    .filter(p => p.split(path.sep).includes('noteseal') && fs.lstatSync(path.join(h, p)).isFile()).map(p => path.join(h, p)));
+}
+
+const recoveryDir = () => process.env.NOTESEAL_KEYFILE!.replace(/\.json$/, '.recovery');
+
 async function openNote(file: string): Promise<vscode.TextEditor> {
   return vscode.window.showTextDocument(noteUri(file), { preview: false });
 }
@@ -156,10 +164,10 @@ describe('editing encrypted notes', () => {
     assert.equal(await readEncExternally(file), 'theirs\n', 'their version was not overwritten');
     assert.equal(editor.document.isDirty, true, 'my edit is kept in the editor (VS Code offers Compare / Overwrite)');
     assert.ok(editor.document.getText().includes(mine));
-    const backups = noteseal.backupsDir();
-    assert.ok(backups, 'this host writes backups to disk');
-    const leftovers = fs.existsSync(backups) ? fs.readdirSync(backups, { recursive: true }).map(String).filter(p => p.split(path.sep).includes('noteseal') && fs.statSync(path.join(backups, p)).isFile()) : [];
-    assert.deepEqual(leftovers, [], 'no hot-exit backup of the note remains');
+    assert.deepEqual(noteBackups(noteseal.backupHomes()), [], 'no hot-exit backup of the note remains');
+    const copies = await noteseal.recovery.pending();
+    assert.ok(copies.some(c => c.path === file.replace(/\.enc$/, '')), 'my unsaved text is kept in a sealed recovery copy');
+    for (const c of fs.readdirSync(recoveryDir())) assertNoPlaintext(path.join(recoveryDir(), c), mine);
     await vscode.commands.executeCommand('workbench.action.files.revert');
     await waitUntil('the editor to show their version', () => editor.document.getText() === 'theirs\n' && !editor.document.isDirty);
   });

@@ -20,7 +20,8 @@ function filesHolding(secret: string, ...dirs: string[]): string[] {
 }
 
 async function historyDir(): Promise<string> {
-  const backups = (await api()).backupsDir();
+  // This host is a web workbench served from disk: its backup home is `<userData>/User/Backups`, beside History.
+  const backups = (await api()).backupHomes().find(h => h.endsWith(path.join('User', 'Backups')));
   assert.ok(backups, 'this host keeps its user data on disk');
   return path.join(path.dirname(backups), 'History');
 }

@@ -56,3 +56,24 @@ describe('IdleClock (auto-lock decisions)', () => {
     assert.equal(c.deadline(), time.now() + 60_000);
   });
 });
+
+describe('IdleClock retries a lock that did not happen', () => {
+  it('tries again after the retry delay, for idle and sleep alike', () => {
+    for (const reason of ['idle', 'sleep'] as const) {
+      const time = fakeClock(); const c = new IdleClock(opts(), time.now);
+      c.lockFailed(reason, 30_000);
+      assert.equal(run(c, time, 29_000), undefined);
+      assert.equal(run(c, time, 2000), reason);
+      assert.equal(run(c, time, 5000), undefined, 'one retry per failure');
+    }
+  });
+  it('activity cancels an idle retry (the idle time counts anew) but not a sleep retry; reset cancels both', () => {
+    const time = fakeClock(); const c = new IdleClock(opts(), time.now);
+    c.lockFailed('idle', 10_000); c.activity();
+    assert.equal(run(c, time, 20_000), undefined);
+    c.lockFailed('sleep', 10_000); c.activity();
+    assert.equal(run(c, time, 11_000), 'sleep');
+    c.lockFailed('sleep', 10_000); c.reset();
+    assert.equal(run(c, time, 11_000), undefined);
+  });
+});
