@@ -1,6 +1,7 @@
 // UI: plaintext must not land in `.enc` files made outside NoteSeal (issue 9, item 3): Untitled → Save As
 // `notes/x.md.enc` through the web workbench's save dialog, and Explorer → New File `secret.md.enc`. Each
-// ends in a sealed file and the decrypted editor; then the disk is searched for what was typed.
+// ends in a sealed file and the decrypted editor; Save As from a decrypted note to `y.md.enc` and an Explorer
+// rename of an open note (item 7) keep one file under the right name; then the disk is searched for what was typed.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -96,6 +97,30 @@ describe('.enc files made outside NoteSeal, in the workbench', () => {
     await page.keyboard.type(`new file ${canary}`);
     await waitFor('the sealed note', () => sealed(file) && cli('decrypt', file) === `new file ${canary}`);
     await screenshot(page, 'encfiles-new-file');
+  });
+
+  const contextMenu = async (name, item) => {
+    await row(name).click({ button: 'right' });
+    // The web workbench's context menu ignores a synthetic click; pointing at the item and pressing Enter works.
+    await page.locator('.monaco-menu .action-label', { hasText: item }).first().hover();
+    await page.keyboard.press('Enter');
+  };
+
+  it('renaming the open note in the Explorer moves its editor; typing does not recreate the old name', async () => {
+    await contextMenu('secret.md.enc', 'Rename...');
+    const box = page.locator('.explorer-folders-view .monaco-inputbox input');
+    await box.waitFor({ timeout: 10_000 });
+    await box.fill('renamed.md.enc');
+    await page.keyboard.press('Enter');
+    const notes = path.join(wb.folder, 'notes');
+    await waitFor('the renamed tab', async () => { const t = await tabTitles(); return t.length === 1 && /^renamed\.md/.test(t[0]); });
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type(' more');
+    await waitFor('the edit saved', () => /more$/.test(cli('decrypt', path.join(notes, 'renamed.md.enc'))));
+    await page.waitForTimeout(1000);
+    assert.ok(!fs.existsSync(path.join(notes, 'secret.md.enc')), 'the old name was not recreated');
+    await screenshot(page, 'encfiles-renamed');
   });
 
   it('leaves no trace of the typed text anywhere on disk', async () => {
