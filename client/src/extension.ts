@@ -9,6 +9,7 @@ import { EncryptedDecorations } from './decorations';
 import { EncFileSystemProvider } from './encFsProvider';
 import { FileCommands } from './fileCommands';
 import { LeakGuard } from './leakGuard';
+import { registerLargeNotes } from './largeNotes';
 import { Logger } from './logger';
 import { EncOpenRedirect, REDIRECT_VIEW_TYPE } from './openRedirect';
 import { RecordingController } from './recording';
@@ -74,7 +75,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
     return true;
   };
   const showState = () => status.show(vault.state, autoLock.deadline());
-  context.subscriptions.push(vault, autoLock, fsProvider, leakGuard, recording,
+  context.subscriptions.push(vault, autoLock, fsProvider, leakGuard, recording, registerLargeNotes(log),
     vault.onDidChange(s => { autoLock.setActive(!s.locked); showState(); }),
     autoLock.onDidChangeDeadline(showState),
     vscode.workspace.registerFileSystemProvider(NOTESEAL_SCHEME, fsProvider, { isCaseSensitive: process.platform === 'linux' }),
