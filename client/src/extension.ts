@@ -11,6 +11,7 @@ import { EncFileSystemProvider } from './encFsProvider';
 import { EncGuard } from './encGuard';
 import { FileCommands } from './fileCommands';
 import { LeakGuard } from './leakGuard';
+import { registerLargeNotes } from './largeNotes';
 import { Logger } from './logger';
 import { NoteRecovery } from './noteRecovery';
 import { EncOpenRedirect, REDIRECT_VIEW_TYPE } from './openRedirect';
@@ -108,7 +109,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
     return true;
   };
   const showState = () => status.show(vault.state, autoLock.deadline());
-  context.subscriptions.push(vault, autoLock, fsProvider, leakGuard, recording, guard,
+  context.subscriptions.push(vault, autoLock, fsProvider, leakGuard, recording, guard, registerLargeNotes(log),
     vault.onDidChange(s => {
       autoLock.setActive(!s.locked); showState();
       if (!s.locked) { leakGuard.saveDirtyNotesSoon(); void recovery.offerRestore().catch(e => log.warn(`recovery copies not offered: ${(e as Error).message}`)); }

@@ -65,7 +65,7 @@ connection.onInitialize(params => {
     notify(Method.vaultDidChange, state);
     info(state.locked ? 'vault locked: keys wiped from memory' : 'vault unlocked');
   });
-  files = new EncFileSystem(vault);
+  files = new EncFileSystem(vault, watchers);
   recordings = new RecordingService(vault, {
     level: e => notify(Method.recordingLevel, e),
     warning: e => notify(Method.recordingWarning, e),

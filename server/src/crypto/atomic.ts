@@ -1,7 +1,7 @@
 // Crash-safe replacement of a file: write a temporary sibling, fsync it, rename it over the target,
 // fsync the directory. A crash leaves either the old file or the new one, never a mix.
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, type Stats } from 'node:fs';
 import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -72,9 +72,10 @@ export async function writeSequentially(handle: FileHandle, data: AsyncIterable<
 
 /**
  * Atomically replaces `target` with what `fill` writes into the temporary sibling (through the handle,
- * or by position on handle.fd). The mode is `mode`, else the replaced file's mode, else 0600.
+ * or by position on handle.fd). The mode is `mode`, else the replaced file's mode, else 0600. Returns
+ * the new file's stat (taken on the handle, so it is ours even if someone replaces the file right after).
  */
-export async function replaceFileAtomic(target: string, fill: (handle: FileHandle) => Promise<void>, mode?: number): Promise<void> {
+export async function replaceFileAtomic(target: string, fill: (handle: FileHandle) => Promise<void>, mode?: number): Promise<Stats> {
   const finalMode = mode ?? (await existingMode(target)) ?? DEFAULT_FILE_MODE;
   const tmp = tempSiblingPath(target);
   const handle = await open(tmp, 'wx', 0o600);
@@ -83,10 +84,12 @@ export async function replaceFileAtomic(target: string, fill: (handle: FileHandl
     await fill(handle);
     await handle.chmod(finalMode); // explicit: the umask must not change the original's mode
     await handle.sync();
+    const written = await handle.stat();
     await handle.close();
     await rename(tmp, target);
     renamed = true;
     await fsyncDirectory(path.dirname(target));
+    return written;
   } finally {
     if (!renamed) {
       await handle.close().catch(() => undefined);
@@ -99,8 +102,8 @@ export async function replaceFileAtomic(target: string, fill: (handle: FileHandl
  * Atomically replaces `target` with `data`. The mode is `mode`, else the replaced file's mode, else 0600.
  * An async source may yield single buffers or arrays of them (written with one writev).
  */
-export async function writeFileAtomic(target: string, data: Uint8Array | AsyncIterable<Uint8Array | Uint8Array[]>, mode?: number): Promise<void> {
-  await replaceFileAtomic(target, async handle => {
+export async function writeFileAtomic(target: string, data: Uint8Array | AsyncIterable<Uint8Array | Uint8Array[]>, mode?: number): Promise<Stats> {
+  return replaceFileAtomic(target, async handle => {
     if (data instanceof Uint8Array) {
       await writeAll(handle, [data]);
       return;

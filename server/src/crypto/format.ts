@@ -2,6 +2,7 @@
 // Pure Node: no vscode import. Plaintext is never written to disk by these functions, except where the
 // caller asks decryptFile to write it to a path of its choosing.
 import { randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { CHUNK_FRAME_OVERHEAD, DEFAULT_CHUNK_SIZE, FINAL_FRAME_OVERHEAD, FLAG_APPEND, FRAME_CHUNK, FRAME_FINAL, SALT_LENGTH } from './constants';
 import { sealChunk, openChunk } from './chunks';
@@ -147,6 +148,27 @@ async function* openFileBatches(file: OpenedFile, from: number, keepUntil = Numb
   }
 }
 
+/**
+ * Decrypts a whole file into one buffer, for an editor. The header is read and authenticated before
+ * anything else (a file that is not ours, or not for our key, costs a few KiB of reading), and a file
+ * above `maxBytes` is refused with LIMIT_EXCEEDED before its payload is read. Large files are opened on
+ * the worker pool straight from the file descriptor. Either every byte authenticates or nothing returns.
+ */
+export async function decryptFileToBuffer(srcPath: string, unwrap: UnwrapDataKey, opts: { maxBytes?: number } = {}): Promise<Buffer> {
+  const file = await openEncryptedFile(srcPath, unwrap);
+  const pieces: Buffer[] = [];
+  try {
+    if (opts.maxBytes !== undefined && file.size > opts.maxBytes) {
+      throw new NoteSealError('LIMIT_EXCEEDED', `the file is ${(file.size / 2 ** 20).toFixed(0)} MiB, more than the ${(opts.maxBytes / 2 ** 20).toFixed(0)} MiB this can open`);
+    }
+    for await (const b of openFileBatches(file, 0)) pieces.push(...b.plaintext);
+    return pieces.length === 1 ? pieces.splice(0)[0] : Buffer.concat(pieces);
+  } finally {
+    for (const c of pieces) c.fill(0);
+    await file.close();
+  }
+}
+
 /** Authenticates every chunk and the file's end without releasing any plaintext. */
 export async function verifyFile(srcPath: string, unwrap: UnwrapDataKey): Promise<{ chunks: number; plaintextBytes: number }> {
   const file = await openEncryptedFile(srcPath, unwrap);
@@ -278,11 +300,27 @@ export async function encryptFile(src: string | AsyncIterable<Uint8Array>, dstPa
   }
   // A stream of unknown length: re-chunked without copying and sealed in this thread (a hand-off to the
   // workers would need one copy per byte and, in the 2 GiB test, cost more than it won on two cores).
+  // A buffer of known size at or above the pool threshold is sealed on the pool (one copy into each job,
+  // cheap next to AES), with the file write of each batch overlapping the sealing of the next.
   const input = src instanceof Uint8Array ? asyncOnce(src) : src;
   await encryptWith(dstPath, dataKey, stanzas, opts, async (out, _headerLength, keys, C) => {
-    await writeSequentially(out, sealPayload(input, C, localChunkCipher(keys.payloadKey, keys.chunkAad)));
+    const cipher = src instanceof Uint8Array ? chooseCipher(keys, src.length) : localChunkCipher(keys.payloadKey, keys.chunkAad);
+    await writeSequentially(out, sealPayload(input, C, cipher));
     return true;
   });
+}
+
+/**
+ * Encrypts a buffer to `dstPath` crash-safely under a fresh salt (sealing large buffers on the pool and
+ * writing while sealing). Returns the stat of the file written, taken on its own handle.
+ */
+export async function encryptBufferToFile(plaintext: Uint8Array, dstPath: string, dataKey: Uint8Array, stanzas: Stanza[], opts: EncryptOptions = {}): Promise<Stats> {
+  let written: Stats | undefined;
+  await encryptWith(dstPath, dataKey, stanzas, opts, async (out, _headerLength, keys, C) => {
+    await writeSequentially(out, sealPayload(asyncOnce(plaintext), C, chooseCipher(keys, plaintext.length)));
+    return true;
+  }, s => { written = s; });
+  return written!;
 }
 
 /**
@@ -290,17 +328,19 @@ export async function encryptFile(src: string | AsyncIterable<Uint8Array>, dstPa
  * frames (by position, from the header's end), and renames into place unless it returns false.
  */
 async function encryptWith(dstPath: string, dataKey: Uint8Array, stanzas: Stanza[], opts: EncryptOptions,
-  payload: (out: FileHandle, headerLength: number, keys: FileKeys, chunkSize: number) => Promise<boolean>): Promise<boolean> {
+  payload: (out: FileHandle, headerLength: number, keys: FileKeys, chunkSize: number) => Promise<boolean>,
+  onWritten?: (s: Stats) => void): Promise<boolean> {
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const salt = randomBytes(SALT_LENGTH);
   const prefix = serializePrefix({ chunkSize, salt, flags: 0 });
   const keys = deriveFileKeys(dataKey, salt, prefix);
   try {
     const header = serializeHeader(prefix, stanzas, keys.headerMacKey);
-    await replaceFileAtomic(dstPath, async out => {
+    const written = await replaceFileAtomic(dstPath, async out => {
       await writeAll(out, [header]); // at the start; the handle's position moves past it
       if (!await payload(out, header.length, keys, chunkSize)) throw new ParallelMiss('the input changed while it was read');
     });
+    onWritten?.(written);
     return true;
   } catch (e) {
     if (e instanceof ParallelMiss) return false;

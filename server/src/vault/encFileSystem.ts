@@ -2,14 +2,28 @@
 // decrypted view of `/notes/plan.md.enc`; folders are the same folders. Plaintext exists only in memory:
 // reads decrypt into a buffer returned over IPC, writes encrypt in memory and replace the `.enc` file
 // crash-safely (temp sibling, fsync, rename). Every write gets a fresh data key and salt.
+import type { Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { decryptBuffer, encryptBuffer, writeFileAtomic } from '../crypto/format';
+import { decryptFileToBuffer, encryptBufferToFile, isNoteSealError } from '../crypto/format';
 import { wipe } from '../keys/bytes';
 import { ENC_SUFFIX, encPathOf, isEncPath, isTempSibling } from '../encPaths';
 import type { DirectoryEntry, FileStatInfo } from '../protocol';
+import { withWipedDataKeys } from './dataKeys';
 import type { VaultService } from './vaultService';
 import { WorkerError } from './workerErrors';
+
+/**
+ * The largest `.enc` file the editor path decrypts into memory (the worker holds it twice, VS Code's
+ * editor more). Larger files are refused before their payload is read; Decrypt File… and the CLI stream.
+ */
+export const MAX_NOTE_BYTES = 256 * 1024 * 1024;
+
+/** Told before and after each file the worker replaces (EncWatchers). */
+export interface OwnWrites {
+  ownWriteStarted(real: string): void;
+  ownWriteEnded(real: string, stat: Stats | undefined): void;
+}
 
 type Target = { kind: 'file'; real: string } | { kind: 'directory'; real: string } | { kind: 'missing'; real: string };
 
@@ -18,7 +32,8 @@ async function statOrNull(p: string) {
 }
 
 export class EncFileSystem {
-  constructor(private readonly vault: VaultService) {}
+  /** `ownWrites` hears of every file this worker replaces (the watchers use it to skip their own events). */
+  constructor(private readonly vault: VaultService, private readonly ownWrites?: OwnWrites) {}
 
   /** The unlocked keyring (LOCKED / NOT_INITIALIZED otherwise). */
   vaultKeyring() { return this.vault.unlocked(); }
@@ -57,10 +72,14 @@ export class EncFileSystem {
     const t = await this.resolve(logical);
     if (t.kind === 'directory') throw new WorkerError('FileIsADirectory', `${t.real} is a folder`);
     if (t.kind === 'missing') throw new WorkerError('FileNotFound', `No such encrypted file: ${t.real}`);
-    const keyring = this.vault.unlocked();
-    const sealed = await fs.readFile(t.real);
-    if (isNewEmptyNote(sealed)) return Buffer.alloc(0);
-    return decryptBuffer(sealed, keyring.unwrap);
+    if (isNewEmptyNote((await fs.stat(t.real)).size)) return Buffer.alloc(0);
+    try {
+      // The header is authenticated (and the size checked) before the payload is read.
+      return await withWipedDataKeys(this.vault.unlocked().unwrap, unwrap => decryptFileToBuffer(t.real, unwrap, { maxBytes: MAX_NOTE_BYTES }));
+    } catch (e) {
+      if (!isNoteSealError(e, 'LIMIT_EXCEEDED')) throw e;
+      throw new WorkerError('LIMIT_EXCEEDED', `${t.real} is too large to open in the editor (${e.message}). Use "NoteSeal: Decrypt File…" or the noteseal CLI for it.`);
+    }
   }
 
   async writeFile(logical: string, plaintext: Uint8Array, flags: { create: boolean; overwrite: boolean }): Promise<void> {
@@ -77,16 +96,33 @@ export class EncFileSystem {
   async encryptTo(encPath: string, plaintext: Uint8Array): Promise<void> {
     const keyring = this.vault.unlocked();
     const { dataKey, stanzas } = await keyring.newFileStanzas();
-    let sealed: Buffer;
-    try { sealed = encryptBuffer(plaintext, dataKey, stanzas); } finally { wipe(dataKey); }
-    await writeFileAtomic(encPath, sealed);
+    let written: Stats | undefined;
+    this.ownWrites?.ownWriteStarted(encPath);
+    try {
+      written = await encryptBufferToFile(plaintext, encPath, dataKey, stanzas);
+    } finally {
+      wipe(dataKey);
+      this.ownWrites?.ownWriteEnded(encPath, written);
+    }
   }
 
+  /**
+   * Deletes what the view shows: a note's `.enc` file, or a folder. A folder goes only if everything in it
+   * is shown too (`.enc` files and folders of them); anything the view hides (plaintext, `.git`, links,
+   * temp files) makes the delete refuse before anything is removed.
+   */
   async delete(logical: string, recursive: boolean): Promise<void> {
     const t = await this.resolve(logical);
     if (t.kind === 'missing') throw new WorkerError('FileNotFound', `No such encrypted file: ${t.real}`);
-    if (t.kind === 'file') await fs.unlink(t.real);
-    else await fs.rm(t.real, { recursive, force: false });
+    if (t.kind === 'file') { await fs.unlink(t.real); return; }
+    const plan = await deletionPlan(t.real);
+    if (plan.hidden.length) {
+      const shown = plan.hidden.slice(0, 3).map(p => path.relative(t.real, p)).join(', ');
+      throw new WorkerError('NoPermissions', `Not deleted: the folder ${t.real} also holds files NoteSeal does not show (${shown}${plan.hidden.length > 3 ? ', …' : ''}). Delete them outside NoteSeal first.`);
+    }
+    if (!recursive && (plan.files.length || plan.folders.length > 1)) throw new WorkerError('NoPermissions', `The folder ${t.real} is not empty.`);
+    for (const f of plan.files) await fs.unlink(f);
+    for (const d of plan.folders) await fs.rmdir(d); // deepest first; fails if something appeared meanwhile
   }
 
   async rename(from: string, to: string, overwrite: boolean): Promise<void> {
@@ -108,6 +144,27 @@ export class EncFileSystem {
  * wrote it, client/src/encGuard.ts) is an empty note that was never sealed: it opens empty and its first save
  * seals it. It holds nothing to leak or to authenticate; any other non-NoteSeal content stays NOT_NOTESEAL.
  */
-function isNewEmptyNote(bytes: Uint8Array): boolean {
-  return bytes.length === 0;
+function isNewEmptyNote(size: number): boolean {
+  return size === 0;
+}
+
+/** What deleting a folder through the view removes (`.enc` files, folders, deepest first) and what it would not. */
+async function deletionPlan(root: string): Promise<{ files: string[]; folders: string[]; hidden: string[] }> {
+  const files: string[] = []; const folders: string[] = []; const hidden: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) await walk(p); // Dirent types do not follow links: a link is hidden
+      else if (e.isFile() && (isEncPath(e.name) || isOurTempSibling(e.name))) files.push(p);
+      else hidden.push(p);
+    }
+    folders.push(dir);
+  };
+  await walk(root);
+  return { files, folders, hidden };
+}
+
+/** A crash-safe write's leftover beside an `.enc` file: ciphertext only, ours to remove. */
+function isOurTempSibling(name: string): boolean {
+  return isTempSibling(name) && name.includes(ENC_SUFFIX + '.tmp-');
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { decryptFile, encryptFile } from '../crypto/format';
 import { wipe } from '../keys/bytes';
 import { encPathOf, isEncPath, isTempSibling } from '../encPaths';
+import { withWipedDataKeys } from './dataKeys';
 import type { EncFileSystem } from './encFileSystem';
 import type { VaultService } from './vaultService';
 import { WorkerError } from './workerErrors';
@@ -36,7 +37,7 @@ export async function encryptPlaintextFile(files: EncFileSystem, plainPath: stri
 
 export async function decryptToFile(vault: VaultService, encPath: string, outPath: string): Promise<void> {
   if (path.resolve(encPath) === path.resolve(outPath)) throw new WorkerError('INVALID_ARGUMENT', 'The export must go to another file.');
-  await decryptFile(encPath, vault.unlocked().unwrap, outPath);
+  await withWipedDataKeys(vault.unlocked().unwrap, unwrap => decryptFile(encPath, unwrap, outPath));
 }
 
 export async function encryptFolder(files: EncFileSystem, folder: string, deletePlaintext: boolean,

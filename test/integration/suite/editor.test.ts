@@ -40,6 +40,21 @@ describe('the noteseal: file system', () => {
   before(async () => { await unlocked(); });
   after(async () => { await closeAllEditors(); });
 
+  it('a large Markdown note opens as plain text (Markdown features would delay its saves); a small one stays Markdown', async () => {
+    const dir = freshDir('large-md');
+    const big = path.join(dir, 'big.md.enc');
+    const small = path.join(dir, 'small.md.enc');
+    await writeEncExternally(big, 'a line of a large note\n'.repeat(50_000)); // 1.1 MiB
+    await writeEncExternally(small, '# small\n');
+    await openNote(small);
+    const bigEditor = await openNote(big);
+    await waitUntil('the large note is plain text', () => vscode.window.activeTextEditor?.document.languageId === 'plaintext');
+    assert.equal(bigEditor.document.uri.toString(), noteUri(big).toString());
+    const smallDoc = vscode.workspace.textDocuments.find(d => d.uri.toString() === noteUri(small).toString());
+    assert.equal(smallDoc?.languageId, 'markdown');
+    await closeAllEditors();
+  });
+
   it('writes only ciphertext to disk and reads the plaintext back', async () => {
     const dir = freshDir('fs-write');
     const secret = canary();

@@ -1,0 +1,134 @@
+// The worker's EncFileSystem and watchers on a real disk with a real keyring (issue 10, item 10; issue 11):
+// reads check the header and the size before loading a file, folder deletes remove only what the view
+// shows, data keys are wiped after reads, a note's watcher ignores a plaintext file of the same name, and
+// the watchers skip the worker's own writes but report everyone else's.
+import assert from 'node:assert/strict';
+import fsSync from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { Keyring } from '../../../server/src/keys/keyring';
+import { EncFileSystem, MAX_NOTE_BYTES } from '../../../server/src/vault/encFileSystem';
+import type { VaultService } from '../../../server/src/vault/vaultService';
+import { EncWatchers } from '../../../server/src/vault/watcher';
+import type { FileChange } from '../../../server/src/protocol';
+import { newKeyring } from '../keys/helpers';
+
+const WRITE = { create: true, overwrite: true };
+const vaultOf = (keyring: Pick<Keyring, 'unwrap' | 'newFileStanzas'>) => ({ unlocked: () => keyring }) as unknown as VaultService;
+
+async function setup() {
+  const { keyring, dir } = await newKeyring();
+  const ws = path.join(dir, 'ws');
+  await fs.mkdir(ws);
+  return { keyring, ws, files: new EncFileSystem(vaultOf(keyring)) };
+}
+
+test('a note too large for the editor is refused with a clear error, before its payload is read', async () => {
+  const { ws, files } = await setup();
+  const note = path.join(ws, 'huge.md');
+  await files.writeFile(note, Buffer.from('small'), WRITE);
+  await fs.truncate(note + '.enc', MAX_NOTE_BYTES + 1); // sparse: the header is real, the size is huge
+  const realReadFile = fs.readFile;
+  (fs as { readFile: unknown }).readFile = () => { throw new Error('the whole file was read'); };
+  try {
+    await assert.rejects(files.readFile(note), (e: Error & { code?: string }) =>
+      e.code === 'LIMIT_EXCEEDED' && /too large to open in the editor/.test(e.message) && /Decrypt File/.test(e.message));
+  } finally {
+    (fs as { readFile: unknown }).readFile = realReadFile;
+  }
+});
+
+test('a note for another key fails on its header without the file being loaded', async () => {
+  const { ws, files } = await setup();
+  const other = await setup();
+  const note = path.join(ws, 'foreign.md');
+  await other.files.writeFile(note, Buffer.alloc(1 << 20, 0x61), WRITE);
+  const realReadFile = fs.readFile;
+  (fs as { readFile: unknown }).readFile = () => { throw new Error('the whole file was read'); };
+  try {
+    await assert.rejects(files.readFile(note), (e: Error & { code?: string }) => e.code === 'WRONG_KEY');
+  } finally {
+    (fs as { readFile: unknown }).readFile = realReadFile;
+  }
+});
+
+test('reads wipe the data keys unwrap handed out', async () => {
+  const { keyring, ws, files } = await setup();
+  await files.writeFile(path.join(ws, 'a.md'), Buffer.from('secret body'), WRITE);
+  const handedOut: Uint8Array[] = [];
+  const spy: Keyring['unwrap'] = async stanzas => { const k = await keyring.unwrap(stanzas); handedOut.push(k); return k; };
+  const reader = new EncFileSystem(vaultOf({ unwrap: spy, newFileStanzas: keyring.newFileStanzas.bind(keyring) }));
+  assert.equal((await reader.readFile(path.join(ws, 'a.md'))).toString(), 'secret body');
+  assert.equal(handedOut.length, 1);
+  assert.ok(handedOut[0]!.every(b => b === 0), 'the data key is zeroed after the read');
+});
+
+test('deleting a folder removes its notes and empty folders, and refuses when it holds anything the view hides', async () => {
+  const { ws, files } = await setup();
+  const clean = path.join(ws, 'clean');
+  await fs.mkdir(path.join(clean, 'sub'), { recursive: true });
+  await files.writeFile(path.join(clean, 'a.md'), Buffer.from('a'), WRITE);
+  await files.writeFile(path.join(clean, 'sub', 'b.md'), Buffer.from('b'), WRITE);
+  await files.delete(clean, true);
+  assert.equal(fsSync.existsSync(clean), false);
+
+  for (const hidden of ['plain.txt', '.git/config']) {
+    const dir = path.join(ws, 'mixed');
+    await fs.mkdir(path.join(dir, path.dirname(hidden)), { recursive: true });
+    await files.writeFile(path.join(dir, 'note.md'), Buffer.from('n'), WRITE);
+    await fs.writeFile(path.join(dir, hidden), 'not shown in the view');
+    await assert.rejects(files.delete(dir, true), (e: Error & { code?: string }) =>
+      e.code === 'NoPermissions' && e.message.includes('does not show') && e.message.includes(hidden.split('/')[0]!));
+    assert.ok(fsSync.existsSync(path.join(dir, hidden)), `${hidden} survives`);
+    assert.ok(fsSync.existsSync(path.join(dir, 'note.md.enc')), 'nothing was removed');
+    await fs.rm(dir, { recursive: true });
+  }
+});
+
+/** Collects watcher events until `ms` of quiet. */
+function collector() {
+  const events: FileChange[] = [];
+  const watchers = new EncWatchers(e => events.push(...e));
+  const settle = (ms = 400) => new Promise(r => setTimeout(r, ms));
+  return { events, watchers, settle };
+}
+
+test("a note's watcher reports its .enc file, never a plaintext file of the same name", async () => {
+  const { ws, files } = await setup();
+  const note = path.join(ws, 'plan.md');
+  await files.writeFile(note, Buffer.from('v1'), WRITE);
+  await fs.writeFile(note, 'a plaintext plan.md beside plan.md.enc');
+  const { events, watchers, settle } = collector();
+  try {
+    watchers.watch(1, note, false);
+    await fs.appendFile(note, ' changed');
+    await settle();
+    assert.equal(events.length, 0, 'the plaintext file is not watched');
+    await fs.appendFile(note + '.enc', 'x'); // someone else changes the encrypted file
+    await settle();
+    assert.deepEqual(events.map(e => e.path), [note]);
+  } finally {
+    watchers.dispose();
+  }
+});
+
+test("the watchers skip the worker's own writes and report another writer's", async () => {
+  const { keyring, ws } = await setup();
+  const { events, watchers, settle } = collector();
+  const files = new EncFileSystem(vaultOf(keyring), watchers);
+  const note = path.join(ws, 'n.md');
+  await files.writeFile(note, Buffer.from('v1'), WRITE);
+  try {
+    watchers.watch(1, ws, false);
+    await files.writeFile(note, Buffer.from('v2'), WRITE);
+    await settle();
+    assert.deepEqual(events.map(e => [e.type, e.path]), [], 'our own save is not reported back');
+    const other = new EncFileSystem(vaultOf(keyring)); // another window or the CLI
+    await other.writeFile(note, Buffer.from('v3'), WRITE);
+    await settle();
+    assert.deepEqual(events.map(e => e.path), [note], "the other writer's save is reported");
+  } finally {
+    watchers.dispose();
+  }
+});
