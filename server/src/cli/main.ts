@@ -1,10 +1,13 @@
 // `noteseal`: the command-line tool. Bundled to dist/cli.js. Every failure ends as one line on stderr
 // and a documented exit status (exit-codes.ts, docs/CLI.md); secrets never appear in argv or output.
+import { AgentRefused } from '../agent/client';
+import { AgentPathError } from '../agent/paths';
 import { isNoteSealError } from '../crypto/errors';
 import { VERSION } from '../version';
 import { parseArgs, UsageError } from './args';
 import type { CliContext } from './context';
 import { ExitCode, exitCodeFor } from './exit-codes';
+import { agentCommand } from './agent-commands';
 import { decryptCommand, encryptCommand, inspectCommand, recoverCommand, verifyCommand } from './file-commands';
 import { USAGE } from './help';
 import { initCommand, passwdCommand, rotateCommand, shredCommand } from './key-commands';
@@ -21,6 +24,7 @@ const COMMANDS: Record<string, (ctx: CliContext) => Promise<number>> = {
   rotate: rotateCommand,
   recover: recoverCommand,
   shred: shredCommand,
+  agent: agentCommand,
 };
 
 function report(error: unknown, note: (line: string) => void, debug: boolean): number {
@@ -31,6 +35,8 @@ function report(error: unknown, note: (line: string) => void, debug: boolean): n
     note("Run 'noteseal help' for usage.");
     return ExitCode.USAGE;
   }
+  if (error instanceof AgentRefused) { note(`noteseal: ${error.message}`); return ExitCode.AGENT_REFUSED; }
+  if (error instanceof AgentPathError) { note(`noteseal: ${error.message}`); return ExitCode.USAGE; }
   if (isNoteSealError(error)) { note(`noteseal: ${error.message}`); return exitCodeFor(error.code); }
   const errno = error as NodeJS.ErrnoException;
   if (errno && typeof errno.code === 'string' && typeof errno.syscall === 'string') {
