@@ -10,6 +10,7 @@ import { ExitCode, exitCodeFor } from './exit-codes';
 import { agentCommand } from './agent-commands';
 import { decryptCommand, encryptCommand, inspectCommand, recoverCommand, verifyCommand } from './file-commands';
 import { USAGE } from './help';
+import { execCommand } from './exec-command';
 import { initCommand, passwdCommand, rotateCommand, shredCommand } from './key-commands';
 import { PromptCancelled } from './secrets';
 import { StdoutClosed, writeToStdout } from './stdout';
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, (ctx: CliContext) => Promise<number>> = {
   recover: recoverCommand,
   shred: shredCommand,
   agent: agentCommand,
+  exec: execCommand,
 };
 
 function report(error: unknown, note: (line: string) => void, debug: boolean): number {
