@@ -13,6 +13,7 @@ import { Logger } from './logger';
 import { EncOpenRedirect, REDIRECT_VIEW_TYPE } from './openRedirect';
 import { RecordingController } from './recording';
 import { LockStatusItem } from './statusBar';
+import { TerminalIntegration } from './terminal';
 import { NOTESEAL_SCHEME } from './uris';
 import { VaultController } from './vault';
 import { WorkerClient } from './workerClient';
@@ -29,6 +30,8 @@ export interface NoteSealApi {
     onDidChange: vscode.Event<VaultState>;
     autoLockDeadline(): number | undefined;
   };
+  /** The `noteseal` launcher that this window's terminals find first on their PATH. */
+  cliLauncher(): string;
   /** Hot-exit backups of encrypted notes destroyed so far (should stay 0 when saves succeed). */
   sweptBackups(): number;
   /** Where VS Code writes hot-exit backups here (the leak guard watches it). */
@@ -55,7 +58,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   context.subscriptions.push(status);
 
   const keyfile = vscode.workspace.getConfiguration('noteseal').get<string>('keyfile') || undefined;
-  worker = new WorkerClient(context, log, { keyfile });
+  const agent = vscode.workspace.getConfiguration('noteseal').get<boolean>('agent.enabled', true);
+  worker = new WorkerClient(context, log, { keyfile, agent });
+  const terminal = new TerminalIntegration(context, log);
+  terminal.activate(keyfile);
   const vault = new VaultController(worker, context.secrets, log);
   const autoLock = new AutoLock(reason => vault.lock(reason));
   const fsProvider = new EncFileSystemProvider(worker, vault);
@@ -118,9 +124,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   command(Commands.resumeRecording, () => recording.resume());
   command(Commands.selectMicrophone, () => recording.selectMicrophone());
   command(Commands.exportRecording, (uri?: vscode.Uri) => recording.exportRecording(uri));
+  command(Commands.installCommandLineTool, (args?: { folder?: string; overwrite?: boolean }) => terminal.install(args));
   command(Commands.shredRecording, (uri?: vscode.Uri, args?: { confirmed?: boolean }) => recording.shredRecording(uri, args));
 
   await worker.start();
+  const showAgent = async () => terminal.setAgentSocket((await worker!.request(Method.workerStatus)).agentSocket);
+  context.subscriptions.push(worker.onDidRestart(() => void showAgent()));
+  await showAgent();
   await vault.refresh();
   showState();
   log.info('NoteSeal is ready');
@@ -140,6 +150,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
       onDidChange: vault.onDidChange,
       autoLockDeadline: () => autoLock.deadline(),
     },
+    cliLauncher: () => terminal.launcher,
     sweptBackups: () => leakGuard.swept,
     backupsDir: () => leakGuard.backupsDir,
     recording: {

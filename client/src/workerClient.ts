@@ -29,7 +29,7 @@ export class WorkerClient implements vscode.Disposable {
   /** Fires after the worker died unexpectedly and a new one is ready. */
   readonly onDidRestart = this.restartedEmitter.event;
 
-  constructor(context: vscode.ExtensionContext, private readonly log: Logger, initializationOptions: { keyfile?: string }) {
+  constructor(context: vscode.ExtensionContext, private readonly log: Logger, initializationOptions: { keyfile?: string; agent?: boolean }) {
     const module = context.asAbsolutePath('dist/worker.js');
     this.client = new LanguageClient('noteseal', 'NoteSeal worker',
       // 'advanced' (structured clone) IPC serialization: Node's default JSON channel re-scans its buffer

@@ -140,6 +140,8 @@ export interface WorkerStatus {
   node: string;
   /** True while no key is held in the worker's memory. */
   locked: boolean;
+  /** This window's agent socket (docs/CLI.md, "Agent"), or null when the agent is off or failed to start. */
+  agentSocket: string | null;
 }
 
 export interface VaultState {

@@ -64,5 +64,8 @@ export async function execCommand(ctx: CliContext): Promise<number> {
   if (files.length === 0) throw new UsageError('exec: missing file to decrypt before --');
   if (command === undefined) throw new UsageError('exec: missing command after --');
   const vars = await variablesOf(ctx, files);
-  return run(command, args, { ...ctx.env, ...Object.fromEntries(vars) }, ctx.note);
+  const env = { ...ctx.env, ...Object.fromEntries(vars) };
+  // Running as Node inside Electron (VS Code's launcher) needs ELECTRON_RUN_AS_NODE; the command must not inherit it.
+  if (process.versions.electron && !vars.has('ELECTRON_RUN_AS_NODE')) delete env.ELECTRON_RUN_AS_NODE;
+  return run(command, args, env, ctx.note);
 }
