@@ -18,10 +18,9 @@ export interface FileKeys {
   source: 'agent' | 'passphrase';
 }
 
-/** Whether a passphrase can be had without a terminal, or a terminal is there to ask. */
-function canAskForPassphrase(env: NodeJS.ProcessEnv): boolean {
-  if (env.NOTESEAL_PASSPHRASE_FILE !== undefined || env.NOTESEAL_PASSPHRASE_FD !== undefined) return true;
-  try { fs.closeSync(fs.openSync('/dev/tty', 'r')); return true; } catch { return false; }
+/** A passphrase given on purpose (a file or descriptor): the only fallback when the agent is locked. */
+function passphraseGiven(env: NodeJS.ProcessEnv): boolean {
+  return env.NOTESEAL_PASSPHRASE_FILE !== undefined || env.NOTESEAL_PASSPHRASE_FD !== undefined;
 }
 
 /** What the agent may show in a consent prompt: our pid and the program that ran us (a claim, not proof). */
@@ -39,13 +38,13 @@ async function withAgent<T>(socketPath: string, fn: (agent: AgentConnection) => 
 }
 
 /** Whether the agent answers, is unlocked and serves our keyfile: 'use', 'locked', or 'none' (with a note why). */
-async function agentState(ctx: CliContext, socketPath: string, keyfile: string): Promise<'use' | 'locked' | 'none'> {
+async function agentState(ctx: CliContext, socketPath: string, keyfile: string): Promise<'use' | 'locked' | 'locked-vscode' | 'none'> {
   let agent: AgentConnection | null = null;
   try {
     agent = await AgentConnection.open(socketPath);
     if (!agent) return 'none';
     const status = await agent.status();
-    if (status.locked) return 'locked';
+    if (status.locked) return status.kind === 'vscode' ? 'locked-vscode' : 'locked';
     if (path.resolve(status.keyfile) === path.resolve(keyfile)) return 'use';
     ctx.note(`noteseal: the agent serves another keyfile (${status.keyfile}); asking for the passphrase`);
   } catch (e) {
@@ -69,11 +68,14 @@ export async function withFileKeys<T>(ctx: CliContext, fn: (keys: FileKeys) => P
       newFileStanzas: options => withAgent(socketPath, agent => agent.newFileKeys(keyfile, options.detached === true, clientInfo(about))),
     });
   }
-  if (state === 'locked') {
-    if (!canAskForPassphrase(ctx.env)) {
-      throw new AgentRefused('locked', `the NoteSeal agent at ${socketPath} is locked: unlock NoteSeal in VS Code or run 'noteseal agent start' (or set NOTESEAL_PASSPHRASE_FILE)`);
+  // Lock means lock: a locked agent is not worked around with a prompt, only with a passphrase given on purpose.
+  if (state === 'locked' || state === 'locked-vscode') {
+    if (!passphraseGiven(ctx.env)) {
+      throw new AgentRefused('locked', state === 'locked-vscode'
+        ? `NoteSeal is locked in VS Code (agent ${socketPath}): unlock it there, then try again`
+        : `the NoteSeal agent at ${socketPath} is locked: run 'noteseal agent start' to unlock it`);
     }
-    ctx.note('noteseal: the agent is locked; asking for the passphrase');
+    ctx.note('noteseal: the agent is locked; using the passphrase from the environment');
   }
   return withKeyring(ctx, keyring => fn({
     source: 'passphrase',

@@ -11,7 +11,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { AgentConnection } from '../../../server/src/agent/client';
 import { readHeaderFromFile } from '../../../server/src/crypto/format';
 import { decodeRecoveryKey } from '../../../server/src/keys/recovery-key';
-import { runCli, waitFor, type Run } from './cliRunner';
+import { CLI, runCli, waitFor, type Run } from './cliRunner';
 
 const PASSPHRASE = 'agent test passphrase';
 let dir: string;
@@ -110,9 +110,16 @@ describe('noteseal agent', () => {
     assert.equal(dec.code, 9);
     assert.equal(dec.stdout, '');
     assert.match(dec.stderr, /agent at .* is locked/);
+    // Lock means lock: with a terminal at hand it is still refused, not turned into a passphrase prompt.
+    if (spawnSync('which', ['script']).status === 0) {
+      const inTerminal = spawnSync('script', ['-qec', `"${process.execPath}" "${CLI}" decrypt secret.txt.enc`, '/dev/null'],
+        { cwd: dir, env: { PATH: process.env.PATH ?? '', NOTESEAL_TEST_FAST_KDF: '1', ...env }, input: '', encoding: 'utf8', timeout: 20_000 });
+      assert.equal(inTerminal.status, 9, inTerminal.stdout);
+      assert.doesNotMatch(inTerminal.stdout, /passphrase:/);
+    }
     const withPassphrase = await cli(['decrypt', 'secret.txt.enc'], withPass());
     assert.equal(withPassphrase.code, 0, 'a passphrase source still works');
-    assert.match(withPassphrase.stderr, /agent is locked; asking for the passphrase/);
+    assert.match(withPassphrase.stderr, /agent is locked; using the passphrase from the environment/);
   });
 
   it('ends after its idle timeout, wiping the keys and removing the socket', async () => {
