@@ -4,7 +4,8 @@
 //   1. crypto: the .enc format's streaming API and the CLI vs Python cryptography and age (256 MiB)
 //   2. provider: notes through the noteseal: file system vs plain files, inside a real VS Code host
 //   3. recording: CPU per audio-second and memory of a long recording from a fast synthetic source
-// Run one with: node scripts/bench.mjs crypto|provider|recording
+//   4. agent: a 1 KiB `noteseal decrypt` through the agent vs with a passphrase vs age; a large file vs age
+// Run one with: node scripts/bench.mjs crypto|provider|recording|agent
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,6 +19,7 @@ const benches = {
   crypto: [process.execPath, ['out/test/bench/run.js']],
   provider: [process.execPath, ['test/host/run-bench-host.mjs']],
   recording: [process.execPath, ['out/test/bench/recording.js']],
+  agent: [process.execPath, ['out/test/bench/agent.js']],
 };
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benches);
 let failed = 0;

@@ -22,4 +22,5 @@ export const Commands = {
   selectMicrophone: 'noteseal.selectMicrophone',
   exportRecording: 'noteseal.exportRecording',
   shredRecording: 'noteseal.shredRecording',
+  installCommandLineTool: 'noteseal.installCommandLineTool',
 } as const;

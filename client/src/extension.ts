@@ -18,6 +18,7 @@ import { EncOpenRedirect, REDIRECT_VIEW_TYPE } from './openRedirect';
 import { RecordingController, recordingFolderChoice } from './recording';
 import { RevisionContentProvider } from './revisionContent';
 import { LockStatusItem } from './statusBar';
+import { TerminalIntegration } from './terminal';
 import { NOTESEAL_SCHEME } from './uris';
 import { VaultController } from './vault';
 import { WorkerClient } from './workerClient';
@@ -37,6 +38,8 @@ export interface NoteSealApi {
     onDidChange: vscode.Event<VaultState>;
     autoLockDeadline(): number | undefined;
   };
+  /** The `noteseal` launcher that this window's terminals find first on their PATH. */
+  cliLauncher(): string;
   /** Hot-exit backups of encrypted notes destroyed so far (should stay 0 when saves succeed). */
   sweptBackups(): number;
   /** Where VS Code may write hot-exit backups here (the sweeper watches each), the confirmed one first. */
@@ -79,7 +82,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   const keyfile = keyfileSetting();
   // Weak test KDF only in a test or development host, never for an installed extension (issue 10).
   const testFastKdf = context.extensionMode !== vscode.ExtensionMode.Production && process.env.NOTESEAL_TEST_FAST_KDF === '1';
-  worker = new WorkerClient(context, log, { keyfile, testFastKdf });
+  const agent = vscode.workspace.getConfiguration('noteseal').get<boolean>('agent.enabled', true);
+  worker = new WorkerClient(context, log, { keyfile, testFastKdf, agent });
+  const terminal = new TerminalIntegration(context, log);
+  terminal.activate(keyfile);
   const vault = new VaultController(worker, context.secrets, log);
   const autoLock = new AutoLock(reason => vault.lock(reason).then(() => vault.state.locked));
   const fsProvider = new EncFileSystemProvider(worker, vault);
@@ -160,10 +166,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   command(Commands.resumeRecording, () => recording.resume());
   command(Commands.selectMicrophone, () => recording.selectMicrophone());
   command(Commands.exportRecording, (uri?: vscode.Uri) => recording.exportRecording(uri));
+  command(Commands.installCommandLineTool, (args?: { folder?: string; overwrite?: boolean }) => terminal.install(args));
   // Only a Uri is taken from the arguments: nothing another extension passes can skip the question.
   command(Commands.shredRecording, (uri?: unknown) => recording.shredRecording(uri instanceof vscode.Uri ? uri : undefined));
 
   await worker.start();
+  const showAgent = async () => terminal.setAgentSocket((await worker!.request(Method.workerStatus)).agentSocket);
+  context.subscriptions.push(worker.onDidRestart(() => void showAgent()));
+  await showAgent();
   await vault.refresh();
   showState();
   leakGuard.saveDirtyNotesSoon();
@@ -186,6 +196,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
       onDidChange: vault.onDidChange,
       autoLockDeadline: () => autoLock.deadline(),
     },
+    cliLauncher: () => terminal.launcher,
     sweptBackups: () => leakGuard.swept,
     backupHomes: () => leakGuard.homes,
     calibrateBackups: async () => { await calibrated; return leakGuard.calibrate(fsProvider); },

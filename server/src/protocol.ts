@@ -161,6 +161,8 @@ export interface WorkerStatus {
   node: string;
   /** True while no key is held in the worker's memory. */
   locked: boolean;
+  /** This window's agent socket (docs/CLI.md, "Agent"), or null when the agent is off or failed to start. */
+  agentSocket: string | null;
 }
 
 export interface VaultState {
@@ -228,4 +230,6 @@ export interface WorkerInitOptions {
    * (a test or development host) and only when NOTESEAL_TEST_FAST_KDF=1; the worker reads no environment for it.
    */
   testFastKdf?: boolean;
+  /** Serve the agent protocol to the CLI while unlocked (`noteseal.agent.enabled`). */
+  agent?: boolean;
 }

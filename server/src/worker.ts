@@ -14,6 +14,7 @@ import { EncFileSystem } from './vault/encFileSystem';
 import { encryptPlaintextFile, encryptFolder, decryptToFile } from './vault/fileCommands';
 import { RecoveryStore, recoveryDirFor } from './vault/recoveryStore';
 import { VaultService } from './vault/vaultService';
+import { WorkerAgent } from './vault/workerAgent';
 import { EncWatchers } from './vault/watcher';
 import { toResponseError } from './vault/workerErrors';
 import { VERSION } from './version';
@@ -44,6 +45,7 @@ let recordings: RecordingService | undefined;
 let recovery: RecoveryStore | undefined;
 /** The recipient key pair is made or checked after each unlock; recovery requests wait for it. */
 let recipientReady: Promise<unknown> = Promise.resolve();
+let agent: WorkerAgent | undefined;
 const watchers = new EncWatchers(events => notify(Method.fsDidChange, { events }));
 const info = (message: string) => notify(Method.log, { level: 'info', message });
 
@@ -71,26 +73,43 @@ connection.onInitialize(params => {
     warning: e => notify(Method.recordingWarning, e),
     stopped: e => { notify(Method.recordingStopped, e); info(`recording ${e.id} ended (${e.summary.endedBy})`); },
   });
+  if (options.agent !== false) {
+    agent = new WorkerAgent(vault, { lock: () => lockVault(), log: info });
+  }
   return { capabilities: {}, serverInfo: { name: 'noteseal-worker', version: VERSION } };
 });
-connection.onInitialized(() => info(`worker ${VERSION} started (pid ${process.pid}, node ${process.version})`));
-connection.onShutdown(async () => { await recordings?.stopAll(); vault?.lock(); watchers.dispose(); });
+let agentStart: Promise<void> | undefined;
+connection.onInitialized(() => {
+  info(`worker ${VERSION} started (pid ${process.pid}, node ${process.version})`);
+  agentStart = agent?.start();
+});
+connection.onShutdown(async () => { agent?.close(); await recordings?.stopAll(); vault?.lock(); watchers.dispose(); });
+process.on('exit', () => agent?.close());
 
-onRequest(Method.workerStatus, () => ({
+/** Locking ends a running recording first: its data key goes with the others. */
+async function lockVault() { await recordings!.stopAll(); return vault!.lock(); }
+
+onRequest(Method.workerStatus, async () => ({
   version: VERSION,
   pid: process.pid,
   uptimeSeconds: (Date.now() - startedAt) / 1000,
   node: process.version,
   locked: vault?.state().locked ?? true,
+  agentSocket: await startedAgent(),
 }));
+
+/** This window's agent socket, once the agent (started with the worker) serves. */
+async function startedAgent(): Promise<string | null> {
+  await agentStart;
+  return agent?.socketPath ?? null;
+}
 
 onRequest(Method.vaultState, () => vault!.state());
 onRequest(Method.vaultInit, p => vault!.init(p.passphrase, p.remember));
 onRequest(Method.vaultUnlock, p => vault!.unlock(p.passphrase, p.remember));
 onRequest(Method.vaultUnlockRemembered, () => vault!.unlockRemembered());
 onRequest(Method.vaultUnlockWithRecoveryKey, p => vault!.unlockWithRecoveryKey(p.recoveryKey, p.newPassphrase));
-// Locking ends a running recording first: its data key goes with the others.
-onRequest(Method.vaultLock, async () => { await recordings!.stopAll(); return vault!.lock(); });
+onRequest(Method.vaultLock, () => lockVault());
 onRequest(Method.vaultForgetRemembered, () => vault!.forgetRemembered());
 onRequest(Method.vaultChangePassphrase, p => vault!.changePassphrase(p.currentPassphrase, p.newPassphrase, p.remember));
 

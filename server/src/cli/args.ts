@@ -8,19 +8,22 @@ export interface ParsedArgs {
   operands: string[];
   /** Boolean flags (`--force`) map to true; valued options (`-o x`, `--keyfile=x`) map to the value. */
   options: Map<string, string | true>;
+  /** How many operands came before a `--` (absent without one): `exec` splits files from the command there. */
+  beforeSeparator?: number;
 }
 
 /** Options taking a value; everything else known is a boolean flag. Short aliases map to long names. */
-const VALUED = new Set(['keyfile', 'output']);
+const VALUED = new Set(['keyfile', 'output', 'idle-minutes']);
 const FLAGS = new Set(['force', 'detached', 'recovery', 'json', 'help', 'version', 'yes']);
 const ALIASES: Record<string, string> = { o: 'output', f: 'force', h: 'help', y: 'yes' };
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const options = new Map<string, string | true>();
   const positional: string[] = [];
+  let separatorAt: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--') { positional.push(...argv.slice(i + 1)); break; }
+    if (arg === '--') { separatorAt = positional.length; positional.push(...argv.slice(i + 1)); break; }
     if (arg === '-' || !arg.startsWith('-')) { positional.push(arg); continue; }
     const [rawName, inlineValue] = arg.startsWith('--')
       ? splitOnce(arg.slice(2), '=')
@@ -38,7 +41,9 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     }
   }
   const [command = 'help', ...operands] = positional;
-  return { command, operands, options };
+  // The command name is the first positional; the separator counts operands only.
+  const beforeSeparator = separatorAt === undefined ? undefined : Math.max(0, separatorAt - 1);
+  return { command, operands, options, ...(beforeSeparator === undefined ? {} : { beforeSeparator }) };
 }
 
 function splitOnce(s: string, sep: string): [string, string | undefined] {

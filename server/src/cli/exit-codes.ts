@@ -12,6 +12,8 @@ export const ExitCode = {
   KEY_NOT_FOUND: 6,    // a detached data key is gone (shredded): the file is unreadable for good
   IO: 7,               // file system error: missing file, permission denied, disk full...
   INTERNAL: 8,         // a bug: please report it
+  AGENT_REFUSED: 9,    // the agent is locked (or refused) and there is no other way to the key; `agent status`: locked
+  NO_AGENT: 10,        // `agent status|stop|lock`: no agent answers
   INTERRUPTED: 130,    // Ctrl-C at a prompt
 } as const;
 

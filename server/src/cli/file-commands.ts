@@ -9,8 +9,9 @@ import { poolThreshold } from '../crypto/cipher-choice';
 import { warmCryptoPool } from '../crypto/pool';
 import { parseStanza } from '../keys/stanzas';
 import { allowOnly, expectOperands, UsageError } from './args';
-import { aboutFile, refuseToOverwrite, withKeyring, type CliContext } from './context';
+import { aboutFile, refuseToOverwrite, type CliContext } from './context';
 import { ExitCode, exitCodeFor } from './exit-codes';
+import { withFileKeys } from './file-keys';
 import { writeManyToStdout, writeToStdout } from './stdout';
 
 /**
@@ -52,9 +53,9 @@ export async function encryptCommand(ctx: CliContext): Promise<number> {
   refuseToOverwrite(ctx, output);
   await warmThreadsFor(input);
   const watch = stopwatch(ctx, 'encrypt');
-  await withKeyring(ctx, async keyring => {
+  await withFileKeys(ctx, async keys => {
     watch.unlocked();
-    const { dataKey, stanzas } = await keyring.newFileStanzas({ detached: ctx.args.options.has('detached') });
+    const { dataKey, stanzas } = await keys.newFileStanzas({ detached: ctx.args.options.has('detached') });
     try {
       await encryptFile(input === '-' ? process.stdin : input, output, dataKey, stanzas);
     } finally {
@@ -84,11 +85,11 @@ export async function decryptCommand(ctx: CliContext): Promise<number> {
   if (output) refuseToOverwrite(ctx, output);
   await warmThreadsFor(file);
   const watch = stopwatch(ctx, 'decrypt');
-  await withKeyring(ctx, keyring => aboutFile(file, async () => {
+  await withFileKeys(ctx, keys => aboutFile(file, async () => {
     watch.unlocked();
-    if (output) await decryptFile(file, keyring.unwrap, output);
-    else await decryptToStdout(ctx, file, keyring.unwrap);
-  }));
+    if (output) await decryptFile(file, keys.unwrap, output);
+    else await decryptToStdout(ctx, file, keys.unwrap);
+  }), file);
   watch.done();
   return ExitCode.OK;
 }
@@ -145,10 +146,10 @@ export async function verifyCommand(ctx: CliContext): Promise<number> {
   allowOnly(ctx.args);
   const files = expectOperands(ctx.args, 1, Infinity, 'file to verify');
   let status: number = ExitCode.OK;
-  await withKeyring(ctx, async keyring => {
+  await withFileKeys(ctx, async keys => {
     for (const file of files) {
       try {
-        await verifyFile(file, keyring.unwrap);
+        await verifyFile(file, keys.unwrap);
         await writeToStdout(ctx.stdout, Buffer.from(`OK      ${file}\n`));
       } catch (e) {
         if (!isNoteSealError(e)) throw e;
@@ -163,7 +164,7 @@ export async function verifyCommand(ctx: CliContext): Promise<number> {
 export async function recoverCommand(ctx: CliContext): Promise<number> {
   allowOnly(ctx.args);
   const [file] = expectOperands(ctx.args, 1, 1, 'recording to recover');
-  const result = await withKeyring(ctx, keyring => aboutFile(file, () => recoverFile(file, keyring.unwrap)));
+  const result = await withFileKeys(ctx, keys => aboutFile(file, () => recoverFile(file, keys.unwrap)), file);
   ctx.note(`${file}: sealed and readable (${result.plaintextBytes} bytes kept, ${result.droppedBytes} bytes of torn data dropped).`);
   return ExitCode.OK;
 }

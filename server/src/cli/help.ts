@@ -16,6 +16,11 @@ Commands:
   rotate <folder>            new master key; rewrap the key of every .enc file below <folder>
   recover <file.enc>         seal an unfinished recording so it can be read
   shred <file.enc> --yes     destroy a file's detached key: the file becomes unreadable for good
+  agent start [--idle-minutes N]
+                             ask the passphrase once and serve file keys in the background (default 15 min)
+  agent stop|lock|status     end it / wipe its keys / tell whether one answers (0 unlocked, 9 locked, 10 none)
+  exec <file.enc>... -- <command> [args]
+                             run a command with the variables of decrypted dotenv/JSON/YAML files
   help                       this text
 
 Options:
@@ -31,5 +36,6 @@ from a file or an inherited file descriptor:
 
 Exit status: 0 ok, 1 usage, 2 wrong passphrase or key, 3 not a NoteSeal file (or unsupported version),
 4 damaged file (corrupted, truncated, trailing data, unfinished), 5 damaged keyfile, 6 key not found
-(shredded), 7 I/O error, 8 internal error, 130 cancelled. See docs/CLI.md.
+(shredded), 7 I/O error, 8 internal error, 9 agent locked, 10 no agent, 130 cancelled. See docs/CLI.md.
+Commands that need file keys ask the agent first ($NOTESEAL_AGENT_SOCK or the default socket).
 `;

@@ -1,12 +1,16 @@
 // `noteseal`: the command-line tool. Bundled to dist/cli.js. Every failure ends as one line on stderr
 // and a documented exit status (exit-codes.ts, docs/CLI.md); secrets never appear in argv or output.
+import { AgentRefused } from '../agent/client';
+import { AgentPathError } from '../agent/paths';
 import { isNoteSealError } from '../crypto/errors';
 import { VERSION } from '../version';
 import { parseArgs, UsageError } from './args';
 import type { CliContext } from './context';
 import { ExitCode, exitCodeFor } from './exit-codes';
+import { agentCommand } from './agent-commands';
 import { decryptCommand, encryptCommand, inspectCommand, recoverCommand, verifyCommand } from './file-commands';
 import { USAGE } from './help';
+import { execCommand } from './exec-command';
 import { initCommand, passwdCommand, rotateCommand, shredCommand } from './key-commands';
 import { PromptCancelled } from './secrets';
 import { StdoutClosed, writeToStdout } from './stdout';
@@ -21,6 +25,8 @@ const COMMANDS: Record<string, (ctx: CliContext) => Promise<number>> = {
   rotate: rotateCommand,
   recover: recoverCommand,
   shred: shredCommand,
+  agent: agentCommand,
+  exec: execCommand,
 };
 
 function report(error: unknown, note: (line: string) => void, debug: boolean): number {
@@ -31,6 +37,8 @@ function report(error: unknown, note: (line: string) => void, debug: boolean): n
     note("Run 'noteseal help' for usage.");
     return ExitCode.USAGE;
   }
+  if (error instanceof AgentRefused) { note(`noteseal: ${error.message}`); return ExitCode.AGENT_REFUSED; }
+  if (error instanceof AgentPathError) { note(`noteseal: ${error.message}`); return ExitCode.USAGE; }
   if (isNoteSealError(error)) { note(`noteseal: ${error.message}`); return exitCodeFor(error.code); }
   const errno = error as NodeJS.ErrnoException;
   if (errno && typeof errno.code === 'string' && typeof errno.syscall === 'string') {

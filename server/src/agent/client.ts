@@ -1,0 +1,116 @@
+// The agent's client side: connects (after checking the socket is ours), sends one request at a time and
+// turns refusals into typed errors. Used by the CLI; pure Node.
+import net from 'node:net';
+import { NoteSealError, type NoteSealErrorCode } from '../crypto/errors';
+import type { Stanza } from '../crypto/format';
+import { fromBase64, toBase64 } from '../keys/bytes';
+import { checkSocketToConnect } from './paths';
+import { AGENT_PROTOCOL_VERSION, type AgentErrorKind, type AgentReply, type AgentRequest, type AgentStatus, type ClientInfo } from './protocol';
+import { encodeFrame, FrameReader, type Frame } from './wire';
+
+const CONNECT_TIMEOUT_MS = 2_000;
+/** Long enough for a consent prompt in VS Code; a request that takes longer is abandoned. */
+const REQUEST_TIMEOUT_MS = 60_000;
+
+/** The agent refused (locked, another keyfile, denied...) or broke the protocol. */
+export class AgentRefused extends Error {
+  override readonly name = 'AgentRefused';
+  constructor(readonly kind: AgentErrorKind | 'protocol', message: string) { super(message); }
+}
+
+type Request = AgentRequest extends infer R ? R extends { v: 1 } ? Omit<R, 'v'> : never : never;
+
+export class AgentConnection {
+  private readonly reader = new FrameReader();
+  private waiting: ((frame: Frame | Error) => void) | null = null;
+  private failure: Error | null = null;
+
+  private constructor(private readonly socket: net.Socket, readonly socketPath: string) {
+    socket.on('data', chunk => {
+      let frames: Frame[];
+      try { frames = this.reader.push(chunk); } catch (e) { this.fail(e as Error); return; }
+      for (const f of frames) { const w = this.waiting; this.waiting = null; w?.(f); }
+    });
+    socket.on('error', e => this.fail(e));
+    socket.on('close', () => this.fail(new AgentRefused('protocol', 'the agent closed the connection')));
+  }
+
+  /**
+   * Connects to the agent at `socketPath`; null when none listens there (no socket, or a stale one).
+   * Throws AgentPathError when the socket or its folder is not private to us.
+   */
+  static async open(socketPath: string): Promise<AgentConnection | null> {
+    try { checkSocketToConnect(socketPath); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(socketPath);
+      const timer = setTimeout(() => { socket.destroy(); resolve(null); }, CONNECT_TIMEOUT_MS);
+      socket.once('connect', () => { clearTimeout(timer); socket.removeAllListeners('error'); resolve(new AgentConnection(socket, socketPath)); });
+      socket.once('error', (e: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') resolve(null); else reject(e);
+      });
+    });
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    const w = this.waiting;
+    this.waiting = null;
+    w?.(e);
+  }
+
+  /** One request, its reply. A refusal throws AgentRefused (or NoteSealError when a file's key failed). */
+  async request(req: Request): Promise<{ reply: Extract<AgentReply, { ok: true }>; blob: Buffer }> {
+    if (this.failure) throw this.failure;
+    if (this.waiting) throw new Error('one agent request at a time');
+    const frame = await new Promise<Frame>((resolve, reject) => {
+      const timer = setTimeout(() => { this.fail(new AgentRefused('protocol', 'the agent did not answer in time')); }, REQUEST_TIMEOUT_MS);
+      this.waiting = f => { clearTimeout(timer); if (f instanceof Error) reject(f); else resolve(f); };
+      this.socket.write(encodeFrame({ v: AGENT_PROTOCOL_VERSION, ...req }));
+    });
+    const reply = frame.json as AgentReply;
+    if (!reply || typeof reply !== 'object' || reply.v !== AGENT_PROTOCOL_VERSION || typeof reply.ok !== 'boolean') {
+      frame.blob.fill(0);
+      throw new AgentRefused('protocol', 'the agent sent a reply this version does not understand');
+    }
+    if (!reply.ok) {
+      frame.blob.fill(0);
+      const { kind, message, code } = reply.error;
+      if (kind === 'noteseal' && code) throw new NoteSealError(code as NoteSealErrorCode, message);
+      throw new AgentRefused(kind, message);
+    }
+    return { reply, blob: frame.blob };
+  }
+
+  async status(): Promise<AgentStatus> {
+    const { reply } = await this.request({ op: 'status' });
+    if (!reply.status) throw new AgentRefused('protocol', 'the agent sent no status');
+    return reply.status;
+  }
+
+  /** The data key of the file whose header holds `stanzas`. The caller wipes it. */
+  async unwrap(keyfile: string, stanzas: readonly Stanza[], client?: ClientInfo): Promise<Uint8Array> {
+    const { blob } = await this.request({ op: 'unwrap', keyfile, stanzas: stanzas.map(s => ({ type: s.type, body: toBase64(s.body) })), client });
+    if (blob.length !== 32) { blob.fill(0); throw new AgentRefused('protocol', 'the agent sent a data key of the wrong size'); }
+    return blob;
+  }
+
+  /** A fresh data key and the stanzas that let the agent's keyring open it again. The caller wipes the key. */
+  async newFileKeys(keyfile: string, detached: boolean, client?: ClientInfo): Promise<{ dataKey: Uint8Array; stanzas: Stanza[] }> {
+    const { reply, blob } = await this.request({ op: 'new-file-keys', keyfile, detached, client });
+    const stanzas = (reply.stanzas ?? []).map(s => ({ type: s.type, body: fromBase64(s.body) }));
+    if (blob.length !== 32 || stanzas.length === 0 || stanzas.some(s => !s.body)) {
+      blob.fill(0);
+      throw new AgentRefused('protocol', 'the agent sent malformed keys for a new file');
+    }
+    return { dataKey: blob, stanzas: stanzas as Stanza[] };
+  }
+
+  close(): void {
+    this.reader.clear();
+    this.socket.destroy();
+  }
+}

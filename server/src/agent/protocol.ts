@@ -1,0 +1,27 @@
+// The agent protocol, version 1 (docs/ARCHITECTURE.md, "Agent"). One request, one reply, in order; a
+// connection may carry several. The master key never crosses it: a client sends a file's header stanzas
+// and gets that one file's data key (in the frame's blob), or asks for a fresh data key for a new file.
+export const AGENT_PROTOCOL_VERSION = 1;
+
+export interface WireStanza { type: number; body: string /* base64 */ }
+
+/** Who is asking and about what: shown in a confirmation prompt, never trusted for access control. */
+export interface ClientInfo { pid?: number; name?: string; file?: string }
+
+export type AgentRequest =
+  | { v: 1; op: 'status' }
+  | { v: 1; op: 'unwrap'; keyfile: string; stanzas: WireStanza[]; client?: ClientInfo }
+  | { v: 1; op: 'new-file-keys'; keyfile: string; detached: boolean; client?: ClientInfo }
+  | { v: 1; op: 'lock' }
+  | { v: 1; op: 'stop' };
+
+export type AgentOp = AgentRequest['op'];
+
+/** Why a request was refused. `noteseal` carries a NoteSealErrorCode (wrong key, key shredded...). */
+export type AgentErrorKind = 'locked' | 'keyfile' | 'noteseal' | 'denied' | 'unsupported' | 'bad-request' | 'version';
+
+export interface AgentStatus { locked: boolean; keyfile: string; kind: 'cli' | 'vscode'; pid: number }
+
+export type AgentReply =
+  | { v: 1; ok: true; status?: AgentStatus; stanzas?: WireStanza[]; detachedKeyId?: string }
+  | { v: 1; ok: false; error: { kind: AgentErrorKind; message: string; code?: string } };

@@ -1,0 +1,229 @@
+// The agent's server side, shared by `noteseal agent start` and the VS Code worker. Pure Node: the backend
+// says whether it is unlocked and holds the keyring; this module speaks the protocol, bounds every
+// message and connection, and never sends a master key (only one file's data key per request).
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { isNoteSealError } from '../crypto/errors';
+import type { Stanza } from '../crypto/format';
+import type { Keyring } from '../keys/keyring';
+import { fromBase64, toBase64, wipe } from '../keys/bytes';
+import { AgentPathError, ensurePrivateDir, isNamedPipe } from './paths';
+import { AGENT_PROTOCOL_VERSION, type AgentReply, type AgentRequest, type AgentStatus, type ClientInfo, type WireStanza } from './protocol';
+import { encodeFrame, FrameReader } from './wire';
+
+export interface AgentBackend {
+  readonly kind: AgentStatus['kind'];
+  readonly keyfile: string;
+  /** The unlocked keyring, or null while locked: then every key request is refused at once. */
+  keyring(): Keyring | null;
+  /** Shown to a client refused because the agent is locked. */
+  readonly lockedMessage: string;
+  lock(): void | Promise<void>;
+  /** Absent: `stop` is refused (the VS Code worker ends with its window). */
+  stop?(): void | Promise<void>;
+  /** Optional consent before handing out a key (VS Code's "Allow ... to decrypt ...?"). */
+  authorize?(op: 'unwrap' | 'new-file-keys', client: ClientInfo): Promise<boolean>;
+}
+
+export interface AgentServerOptions {
+  /** A connection with no traffic for this long is closed. */
+  connectionTimeoutMs?: number;
+}
+
+export class AgentInUse extends Error {
+  override readonly name = 'AgentInUse';
+}
+
+const MAX_CONNECTIONS = 32;
+const MAX_QUEUED_PER_CONNECTION = 8;
+
+/** The same file through any spelling of its path (symlinks, `..`), so the keyfile check is not fooled. */
+function canonical(file: string): string {
+  const resolved = path.resolve(file);
+  try { return fs.realpathSync(resolved); } catch { return resolved; }
+}
+
+function refusal(kind: Extract<AgentReply, { ok: false }>['error']['kind'], message: string, code?: string): AgentReply {
+  return { v: AGENT_PROTOCOL_VERSION, ok: false, error: code ? { kind, message, code } : { kind, message } };
+}
+
+function decodeStanzas(wire: unknown): Stanza[] | null {
+  if (!Array.isArray(wire) || wire.length === 0 || wire.length > 16) return null;
+  const out: Stanza[] = [];
+  for (const s of wire as WireStanza[]) {
+    if (!s || typeof s !== 'object' || !Number.isInteger(s.type) || s.type < 0 || s.type > 255 || typeof s.body !== 'string') return null;
+    const body = fromBase64(s.body);
+    if (!body || body.length > 2048) return null;
+    out.push({ type: s.type, body });
+  }
+  return out;
+}
+
+function clientInfo(raw: unknown): ClientInfo {
+  const c = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const text = (v: unknown) => (typeof v === 'string' ? v.slice(0, 512) : undefined);
+  return { pid: Number.isInteger(c.pid) ? (c.pid as number) : undefined, name: text(c.name), file: text(c.file) };
+}
+
+export class AgentServer {
+  private server: net.Server | null = null;
+  private socketPath: string | null = null;
+  private socketIno: number | null = null;
+  private lastUse = Date.now();
+  private readonly connectionTimeoutMs: number;
+
+  constructor(private readonly backend: AgentBackend, options: AgentServerOptions = {}) {
+    this.connectionTimeoutMs = options.connectionTimeoutMs ?? 10_000;
+  }
+
+  /** Milliseconds since a key was last handed out (or since start): for the idle timeout. */
+  get idleMs(): number { return Date.now() - this.lastUse; }
+
+  get path(): string | null { return this.socketPath; }
+
+  /** Listens on `socketPath` (a stale socket left by a dead agent is replaced; a live one is AgentInUse). */
+  async listen(socketPath: string): Promise<void> {
+    if (!isNamedPipe(socketPath)) await clearStaleSocket(socketPath);
+    const server = net.createServer(socket => this.serve(socket));
+    server.maxConnections = MAX_CONNECTIONS;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => { server.off('error', reject); resolve(); });
+    });
+    if (!isNamedPipe(socketPath)) {
+      // The 0700 folder already keeps others out; 0600 on the socket is the second fence.
+      fs.chmodSync(socketPath, 0o600);
+      this.socketIno = fs.lstatSync(socketPath).ino;
+    }
+    this.server = server;
+    this.socketPath = socketPath;
+  }
+
+  /** Stops listening, drops every connection and removes the socket file if it is still ours. */
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = null;
+    if (this.socketPath && this.socketIno !== null) {
+      try { if (fs.lstatSync(this.socketPath).ino === this.socketIno) fs.unlinkSync(this.socketPath); } catch { /* already gone */ }
+    }
+    server.close();
+    (server as net.Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+    for (const s of this.sockets) s.destroy();
+  }
+
+  private readonly sockets = new Set<net.Socket>();
+
+  private serve(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.setTimeout(this.connectionTimeoutMs, () => socket.destroy());
+    const reader = new FrameReader();
+    let queue = Promise.resolve();
+    let queued = 0;
+    socket.on('data', chunk => {
+      let frames;
+      try { frames = reader.push(chunk); } catch (e) {
+        socket.end(encodeFrame(refusal('bad-request', (e as Error).message)));
+        reader.clear();
+        return;
+      }
+      for (const frame of frames) {
+        if (++queued > MAX_QUEUED_PER_CONNECTION) { socket.destroy(); return; }
+        queue = queue.then(async () => {
+          const { reply, blob } = await this.handle(frame.json);
+          if (!socket.destroyed) socket.write(encodeFrame(reply, blob));
+          wipe(blob);
+          queued--;
+          if (reply.ok && (frame.json as AgentRequest).op === 'stop') await this.backend.stop?.();
+        });
+      }
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => { this.sockets.delete(socket); reader.clear(); });
+  }
+
+  private async handle(raw: unknown): Promise<{ reply: AgentReply; blob?: Uint8Array }> {
+    const req = raw as AgentRequest;
+    if (!req || typeof req !== 'object') return { reply: refusal('bad-request', 'not a request') };
+    if (req.v !== AGENT_PROTOCOL_VERSION) {
+      return { reply: refusal('version', `agent protocol version ${String(req.v)} is not supported (this agent speaks ${AGENT_PROTOCOL_VERSION})`) };
+    }
+    const ok = (extra: Partial<Extract<AgentReply, { ok: true }>> = {}): AgentReply => ({ v: AGENT_PROTOCOL_VERSION, ok: true, ...extra });
+    switch (req.op) {
+      case 'status':
+        return { reply: ok({ status: this.status() }) };
+      case 'lock':
+        await this.backend.lock();
+        return { reply: ok() };
+      case 'stop':
+        if (!this.backend.stop) return { reply: refusal('unsupported', 'this agent is NoteSeal in VS Code: it stops with its window (lock it instead)') };
+        await this.backend.lock();
+        return { reply: ok() };
+      case 'unwrap':
+      case 'new-file-keys':
+        return this.keyRequest(req);
+      default:
+        return { reply: refusal('bad-request', `unknown operation ${JSON.stringify((req as { op?: unknown }).op)}`) };
+    }
+  }
+
+  private status(): AgentStatus {
+    return {
+      locked: this.backend.keyring() === null,
+      keyfile: this.backend.keyfile,
+      kind: this.backend.kind,
+      pid: process.pid,
+    };
+  }
+
+  private async keyRequest(req: Extract<AgentRequest, { op: 'unwrap' | 'new-file-keys' }>): Promise<{ reply: AgentReply; blob?: Uint8Array }> {
+    if (typeof req.keyfile !== 'string' || canonical(req.keyfile) !== canonical(this.backend.keyfile)) {
+      return { reply: refusal('keyfile', `this agent serves the keyfile ${this.backend.keyfile}`) };
+    }
+    const stanzas = req.op === 'unwrap' ? decodeStanzas(req.stanzas) : [];
+    if (!stanzas) return { reply: refusal('bad-request', 'malformed key stanzas') };
+    if (!this.backend.keyring()) return { reply: refusal('locked', this.backend.lockedMessage) };
+    if (this.backend.authorize && !(await this.backend.authorize(req.op, clientInfo(req.client)))) {
+      return { reply: refusal('denied', 'the request was not allowed in VS Code') };
+    }
+    // Checked again: the window may have locked while the consent prompt was open.
+    const keyring = this.backend.keyring();
+    if (!keyring) return { reply: refusal('locked', this.backend.lockedMessage) };
+    try {
+      if (req.op === 'unwrap') {
+        const dataKey = await keyring.unwrap(stanzas);
+        this.lastUse = Date.now();
+        return { reply: { v: AGENT_PROTOCOL_VERSION, ok: true }, blob: dataKey };
+      }
+      const keys = await keyring.newFileStanzas({ detached: req.detached === true });
+      this.lastUse = Date.now();
+      return {
+        reply: {
+          v: AGENT_PROTOCOL_VERSION, ok: true,
+          stanzas: keys.stanzas.map(s => ({ type: s.type, body: toBase64(s.body) })),
+          ...(keys.detachedKeyId ? { detachedKeyId: keys.detachedKeyId } : {}),
+        },
+        blob: keys.dataKey,
+      };
+    } catch (e) {
+      if (isNoteSealError(e)) return { reply: refusal('noteseal', e.message, e.code) };
+      return { reply: refusal('noteseal', `the agent failed: ${(e as Error).message}`, 'INVALID_ARGUMENT') };
+    }
+  }
+}
+
+/** A socket file left by an agent that died is removed; a live agent, or a non-socket, is refused. */
+async function clearStaleSocket(socketPath: string): Promise<void> {
+  ensurePrivateDir(path.dirname(socketPath));
+  let st: fs.Stats;
+  try { st = fs.lstatSync(socketPath); } catch { return; }
+  if (!st.isSocket()) throw new AgentPathError(`${socketPath} exists and is not a socket: refused`);
+  const alive = await new Promise<boolean>(resolve => {
+    const probe = net.connect(socketPath);
+    probe.once('connect', () => { probe.destroy(); resolve(true); });
+    probe.once('error', () => resolve(false));
+  });
+  if (alive) throw new AgentInUse(`an agent already answers at ${socketPath}`);
+  fs.unlinkSync(socketPath);
+}

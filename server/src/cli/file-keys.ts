@@ -1,0 +1,85 @@
+// The keys of files, from the agent when one answers (no passphrase, no Argon2id), else from the keyfile
+// after asking for the passphrase. Commands that only need file keys (encrypt, decrypt, verify, recover,
+// exec) use this; passwd, rotate, shred and init always ask for the passphrase.
+import fs from 'node:fs';
+import path from 'node:path';
+import { AgentConnection, AgentRefused } from '../agent/client';
+import { AgentPathError, socketPathFromEnv } from '../agent/paths';
+import type { ClientInfo } from '../agent/protocol';
+import type { Stanza, UnwrapDataKey } from '../crypto/format';
+import { keyfilePath, withKeyring, type CliContext } from './context';
+
+export interface FileKeys {
+  /** For the format's decrypt functions: this file's data key. */
+  unwrap: UnwrapDataKey;
+  /** A fresh data key for a new file and its stanzas; the caller wipes the key. */
+  newFileStanzas(options: { detached?: boolean }): Promise<{ dataKey: Uint8Array; stanzas: Stanza[] }>;
+  /** 'agent' when the agent hands out the keys. */
+  source: 'agent' | 'passphrase';
+}
+
+/** A passphrase given on purpose (a file or descriptor): the only fallback when the agent is locked. */
+function passphraseGiven(env: NodeJS.ProcessEnv): boolean {
+  return env.NOTESEAL_PASSPHRASE_FILE !== undefined || env.NOTESEAL_PASSPHRASE_FD !== undefined;
+}
+
+/** What the agent may show in a consent prompt: our pid and the program that ran us (a claim, not proof). */
+function clientInfo(file?: string): ClientInfo {
+  let name = 'noteseal';
+  try { name = fs.readFileSync(`/proc/${process.ppid}/comm`, 'utf8').trim() || name; } catch { /* not Linux */ }
+  return { pid: process.pid, name, ...(file ? { file: path.resolve(file) } : {}) };
+}
+
+/** One request on a connection of its own: a long command (a big file) may outlast the agent's idle-connection timeout. */
+async function withAgent<T>(socketPath: string, fn: (agent: AgentConnection) => Promise<T>): Promise<T> {
+  const agent = await AgentConnection.open(socketPath);
+  if (!agent) throw new AgentRefused('protocol', `the NoteSeal agent at ${socketPath} went away`);
+  try { return await fn(agent); } finally { agent.close(); }
+}
+
+/** Whether the agent answers, is unlocked and serves our keyfile: 'use', 'locked', or 'none' (with a note why). */
+async function agentState(ctx: CliContext, socketPath: string, keyfile: string): Promise<'use' | 'locked' | 'locked-vscode' | 'none'> {
+  let agent: AgentConnection | null = null;
+  try {
+    agent = await AgentConnection.open(socketPath);
+    if (!agent) return 'none';
+    const status = await agent.status();
+    if (status.locked) return status.kind === 'vscode' ? 'locked-vscode' : 'locked';
+    if (path.resolve(status.keyfile) === path.resolve(keyfile)) return 'use';
+    ctx.note(`noteseal: the agent serves another keyfile (${status.keyfile}); asking for the passphrase`);
+  } catch (e) {
+    if (!(e instanceof AgentPathError) && !(e instanceof AgentRefused)) throw e;
+    ctx.note(`noteseal: warning: not using the agent: ${e.message}`);
+  } finally {
+    agent?.close();
+  }
+  return 'none';
+}
+
+/** Runs `fn` with the keys of files from the agent, or from the keyring unlocked with the passphrase. */
+export async function withFileKeys<T>(ctx: CliContext, fn: (keys: FileKeys) => Promise<T>, about?: string): Promise<T> {
+  const keyfile = keyfilePath(ctx);
+  const socketPath = socketPathFromEnv(ctx.env);
+  const state = await agentState(ctx, socketPath, keyfile);
+  if (state === 'use') {
+    return fn({
+      source: 'agent',
+      unwrap: stanzas => withAgent(socketPath, agent => agent.unwrap(keyfile, stanzas, clientInfo(about))),
+      newFileStanzas: options => withAgent(socketPath, agent => agent.newFileKeys(keyfile, options.detached === true, clientInfo(about))),
+    });
+  }
+  // Lock means lock: a locked agent is not worked around with a prompt, only with a passphrase given on purpose.
+  if (state === 'locked' || state === 'locked-vscode') {
+    if (!passphraseGiven(ctx.env)) {
+      throw new AgentRefused('locked', state === 'locked-vscode'
+        ? `NoteSeal is locked in VS Code (agent ${socketPath}): unlock it there, then try again`
+        : `the NoteSeal agent at ${socketPath} is locked: run 'noteseal agent start' to unlock it`);
+    }
+    ctx.note('noteseal: the agent is locked; using the passphrase from the environment');
+  }
+  return withKeyring(ctx, keyring => fn({
+    source: 'passphrase',
+    unwrap: keyring.unwrap,
+    newFileStanzas: options => keyring.newFileStanzas(options),
+  }));
+}
