@@ -32,6 +32,7 @@ describe('package.json manifest', () => {
     const scopes = Object.fromEntries(Object.entries(props).map(([k, v]) => [k, v.scope]));
     assert.deepEqual(scopes, {
       'noteseal.keyfile': 'machine',
+      'noteseal.agent.enabled': 'machine', // a workspace cannot switch the agent on
       'noteseal.autoLock.idleMinutes': 'application',
       'noteseal.autoLock.onSleep': 'application',
       'noteseal.recording.folder': 'resource', // a workspace value is confined to the workspace (settingRules.ts)
