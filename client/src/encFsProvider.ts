@@ -4,14 +4,14 @@
 // operation fails and a save leaves the editor dirty.
 import * as vscode from 'vscode';
 import { Method, type FileStatInfo } from '../../server/src/protocol';
-import type { InMemoryFiles } from './leakGuard';
+import type { InMemoryFiles, MemoryFileOptions, MemoryStat } from './leakGuard';
 import { logicalFsPath, NOTESEAL_SCHEME } from './uris';
 import type { VaultController } from './vault';
 import { isWorkerError, WorkerCallError, type WorkerClient } from './workerClient';
 
 export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemoryFiles, vscode.Disposable {
   /** Non-secret documents served without the worker (the backup probe, the placeholder of a sealed note). */
-  private readonly memory = new Map<string, { content: Uint8Array; mtime: number }>();
+  private readonly memory = new Map<string, { content: Uint8Array; stat: MemoryStat; acceptWrites: boolean }>();
   private readonly changes = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
   readonly onDidChangeFile = this.changes.event;
   private nextWatchId = 1;
@@ -28,9 +28,10 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
     }));
   }
 
-  serveFromMemory(uri: vscode.Uri, content: Uint8Array): vscode.Disposable {
+  serveFromMemory(uri: vscode.Uri, content: Uint8Array, options: MemoryFileOptions = {}): vscode.Disposable {
     const key = uri.toString();
-    this.memory.set(key, { content, mtime: Date.now() });
+    const now = Date.now();
+    this.memory.set(key, { content, stat: options.stat ?? { mtime: now, ctime: now, size: content.length }, acceptWrites: options.acceptWrites ?? false });
     return new vscode.Disposable(() => this.memory.delete(key));
   }
 
@@ -42,7 +43,7 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
 
   async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
     const mem = this.memory.get(uri.toString());
-    if (mem) return { type: vscode.FileType.File, ctime: mem.mtime, mtime: mem.mtime, size: mem.content.length };
+    if (mem) return { type: vscode.FileType.File, ...mem.stat };
     const s: FileStatInfo = await this.call(uri, () => this.worker.request(Method.fsStat, { path: logicalFsPath(uri) }));
     return {
       type: s.type === 'directory' ? vscode.FileType.Directory : vscode.FileType.File,
@@ -66,7 +67,12 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
 
   async writeFile(uri: vscode.Uri, content: Uint8Array, options: { readonly create: boolean; readonly overwrite: boolean }): Promise<void> {
     const key = uri.toString();
-    if (this.memory.has(key)) { this.memory.set(key, { content: new Uint8Array(0), mtime: Date.now() }); return; } // never kept
+    const mem = this.memory.get(key);
+    if (mem) {
+      // The probe's save lands here (and is dropped); a real note behind a placeholder must never "save" into it.
+      if (!mem.acceptWrites) throw vscode.FileSystemError.NoPermissions('NoteSeal is locked: this note was sealed; unlock to restore it.');
+      return;
+    }
     this.onActivity();
     await this.withKey(uri, 'Saving an encrypted note needs the key.', () =>
       this.worker.request(Method.fsWriteFile, { path: logicalFsPath(uri), data: content, create: options.create, overwrite: options.overwrite }));

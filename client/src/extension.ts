@@ -44,12 +44,12 @@ export interface NoteSealApi {
   sweptBackups(): number;
   /** Where VS Code may write hot-exit backups here (the sweeper watches each), the confirmed one first. */
   backupHomes(): string[];
-  /** Runs the backup probe (activation runs it once): the home VS Code was seen writing to, if any. */
+  /** The result of the backup probe run at activation: the home VS Code was seen writing to, if any. */
   calibrateBackups(): Promise<string | undefined>;
   /** Destroys every backup of a note that exists now. */
   sweepNow(): Promise<void>;
   /** Sealed recovery copies of notes that could not be saved. */
-  recovery: { pending(): Promise<RecoveryCopy[]>; restoreAll(): Promise<number> };
+  recovery: { pending(): Promise<RecoveryCopy[]>; restore(notePath: string): Promise<number> };
   /** The recording commands without their dialogs; errors are thrown, not shown. */
   recording: {
     start(title: string): Promise<RecordingInfo | undefined>;
@@ -199,11 +199,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
     cliLauncher: () => terminal.launcher,
     sweptBackups: () => leakGuard.swept,
     backupHomes: () => leakGuard.homes,
-    calibrateBackups: async () => { await calibrated; return leakGuard.calibrate(fsProvider); },
+    calibrateBackups: () => calibrated,
     sweepNow: () => leakGuard.sweepNow(),
     recovery: {
       pending: () => worker!.request(Method.recoveryList),
-      restoreAll: async () => recovery.restore((await worker!.request(Method.recoveryList)).map(c => c.id)),
+      restore: async notePath => recovery.restore((await worker!.request(Method.recoveryList)).filter(c => c.path === notePath).map(c => c.id)),
     },
     recording: {
       start: title => recording.start({ title }),

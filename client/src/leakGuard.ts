@@ -13,6 +13,7 @@
 //     reached (remote windows, browser storage) the user is told once what protection remains.
 import { constants as fsc, watch, type FSWatcher } from 'node:fs';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
@@ -24,11 +25,20 @@ export const SAVE_SOON_MS = 250;
 const SWEEP_EVERY_MS = 200;
 /** VS Code backs up after 1 s (2 s with auto-save on); a probe that saw nothing by then will not. */
 const PROBE_TIMEOUT_MS = 8000;
+/** While probing, a backup younger than this may still be being written. */
+const PROBE_SETTLE_MS = 400;
 const TOLD_KEY = 'noteseal.backupsUnreachableTold';
 
+export interface MemoryStat { mtime: number; ctime: number; size: number }
+export interface MemoryFileOptions {
+  /** What stat reports (default: now, the content's length). */
+  stat?: MemoryStat;
+  /** Saves succeed and are dropped (the probe); otherwise they fail (a sealed note's placeholder). */
+  acceptWrites?: boolean;
+}
 export interface InMemoryFiles {
-  /** Serves `uri` from memory (no key, no worker) until disposed: for the probe's throwaway document. */
-  serveFromMemory(uri: vscode.Uri, content: Uint8Array): vscode.Disposable;
+  /** Serves `uri` from memory (no key, no worker) until disposed. */
+  serveFromMemory(uri: vscode.Uri, content: Uint8Array, options?: MemoryFileOptions): vscode.Disposable;
 }
 
 export class LeakGuard implements vscode.Disposable {
@@ -43,7 +53,7 @@ export class LeakGuard implements vscode.Disposable {
   /** Number of backups destroyed since start (for the log and tests). */
   swept = 0;
   readonly candidates: BackupCandidates;
-  /** The backup home the probe saw VS Code write to (undefined until confirmed, or where none can be). */
+  /** The backup home VS Code was seen writing to (by the probe or the sweeper); undefined until then. */
   confirmedHome: string | undefined;
   /** Called with a document whose save-soon failed (the recovery copy is made there). */
   onSaveFailed: (doc: vscode.TextDocument) => Promise<void> = async () => undefined;
@@ -94,12 +104,28 @@ export class LeakGuard implements vscode.Disposable {
    * memory is kept dirty until VS Code backs it up, then saved (to memory) so VS Code drops the backup.
    * Where nothing can be confirmed the user is told once which protection remains.
    */
-  async calibrate(files: InMemoryFiles, timeoutMs = PROBE_TIMEOUT_MS): Promise<string | undefined> {
+  async calibrate(files: InMemoryFiles, attempts = 2): Promise<string | undefined> {
     if (!this.candidates.homes.length) { this.tellUnreachable(this.candidates.unreachable!); return undefined; }
+    // A window that is still restoring can miss the first probe: try a few times before telling the user.
+    for (let i = 0; i < attempts; i++) {
+      const home = await this.probeOnce(files, PROBE_TIMEOUT_MS);
+      if (home) {
+        this.confirmedHome = home;
+        this.log.info(`hot-exit backups of this window go to ${home} (confirmed by a probe); the sweeper watches it`);
+        return home;
+      }
+    }
+    // Not a reason to alarm the user: every candidate is swept anyway, and the first real backup the sweeper
+    // destroys confirms its home (in our host VS Code did not always back up the probe document).
+    this.log.info(`no hot-exit backup of the probe appeared in ${this.candidates.homes.join(', ')}; sweeping every candidate`);
+    return undefined;
+  }
+
+  private async probeOnce(files: InMemoryFiles, timeoutMs: number): Promise<string | undefined> {
     const marker = `noteseal-backup-probe-${randomBytes(8).toString('hex')}`;
-    const dir = vscode.Uri.joinPath(this.context.globalStorageUri, 'probe');
-    const uri = vscode.Uri.from({ scheme: NOTESEAL_SCHEME, path: `${dir.path}/${marker}.txt` });
-    const served = files.serveFromMemory(uri, new Uint8Array());
+    // Not under VS Code's user data: documents there got no backup in our host. The path is never touched.
+    const uri = vscode.Uri.from({ scheme: NOTESEAL_SCHEME, path: vscode.Uri.file(path.join(os.tmpdir(), `${marker}.txt`)).path });
+    const served = files.serveFromMemory(uri, new Uint8Array(), { acceptWrites: true });
     this.probeUris.add(uri.toString());
     try {
       const found = new Promise<string | undefined>(resolve => {
@@ -107,18 +133,16 @@ export class LeakGuard implements vscode.Disposable {
         this.probe = { marker: Buffer.from(marker), found: home => { clearTimeout(timer); resolve(home); } };
       });
       const doc = await vscode.workspace.openTextDocument(uri);
-      const edit = new vscode.WorkspaceEdit();
-      edit.insert(uri, new vscode.Position(0, 0), marker);
-      await vscode.workspace.applyEdit(edit);
-      const home = await found;
-      await doc.save().then(undefined, () => undefined);
-      if (home) {
-        this.confirmedHome = home;
-        this.log.info(`hot-exit backups of this window go to ${home} (confirmed by a probe); the sweeper watches it`);
-      } else {
-        this.log.warn(`no hot-exit backup of the probe appeared in ${this.candidates.homes.join(', ')}`);
-        this.tellUnreachable('NoteSeal could not confirm where this VS Code keeps its hot-exit backups.');
-      }
+      // Edited in an editor (without taking the focus), as a user edits a note: VS Code did not back up a
+      // document changed only through workspace.applyEdit in our host.
+      const editor = await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: true });
+      await editor.edit(b => b.insert(new vscode.Position(0, 0), marker));
+      // Each content change schedules a new backup: nudge it again if the first one did not come.
+      const nudge = setInterval(() => { if (!doc.isClosed) void editor.edit(b => b.insert(new vscode.Position(0, 0), ' ')).then(undefined, () => undefined); }, 2000);
+      const home = await found.finally(() => clearInterval(nudge));
+      await doc.save().then(undefined, () => undefined); // clean: VS Code drops its backup, the tab closes silently
+      const tabs = vscode.window.tabGroups.all.flatMap(g => g.tabs).filter(t => t.input instanceof vscode.TabInputText && t.input.uri.toString() === uri.toString());
+      if (tabs.length) await vscode.window.tabGroups.close(tabs, true).then(undefined, () => undefined);
       return home;
     } finally {
       this.probe = undefined;
@@ -188,12 +212,16 @@ export class LeakGuard implements vscode.Disposable {
         if (this.probe && size < 1 << 20) {
           const { buffer, bytesRead } = await handle.read(Buffer.alloc(size), 0, size, 0);
           if (buffer.subarray(0, bytesRead).includes(this.probe.marker)) { this.probe.found?.(home); probe = true; }
+          // The watcher can fire while VS Code is still writing: leave a fresh file for the next round, or the
+          // probe would destroy its own backup unread.
+          else if (Date.now() - st.mtimeMs < PROBE_SETTLE_MS) return;
         }
         // A hard link shares its bytes with another file: overwriting would damage that file.
         if (nlink === 1) { await handle.write(Buffer.alloc(size), 0, size, 0); await handle.sync(); }
       } finally { await handle.close(); }
       await fs.unlink(p);
       if (probe) return;
+      if (!this.confirmedHome) { this.confirmedHome = home; this.log.info(`hot-exit backups of this window go to ${home} (seen by the sweeper)`); }
       this.swept++;
       this.log.warn('destroyed a hot-exit backup of an encrypted note (a save had not happened in time)');
     } catch { /* raced with VS Code deleting it, or refused (ELOOP): fine */ }

@@ -11,7 +11,8 @@ import { REDIRECT_VIEW_TYPE } from './openRedirect';
 import { isDecryptedScheme, logicalFsPath, NOTESEAL_SCHEME } from './uris';
 import type { WorkerClient } from './workerClient';
 
-const PLACEHOLDER = new TextEncoder().encode('NoteSeal is locked. Unsaved text was sealed into an encrypted recovery copy; unlock to restore it.\n');
+const PLACEHOLDER_TEXT = 'NoteSeal is locked. Unsaved text was sealed into an encrypted recovery copy; unlock to restore it.\n';
+const PLACEHOLDER = new TextEncoder().encode(PLACEHOLDER_TEXT);
 const isNote = (uri: vscode.Uri | undefined) => uri?.scheme === NOTESEAL_SCHEME;
 /** A tab shows decrypted text: a note, or a read-only revision view (`noteseal-rev:`). */
 const showsPlaintext = (uri: vscode.Uri | undefined) => uri !== undefined && isDecryptedScheme(uri.scheme);
@@ -74,7 +75,10 @@ export class NoteRecovery {
    * memory while VS Code's "Revert and Close" re-reads it (a locked worker would otherwise ask to unlock).
    */
   private async discardChanges(doc: vscode.TextDocument): Promise<void> {
-    const served = this.files.serveFromMemory(doc.uri, PLACEHOLDER);
+    // The placeholder carries the real file's times (stat needs no key), so that the model VS Code keeps does
+    // not look older than the file and a later save of the restored text is no false conflict.
+    const real = await this.files.stat(doc.uri).then(s => ({ mtime: s.mtime, ctime: s.ctime, size: s.size }), () => undefined);
+    const served = this.files.serveFromMemory(doc.uri, PLACEHOLDER, { stat: real });
     try {
       for (let i = 0; i < 8 && doc.isDirty && !doc.isClosed; i++) {
         await vscode.window.showTextDocument(doc, { preview: false, preserveFocus: false });
@@ -114,6 +118,8 @@ export class NoteRecovery {
         doc = await vscode.workspace.openTextDocument(uri);
       }
       const editor = await vscode.window.showTextDocument(doc, { preview: false });
+      // VS Code may still hold the placeholder it was closed with: load the real note (and its version on disk).
+      if (doc.getText() === PLACEHOLDER_TEXT) await vscode.commands.executeCommand('workbench.action.files.revert');
       if (doc.getText() !== text) {
         const all = new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length));
         if (!(await editor.edit(b => b.replace(all, text)))) { this.log.warn('a recovered note could not be put back into its editor'); continue; }
