@@ -41,6 +41,12 @@ export function socketPathFromEnv(env: NodeJS.ProcessEnv = process.env): string 
   return given ? path.resolve(given) : defaultSocketPath(env);
 }
 
+/** The same file through any spelling of its path (symlinks, `..`): for comparing keyfile paths. */
+export function canonicalPath(file: string): string {
+  const resolved = path.resolve(file);
+  try { return fs.realpathSync(resolved); } catch { return resolved; }
+}
+
 export function isNamedPipe(socketPath: string): boolean {
   return socketPath.startsWith('\\\\.\\pipe\\');
 }

@@ -8,7 +8,7 @@ import { isNoteSealError } from '../crypto/errors';
 import type { Stanza } from '../crypto/format';
 import type { Keyring } from '../keys/keyring';
 import { fromBase64, toBase64, wipe } from '../keys/bytes';
-import { AgentPathError, ensurePrivateDir, isNamedPipe } from './paths';
+import { AgentPathError, canonicalPath, ensurePrivateDir, isNamedPipe } from './paths';
 import { AGENT_PROTOCOL_VERSION, type AgentReply, type AgentRequest, type AgentStatus, type ClientInfo, type WireStanza } from './protocol';
 import { encodeFrame, FrameReader } from './wire';
 
@@ -37,12 +37,6 @@ export class AgentInUse extends Error {
 
 const MAX_CONNECTIONS = 32;
 const MAX_QUEUED_PER_CONNECTION = 8;
-
-/** The same file through any spelling of its path (symlinks, `..`), so the keyfile check is not fooled. */
-function canonical(file: string): string {
-  const resolved = path.resolve(file);
-  try { return fs.realpathSync(resolved); } catch { return resolved; }
-}
 
 function refusal(kind: Extract<AgentReply, { ok: false }>['error']['kind'], message: string, code?: string): AgentReply {
   return { v: AGENT_PROTOCOL_VERSION, ok: false, error: code ? { kind, message, code } : { kind, message } };
@@ -178,7 +172,7 @@ export class AgentServer {
   }
 
   private async keyRequest(req: Extract<AgentRequest, { op: 'unwrap' | 'new-file-keys' }>): Promise<{ reply: AgentReply; blob?: Uint8Array }> {
-    if (typeof req.keyfile !== 'string' || canonical(req.keyfile) !== canonical(this.backend.keyfile)) {
+    if (typeof req.keyfile !== 'string' || canonicalPath(req.keyfile) !== canonicalPath(this.backend.keyfile)) {
       return { reply: refusal('keyfile', `this agent serves the keyfile ${this.backend.keyfile}`) };
     }
     const stanzas = req.op === 'unwrap' ? decodeStanzas(req.stanzas) : [];

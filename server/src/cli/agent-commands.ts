@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { AgentConnection, AgentRefused } from '../agent/client';
-import { socketPathFromEnv } from '../agent/paths';
+import { canonicalPath, socketPathFromEnv } from '../agent/paths';
 import type { AgentStatus } from '../agent/protocol';
 import { AgentServer } from '../agent/server';
 import { isNoteSealError } from '../crypto/errors';
@@ -61,7 +61,7 @@ async function startAgent(ctx: CliContext): Promise<number> {
   const keyfile = keyfilePath(ctx);
   const existing = await currentStatus(socketPath);
   if (existing) {
-    if (!existing.locked && existing.keyfile === keyfile) { ctx.note(`noteseal: already running: ${describe(existing, socketPath)}`); return ExitCode.OK; }
+    if (!existing.locked && canonicalPath(existing.keyfile) === canonicalPath(keyfile)) { ctx.note(`noteseal: already running: ${describe(existing, socketPath)}`); return ExitCode.OK; }
     if (existing.kind === 'vscode') throw new UsageError(`${describe(existing, socketPath)}: unlock NoteSeal in VS Code, or set NOTESEAL_AGENT_SOCK to start a separate agent`);
     await sendOp(socketPath, 'stop');
     await waitGone(socketPath);

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AgentConnection, AgentRefused } from '../agent/client';
-import { AgentPathError, socketPathFromEnv } from '../agent/paths';
+import { AgentPathError, canonicalPath, socketPathFromEnv } from '../agent/paths';
 import type { ClientInfo } from '../agent/protocol';
 import type { Stanza, UnwrapDataKey } from '../crypto/format';
 import { keyfilePath, withKeyring, type CliContext } from './context';
@@ -45,7 +45,7 @@ async function agentState(ctx: CliContext, socketPath: string, keyfile: string):
     if (!agent) return 'none';
     const status = await agent.status();
     if (status.locked) return status.kind === 'vscode' ? 'locked-vscode' : 'locked';
-    if (path.resolve(status.keyfile) === path.resolve(keyfile)) return 'use';
+    if (canonicalPath(status.keyfile) === canonicalPath(keyfile)) return 'use';
     ctx.note(`noteseal: the agent serves another keyfile (${status.keyfile}); asking for the passphrase`);
   } catch (e) {
     if (!(e instanceof AgentPathError) && !(e instanceof AgentRefused)) throw e;
