@@ -29,8 +29,9 @@ export class EncOpenRedirect implements vscode.CustomReadonlyEditorProvider {
       // A `file:` document is the working copy (noteseal:); any other scheme (git:, Timeline) is a revision
       // whose own bytes are decrypted read-only, never mapped onto the working copy.
       const view = local ? decryptedViewOf(document.uri) : revisionViewOf(document.uri);
-      // The user opened it (Explorer, Quick Open, Timeline): the remembered key may unlock.
-      if (!(await this.vault.ensureUnlocked('Opening an encrypted note needs the key.'))) return;
+      // The user opened it (Explorer, Quick Open, Timeline): its read may unlock with the remembered key.
+      // (Marked, not awaited here: an await before showTextDocument races the placeholder's own tab.)
+      this.vault.userIsOpening(view);
       await vscode.window.showTextDocument(view, { viewColumn: column, preview: !local });
     } catch (e) {
       void vscode.window.showErrorMessage(`NoteSeal could not open ${vscode.workspace.asRelativePath(document.uri)}: ${(e as Error).message}`);
