@@ -61,7 +61,7 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
     const mem = this.memory.get(uri.toString());
     if (mem) return mem.content;
     this.onActivity();
-    const { data } = await this.withKey(uri, 'Opening an encrypted note needs the key.', () => this.worker.request(Method.fsReadFile, { path: logicalFsPath(uri) }));
+    const { data } = await this.withKey(uri, 'Opening an encrypted note needs the key.', () => this.worker.request(Method.fsReadFile, { path: logicalFsPath(uri) }), this.vault.takeUserOpen(uri));
     return data;
   }
 
@@ -75,7 +75,7 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
     }
     this.onActivity();
     await this.withKey(uri, 'Saving an encrypted note needs the key.', () =>
-      this.worker.request(Method.fsWriteFile, { path: logicalFsPath(uri), data: content, create: options.create, overwrite: options.overwrite }));
+      this.worker.request(Method.fsWriteFile, { path: logicalFsPath(uri), data: content, create: options.create, overwrite: options.overwrite }), false);
   }
 
   async delete(uri: vscode.Uri, options: { readonly recursive: boolean }): Promise<void> {
@@ -92,18 +92,19 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
 
   /**
    * Runs an operation that needs the key; when locked, asks for the passphrase once and retries.
-   * Never the key remembered in SecretStorage: this provider cannot tell who is reading. Another
+   * The key remembered in SecretStorage only for the user's own open (`userOpen`, marked by the Explorer
+   * redirect): otherwise this provider cannot tell who is reading. Another
    * extension's `workspace.fs.readFile(noteseal:…)`, an editor VS Code restores at startup or a link in a
    * preview would otherwise decrypt silently. A careful user expects the remembered key to save typing
    * when *they* open a note (the Explorer and our commands unlock first, see openRedirect.ts), and a
    * visible passphrase box for anything else, which they can dismiss: the read then fails NoPermissions.
    */
-  private async withKey<T>(uri: vscode.Uri, reason: string, op: () => Promise<T>): Promise<T> {
+  private async withKey<T>(uri: vscode.Uri, reason: string, op: () => Promise<T>, userOpen: boolean): Promise<T> {
     try {
       return await op();
     } catch (e) {
       if (!isWorkerError(e, 'LOCKED', 'NOT_INITIALIZED')) throw toFileSystemError(e, uri);
-      if (!(await this.vault.ensureUnlocked(reason, { useRemembered: false }))) throw vscode.FileSystemError.NoPermissions('NoteSeal is locked: unlock it (click the lock in the status bar) and try again.');
+      if (!(await this.vault.ensureUnlocked(reason, { useRemembered: userOpen }))) throw vscode.FileSystemError.NoPermissions('NoteSeal is locked: unlock it (click the lock in the status bar) and try again.');
       return this.call(uri, op);
     }
   }

@@ -170,7 +170,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   // Only a Uri is taken from the arguments: nothing another extension passes can skip the question.
   command(Commands.shredRecording, (uri?: unknown) => recording.shredRecording(uri instanceof vscode.Uri ? uri : undefined));
 
-  await worker.start();
+  try {
+    await worker.start();
+  } catch (e) {
+    // e.g. a relative $NOTESEAL_KEYFILE, which the worker refuses (keys/location.ts): say so, do not fail silently.
+    log.error(`the worker did not start: ${(e as Error).message}`);
+    void vscode.window.showErrorMessage(`NoteSeal could not start its worker: ${(e as Error).message}`);
+    throw e;
+  }
   const showAgent = async () => terminal.setAgentSocket((await worker!.request(Method.workerStatus)).agentSocket);
   context.subscriptions.push(worker.onDidRestart(() => void showAgent()));
   await showAgent();

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import type { EncGuard } from './encGuard';
 import { showPlayer } from './player';
-import { NOTESEAL_SCHEME, revisionViewOf } from './uris';
+import { decryptedViewOf, NOTESEAL_SCHEME, revisionViewOf } from './uris';
 import { tabUri, type VaultController } from './vault';
 import type { WorkerClient } from './workerClient';
 
@@ -30,12 +30,14 @@ export class EncOpenRedirect implements vscode.CustomReadonlyEditorProvider {
       // `noteseal:/…/x.md.enc` (the view of `x.md.enc.enc`, e.g. a Save As target) is itself the text to show.
       if (document.uri.scheme === NOTESEAL_SCHEME) { await vscode.window.showTextDocument(document.uri, { viewColumn: column, preview: false }); return; }
       if (!local && isRecording(document.uri)) throw new Error('recordings of other revisions cannot be played; check out that revision to play it.');
-      // The user opened it (Explorer, Quick Open, Timeline): the remembered key may unlock.
-      if (!(await this.vault.ensureUnlocked('Opening an encrypted note needs the key.'))) return;
       // A `file:` document is the working copy (noteseal:, after the plaintext check); any other scheme (git:,
       // Timeline) is a revision whose own bytes are decrypted read-only, never mapped onto the working copy.
+      const view = local ? decryptedViewOf(document.uri) : revisionViewOf(document.uri);
+      // The user opened it (Explorer, Quick Open, Timeline): its read may unlock with the remembered key.
+      // (Marked, not awaited here: an await before showTextDocument races the placeholder's own tab.)
+      this.vault.userIsOpening(view);
       if (local) await this.guard.openDecrypted(document.uri, { viewColumn: column });
-      else await vscode.window.showTextDocument(revisionViewOf(document.uri), { viewColumn: column, preview: true });
+      else await vscode.window.showTextDocument(view, { viewColumn: column, preview: true });
     } catch (e) {
       void vscode.window.showErrorMessage(`NoteSeal could not open ${vscode.workspace.asRelativePath(document.uri)}: ${(e as Error).message}`);
     } finally {

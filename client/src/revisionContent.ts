@@ -20,8 +20,8 @@ export class RevisionContentProvider implements vscode.TextDocumentContentProvid
     const source = revisionSourceOf(uri);
     const bytes = await vscode.workspace.fs.readFile(source);
     // Like any read nobody may have asked for, this asks for the passphrase rather than using the remembered
-    // key (see EncFileSystemProvider.withKey); the open redirect unlocks first when the user opened it.
-    if (!(await this.vault.ensureUnlocked('Showing an older revision of an encrypted note needs the key.', { useRemembered: false }))) {
+    // key (see EncFileSystemProvider.withKey), unless the open redirect marked it as the user's own open.
+    if (!(await this.vault.ensureUnlocked('Showing an older revision of an encrypted note needs the key.', { useRemembered: this.vault.takeUserOpen(uri) }))) {
       throw new Error('NoteSeal is locked.');
     }
     try {

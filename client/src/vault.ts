@@ -32,6 +32,20 @@ export class VaultController implements vscode.Disposable {
 
   get state(): VaultState { return this.current; }
 
+  private readonly userOpens = new Map<string, number>();
+
+  /** The user is opening `uri` (the Explorer, Quick Open): its first read soon after may use the remembered key. */
+  userIsOpening(uri: vscode.Uri): void {
+    this.userOpens.set(uri.toString(), Date.now());
+  }
+
+  /** Whether a read of `uri` is the user's own open (userIsOpening in the last 30 s); consumed once. */
+  takeUserOpen(uri: vscode.Uri): boolean {
+    const at = this.userOpens.get(uri.toString());
+    this.userOpens.delete(uri.toString());
+    return at !== undefined && Date.now() - at < 30_000;
+  }
+
   private update(s: VaultState): VaultState {
     const was = this.current;
     this.current = s;

@@ -99,7 +99,12 @@ describe('hardening', function () {
       await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
       await assert.rejects(read, (e: Error) => /locked/i.test(e.message));
       assert.equal((await noteseal.vault.state()).locked, true);
-      // The user's own Unlock uses the remembered key without a prompt.
+      // The user's own open (the Explorer's redirect) uses the remembered key without a prompt…
+      await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file));
+      await waitUntil('the note to open', () => vscode.window.activeTextEditor?.document.getText() === 'remembered-key canary');
+      assert.equal((await noteseal.vault.state()).locked, false);
+      await noteseal.vault.lock();
+      // …and so does Unlock.
       await vscode.commands.executeCommand('noteseal.unlock');
       assert.equal((await noteseal.vault.state()).locked, false);
       assert.equal(Buffer.from(await vscode.workspace.fs.readFile(noteUri(file))).toString(), 'remembered-key canary');
