@@ -50,6 +50,16 @@ export function meterGlyph(rms: number): string {
   return METER[Math.min(METER.length - 1, Math.floor(level * METER.length))];
 }
 
+/** `base`, or `base (n)` for the first n from 2 up, such that no `<that>.md.enc` exists yet. */
+async function freeNoteBase(base: string): Promise<string> {
+  for (let n = 1; n < 1000; n++) {
+    const candidate = n === 1 ? base : `${base} (${n})`;
+    const taken = await vscode.workspace.fs.stat(vscode.Uri.file(`${candidate}.md.enc`)).then(() => true, () => false);
+    if (!taken) return candidate;
+  }
+  throw new Error('every meeting note name for this recording is taken');
+}
+
 export class RecordingController implements vscode.Disposable {
   private active: (RecordingInfo & { title: string; paused: boolean; seconds: number; meter: string }) | null = null;
   private readonly item = vscode.window.createStatusBarItem('noteseal.recording', vscode.StatusBarAlignment.Left, 99);
@@ -74,7 +84,7 @@ export class RecordingController implements vscode.Disposable {
       worker.onNotification(Method.recordingWarning, e => { void vscode.window.showWarningMessage(`NoteSeal recording: ${e.message}`); }),
       worker.onNotification(Method.recordingStopped, e => { if (this.active?.id === e.id && !this.stopping) void this.finish(e.summary); }),
       worker.onDidRestart(() => { if (this.active) void this.lostWorker(); }),
-      vault.onDidChange(s => { if (!s.locked) void this.recoverUnfinished(); }),
+      vault.onDidChange(s => { if (!s.locked) void this.offerRecovery(); }),
     );
   }
 
@@ -149,10 +159,13 @@ export class RecordingController implements vscode.Disposable {
     return summary;
   }
 
-  /** An encrypted Markdown note beside the recording: title, times, duration, device, a link. */
+  /**
+   * An encrypted Markdown note beside the recording: title, times, duration, device, a link. Never over an
+   * existing note: "<name>.md.enc", else "<name> (2).md.enc", and so on.
+   */
   private async writeMeetingNote(s: RecordingSummary, title: string): Promise<vscode.Uri> {
     const recording = vscode.Uri.file(s.path);
-    const base = s.path.replace(/\.wav\.enc$/, '');
+    const base = await freeNoteBase(s.path.replace(/\.wav\.enc$/, ''));
     const note = vscode.Uri.from({ scheme: NOTESEAL_SCHEME, path: vscode.Uri.file(`${base}.md`).path });
     const name = recording.path.split('/').pop()!;
     const when = (iso: string) => new Date(iso).toLocaleString();
@@ -177,8 +190,30 @@ export class RecordingController implements vscode.Disposable {
   }
 
   private recovering: Promise<{ path: string; durationSeconds: number }[]> | undefined;
+  private offering = false;
 
-  /** After unlock: seals recordings a crash left unfinished (every complete chunk stays authentic). One run at a time. */
+  /**
+   * After unlock: asks before sealing recordings a crash left unfinished. The worker lists only files no
+   * window is recording (their lock is free); recovery itself takes the lock, so a live file is never touched.
+   */
+  private async offerRecovery(): Promise<void> {
+    const folder = this.folderUri();
+    if (!folder || this.offering) return;
+    this.offering = true;
+    try {
+      const found = await this.worker.request(Method.recordingFindUnfinished, { folder: folder.fsPath }).catch(() => []);
+      if (found.length === 0) return;
+      const list = found.map(f => `${vscode.workspace.asRelativePath(f.path)} (${formatDuration(f.recoverableSeconds)})`).join(', ');
+      const pick = await vscode.window.showWarningMessage(
+        `NoteSeal found ${found.length === 1 ? 'an unfinished recording' : `${found.length} unfinished recordings`} (a crash, or a window closed while recording): ${list}. Recover now?`,
+        'Recover', 'Not Now');
+      if (pick === 'Recover') await this.recoverUnfinished();
+    } finally {
+      this.offering = false;
+    }
+  }
+
+  /** Seals recordings a crash left unfinished (every complete chunk stays authentic), once asked. One run at a time. */
   recoverUnfinished(): Promise<{ path: string; durationSeconds: number }[]> {
     this.recovering ??= this.recoverNow().finally(() => { this.recovering = undefined; });
     return this.recovering;

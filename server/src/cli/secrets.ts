@@ -38,7 +38,59 @@ function fromEnvSource(name: SecretName, env: NodeJS.ProcessEnv): Buffer | null 
   return null;
 }
 
-/** Reads one line from the terminal with echo off; backspace and Ctrl-C/Ctrl-D behave as expected. */
+/**
+ * The line editor of the no-echo prompt, fed the raw bytes a terminal sends. Enter ends the line; Ctrl-C
+ * (and Ctrl-D on an empty line) cancels; Backspace removes one whole character; Ctrl-U clears the line.
+ * Escape sequences (arrow and function keys: ESC [ ... final, ESC O x; Alt+key: ESC x) are dropped whole,
+ * also when split across reads, so they never become part of the passphrase. Other control bytes are dropped.
+ */
+export class PassphraseLine {
+  private readonly typed: number[] = [];
+  private escape: 'none' | 'esc' | 'csi' | 'ss3' = 'none';
+
+  /** 'done' at Enter, 'cancel' at Ctrl-C / Ctrl-D on an empty line, else 'more'. Bytes after Enter are ignored. */
+  feed(chunk: Uint8Array): 'more' | 'done' | 'cancel' {
+    for (const byte of chunk) {
+      if (this.escape !== 'none') { this.inEscape(byte); continue; }
+      if (byte === 0x0d || byte === 0x0a) return 'done';
+      if (byte === 0x03 || (byte === 0x04 && this.typed.length === 0)) return 'cancel';
+      if (byte === 0x1b) this.escape = 'esc';
+      else if (byte === 0x7f || byte === 0x08) this.backspace();
+      else if (byte === 0x15) this.clear();
+      else if (byte >= 0x20 || byte === 0x09) this.typed.push(byte);
+    }
+    return 'more';
+  }
+
+  private inEscape(byte: number): void {
+    if (this.escape === 'esc') {
+      this.escape = byte === 0x5b ? 'csi' : byte === 0x4f ? 'ss3' : 'none';   // ESC [ , ESC O , or Alt+key
+    } else if (this.escape === 'ss3' || (byte >= 0x40 && byte <= 0x7e)) {
+      this.escape = 'none';                                                  // the sequence's final byte
+    }
+  }
+
+  private backspace(): void {
+    // Remove one whole UTF-8 character: continuation bytes first, then its lead byte.
+    while (this.typed.length > 0 && (this.typed[this.typed.length - 1]! & 0xc0) === 0x80) this.typed.pop();
+    this.typed.pop();
+  }
+
+  /** Zeroes what was typed so far and empties the line. */
+  clear(): void {
+    this.typed.fill(0);
+    this.typed.length = 0;
+  }
+
+  /** The line's bytes (the caller wipes them); the editor's own copy is cleared. */
+  take(): Buffer {
+    const out = Buffer.from(this.typed);
+    this.clear();
+    return out;
+  }
+}
+
+/** Reads one line from the terminal with echo off (see PassphraseLine for the keys it understands). */
 async function promptNoEcho(prompt: string): Promise<Buffer> {
   let fd: number;
   try { fd = fs.openSync('/dev/tty', 'r+'); } catch {
@@ -48,26 +100,19 @@ async function promptNoEcho(prompt: string): Promise<Buffer> {
   const output = new tty.WriteStream(fd);
   output.write(prompt);
   input.setRawMode(true);
-  const typed: number[] = [];
+  const line = new PassphraseLine();
   try {
     return await new Promise<Buffer>((resolve, reject) => {
       input.on('data', (chunk: Buffer) => {
-        for (const byte of chunk) {
-          if (byte === 0x0d || byte === 0x0a) { resolve(Buffer.from(typed)); return; }
-          if (byte === 0x03 || (byte === 0x04 && typed.length === 0)) { reject(new PromptCancelled('cancelled')); return; }
-          if (byte === 0x7f || byte === 0x08) {
-            // Remove one whole UTF-8 character: continuation bytes first, then its lead byte.
-            while (typed.length > 0 && (typed[typed.length - 1] & 0xc0) === 0x80) typed.pop();
-            typed.pop();
-          } else if (byte >= 0x20 || byte === 0x09) {
-            typed.push(byte);
-          }
-        }
+        const state = line.feed(chunk);
+        chunk.fill(0);
+        if (state === 'done') resolve(line.take());
+        else if (state === 'cancel') reject(new PromptCancelled('cancelled'));
       });
       input.on('error', reject);
     });
   } finally {
-    typed.fill(0);
+    line.clear();
     input.setRawMode(false);
     output.write('\n');
     input.destroy();

@@ -18,11 +18,16 @@ const MiB = 1024;
 /** Production minimum: OWASP's floor is lower; this is what an interactive unlock can afford in WASM. */
 export const KDF_FLOOR: Readonly<KdfParams> = Object.freeze({ m: 64 * MiB, t: 3, p: 1 });
 
-/** Refuse keyfiles asking for more than this: a crafted keyfile must not be able to exhaust memory or time. */
-export const KDF_CEILING: Readonly<KdfParams> = Object.freeze({ m: 4096 * MiB, t: 64, p: 16 });
-
 /** Memory cap for calibration: beyond this a single-threaded unlock hurts other work more than it helps. */
 const CALIBRATION_MAX_M = 512 * MiB;
+
+/**
+ * Refuse keyfiles asking for more than this: a crafted keyfile must not be able to exhaust memory or stall
+ * an unlock. Calibration's real maxima: m = CALIBRATION_MAX_M, and passes grow beyond 3 only once memory is
+ * at that cap, by about 3/8 per "floor cost" that fits in the target (t = 10 would need the floor to take
+ * under 40 ms, several times faster than WASM Argon2id runs anywhere). At most ~27x the floor's work.
+ */
+export const KDF_CEILING: Readonly<KdfParams> = Object.freeze({ m: CALIBRATION_MAX_M, t: 10, p: 4 });
 
 /** Tiny parameters for tests only; never chosen unless a caller asks for `TEST_KDF_POLICY`. */
 const TEST_FAST_PARAMS: Readonly<KdfParams> = Object.freeze({ m: 64, t: 1, p: 1 });

@@ -14,7 +14,7 @@ import { fsyncDirectory, tempSiblingPath } from '../crypto/atomic';
 import { writeFileAtomic } from '../crypto/format';
 import { deriveSubkey, KEY_LENGTH, open, seal, type Sealed } from './aead';
 import { constantTimeEqual, fromBase64, toBase64, toHex, utf8, wipe } from './bytes';
-import { KDF_FLOOR, kdfParamsAcceptable, type KdfParams } from './kdf';
+import { KDF_CEILING, KDF_FLOOR, kdfParamsAcceptable, type KdfParams } from './kdf';
 
 export const KEYFILE_FORMAT = 'noteseal-keyfile';
 export const KEYFILE_VERSION = 1;
@@ -148,7 +148,11 @@ export function parseKeyfile(text: string, floor: Readonly<KdfParams> = KDF_FLOO
   const kdf = json.kdf;
   if (!isRecord(kdf) || kdf.alg !== 'argon2id' || typeof kdf.salt !== 'string') throw damaged('the kdf field is malformed.');
   const params = { m: kdf.m, t: kdf.t, p: kdf.p } as KdfParams;
-  if (!kdfParamsAcceptable(params, floor)) throw damaged('the KDF parameters are out of the accepted range (below the minimum or absurdly high).');
+  if (!kdfParamsAcceptable(params, floor)) {
+    throw damaged(`its Argon2id parameters (m=${String(kdf.m)} KiB, t=${String(kdf.t)}, p=${String(kdf.p)}) are outside the accepted range `
+      + `(minimum m=${floor.m} KiB, t=${floor.t}, p=${floor.p}; maximum m=${KDF_CEILING.m} KiB, t=${KDF_CEILING.t}, p=${KDF_CEILING.p}): `
+      + 'weakened, or crafted to stall the unlock.');
+  }
   const salt = fromBase64(kdf.salt);
   if (!salt || salt.length < 16 || salt.length > 64) throw damaged('the KDF salt is malformed.');
   if (!isKeyId(json.masterKeyId)) throw damaged('the master key id is malformed.');

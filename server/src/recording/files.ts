@@ -3,8 +3,27 @@ import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/pr
 import path from 'node:path';
 import { fsyncDirectory, tempSiblingPath } from '../crypto/atomic';
 import { CHUNK_FRAME_OVERHEAD, FINAL_FRAME_OVERHEAD, FRAME_FINAL } from '../crypto/constants';
-import { decryptStream, readHeaderFromFile, recoverFile, type UnwrapDataKey } from '../crypto/format';
+import { decryptStream, NoteSealError, readHeaderFromFile, recoverFile, type UnwrapDataKey } from '../crypto/format';
+import { acquireLock, lockOwner, withLock, type HeldLock } from '../keys/lockfile';
 import { audioFromPlaintextSize, parseWavHeader, wavHeader, WAV_HEADER_LENGTH, type PcmFormat } from './wav';
+
+/**
+ * A recording in progress is locked: `.<name>.wav.enc.lock` beside it holds the recording worker's pid. Other
+ * windows (other workers) and the CLI leave a locked file alone; a crash leaves a stale lock (dead pid).
+ */
+export function recordingLockPath(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.lock`);
+}
+
+/** Takes a recording's lock without waiting; INVALID_ARGUMENT naming the other process when it is held. */
+export function lockRecording(file: string): Promise<HeldLock> {
+  return acquireLock(recordingLockPath(file), { what: `The recording ${path.basename(file)}` });
+}
+
+/** Runs `fn` while holding the recording's lock, so no other window records, recovers or shreds it meanwhile. */
+export function withRecordingLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  return withLock(recordingLockPath(file), { what: `The recording ${path.basename(file)}` }, fn);
+}
 
 export interface UnfinishedRecording {
   path: string;
@@ -28,7 +47,7 @@ async function isUnfinished(handle: FileHandle, size: number, headerLength: numb
   return !(head[0] === FRAME_FINAL && head.readUInt32BE(1) < chunkSize && FINAL_FRAME_OVERHEAD + head.readUInt32BE(1) === size - finalOffset);
 }
 
-/** Recordings in `folder` (not recursive) that a crash left without their final chunk. */
+/** Recordings in `folder` (not recursive) that a crash left without their final chunk; never one being recorded. */
 export async function findUnfinishedRecordings(folder: string): Promise<UnfinishedRecording[]> {
   const out: UnfinishedRecording[] = [];
   for (const name of await readdir(folder)) {
@@ -38,6 +57,7 @@ export async function findUnfinishedRecordings(folder: string): Promise<Unfinish
     try {
       const header = await readHeaderFromFile(file);
       if (!header.appendMode) continue;
+      if (await lockOwner(recordingLockPath(file)) !== null) continue;   // another window is recording it
       handle = await open(file, 'r');
       const st = await handle.stat();
       if (!st.isFile() || !(await isUnfinished(handle, st.size, header.headerLength, header.chunkSize))) continue;
@@ -63,9 +83,13 @@ export interface RecoveredRecording {
   droppedBytes: number;
 }
 
-/** Seals an unfinished recording, keeping every complete authenticated chunk (see recoverFile). */
+/**
+ * Seals an unfinished recording, keeping every complete authenticated chunk (see recoverFile). Holds the
+ * recording's lock, so it refuses a file another window is still recording (and two windows never recover
+ * the same file at once).
+ */
 export async function recoverRecording(file: string, unwrap: UnwrapDataKey): Promise<RecoveredRecording> {
-  const r = await recoverFile(file, unwrap);
+  const r = await withRecordingLock(file, () => recoverFile(file, unwrap));
   return { path: file, plaintextBytes: r.plaintextBytes, droppedBytes: r.droppedBytes, durationSeconds: audioFromPlaintextSize(r.plaintextBytes).durationSeconds };
 }
 
@@ -76,10 +100,25 @@ export interface ExportResult {
 }
 
 /**
+ * An export is plaintext: it must never replace the recording itself (which would destroy it) nor any
+ * other `.enc` file (a plaintext file under an encrypted name).
+ */
+async function refuseEncryptedTarget(encPath: string, outPath: string): Promise<void> {
+  if (/\.enc$/i.test(outPath)) {
+    throw new NoteSealError('INVALID_ARGUMENT', `Export writes a plaintext WAV: choose a name that does not end in .enc (not ${path.basename(outPath)}).`);
+  }
+  const [source, target] = await Promise.all([stat(encPath), stat(outPath).catch(() => null)]);
+  if (target && target.dev === source.dev && target.ino === source.ino) {
+    throw new NoteSealError('INVALID_ARGUMENT', 'Export cannot write over the recording itself: choose another file.');
+  }
+}
+
+/**
  * Decrypts a recording to a plaintext WAV at `outPath` with the real sizes in its header. Crash-safe:
  * written to a temporary sibling, fsynced, renamed into place only after every chunk authenticated.
  */
 export async function exportWav(encPath: string, unwrap: UnwrapDataKey, outPath: string): Promise<ExportResult> {
+  await refuseEncryptedTarget(encPath, outPath);
   const tmp = tempSiblingPath(outPath);
   const mode = await stat(outPath).then(s => s.mode & 0o777, () => 0o600);
   const handle = await open(tmp, 'wx', mode);

@@ -10,7 +10,9 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AppendWriter } from '../crypto/format';
 import type { NewFileKeys } from '../keys/index';
+import type { HeldLock } from '../keys/lockfile';
 import { CaptureError, CaptureProcess, detectCaptureCommand, type CaptureCommand, type CaptureExit, type StopMethod } from './captureTools';
+import { lockRecording } from './files';
 import { recordingFileName } from './naming';
 import { byteRate, bytesPerFrame, wavHeader, WAV_HEADER_LENGTH } from './wav';
 
@@ -128,6 +130,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   private capture: CaptureProcess | null = null;
   private cmd: CaptureCommand | null = null;
   private writer: AppendWriter | null = null;
+  /** Held from before the file exists until it is closed: other windows must not recover it meanwhile. */
+  private fileLock: HeldLock | null = null;
   private filePath = '';
   private keyId = '';
   private startedAt: Date | null = null;
@@ -228,9 +232,16 @@ export class Recorder extends EventEmitter<RecorderEvents> {
       for (let n = 1; ; n++) {
         this.filePath = so.path ?? path.join(folder!, recordingFileName(this.startedAt!, so.title ?? 'Recording', n));
         try {
+          this.fileLock = await lockRecording(this.filePath);
+        } catch (e) {
+          if (so.path || n > 1000) throw e;
+          continue;   // another window is recording under this name
+        }
+        try {
           this.writer = await AppendWriter.create(this.filePath, keys.dataKey, keys.stanzas, { chunkSize: this.chunkSize });
           break;
         } catch (e) {
+          await this.releaseFileLock();
           if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || so.path || n > 1000) throw e;
         }
       }
@@ -390,6 +401,13 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     await this.capture?.kill();
     await this.drain();
     await this.writer?.abandon();
+    await this.releaseFileLock();   // as the crashed process's pid would be dead
+  }
+
+  private async releaseFileLock(): Promise<void> {
+    const lock = this.fileLock;
+    this.fileLock = null;
+    await lock?.release();
   }
 
   private async finish(exit: CaptureExit): Promise<RecordingResult> {
@@ -416,6 +434,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     } else {
       await this.writer!.abandon().catch(() => undefined);
     }
+    await this.releaseFileLock();
     this.state = 'stopped';
     const fileBytes = await stat(this.filePath).then(s => s.size, () => 0);
     const f = this.cmd!.format;

@@ -7,7 +7,7 @@ import type { AudioDeviceInfo, CaptureSettings, RecordingFacts, RecordingInfo, R
 import { WorkerError } from '../vault/workerErrors';
 import type { VaultService } from '../vault/vaultService';
 import { detectCaptureCommand, isCaptureError, listDevices } from './captureTools';
-import { exportWav, findUnfinishedRecordings, recoverRecording } from './files';
+import { exportWav, findUnfinishedRecordings, recoverRecording, withRecordingLock } from './files';
 import { Recorder, type RecordingResult } from './recorder';
 import { parseWavHeader, WAV_HEADER_LENGTH, audioFromPlaintextSize } from './wav';
 
@@ -109,9 +109,13 @@ export class RecordingService {
 
   async shred(path: string): Promise<void> {
     if (this.active?.recorder.path === path) throw new WorkerError('RECORDING', 'Stop the recording before shredding it.');
-    // Only the key that verifies this file's header MAC: a crafted header may list other recordings' key ids.
-    await this.vault.unlocked().shredFileKey(path);
-    await fs.unlink(path);
+    const keyring = this.vault.unlocked();
+    // Under the recording's lock: never the key of a file another window is still recording. And only the
+    // key that verifies this file's header MAC: a crafted header may list other recordings' key ids.
+    await withRecordingLock(path, async () => {
+      await keyring.shredFileKey(path);
+      await fs.unlink(path);
+    });
   }
 
   async describe(path: string): Promise<RecordingFacts> {

@@ -140,6 +140,21 @@ describe('meeting recording (real audio from a virtual microphone)', () => {
     fs.rmSync(copy);
   });
 
+  it('the meeting note never overwrites an existing note of the same name', async () => {
+    const noteseal = await api();
+    const started = (await noteseal.recording.start('Name clash'))!;
+    const taken = started.path.replace(/\.wav\.enc$/, '.md.enc');
+    fs.writeFileSync(taken, 'an existing note of that name');
+    await sleep(800);
+    const summary = (await noteseal.recording.stop())!;
+    assert.equal(fs.readFileSync(taken, 'utf8'), 'an existing note of that name', 'untouched');
+    const second = summary.path.replace(/\.wav\.enc$/, ' (2).md.enc');
+    await waitUntil('the meeting note to open', () => vscode.window.activeTextEditor?.document.uri.path === vscode.Uri.file(second.replace(/\.enc$/, '')).path);
+    assert.ok(fs.existsSync(second));
+    fs.rmSync(taken);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
   it('Pause and Resume: paused audio is not recorded', async () => {
     const noteseal = await api();
     const started = (await noteseal.recording.start('Paused'))!;
@@ -179,7 +194,9 @@ describe('meeting recording (real audio from a virtual microphone)', () => {
     const restarted = waitFor(noteseal.onDidRestartWorker, 20_000, 'the worker to restart');
     process.kill((await noteseal.workerStatus()).pid, 'SIGKILL');
     await restarted;
-    await noteseal.vault.unlock(PASSPHRASE);   // recovery runs after unlock
+    await noteseal.vault.unlock(PASSPHRASE);   // recovery is offered after unlock, never done silently
+    await sleep(2000);
+    await assert.rejects(decryptRecording(started.path), (e: Error & { code?: string }) => e.code === 'UNFINISHED', 'not recovered without asking');
     await noteseal.recording.recoverUnfinished();
     let plain: Buffer | undefined;
     await waitUntil('the recording to be recovered', async () => { try { plain = await decryptRecording(started.path); return true; } catch { return false; } }, 15_000);

@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import {
   calibrateKdf, deriveKek, KDF_FLOOR, kdfParamsAcceptable, kdfPolicyFromEnv, PRODUCTION_KDF_POLICY, TEST_KDF_POLICY,
 } from '../../../server/src/keys/kdf';
+import { VaultService } from '../../../server/src/vault/vaultService';
+import { newKeyring, PASSPHRASE } from './helpers';
 
 describe('KDF parameters', () => {
   it('the production floor is m=64 MiB, t=3, p=1', () => {
@@ -39,12 +41,34 @@ describe('KDF parameters', () => {
     assert.deepEqual(await calibrateKdf(TEST_KDF_POLICY), { ...TEST_KDF_POLICY.floor });
   });
 
+  it('the worker ignores NOTESEAL_TEST_FAST_KDF: its vault keeps the production floor', async () => {
+    const { keyring, keyfile } = await newKeyring();   // a keyfile with the weak test parameters
+    keyring.lock();
+    process.env.NOTESEAL_TEST_FAST_KDF = '1';
+    try {
+      const vault = new VaultService(keyfile, { get: async () => null, store: async () => {}, delete: async () => {} });
+      await assert.rejects(vault.unlock(PASSPHRASE, false), (e: Error & { code?: string }) => e.code === 'DAMAGED_KEYFILE' && /minimum/.test(e.message));
+    } finally {
+      delete process.env.NOTESEAL_TEST_FAST_KDF;
+    }
+  });
+
   it('refuses parameters below the floor or absurdly high', () => {
     assert.ok(!kdfParamsAcceptable({ m: 32768, t: 3, p: 1 }, KDF_FLOOR));
     assert.ok(!kdfParamsAcceptable({ m: 65536, t: 2, p: 1 }, KDF_FLOOR));
     assert.ok(!kdfParamsAcceptable({ m: 2 ** 40, t: 3, p: 1 }, KDF_FLOOR));
     assert.ok(!kdfParamsAcceptable({ m: 65536.5, t: 3, p: 1 }, KDF_FLOOR));
     assert.ok(kdfParamsAcceptable({ m: 65536, t: 3, p: 1 }, KDF_FLOOR));
+  });
+
+  it('the ceiling is just above what calibration can produce (a crafted keyfile cannot stall the unlock)', async () => {
+    const fastest = await calibrateKdf({ ...PRODUCTION_KDF_POLICY, measure: async () => 0.001 });
+    assert.ok(kdfParamsAcceptable(fastest, KDF_FLOOR), JSON.stringify(fastest));
+    assert.equal(fastest.m, 512 * 1024);
+    assert.ok(kdfParamsAcceptable({ m: 512 * 1024, t: 10, p: 1 }, KDF_FLOOR));
+    assert.ok(!kdfParamsAcceptable({ m: 4096 * 1024, t: 64, p: 1 }, KDF_FLOOR), 'the old ceiling');
+    assert.ok(!kdfParamsAcceptable({ m: 1024 * 1024, t: 3, p: 1 }, KDF_FLOOR), 'more memory than calibration uses');
+    assert.ok(!kdfParamsAcceptable({ m: 65536, t: 11, p: 1 }, KDF_FLOOR), 'more passes than calibration reaches');
   });
 
   it('derives a deterministic 32-byte KEK (Argon2id, tiny params)', async () => {

@@ -57,6 +57,16 @@ describe('keyfile', () => {
     await openKeyring(keyfile).unlock(Buffer.from('cafe\u0301', 'utf8'));
   });
 
+  it('a passphrase that is not valid UTF-8 is refused, never decoded lossily', async () => {
+    const dir = await tempDir();
+    const keyfile = `${dir}/k.json`;
+    await assert.rejects(Keyring.init(keyfile, Buffer.from([0x70, 0xff, 0x71]), { kdf: TEST_KDF_POLICY }), /not valid UTF-8/);
+    (await Keyring.init(keyfile, 'p\ufffdq', { kdf: TEST_KDF_POLICY })).keyring.lock();
+    // Lossy decoding made every invalid byte U+FFFD: these bytes would have unlocked.
+    await rejectsWith(openKeyring(keyfile).unlock(Buffer.from([0x70, 0xfe, 0x71])), 'INVALID_ARGUMENT');
+    await openKeyring(keyfile).unlock(Buffer.from('p\ufffdq', 'utf8'));
+  });
+
   const damages: [string, (keyfile: string) => Promise<void>][] = [
     ['not JSON', f => fs.writeFile(f, '{"format": "noteseal-keyfile", ')],
     ['empty', f => fs.writeFile(f, '')],
@@ -72,6 +82,7 @@ describe('keyfile', () => {
     ['a bad master key id', f => editKeyfile(f, j => { j.masterKeyId = 'xyz'; })],
     ['a non-integer KDF parameter', f => editKeyfile(f, j => { j.kdf.t = 1.5; })],
     ['an absurd memory parameter', f => editKeyfile(f, j => { j.kdf.m = 2 ** 40; })],
+    ['parameters crafted to stall the unlock (t=64 passes)', f => editKeyfile(f, j => { j.kdf.t = 64; })],
     ['a tampered mac', f => editKeyfile(f, j => { j.mac = Buffer.alloc(32, 1).toString('base64'); })],
   ];
   for (const [what, damage] of damages) {
