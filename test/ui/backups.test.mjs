@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { answerQuickInput, noteseal, openWorkbench, screenshot } from './workbench.mjs';
+import { noteseal, openWorkbench, screenshot, unlockFromStatusBar } from './workbench.mjs';
 
 const PASSPHRASE = 'ui test passphrase, long enough';
 const MiB = 1024 * 1024;
@@ -48,9 +48,7 @@ describe('no hot-exit backup of a large encrypted note while typing', () => {
       fs.writeFileSync(path.join(folder, 'control.txt'), 'a plain file\n');
     } });
     page = wb.page;
-    await page.locator('.statusbar-item', { hasText: 'NoteSeal: Locked' }).click({ timeout: 60_000 });
-    await answerQuickInput(page, PASSPHRASE);
-    await page.locator('.statusbar-item', { hasText: 'NoteSeal: Unlocked' }).waitFor();
+    await unlockFromStatusBar(page, PASSPHRASE);
   });
   after(async () => {
     await wb?.close();

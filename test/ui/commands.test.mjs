@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { answerQuickInput, noteseal, notification, openWorkbench, runCommand, screenshot } from './workbench.mjs';
+import { answerQuickInput, noteseal, notification, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
 
 const PASSPHRASE = 'commands test passphrase 99';
 
@@ -35,9 +35,7 @@ describe('NoteSeal commands in the Explorer and the palette', () => {
       for (const n of ['a.md', 'b.txt', 'deeper/c.yaml']) fs.writeFileSync(path.join(folder, 'old-notes', n), `content of ${n}\n`);
     } });
     page = wb.page;
-    await page.locator('.statusbar-item', { hasText: 'NoteSeal: Locked' }).click({ timeout: 60_000 });
-    await answerQuickInput(page, PASSPHRASE);
-    await page.locator('.statusbar-item', { hasText: 'NoteSeal: Unlocked' }).waitFor();
+    await unlockFromStatusBar(page, PASSPHRASE);
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'draft.md' }).waitFor();
   });
   after(async () => {

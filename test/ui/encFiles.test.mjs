@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { searchForCanary } from './leakSearch.mjs';
-import { answerQuickInput, noteseal, openWorkbench, runCommand, screenshot } from './workbench.mjs';
+import { noteseal, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
 
 const PASSPHRASE = 'enc files test passphrase 42';
 const startedAt = Date.now() - 1000;
@@ -42,9 +42,7 @@ describe('.enc files made outside NoteSeal, in the workbench', () => {
     cli('init');
     wb = await openWorkbench({ keyfile, prepare: folder => fs.mkdirSync(path.join(folder, 'notes'), { recursive: true }) });
     page = wb.page;
-    await page.locator('.statusbar-item', { hasText: 'NoteSeal: Locked' }).click({ timeout: 60_000 });
-    await answerQuickInput(page, PASSPHRASE);
-    await page.locator('.statusbar-item', { hasText: 'NoteSeal: Unlocked' }).waitFor();
+    await unlockFromStatusBar(page, PASSPHRASE);
   });
   after(async () => {
     await wb?.close();

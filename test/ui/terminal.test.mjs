@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { answerQuickInput, noteseal, openWorkbench, runCommand, screenshot } from './workbench.mjs';
+import { noteseal, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
 
 const PASSPHRASE = 'terminal test passphrase 5';
 
@@ -27,9 +27,7 @@ describe('NoteSeal in the integrated terminal', () => {
       },
     });
     page = wb.page;
-    await page.locator('.statusbar-item', { hasText: 'NoteSeal: Locked' }).click({ timeout: 60_000 });
-    await answerQuickInput(page, PASSPHRASE);
-    await page.locator('.statusbar-item', { hasText: 'NoteSeal: Unlocked' }).waitFor();
+    await unlockFromStatusBar(page, PASSPHRASE);
   });
   after(async () => {
     await wb?.close();

@@ -58,6 +58,13 @@ export async function answerQuickInput(page, text, timeout) {
   await page.keyboard.press('Enter');
 }
 
+/** Unlocks as a user would: click the status-bar lock (the worker may still be starting), type the passphrase. */
+export async function unlockFromStatusBar(page, passphrase) {
+  await page.locator('.statusbar-item', { hasText: 'NoteSeal: Locked' }).click({ timeout: 60_000 });
+  await answerQuickInput(page, passphrase);
+  await page.locator('.statusbar-item', { hasText: 'NoteSeal: Unlocked' }).waitFor();
+}
+
 /**
  * Waits for a notification whose text matches `re` and returns its text. The workbench in automation
  * mode sends notifications straight to the notification center (no toasts), so look there; then clear

@@ -8,24 +8,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { collectOutput, type Run } from '../../unit/agent/cliRunner';
 import { api, EXTENSION_ID, freshDir, unlocked, waitFor, waitUntil, writeEncExternally } from './helpers';
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
 function runCli(command: string, args: string[], socket: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      detached: true, // no controlling terminal: nothing can prompt
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), NOTESEAL_KEYFILE: process.env.NOTESEAL_KEYFILE!, NOTESEAL_AGENT_SOCK: socket, ELECTRON_RUN_AS_NODE: '1' },
-    });
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
-    child.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
-    child.on('error', reject);
-    child.on('close', code => resolve({ code, stdout: out, stderr: err }));
-  });
+  return collectOutput(spawn(command, args, {
+    detached: true, // no controlling terminal: nothing can prompt
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), NOTESEAL_KEYFILE: process.env.NOTESEAL_KEYFILE!, NOTESEAL_AGENT_SOCK: socket, ELECTRON_RUN_AS_NODE: '1' },
+  }));
 }
 
 const cliJs = () => path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist', 'cli.js');
