@@ -184,7 +184,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   await vault.refresh();
   showState();
   leakGuard.saveDirtyNotesSoon();
-  const calibrated = leakGuard.calibrate(fsProvider).catch(e => { log.warn(`backup probe failed: ${(e as Error).message}`); return undefined; });
+  // No backup probe at activation: it needs a visible, dirty editor in the user's window (VS Code backed up
+  // nothing else in our host), which takes the focus from a note being opened and was not reliably backed
+  // up anyway. Every candidate home is swept instead; the first backup swept confirms the real one.
   log.info('NoteSeal is ready');
 
   if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;
@@ -206,7 +208,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
     cliLauncher: () => terminal.launcher,
     sweptBackups: () => leakGuard.swept,
     backupHomes: () => leakGuard.homes,
-    calibrateBackups: () => calibrated,
+    calibrateBackups: () => leakGuard.calibrate(fsProvider),
     sweepNow: () => leakGuard.sweepNow(),
     recovery: {
       pending: () => worker!.request(Method.recoveryList),
