@@ -107,8 +107,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   };
   // VS Code restores hot-exit backups into editors before NoteSeal activates (a backup the last window could
   // not destroy). Locked, such a note is plaintext on screen that cannot be saved: seal it and close it now.
-  const sealRestoredBackups = async () => {
-    const restored = vscode.workspace.textDocuments.filter(d => d.uri.scheme === NOTESEAL_SCHEME && d.isDirty);
+  const sealRestoredBackups = async (docs: readonly vscode.TextDocument[] = vscode.workspace.textDocuments) => {
+    const restored = docs.filter(d => d.uri.scheme === NOTESEAL_SCHEME && d.isDirty);
     if (!restored.length) return;
     await leakGuard.sweepNow();
     if (!vault.state.locked) return; // unlocked (a remembered key): save-soon saves them encrypted
@@ -127,6 +127,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
     return true;
   };
   const showState = () => status.show(vault.state, autoLock.deadline());
+  let started = false;
   beforeWorkerStops = async () => {
     // Reload Window / quit with a note that could not be saved: seal its text (the new window offers it back on
     // unlock), then destroy the plaintext backup VS Code has just written for the next window to restore.
@@ -141,6 +142,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
     }),
     vscode.workspace.onDidSaveTextDocument(doc => { if (doc.uri.scheme === NOTESEAL_SCHEME) recovery.saved(doc); }),
     worker.onDidRestart(() => void closeAfterRestart()),
+    // A note cannot be opened while locked, so a dirty one opening then is a backup VS Code restored late.
+    vscode.workspace.onDidOpenTextDocument(doc => { if (started && vault.state.locked) void sealRestoredBackups([doc]); }),
     autoLock.onDidChangeDeadline(showState),
     vscode.workspace.registerFileSystemProvider(NOTESEAL_SCHEME, fsProvider, { isCaseSensitive: process.platform === 'linux' }),
     vscode.window.registerFileDecorationProvider(new EncryptedDecorations()),
@@ -196,6 +199,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   await vault.refresh();
   showState();
   await sealRestoredBackups();
+  started = true;
   leakGuard.saveDirtyNotesSoon();
   const calibrated = leakGuard.calibrate(fsProvider).catch(e => { log.warn(`backup probe failed: ${(e as Error).message}`); return undefined; });
   log.info('NoteSeal is ready');

@@ -153,3 +153,4 @@ describe('leaks when a save cannot happen', () => {
     }
   });
 });
+
