@@ -70,6 +70,8 @@ export interface NoteSealApi {
 }
 
 let worker: WorkerClient | undefined;
+/** Runs first in deactivate(), while the worker is still alive. */
+let beforeWorkerStops: (() => Promise<void>) | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<NoteSealApi | undefined> {
   const log = new Logger();
@@ -103,6 +105,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
       void vscode.window.showWarningMessage(`NoteSeal's worker restarted and is locked. ${sealed.length} unsaved note(s) were sealed into recovery copies, offered back when you unlock.${keptOpen.length ? ` ${keptOpen.length} could not be sealed and stay open.` : ''}`);
     }
   };
+  // VS Code restores hot-exit backups into editors before NoteSeal activates (a backup the last window could
+  // not destroy). Locked, such a note is plaintext on screen that cannot be saved: seal it and close it now.
+  const sealRestoredBackups = async (docs: readonly vscode.TextDocument[] = vscode.workspace.textDocuments) => {
+    const restored = docs.filter(d => d.uri.scheme === NOTESEAL_SCHEME && d.isDirty);
+    if (!restored.length) return;
+    await leakGuard.sweepNow();
+    if (!vault.state.locked) return; // unlocked (a remembered key): save-soon saves them encrypted
+    const { sealed, keptOpen } = await recovery.closeDecrypted(false);
+    void vscode.window.showWarningMessage(`NoteSeal found ${restored.length} note(s) with unsaved text restored by VS Code while locked. ${sealed.length} were sealed into encrypted recovery copies, offered back when you unlock.${keptOpen.length ? ` ${keptOpen.length} could not be sealed and stay open.` : ''}`);
+  };
   const recording = new RecordingController(worker, vault, log);
   autoLock.busy = () => recording.isRecording;
   vault.beforeLock = async reason => {
@@ -115,6 +127,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
     return true;
   };
   const showState = () => status.show(vault.state, autoLock.deadline());
+  let started = false;
+  beforeWorkerStops = async () => {
+    // Reload Window / quit with a note that could not be saved: seal its text (the new window offers it back on
+    // unlock), then destroy the plaintext backup VS Code has just written for the next window to restore.
+    for (const doc of vscode.workspace.textDocuments) if (doc.uri.scheme === NOTESEAL_SCHEME && doc.isDirty) await recovery.seal(doc);
+    const n = leakGuard.sweepSync();
+    log.info(`window shutting down: dirty notes sealed, ${n} hot-exit backup(s) destroyed`);
+  };
   context.subscriptions.push(vault, autoLock, fsProvider, leakGuard, recording, guard, registerLargeNotes(log),
     vault.onDidChange(s => {
       autoLock.setActive(!s.locked); showState();
@@ -122,6 +142,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
     }),
     vscode.workspace.onDidSaveTextDocument(doc => { if (doc.uri.scheme === NOTESEAL_SCHEME) recovery.saved(doc); }),
     worker.onDidRestart(() => void closeAfterRestart()),
+    // A note cannot be opened while locked, so a dirty one opening then is a backup VS Code restored late.
+    vscode.workspace.onDidOpenTextDocument(doc => { if (started && vault.state.locked) void sealRestoredBackups([doc]); }),
     autoLock.onDidChangeDeadline(showState),
     vscode.workspace.registerFileSystemProvider(NOTESEAL_SCHEME, fsProvider, { isCaseSensitive: process.platform === 'linux' }),
     vscode.window.registerFileDecorationProvider(new EncryptedDecorations()),
@@ -183,6 +205,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   await showAgent();
   await vault.refresh();
   showState();
+  await sealRestoredBackups();
+  started = true;
   leakGuard.saveDirtyNotesSoon();
   // No backup probe at activation: it needs a visible, dirty editor in the user's window (VS Code backed up
   // nothing else in our host), which takes the focus from a note being opened and was not reliably backed
@@ -246,6 +270,8 @@ function keyfileSetting(): string | undefined {
 }
 
 export async function deactivate(): Promise<void> {
+  await beforeWorkerStops?.().catch(() => undefined);
+  beforeWorkerStops = undefined;
   await worker?.dispose();
   worker = undefined;
 }

@@ -11,13 +11,14 @@
 //     candidate backup home of backupLayouts.ts, a 200 ms poll as the fallback), and once at start for
 //     what a crash left behind. A probe finds which home this VS Code really uses; where none can be
 //     reached (remote windows, browser storage) the user is told once what protection remains.
-import { constants as fsc, watch, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { backupCandidates, schemeFolders, type BackupCandidates } from './backupLayouts';
+import { shredBackupsSync, shredFileSync } from './backupShredder';
 import type { Logger } from './logger';
 import { NOTESEAL_SCHEME } from './uris';
 
@@ -199,32 +200,31 @@ export class LeakGuard implements vscode.Disposable {
     } catch { /* not there yet: the poll retries */ }
   }
 
-  /** Overwrites, then unlinks, one backup file; refuses symlinks and anything but a plain, singly linked file. */
+  /** Destroys one backup file (backupShredder.ts); while probing, the probe's own backup only confirms the home. */
   private async destroy(home: string, p: string): Promise<void> {
     let probe = false;
-    try {
-      const st = await fs.lstat(p);
-      if (!st.isFile()) { if (!st.isDirectory()) this.log.warn(`left a non-regular entry in the backup folder alone: ${p}`); return; }
-      const handle = await fs.open(p, fsc.O_RDWR | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
-      try {
-        const { size, nlink, ino } = await handle.stat();
-        if (ino !== st.ino) return;            // replaced between lstat and open
-        if (this.probe && size < 1 << 20) {
-          const { buffer, bytesRead } = await handle.read(Buffer.alloc(size), 0, size, 0);
-          if (buffer.subarray(0, bytesRead).includes(this.probe.marker)) { this.probe.found?.(home); probe = true; }
-          // The watcher can fire while VS Code is still writing: leave a fresh file for the next round, or the
-          // probe would destroy its own backup unread.
-          else if (Date.now() - st.mtimeMs < PROBE_SETTLE_MS) return;
-        }
-        // A hard link shares its bytes with another file: overwriting would damage that file.
-        if (nlink === 1) { await handle.write(Buffer.alloc(size), 0, size, 0); await handle.sync(); }
-      } finally { await handle.close(); }
-      await fs.unlink(p);
-      if (probe) return;
-      if (!this.confirmedHome) { this.confirmedHome = home; this.log.info(`hot-exit backups of this window go to ${home} (seen by the sweeper)`); }
-      this.swept++;
-      this.log.warn('destroyed a hot-exit backup of an encrypted note (a save had not happened in time)');
-    } catch { /* raced with VS Code deleting it, or refused (ELOOP): fine */ }
+    const keep = this.probe && ((head: Buffer, mtimeMs: number) => {
+      if (head.includes(this.probe!.marker)) { this.probe!.found?.(home); probe = true; return false; }
+      // The watcher can fire while VS Code is still writing: leave a fresh file for the next round, or the
+      // probe would destroy its own backup unread.
+      return Date.now() - mtimeMs < PROBE_SETTLE_MS;
+    });
+    let result;
+    try { result = shredFileSync(p, keep || undefined); } catch { return; }
+    if (result !== 'destroyed' || probe) return;
+    if (!this.confirmedHome) { this.confirmedHome = home; this.log.info(`hot-exit backups of this window go to ${home} (seen by the sweeper)`); }
+    this.swept++;
+    this.log.warn('destroyed a hot-exit backup of an encrypted note (a save had not happened in time)');
+  }
+
+  /**
+   * For deactivate(): destroys every backup there is now, synchronously (on desktop VS Code has written its
+   * shutdown backups by then; nothing asynchronous is sure to run to its end while the window goes down).
+   */
+  sweepSync(): number {
+    const n = shredBackupsSync(this.homes, NOTESEAL_SCHEME);
+    this.swept += n;
+    return n;
   }
 
   dispose(): void {
