@@ -10,6 +10,7 @@ import { detectCaptureCommand, isCaptureError, listDevices } from './captureTool
 import { exportWav, findUnfinishedRecordings, recoverRecording, withRecordingLock } from './files';
 import { Recorder, type RecordingResult } from './recorder';
 import { parseWavHeader, WAV_HEADER_LENGTH, audioFromPlaintextSize } from './wav';
+import { withWipedDataKeys } from '../vault/dataKeys';
 
 export interface RecordingEvents {
   level(e: { id: number; rms: number; peak: number; seconds: number; paused: boolean }): void;
@@ -98,12 +99,12 @@ export class RecordingService {
   }
 
   async recover(path: string) {
-    const r = await recoverRecording(path, this.vault.unlocked().unwrap);
+    const r = await withWipedDataKeys(this.vault.unlocked().unwrap, unwrap => recoverRecording(path, unwrap));
     return { durationSeconds: r.durationSeconds, droppedBytes: r.droppedBytes };
   }
 
   async export(encPath: string, outPath: string) {
-    const r = await exportWav(encPath, this.vault.unlocked().unwrap, outPath);
+    const r = await withWipedDataKeys(this.vault.unlocked().unwrap, unwrap => exportWav(encPath, unwrap, outPath));
     return { durationSeconds: r.durationSeconds };
   }
 
@@ -119,7 +120,7 @@ export class RecordingService {
   }
 
   async describe(path: string): Promise<RecordingFacts> {
-    const { data, plaintextLength } = await readRangeAndLength(path, this.vault.unlocked().unwrap, 0, WAV_HEADER_LENGTH);
+    const { data, plaintextLength } = await withWipedDataKeys(this.vault.unlocked().unwrap, unwrap => readRangeAndLength(path, unwrap, 0, WAV_HEADER_LENGTH));
     const wav = parseWavHeader(data);
     const { dataBytes, durationSeconds } = audioFromPlaintextSize(plaintextLength, wav);
     return { sampleRate: wav.sampleRate, channels: wav.channels, bitsPerSample: wav.bitsPerSample, dataBytes, durationSeconds };
@@ -128,7 +129,7 @@ export class RecordingService {
   /** Decrypted PCM [start, end) of the audio data; at most 4 MiB per call. */
   async read(path: string, start: number, end: number): Promise<Uint8Array> {
     if (end - start > 4 * 1024 * 1024) throw new WorkerError('INVALID_ARGUMENT', 'Read at most 4 MiB at a time.');
-    const { data } = await readRangeAndLength(path, this.vault.unlocked().unwrap, WAV_HEADER_LENGTH + start, WAV_HEADER_LENGTH + end);
+    const { data } = await withWipedDataKeys(this.vault.unlocked().unwrap, unwrap => readRangeAndLength(path, unwrap, WAV_HEADER_LENGTH + start, WAV_HEADER_LENGTH + end));
     return data;
   }
 }

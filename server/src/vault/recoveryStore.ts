@@ -18,6 +18,7 @@ import { concatBytes, utf8, wipe } from '../keys/bytes';
 import type { Keyring } from '../keys/keyring';
 import type { RecoveryCopy } from '../protocol';
 import { WorkerError } from './workerErrors';
+import { withWipedDataKeys } from './dataKeys';
 
 export const STANZA_RECOVERY = 3;
 const RECIPIENT_FORMAT = 'noteseal-recovery-recipient';
@@ -58,7 +59,7 @@ export class RecoveryStore {
   private async privateKey(keyring: Keyring): Promise<{ x: Uint8Array; d: Uint8Array } | undefined> {
     let sealed: Buffer;
     try { sealed = await fs.readFile(path.join(this.dir, 'recipient.key.enc')); } catch { return undefined; }
-    const plain = await decryptBuffer(sealed, keyring.unwrap);
+    const plain = await withWipedDataKeys(keyring.unwrap, unwrap => decryptBuffer(sealed, unwrap));
     try {
       const { x, d } = JSON.parse(plain.toString('utf8')) as { x: string; d: string };
       return { x: new Uint8Array(Buffer.from(x, 'base64url')), d: new Uint8Array(Buffer.from(d, 'base64url')) };

@@ -7,6 +7,7 @@ import { Keyring } from '../keys/keyring';
 import { PRODUCTION_KDF_POLICY, type KdfPolicy } from '../keys/kdf';
 import type { RememberedSecret, VaultState } from '../protocol';
 import { WorkerError } from './workerErrors';
+import { withWipedDataKeys } from './dataKeys';
 
 export interface SecretBridge {
   get(name: RememberedSecret): Promise<string | null>;
@@ -109,7 +110,7 @@ export class VaultService {
 
   /** Decrypts a whole `.enc` file's bytes in memory (a revision the client read). */
   async decryptBytes(data: Uint8Array): Promise<Buffer> {
-    return decryptBuffer(data, this.unlocked().unwrap);
+    return withWipedDataKeys(this.unlocked().unwrap, unwrap => decryptBuffer(data, unwrap));
   }
 
   lock(): VaultState {

@@ -113,3 +113,24 @@ describe('RecordingService across windows', () => {
     a.vault.lock();
   });
 });
+
+describe('RecordingService reads', () => {
+  it('wipe the data keys unwrap handed out (player reads, describe, export)', async t => {
+    const { dir, keyfile, folder, tool } = await setup(t);
+    const a = await window(keyfile);
+    const started = await a.recordings.start({ folder, title: 'Wipe', captureCommand: tool, device: null });
+    await sleep(800);
+    await a.recordings.stop(started.id);
+    const handedOut: Uint8Array[] = [];
+    const keyring = a.vault.unlocked();
+    const spy: typeof keyring.unwrap = async stanzas => { const k = await keyring.unwrap(stanzas); handedOut.push(k); return k; };
+    const reader = new RecordingService({ unlocked: () => ({ unwrap: spy }) } as unknown as VaultService, noEvents);
+    const facts = await reader.describe(started.path);
+    assert.ok(facts.dataBytes > 0);
+    assert.equal((await reader.read(started.path, 0, 64)).length, 64);
+    await reader.export(started.path, path.join(dir, 'out.wav'));
+    assert.equal(handedOut.length, 3);
+    assert.ok(handedOut.every(k => k.every(b => b === 0)), 'every data key is zeroed after its read');
+    a.vault.lock();
+  });
+});
