@@ -1,9 +1,14 @@
 // Who is on the other end of an agent connection, for the consent prompt ("Allow "git" (pid 4242)...").
 // Node has no SO_PEERCRED, so on Linux we ask the kernel another way:
 //   1. our accepted socket's inode: fstat of its file descriptor;
-//   2. its peer's inode: `ss -xpn` (iproute2) reads it from the kernel's sock_diag netlink interface
-//      (UNIX_DIAG_PEER), together with the processes holding each socket (ss scans /proc/<pid>/fd/*);
-//   3. the program that ran that process: /proc/<pid>/stat (ppid) and /proc/<ppid>/exe.
+//   2. its peer's inode: `ss -xn` (iproute2) reads it from the kernel's sock_diag netlink interface
+//      (UNIX_DIAG_PEER);
+//   3. the process holding the peer: the one whose /proc/<pid>/fd/* links to `socket:[<peer inode>]`
+//      (we scan ourselves rather than parse ss's `users:` field, which quotes process names that the
+//      processes choose themselves);
+//   4. the program that ran that process: /proc/<pid>/stat (ppid) and /proc/<ppid>/exe.
+// ss prints socket paths raw, so a crafted path could fake a row: an inode that appears twice is
+// treated as unknown.
 // How far to trust it: every fact comes from the kernel, none from the client. The executable path is
 // the one the kernel exec'd (a process can rename its `comm`, not its `exe`). It names the program, not
 // its intent: any process of the same user can ptrace or start such a program, so this is a prompt
@@ -23,17 +28,38 @@ export interface PeerProcess {
   parent?: { pid: number; exe: string };
 }
 
-/** The socket rows of `ss -xpnH`: local inode, peer inode and the pids holding it. */
-export function parseSsUnix(out: string): { ino: number; peer: number; pids: number[] }[] {
-  const rows: { ino: number; peer: number; pids: number[] }[] = [];
+/** The socket rows of `ss -xnH`: local inode and peer inode. */
+export function parseSsUnix(out: string): { ino: number; peer: number }[] {
+  const rows: { ino: number; peer: number }[] = [];
   for (const line of out.split('\n')) {
-    // u_str ESTAB 0 0 /path/agent.sock 624299 * 624298 users:(("node",pid=21897,fd=21))
-    const m = /\s(\d+)\s+\S+\s+(\d+)(?:\s+users:\((.*)\))?\s*$/.exec(line);
-    if (!m) continue;
-    const pids = [...(m[3] ?? '').matchAll(/pid=(\d+)/g)].map(x => Number(x[1]));
-    rows.push({ ino: Number(m[1]), peer: Number(m[2]), pids: [...new Set(pids)] });
+    // u_str ESTAB 0 0 /path/agent.sock 624299 * 624298
+    const m = /\s(\d+)\s+\S+\s+(\d+)\s*$/.exec(line);
+    if (m) rows.push({ ino: Number(m[1]), peer: Number(m[2]) });
   }
   return rows;
+}
+
+/** The peer inode of socket `ino`, or null when the rows do not say so unambiguously. */
+export function peerInode(rows: readonly { ino: number; peer: number }[], ino: number): number | null {
+  const mine = rows.filter(r => r.ino === ino);
+  return mine.length === 1 && mine[0]!.peer > 0 ? mine[0]!.peer : null;
+}
+
+/** The pids whose file descriptors hold socket `ino` (several after a fork). */
+function holdersOf(ino: number): number[] {
+  const link = `socket:[${ino}]`;
+  const pids: number[] = [];
+  let entries: string[];
+  try { entries = fs.readdirSync('/proc'); } catch { return pids; }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    let fds: string[];
+    try { fds = fs.readdirSync(`/proc/${name}/fd`); } catch { continue; } // another user's, or gone
+    for (const fd of fds) {
+      try { if (fs.readlinkSync(`/proc/${name}/fd/${fd}`) === link) { pids.push(Number(name)); break; } } catch { /* closed meanwhile */ }
+    }
+  }
+  return pids;
 }
 
 function exeOf(pid: number): string | null {
@@ -51,7 +77,7 @@ function parentOf(pid: number): number | null {
 
 function runSs(): Promise<string | null> {
   return new Promise(resolve => {
-    execFile('ss', ['-xpnH'], { timeout: 3_000, maxBuffer: 8 * 1024 * 1024, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } },
+    execFile('ss', ['-xnH'], { timeout: 3_000, maxBuffer: 8 * 1024 * 1024, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } },
       (err, stdout) => resolve(err ? null : stdout));
   });
 }
@@ -65,12 +91,12 @@ export async function identifyPeer(socket: net.Socket): Promise<PeerProcess | nu
   try { ours = fs.fstatSync(fd).ino; } catch { return null; }
   const out = await runSs();
   if (out === null) return null;
-  const rows = parseSsUnix(out);
-  const mine = rows.find(r => r.ino === ours);
-  const theirs = mine && rows.find(r => r.ino === mine.peer);
+  const peer = peerInode(parseSsUnix(out), ours);
+  if (peer === null) return null;
+  const holders = holdersOf(peer);
   // A socket shared by several processes (fork) names none of them for sure.
-  if (!theirs || theirs.pids.length !== 1) return null;
-  const pid = theirs.pids[0]!;
+  if (holders.length !== 1) return null;
+  const pid = holders[0]!;
   const exe = exeOf(pid);
   if (!exe) return null;
   const ppid = parentOf(pid);

@@ -6,21 +6,22 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { identifyPeer, parseSsUnix, peerLabel } from '../../../server/src/agent/peer';
+import { identifyPeer, parseSsUnix, peerInode, peerLabel } from '../../../server/src/agent/peer';
 
 describe('agent peer identification', () => {
-  it('parses ss -xpnH rows: local inode, peer inode, pids', () => {
+  it('reads the peer inode from ss -xnH rows, and refuses an inode that appears twice (a crafted socket path)', () => {
     const rows = parseSsUnix([
-      'u_str ESTAB 0      0      /run/user/1000/noteseal/agent.sock 624299 * 624298 users:(("node",pid=21897,fd=21))',
-      'u_str ESTAB 0      0      * 624298 * 624299 users:(("git (evil)",pid=4242,fd=3),("git (evil)",pid=4243,fd=3))',
+      'u_str ESTAB 0      0      /run/user/1000/noteseal/agent.sock 624299 * 624298',
+      'u_str ESTAB 0      0      * 624298 * 624299',
+      'u_str ESTAB 0      0      /tmp/x',
+      ' 700 * 1',
       'u_str ESTAB 0      0      * 700 * 701',
       'garbage',
     ].join('\n'));
-    assert.deepEqual(rows, [
-      { ino: 624299, peer: 624298, pids: [21897] },
-      { ino: 624298, peer: 624299, pids: [4242, 4243] },
-      { ino: 700, peer: 701, pids: [] },
-    ]);
+    assert.deepEqual(rows, [{ ino: 624299, peer: 624298 }, { ino: 624298, peer: 624299 }, { ino: 700, peer: 1 }, { ino: 700, peer: 701 }]);
+    assert.equal(peerInode(rows, 624299), 624298);
+    assert.equal(peerInode(rows, 700), null);
+    assert.equal(peerInode(rows, 5), null);
   });
 
   it('labels the program that ran the client, or says it is unidentified', () => {
