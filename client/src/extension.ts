@@ -2,8 +2,9 @@
 // system, the status bar and the commands. Everything heavy happens in the worker; this side is VS Code
 // UI and forwarding.
 import * as vscode from 'vscode';
-import { Method, type RecoveryCopy, type RecordingInfo, type RecordingSummary, type VaultState, type WorkerStatus } from '../../server/src/protocol';
+import { Method, type AgentConsentAnswer, type AgentConsentQuestion, type RecoveryCopy, type RecordingInfo, type RecordingSummary, type VaultState, type WorkerStatus } from '../../server/src/protocol';
 import { absoluteKeyfilePath } from '../../server/src/keys/location';
+import { AgentConsent, askBeforeServing } from './agentConsent';
 import { AutoLock, autoLockSettings } from './autoLock';
 import { Commands } from './commands';
 import { EncryptedDecorations } from './decorations';
@@ -61,6 +62,8 @@ export interface NoteSealApi {
     /** Replaces the Shred Recording command's modal question (tests cannot click it). */
     setShredConfirmation(confirm: (uri: vscode.Uri) => Promise<boolean>): void;
   };
+  /** Replaces the agent's "Allow ... to decrypt ...?" modal (noteseal.agent.askBeforeServing). */
+  setAgentConsent(ask: (question: AgentConsentQuestion) => Promise<AgentConsentAnswer>): void;
   /** The settings as NoteSeal applies them (user values for auto-lock, a confined recording folder). */
   effectiveSettings(): { idleMinutes: number; onSleep: boolean; recordingFolder: string | { problem: string } };
   /** This extension's log folder (the tests search the host's logs for secrets). */
@@ -85,7 +88,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   // Weak test KDF only in a test or development host, never for an installed extension (issue 10).
   const testFastKdf = context.extensionMode !== vscode.ExtensionMode.Production && process.env.NOTESEAL_TEST_FAST_KDF === '1';
   const agent = vscode.workspace.getConfiguration('noteseal').get<boolean>('agent.enabled', true);
-  worker = new WorkerClient(context, log, { keyfile, testFastKdf, agent });
+  worker = new WorkerClient(context, log, { keyfile, testFastKdf, agent, agentAskBeforeServing: askBeforeServing() });
+  const agentConsent = new AgentConsent(worker);
+  context.subscriptions.push(agentConsent);
   const terminal = new TerminalIntegration(context, log);
   terminal.activate(keyfile);
   const vault = new VaultController(worker, context.secrets, log);
@@ -247,6 +252,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
       isRecording: () => recording.isRecording,
       setShredConfirmation: confirm => { recording.confirmShred = confirm; },
     },
+    setAgentConsent: ask => { agentConsent.ask = ask; },
     effectiveSettings: () => {
       const folder = recordingFolderChoice();
       return { ...autoLockSettings(), recordingFolder: 'folder' in folder ? folder.folder : folder };

@@ -69,6 +69,8 @@ export interface ClientToWorkerRequests {
   /** The text of one sealed copy (needs the key). */
   'noteseal/recovery/read': { params: { id: string }; result: { path: string; data: Bytes } };
   'noteseal/recovery/discard': { params: { id: string }; result: void };
+  /** `noteseal.agent.askBeforeServing` changed (the initial value comes in WorkerInitOptions). */
+  'noteseal/agent/configure': { params: { askBeforeServing: boolean }; result: void };
 }
 
 /** Requests the worker sends to the client: the client owns SecretStorage, the worker never touches it. */
@@ -76,7 +78,24 @@ export interface WorkerToClientRequests {
   'noteseal/secrets/get': { params: { name: RememberedSecret }; result: { value: string | null } };
   'noteseal/secrets/store': { params: { name: RememberedSecret; value: string }; result: void };
   'noteseal/secrets/delete': { params: { name: RememberedSecret }; result: void };
+  /**
+   * `noteseal.agent.askBeforeServing`: may this command-line client have a file key? The program is
+   * identified by the kernel (server/src/agent/peer.ts); `file` is only what the client says it opens.
+   */
+  'noteseal/agent/consent': { params: AgentConsentQuestion; result: { answer: AgentConsentAnswer } };
 }
+
+export interface AgentConsentQuestion {
+  op: 'decrypt' | 'encrypt';
+  /** The program that ran the client (e.g. `git`), or "an unidentified program". */
+  program: string;
+  pid?: number;
+  /** The file the client says it opens (a claim: the agent only sees key stanzas). */
+  file?: string;
+}
+
+/** `session` = this program may, until NoteSeal locks. A dismissed or timed-out question is `deny`. */
+export type AgentConsentAnswer = 'once' | 'session' | 'deny';
 
 /** Notifications the worker sends to the client (fire and forget). */
 export interface WorkerToClientNotifications {
@@ -117,6 +136,8 @@ export const Method = {
   secretsGet: 'noteseal/secrets/get',
   secretsStore: 'noteseal/secrets/store',
   secretsDelete: 'noteseal/secrets/delete',
+  agentConsent: 'noteseal/agent/consent',
+  agentConfigure: 'noteseal/agent/configure',
   recordingDevices: 'noteseal/recording/devices',
   recordingStart: 'noteseal/recording/start',
   recordingPause: 'noteseal/recording/pause',
@@ -232,4 +253,6 @@ export interface WorkerInitOptions {
   testFastKdf?: boolean;
   /** Serve the agent protocol to the CLI while unlocked (`noteseal.agent.enabled`). */
   agent?: boolean;
+  /** Ask the client before serving a CLI request (`noteseal.agent.askBeforeServing`); see `agent/configure`. */
+  agentAskBeforeServing?: boolean;
 }

@@ -74,7 +74,12 @@ connection.onInitialize(params => {
     stopped: e => { notify(Method.recordingStopped, e); info(`recording ${e.id} ended (${e.summary.endedBy})`); },
   });
   if (options.agent !== false) {
-    agent = new WorkerAgent(vault, { lock: () => lockVault(), log: info });
+    agent = new WorkerAgent(vault, {
+      lock: () => lockVault(),
+      log: info,
+      askBeforeServing: options.agentAskBeforeServing === true,
+      consent: async question => (await ask(Method.agentConsent, question)).answer,
+    });
   }
   return { capabilities: {}, serverInfo: { name: 'noteseal-worker', version: VERSION } };
 });
@@ -105,6 +110,7 @@ async function startedAgent(): Promise<string | null> {
 }
 
 onRequest(Method.vaultState, () => vault!.state());
+onRequest(Method.agentConfigure, p => { if (agent) agent.askBeforeServing = p.askBeforeServing === true; });
 onRequest(Method.vaultInit, p => vault!.init(p.passphrase, p.remember));
 onRequest(Method.vaultUnlock, p => vault!.unlock(p.passphrase, p.remember));
 onRequest(Method.vaultUnlockRemembered, () => vault!.unlockRemembered());

@@ -22,8 +22,11 @@ export interface AgentBackend {
   lock(): void | Promise<void>;
   /** Absent: `stop` is refused (the VS Code worker ends with its window). */
   stop?(): void | Promise<void>;
-  /** Optional consent before handing out a key (VS Code's "Allow ... to decrypt ...?"). */
-  authorize?(op: 'unwrap' | 'new-file-keys', client: ClientInfo): Promise<boolean>;
+  /**
+   * Optional consent before handing out a key (VS Code's "Allow ... to decrypt ...?"). `client` is what
+   * the client claims (shown only as such); `socket` lets the backend ask the kernel who it is (peer.ts).
+   */
+  authorize?(op: 'unwrap' | 'new-file-keys', client: ClientInfo, socket: net.Socket): Promise<boolean>;
 }
 
 export interface AgentServerOptions {
@@ -125,7 +128,7 @@ export class AgentServer {
       for (const frame of frames) {
         if (++queued > MAX_QUEUED_PER_CONNECTION) { socket.destroy(); return; }
         queue = queue.then(async () => {
-          const { reply, blob } = await this.handle(frame.json);
+          const { reply, blob } = await this.handle(frame.json, socket);
           if (!socket.destroyed) socket.write(encodeFrame(reply, blob));
           wipe(blob);
           queued--;
@@ -137,7 +140,7 @@ export class AgentServer {
     socket.on('close', () => { this.sockets.delete(socket); reader.clear(); });
   }
 
-  private async handle(raw: unknown): Promise<{ reply: AgentReply; blob?: Uint8Array }> {
+  private async handle(raw: unknown, socket: net.Socket): Promise<{ reply: AgentReply; blob?: Uint8Array }> {
     const req = raw as AgentRequest;
     if (!req || typeof req !== 'object') return { reply: refusal('bad-request', 'not a request') };
     if (req.v !== AGENT_PROTOCOL_VERSION) {
@@ -156,7 +159,7 @@ export class AgentServer {
         return { reply: ok() };
       case 'unwrap':
       case 'new-file-keys':
-        return this.keyRequest(req);
+        return this.keyRequest(req, socket);
       default:
         return { reply: refusal('bad-request', `unknown operation ${JSON.stringify((req as { op?: unknown }).op)}`) };
     }
@@ -171,15 +174,19 @@ export class AgentServer {
     };
   }
 
-  private async keyRequest(req: Extract<AgentRequest, { op: 'unwrap' | 'new-file-keys' }>): Promise<{ reply: AgentReply; blob?: Uint8Array }> {
+  private async keyRequest(req: Extract<AgentRequest, { op: 'unwrap' | 'new-file-keys' }>, socket: net.Socket): Promise<{ reply: AgentReply; blob?: Uint8Array }> {
     if (typeof req.keyfile !== 'string' || canonicalPath(req.keyfile) !== canonicalPath(this.backend.keyfile)) {
       return { reply: refusal('keyfile', `this agent serves the keyfile ${this.backend.keyfile}`) };
     }
     const stanzas = req.op === 'unwrap' ? decodeStanzas(req.stanzas) : [];
     if (!stanzas) return { reply: refusal('bad-request', 'malformed key stanzas') };
     if (!this.backend.keyring()) return { reply: refusal('locked', this.backend.lockedMessage) };
-    if (this.backend.authorize && !(await this.backend.authorize(req.op, clientInfo(req.client)))) {
-      return { reply: refusal('denied', 'the request was not allowed in VS Code') };
+    if (this.backend.authorize) {
+      // The user may take a while to answer: the idle-connection timeout waits with them.
+      socket.setTimeout(0);
+      const allowed = await this.backend.authorize(req.op, clientInfo(req.client), socket).catch(() => false);
+      socket.setTimeout(this.connectionTimeoutMs);
+      if (!allowed) return { reply: refusal('denied', 'the request was denied in VS Code (NoteSeal asks before serving the command line: noteseal.agent.askBeforeServing)') };
     }
     // Checked again: the window may have locked while the consent prompt was open.
     const keyring = this.backend.keyring();

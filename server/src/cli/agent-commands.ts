@@ -3,7 +3,6 @@
 // `start` reads the passphrase, hands it to a detached child over a pipe (never argv, env or disk), and
 // returns once the child serves. The child (`agent __serve`, internal) unlocks, listens, and ends on
 // `stop`, its idle timeout or a signal, wiping the keys.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { AgentConnection, AgentRefused } from '../agent/client';
 import { canonicalPath, socketPathFromEnv } from '../agent/paths';
@@ -71,6 +70,8 @@ async function startAgent(ctx: CliContext): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...ctx.env, NOTESEAL_AGENT_SOCK: socketPath };
   delete env.NOTESEAL_PASSPHRASE_FILE;
   delete env.NOTESEAL_PASSPHRASE_FD;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, see above
+  const { spawn } = require('node:child_process') as typeof import('node:child_process'); // only `agent start` needs it
   const child = spawn(process.execPath, [process.argv[1]!, 'agent', '__serve', '--keyfile', keyfile, '--idle-minutes', String(minutes)], {
     detached: true, cwd: '/', env, stdio: ['pipe', 'pipe', 'ignore'],
   });

@@ -2,7 +2,7 @@
 // dotenv, JSON or YAML files in its environment (the pattern of `sops exec-env` and `op run`). Every
 // file is decrypted and parsed in memory before anything starts: a file that fails to authenticate or
 // parse starts nothing. Nothing is written anywhere; the command's exit status is passed through.
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import { decryptBuffer } from '../crypto/format';
@@ -40,7 +40,10 @@ async function variablesOf(ctx: CliContext, files: readonly string[]): Promise<M
 /** The command's exit status; killed by a signal: 128 + its number, as a shell reports it. */
 function run(command: string, args: string[], env: NodeJS.ProcessEnv, note: (line: string) => void): Promise<number> {
   return new Promise(resolve => {
-    const child = spawn(command, args, { stdio: 'inherit', env });
+    // Required here, not at the top: every other command would pay for loading child_process.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, see above
+    const { spawn } = require('node:child_process') as typeof import('node:child_process');
+    const child: ChildProcess = spawn(command, args, { stdio: 'inherit', env });
     // Ctrl-C and Ctrl-\ reach the command from the terminal itself; we wait for its status.
     const ignore = () => {};
     const forward = (signal: NodeJS.Signals) => () => { child.kill(signal); };

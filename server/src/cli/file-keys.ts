@@ -30,22 +30,31 @@ function clientInfo(file?: string): ClientInfo {
   return { pid: process.pid, name, ...(file ? { file: path.resolve(file) } : {}) };
 }
 
-/** One request on a connection of its own: a long command (a big file) may outlast the agent's idle-connection timeout. */
-async function withAgent<T>(socketPath: string, fn: (agent: AgentConnection) => Promise<T>): Promise<T> {
-  const agent = await AgentConnection.open(socketPath);
+/**
+ * One request on a connection of its own: a long command (a big file) may outlast the agent's idle-connection
+ * timeout. The first one reuses the connection that asked for the status (`spare`), which saves a connect.
+ */
+async function withAgent<T>(socketPath: string, spare: { conn: AgentConnection | null }, fn: (agent: AgentConnection) => Promise<T>): Promise<T> {
+  const kept = spare.conn;
+  spare.conn = null;
+  const agent = kept ?? await AgentConnection.open(socketPath);
   if (!agent) throw new AgentRefused('protocol', `the NoteSeal agent at ${socketPath} went away`);
   try { return await fn(agent); } finally { agent.close(); }
 }
 
 /** Whether the agent answers, is unlocked and serves our keyfile: 'use', 'locked', or 'none' (with a note why). */
-async function agentState(ctx: CliContext, socketPath: string, keyfile: string): Promise<'use' | 'locked' | 'locked-vscode' | 'none'> {
+async function agentState(ctx: CliContext, socketPath: string, keyfile: string, spare: { conn: AgentConnection | null }): Promise<'use' | 'locked' | 'locked-vscode' | 'none'> {
   let agent: AgentConnection | null = null;
   try {
     agent = await AgentConnection.open(socketPath);
     if (!agent) return 'none';
     const status = await agent.status();
     if (status.locked) return status.kind === 'vscode' ? 'locked-vscode' : 'locked';
-    if (canonicalPath(status.keyfile) === canonicalPath(keyfile)) return 'use';
+    if (canonicalPath(status.keyfile) === canonicalPath(keyfile)) {
+      spare.conn = agent; // kept open for the first key request
+      agent = null;
+      return 'use';
+    }
     ctx.note(`noteseal: the agent serves another keyfile (${status.keyfile}); asking for the passphrase`);
   } catch (e) {
     if (!(e instanceof AgentPathError) && !(e instanceof AgentRefused)) throw e;
@@ -60,13 +69,18 @@ async function agentState(ctx: CliContext, socketPath: string, keyfile: string):
 export async function withFileKeys<T>(ctx: CliContext, fn: (keys: FileKeys) => Promise<T>, about?: string): Promise<T> {
   const keyfile = keyfilePath(ctx);
   const socketPath = socketPathFromEnv(ctx.env);
-  const state = await agentState(ctx, socketPath, keyfile);
+  const spare: { conn: AgentConnection | null } = { conn: null };
+  const state = await agentState(ctx, socketPath, keyfile, spare);
   if (state === 'use') {
-    return fn({
-      source: 'agent',
-      unwrap: stanzas => withAgent(socketPath, agent => agent.unwrap(keyfile, stanzas, clientInfo(about))),
-      newFileStanzas: options => withAgent(socketPath, agent => agent.newFileKeys(keyfile, options.detached === true, clientInfo(about))),
-    });
+    try {
+      return await fn({
+        source: 'agent',
+        unwrap: stanzas => withAgent(socketPath, spare, agent => agent.unwrap(keyfile, stanzas, clientInfo(about))),
+        newFileStanzas: options => withAgent(socketPath, spare, agent => agent.newFileKeys(keyfile, options.detached === true, clientInfo(about))),
+      });
+    } finally {
+      spare.conn?.close();
+    }
   }
   // Lock means lock: a locked agent is not worked around with a prompt, only with a passphrase given on purpose.
   if (state === 'locked' || state === 'locked-vscode') {

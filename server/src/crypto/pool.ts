@@ -8,8 +8,7 @@
 // The worker is plain JS run with `eval`, so it needs no separate bundle entry. Keys travel per job and
 // are overwritten in the worker afterwards.
 import os from 'node:os';
-import v8 from 'node:v8';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { FINAL_FRAME_OVERHEAD, CHUNK_FRAME_OVERHEAD } from './constants';
 import type { ChunkCipher, ChunkJob } from './payload';
 
@@ -251,7 +250,7 @@ class CryptoPool {
     let s = this.workers[i];
     if (!s) {
       enableArrayBufferTransfer();
-      const w = new Worker(WORKER_SOURCE, { eval: true });
+      const w = new (loadWorkerThreads().Worker)(WORKER_SOURCE, { eval: true });
       s = { w, busy: 0 };
       w.on('message', (r: Reply) => this.settle(r));
       w.on('error', e => this.failAll(e));
@@ -315,7 +314,17 @@ class CryptoPool {
 function enableArrayBufferTransfer(): void {
   if (typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function') return;
   if (!process.versions.v8.startsWith('11.')) return; // older V8: the flag may not exist; go without
-  v8.setFlagsFromString('--harmony-rab-gsab-transfer');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, see above
+  (require('node:v8') as typeof import('node:v8')).setFlagsFromString('--harmony-rab-gsab-transfer');
+}
+
+/**
+ * worker_threads and v8 are required only when a pool starts: a CLI command on a small file (the 1 KiB
+ * decrypt through the agent, issue 12's 100 ms target) never pays their few milliseconds of loading.
+ */
+function loadWorkerThreads(): typeof import('node:worker_threads') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, see above
+  return require('node:worker_threads') as typeof import('node:worker_threads');
 }
 
 let shared: CryptoPool | undefined;

@@ -1,6 +1,5 @@
 // Passphrase -> key-encryption key (KEK) with Argon2id. Parameters are calibrated once at setup to about
 // one second on this machine and never drop below the floor; they are stored in the keyfile.
-import { argon2id } from 'hash-wasm';
 import { randomKey } from './bytes';
 import { KEY_LENGTH } from './aead';
 
@@ -53,6 +52,8 @@ export function kdfPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Readonly
 }
 
 export async function deriveKek(passphrase: Uint8Array, salt: Uint8Array, params: KdfParams): Promise<Uint8Array> {
+  // Loaded on first use: hash-wasm takes ~7 ms to load, which a CLI served by the agent never needs.
+  const { argon2id } = await import('hash-wasm');
   return argon2id({
     password: passphrase, salt,
     memorySize: params.m, iterations: params.t, parallelism: params.p,

@@ -5,16 +5,29 @@
 // Locked means every key request is refused at once (the backend reads the vault's state per request).
 // The sockets go with the worker process, so the agent never outlives its window; a restarted worker
 // starts with a new, locked vault.
+import type net from 'node:net';
 import path from 'node:path';
 import { AgentInUse, AgentServer, type AgentBackend } from '../agent/server';
 import { agentDir, defaultSocketPath } from '../agent/paths';
+import { identifyPeer, peerLabel, type PeerProcess } from '../agent/peer';
+import type { ClientInfo } from '../agent/protocol';
+import type { AgentConsentAnswer, AgentConsentQuestion } from '../protocol';
 import type { VaultService } from './vaultService';
+
+/** A question nobody answers is a no; below the CLI's own 60 s request timeout. */
+export const CONSENT_TIMEOUT_MS = 45_000;
 
 export interface WorkerAgentOptions {
   /** Locks the vault the way the UI does (ends a recording first). */
   lock(): Promise<unknown>;
   log(message: string): void;
   env?: NodeJS.ProcessEnv;
+  /** Asks the user in VS Code (Method.agentConsent); used while askBeforeServing is on. */
+  consent?(question: AgentConsentQuestion): Promise<AgentConsentAnswer>;
+  /** The initial `noteseal.agent.askBeforeServing`. */
+  askBeforeServing?: boolean;
+  /** For tests: where the kernel's view of the peer comes from. */
+  identify?(socket: net.Socket): Promise<PeerProcess | null>;
 }
 
 export class WorkerAgent {
@@ -22,7 +35,42 @@ export class WorkerAgent {
   /** This window's socket, once serving. */
   socketPath: string | null = null;
 
-  constructor(private readonly vault: VaultService, private readonly options: WorkerAgentOptions) {}
+  askBeforeServing: boolean;
+  /** Programs (executable paths) allowed "for this session": forgotten when the vault locks. */
+  private readonly sessionAllowed = new Set<string>();
+
+  constructor(private readonly vault: VaultService, private readonly options: WorkerAgentOptions) {
+    this.askBeforeServing = options.askBeforeServing === true;
+    vault.onDidChange(state => { if (state.locked) this.sessionAllowed.clear(); });
+  }
+
+  /** With askBeforeServing on, asks the user; a dismissal, a timeout or a failure is a denial. */
+  private async authorize(op: 'unwrap' | 'new-file-keys', client: ClientInfo, socket: net.Socket): Promise<boolean> {
+    if (!this.askBeforeServing) return true;
+    if (!this.options.consent) return false;
+    const peer = await (this.options.identify ?? identifyPeer)(socket);
+    const who = peer ? (peer.parent ?? peer).exe : null;
+    if (who && this.sessionAllowed.has(who)) return true;
+    const label = peerLabel(peer);
+    const question: AgentConsentQuestion = {
+      op: op === 'unwrap' ? 'decrypt' : 'encrypt',
+      program: label.name,
+      ...(label.pid !== undefined ? { pid: label.pid } : {}),
+      ...(client.file ? { file: client.file } : {}),
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<AgentConsentAnswer>(resolve => { timer = setTimeout(() => resolve('deny'), CONSENT_TIMEOUT_MS); });
+    const answer = await Promise.race([this.options.consent(question).catch((): AgentConsentAnswer => 'deny'), timeout]);
+    clearTimeout(timer);
+    this.options.log(`agent: ${question.program} (pid ${question.pid ?? '?'}) ${question.op} ${answer === 'deny' ? 'denied' : `allowed (${answer})`}`);
+    // Only a program the kernel named can be allowed for the session; an unidentified one is asked each time.
+    // (And not if the vault locked while the question was open: "this session" has ended.)
+    if (answer === 'session' && who && this.unlocked()) this.sessionAllowed.add(who);
+    // The vault may have locked while the question was open: the server checks again after this.
+    return answer !== 'deny';
+  }
+
+  private unlocked(): boolean { try { this.vault.unlocked(); return true; } catch { return false; } }
 
   private backend(): AgentBackend {
     const vault = this.vault;
@@ -32,6 +80,7 @@ export class WorkerAgent {
       keyring: () => { try { return vault.unlocked(); } catch { return null; } },
       lockedMessage: 'NoteSeal is locked in VS Code: unlock it there (status bar) and try again',
       lock: async () => { await this.options.lock(); },
+      authorize: (op, client, socket) => this.authorize(op, client, socket),
     };
   }
 

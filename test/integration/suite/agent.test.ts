@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import type { AgentConsentAnswer, AgentConsentQuestion } from '../../../server/src/protocol';
 import { collectOutput, type Run } from '../../unit/agent/cliRunner';
 import { api, EXTENSION_ID, freshDir, unlocked, waitFor, waitUntil, writeEncExternally } from './helpers';
 
@@ -74,6 +75,59 @@ describe('agent (the worker serves the CLI)', () => {
     assert.equal(r.code, 9, r.stderr);
     const old = await cli(['agent', 'status'], before.agentSocket!);
     assert.equal(old.code, 10, 'nothing answers on the dead worker\'s socket');
+  });
+
+  it('noteseal.agent.askBeforeServing: the CLI waits for the answer; deny fails (9), once asks again, session lasts until lock', async () => {
+    const noteseal = await unlocked();
+    const { agentSocket } = await noteseal.workerStatus();
+    const asked: { q: AgentConsentQuestion; answer: (a: AgentConsentAnswer) => void }[] = [];
+    noteseal.setAgentConsent(q => new Promise(answer => asked.push({ q, answer })));
+    const config = vscode.workspace.getConfiguration('noteseal.agent');
+    await config.update('askBeforeServing', true, vscode.ConfigurationTarget.Global);
+    try {
+      const decrypt = async (answer: AgentConsentAnswer | null) => {
+        const before = asked.length;
+        let exited = false;
+        const run = cli(['decrypt', file], agentSocket!).finally(() => { exited = true; });
+        if (answer) {
+          await waitUntil('the consent question', () => asked.length > before, 15_000);
+          await new Promise(r => setTimeout(r, 300));
+          assert.equal(exited, false, 'the CLI waits for the answer');
+          asked[asked.length - 1]!.answer(answer);
+        }
+        return run;
+      };
+      const denied = await decrypt('deny');
+      assert.equal(denied.code, 9, denied.stderr);
+      assert.equal(denied.stdout, '');
+      assert.match(denied.stderr, /denied in VS Code/);
+      // The kernel, not the client, names the program: the CLI's parent is this extension host.
+      const q = asked[0]!.q;
+      assert.equal(q.op, 'decrypt');
+      assert.equal(q.pid, process.pid);
+      assert.equal(q.program, path.basename(fs.realpathSync(process.execPath)));
+      assert.equal(q.file, file);
+
+      const once = await decrypt('once');
+      assert.equal(once.code, 0, once.stderr);
+      assert.equal(once.stdout, 'DEPLOY_TOKEN=from-the-window\n');
+      const session = await decrypt('session'); // "once" did not stick: it asks again
+      assert.equal(session.code, 0, session.stderr);
+      const count = asked.length;
+      const quiet = await decrypt(null); // allowed for this session: no question
+      assert.equal(quiet.code, 0, quiet.stderr);
+      assert.equal(asked.length, count);
+
+      await noteseal.vault.lock(); // the session ends with the lock
+      await unlocked();
+      const again = await decrypt('deny');
+      assert.equal(again.code, 9, again.stderr);
+    } finally {
+      await config.update('askBeforeServing', undefined, vscode.ConfigurationTarget.Global);
+      noteseal.setAgentConsent(async () => 'deny');
+    }
+    const off = await cli(['decrypt', file], agentSocket!);
+    assert.equal(off.code, 0, off.stderr);
   });
 
   it('the terminals\' launcher and the installed command run the CLI and reach the agent', async () => {

@@ -33,6 +33,7 @@ describe('package.json manifest', () => {
     assert.deepEqual(scopes, {
       'noteseal.keyfile': 'machine',
       'noteseal.agent.enabled': 'machine', // a workspace cannot switch the agent on
+      'noteseal.agent.askBeforeServing': 'machine', // nor switch the consent question off
       'noteseal.autoLock.idleMinutes': 'application',
       'noteseal.autoLock.onSleep': 'application',
       'noteseal.recording.folder': 'resource', // a workspace value is confined to the workspace (settingRules.ts)
