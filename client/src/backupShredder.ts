@@ -36,20 +36,19 @@ export function shredFileSync(p: string, keep?: (head: Buffer, mtimeMs: number) 
   try { unlinkSync(p); return 'destroyed'; } catch { return 'gone'; }
 }
 
+/** Every backup file of `scheme` documents under one backup home (`<home>/<workspace>/<scheme>/*`). */
+export function backupFilesSync(home: string, scheme: string): string[] {
+  let entries: string[];
+  try { entries = readdirSync(home); } catch { return []; }
+  return schemeFolders(home, entries, scheme).flatMap(dir => {
+    try {
+      if (!lstatSync(dir).isDirectory()) return []; // a symlink planted here is never followed
+      return readdirSync(dir).map(name => path.join(dir, name));
+    } catch { return []; }
+  });
+}
+
 /** Destroys every backup of `scheme` documents under each backup home; returns how many were destroyed. */
 export function shredBackupsSync(homes: readonly string[], scheme: string): number {
-  let destroyed = 0;
-  for (const home of homes) {
-    let entries: string[];
-    try { entries = readdirSync(home); } catch { continue; }
-    for (const dir of schemeFolders(home, entries, scheme)) {
-      let names: string[];
-      try {
-        if (!lstatSync(dir).isDirectory()) continue; // a symlink planted here is never followed
-        names = readdirSync(dir);
-      } catch { continue; }
-      for (const name of names) if (shredFileSync(path.join(dir, name)) === 'destroyed') destroyed++;
-    }
-  }
-  return destroyed;
+  return homes.flatMap(home => backupFilesSync(home, scheme)).filter(p => shredFileSync(p) === 'destroyed').length;
 }

@@ -12,13 +12,12 @@
 //     what a crash left behind. A probe finds which home this VS Code really uses; where none can be
 //     reached (remote windows, browser storage) the user is told once what protection remains.
 import { watch, type FSWatcher } from 'node:fs';
-import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { backupCandidates, schemeFolders, type BackupCandidates } from './backupLayouts';
-import { shredBackupsSync, shredFileSync } from './backupShredder';
+import { backupCandidates, type BackupCandidates } from './backupLayouts';
+import { backupFilesSync, shredBackupsSync, shredFileSync } from './backupShredder';
 import type { Logger } from './logger';
 import { NOTESEAL_SCHEME } from './uris';
 
@@ -177,16 +176,7 @@ export class LeakGuard implements vscode.Disposable {
   private async sweepAll(): Promise<void> {
     for (const home of this.homes) {
       this.ensureWatcher(home);
-      let entries: string[];
-      try { entries = await fs.readdir(home); } catch { continue; }
-      for (const dir of schemeFolders(home, entries, NOTESEAL_SCHEME)) {
-        let names: string[];
-        try {
-          if (!(await fs.lstat(dir)).isDirectory()) continue; // a symlink planted here is never followed
-          names = await fs.readdir(dir);
-        } catch { continue; }
-        for (const name of names) await this.destroy(home, path.join(dir, name));
-      }
+      for (const file of backupFilesSync(home, NOTESEAL_SCHEME)) await this.destroy(home, file);
     }
   }
 
