@@ -56,6 +56,41 @@ async function existingMode(target: string): Promise<number | undefined> {
   }
 }
 
+/** Dirty bytes a long write leaves before the next background flush starts. */
+export const FLUSH_BEHIND_BYTES = 8 * 1024 * 1024;
+
+export interface FlushBehind {
+  /** Tell it `bytes` more were written; starts a flush when enough are dirty and none is running. */
+  wrote(bytes: number): void;
+  /** Waits for the running flush; throws the first error any flush met. */
+  settle(): Promise<void>;
+}
+
+/**
+ * Flushes a large file while it is still being written, one fdatasync at a time, so the fsync that makes it
+ * durable waits only for the tail instead of the whole file (measured: 120 ms of a 256 MiB decrypt was the
+ * final fsync). The guarantee is unchanged: the caller still syncs before it renames. An error is kept and
+ * rethrown by settle(), never swallowed: Linux reports a writeback error to one fsync only, so a later
+ * fsync could otherwise succeed over lost data.
+ */
+export function flushBehind(handle: FileHandle, everyBytes = FLUSH_BEHIND_BYTES): FlushBehind {
+  let dirty = 0;
+  let running: Promise<void> | null = null;
+  let failure: unknown;
+  return {
+    wrote(bytes) {
+      dirty += bytes;
+      if (running || dirty < everyBytes || failure !== undefined) return;
+      dirty = 0;
+      running = handle.datasync().catch(e => { failure ??= e; }).finally(() => { running = null; });
+    },
+    async settle() {
+      await running;
+      if (failure !== undefined) throw failure;
+    },
+  };
+}
+
 /** Writes what `data` yields at the handle's position; one write in flight while the source produces the next piece. */
 export async function writeSequentially(handle: FileHandle, data: AsyncIterable<Uint8Array | Uint8Array[]>): Promise<void> {
   let inFlight: Promise<number> | undefined;

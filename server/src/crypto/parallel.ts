@@ -101,7 +101,7 @@ function wipe(r: PoolResult): void {
   for (const p of r.pieces ?? []) p.fill(0);
 }
 
-export interface OpenedBatch { first: number; plaintext: Buffer[] }
+export interface OpenedBatch { first: number; plaintext: Buffer[]; plainLength: number }
 
 /**
  * Opens batches `from`.. of an intact-looking file. `mode(b)` says what becomes of batch b's plaintext:
@@ -123,12 +123,12 @@ export async function* openParallel(
   };
   for await (const { r, res } of ordered(from, l.batches, depth, start, x => wipe(x.res))) {
     if (res.short || res.failedAt >= 0) { wipe(res); throw new ParallelMiss('batch did not authenticate as laid out'); }
-    yield { first: r.first, plaintext: res.pieces ?? [] };
+    yield { first: r.first, plaintext: res.pieces ?? [], plainLength: r.plainLength };
   }
 }
 
 /** Seals `l` (a plaintext layout) read from `srcFd` into `dstFd` at the frame offsets; false on a short read. */
-export async function sealFileParallel(run: JobRunner, depth: number, srcFd: number, dstFd: number, keys: FileKeys, l: PayloadLayout): Promise<boolean> {
+export async function sealFileParallel(run: JobRunner, depth: number, srcFd: number, dstFd: number, keys: FileKeys, l: PayloadLayout, written?: (bytes: number) => void): Promise<boolean> {
   const start = async (b: number) => {
     const r = batchRange(l, b);
     return run({
@@ -137,6 +137,10 @@ export async function sealFileParallel(run: JobRunner, depth: number, srcFd: num
       out: 'write', outFd: dstFd, outPosition: r.framesAt,
     });
   };
-  for await (const res of ordered(0, l.batches, depth, start, () => undefined)) if (res.short) return false;
+  let b = 0;
+  for await (const res of ordered(0, l.batches, depth, start, () => undefined)) {
+    if (res.short) return false;
+    written?.(batchRange(l, b++).framesLength);
+  }
   return true;
 }
