@@ -107,10 +107,11 @@ export async function writeSequentially(handle: FileHandle, data: AsyncIterable<
 
 /**
  * Atomically replaces `target` with what `fill` writes into the temporary sibling (through the handle,
- * or by position on handle.fd). The mode is `mode`, else the replaced file's mode, else 0600. Returns
+ * or by position on handle.fd). The mode is `mode`, else the replaced file's mode, else 0600. `beforeRename`
+ * runs after the new file is durable and just before the rename; if it throws, nothing is replaced. Returns
  * the new file's stat (taken on the handle, so it is ours even if someone replaces the file right after).
  */
-export async function replaceFileAtomic(target: string, fill: (handle: FileHandle) => Promise<void>, mode?: number): Promise<Stats> {
+export async function replaceFileAtomic(target: string, fill: (handle: FileHandle) => Promise<void>, mode?: number, beforeRename?: () => Promise<void>): Promise<Stats> {
   const finalMode = mode ?? (await existingMode(target)) ?? DEFAULT_FILE_MODE;
   const tmp = tempSiblingPath(target);
   const handle = await open(tmp, 'wx', 0o600);
@@ -121,6 +122,7 @@ export async function replaceFileAtomic(target: string, fill: (handle: FileHandl
     await handle.sync();
     const written = await handle.stat();
     await handle.close();
+    await beforeRename?.(); // the last moment to refuse (the target changed meanwhile): the temp file goes
     await rename(tmp, target);
     renamed = true;
     await fsyncDirectory(path.dirname(target));

@@ -26,6 +26,8 @@ export { DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE } from './constants'
 export interface EncryptOptions {
   /** Plaintext bytes per chunk, 1 KiB..16 MiB; default 64 KiB. */
   chunkSize?: number;
+  /** Runs just before the encrypted file replaces the target; throwing leaves the target as it is. */
+  beforeRename?: () => Promise<void>;
 }
 
 /** Test vectors only: a fixed salt makes the output reproducible. Never use a fixed salt for real data. */
@@ -350,7 +352,7 @@ async function encryptWith(dstPath: string, dataKey: Uint8Array, stanzas: Stanza
     const written = await replaceFileAtomic(dstPath, async out => {
       await writeAll(out, [header]); // at the start; the handle's position moves past it
       if (!await payload(out, header.length, keys, chunkSize)) throw new ParallelMiss('the input changed while it was read');
-    });
+    }, undefined, opts.beforeRename);
     onWritten?.(written);
     return true;
   } catch (e) {

@@ -27,6 +27,17 @@ export interface OwnWrites {
 
 type Target = { kind: 'file'; real: string } | { kind: 'directory'; real: string } | { kind: 'missing'; real: string };
 
+/** Which version of a file is on disk: inode, size and nanosecond mtime (null: none). */
+async function versionOf(p: string): Promise<string | null> {
+  try {
+    const s = await fs.stat(p, { bigint: true });
+    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
 async function statOrNull(p: string) {
   try { return await fs.stat(p); } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null; throw e; }
 }
@@ -89,17 +100,23 @@ export class EncFileSystem {
     if (t.kind === 'file' && !flags.overwrite) throw new WorkerError('FileExists', `${t.real} already exists`);
     const parent = await statOrNull(path.dirname(t.real));
     if (!parent?.isDirectory()) throw new WorkerError('FileNotFound', `The folder ${path.dirname(t.real)} does not exist`);
-    await this.encryptTo(t.real, plaintext);
+    // VS Code checked the file's mtime and size just before this call (its own save-conflict check); a
+    // writer that lands while we encrypt and sync (another window, git, a sync tool) must not be overwritten.
+    const seen = await versionOf(t.real);
+    await this.encryptTo(t.real, plaintext, async () => {
+      if (await versionOf(t.real) === seen) return;
+      throw new WorkerError('CHANGED_ON_DISK', `${t.real} changed on disk while NoteSeal was saving it (another window, git or a sync tool wrote it). The version on disk is kept; your text is still unsaved in the editor: save again to compare or overwrite.`);
+    });
   }
 
   /** Encrypts `plaintext` under a fresh data key and replaces `encPath` crash-safely (its mode is kept). */
-  async encryptTo(encPath: string, plaintext: Uint8Array): Promise<void> {
+  async encryptTo(encPath: string, plaintext: Uint8Array, beforeRename?: () => Promise<void>): Promise<void> {
     const keyring = this.vault.unlocked();
     const { dataKey, stanzas } = await keyring.newFileStanzas();
     let written: Stats | undefined;
     this.ownWrites?.ownWriteStarted(encPath);
     try {
-      written = await encryptBufferToFile(plaintext, encPath, dataKey, stanzas);
+      written = await encryptBufferToFile(plaintext, encPath, dataKey, stanzas, { beforeRename });
     } finally {
       wipe(dataKey);
       this.ownWrites?.ownWriteEnded(encPath, written);
