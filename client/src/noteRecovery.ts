@@ -24,8 +24,23 @@ export class NoteRecovery {
 
   constructor(private readonly worker: WorkerClient, private readonly files: EncFileSystemProvider, private readonly log: Logger) {}
 
-  /** Seals the current text of `doc`, replacing its previous copy. False if it could not be sealed. */
-  async seal(doc: vscode.TextDocument): Promise<boolean> {
+  /** Seals of one note run one after another (a failed save and a lock or restart can ask at once). */
+  private readonly sealing = new Map<string, Promise<boolean>>();
+
+  /**
+   * Seals the current text of `doc`, replacing its previous copy. False if it could not be sealed. A note
+   * that is clean or closed by its turn (a lock or restart sealed and closed it meanwhile) is left alone,
+   * so a late request cannot leave a second copy of the same text behind.
+   */
+  seal(doc: vscode.TextDocument): Promise<boolean> {
+    const key = doc.uri.toString();
+    const turn = (this.sealing.get(key) ?? Promise.resolve(true)).then(() => (doc.isDirty && !doc.isClosed ? this.sealNow(doc) : true));
+    this.sealing.set(key, turn);
+    void turn.finally(() => { if (this.sealing.get(key) === turn) this.sealing.delete(key); });
+    return turn;
+  }
+
+  private async sealNow(doc: vscode.TextDocument): Promise<boolean> {
     const key = doc.uri.toString();
     try {
       const { id } = await this.worker.request(Method.recoverySeal, { path: logicalFsPath(doc.uri), data: new TextEncoder().encode(doc.getText()) });
@@ -93,9 +108,13 @@ export class NoteRecovery {
     const live = new Set(this.copies.values());
     copies = copies.filter(c => !live.has(c.id));
     if (!copies.length) return 0;
-    const list = copies.map(c => nameOf(c.path)).join(', ');
+    // Oldest first, so that where one note has several copies the newest is restored last and stays.
+    copies.sort((a, b) => a.savedAt.localeCompare(b.savedAt));
+    const perNote = new Map<string, number>();
+    for (const c of copies) perNote.set(c.path, (perNote.get(c.path) ?? 0) + 1);
+    const list = [...perNote].map(([p, n]) => (n > 1 ? `${nameOf(p)} (${n} copies: the newest is restored)` : nameOf(p))).join(', ');
     const choice = await vscode.window.showWarningMessage(
-      `NoteSeal kept ${copies.length} unsaved note(s) in sealed recovery copies when they could not be saved: ${list}. Restore them?`,
+      `NoteSeal kept ${perNote.size} unsaved note(s) in sealed recovery copies when they could not be saved: ${list}. Restore them?`,
       'Restore', 'Later', 'Discard');
     if (choice === 'Discard') {
       const sure = await vscode.window.showWarningMessage(`Discard the unsaved text of ${list} for good?`, { modal: true }, 'Discard');
