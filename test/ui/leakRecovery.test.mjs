@@ -1,6 +1,8 @@
 // UI leak scenarios where a save cannot happen: Find seeding, a conflict left dirty past the backup delay,
 // Reload Window with that note unsaved (the text comes back from the sealed recovery copy, never from a
-// plaintext backup), then a canary search over the host's whole state, with a planted positive control.
+// plaintext backup), Restart Worker while typing, a worker crash while a save cannot happen (both: the note
+// closes, its text is sealed, unlock offers it back), then a canary search over the host's whole state, with
+// a planted positive control.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -42,6 +44,8 @@ describe('leaks when a save cannot happen', () => {
   let wb, page, keyDir;
   const findWord = `FINDSEED${randomBytes(6).toString('hex')}`;
   const unsaved = `CANARY${randomBytes(10).toString('hex')}`;
+  const typedAtRestart = `CANARY${randomBytes(10).toString('hex')}`;
+  const typedAtCrash = `CANARY${randomBytes(10).toString('hex')}`;
   const cli = (...args) => noteseal(wb.keyfile, PASSPHRASE, ...args);
   const encryptWithCli = (text, target) => {
     const plain = path.join(wb.stateDir, 'plain-input');
@@ -71,6 +75,8 @@ describe('leaks when a save cannot happen', () => {
         const plain = path.join(keyDir, 'plain-input');
         fs.writeFileSync(plain, `# Plan\n\n${findWord}\n`);
         try { noteseal(keyfile, PASSPHRASE, 'encrypt', plain, '-o', path.join(folder, 'notes', 'plan.md.enc')); } finally { fs.rmSync(plain); }
+        fs.writeFileSync(plain, '# Todo\n');
+        try { noteseal(keyfile, PASSPHRASE, 'encrypt', plain, '-o', path.join(folder, 'notes', 'todo.md.enc')); } finally { fs.rmSync(plain); }
       },
     });
     page = wb.page;
@@ -138,6 +144,75 @@ describe('leaks when a save cannot happen', () => {
     await screenshot(page, 'leak-recovery-restored');
   });
 
+  const todo = () => path.join(wb.folder, 'notes', 'todo.md.enc');
+  // Tabs of notes show the inner name (todo.md); after a restart or crash no decrypted note may stay open.
+  const noteTabs = () => page.locator('.tabs-container .tab', { hasText: /^\s*(todo|plan)\.md\b/ });
+  const openTodo = async () => {
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'todo.md.enc' }).click();
+    await editorText().getByText('# Todo').waitFor({ timeout: 20_000 });
+    await editorText().click();
+    await page.keyboard.press('Control+End');
+  };
+  /** After unlock the text is either saved already or offered back from its sealed copy: restore it and wait until it is saved. */
+  const recoverInto = async (text, shot) => {
+    const saved = () => { try { return cli('decrypt', todo()).includes(text); } catch { return false; } };
+    if (!saved()) {
+      await runCommand(page, 'Notifications: Show Notifications');
+      const offer = page.locator('.notifications-center .notification-list-item', { hasText: 'sealed recovery' }).first();
+      await offer.waitFor({ timeout: 30_000 });
+      await screenshot(page, shot);
+      await offer.locator('.monaco-button', { hasText: 'Restore' }).click();
+      await runCommand(page, 'Notifications: Clear All Notifications');
+    }
+    await waitFor(saved, 30_000, 'the typed text saved into the note');
+  };
+  /** The pid of this window's worker: the process running our worker bundle with this test's keyfile. */
+  const workerPid = () => {
+    const bundle = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'dist', 'worker.js');
+    for (const pid of fs.readdirSync('/proc').filter(n => /^\d+$/.test(n))) {
+      try {
+        if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(path.resolve(bundle))) continue;
+        if (fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`NOTESEAL_KEYFILE=${wb.keyfile}`)) return Number(pid);
+      } catch { /* gone meanwhile */ }
+    }
+    return 0;
+  };
+
+  it('Restart Worker while typing: the note closes, nothing decrypted stays on screen, and the text is not lost', async () => {
+    await openTodo();
+    await page.keyboard.type(`\nnext ${typedAtRestart}`, { delay: 15 });   // real keystrokes, then at once:
+    await runCommand(page, 'NoteSeal: Restart Worker');
+    await statusItem('NoteSeal: Locked').waitFor({ timeout: 30_000 });
+    await waitFor(async () => await noteTabs().count() === 0, 20_000, 'the notes to close');
+    await screenshot(page, 'leak-restart-locked');
+    assert.equal(await page.locator('.monaco-editor .view-lines', { hasText: typedAtRestart }).count(), 0, 'no editor shows the text while locked');
+    await unlock();
+    await recoverInto(typedAtRestart, 'leak-restart-offer');
+  });
+
+  it('a worker crash while a save cannot happen: the note closes, its text is sealed, unlock brings it back', async () => {
+    await openTodo();
+    const theirs = path.join(keyDir, 'theirs-todo.enc');
+    encryptWithCli('# Todo\ntheirs\n', theirs);
+    await page.keyboard.type(`\ncrash ${typedAtCrash}`, { delay: 15 });
+    fs.copyFileSync(theirs, todo());                                   // a conflict: this save cannot happen
+    // The state to crash in: past VS Code's backup delay, the note still dirty and their version on disk.
+    const typedAt = Date.now();
+    const dirtyTab = page.locator('.tabs-container .tab.dirty', { hasText: /^\s*todo\.md\b/ });
+    await waitFor(async () => Date.now() - typedAt > 2500 && await dirtyTab.count() === 1 && /theirs/.test(cli('decrypt', todo())), 30_000, 'the note to stay dirty, unsaved, past the backup delay')
+      .catch(async e => { await screenshot(page, 'leak-crash-not-dirty'); throw e; });
+    const pid = workerPid();
+    assert.ok(pid > 0, "found this window's worker");
+    process.kill(pid, 'SIGKILL');
+    await waitFor(async () => await noteTabs().count() === 0, 30_000, 'the notes to close after the crash');
+    await statusItem('NoteSeal: Locked').waitFor({ timeout: 30_000 });
+    await screenshot(page, 'leak-crash-locked');
+    assert.equal(await page.locator('.monaco-editor .view-lines', { hasText: typedAtCrash }).count(), 0, 'no editor shows the text while locked');
+    assert.match(cli('decrypt', todo()), /theirs/, 'their version is intact');
+    await unlock();
+    await recoverInto(typedAtCrash, 'leak-crash-offer');
+  });
+
   it('neither the unsaved text nor the Find word is anywhere on disk; a planted canary is found', async () => {
     await wb.closeWindow();
     await wb.host.stop();
@@ -146,7 +221,7 @@ describe('leaks when a save cannot happen', () => {
     fs.writeFileSync(path.join(wb.stateDir, 'planted', 'User', 'Backups', 'x'), `noise ${planted} noise`);
     assert.ok(found(planted).hits.length > 0, 'the search finds a planted canary (a clean result means something)');
     fs.rmSync(path.join(wb.stateDir, 'planted'), { recursive: true });
-    for (const c of [unsaved, findWord]) {
+    for (const c of [unsaved, findWord, typedAtRestart, typedAtCrash]) {
       const { scanned, hits } = found(c);
       assert.ok(scanned > 50, `searched ${scanned} files`);
       assert.deepEqual(hits, [], 'the canary is nowhere on disk');
