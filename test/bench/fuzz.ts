@@ -14,7 +14,7 @@ async function main(): Promise<number> {
   try {
     for (const [i, target] of FUZZ_TARGETS.entries()) {
       if (only && !only.includes(target.name)) continue;
-      const r = await runFuzzTarget(target, ctx, { numRuns: inputs, seed: seed + i, timeLimitMs: 2000, memoryLimitMiB: 256 });
+      const r = await runFuzzTarget(target, ctx, { numRuns: inputs, seed: seed + i, timeLimitMs: 5000, memoryLimitMiB: 256 });
       console.log(formatReport(r));
       if (r.failure) console.log(`  FAILURE ${r.failure}`);
       total += r.inputs;
