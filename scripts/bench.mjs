@@ -6,7 +6,7 @@
 //   3. recording: CPU per audio-second and memory of a long recording from a fast synthetic source
 //   4. agent: a 1 KiB `noteseal decrypt` through the agent vs with a passphrase vs age; a large file vs age
 // `npm run soak` (node scripts/bench.mjs soak) runs the long reliability runs instead (docs/RELIABILITY.md).
-// Run one with: node scripts/bench.mjs crypto|provider|recording|agent
+// Run one with: node scripts/bench.mjs crypto|provider|recording|agent|fuzz|kill|load
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,9 +23,11 @@ const benches = {
   agent: [process.execPath, ['out/test/bench/agent.js']],
   // The soak run (issue 15; `npm run soak`): fuzzing, kill loops, full/read-only disks, load.
   fuzz: [process.execPath, ['--expose-gc', 'out/test/bench/fuzz.js']],
+  kill: [process.execPath, ['out/test/bench/soak.js', 'kill']],
+  load: [process.execPath, ['out/test/bench/soak.js', 'load']],
 };
 /** Not part of a plain `npm run bench` (they take many minutes): `npm run soak` runs them. */
-const SOAK = ['fuzz'];
+const SOAK = ['fuzz', 'kill', 'load'];
 const asked = process.argv.slice(2);
 const wanted = asked[0] === 'soak' ? SOAK : asked.length ? asked : Object.keys(benches).filter(n => !SOAK.includes(n));
 let failed = 0;
