@@ -14,7 +14,7 @@ import { Keyring, detachedKeyIdsOf } from '../../server/src/keys/keyring';
 import { TEST_KDF_POLICY } from '../../server/src/keys/kdf';
 import { keystoreDirFor } from '../../server/src/keys/keystore';
 import { Method } from '../../server/src/protocol';
-import { projectRoot } from '../unit/projectRoot';
+import { distDir } from './workerProcess';
 import { WorkerProcess } from './workerProcess';
 
 export interface KillStats {
@@ -46,7 +46,7 @@ export function prng(seed: number): () => number {
 
 const PASS_A = 'kill loop passphrase A';
 const PASS_B = 'kill loop passphrase B';
-const CLI = () => path.join(projectRoot, 'dist', 'cli.js');
+const CLI = () => path.join(distDir(), 'cli.js');
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 interface Fixture { dir: string; keyfile: string; passFile: string; newPassFile: string; cleanup(): void }

@@ -12,7 +12,7 @@ import { decryptFileToBuffer, encryptBufferToFile } from '../../server/src/crypt
 import { Keyring } from '../../server/src/keys/keyring';
 import { TEST_KDF_POLICY } from '../../server/src/keys/kdf';
 import { Method, type FileChange } from '../../server/src/protocol';
-import { projectRoot } from '../unit/projectRoot';
+import { distDir } from './workerProcess';
 import { WorkerProcess } from './workerProcess';
 
 const PASS = 'load test passphrase';
@@ -63,7 +63,7 @@ async function phase<T>(figures: LoadFigures, w: WorkerProcess, name: string, fn
 }
 
 function cli(args: string[], env: NodeJS.ProcessEnv): Promise<number | null> {
-  const child = spawn(process.execPath, [path.join(projectRoot, 'dist', 'cli.js'), ...args], {
+  const child = spawn(process.execPath, [path.join(distDir(), 'cli.js'), ...args], {
     stdio: ['ignore', 'ignore', 'ignore'], env: { PATH: process.env.PATH, HOME: process.env.HOME, NOTESEAL_TEST_FAST_KDF: '1', ...env },
   });
   return new Promise(resolve => child.once('exit', resolve));

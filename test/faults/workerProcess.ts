@@ -7,6 +7,11 @@ import { createMessageConnection, IPCMessageReader, IPCMessageWriter, type Messa
 import { Method, type ClientRequest, type ParamsOf, type ResultOf, type WorkerInitOptions } from '../../server/src/protocol';
 import { projectRoot } from '../unit/projectRoot';
 
+/** The bundles under test: dist/, or NOTESEAL_DIST (a long soak runs on a copy, so rebuilding meanwhile is safe). */
+export function distDir(): string {
+  return process.env.NOTESEAL_DIST || path.join(projectRoot, 'dist');
+}
+
 export interface WorkerOptions {
   keyfile: string;
   /** Run as this Unix user (root only). */
@@ -36,7 +41,7 @@ export class WorkerProcess {
   }
 
   static async start(opts: WorkerOptions): Promise<WorkerProcess> {
-    const child = fork(path.join(projectRoot, 'dist', 'worker.js'), ['--node-ipc'], {
+    const child = fork(path.join(distDir(), 'worker.js'), ['--node-ipc'], {
       serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'], cwd: '/',
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env },
       ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {}),
