@@ -84,7 +84,9 @@ export class FileCommands {
     if (!choice) return;
     if (!(await this.vault.ensureUnlocked('Encrypting needs the key.'))) return;
     const token = randomUUID();
-    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'NoteSeal: encrypting folder', cancellable: false }, async progress => {
+    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'NoteSeal: encrypting folder', cancellable: true }, async (progress, cancel) => {
+      // Cancel stops before the next file; the files already encrypted stay encrypted (and are reported).
+      const onCancel = cancel.onCancellationRequested(() => { void this.worker.request(Method.folderCancel, { token }).catch(() => undefined); });
       let last = 0;
       const sub = this.worker.onNotification(Method.progress, p => {
         if (p.token !== token || p.total === 0) return;
@@ -94,9 +96,12 @@ export class FileCommands {
       });
       try {
         return await this.worker.request(Method.folderEncrypt, { path: uri!.fsPath, token, deletePlaintext: choice === 'Encrypt, Delete Originals' });
-      } finally { sub.dispose(); }
+      } finally { sub.dispose(); onCancel.dispose(); }
     });
     const failed = result.failed.length ? ` ${result.failed.length} failed: ${result.failed.slice(0, 3).map(f => `${vscode.workspace.asRelativePath(f.path)} (${f.message})`).join('; ')}` : '';
-    (result.failed.length ? vscode.window.showWarningMessage : vscode.window.showInformationMessage)(`NoteSeal encrypted ${result.encrypted} file(s), skipped ${result.skipped}.${failed}`);
+    const stopped = result.stopped
+      ? ` Stopped: ${result.stopped.reason === 'cancelled' ? 'cancelled' : result.stopped.message}; ${result.stopped.notAttempted} file(s) were not encrypted (their originals are untouched).`
+      : '';
+    (result.failed.length || result.stopped ? vscode.window.showWarningMessage : vscode.window.showInformationMessage)(`NoteSeal encrypted ${result.encrypted} file(s), skipped ${result.skipped}.${failed}${stopped}`);
   }
 }

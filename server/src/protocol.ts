@@ -9,6 +9,14 @@
 
 export type Bytes = Uint8Array;
 
+/** What Encrypt Folder did: counts, the failures, and why it stopped early (cancelled, disk full or read-only). */
+export interface FolderEncryptResult {
+  encrypted: number;
+  skipped: number;
+  failed: { path: string; message: string }[];
+  stopped?: { reason: 'cancelled' | 'disk'; message: string; notAttempted: number };
+}
+
 /** Requests the client sends to the worker. */
 export interface ClientToWorkerRequests {
   'noteseal/workerStatus': { params: void; result: WorkerStatus };
@@ -44,7 +52,7 @@ export interface ClientToWorkerRequests {
    */
   'noteseal/file/decryptBytes': { params: { data: Bytes }; result: { data: Bytes } };
   /** Encrypts every plaintext file below a folder; reports `progress` notifications with `token`. */
-  'noteseal/folder/encrypt': { params: { path: string; token: string; deletePlaintext: boolean }; result: { encrypted: number; skipped: number; failed: { path: string; message: string }[] } };
+  'noteseal/folder/encrypt': { params: { path: string; token: string; deletePlaintext: boolean }; result: FolderEncryptResult };
   'noteseal/recording/devices': { params: CaptureSettings; result: { tool: string | null; devices: AudioDeviceInfo[]; error?: string } };
   /** Starts capturing into `<folder>/<date time title>.wav.enc`; audio is sealed as it arrives. */
   'noteseal/recording/start': { params: CaptureSettings & { folder: string; title: string }; result: RecordingInfo };
@@ -69,6 +77,9 @@ export interface ClientToWorkerRequests {
   /** The text of one sealed copy (needs the key). */
   'noteseal/recovery/read': { params: { id: string }; result: { path: string; data: Bytes } };
   'noteseal/recovery/discard': { params: { id: string }; result: void };
+  // ---- faults and load (issue 15) ----
+  /** Cancels the Encrypt Folder run with this token before its next file (the files done stay encrypted). */
+  'noteseal/folder/cancel': { params: { token: string }; result: void };
   /** `noteseal.agent.askBeforeServing` changed (the initial value comes in WorkerInitOptions). */
   'noteseal/agent/configure': { params: { askBeforeServing: boolean }; result: void };
 }
@@ -133,6 +144,7 @@ export const Method = {
   fileDecryptTo: 'noteseal/file/decryptTo',
   fileDecryptBytes: 'noteseal/file/decryptBytes',
   folderEncrypt: 'noteseal/folder/encrypt',
+  folderCancel: 'noteseal/folder/cancel',
   secretsGet: 'noteseal/secrets/get',
   secretsStore: 'noteseal/secrets/store',
   secretsDelete: 'noteseal/secrets/delete',

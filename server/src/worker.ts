@@ -11,7 +11,7 @@ import {
 } from './protocol';
 import { RecordingService } from './recording/recordingService';
 import { EncFileSystem } from './vault/encFileSystem';
-import { encryptPlaintextFile, encryptFolder, decryptToFile } from './vault/fileCommands';
+import { cancelFolderEncryption, encryptPlaintextFile, encryptFolder, decryptToFile } from './vault/fileCommands';
 import { RecoveryStore, recoveryDirFor } from './vault/recoveryStore';
 import { VaultService } from './vault/vaultService';
 import { WorkerAgent } from './vault/workerAgent';
@@ -133,7 +133,8 @@ onRequest(Method.fileEncrypt, p => encryptPlaintextFile(files!, p.path, p.delete
 onRequest(Method.fileDecryptTo, p => decryptToFile(vault!, p.encPath, p.outPath));
 onRequest(Method.fileDecryptBytes, async p => ({ data: await vault!.decryptBytes(p.data) }));
 onRequest(Method.folderEncrypt, p => encryptFolder(files!, p.path, p.deletePlaintext,
-  (done, total, message) => notify(Method.progress, { token: p.token, done, total, message })));
+  (done, total, message) => notify(Method.progress, { token: p.token, done, total, message }), p.token));
+onRequest(Method.folderCancel, p => cancelFolderEncryption(p.token));
 
 onRequest(Method.recordingDevices, p => recordings!.devices(p));
 onRequest(Method.recordingStart, p => recordings!.start(p));

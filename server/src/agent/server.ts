@@ -128,7 +128,9 @@ export class AgentServer {
       for (const frame of frames) {
         if (++queued > MAX_QUEUED_PER_CONNECTION) { socket.destroy(); return; }
         queue = queue.then(async () => {
-          const { reply, blob } = await this.handle(frame.json, socket);
+          // A handler bug must cost this one request, never the process (an unhandled rejection ends it).
+          const { reply, blob } = await this.handle(frame.json, socket)
+            .catch((e: unknown) => ({ reply: refusal('bad-request', `the agent could not handle this request: ${(e as Error)?.message}`), blob: undefined }));
           if (!socket.destroyed) socket.write(encodeFrame(reply, blob));
           wipe(blob);
           queued--;
@@ -144,7 +146,7 @@ export class AgentServer {
     const req = raw as AgentRequest;
     if (!req || typeof req !== 'object') return { reply: refusal('bad-request', 'not a request') };
     if (req.v !== AGENT_PROTOCOL_VERSION) {
-      return { reply: refusal('version', `agent protocol version ${String(req.v)} is not supported (this agent speaks ${AGENT_PROTOCOL_VERSION})`) };
+      return { reply: refusal('version', `agent protocol version ${JSON.stringify(req.v) ?? 'none'} is not supported (this agent speaks ${AGENT_PROTOCOL_VERSION})`) };
     }
     const ok = (extra: Partial<Extract<AgentReply, { ok: true }>> = {}): AgentReply => ({ v: AGENT_PROTOCOL_VERSION, ok: true, ...extra });
     switch (req.op) {

@@ -101,14 +101,16 @@ export class AppendWriter {
     });
   }
 
-  /** Stops without a final chunk, as a crash would (the file reads as UNFINISHED). For tests and aborts. */
+  /**
+   * Stops without a final chunk, as a crash would (the file reads as UNFINISHED). For tests and aborts, and
+   * after a failed write (a full disk): the file handle is closed in that state too.
+   */
   async abandon(): Promise<void> {
     await this.queue;
-    if (this.state === 'open') {
-      this.state = 'closed';
-      this.wipe();
-      await this.handle.close();
-    }
+    if (this.state === 'closed') return;
+    if (this.state === 'open') this.wipe(); // a failed writer wiped itself already
+    this.state = 'closed';
+    await this.handle.close();
   }
 
   private wipe(): void {

@@ -59,8 +59,10 @@ async function readEntry(dir: string, keyId: string): Promise<Entry> {
       `The data key ${keyId} is not in the key store: it was shredded (the file is unreadable for good) or the key store ${dir} is missing.`);
   }
   const damaged = () => new NoteSealError('DAMAGED_KEYFILE', `The key store entry ${keyId} is damaged.`);
-  let json: Record<string, unknown>;
-  try { json = JSON.parse(text); } catch { throw damaged(); }
+  let parsed: unknown;
+  try { parsed = JSON.parse(text); } catch { throw damaged(); }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw damaged(); // `null` parses too
+  const json = parsed as Record<string, unknown>;
   const nonce = typeof json.nonce === 'string' ? fromBase64(json.nonce) : null;
   const ciphertext = typeof json.ciphertext === 'string' ? fromBase64(json.ciphertext) : null;
   if (json.format !== ENTRY_FORMAT || json.version !== 1 || json.keyId !== keyId

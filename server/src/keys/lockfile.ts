@@ -53,7 +53,12 @@ async function breakStale(lockPath: string): Promise<void> {
 
 async function tryCreate(lockPath: string): Promise<boolean> {
   const tmp = `${lockPath}.tmp-${randomBytes(6).toString('hex')}`;
-  await fs.writeFile(tmp, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+  try {
+    await fs.writeFile(tmp, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+  } catch (e) {
+    await fs.unlink(tmp).catch(() => undefined); // created, then the write failed (a full disk)
+    throw e;
+  }
   try {
     await fs.link(tmp, lockPath);   // atomic, and fails with EEXIST instead of replacing
     return true;

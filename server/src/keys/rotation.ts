@@ -1,5 +1,6 @@
 // Rewrapping the data keys of every `.enc` file in a folder after a master-key rotation. Only the header
 // stanzas change (via the format's rewrapFile); the encrypted content is left byte for byte as it was.
+import { describeIoError } from '../ioErrors';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { isNoteSealError, type NoteSealErrorCode } from '../crypto/errors';
@@ -85,7 +86,7 @@ export async function rewrapFolder(
       progress = { done: i + 1, total: files.length, file, outcome };
     } catch (e) {
       const errorCode = isNoteSealError(e) ? e.code : 'IO';
-      const message = e instanceof Error ? e.message : String(e);
+      const message = describeIoError(e);
       report.failed.push({ file, errorCode, message });
       progress = { done: i + 1, total: files.length, file, outcome: 'failed', errorCode, errorMessage: message };
     }

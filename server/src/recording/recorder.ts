@@ -5,6 +5,7 @@
 // about 0.5 s of audio: each is sealed, written and fsynced as soon as it fills, so a crash of the worker
 // loses at most the partial chunk (< 0.52 s) plus what was in flight in the pipe (~50 ms). While paused
 // nothing is written, so the partial chunk waits for the next audio (or for stop) to be sealed.
+import { describeIoError } from '../ioErrors';
 import { EventEmitter } from 'node:events';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -297,7 +298,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
   private onWriteError(e: unknown): void {
     this.inflight = null;
     if (this.writeError) return;
-    const err = Object.assign(new Error(`Writing the recording failed: ${(e as Error).message}. The audio sealed so far can be recovered.`), { code: 'WRITE_FAILED' });
+    const err = Object.assign(new Error(`Writing the recording failed: ${describeIoError(e)}. The recording stopped; the audio sealed until then is kept and can be recovered.`), { code: 'WRITE_FAILED' });
     this.writeError = err;
     this.endedBy = 'failed';
     this.endError = err;
@@ -454,7 +455,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
     };
     if (closeError && !this.endError) {
       this.endedBy = this.result.endedBy = 'failed';
-      this.endError = Object.assign(new Error(`Closing the recording failed: ${(closeError as Error).message}`), { code: 'WRITE_FAILED' });
+      this.endError = Object.assign(new Error(`Closing the recording failed: ${describeIoError(closeError)}. The audio sealed until then is kept and can be recovered.`), { code: 'WRITE_FAILED' });
     }
     if (this.endError) {
       this.result.error = { code: this.endError.code ?? 'ERROR', message: this.endError.message };

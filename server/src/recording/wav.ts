@@ -64,7 +64,7 @@ export interface ParsedWavHeader extends PcmFormat {
   declaredDataBytes: number | null;
 }
 
-/** Parses a PCM WAV header (canonical or with extra chunks before `data`); throws on anything else. */
+/** Parses a PCM WAV header (canonical or with extra chunks before `data`) of 8/16/24/32-bit samples; throws on anything else. */
 export function parseWavHeader(bytes: Uint8Array): ParsedWavHeader {
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (b.length < 12 || b.toString('latin1', 0, 4) !== 'RIFF' || b.toString('latin1', 8, 12) !== 'WAVE') {
@@ -78,6 +78,10 @@ export function parseWavHeader(bytes: Uint8Array): ParsedWavHeader {
       if (p + 8 + 16 > b.length) break;
       if (b.readUInt16LE(p + 8) !== 1) throw new Error('only PCM WAV files are supported');
       fmt = { channels: b.readUInt16LE(p + 10), sampleRate: b.readUInt32LE(p + 12), bitsPerSample: b.readUInt16LE(p + 22) };
+      // The player and the exporter divide by the frame size and the byte rate: both must be whole and non-zero.
+      if (fmt.channels < 1 || fmt.sampleRate < 1 || ![8, 16, 24, 32].includes(fmt.bitsPerSample)) {
+        throw new Error(`unsupported WAV format (${fmt.channels} channels, ${fmt.sampleRate} Hz, ${fmt.bitsPerSample} bits)`);
+      }
     } else if (id === 'data') {
       if (!fmt) throw new Error('WAV data chunk before its fmt chunk');
       return { ...fmt, dataOffset: p + 8, declaredDataBytes: size === WAV_STREAMING_SIZE ? null : size };

@@ -12,6 +12,7 @@ import type { DirectoryEntry, FileStatInfo } from '../protocol';
 import { withWipedDataKeys } from './dataKeys';
 import type { VaultService } from './vaultService';
 import { WorkerError } from './workerErrors';
+import { errnoOf } from '../ioErrors';
 
 /**
  * The largest `.enc` file the editor path decrypts into memory (the worker holds it twice, VS Code's
@@ -117,6 +118,10 @@ export class EncFileSystem {
     this.ownWrites?.ownWriteStarted(encPath);
     try {
       written = await encryptBufferToFile(plaintext, encPath, dataKey, stanzas, { beforeRename });
+    } catch (e) {
+      // The failing call named the temp sibling (or nothing); the user knows the note.
+      if (errnoOf(e)) (e as NodeJS.ErrnoException).path = encPath;
+      throw e;
     } finally {
       wipe(dataKey);
       this.ownWrites?.ownWriteEnded(encPath, written);

@@ -8,8 +8,10 @@ import { wipe } from '../keys/bytes';
 import { encPathOf, isEncPath, isTempSibling } from '../encPaths';
 import { withWipedDataKeys } from './dataKeys';
 import type { EncFileSystem } from './encFileSystem';
+import type { FolderEncryptResult } from '../protocol';
 import type { VaultService } from './vaultService';
 import { WorkerError } from './workerErrors';
+import { describeIoError, isDiskWideError } from '../ioErrors';
 
 /** Folders never walked by Encrypt Folder: version control and dependency trees are not notes. */
 const SKIPPED_FOLDERS = new Set(['.git', '.hg', '.svn', 'node_modules']);
@@ -40,8 +42,16 @@ export async function decryptToFile(vault: VaultService, encPath: string, outPat
   await withWipedDataKeys(vault.unlocked().unwrap, unwrap => decryptFile(encPath, unwrap, outPath));
 }
 
+/** Encrypt Folder runs in progress, by token: a cancel request flips the flag, checked before each file. */
+const cancelledRuns = new Map<string, { cancelled: boolean }>();
+
+export function cancelFolderEncryption(token: string): void {
+  const run = cancelledRuns.get(token);
+  if (run) run.cancelled = true;
+}
+
 export async function encryptFolder(files: EncFileSystem, folder: string, deletePlaintext: boolean,
-  progress: (done: number, total: number, message?: string) => void): Promise<{ encrypted: number; skipped: number; failed: { path: string; message: string }[] }> {
+  progress: (done: number, total: number, message?: string) => void, token?: string): Promise<FolderEncryptResult> {
   files.vaultKeyring(); // fail fast when locked
   const todo: string[] = [];
   let skipped = 0;
@@ -54,18 +64,32 @@ export async function encryptFolder(files: EncFileSystem, folder: string, delete
     }
   };
   await walk(folder);
-  const failed: { path: string; message: string }[] = [];
-  let encrypted = 0;
-  progress(0, todo.length);
-  for (const [i, p] of todo.entries()) {
-    try {
-      await encryptPlaintextFile(files, p, deletePlaintext);
-      encrypted++;
-    } catch (e) {
-      if (e instanceof WorkerError && e.code === 'FileExists') skipped++;
-      else failed.push({ path: p, message: e instanceof Error ? e.message : String(e) });
+  const run = { cancelled: false };
+  if (token) cancelledRuns.set(token, run);
+  const result: FolderEncryptResult = { encrypted: 0, skipped, failed: [] };
+  try {
+    progress(0, todo.length);
+    for (const [i, p] of todo.entries()) {
+      if (run.cancelled) {
+        result.stopped = { reason: 'cancelled', message: 'Cancelled.', notAttempted: todo.length - i };
+        break;
+      }
+      try {
+        await encryptPlaintextFile(files, p, deletePlaintext);
+        result.encrypted++;
+      } catch (e) {
+        if (e instanceof WorkerError && e.code === 'FileExists') { result.skipped++; continue; }
+        result.failed.push({ path: p, message: describeIoError(e) });
+        if (isDiskWideError(e)) {
+          // Every further file would fail the same way (and a full disk gets no fuller by trying).
+          result.stopped = { reason: 'disk', message: describeIoError(e), notAttempted: todo.length - i - 1 };
+          break;
+        }
+      }
+      progress(i + 1, todo.length, path.relative(folder, p));
     }
-    progress(i + 1, todo.length, path.relative(folder, p));
+  } finally {
+    if (token) cancelledRuns.delete(token);
   }
-  return { encrypted, skipped, failed };
+  return result;
 }

@@ -10,8 +10,58 @@ const COALESCE_MS = 60;
 /** How long an own write is remembered: its events arrive within milliseconds. */
 const OWN_WRITE_MS = 5000;
 
+/** Folders a tree watcher does not descend into (they hold no notes, and can hold very many folders). */
+const UNWATCHED_FOLDERS = new Set(['.git', 'node_modules']);
+
+/**
+ * A recursive watch built from one plain watcher per folder. Node's own `recursive: true` on Linux (its JS
+ * implementation, lib/internal/fs/recursive_watch.js, watching each file) reports a file replaced by a rename
+ * (every crash-safe write: NoteSeal's, the CLI's, git's) only the first time, then goes deaf to it; a
+ * folder's inotify watch sees every rename. New subfolders get their watcher (and their files are reported).
+ */
+class FolderTreeWatcher {
+  private readonly watchers = new Map<string, fs.FSWatcher>();
+
+  constructor(root: string, private readonly onPath: (full: string) => void) { this.add(root, false); }
+
+  private add(dir: string, reportEntries: boolean): void {
+    if (this.watchers.has(dir)) return;
+    let w: fs.FSWatcher;
+    try {
+      w = fs.watch(dir, { persistent: false }, (_event, name) => {
+        if (!name) return;
+        const full = path.join(dir, name.toString());
+        this.onPath(full);
+        let isDir = false;
+        try { isDir = fs.lstatSync(full).isDirectory(); } catch { this.remove(full); }
+        if (isDir && !UNWATCHED_FOLDERS.has(path.basename(full))) this.add(full, true);
+      });
+    } catch { return; }
+    w.on('error', () => this.remove(dir));
+    this.watchers.set(dir, w);
+    let entries: fs.Dirent[] = [];
+    try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { /* gone meanwhile */ }
+    for (const e of entries) {
+      const full = path.join(dir, e.name);
+      if (reportEntries) this.onPath(full); // created before its folder's watcher existed
+      if (e.isDirectory() && !UNWATCHED_FOLDERS.has(e.name)) this.add(full, reportEntries);
+    }
+  }
+
+  private remove(dir: string): void {
+    for (const [d, w] of this.watchers) {
+      if (d === dir || d.startsWith(dir + path.sep)) { w.close(); this.watchers.delete(d); }
+    }
+  }
+
+  close(): void {
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+  }
+}
+
 export class EncWatchers {
-  private readonly watchers = new Map<number, fs.FSWatcher>();
+  private readonly watchers = new Map<number, { close(): void }>();
   private pending = new Map<string, FileChange['type']>();
   private timer: NodeJS.Timeout | undefined;
   private readonly writing = new Map<string, number>();
@@ -31,12 +81,16 @@ export class EncWatchers {
       dir = path.dirname(target); only = path.basename(target) + ENC_SUFFIX;
       if (!fs.existsSync(dir)) return;
     }
+    const onPath = (full: string) => { if (!isTempSibling(path.basename(full))) this.queue(full); };
+    if (recursive && isDir && process.platform === 'linux') {
+      this.watchers.set(id, new FolderTreeWatcher(dir, onPath));
+      return;
+    }
     const w = fs.watch(dir, { recursive, persistent: false }, (_event, name) => {
       if (!name) return;
       const rel = name.toString();
       if (only && rel !== only) return;
-      if (isTempSibling(path.basename(rel))) return;
-      this.queue(path.join(dir, rel));
+      onPath(path.join(dir, rel));
     });
     w.on('error', () => this.unwatch(id));
     this.watchers.set(id, w);

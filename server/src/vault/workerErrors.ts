@@ -2,6 +2,7 @@
 // Messages never hold content; paths are fine (the user sees them in VS Code anyway).
 import { ResponseError } from 'vscode-languageserver/node';
 import { isNoteSealError } from '../crypto/errors';
+import { ioErrorSummary } from '../ioErrors';
 import { WORKER_ERROR, type WorkerErrorCode, type WorkerErrorData } from '../protocol';
 
 export class WorkerError extends Error {
@@ -14,12 +15,13 @@ const errnoCodes: Record<string, WorkerErrorCode> = {
   ENOTEMPTY: 'NoPermissions',
 };
 
-const errnoMessages: Record<string, string> = {
-  ENOSPC: 'The disk is full: nothing was written, the old file is intact.',
-  EDQUOT: 'The disk quota is exceeded: nothing was written, the old file is intact.',
-  EROFS: 'The file system is read-only.',
-  EACCES: 'Permission denied.',
-  EPERM: 'Operation not permitted.',
+/** After the summary (ioErrors.ts): what a failed save means; every write is a temp sibling renamed into place. */
+const errnoConsequences: Record<string, string> = {
+  ENOSPC: 'nothing was written, the old file is intact.',
+  EDQUOT: 'nothing was written, the old file is intact.',
+  EROFS: 'nothing was written.',
+  EACCES: 'nothing was written.',
+  EPERM: 'nothing was written.',
   ENOTEMPTY: 'The folder is not empty.',
 };
 
@@ -28,9 +30,10 @@ export function toResponseError(e: unknown): ResponseError<WorkerErrorData> {
   if (isNoteSealError(e)) return new ResponseError(WORKER_ERROR, e.message, { code: e.code });
   const errno = (e as NodeJS.ErrnoException | undefined)?.code;
   if (errno && errnoCodes[errno]) {
-    const base = errnoMessages[errno] ?? (e as Error).message;
-    const where = (e as NodeJS.ErrnoException).path;
-    return new ResponseError(WORKER_ERROR, where && !base.includes(where) ? `${base} (${where})` : base, { code: errnoCodes[errno] });
+    const summary = ioErrorSummary(e);
+    const consequence = errnoConsequences[errno];
+    const message = summary ? `${summary}: ${consequence}` : consequence ?? (e as Error).message;
+    return new ResponseError(WORKER_ERROR, message, { code: errnoCodes[errno] });
   }
   return new ResponseError(WORKER_ERROR, e instanceof Error ? e.message : String(e), { code: 'Unavailable' });
 }

@@ -200,3 +200,21 @@ describe('noteseal agent', () => {
     }
   });
 });
+
+describe('hostile agent messages (found by the fuzzer, test/fuzz)', () => {
+  it('a request whose fields are objects gets a refusal; the agent does not crash', async () => {
+    await startAgent();
+    const { encodeFrame, FrameReader } = await import('../../../server/src/agent/wire');
+    const reply = await new Promise<unknown>((resolve, reject) => {
+      const reader = new FrameReader();
+      const s = net.connect(socketPath, () => s.write(encodeFrame({ v: { toString: 1 }, op: 'status' })));
+      s.on('data', c => { const f = reader.push(c); if (f.length) { resolve(f[0]!.json); s.destroy(); } });
+      s.on('error', reject);
+      s.on('close', () => resolve('closed without a reply'));
+    });
+    assert.equal((reply as { error?: { kind?: string } }).error?.kind, 'version', JSON.stringify(reply));
+    const status = await cli(['agent', 'status']);
+    assert.equal(status.code, 0, 'the agent died');
+    assert.match(status.stdout, /unlocked/);
+  });
+});

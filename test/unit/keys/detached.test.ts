@@ -75,3 +75,14 @@ describe('detached data keys and shredding', () => {
     await rejectsWith(mine.keyring.unwrap(stanzas), 'DAMAGED_KEYFILE');
   });
 });
+
+describe('damaged key store entries (found by the fuzzer, test/fuzz)', () => {
+  it('an entry that is JSON but not an object is DAMAGED_KEYFILE, not a TypeError', async () => {
+    const { keyring, keyfile } = await newKeyring();
+    const { detachedKeyId, stanzas } = await keyring.newFileStanzas({ detached: true });
+    for (const text of ['null', '3', '"x"', '[]', 'true']) {
+      await fs.writeFile(path.join(keystoreDirFor(keyfile), `${detachedKeyId}.key`), text);
+      await rejectsWith(keyring.unwrap(stanzas), 'DAMAGED_KEYFILE');
+    }
+  });
+});

@@ -77,3 +77,17 @@ describe('recording file names', () => {
     assert.ok(!recordingFileName(at, '../../etc/passwd').includes('/'));
   });
 });
+
+describe('WAV headers with an unusable format (found by the fuzzer, test/fuzz)', () => {
+  it('zero channels, a zero rate or a sample width that is not whole bytes is refused by name', () => {
+    const withField = (offset: number, value: number, bytes: 2 | 4) => {
+      const h = wavHeader();
+      if (bytes === 2) h.writeUInt16LE(value, offset); else h.writeUInt32LE(value, offset);
+      return h;
+    };
+    for (const h of [withField(22, 0, 2), withField(24, 0, 4), withField(34, 0, 2), withField(34, 18, 2), withField(34, 64, 2)]) {
+      assert.throws(() => parseWavHeader(h), /unsupported WAV format/);
+    }
+    assert.equal(parseWavHeader(wavHeader()).bitsPerSample, 16);
+  });
+});

@@ -159,3 +159,32 @@ test('a save does not overwrite a writer that lands while it encrypts: the versi
   await files.writeFile(note, Buffer.from('mine'), WRITE);
   assert.equal((await files.readFile(note)).toString(), 'mine');
 });
+
+test('a recursive watcher keeps reporting a note replaced again and again, and notes in new subfolders (issue 15)', async () => {
+  // Node's recursive fs.watch on Linux reports a file replaced by rename only the first time.
+  const { ws } = await setup();
+  const other = await setup(); // another writer (the CLI, another window): its writes are not ours
+  const note = path.join(ws, 'sub', 'plan.md');
+  await fs.mkdir(path.dirname(note));
+  await other.files.writeFile(note, Buffer.from('v0'), WRITE);
+  const { events, watchers, settle } = collector();
+  try {
+    watchers.watch(1, ws, true);
+    await settle(100);
+    for (let v = 1; v <= 4; v++) {
+      events.length = 0;
+      await other.files.writeFile(note, Buffer.from(`v${v}`), WRITE);
+      await settle(250);
+      assert.deepEqual(events.map(e => e.path), [note], `replacement ${v} is reported`);
+    }
+    events.length = 0;
+    const deeper = path.join(ws, 'new', 'deeper', 'idea.md');
+    await fs.mkdir(path.dirname(deeper), { recursive: true });
+    await settle(150);
+    await other.files.writeFile(deeper, Buffer.from('x'), WRITE);
+    await settle(250);
+    assert.ok(events.some(e => e.path === deeper), `a note in a new subfolder is reported: ${JSON.stringify(events)}`);
+  } finally {
+    watchers.dispose();
+  }
+});
