@@ -5,7 +5,8 @@
 //   2. provider: notes through the noteseal: file system vs plain files, inside a real VS Code host
 //   3. recording: CPU per audio-second and memory of a long recording from a fast synthetic source
 //   4. agent: a 1 KiB `noteseal decrypt` through the agent vs with a passphrase vs age; a large file vs age
-// Run one with: node scripts/bench.mjs crypto|provider|recording|agent
+//   5. search: 2,000 encrypted notes of 5 KiB: first search after unlock, repeated, regex vs rg, cache memory
+// Run one with: node scripts/bench.mjs crypto|provider|recording|agent|search
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,13 +21,15 @@ const benches = {
   provider: [process.execPath, ['test/host/run-bench-host.mjs']],
   recording: [process.execPath, ['out/test/bench/recording.js']],
   agent: [process.execPath, ['out/test/bench/agent.js']],
+  search: [process.execPath, ['--expose-gc', 'out/test/bench/search.js']],
 };
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benches);
 let failed = 0;
 for (const name of wanted) {
   const [cmd, args] = benches[name] ?? [];
   if (!cmd) { console.error(`unknown benchmark ${name}: ${Object.keys(benches).join(', ')}`); process.exit(2); }
-  if (!fs.existsSync(args[0])) { console.error(`skipping ${name}: ${args[0]} was not built`); failed++; continue; }
+  const script = args.find(a => !a.startsWith('--'));
+  if (!fs.existsSync(script)) { console.error(`skipping ${name}: ${script} was not built`); failed++; continue; }
   console.log(`\n######## ${name} ########`);
   const r = spawnSync(cmd, args, { stdio: 'inherit' });
   if (r.status !== 0) { console.error(`${name} benchmark failed (exit ${r.status})`); failed++; }
