@@ -1,7 +1,7 @@
 // NoteSeal's search view (webview). Sends the query to the extension as you type (debounced), and renders
 // results as a tree grouped by file: matching lines with their neighbours, the matches highlighted. All text
-// is put in the DOM with textContent, never as HTML. Nothing is persisted: no vscode.setState (VS Code
-// writes a webview view's state to the workspace's storage), no localStorage.
+// is put in the DOM with textContent, never as HTML. Nothing is persisted: no webview state (VS Code
+// writes a webview view's state to the workspace's storage), no web storage.
 (function () {
   const vscode = acquireVsCodeApi();
   const $ = id => document.getElementById(id);
