@@ -56,8 +56,7 @@ function clip(text: string, start: number, end: number, width: number): string {
 
 export function matchText(text: string, re: RegExp, opts: MatchOptions): TextMatches {
   const lines: SearchLine[] = [];
-  const contextWanted = new Set<number>();
-  const lineStarts = new Map<number, number>(); // line → start offset, for the lines we report or show
+  const starts: number[] = []; // the start offset of each reported line
   let matches = 0;
   let truncated = false;
   // The line the scan is in: its number and start offset; advanced with indexOf('\n'), so linear overall.
@@ -70,6 +69,7 @@ export function matchText(text: string, re: RegExp, opts: MatchOptions): TextMat
     line.text = text.slice(a, b);
     line.textStart = a - start;
     lines.push(line);
+    starts.push(start);
     current = undefined;
   };
   re.lastIndex = 0;
@@ -82,43 +82,37 @@ export function matchText(text: string, re: RegExp, opts: MatchOptions): TextMat
     if (end > eol) end = eol;
     if (end <= at) continue;
     if (current && current.line.line !== lineNo) flush();
-    if (!current) {
-      current = { line: { line: lineNo, text: '', textStart: 0, ranges: [] }, start: lineStart, end: eol };
-      lineStarts.set(lineNo, lineStart);
-    }
+    current ??= { line: { line: lineNo, text: '', textStart: 0, ranges: [] }, start: lineStart, end: eol };
     current.line.ranges.push([at - lineStart, end - lineStart]);
     // A match that ran past its line end was clipped there: the scan resumes at the next line's start.
     if (at + m[0].length > eol && nextBreak !== -1) re.lastIndex = nextBreak + 1;
     if (++matches >= opts.maxMatches) { truncated = re.exec(text) !== null; break; }
   }
   flush();
-  if (opts.contextLines > 0) {
-    for (const l of lines) for (let d = 1; d <= opts.contextLines; d++) { contextWanted.add(l.line - d); contextWanted.add(l.line + d); }
-    for (const l of lines) contextWanted.delete(l.line);
-  }
-  return { lines, context: contextLinesOf(text, lines, contextWanted, lineStarts, opts.previewChars), matches, truncated };
+  return { lines, context: opts.contextLines > 0 ? contextLinesOf(text, lines, starts, opts.contextLines, opts.previewChars) : [], matches, truncated };
 }
 
-/** The text of the wanted neighbour lines, found by walking out from the matching lines' known starts. */
-function contextLinesOf(text: string, lines: SearchLine[], wanted: Set<number>, starts: Map<number, number>, width: number): SearchContextLine[] {
+/**
+ * The neighbours (up to `n` before and after) of the matching lines that are not matching lines themselves,
+ * in line order, each once: walked out from each matching line's start, never past the previous one's.
+ */
+function contextLinesOf(text: string, lines: SearchLine[], starts: number[], n: number, width: number): SearchContextLine[] {
   const out: SearchContextLine[] = [];
-  const done = new Set<number>();
-  for (const l of lines) {
-    const base = starts.get(l.line)!;
-    // Lines before: step back over line breaks.
-    let s = base;
-    for (let n = l.line - 1; n >= 0 && wanted.has(n) && s > 0; n--) {
-      const prevStart = s >= 2 ? text.lastIndexOf('\n', s - 2) + 1 : 0;
-      if (!done.has(n)) { done.add(n); out.push({ line: n, text: clip(text, prevStart, lineEnd(text, prevStart), width) }); }
-      s = prevStart;
+  const line = (no: number, start: number) => out.push({ line: no, text: clip(text, start, lineEnd(text, start), width) });
+  let shownUpTo = -1; // the last line number reported (as a match or as context)
+  for (let i = 0; i < lines.length; i++) {
+    const no = lines[i]!.line;
+    const start = starts[i]!;
+    const before: number[] = [];
+    for (let k = no - 1, s = start; k >= Math.max(shownUpTo + 1, no - n) && s > 0; k--) {
+      s = s >= 2 ? text.lastIndexOf('\n', s - 2) + 1 : 0;
+      before.push(s);
     }
-    // Lines after.
-    let e = text.indexOf('\n', base);
-    for (let n = l.line + 1; wanted.has(n) && e !== -1; n++) {
-      const nextStart = e + 1;
-      if (!done.has(n)) { done.add(n); out.push({ line: n, text: clip(text, nextStart, lineEnd(text, nextStart), width) }); }
-      e = text.indexOf('\n', nextStart);
-    }
+    before.reverse().forEach((s, j) => line(no - before.length + j, s));
+    const until = Math.min(no + n, (lines[i + 1]?.line ?? Infinity) - 1);
+    let k = no;
+    for (let e = text.indexOf('\n', start); k < until && e !== -1; e = text.indexOf('\n', e + 1)) line(++k, e + 1);
+    shownUpTo = k;
   }
-  return out.sort((a, b) => a.line - b.line);
+  return out;
 }

@@ -111,6 +111,19 @@ describe('matcher', () => {
     assert.deepEqual(matchText('\nhit', q('hit'), OPTS).context, [{ line: 0, text: '' }]);
   });
 
+  it('context lines are exactly the neighbours a naive scan finds, for any text and width (property)', () => {
+    const lineText = fc.array(fc.constantFrom('x', 'a', ' ', '\r'), { maxLength: 4 }).map(a => a.join(''));
+    fc.assert(fc.property(fc.array(lineText, { minLength: 1, maxLength: 12 }), fc.integer({ min: 1, max: 3 }), (rawLines, n) => {
+      const text = rawLines.join('\n');
+      const r = matchText(text, q('a', { matchCase: true }), { ...OPTS, contextLines: n });
+      const lines = text.split('\n').map(l => (l.endsWith('\r') ? l.slice(0, -1) : l));
+      const hits = new Set(r.lines.map(l => l.line));
+      const expected = lines.map((t, i) => ({ line: i, text: t }))
+        .filter(({ line }) => !hits.has(line) && [...hits].some(h => Math.abs(h - line) <= n));
+      assert.deepEqual(r.context, expected);
+    }));
+  });
+
   it('binary content and the byte order mark', () => {
     assert.equal(isBinary(Buffer.from('text\0more')), true);
     assert.equal(isBinary(Buffer.from('plain text')), false);
