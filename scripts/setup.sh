@@ -14,9 +14,10 @@ node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || { 
 # code-server's native modules build against, and the audio stack of the virtual microphone
 # (PulseAudio, parec/paplay, sox, espeak-ng) with the other capture tools the tests run for real
 # (arecord and SoX's rec with ALSA's pulse plugin, ffmpeg; pw-record with a private PipeWire and its
-# session manager, scripts/virtual-pipewire.sh), and for the agent tests iproute2 (ss), passwd (useradd),
-# util-linux (runuser) and bsdutils (script). One apt call; skipped when all are present.
-apt_packages="chromium age git fonts-noto-color-emoji iproute2 passwd util-linux bsdutils libkrb5-dev g++ make python3 pulseaudio pulseaudio-utils sox libsox-fmt-alsa espeak-ng alsa-utils libasound2-plugins ffmpeg pipewire-bin wireplumber"
+# session manager, scripts/virtual-pipewire.sh), for the agent tests iproute2 (ss), passwd (useradd),
+# util-linux (runuser) and bsdutils (script), and ripgrep (the search benchmark's anchor). One apt call;
+# skipped when all are present.
+apt_packages="chromium age git ripgrep fonts-noto-color-emoji iproute2 passwd util-linux bsdutils libkrb5-dev g++ make python3 pulseaudio pulseaudio-utils sox libsox-fmt-alsa espeak-ng alsa-utils libasound2-plugins ffmpeg pipewire-bin wireplumber"
 if [ "${NOTESEAL_SKIP_APT:-0}" != 1 ] && ! dpkg -s $apt_packages >/dev/null 2>&1; then
   if [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null; then log "need root (or sudo) to install: $apt_packages"; exit 1; fi
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

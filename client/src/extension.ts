@@ -2,7 +2,7 @@
 // system, the status bar and the commands. Everything heavy happens in the worker; this side is VS Code
 // UI and forwarding.
 import * as vscode from 'vscode';
-import { Method, type AgentConsentAnswer, type AgentConsentQuestion, type RecoveryCopy, type RecordingInfo, type RecordingSummary, type VaultState, type WorkerStatus } from '../../server/src/protocol';
+import { Method, type AgentConsentAnswer, type AgentConsentQuestion, type RecoveryCopy, type RecordingInfo, type RecordingSummary, type SearchFileResult, type SearchQuery, type SearchSummary, type VaultState, type WorkerStatus } from '../../server/src/protocol';
 import { absoluteKeyfilePath } from '../../server/src/keys/location';
 import { AgentConsent, askBeforeServing } from './agentConsent';
 import { AutoLock, autoLockSettings } from './autoLock';
@@ -18,6 +18,7 @@ import { NoteRecovery } from './noteRecovery';
 import { EncOpenRedirect, REDIRECT_VIEW_TYPE } from './openRedirect';
 import { RecordingController, recordingFolderChoice } from './recording';
 import { RevisionContentProvider } from './revisionContent';
+import { openSearchResult, registerSearch } from './searchView';
 import { LockStatusItem } from './statusBar';
 import { TerminalIntegration } from './terminal';
 import { NOTESEAL_SCHEME } from './uris';
@@ -70,6 +71,11 @@ export interface NoteSealApi {
   logUri: vscode.Uri;
   /** `<user data>/User/globalStorage/<id>`: the tests find the user settings file from it. */
   globalStorageUri: vscode.Uri;
+  /** Search (issue 16): the view's search over the workspace folders, and opening a result as a click does. */
+  search: {
+    run(query: SearchQuery): Promise<{ summary: SearchSummary; files: SearchFileResult[] }>;
+    open(path: string, line: number, start: number, end: number): Promise<vscode.TextEditor>;
+  };
 }
 
 let worker: WorkerClient | undefined;
@@ -131,6 +137,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
     await recording.stop();
     return true;
   };
+  const search = registerSearch(context, worker, vault, log);
   const showState = () => status.show(vault.state, autoLock.deadline());
   let started = false;
   beforeWorkerStops = async () => {
@@ -259,6 +266,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
     },
     logUri: context.logUri,
     globalStorageUri: context.globalStorageUri,
+    search: {
+      run: async query => {
+        const files: SearchFileResult[] = [];
+        const summary = await search.run(query, () => undefined, found => { files.push(...found); });
+        return { summary, files };
+      },
+      open: (path, line, start, end) => openSearchResult(vault, path, line, start, end),
+    },
   };
   return testApi;
 }

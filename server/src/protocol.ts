@@ -82,6 +82,15 @@ export interface ClientToWorkerRequests {
   'noteseal/folder/cancel': { params: { token: string }; result: void };
   /** `noteseal.agent.askBeforeServing` changed (the initial value comes in WorkerInitOptions). */
   'noteseal/agent/configure': { params: { askBeforeServing: boolean }; result: void };
+  // ---- Search inside encrypted notes (issue 16) ----
+  /**
+   * Searches the `.enc` notes below `roots`, decrypting in the worker's memory only. Results stream as
+   * `search/didFind` notifications tagged with `id`; the request resolves with the summary when the search
+   * ends (done, cancelled, or at the result limit). Needs the vault unlocked (LOCKED otherwise).
+   */
+  'noteseal/search/start': { params: { id: number; query: SearchQuery; roots: string[] }; result: SearchSummary };
+  /** Ends the search `id` soon (its request then resolves with `cancelled: true`); unknown ids are ignored. */
+  'noteseal/search/cancel': { params: { id: number }; result: void };
 }
 
 /** Requests the worker sends to the client: the client owns SecretStorage, the worker never touches it. */
@@ -119,6 +128,8 @@ export interface WorkerToClientNotifications {
   'noteseal/recording/warning': { params: { id: number; code: string; message: string } };
   /** The recording ended: by stop, or by itself (the tool died: what was captured is kept). */
   'noteseal/recording/stopped': { params: { id: number; summary: RecordingSummary } };
+  /** Search (issue 16): the next files with matches of search `id`, and how far it got. */
+  'noteseal/search/didFind': { params: { id: number; files: SearchFileResult[]; searched: number; total: number } };
 }
 
 export const Method = {
@@ -172,6 +183,10 @@ export const Method = {
   vaultDidChange: 'noteseal/vault/didChange',
   fsDidChange: 'noteseal/fs/didChange',
   progress: 'noteseal/progress',
+  // Search (issue 16)
+  searchStart: 'noteseal/search/start',
+  searchCancel: 'noteseal/search/cancel',
+  searchDidFind: 'noteseal/search/didFind',
 } as const satisfies Record<string, keyof ClientToWorkerRequests | keyof WorkerToClientRequests | keyof WorkerToClientNotifications>;
 
 export type ClientRequest = keyof ClientToWorkerRequests;
@@ -254,6 +269,68 @@ export type WorkerErrorCode =
   | 'RECORDING' | 'CAPTURE_FAILED' | 'CHANGED_ON_DISK';
 /** The JSON-RPC error code the worker uses for all of the above (in the server-defined range). */
 export const WORKER_ERROR = -32050;
+
+// ---- Search inside encrypted notes (issue 16) ----
+
+/** What to look for, as VS Code's Search view asks it. */
+export interface SearchQuery {
+  pattern: string;
+  isRegex: boolean;
+  matchCase: boolean;
+  wholeWord: boolean;
+  /** Comma-separated globs, relative to a root (`notes/**`, `*.md`, `./top/*`); empty: every note. */
+  include?: string;
+  /** Comma-separated globs of notes and folders to leave out. */
+  exclude?: string;
+  /** Stop after this many matches (default SEARCH_MAX_RESULTS). */
+  maxResults?: number;
+}
+
+/** One line with matches. Columns are UTF-16 code units, as VS Code's positions are. */
+export interface SearchLine {
+  /** 0-based line number. */
+  line: number;
+  /** The line, or a window of it around the matches for a very long line (`textStart` is its first column). */
+  text: string;
+  textStart: number;
+  /** [start, end) columns of each match in the whole line. */
+  ranges: [number, number][];
+}
+
+/** A neighbour of a matching line, for context. */
+export interface SearchContextLine { line: number; text: string }
+
+export interface SearchFileResult {
+  /** The note's logical path (its `.enc` file without `.enc`): the `noteseal:` URI's path. */
+  path: string;
+  /** The path relative to its root, with `/` separators. */
+  relativePath: string;
+  lines: SearchLine[];
+  context: SearchContextLine[];
+  matches: number;
+}
+
+export interface SearchFailure { path: string; code: string; message: string }
+
+export interface SearchSummary {
+  /** Notes considered (after the include and exclude globs). */
+  totalFiles: number;
+  searchedFiles: number;
+  matchedFiles: number;
+  matches: number;
+  /** Notes whose plaintext holds NUL bytes (binary content) are not searched. */
+  skippedBinary: number;
+  /** Recordings (`*.wav.enc`) are not searched. */
+  skippedRecordings: number;
+  /** Notes that could not be opened (damaged, another keyfile, shredded key, …): listed, not fatal. */
+  failed: SearchFailure[];
+  /** The search stopped at `maxResults`. */
+  limitHit: boolean;
+  cancelled: boolean;
+  elapsedMs: number;
+}
+
+export const SEARCH_MAX_RESULTS = 20_000;
 
 /** The worker's `initializationOptions` (sent once by the client when it starts the worker). */
 export interface WorkerInitOptions {

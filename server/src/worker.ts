@@ -10,6 +10,7 @@ import {
   type WorkerInitOptions, type WorkerRequest, type WorkerRequestParamsOf, type WorkerRequestResultOf,
 } from './protocol';
 import { RecordingService } from './recording/recordingService';
+import { SearchService } from './search/service';
 import { EncFileSystem } from './vault/encFileSystem';
 import { cancelFolderEncryption, encryptPlaintextFile, encryptFolder, decryptToFile } from './vault/fileCommands';
 import { RecoveryStore, recoveryDirFor } from './vault/recoveryStore';
@@ -46,6 +47,7 @@ let recovery: RecoveryStore | undefined;
 /** The recipient key pair is made or checked after each unlock; recovery requests wait for it. */
 let recipientReady: Promise<unknown> = Promise.resolve();
 let agent: WorkerAgent | undefined;
+let search: SearchService | undefined;
 const watchers = new EncWatchers(events => notify(Method.fsDidChange, { events }));
 const info = (message: string) => notify(Method.log, { level: 'info', message });
 
@@ -68,6 +70,7 @@ connection.onInitialize(params => {
     info(state.locked ? 'vault locked: keys wiped from memory' : 'vault unlocked');
   });
   files = new EncFileSystem(vault, watchers);
+  search = new SearchService(vault, { found: (id, found, searched, total) => notify(Method.searchDidFind, { id, files: found, searched, total }) });
   recordings = new RecordingService(vault, {
     level: e => notify(Method.recordingLevel, e),
     warning: e => notify(Method.recordingWarning, e),
@@ -88,7 +91,7 @@ connection.onInitialized(() => {
   info(`worker ${VERSION} started (pid ${process.pid}, node ${process.version})`);
   agentStart = agent?.start();
 });
-connection.onShutdown(async () => { agent?.close(); await recordings?.stopAll(); vault?.lock(); watchers.dispose(); });
+connection.onShutdown(async () => { agent?.close(); await recordings?.stopAll(); vault?.lock(); search?.wipe(); watchers.dispose(); });
 process.on('exit', () => agent?.close());
 
 /** Locking ends a running recording first: its data key goes with the others. */
@@ -153,6 +156,10 @@ onRequest(Method.recoveryList, async () => {
 });
 onRequest(Method.recoveryRead, async p => { await recipientReady; return recovery!.read(vault!.unlocked(), p.id); });
 onRequest(Method.recoveryDiscard, p => recovery!.discard(p.id));
+// Search (issue 16)
+onRequest(Method.searchStart, p => search!.search(p.id, p.query, p.roots));
+onRequest(Method.searchCancel, p => search!.cancel(p.id));
+
 onRequest(Method.recordingRead, async p => ({ data: await recordings!.read(p.path, p.start, p.end) }));
 
 connection.listen();

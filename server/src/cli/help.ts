@@ -21,6 +21,9 @@ Commands:
   agent stop|lock|status     end it / wipe its keys / tell whether one answers (0 unlocked, 9 locked, 10 none)
   exec <file.enc>... -- <command> [args]
                              run a command with the variables of decrypted dotenv/JSON/YAML files
+  grep PATTERN [PATH...]     search inside encrypted notes (folders, or .enc files): path:line:text, like rg;
+                             -i ignore case, -w whole words, -F fixed string, -l file names, -c counts,
+                             -n line numbers (the default), --include/--exclude GLOB; exit 0 found, 1 none, 2 error
   help                       this text
 
 Options:

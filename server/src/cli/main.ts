@@ -11,6 +11,7 @@ import { agentCommand } from './agent-commands';
 import { decryptCommand, encryptCommand, inspectCommand, recoverCommand, verifyCommand } from './file-commands';
 import { USAGE } from './help';
 import { execCommand } from './exec-command';
+import { GrepExit, grepCommand, parseGrepArgs } from './grep-command';
 import { initCommand, passwdCommand, rotateCommand, shredCommand } from './key-commands';
 import { PromptCancelled } from './secrets';
 import { StdoutClosed, writeToStdout } from './stdout';
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, (ctx: CliContext) => Promise<number>> = {
   shred: shredCommand,
   agent: agentCommand,
   exec: execCommand,
+  grep: grepCommand,
 };
 
 function report(error: unknown, note: (line: string) => void, debug: boolean): number {
@@ -53,7 +55,7 @@ function report(error: unknown, note: (line: string) => void, debug: boolean): n
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const note = (line: string) => { process.stderr.write(line + '\n'); };
   try {
-    const args = parseArgs(argv);
+    const args = argv[0] === 'grep' ? parseGrepArgs(argv.slice(1)) : parseArgs(argv);
     const ctx: CliContext = { args, env, stdout: process.stdout, note };
     if (args.options.has('version')) {
       await writeToStdout(process.stdout, Buffer.from(`noteseal ${VERSION}\n`));
@@ -67,7 +69,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     if (!command) throw new UsageError(`unknown command '${args.command}'`);
     return await command(ctx);
   } catch (e) {
-    return report(e, note, env.NOTESEAL_DEBUG === '1');
+    const code = report(e, note, env.NOTESEAL_DEBUG === '1');
+    // grep's exit status: every failure is 2 (0 and 1 say found / not found); a cancelled prompt stays 130.
+    return argv[0] === 'grep' && code !== ExitCode.OK && code !== ExitCode.INTERRUPTED ? GrepExit.ERROR : code;
   }
 }
 

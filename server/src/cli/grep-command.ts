@@ -1,0 +1,126 @@
+// `noteseal grep PATTERN [PATH…]`: the search engine of VS Code's search view (server/src/search), from a
+// terminal. Keys come from the agent when one is unlocked, else the passphrase (file-keys.ts). Notes are
+// decrypted in memory one by one and zeroed after; nothing is written but the matches on stdout, as rg
+// prints them: `path:line:text`, the path being the `.enc` file. Exit status as grep's: 0 a match, 1 none,
+// 2 an error (also when some note could not be opened, as rg does; the others are still searched).
+import fs from 'node:fs';
+import path from 'node:path';
+import { ENC_SUFFIX, isEncPath } from '../encPaths';
+import type { SearchFileResult, SearchQuery } from '../protocol';
+import { decryptNote } from '../search/decrypt';
+import { runSearch } from '../search/engine';
+import { QueryError } from '../search/query';
+import { UsageError, type ParsedArgs } from './args';
+import type { CliContext } from './context';
+import { withFileKeys } from './file-keys';
+import { StdoutClosed, writeToStdout } from './stdout';
+
+export const GrepExit = { FOUND: 0, NONE: 1, ERROR: 2 } as const;
+
+const SHORT: Record<string, string> = { i: 'ignore-case', w: 'word-regexp', F: 'fixed-strings', l: 'files-with-matches', c: 'count', n: 'line-number', h: 'help' };
+const LONG_FLAGS = new Set([...Object.values(SHORT)]);
+const LONG_VALUED = new Set(['include', 'exclude', 'keyfile']);
+
+/**
+ * grep's own arguments (bundled short flags like `-iw`, repeatable `--include`): `args.ts` knows only the
+ * other commands' options. Repeated globs are kept one per line in the option's value.
+ */
+export function parseGrepArgs(argv: readonly string[]): ParsedArgs {
+  const options = new Map<string, string | true>();
+  const operands: string[] = [];
+  const set = (name: string, value: string | true) => {
+    const old = options.get(name);
+    options.set(name, typeof old === 'string' && typeof value === 'string' && name !== 'keyfile' ? `${old}\n${value}` : value);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') { operands.push(...argv.slice(i + 1)); break; }
+    if (arg === '-' || !arg.startsWith('-')) { operands.push(arg); continue; }
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+      if (LONG_VALUED.has(name)) {
+        const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
+        if (value === undefined || value === '') throw new UsageError(`grep: option --${name} needs a value`);
+        set(name, value);
+      } else if (LONG_FLAGS.has(name) && eq < 0) set(name, true);
+      else throw new UsageError(`grep: unknown option ${arg}`);
+      continue;
+    }
+    for (const c of arg.slice(1)) {
+      const name = SHORT[c];
+      if (!name) throw new UsageError(`grep: unknown option -${c}`);
+      set(name, true);
+    }
+  }
+  return { command: 'grep', operands, options };
+}
+
+/** What one operand searches: a folder (its notes), or one note (given as `x.md.enc` or as `x.md`). */
+function target(operand: string): { root: string; encFile?: string } {
+  const stat = (p: string) => { try { return fs.statSync(p); } catch { return undefined; } };
+  const s = stat(operand);
+  if (s?.isDirectory()) return { root: operand };
+  if (s?.isFile() && isEncPath(operand)) return { root: path.dirname(operand), encFile: operand };
+  if (!s && stat(operand + ENC_SUFFIX)?.isFile()) return { root: path.dirname(operand), encFile: operand + ENC_SUFFIX };
+  if (s?.isFile()) throw new UsageError(`${operand} is not an encrypted note (.enc)`);
+  throw Object.assign(new Error(`${operand}: No such file or directory`), { code: 'ENOENT', syscall: 'stat' });
+}
+
+function globList(args: ParsedArgs, name: string): string | undefined {
+  const v = args.options.get(name);
+  return typeof v === 'string' ? v.split('\n').join(',') : undefined;
+}
+
+export async function grepCommand(ctx: CliContext): Promise<number> {
+  const { args } = ctx;
+  const [pattern, ...operands] = args.operands;
+  if (pattern === undefined) throw new UsageError('grep: missing PATTERN');
+  const on = (name: string) => args.options.has(name);
+  const base: SearchQuery = {
+    pattern, isRegex: !on('fixed-strings'), matchCase: !on('ignore-case'), wholeWord: on('word-regexp'),
+    include: globList(args, 'include'), exclude: globList(args, 'exclude'), maxResults: Number.MAX_SAFE_INTEGER,
+  };
+  if (pattern === '') throw new UsageError('grep: the pattern is empty');
+  const targets = (operands.length ? operands : ['.']).map(o => { try { return { operand: o, ...target(o) }; } catch (e) { return { operand: o, error: e as Error }; } });
+  for (const t of targets) if ('error' in t && t.error instanceof UsageError) throw t.error;
+  let found = false;
+  let failed = false;
+  let closed = false;
+  let out = Promise.resolve();
+  const print = (text: string) => {
+    out = out.then(() => (closed ? undefined : writeToStdout(ctx.stdout, Buffer.from(text)))).catch(e => {
+      if (e instanceof StdoutClosed) { closed = true; return; }
+      throw e;
+    });
+  };
+  const shown = (t: { operand: string; encFile?: string }, r: SearchFileResult) =>
+    t.encFile ?? (path.join(t.operand, r.relativePath) + ENC_SUFFIX);
+  await withFileKeys(ctx, async keys => {
+    for (const t of targets) {
+      if ('error' in t && t.error) { ctx.note(`noteseal: grep: ${t.error.message}`); failed = true; continue; }
+      if (closed) break;
+      const summary = await runSearch({
+        query: t.encFile ? { ...base, include: `./${path.basename(t.encFile)}`, exclude: undefined } : base,
+        roots: [t.root], contextLines: 0, previewChars: Infinity, concurrency: 8,
+        open: encPath => decryptNote(encPath, keys.unwrap),
+        isCancelled: () => closed,
+        onFile: r => {
+          found = true;
+          const name = shown(t, r);
+          if (on('files-with-matches')) print(`${name}\n`);
+          else if (on('count')) print(`${name}:${r.lines.length}\n`);
+          else print(r.lines.map(l => `${name}:${l.line + 1}:${l.text}\n`).join(''));
+        },
+      }).catch(e => { throw e instanceof QueryError ? new UsageError(`grep: ${e.message}`) : e; });
+      for (const f of summary.failed) {
+        ctx.note(`noteseal: grep: ${t.encFile ?? path.join(t.operand, path.relative(t.root, f.path)) + ENC_SUFFIX}: ${f.message}`);
+        failed = true;
+      }
+      await out;
+    }
+  });
+  await out;
+  if (failed) return GrepExit.ERROR;
+  return found ? GrepExit.FOUND : GrepExit.NONE;
+}

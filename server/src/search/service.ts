@@ -1,0 +1,72 @@
+// The worker's search service: runs searches for the client with the vault's keys, streams their results
+// as batched notifications, cancels them on request, and holds the plaintext cache, which it wipes (and
+// every running search it ends) the moment the vault locks.
+import type { SearchFileResult, SearchQuery, SearchSummary } from '../protocol';
+import type { VaultService } from '../vault/vaultService';
+import { WorkerError } from '../vault/workerErrors';
+import { PlaintextCache } from './cache';
+import { decryptNote } from './decrypt';
+import { runSearch } from './engine';
+import { QueryError } from './query';
+
+/** Results are sent at most this often (and at the end), so a search over thousands of notes is a few messages. */
+const BATCH_MS = 50;
+
+export interface SearchEvents {
+  found(id: number, files: SearchFileResult[], searched: number, total: number): void;
+}
+
+export class SearchService {
+  readonly cache = new PlaintextCache();
+  private readonly running = new Map<number, { cancelled: boolean }>();
+
+  constructor(private readonly vault: VaultService, private readonly events: SearchEvents) {
+    vault.onDidChange(state => { if (state.locked) this.wipe(); });
+  }
+
+  /** Lock: every running search ends, and every decrypted note held for searching is zeroed. */
+  wipe(): void {
+    for (const r of this.running.values()) r.cancelled = true;
+    this.cache.wipe();
+  }
+
+  cancel(id: number): void {
+    const r = this.running.get(id);
+    if (r) r.cancelled = true;
+  }
+
+  async search(id: number, query: SearchQuery, roots: string[]): Promise<SearchSummary> {
+    this.vault.unlocked(); // LOCKED / NOT_INITIALIZED before anything is listed
+    const state = { cancelled: false };
+    this.running.set(id, state);
+    let batch: SearchFileResult[] = [];
+    let lastSent = performance.now();
+    let progress = { searched: 0, total: 0 };
+    const send = () => {
+      this.events.found(id, batch, progress.searched, progress.total);
+      batch = [];
+      lastSent = performance.now();
+    };
+    try {
+      const summary = await runSearch({
+        query, roots, cache: this.cache,
+        // Checked per note: a lock during the search ends it with LOCKED.
+        open: encPath => decryptNote(encPath, this.vault.unlocked().unwrap),
+        isCancelled: () => state.cancelled,
+        onFile: r => { batch.push(r); },
+        onProgress: (searched, total) => {
+          progress = { searched, total };
+          if (performance.now() - lastSent >= BATCH_MS) send();
+        },
+      });
+      if (state.cancelled) this.vault.unlocked(); // cancelled by a lock: say LOCKED, not "cancelled"
+      send();
+      return summary;
+    } catch (e) {
+      if (e instanceof QueryError) throw new WorkerError('INVALID_ARGUMENT', e.message);
+      throw e;
+    } finally {
+      this.running.delete(id);
+    }
+  }
+}
