@@ -21,6 +21,10 @@ Commands:
   agent stop|lock|status     end it / wipe its keys / tell whether one answers (0 unlocked, 9 locked, 10 none)
   exec <file.enc>... -- <command> [args]
                              run a command with the variables of decrypted dotenv/JSON/YAML files
+  git setup|check            set up this repository's git to diff and merge .enc files decrypted / say what is missing
+  git textconv <file>        (for git) the decrypted text, or one placeholder line while locked
+  git merge-driver %O %A %B %P
+                             (for git) three-way merge in memory; the result is written encrypted
   help                       this text
 
 Options:

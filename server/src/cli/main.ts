@@ -11,6 +11,8 @@ import { agentCommand } from './agent-commands';
 import { decryptCommand, encryptCommand, inspectCommand, recoverCommand, verifyCommand } from './file-commands';
 import { USAGE } from './help';
 import { execCommand } from './exec-command';
+import { NoAgent } from './file-keys';
+import { gitCommand } from './git-commands';
 import { initCommand, passwdCommand, rotateCommand, shredCommand } from './key-commands';
 import { PromptCancelled } from './secrets';
 import { StdoutClosed, writeToStdout } from './stdout';
@@ -27,6 +29,7 @@ const COMMANDS: Record<string, (ctx: CliContext) => Promise<number>> = {
   shred: shredCommand,
   agent: agentCommand,
   exec: execCommand,
+  git: gitCommand,
 };
 
 function report(error: unknown, note: (line: string) => void, debug: boolean): number {
@@ -38,6 +41,7 @@ function report(error: unknown, note: (line: string) => void, debug: boolean): n
     return ExitCode.USAGE;
   }
   if (error instanceof AgentRefused) { note(`noteseal: ${error.message}`); return ExitCode.AGENT_REFUSED; }
+  if (error instanceof NoAgent) { note(`noteseal: ${error.message}`); return ExitCode.NO_AGENT; }
   if (error instanceof AgentPathError) { note(`noteseal: ${error.message}`); return ExitCode.USAGE; }
   if (isNoteSealError(error)) { note(`noteseal: ${error.message}`); return exitCodeFor(error.code); }
   const errno = error as NodeJS.ErrnoException;
