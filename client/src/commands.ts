@@ -23,4 +23,5 @@ export const Commands = {
   exportRecording: 'noteseal.exportRecording',
   shredRecording: 'noteseal.shredRecording',
   installCommandLineTool: 'noteseal.installCommandLineTool',
+  setUpGit: 'noteseal.setUpGit',
 } as const;
