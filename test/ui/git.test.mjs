@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../host/codeServer.mjs';
-import { openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
+import { randomBytes } from 'node:crypto';
+import { searchForCanary } from './leakSearch.mjs';
+import { openWorkbench, screenshot, unlockFromStatusBar } from './workbench.mjs';
 
 const PASSPHRASE = 'git ui test passphrase 3';
 const CLI = path.join(projectRoot, 'dist/cli.js');
@@ -20,7 +22,9 @@ describe('a git conflict in an encrypted note, resolved in the workbench', () =>
   const cli = (args, opts = {}) => execFileSync(process.execPath, [CLI, ...args], { cwd: repo, env, input: opts.input ?? '', encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
   const git = (...args) => execFileSync('git', args, { cwd: repo, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const seal = (file, text) => cli(['encrypt', '-', '-o', file, '--force'], { input: text });
-  const note = ['# plan', 'alpha', 'bravo', 'charlie', 'delta', ''].join('\n');
+  const canary = `gitui-${randomBytes(8).toString('hex')}`;
+  const started = Date.now();
+  const note = ['# plan', `alpha ${canary}`, 'bravo', 'charlie', 'delta', ''].join('\n');
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-gitui-'));
@@ -91,6 +95,14 @@ describe('a git conflict in an encrypted note, resolved in the workbench', () =>
     git('commit', '-q', '--no-edit');
     assert.equal(git('status', '--porcelain').trim(), '');
     assert.equal(cli(['decrypt', 'plan.md.enc']), resolution, 'the committed file decrypts to the resolution');
+    // No plaintext anywhere: the workbench's state (user data, Chromium profile, its temp dir), the
+    // repository's files and every git object, /tmp since the test began; a planted control proves the search.
+    const control = `control-${randomBytes(8).toString('hex')}`;
+    fs.writeFileSync(path.join(wb.stateDir, 'tmp', 'control'), control);
+    const roots = [{ dir: wb.stateDir }, { dir: repo }, { dir: os.tmpdir(), since: started }];
+    assert.ok(searchForCanary(control, roots).hits.length > 0, 'the planted control is found');
+    assert.deepEqual(searchForCanary(canary, roots).hits, [], 'the canary is nowhere on disk');
+    assert.ok(!execFileSync('git', ['cat-file', '--batch-all-objects', '--batch'], { cwd: repo, env }).includes(canary), 'nor in any git object');
     assert.match(git('diff', 'HEAD~1', 'HEAD'), /^-charlie from ours\n\+charlie from theirs$/m, 'and git diff shows it decrypted');
   });
 });
