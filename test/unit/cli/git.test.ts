@@ -180,13 +180,16 @@ describe('noteseal git', () => {
     assert.match(merge.stderr, /cannot merge plan\.md\.enc: the NoteSeal agent at .* is locked.*Nothing was written/);
     assert.match(await gitOk(r, 'status', '--porcelain'), /^UU plan\.md\.enc$/m, 'git\'s own conflict state');
     assert.deepEqual(await fs.readFile(path.join(r.repo, 'plan.md.enc')), mine, 'ours, untouched');
+    // What the message offers: unlocked, `git checkout -m` runs the driver again on git's three stages.
+    await r.noteseal(['agent', 'stop']);
+    await r.startAgent();
+    await gitOk(r, 'checkout', '-m', '--', 'plan.md.enc');
+    assert.match(await r.open('plan.md.enc'), /alpha by b[\s\S]*delta by a/);
     await gitOk(r, 'merge', '--abort');
     assert.equal((await gitOk(r, 'rev-parse', 'HEAD')).trim(), head);
     assert.equal((await gitOk(r, 'status', '--porcelain')).trim(), '');
     assert.deepEqual(await fs.readFile(path.join(r.repo, 'plan.md.enc')), mine);
-    // Unlocked again, the same merge goes through.
-    await r.noteseal(['agent', 'stop']);
-    await r.startAgent();
+    // Unlocked, the same merge goes through.
     assert.equal((await r.git(['merge', '--no-edit', 'lock-a'])).code, 0);
     assert.match(await r.open('plan.md.enc'), /alpha by b[\s\S]*delta by a/);
   });
