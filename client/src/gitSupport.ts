@@ -14,7 +14,7 @@ import { Commands } from './commands';
 import type { Logger } from './logger';
 import { NOTESEAL_SCHEME } from './uris';
 
-const RESOLVE_COMMAND = 'noteseal._resolveConflict';
+const RESOLVE_COMMAND = Commands.resolveConflict;
 type Side = 'current' | 'incoming' | 'both';
 const LENSES: readonly [Side, string][] = [['current', 'Accept Current Change'], ['incoming', 'Accept Incoming Change'], ['both', 'Accept Both Changes']];
 

@@ -44,7 +44,7 @@ async function setupCommand(ctx: CliContext): Promise<number> {
 async function checkCommand(ctx: CliContext): Promise<number> {
   const git = await openGit(process.cwd(), ctx.env);
   const items = await checkGit(git, ctx.env);
-  const lines = items.map(i => `${i.ok ? 'ok     ' : 'MISSING'}  ${i.what}`);
+  const lines = items.map(i => `${i.info ? 'note   ' : i.ok ? 'ok     ' : 'MISSING'}  ${i.what}`);
   const missing = items.filter(i => !i.ok).length;
   lines.push(missing === 0 ? 'git is set up for NoteSeal files' : `${missing} missing: run 'noteseal git setup'`);
   await writeToStdout(ctx.stdout, Buffer.from(lines.join('\n') + '\n'));

@@ -9,6 +9,8 @@
 // (a symlink planted as `.gitattributes` could otherwise copy any file of ours into the repository).
 import fs from 'node:fs';
 import path from 'node:path';
+import { AgentConnection } from '../agent/client';
+import { socketPathFromEnv } from '../agent/paths';
 import { writeFileAtomic } from '../crypto/atomic';
 import { UsageError } from './args';
 
@@ -106,6 +108,22 @@ export async function setUpGit(git: Git): Promise<string[]> {
   return changes;
 }
 
+/** Whether diffs and merges can get keys now. */
+async function agentState(env: NodeJS.ProcessEnv): Promise<string> {
+  const socketPath = socketPathFromEnv(env);
+  let agent: AgentConnection | null = null;
+  try {
+    agent = await AgentConnection.open(socketPath);
+    if (!agent) return `no agent answers at ${socketPath}: diffs show a placeholder and merges of .enc files stop until NoteSeal is unlocked`;
+    const status = await agent.status();
+    return status.locked ? `the agent at ${socketPath} is locked: diffs show a placeholder and merges of .enc files stop until it is unlocked` : `the agent at ${socketPath} is unlocked`;
+  } catch (e) {
+    return `the agent at ${socketPath} cannot be used: ${(e as Error).message}`;
+  } finally {
+    agent?.close();
+  }
+}
+
 /**
  * The file a shell started by git (in the top of the working tree) runs for `cmd`: every PATH entry, the
  * relative and empty ones too (resolved there), because that is what the shell does.
@@ -121,7 +139,8 @@ function commandGitWouldRun(cmd: string, top: string, env: NodeJS.ProcessEnv): s
   return null;
 }
 
-export interface CheckItem { ok: boolean; what: string }
+/** `info`: said, but nothing is missing either way (the agent may be locked on purpose). */
+export interface CheckItem { ok: boolean; what: string; info?: boolean }
 
 /**
  * What is set up and what is missing: the attributes in effect (asked of git, so another attributes file
@@ -149,5 +168,6 @@ export async function checkGit(git: Git, env: NodeJS.ProcessEnv): Promise<CheckI
   if ((env.PATH ?? '').split(path.delimiter).some(d => d === '' || !path.isAbsolute(d))) {
     items.push({ ok: false, what: 'PATH has a relative or empty entry: git\'s shell could run a "noteseal" planted in the repository' });
   }
+  items.push({ ok: true, info: true, what: await agentState(env) });
   return items;
 }

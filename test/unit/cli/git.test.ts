@@ -52,6 +52,7 @@ describe('noteseal git', () => {
     const ok = await r.noteseal(['git', 'check']);
     assert.equal(ok.code, 0, ok.stdout);
     assert.match(ok.stdout, /noteseal on the PATH: .*\/bin\/noteseal/);
+    assert.match(ok.stdout, /^note +the agent at .* is unlocked$/m);
     // A committed `.gitattributes` that is a link (here to the keyfile) is never read or written through.
     const evil = await makeGitRepo('evil');
     try {
