@@ -63,20 +63,22 @@ async function pickFolder(): Promise<vscode.WorkspaceFolder | undefined> {
 }
 
 /** `NoteSeal: Set Up Git for Encrypted Files`. Returns what the CLI printed (for tests), or undefined. */
-async function setUpGit(context: vscode.ExtensionContext, log: Logger): Promise<string | undefined> {
-  const folder = await pickFolder();
-  if (!folder) throw new Error('open a folder that is a git repository first.');
-  const setup = await runCli(context, ['git', 'setup'], folder.uri.fsPath);
+async function setUpGit(context: vscode.ExtensionContext, log: Logger, target?: unknown): Promise<string | undefined> {
+  // A folder given by the Explorer (or a test) as a file: Uri, else the workspace folder.
+  const given = target instanceof vscode.Uri && target.scheme === 'file' ? target.fsPath : undefined;
+  const cwd = given ?? (await pickFolder())?.uri.fsPath;
+  if (!cwd) throw new Error('open a folder that is a git repository first.');
+  const setup = await runCli(context, ['git', 'setup'], cwd);
   if (setup.code !== 0) throw new Error(setup.stderr.trim().replace(/^noteseal: /, '') || `noteseal git setup failed (exit ${setup.code})`);
   for (const line of setup.stdout.trim().split('\n')) log.info(`git setup: ${line}`);
   const changes = setup.stdout.split('\n').filter(l => /^(\.gitattributes|git config):/.test(l));
   const summary = changes.length ? `set up git for encrypted files (${changes.length} change${changes.length > 1 ? 's' : ''}: ${changes.join('; ')}).` : 'git was already set up for encrypted files.';
   // git started by VS Code (Source Control) runs the drivers with this window's PATH, not a terminal's.
-  const check = await runCli(context, ['git', 'check'], folder.uri.fsPath);
+  const check = await runCli(context, ['git', 'check'], cwd);
   if (/noteseal is not on the PATH/.test(check.stdout)) {
     const install = 'Install Command-Line Tool';
-    const pick = await vscode.window.showWarningMessage(`NoteSeal: ${summary} git runs \`noteseal\` from the PATH, where it is not yet: install it so that merges and diffs outside this window's terminals work.`, install);
-    if (pick === install) await vscode.commands.executeCommand(Commands.installCommandLineTool);
+    void vscode.window.showWarningMessage(`NoteSeal: ${summary} git runs \`noteseal\` from the PATH, where it is not yet: install it so that merges and diffs outside this window's terminals work.`, install)
+      .then(pick => { if (pick === install) void vscode.commands.executeCommand(Commands.installCommandLineTool); });
   } else {
     void vscode.window.showInformationMessage(`NoteSeal: ${summary}`);
   }
@@ -87,8 +89,8 @@ export function registerGitSupport(context: vscode.ExtensionContext, log: Logger
   context.subscriptions.push(
     vscode.languages.registerCodeLensProvider({ scheme: NOTESEAL_SCHEME }, new ConflictLenses()),
     vscode.commands.registerCommand(RESOLVE_COMMAND, resolveConflict),
-    vscode.commands.registerCommand(Commands.setUpGit, async () => {
-      try { return await setUpGit(context, log); } catch (e) {
+    vscode.commands.registerCommand(Commands.setUpGit, async (target?: unknown) => {
+      try { return await setUpGit(context, log, target); } catch (e) {
         log.error(`${Commands.setUpGit} failed: ${(e as Error).message}`);
         void vscode.window.showErrorMessage(`NoteSeal: ${(e as Error).message}`);
         return undefined;

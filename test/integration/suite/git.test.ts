@@ -25,6 +25,17 @@ function describeTab(t: vscode.Tab): unknown {
 describe('git', () => {
   afterEach(closeAllEditors);
 
+  it('NoteSeal: Set Up Git for Encrypted Files writes the attributes and the local config through the CLI', async () => {
+    const repo = freshDir('git-setup');
+    git(repo, 'init', '-q', '-b', 'main');
+    const out = await vscode.commands.executeCommand<string | undefined>('noteseal.setUpGit', vscode.Uri.file(repo));
+    assert.match(out ?? '', /added "\*\.enc -text diff=noteseal merge=noteseal"/);
+    assert.match(fs.readFileSync(path.join(repo, '.gitattributes'), 'utf8'), /^\*\.wav\.enc binary$/m);
+    assert.equal(git(repo, 'config', '--local', 'merge.noteseal.driver').trim(), 'noteseal git merge-driver %O %A %B %P');
+    assert.equal(git(repo, 'config', '--local', 'diff.noteseal.cachetextconv').trim(), 'false');
+    assert.match(await vscode.commands.executeCommand<string>('noteseal.setUpGit', vscode.Uri.file(repo)) ?? '', /nothing to change/);
+  });
+
   it('opening a changed .enc from Source Control shows the decrypted diff, old side read-only from git', async () => {
     await unlocked();
     const repo = freshDir('git-scm');
