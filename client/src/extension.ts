@@ -11,6 +11,7 @@ import { EncryptedDecorations } from './decorations';
 import { EncFileSystemProvider } from './encFsProvider';
 import { EncGuard } from './encGuard';
 import { FileCommands } from './fileCommands';
+import { registerGitSupport } from './gitSupport';
 import { LeakGuard } from './leakGuard';
 import { registerLargeNotes } from './largeNotes';
 import { Logger } from './logger';
@@ -203,6 +204,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   command(Commands.installCommandLineTool, (args?: { folder?: string; overwrite?: boolean }) => terminal.install(args));
   // Only a Uri is taken from the arguments: nothing another extension passes can skip the question.
   command(Commands.shredRecording, (uri?: unknown) => recording.shredRecording(uri instanceof vscode.Uri ? uri : undefined));
+  registerGitSupport(context, log);
 
   try {
     await worker.start();

@@ -4,6 +4,7 @@
 // closes itself. Recordings (`*.wav.enc`) stay in this editor, which becomes their player. A `.enc` holding
 // plaintext is never shown (client/src/encGuard.ts asks to seal it first).
 import * as vscode from 'vscode';
+import { customDiffTab, DiffPairing } from './diffRedirect';
 import type { EncGuard } from './encGuard';
 import { showPlayer } from './player';
 import { decryptedViewOf, NOTESEAL_SCHEME, revisionViewOf } from './uris';
@@ -14,6 +15,8 @@ export const REDIRECT_VIEW_TYPE = 'noteseal.encRedirect';
 export const isRecording = (uri: vscode.Uri) => /\.wav\.enc$/i.test(uri.path);
 
 export class EncOpenRedirect implements vscode.CustomReadonlyEditorProvider {
+  private readonly diffs = new DiffPairing();
+
   constructor(private readonly extensionUri: vscode.Uri, private readonly worker: WorkerClient, private readonly vault: VaultController, private readonly guard: EncGuard) {}
 
   openCustomDocument(uri: vscode.Uri): vscode.CustomDocument {
@@ -36,6 +39,10 @@ export class EncOpenRedirect implements vscode.CustomReadonlyEditorProvider {
       // The user opened it (Explorer, Quick Open, Timeline): its read may unlock with the remembered key.
       // (Marked, not awaited here: an await before showTextDocument races the placeholder's own tab.)
       this.vault.userIsOpening(view);
+      // One side of a diff of two .enc files (Source Control, Git: Open Changes): both become one text diff.
+      const diffTab = customDiffTab(panel.viewColumn);
+      if (diffTab && await this.diffs.join(diffTab, { uri: document.uri, view, local }, (original, modified) =>
+        Promise.resolve(vscode.commands.executeCommand('vscode.diff', original.view, modified.view, diffTab.label, { viewColumn: column, preview: true })).then(() => undefined))) return;
       if (local) await this.guard.openDecrypted(document.uri, { viewColumn: column });
       else await vscode.window.showTextDocument(view, { viewColumn: column, preview: true });
     } catch (e) {

@@ -65,8 +65,17 @@ async function agentState(ctx: CliContext, socketPath: string, keyfile: string, 
   return 'none';
 }
 
-/** Runs `fn` with the keys of files from the agent, or from the keyring unlocked with the passphrase. */
-export async function withFileKeys<T>(ctx: CliContext, fn: (keys: FileKeys) => Promise<T>, about?: string): Promise<T> {
+/** No agent answers and nothing may prompt (git's drivers: git runs them once per file, without a terminal of their own). */
+export class NoAgent extends Error {
+  override readonly name = 'NoAgent';
+}
+
+/**
+ * Runs `fn` with the keys of files from the agent, or from the keyring unlocked with the passphrase.
+ * `prompt: false`: without an agent, only a passphrase given on purpose (a file or descriptor) is used;
+ * otherwise NoAgent is thrown instead of asking.
+ */
+export async function withFileKeys<T>(ctx: CliContext, fn: (keys: FileKeys) => Promise<T>, about?: string, options: { prompt?: boolean } = {}): Promise<T> {
   const keyfile = keyfilePath(ctx);
   const socketPath = socketPathFromEnv(ctx.env);
   const spare: { conn: AgentConnection | null } = { conn: null };
@@ -90,6 +99,8 @@ export async function withFileKeys<T>(ctx: CliContext, fn: (keys: FileKeys) => P
         : `the NoteSeal agent at ${socketPath} is locked: run 'noteseal agent start' to unlock it`);
     }
     ctx.note('noteseal: the agent is locked; using the passphrase from the environment');
+  } else if (options.prompt === false && !passphraseGiven(ctx.env)) {
+    throw new NoAgent(`no NoteSeal agent answers at ${socketPath}: unlock NoteSeal in VS Code, or run 'noteseal agent start'`);
   }
   return withKeyring(ctx, keyring => fn({
     source: 'passphrase',

@@ -24,6 +24,10 @@ Commands:
   grep PATTERN [PATH...]     search inside encrypted notes (folders, or .enc files): path:line:text, like rg;
                              -i ignore case, -w whole words, -F fixed string, -l file names, -c counts,
                              -n line numbers (the default), --include/--exclude GLOB; exit 0 found, 1 none, 2 error
+  git setup|check            set up this repository's git to diff and merge .enc files decrypted / say what is missing
+  git textconv <file>        (for git) the decrypted text, or one placeholder line while locked
+  git merge-driver %O %A %B %P
+                             (for git) three-way merge in memory; the result is written encrypted
   help                       this text
 
 Options:

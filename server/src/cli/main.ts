@@ -12,6 +12,8 @@ import { decryptCommand, encryptCommand, inspectCommand, recoverCommand, verifyC
 import { USAGE } from './help';
 import { execCommand } from './exec-command';
 import { GrepExit, grepCommand, parseGrepArgs } from './grep-command';
+import { NoAgent } from './file-keys';
+import { gitCommand } from './git-commands';
 import { initCommand, passwdCommand, rotateCommand, shredCommand } from './key-commands';
 import { PromptCancelled } from './secrets';
 import { StdoutClosed, writeToStdout } from './stdout';
@@ -29,6 +31,7 @@ const COMMANDS: Record<string, (ctx: CliContext) => Promise<number>> = {
   agent: agentCommand,
   exec: execCommand,
   grep: grepCommand,
+  git: gitCommand,
 };
 
 function report(error: unknown, note: (line: string) => void, debug: boolean): number {
@@ -40,6 +43,7 @@ function report(error: unknown, note: (line: string) => void, debug: boolean): n
     return ExitCode.USAGE;
   }
   if (error instanceof AgentRefused) { note(`noteseal: ${error.message}`); return ExitCode.AGENT_REFUSED; }
+  if (error instanceof NoAgent) { note(`noteseal: ${error.message}`); return ExitCode.NO_AGENT; }
   if (error instanceof AgentPathError) { note(`noteseal: ${error.message}`); return ExitCode.USAGE; }
   if (isNoteSealError(error)) { note(`noteseal: ${error.message}`); return exitCodeFor(error.code); }
   const errno = error as NodeJS.ErrnoException;

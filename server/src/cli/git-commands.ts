@@ -1,0 +1,182 @@
+// `noteseal git setup|check|textconv|merge-driver`: encrypted files in git (docs/ARCHITECTURE.md, "Git").
+// git runs textconv and the merge driver once per file, without a terminal of its own: both get their keys
+// from the agent only (or a passphrase given on purpose), never from a prompt. Plaintext lives in this
+// process's memory only: git hands us ciphertext temp files, textconv writes to git's pipe, and the merge
+// result is encrypted before it is written into git's %A file.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { AgentRefused } from '../agent/client';
+import { decryptBuffer, encryptBufferToFile, isNoteSealError, parseHeader, type Stanza } from '../crypto/format';
+import { wipe } from '../keys/bytes';
+import { expectOperands, allowOnly, UsageError } from './args';
+import type { CliContext } from './context';
+import { ExitCode, exitCodeFor } from './exit-codes';
+import { NoAgent, withFileKeys, type FileKeys } from './file-keys';
+import { isMergeableText, mergeText } from './git-merge';
+import { checkGit, openGit, setUpGit } from './git-setup';
+import { writeToStdout } from './stdout';
+
+/** Larger files are not diffed or merged as text (a placeholder / "kept ours" instead). */
+const MAX_TEXT_BYTES = 64 * 1024 * 1024;
+
+const isRecordingPath = (p: string) => /\.wav\.enc$/i.test(p);
+
+/** A context whose notes go nowhere: textconv must not print a warning per file into git's output. */
+function quiet(ctx: CliContext): CliContext {
+  return { ...ctx, note: () => undefined };
+}
+
+async function readBounded(file: string): Promise<Buffer | null> {
+  const { size } = await fs.stat(file);
+  return size > MAX_TEXT_BYTES ? null : fs.readFile(file);
+}
+
+async function setupCommand(ctx: CliContext): Promise<number> {
+  const git = await openGit(process.cwd(), ctx.env);
+  const changes = await setUpGit(git);
+  const lines = changes.length > 0 ? changes : ['nothing to change: git is already set up for NoteSeal files'];
+  lines.push(`repository: ${git.top}`, "git runs 'noteseal' from the PATH: check with 'noteseal git check'");
+  await writeToStdout(ctx.stdout, Buffer.from(lines.join('\n') + '\n'));
+  return ExitCode.OK;
+}
+
+async function checkCommand(ctx: CliContext): Promise<number> {
+  const git = await openGit(process.cwd(), ctx.env);
+  const items = await checkGit(git, ctx.env);
+  const lines = items.map(i => `${i.info ? 'note   ' : i.ok ? 'ok     ' : 'MISSING'}  ${i.what}`);
+  const missing = items.filter(i => !i.ok).length;
+  lines.push(missing === 0 ? 'git is set up for NoteSeal files' : `${missing} missing: run 'noteseal git setup'`);
+  await writeToStdout(ctx.stdout, Buffer.from(lines.join('\n') + '\n'));
+  return missing === 0 ? ExitCode.OK : ExitCode.USAGE;
+}
+
+/** One line in place of a file we cannot show; the ciphertext's hash keeps two versions apart in a diff. */
+function placeholder(bytes: Uint8Array, why: string): string {
+  return `[NoteSeal: ${why}; ciphertext sha256:${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}]\n`;
+}
+
+function whyNot(e: unknown): string {
+  if (e instanceof AgentRefused || e instanceof NoAgent) return 'encrypted, NoteSeal is locked: unlock it in VS Code or run \'noteseal agent start\' to see the change';
+  if (isNoteSealError(e, 'NOT_NOTESEAL') || isNoteSealError(e, 'UNSUPPORTED_VERSION')) return 'not a NoteSeal file this version can read';
+  if (isNoteSealError(e, 'WRONG_KEY') || isNoteSealError(e, 'KEY_NOT_FOUND')) return 'encrypted with a key you do not hold';
+  if (isNoteSealError(e)) return `damaged encrypted file (${e.code})`;
+  return 'encrypted file that could not be decrypted';
+}
+
+/**
+ * `noteseal git textconv <file>`: the decrypted text on stdout (git's pipe; git caches nothing since setup
+ * sets cachetextconv=false). Anything it cannot show becomes one placeholder line, with exit 0: git calls
+ * this for every version of every file, and an error or a prompt per file would drown the diff.
+ */
+async function textconvCommand(ctx: CliContext, file: string): Promise<number> {
+  const bytes = await readBounded(file);
+  if (bytes === null) return write(ctx, placeholder(Buffer.from(file), 'encrypted file too large to diff as text'));
+  if (bytes.length === 0) return ExitCode.OK; // an empty .enc is an empty note
+  let plaintext: Buffer | null = null;
+  try {
+    if (parseHeader(bytes).appendMode || isRecordingPath(file)) return write(ctx, placeholder(bytes, 'encrypted recording'));
+    plaintext = await withFileKeys(quiet(ctx), keys => decryptBuffer(bytes, keys.unwrap), file, { prompt: false });
+    if (!isMergeableText(plaintext)) return write(ctx, placeholder(bytes, `encrypted binary content, ${plaintext.length} bytes`));
+    await writeToStdout(ctx.stdout, plaintext);
+    return ExitCode.OK;
+  } catch (e) {
+    return write(ctx, placeholder(bytes, whyNot(e)));
+  } finally {
+    plaintext?.fill(0);
+  }
+}
+
+async function write(ctx: CliContext, line: string): Promise<number> {
+  await writeToStdout(ctx.stdout, Buffer.from(line));
+  return ExitCode.OK;
+}
+
+/**
+ * The key stanzas of a merge result: a fresh data key, wrapped for the writer by the agent (the same path as
+ * every save and `noteseal encrypt`). Recipients (issue 13) plug in here: once `.noteseal/recipients` exists,
+ * the folder's members of `repoPath` are added to these stanzas, and nothing else in the driver changes.
+ */
+export async function keysForMergedFile(keys: FileKeys, repoPath: string): Promise<{ dataKey: Uint8Array; stanzas: Stanza[] }> {
+  void repoPath; // the folder whose recipients apply, once they exist
+  return keys.newFileStanzas({ detached: false });
+}
+
+/** Why a side cannot be merged as text, or null. Checked on the ciphertext, before any key is asked for. */
+function unmergeable(bytes: Buffer, repoPath: string): string | null {
+  if (isRecordingPath(repoPath)) return 'recordings are never merged';
+  if (bytes.length === 0) return null;
+  try {
+    if (parseHeader(bytes).appendMode) return 'recordings are never merged';
+  } catch (e) {
+    if (isNoteSealError(e)) return 'not a NoteSeal file';
+    throw e;
+  }
+  return null;
+}
+
+class KeptOurs extends Error {}
+
+/**
+ * `noteseal git merge-driver %O %A %B %P`: decrypts base, ours and theirs in memory, merges them as text
+ * and writes the result, encrypted under a fresh data key and salt, crash-safely into %A. Exit 0: merged
+ * cleanly. Exit 1: conflict markers are inside the encrypted result, or %A (ours) was left as it was
+ * (recordings, binary or foreign files). Locked or no agent: %A is untouched and the exit status is
+ * non-zero, so git keeps its own conflict state and `git merge --abort` restores everything.
+ */
+async function mergeDriverCommand(ctx: CliContext, basePath: string, oursPath: string, theirsPath: string, repoPath: string): Promise<number> {
+  const sides = await Promise.all([basePath, oursPath, theirsPath].map(readBounded));
+  const [base, ours, theirs] = sides;
+  const plain: Buffer[] = [];
+  try {
+    if (!base || !ours || !theirs) throw new KeptOurs(`larger than ${MAX_TEXT_BYTES} bytes`);
+    const reason = [base, ours, theirs].map(b => unmergeable(b, repoPath)).find(r => r !== null);
+    if (reason) throw new KeptOurs(reason);
+    return await withFileKeys(ctx, async keys => {
+      for (const bytes of [base, ours, theirs]) plain.push(bytes.length === 0 ? Buffer.alloc(0) : await decryptBuffer(bytes, keys.unwrap));
+      if (!plain.every(isMergeableText)) throw new KeptOurs('its content is not text');
+      const [o, a, b] = plain.map(p => p.toString('utf8'));
+      const merged = mergeText(a, o, b);
+      const result = Buffer.from(merged.text, 'utf8');
+      const { dataKey, stanzas } = await keysForMergedFile(keys, repoPath);
+      try {
+        await encryptBufferToFile(result, oursPath, dataKey, stanzas);
+      } finally {
+        wipe(dataKey, result);
+      }
+      if (merged.conflicts === 0) return ExitCode.OK;
+      ctx.note(`noteseal: ${repoPath}: ${merged.conflicts} conflict${merged.conflicts > 1 ? 's' : ''}, marked inside the encrypted file: open it in VS Code, resolve, save, then git add`);
+      return ExitCode.USAGE;
+    }, repoPath, { prompt: false });
+  } catch (e) {
+    if (e instanceof KeptOurs) {
+      ctx.note(`noteseal: ${repoPath}: not merged (${e.message}): kept ours; resolve it by hand (git checkout --ours/--theirs -- ${repoPath})`);
+      return ExitCode.USAGE;
+    }
+    const why = e instanceof AgentRefused || e instanceof NoAgent || isNoteSealError(e) ? e.message : null;
+    if (why === null) throw e;
+    ctx.note(`noteseal: cannot merge ${repoPath}: ${why}. Nothing was written; ours is kept as the conflicted file. `
+      + `Unlock, then 'git checkout -m -- ${repoPath}' merges it again (or 'git merge --abort').`);
+    return e instanceof NoAgent ? ExitCode.NO_AGENT : e instanceof AgentRefused ? ExitCode.AGENT_REFUSED : exitCodeFor((e as { code: Parameters<typeof exitCodeFor>[0] }).code);
+  } finally {
+    for (const p of plain) p.fill(0);
+  }
+}
+
+export async function gitCommand(ctx: CliContext): Promise<number> {
+  allowOnly(ctx.args);
+  const [verb] = ctx.args.operands;
+  switch (verb) {
+    case 'setup': expectOperands(ctx.args, 1, 1); return setupCommand(ctx);
+    case 'check': expectOperands(ctx.args, 1, 1); return checkCommand(ctx);
+    case 'textconv': {
+      const [, file] = expectOperands(ctx.args, 2, 2, 'file (git passes it)');
+      return textconvCommand(ctx, file);
+    }
+    case 'merge-driver': {
+      const [, o, a, b, p] = expectOperands(ctx.args, 5, 5, 'argument: git passes %O %A %B %P');
+      return mergeDriverCommand(ctx, o, a, b, path.normalize(p));
+    }
+    default: throw new UsageError(`unknown git command '${verb ?? ''}' (setup, check, textconv or merge-driver)`);
+  }
+}

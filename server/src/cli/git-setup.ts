@@ -1,0 +1,173 @@
+// `noteseal git setup` and `noteseal git check`: the `.gitattributes` lines and the repository's local git
+// config that make git diff and merge `.enc` files through NoteSeal.
+//
+// The repository is not trusted. A committed `.gitattributes` can only *name* a driver (`diff=noteseal`);
+// the commands a driver runs come from the local `.git/config`, which a clone never carries, and setup
+// writes them there, always the fixed `noteseal git …` lines, never anything read from the repository.
+// git itself is run by an absolute path found on absolute PATH entries (never `.` or a relative entry,
+// where a repository could plant a `git`), and `.gitattributes` is edited only when it is a regular file
+// (a symlink planted as `.gitattributes` could otherwise copy any file of ours into the repository).
+import fs from 'node:fs';
+import path from 'node:path';
+import { AgentConnection } from '../agent/client';
+import { socketPathFromEnv } from '../agent/paths';
+import { writeFileAtomic } from '../crypto/atomic';
+import { UsageError } from './args';
+
+export const ATTRIBUTE_LINES = [
+  '# NoteSeal: decrypted diffs and merges of encrypted files (noteseal git setup)',
+  // -text: ciphertext must never go through end-of-line conversion (text=auto may take a short one for text).
+  '*.enc -text diff=noteseal merge=noteseal',
+  '*.wav.enc binary',
+] as const;
+
+export const GIT_CONFIG: readonly (readonly [string, string])[] = [
+  ['diff.noteseal.textconv', 'noteseal git textconv'],
+  ['diff.noteseal.cachetextconv', 'false'],
+  ['merge.noteseal.name', 'NoteSeal: three-way merge of encrypted files, decrypted in memory'],
+  ['merge.noteseal.driver', 'noteseal git merge-driver %O %A %B %P'],
+];
+
+export interface Git {
+  /** The top of the working tree. */
+  top: string;
+  run(args: string[], options?: { allowFail?: boolean }): { code: number; stdout: string };
+}
+
+type Which = (cmd: string, env: NodeJS.ProcessEnv) => Promise<string | null>;
+
+/** Only absolute PATH entries count (captureTools.which); loaded here, not at start-up of every command. */
+function which(): Which {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- only the git verbs need it
+  return (require('../recording/captureTools') as typeof import('../recording/captureTools')).which;
+}
+
+/** The repository that holds `cwd`, with git run by its absolute path. */
+export async function openGit(cwd: string, env: NodeJS.ProcessEnv): Promise<Git> {
+  const gitPath = await which()('git', env);
+  if (!gitPath) throw new UsageError('git was not found on an absolute PATH entry');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- only the git verbs need it
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  const runIn = (dir: string, args: string[], allowFail = false) => {
+    const r = spawnSync(gitPath, args, { cwd: dir, env: { ...env, LC_ALL: 'C' }, encoding: 'utf8' });
+    if (r.error) throw r.error;
+    if (r.status !== 0 && !allowFail) throw new UsageError(`git ${args.join(' ')}: ${(r.stderr || '').trim() || `exit ${r.status}`}`);
+    return { code: r.status ?? 1, stdout: r.stdout };
+  };
+  const top = runIn(cwd, ['rev-parse', '--show-toplevel'], true);
+  if (top.code !== 0) throw new UsageError(`${cwd} is not inside a git working tree`);
+  const dir = top.stdout.trim();
+  return { top: dir, run: (args, o = {}) => runIn(dir, args, o.allowFail) };
+}
+
+function attributesFile(git: Git): string {
+  return path.join(git.top, '.gitattributes');
+}
+
+/** The current `.gitattributes` text ('' if missing); refuses anything but a regular file. */
+function readAttributes(file: string): string {
+  let st: fs.Stats;
+  try { st = fs.lstatSync(file); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw e;
+  }
+  if (!st.isFile()) throw new UsageError(`${file} is not a regular file (a symlink?): refused; fix it by hand`);
+  return fs.readFileSync(file, 'utf8');
+}
+
+/** The attribute lines not yet in `text` (the comment only goes with lines that are added). */
+function missingAttributeLines(text: string): string[] {
+  const have = new Set(text.split(/\r?\n/).map(l => l.trim().replace(/\s+/g, ' ')));
+  const missing = ATTRIBUTE_LINES.filter(l => !l.startsWith('#') && !have.has(l));
+  return missing.length > 0 ? [ATTRIBUTE_LINES[0], ...missing] : [];
+}
+
+function configValue(git: Git, key: string): string | null {
+  const r = git.run(['config', '--local', '--get', key], { allowFail: true });
+  return r.code === 0 ? r.stdout.replace(/\n$/, '') : null;
+}
+
+/** Writes what is missing or different; returns one line per change (empty: nothing to do). */
+export async function setUpGit(git: Git): Promise<string[]> {
+  const changes: string[] = [];
+  const file = attributesFile(git);
+  const text = readAttributes(file);
+  const missing = missingAttributeLines(text);
+  if (missing.length > 0) {
+    const sep = text === '' || text.endsWith('\n') ? '' : '\n';
+    // Written whole beside it and renamed (never through a link); the repository's own lines stay.
+    await writeFileAtomic(file, Buffer.from(text + sep + missing.join('\n') + '\n'), text === '' ? 0o644 : undefined);
+    changes.push(...missing.filter(l => !l.startsWith('#')).map(l => `.gitattributes: added "${l}"`));
+  }
+  for (const [key, value] of GIT_CONFIG) {
+    const now = configValue(git, key);
+    if (now === value) continue;
+    git.run(['config', '--local', key, value]);
+    changes.push(now === null ? `git config: set ${key} = ${value}` : `git config: changed ${key} from "${now}" to "${value}"`);
+  }
+  return changes;
+}
+
+/** Whether diffs and merges can get keys now. */
+async function agentState(env: NodeJS.ProcessEnv): Promise<string> {
+  const socketPath = socketPathFromEnv(env);
+  let agent: AgentConnection | null = null;
+  try {
+    agent = await AgentConnection.open(socketPath);
+    if (!agent) return `no agent answers at ${socketPath}: diffs show a placeholder and merges of .enc files stop until NoteSeal is unlocked`;
+    const status = await agent.status();
+    return status.locked ? `the agent at ${socketPath} is locked: diffs show a placeholder and merges of .enc files stop until it is unlocked` : `the agent at ${socketPath} is unlocked`;
+  } catch (e) {
+    return `the agent at ${socketPath} cannot be used: ${(e as Error).message}`;
+  } finally {
+    agent?.close();
+  }
+}
+
+/**
+ * The file a shell started by git (in the top of the working tree) runs for `cmd`: every PATH entry, the
+ * relative and empty ones too (resolved there), because that is what the shell does.
+ */
+function commandGitWouldRun(cmd: string, top: string, env: NodeJS.ProcessEnv): string | null {
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    const file = path.resolve(top, dir || '.', cmd);
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      if (fs.statSync(file).isFile()) return fs.realpathSync(file);
+    } catch { /* not here */ }
+  }
+  return null;
+}
+
+/** `info`: said, but nothing is missing either way (the agent may be locked on purpose). */
+export interface CheckItem { ok: boolean; what: string; info?: boolean }
+
+/**
+ * What is set up and what is missing: the attributes in effect (asked of git, so another attributes file
+ * that overrides ours shows), each config value, and the `noteseal` that git's shell would find.
+ */
+export async function checkGit(git: Git, env: NodeJS.ProcessEnv): Promise<CheckItem[]> {
+  const items: CheckItem[] = [];
+  const attr = (p: string, name: string) => {
+    const out = git.run(['check-attr', name, '--', p]).stdout.trim();
+    return out.slice(out.lastIndexOf(': ') + 2);
+  };
+  const note = 'probe.md.enc';
+  const recording = 'probe.wav.enc';
+  items.push({ ok: attr(note, 'diff') === 'noteseal', what: `*.enc files diff through NoteSeal (diff=${attr(note, 'diff')})` });
+  items.push({ ok: attr(note, 'merge') === 'noteseal', what: `*.enc files merge through NoteSeal (merge=${attr(note, 'merge')})` });
+  items.push({ ok: attr(recording, 'merge') === 'unset' && attr(recording, 'diff') === 'unset', what: `*.wav.enc recordings are binary (diff=${attr(recording, 'diff')}, merge=${attr(recording, 'merge')})` });
+  for (const [key, value] of GIT_CONFIG) {
+    const now = configValue(git, key);
+    items.push({ ok: now === value, what: now === null ? `${key} is not set` : now === value ? `${key} = ${now}` : `${key} = "${now}", expected "${value}"` });
+  }
+  const found = commandGitWouldRun('noteseal', git.top, env);
+  if (!found) items.push({ ok: false, what: 'noteseal is not on the PATH: in VS Code run "NoteSeal: Install Command-Line Tool"' });
+  else if (!path.relative(git.top, found).startsWith('..')) items.push({ ok: false, what: `noteseal on the PATH is ${found}, inside this repository: refused` });
+  else items.push({ ok: true, what: `noteseal on the PATH: ${found}` });
+  if ((env.PATH ?? '').split(path.delimiter).some(d => d === '' || !path.isAbsolute(d))) {
+    items.push({ ok: false, what: 'PATH has a relative or empty entry: git\'s shell could run a "noteseal" planted in the repository' });
+  }
+  items.push({ ok: true, info: true, what: await agentState(env) });
+  return items;
+}
