@@ -36,7 +36,7 @@ describe('git', () => {
     assert.match(await vscode.commands.executeCommand<string>('noteseal.setUpGit', vscode.Uri.file(repo)) ?? '', /nothing to change/);
   });
 
-  it('opening a changed .enc from Source Control shows the decrypted diff, old side read-only from git', async () => {
+  it('opening a changed .enc from Source Control shows the decrypted diff, old side read-only from git; staged: two decrypted revisions', async () => {
     await unlocked();
     const repo = freshDir('git-scm');
     git(repo, 'init', '-q', '-b', 'main');
@@ -68,5 +68,15 @@ describe('git', () => {
     assert.ok(!allTabs().some(t => t.input instanceof vscode.TabInputCustom), 'no placeholder tab is left');
     assert.equal(allTabs().length, 1, 'one diff tab, nothing else');
     assert.ok(!fs.readdirSync(repo).some(n => n !== '.git' && n !== 'plan.md.enc'), 'no file written beside it');
+
+    // Staged: HEAD against the index, both git's bytes, both read-only revision views.
+    await closeAllEditors();
+    git(repo, 'add', 'plan.md.enc');
+    await waitUntil('git to see it staged', async () => { await repository.status(); return repository.state.workingTreeChanges.length === 0; }, 20_000);
+    await vscode.commands.executeCommand('git.openChange', vscode.Uri.file(file));
+    await waitUntil('a diff of two decrypted revisions', () => allTabs().some(t => t.input instanceof vscode.TabInputTextDiff), 20_000);
+    const staged = allTabs().find(t => t.input instanceof vscode.TabInputTextDiff)!.input as vscode.TabInputTextDiff;
+    const texts = await Promise.all([staged.original, staged.modified].map(async u => [u.scheme, (await vscode.workspace.openTextDocument(u)).getText()]));
+    assert.deepEqual(texts, [['noteseal-rev', '# plan\ncommitted line\n'], ['noteseal-rev', '# plan\nworking line\n']]);
   });
 });
