@@ -7,7 +7,7 @@
 //   4. agent: a 1 KiB `noteseal decrypt` through the agent vs with a passphrase vs age; a large file vs age
 //   5. search: 2,000 encrypted notes of 5 KiB: first search after unlock, repeated, regex vs rg, cache memory
 // `npm run soak` (node scripts/bench.mjs soak) runs the long reliability runs instead (docs/RELIABILITY.md).
-// Run one with: node scripts/bench.mjs crypto|provider|recording|agent|search|fuzz|kill|load
+// Run one with: node scripts/bench.mjs crypto|provider|recording|agent|search|fuzz|kill|load|activation
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,9 +27,10 @@ const benches = {
   fuzz: [process.execPath, ['--expose-gc', 'out/test/bench/fuzz.js']],
   kill: [process.execPath, ['out/test/bench/soak.js', 'kill']],
   load: [process.execPath, ['out/test/bench/soak.js', 'load']],
+  activation: [process.execPath, ['test/bench/activation.mjs']],
 };
 /** Not part of a plain `npm run bench` (they take many minutes): `npm run soak` runs them. */
-const SOAK = ['fuzz', 'kill', 'load'];
+const SOAK = ['fuzz', 'kill', 'load', 'activation'];
 const asked = process.argv.slice(2);
 const wanted = asked[0] === 'soak' ? SOAK : asked.length ? asked : Object.keys(benches).filter(n => !SOAK.includes(n));
 let failed = 0;

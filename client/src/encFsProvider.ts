@@ -18,6 +18,12 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
   private readonly subscriptions: vscode.Disposable[] = [];
   /** Called on every read and write: the auto-lock timer counts these as activity. */
   onActivity: () => void = () => undefined;
+  /**
+   * Another writer replaced the note while a save of it was being sealed (the worker refused the rename:
+   * CHANGED_ON_DISK). VS Code's conflict flow (Compare / Overwrite) needs a save that meets its own
+   * modified-since check, which a provider error cannot trigger: the extension saves the note again.
+   */
+  onChangedWhileSaving: (uri: vscode.Uri) => void = () => undefined;
 
   constructor(private readonly worker: WorkerClient, private readonly vault: VaultController) {
     this.subscriptions.push(worker.onNotification(Method.fsDidChange, ({ events }) => {
@@ -74,8 +80,17 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
       return;
     }
     this.onActivity();
-    await this.withKey(uri, 'Saving an encrypted note needs the key.', () =>
-      this.worker.request(Method.fsWriteFile, { path: logicalFsPath(uri), data: content, create: options.create, overwrite: options.overwrite }), false);
+    await this.withKey(uri, 'Saving an encrypted note needs the key.', async () => {
+      try {
+        await this.worker.request(Method.fsWriteFile, { path: logicalFsPath(uri), data: content, create: options.create, overwrite: options.overwrite });
+      } catch (e) {
+        if (isWorkerError(e, 'CHANGED_ON_DISK')) {
+          this.changes.fire([{ type: vscode.FileChangeType.Changed, uri }]);
+          this.onChangedWhileSaving(uri);
+        }
+        throw e;
+      }
+    }, false);
   }
 
   async delete(uri: vscode.Uri, options: { readonly recursive: boolean }): Promise<void> {
