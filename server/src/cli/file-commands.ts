@@ -9,9 +9,14 @@ import { poolThreshold } from '../crypto/cipher-choice';
 import { warmCryptoPool } from '../crypto/pool';
 import { parseStanza } from '../keys/stanzas';
 import { allowOnly, expectOperands, UsageError } from './args';
-import { aboutFile, refuseToOverwrite, type CliContext } from './context';
+import { aboutFile, keyfilePath, refuseToOverwrite, type CliContext } from './context';
+import { readPublicIdentity } from '../keys/identity';
+import { keystoreDirFor } from '../keys/keystore';
+import { recipientStanzas } from '../keys/recipients';
+import { recipientsFor } from '../keys/sharing';
 import { ExitCode, exitCodeFor } from './exit-codes';
 import { withFileKeys } from './file-keys';
+import { withIdentityFile } from './identity-commands';
 import { writeManyToStdout, writeToStdout } from './stdout';
 
 /**
@@ -53,9 +58,16 @@ export async function encryptCommand(ctx: CliContext): Promise<number> {
   refuseToOverwrite(ctx, output);
   await warmThreadsFor(input);
   const watch = stopwatch(ctx, 'encrypt');
+  // The members of the output's folder (checked before any key is asked for); the agent hands out only our
+  // own stanza, the recipient stanzas need nothing but the data key and the members' public keys.
+  const keyfile = keyfilePath(ctx);
+  const ownIdentity = await readPublicIdentity(keystoreDirFor(keyfile));
+  const recipients = await recipientsFor(output, { keyfilePath: keyfile, ownIdentity });
+  if (recipients.length > 0 && ctx.args.options.has('detached')) throw new UsageError(`encrypt: ${output} is in a shared folder; a detached key cannot be shared`);
   await withFileKeys(ctx, async keys => {
     watch.unlocked();
     const { dataKey, stanzas } = await keys.newFileStanzas({ detached: ctx.args.options.has('detached') });
+    stanzas.push(...recipientStanzas(recipients, dataKey, ownIdentity ?? undefined));
     try {
       await encryptFile(input === '-' ? process.stdin : input, output, dataKey, stanzas);
     } finally {
@@ -78,18 +90,22 @@ async function decryptToStdout(ctx: CliContext, file: string, unwrap: UnwrapData
 }
 
 export async function decryptCommand(ctx: CliContext): Promise<number> {
-  allowOnly(ctx.args, 'output', 'force');
+  allowOnly(ctx.args, 'output', 'force', 'identity');
   const [file] = expectOperands(ctx.args, 1, 1, 'file to decrypt');
+  const identityFile = ctx.args.options.get('identity');
   const given = ctx.args.options.get('output');
   const output = typeof given === 'string' && given !== '-' ? given : null;
   if (output) refuseToOverwrite(ctx, output);
   await warmThreadsFor(file);
   const watch = stopwatch(ctx, 'decrypt');
-  await withFileKeys(ctx, keys => aboutFile(file, async () => {
+  const run = (unwrap: UnwrapDataKey) => aboutFile(file, async () => {
     watch.unlocked();
-    if (output) await decryptFile(file, keys.unwrap, output);
-    else await decryptToStdout(ctx, file, keys.unwrap);
-  }), file);
+    if (output) await decryptFile(file, unwrap, output);
+    else await decryptToStdout(ctx, file, unwrap);
+  });
+  // --identity FILE: an age identity file opens the file (like `age -i`): no keyfile, agent or passphrase.
+  if (typeof identityFile === 'string') await withIdentityFile(identityFile, run);
+  else await withFileKeys(ctx, keys => run(keys.unwrap), file);
   watch.done();
   return ExitCode.OK;
 }

@@ -11,6 +11,8 @@ import { agentCommand } from './agent-commands';
 import { decryptCommand, encryptCommand, inspectCommand, recoverCommand, verifyCommand } from './file-commands';
 import { USAGE } from './help';
 import { execCommand } from './exec-command';
+import { identityCommand } from './identity-commands';
+import { recipientsCommand, updatekeysCommand } from './recipients-commands';
 import { initCommand, passwdCommand, rotateCommand, shredCommand } from './key-commands';
 import { PromptCancelled } from './secrets';
 import { StdoutClosed, writeToStdout } from './stdout';
@@ -27,6 +29,9 @@ const COMMANDS: Record<string, (ctx: CliContext) => Promise<number>> = {
   shred: shredCommand,
   agent: agentCommand,
   exec: execCommand,
+  identity: identityCommand,
+  recipients: recipientsCommand,
+  updatekeys: updatekeysCommand,
 };
 
 function report(error: unknown, note: (line: string) => void, debug: boolean): number {

@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { decryptFileToBuffer, encryptBufferToFile, isNoteSealError } from '../crypto/format';
 import { wipe } from '../keys/bytes';
+import { newStanzasFor } from '../keys/sharing';
 import { ENC_SUFFIX, encPathOf, isEncPath, isTempSibling } from '../encPaths';
 import type { DirectoryEntry, FileStatInfo } from '../protocol';
 import { withWipedDataKeys } from './dataKeys';
@@ -95,7 +96,7 @@ export class EncFileSystem {
   /** Encrypts `plaintext` under a fresh data key and replaces `encPath` crash-safely (its mode is kept). */
   async encryptTo(encPath: string, plaintext: Uint8Array): Promise<void> {
     const keyring = this.vault.unlocked();
-    const { dataKey, stanzas } = await keyring.newFileStanzas();
+    const { dataKey, stanzas } = await newStanzasFor(keyring, encPath); // shared with the folder's members, if any
     let written: Stats | undefined;
     this.ownWrites?.ownWriteStarted(encPath);
     try {

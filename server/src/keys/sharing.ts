@@ -1,0 +1,128 @@
+// Which members a file is encrypted to: the nearest `.noteseal/recipients` above it (like `.sops.yaml`
+// creation rules), verified as a signed chain (recipients-file.ts), checked against what this machine
+// pinned for that list the first time it trusted it (TOFU; the pins live beside the keyfile, never in the
+// repository), and only used when the writer is a member. Every write path calls `recipientsFor`: the
+// worker's saves, Encrypt File/Folder, and the CLI's encrypt.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from '../crypto/format';
+import { sameIdentity, type PublicIdentity } from './identity-strings';
+import { parseRecipientsText, untrusted, verifyChain, type VerifiedChain } from './recipients-file';
+import type { Keyring, NewFileKeys } from './keyring';
+import type { Recipient } from './recipients';
+
+export const RECIPIENTS_DIR = '.noteseal';
+export const RECIPIENTS_NAME = 'recipients';
+
+export function recipientsFileIn(dir: string): string {
+  return path.join(dir, RECIPIENTS_DIR, RECIPIENTS_NAME);
+}
+
+/** The nearest `.noteseal/recipients` in the folder of `target` or above it, or null. */
+export async function findRecipientsFile(target: string): Promise<string | null> {
+  let dir = path.dirname(path.resolve(target));
+  for (;;) {
+    const candidate = recipientsFileIn(dir);
+    const st = await fs.lstat(candidate).catch(() => null);
+    if (st) {
+      // A link could point the list anywhere (another repository's list, a device): only a regular file counts.
+      if (!st.isFile()) throw untrusted(`${candidate} is not a regular file (a link or a folder): refused, nothing was encrypted to anyone.`);
+      return candidate;
+    }
+    const up = path.dirname(dir);
+    if (up === dir) return null;
+    dir = up;
+  }
+}
+
+// ---- pins (trust on first use) --------------------------------------------------------------------------
+
+export interface Pin { genesis: string; head: string; length: number; at: string }
+
+/** `~/.config/noteseal/keyfile.json` -> `~/.config/noteseal/keyfile.pins.json`. */
+export function pinsPathFor(keyfilePath: string): string {
+  return path.join(path.dirname(keyfilePath), `${path.basename(keyfilePath).replace(/\.json$/i, '')}.pins.json`);
+}
+
+async function readPins(file: string): Promise<Record<string, Pin>> {
+  try {
+    const json = JSON.parse(await fs.readFile(file, 'utf8')) as { format?: string; pins?: Record<string, Pin> };
+    return json.format === 'noteseal-recipient-pins' && json.pins && typeof json.pins === 'object' ? json.pins : {};
+  } catch {
+    return {};
+  }
+}
+
+export async function writePin(keyfilePath: string, listFile: string, chain: VerifiedChain): Promise<void> {
+  const file = pinsPathFor(keyfilePath);
+  const pins = await readPins(file);
+  pins[await fs.realpath(listFile)] = { genesis: chain.ids[0]!, head: chain.ids.at(-1)!, length: chain.ids.length, at: new Date().toISOString() };
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await writeFileAtomic(file, Buffer.from(JSON.stringify({ format: 'noteseal-recipient-pins', version: 1, pins }, null, 2) + '\n'), 0o600);
+}
+
+export async function readPin(keyfilePath: string, listFile: string): Promise<Pin | undefined> {
+  return (await readPins(pinsPathFor(keyfilePath)))[await fs.realpath(listFile)];
+}
+
+/** Whether `chain` starts with the pinned genesis and contains the pinned head where it was. */
+export function extendsPin(chain: VerifiedChain, pin: Pin): boolean {
+  return chain.ids[0] === pin.genesis && chain.ids.length >= pin.length && chain.ids[pin.length - 1] === pin.head;
+}
+
+// ---- the list for a file --------------------------------------------------------------------------------
+
+export async function readChain(listFile: string): Promise<VerifiedChain> {
+  const text = await fs.readFile(listFile, 'utf8');
+  try {
+    return verifyChain(parseRecipientsText(text));
+  } catch (e) {
+    if (e instanceof Error) e.message = `${listFile}: ${e.message}`;
+    throw e;
+  }
+}
+
+export interface SharingContext {
+  keyfilePath: string;
+  /** This keyfile's public identity, or null if it has none yet. */
+  ownIdentity: PublicIdentity | null;
+}
+
+export interface TrustedList { file: string; chain: VerifiedChain; pin: Pin | undefined }
+
+/**
+ * The verified list at `listFile`, checked against its pin (and pinned on first use, or moved forward when
+ * it grew). UNTRUSTED_RECIPIENTS when the chain does not verify, no longer extends the pin, or does not
+ * list this keyfile's identity.
+ */
+export async function trustedList(listFile: string, ctx: SharingContext): Promise<TrustedList> {
+  const chain = await readChain(listFile);
+  const pin = await readPin(ctx.keyfilePath, listFile);
+  const folder = path.dirname(path.dirname(listFile));
+  if (pin && !extendsPin(chain, pin)) {
+    throw untrusted(`Warning: the recipients list ${listFile} no longer extends what this machine trusted on ${pin.at} `
+      + `(${pin.length} entries): its history was rewritten or replaced. Nothing was encrypted. Review it with `
+      + `'noteseal recipients list --dir ${folder}' and accept it with 'noteseal recipients list --dir ${folder} --trust'.`);
+  }
+  const own = ctx.ownIdentity;
+  if (!own) throw untrusted(`${listFile} shares this folder, but this keyfile has no identity yet: run 'noteseal identity' (or unlock in VS Code) first.`);
+  if (!chain.members.some(m => sameIdentity(m.identity, own))) {
+    throw untrusted(`You are not a member of the recipients list ${listFile}: NoteSeal does not encrypt to a list that does not include you. Ask a member to run 'noteseal recipients add <your identity>'.`);
+  }
+  if (!pin || pin.head !== chain.ids.at(-1)) await writePin(ctx.keyfilePath, listFile, chain);
+  return { file: listFile, chain, pin };
+}
+
+/** The members a new write of `target` is encrypted to ([] when no recipients file applies). */
+export async function recipientsFor(target: string, ctx: SharingContext): Promise<Recipient[]> {
+  const listFile = await findRecipientsFile(target);
+  if (!listFile) return [];
+  const { chain } = await trustedList(listFile, ctx);
+  return chain.members.map(m => ({ kind: m.identity.kind, publicKey: m.identity.publicKey }));
+}
+
+/** A fresh data key for a new write of `target`, wrapped for this keyfile and every member of its list. */
+export async function newStanzasFor(keyring: Keyring, target: string): Promise<NewFileKeys> {
+  const recipients = await recipientsFor(target, { keyfilePath: keyring.keyfilePath, ownIdentity: (await keyring.identity())?.public ?? null });
+  return keyring.newFileStanzas({ recipients });
+}
