@@ -12,9 +12,10 @@ import { parseStanza } from '../keys/stanzas';
 import { findEncryptedFiles } from '../keys/rotation';
 import { entryId, GENESIS_PREV, serializeRecipients, signEntry, type ChainEntry, type Member } from '../keys/recipients-file';
 import {
-  findRecipientsFile, readChain, readPin, recipientsFileIn, recipientsFor, trustedList, writePin, type SharingContext,
+  findRecipientsFile, newStanzasFor, readChain, readPin, recipientsFileIn, recipientsFor, trustedList, writePin, type SharingContext,
 } from '../keys/sharing';
 import { writeFileAtomic } from '../crypto/format';
+import { STANZA_WRITE_SIGNATURE } from '../keys/write-signature';
 import { allowOnly, expectOperands, UsageError } from './args';
 import { aboutFile, keyfilePath, withKeyring, type CliContext } from './context';
 import { ExitCode, exitCodeFor } from './exit-codes';
@@ -119,11 +120,10 @@ async function rekeyFolder(ctx: CliContext, keyring: Keyring, folder: string, li
       await aboutFile(file, async () => {
         const { stanzas } = await readHeaderFromFile(file);
         if (stanzas.map(parseStanza).some(s => s.kind === 'detached')) throw new NoteSealError('INVALID_ARGUMENT', 'has a detached (shreddable) key: not shared, left alone');
-        const recipients = await recipientsFor(file, await sharingContext(keyring));
-        const fresh = await keyring.newFileStanzas({ recipients });
+        const fresh = await newStanzasFor(keyring, file);
         try {
           // Streamed: plaintext stays in memory; the old file is replaced only once the new one is complete.
-          await encryptFile(decryptStream(file, keyring.unwrap), file, fresh.dataKey, fresh.stanzas);
+          await encryptFile(decryptStream(file, keyring.unwrap), file, fresh.dataKey, fresh.stanzas, { payloadBound: fresh.payloadBound });
         } finally { wipe(fresh.dataKey); }
       });
       ctx.note(`rekeyed  ${file}`);
@@ -174,7 +174,9 @@ export async function updatekeysCommand(ctx: CliContext): Promise<number> {
             const recipients = await recipientsFor(file, sc);
             const dataKey = await keyring.unwrap(stanzas);
             try {
-              await rewrapFile(file, async () => dataKey.slice(), await keyring.stanzasFor(dataKey, recipients));
+              // The write signature does not cover the other stanzas: it is kept and stays valid.
+              const signature = stanzas.filter(st => st.type === STANZA_WRITE_SIGNATURE);
+              await rewrapFile(file, async () => dataKey.slice(), [...await keyring.stanzasFor(dataKey, recipients), ...signature]);
             } finally { wipe(dataKey); }
             return recipients.length;
           });

@@ -5,7 +5,9 @@
 // worker's saves, Encrypt File/Folder, and the CLI's encrypt.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../crypto/format';
+import { writeFileAtomic, type PayloadBoundStanza } from '../crypto/format';
+import { toHex } from './bytes';
+import { checkWriteSignature, writeSignatureStanza, type WriteSignatureCheck } from './write-signature';
 import { sameIdentity, type PublicIdentity } from './identity-strings';
 import { parseRecipientsText, untrusted, verifyChain, type VerifiedChain } from './recipients-file';
 import type { Keyring, NewFileKeys } from './keyring';
@@ -121,8 +123,34 @@ export async function recipientsFor(target: string, ctx: SharingContext): Promis
   return chain.members.map(m => ({ kind: m.identity.kind, publicKey: m.identity.publicKey }));
 }
 
-/** A fresh data key for a new write of `target`, wrapped for this keyfile and every member of its list. */
-export async function newStanzasFor(keyring: Keyring, target: string): Promise<NewFileKeys> {
-  const recipients = await recipientsFor(target, { keyfilePath: keyring.keyfilePath, ownIdentity: (await keyring.identity())?.public ?? null });
-  return keyring.newFileStanzas({ recipients });
+/**
+ * A fresh data key for a new write of `target`, wrapped for this keyfile and every member of its list, and
+ * the write signature the format fills in once the payload is written (when this keyfile has an identity).
+ */
+export async function newStanzasFor(keyring: Keyring, target: string): Promise<NewFileKeys & { payloadBound?: PayloadBoundStanza }> {
+  const identity = await keyring.identity();
+  const recipients = await recipientsFor(target, { keyfilePath: keyring.keyfilePath, ownIdentity: identity?.public ?? null });
+  const keys = await keyring.newFileStanzas({ recipients });
+  return identity ? { ...keys, payloadBound: writeSignatureStanza(identity.signing, keys.dataKey) } : keys;
+}
+
+export interface WriterReport {
+  check: WriteSignatureCheck;
+  /** The member who signed, by name, when a list applies and lists the signer. */
+  member?: string;
+  /** A warning to show when opening, or undefined when all is well. */
+  warning?: string;
+}
+
+/**
+ * Who wrote `file`, judged against the list that applies to it (`members`, or null when it is not shared).
+ * Shared files must be signed by a member; an unshared unsigned file (written before signatures) is fine.
+ */
+export async function writerOf(file: string, members: readonly { name: string; identity: PublicIdentity }[] | null, dataKey?: Uint8Array): Promise<WriterReport> {
+  const check = await checkWriteSignature(file, dataKey);
+  if (check.state === 'unsigned') return { check, ...(members ? { warning: `${file} is in a shared folder but is not signed: anyone who can write to the repository may have written it.` } : {}) };
+  if (check.state === 'invalid') return { check, warning: `${file}: its write signature is invalid (${check.why}).` };
+  const member = members?.find(m => m.identity.signingKey && toHex(m.identity.signingKey) === check.signer);
+  if (members && !member) return { check, warning: `${file} was signed by ${check.signer.slice(0, 16)}…, who is not a member of its folder's recipients list.` };
+  return { check, ...(member ? { member: member.name } : {}) };
 }

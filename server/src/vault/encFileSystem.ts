@@ -96,11 +96,12 @@ export class EncFileSystem {
   /** Encrypts `plaintext` under a fresh data key and replaces `encPath` crash-safely (its mode is kept). */
   async encryptTo(encPath: string, plaintext: Uint8Array): Promise<void> {
     const keyring = this.vault.unlocked();
-    const { dataKey, stanzas } = await newStanzasFor(keyring, encPath); // shared with the folder's members, if any
+    // Shared with the folder's members, if any, and signed by this keyfile's identity.
+    const { dataKey, stanzas, payloadBound } = await newStanzasFor(keyring, encPath);
     let written: Stats | undefined;
     this.ownWrites?.ownWriteStarted(encPath);
     try {
-      written = await encryptBufferToFile(plaintext, encPath, dataKey, stanzas);
+      written = await encryptBufferToFile(plaintext, encPath, dataKey, stanzas, { payloadBound });
     } finally {
       wipe(dataKey);
       this.ownWrites?.ownWriteEnded(encPath, written);

@@ -22,9 +22,9 @@ export async function encryptPlaintextFile(files: EncFileSystem, plainPath: stri
   const encPath = encPathOf(plainPath);
   if (await fs.stat(encPath).then(() => true, () => false)) throw new WorkerError('FileExists', `${path.basename(encPath)} already exists; nothing was changed.`);
   const keyring = files.vaultKeyring();
-  const { dataKey, stanzas } = await newStanzasFor(keyring, encPath); // shared with the folder's members, if any
+  const { dataKey, stanzas, payloadBound } = await newStanzasFor(keyring, encPath); // shared with the folder's members, if any; signed
   try {
-    await encryptFile(plainPath, encPath, dataKey, stanzas);
+    await encryptFile(plainPath, encPath, dataKey, stanzas, { payloadBound });
   } finally {
     wipe(dataKey);
   }

@@ -118,7 +118,7 @@ describe('recipients of a file, pins, and the worker write path', () => {
     await files.writeFile(note, Buffer.from('v1'), { create: true, overwrite: true });
     const enc = await fs.readFile(note + '.enc');
     const { parseHeader } = await import('../../../server/src/crypto/format');
-    assert.deepEqual(parseHeader(enc).stanzas.map(s => s.type), [1, STANZA_XWING], 'mine (type 1) and bob\'s');
+    assert.deepEqual(parseHeader(enc).stanzas.map(s => s.type), [1, STANZA_XWING, 6], 'mine (type 1), bob\'s, the write signature');
     const bobKeyring = { unwrap: async (stanzas: Parameters<typeof keyring.unwrap>[0]) => {
       const { unwrapWithReceivingKeys } = await import('../../../server/src/keys/recipients');
       return unwrapWithReceivingKeys(stanzas, [bob.receiving])!;

@@ -49,6 +49,10 @@ describe('a team in one git repository', () => {
     await fs.writeFile(path.join(root, 'bob-edit'), 'DB_PASSWORD=team-canary-2\n');
     assert.equal((await bob.cli(['encrypt', path.join(root, 'bob-edit'), '-o', 'config/.env.enc', '--force'], { cwd: repo })).code, 0);
     assert.equal((await alice.cli(['decrypt', 'config/.env.enc'], { cwd: repo })).stdout, 'DB_PASSWORD=team-canary-2\n', 'Bob\'s write is shared back to Alice');
+    const inspect = await alice.cli(['inspect', 'config/.env.enc'], { cwd: repo, noPass: true });
+    assert.match(inspect.stdout, /written by +bob \(signing key [0-9a-f]{64}\) on 20/, 'Alice sees Bob as the writer');
+    assert.match(inspect.stdout, /xwing [0-9a-f]{16} = alice/);
+    assert.doesNotMatch(inspect.stdout, /WARNING/);
     git('commit', '-qam', 'bob rotates the password');
 
     // Carol is no member: she appends an entry signed by herself and commits.
@@ -92,6 +96,12 @@ describe('a team in one git repository', () => {
     const afterUpdate = await fs.readFile(path.join(repo, 'config', '.env.enc'));
     assert.deepEqual(afterUpdate.subarray(0, 31), before.subarray(0, 31), 'same prefix (salt): the content was not re-encrypted');
     assert.deepEqual(afterUpdate.subarray(afterUpdate.length - 40), before.subarray(before.length - 40), 'same chunks');
+    assert.match((await alice.cli(['inspect', 'config/.env.enc'], { cwd: repo, noPass: true })).stdout, /written by +alice .*\n/, 'updatekeys kept the signature valid');
+    // A payload byte changed in the repository: the signature no longer matches, and decrypt says so.
+    const forged = Buffer.from(afterUpdate);
+    forged[forged.length - 1]! ^= 1;
+    await fs.writeFile(path.join(repo, 'config', 'forged.enc'), forged);
+    assert.match((await alice.cli(['inspect', 'config/forged.enc'], { cwd: repo, noPass: true })).stdout, /WARNING .*write signature is invalid/);
     const ci = await alice.cli(['decrypt', '--identity', keyFile, 'config/.env.enc'], { cwd: repo, noPass: true, env: { NOTESEAL_KEYFILE: path.join(root, 'none.json') } });
     assert.equal(ci.code, 0, ci.stderr);
     assert.equal(ci.stdout, 'DB_PASSWORD=team-canary-2\n');
