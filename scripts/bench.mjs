@@ -5,7 +5,8 @@
 //   2. provider: notes through the noteseal: file system vs plain files, inside a real VS Code host
 //   3. recording: CPU per audio-second and memory of a long recording from a fast synthetic source
 //   4. agent: a 1 KiB `noteseal decrypt` through the agent vs with a passphrase vs age; a large file vs age
-// Run one with: node scripts/bench.mjs crypto|provider|recording|agent
+//   5. sharing: what 10 recipients add to an open (writer and member) and to a save, with the header size
+// Run one with: node scripts/bench.mjs crypto|provider|recording|agent|sharing
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,6 +21,7 @@ const benches = {
   provider: [process.execPath, ['test/host/run-bench-host.mjs']],
   recording: [process.execPath, ['out/test/bench/recording.js']],
   agent: [process.execPath, ['out/test/bench/agent.js']],
+  sharing: [process.execPath, ['out/test/bench/sharing.js']],
 };
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(benches);
 let failed = 0;
