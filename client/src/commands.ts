@@ -23,4 +23,7 @@ export const Commands = {
   exportRecording: 'noteseal.exportRecording',
   shredRecording: 'noteseal.shredRecording',
   installCommandLineTool: 'noteseal.installCommandLineTool',
+  copyPublicIdentity: 'noteseal.copyPublicIdentity',
+  shareFolder: 'noteseal.shareFolder',
+  whoCanRead: 'noteseal.whoCanRead',
 } as const;

@@ -18,6 +18,7 @@ import { NoteRecovery } from './noteRecovery';
 import { EncOpenRedirect, REDIRECT_VIEW_TYPE } from './openRedirect';
 import { RecordingController, recordingFolderChoice } from './recording';
 import { RevisionContentProvider } from './revisionContent';
+import { registerSharing } from './sharing';
 import { LockStatusItem } from './statusBar';
 import { TerminalIntegration } from './terminal';
 import { NOTESEAL_SCHEME } from './uris';
@@ -196,6 +197,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   command(Commands.installCommandLineTool, (args?: { folder?: string; overwrite?: boolean }) => terminal.install(args));
   // Only a Uri is taken from the arguments: nothing another extension passes can skip the question.
   command(Commands.shredRecording, (uri?: unknown) => recording.shredRecording(uri instanceof vscode.Uri ? uri : undefined));
+  registerSharing(context, worker, vault, command);
 
   try {
     await worker.start();

@@ -8,6 +8,8 @@
 // of numbers. Paths are OS paths of the real files on disk; the client maps `noteseal:` URIs to them.
 
 export type Bytes = Uint8Array;
+export type { SharingFacts } from './keys/sharing';
+import type { SharingFacts } from './keys/sharing';
 
 /** Requests the client sends to the worker. */
 export interface ClientToWorkerRequests {
@@ -71,6 +73,15 @@ export interface ClientToWorkerRequests {
   'noteseal/recovery/discard': { params: { id: string }; result: void };
   /** `noteseal.agent.askBeforeServing` changed (the initial value comes in WorkerInitOptions). */
   'noteseal/agent/configure': { params: { askBeforeServing: boolean }; result: void };
+  // ---- sharing (issue 13): identities, recipients lists, writers ----
+  /** This keyfile's public identity (created if it has none). Needs the vault unlocked. */
+  'noteseal/sharing/identity': { params: void; result: { identity: string } };
+  /** Adds a member to `folder`'s `.noteseal/recipients`, signed by this keyfile (creating the list). */
+  'noteseal/sharing/addMember': { params: { folder: string; identity: string; name?: string; firstName: string }; result: { file: string; created: boolean; members: number; name: string } };
+  /** Who can read a file (its folder's list) and who wrote it (the write signature). */
+  'noteseal/sharing/describe': { params: { path: string }; result: SharingFacts };
+  /** For each path: whether a `.noteseal/recipients` applies (no verification; for decorations). */
+  'noteseal/sharing/isShared': { params: { paths: string[] }; result: { shared: boolean[] } };
 }
 
 /** Requests the worker sends to the client: the client owns SecretStorage, the worker never touches it. */
@@ -138,6 +149,10 @@ export const Method = {
   secretsDelete: 'noteseal/secrets/delete',
   agentConsent: 'noteseal/agent/consent',
   agentConfigure: 'noteseal/agent/configure',
+  sharingIdentity: 'noteseal/sharing/identity',
+  sharingAddMember: 'noteseal/sharing/addMember',
+  sharingDescribe: 'noteseal/sharing/describe',
+  sharingIsShared: 'noteseal/sharing/isShared',
   recordingDevices: 'noteseal/recording/devices',
   recordingStart: 'noteseal/recording/start',
   recordingPause: 'noteseal/recording/pause',

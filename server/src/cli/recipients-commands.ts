@@ -6,13 +6,13 @@ import path from 'node:path';
 import { NoteSealError } from '../crypto/errors';
 import { decryptStream, encryptFile, readHeaderFromFile, rewrapFile } from '../crypto/format';
 import { wipe } from '../keys/bytes';
-import { parsePublicIdentity, sameIdentity, shortIdentity } from '../keys/identity-strings';
+import { shortIdentity } from '../keys/identity-strings';
 import type { Keyring } from '../keys/keyring';
 import { parseStanza } from '../keys/stanzas';
 import { findEncryptedFiles } from '../keys/rotation';
-import { entryId, GENESIS_PREV, serializeRecipients, signEntry, type ChainEntry, type Member } from '../keys/recipients-file';
+import { serializeRecipients, signEntry, type ChainEntry } from '../keys/recipients-file';
 import {
-  findRecipientsFile, newStanzasFor, readChain, readPin, recipientsFileIn, recipientsFor, trustedList, writePin, type SharingContext,
+  addMember, findRecipientsFile, newStanzasFor, readChain, readPin, recipientsFileIn, recipientsFor, trustedList, writePin, type SharingContext,
 } from '../keys/sharing';
 import { writeFileAtomic } from '../crypto/format';
 import { STANZA_WRITE_SIGNATURE } from '../keys/write-signature';
@@ -55,34 +55,12 @@ export async function recipientsCommand(ctx: CliContext): Promise<number> {
 async function addCommand(ctx: CliContext): Promise<number> {
   allowOnly(ctx.args, 'name', 'dir');
   const [text] = expectOperands(ctx.args, 1, 1, 'identity (noteseal1… or age1…)');
-  const identity = parsePublicIdentity(text!);
   const givenName = ctx.args.options.get('name');
-  const name = typeof givenName === 'string' ? givenName : shortIdentity(identity.text);
-  const file = recipientsFileIn(folderOf(ctx));
-  const exists = await fs.lstat(file).then(() => true, () => false);
-  const count = await withKeyring(ctx, async keyring => {
-    const sc = await sharingContext(keyring);
-    const me = (await keyring.identity())!;
-    const chain = exists ? (await trustedList(file, sc)).chain : null;
-    const entries: ChainEntry[] = chain ? [...chain.entries] : [];
-    const members: Member[] = chain ? [...chain.members] : [];
-    let prev = chain ? chain.ids.at(-1)! : GENESIS_PREV;
-    const append = (e: ChainEntry, member: Member) => { entries.push(e); members.push(member); prev = entryId(e); };
-    if (!chain) {
-      const own = defaultOwnName(ctx.env) === name && !sameIdentity(identity, me.public) ? `${defaultOwnName(ctx.env)} (1)` : defaultOwnName(ctx.env);
-      append(signEntry({ op: 'add', name: own, identity: me.public.text, prev }, me.signing), { name: own, identity: me.public, addedBy: own, addedAt: '' });
-      ctx.note(`Creating ${file} with you ("${own}") as the first member.`);
-    }
-    if (!sameIdentity(identity, me.public) || chain) {
-      if (members.some(m => sameIdentity(m.identity, identity))) throw new UsageError(`${shortIdentity(identity.text)} is already a member of ${file}`);
-      if (members.some(m => m.name === name)) throw new UsageError(`a member is already named "${name}" (choose another with --name)`);
-      append(signEntry({ op: 'add', name, identity: identity.text, prev }, me.signing), { name, identity, addedBy: '', addedAt: '' });
-    }
-    await writeList(ctx, file, entries);
-    return members.length;
-  });
-  ctx.note(`Added "${name}" to ${file} (${count} members). New saves below ${path.dirname(path.dirname(file))} are encrypted to every member;`);
-  ctx.note(`run 'noteseal updatekeys ${path.dirname(path.dirname(file))}' to share the existing files now, and commit ${path.relative(process.cwd(), file) || file}.`);
+  const folder = folderOf(ctx);
+  const r = await withKeyring(ctx, keyring => addMember(keyring, folder, text!, { ...(typeof givenName === 'string' ? { name: givenName } : {}), firstName: defaultOwnName(ctx.env) }));
+  if (r.created) ctx.note(`Created ${r.file} with you ("${defaultOwnName(ctx.env)}") as the first member.`);
+  ctx.note(`Added "${r.name}" to ${r.file} (${r.members} members). New saves below ${folder} are encrypted to every member;`);
+  ctx.note(`run 'noteseal updatekeys ${folder}' to share the existing files now, and commit ${path.relative(process.cwd(), r.file) || r.file}.`);
   return ExitCode.OK;
 }
 

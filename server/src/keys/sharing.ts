@@ -5,11 +5,15 @@
 // worker's saves, Encrypt File/Folder, and the CLI's encrypt.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic, type PayloadBoundStanza } from '../crypto/format';
+import { readHeaderFromFile, writeFileAtomic, type PayloadBoundStanza } from '../crypto/format';
 import { toHex } from './bytes';
 import { checkWriteSignature, writeSignatureStanza, type WriteSignatureCheck } from './write-signature';
 import { sameIdentity, type PublicIdentity } from './identity-strings';
-import { parseRecipientsText, untrusted, verifyChain, type VerifiedChain } from './recipients-file';
+import {
+  entryId, GENESIS_PREV, parseRecipientsText, serializeRecipients, signEntry, untrusted, verifyChain, type ChainEntry, type Member, type VerifiedChain,
+} from './recipients-file';
+import { NoteSealError } from '../crypto/errors';
+import { parsePublicIdentity, shortIdentity } from './identity-strings';
 import type { Keyring, NewFileKeys } from './keyring';
 import type { Recipient } from './recipients';
 
@@ -153,4 +157,71 @@ export async function writerOf(file: string, members: readonly { name: string; i
   const member = members?.find(m => m.identity.signingKey && toHex(m.identity.signingKey) === check.signer);
   if (members && !member) return { check, warning: `${file} was signed by ${check.signer.slice(0, 16)}…, who is not a member of its folder's recipients list.` };
   return { check, ...(member ? { member: member.name } : {}) };
+}
+
+/**
+ * Adds a member to `folder`'s `.noteseal/recipients`, signed by this keyfile's identity (created if missing).
+ * Without a list, creates one whose first member (the genesis) is this keyfile, named `firstName`.
+ * The list is verified (and pinned) first; a name or identity already there is refused.
+ */
+export async function addMember(keyring: Keyring, folder: string, identityText: string, opts: { name?: string; firstName: string }): Promise<{ file: string; created: boolean; members: number; name: string }> {
+  const identity = parsePublicIdentity(identityText);
+  const name = opts.name ?? shortIdentity(identity.text);
+  const file = recipientsFileIn(folder);
+  const me = (await keyring.ensureIdentity()).identity;
+  const exists = await fs.lstat(file).then(() => true, () => false);
+  const chain = exists ? (await trustedList(file, { keyfilePath: keyring.keyfilePath, ownIdentity: me.public })).chain : null;
+  const entries: ChainEntry[] = chain ? [...chain.entries] : [];
+  const members: { name: string; identity: PublicIdentity }[] = chain ? [...chain.members] : [];
+  let prev = chain ? chain.ids.at(-1)! : GENESIS_PREV;
+  const append = (e: ChainEntry, who: PublicIdentity) => { entries.push(e); members.push({ name: e.name, identity: who }); prev = entryId(e); };
+  const refuse = (why: string) => new NoteSealError('INVALID_ARGUMENT', why);
+  if (!chain) {
+    const own = opts.firstName === name && !sameIdentity(identity, me.public) ? `${opts.firstName} (1)` : opts.firstName;
+    append(signEntry({ op: 'add', name: own, identity: me.public.text, prev }, me.signing), me.public);
+  }
+  if (chain || !sameIdentity(identity, me.public)) {
+    if (members.some(m => sameIdentity(m.identity, identity))) throw refuse(`${shortIdentity(identity.text)} is already a member of ${file}.`);
+    if (members.some(m => m.name === name)) throw refuse(`A member is already named "${name}": choose another name.`);
+    append(signEntry({ op: 'add', name, identity: identity.text, prev }, me.signing), identity);
+  }
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await writeFileAtomic(file, Buffer.from(serializeRecipients(entries)), 0o644);
+  await writePin(keyring.keyfilePath, file, await readChain(file));
+  return { file, created: !chain, members: members.length, name };
+}
+
+export interface SharingFacts {
+  /** The list that applies, or null when the file is not shared. */
+  listFile: string | null;
+  members: { name: string; identity: string; kind: string }[];
+  /** Why the list is refused (it applies, but NoteSeal will not encrypt to it). */
+  listProblem?: string;
+  writer: { state: 'unsigned' | 'invalid' | 'valid'; name?: string; signer?: string; at?: string; warning?: string };
+}
+
+/** Who can read `file` and who wrote it (for "Who Can Read This File?" and the lock badge's tooltip). */
+export async function describeSharing(keyring: Keyring, file: string): Promise<SharingFacts> {
+  const listFile = await findRecipientsFile(file).catch(() => null);
+  let members: Member[] | null = null;
+  let listProblem: string | undefined;
+  if (listFile) {
+    try { members = (await trustedList(listFile, { keyfilePath: keyring.keyfilePath, ownIdentity: (await keyring.identity())?.public ?? null })).chain.members; }
+    catch (e) { listProblem = (e as Error).message; members = (await readChain(listFile).catch(() => null))?.members ?? null; }
+  }
+  let dataKey: Uint8Array | undefined;
+  try { dataKey = await keyring.unwrap((await readHeaderFromFile(file)).stanzas); } catch { /* the writer is still reported without the key check */ }
+  const w = await writerOf(file, members, dataKey).finally(() => dataKey?.fill(0));
+  return {
+    listFile,
+    members: (members ?? []).map(m => ({ name: m.name, identity: m.identity.text, kind: m.identity.kind })),
+    ...(listProblem ? { listProblem } : {}),
+    writer: {
+      state: w.check.state,
+      ...(w.member ? { name: w.member } : {}),
+      ...(w.check.state !== 'unsigned' && w.check.signer ? { signer: w.check.signer } : {}),
+      ...(w.check.state === 'valid' ? { at: w.check.at.toISOString() } : {}),
+      ...(w.warning ? { warning: w.warning } : {}),
+    },
+  };
 }

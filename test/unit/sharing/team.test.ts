@@ -34,7 +34,7 @@ describe('a team in one git repository', () => {
   it('share, read, write back, refuse a slipped-in key, remove with --rekey, an age key as a member', async () => {
     const add = await alice.cli(['recipients', 'add', bob.identity, '--name', 'bob'], { cwd: repo });
     assert.equal(add.code, 0, add.stderr);
-    assert.match(errors(add), /Creating .*recipients with you \("alice"\)/);
+    assert.match(errors(add), /Created .*recipients with you \("alice"\)/);
     const list = await alice.cli(['recipients', 'list', '--json'], { cwd: path.join(repo, 'config') });
     assert.deepEqual((JSON.parse(list.stdout) as { members: { name: string }[] }).members.map(m => m.name), ['alice', 'bob']);
     await fs.writeFile(path.join(repo, 'config', '.env'), 'DB_PASSWORD=team-canary-1\n');
