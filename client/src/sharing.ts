@@ -4,7 +4,8 @@
 import os from 'node:os';
 import * as vscode from 'vscode';
 import { ENC_SUFFIX } from '../../server/src/encPaths';
-import { Method, type SharingFacts } from '../../server/src/protocol';
+import { Method } from '../../server/src/protocol';
+import { describeFacts, openWarning, writerTooltip } from './sharingText';
 import { Commands } from './commands';
 import { logicalFsPath, NOTESEAL_SCHEME } from './uris';
 import type { VaultController } from './vault';
@@ -17,23 +18,6 @@ function encPathOf(uri: vscode.Uri | undefined): string | undefined {
   if (uri.scheme === NOTESEAL_SCHEME) return logicalFsPath(uri) + ENC_SUFFIX;
   if (uri.scheme === 'file' && uri.fsPath.endsWith(ENC_SUFFIX)) return uri.fsPath;
   return undefined;
-}
-
-/** One line per member and the writer, for the modal and for tests. */
-export function describeFacts(f: SharingFacts): string {
-  const lines: string[] = [];
-  if (!f.listFile) lines.push('This file is not shared: only your keyfile opens it.');
-  else {
-    lines.push(`Shared by ${f.listFile}:`);
-    for (const m of f.members) lines.push(`• ${m.name} (${m.kind}, ${m.identity.slice(0, 16)}…)`);
-    if (f.listProblem) lines.push(`The list is refused: ${f.listProblem}`);
-  }
-  const w = f.writer;
-  lines.push(w.state === 'valid' ? `Last written by ${w.name ?? `a key outside the list (${w.signer?.slice(0, 16)}…)`} on ${w.at}.`
-    : w.state === 'unsigned' ? 'Last written without a signature (by an older NoteSeal, or through the agent).'
-      : 'Its write signature is invalid.');
-  if (w.warning) lines.push(`Warning: ${w.warning}`);
-  return lines.join('\n');
 }
 
 export class SharedDecorations implements vscode.FileDecorationProvider {
@@ -49,11 +33,43 @@ export class SharedDecorations implements vscode.FileDecorationProvider {
   }
 }
 
+/** The lock badge's tooltip on a decrypted note names its last writer (cached until the note is saved or reloaded). */
+export class WriterDecorations implements vscode.FileDecorationProvider {
+  private readonly changed = new vscode.EventEmitter<vscode.Uri[]>();
+  readonly onDidChangeFileDecorations = this.changed.event;
+  private readonly tooltips = new Map<string, string>();
+  constructor(private readonly worker: WorkerClient, private readonly vault: VaultController) {}
+  forget(uri: vscode.Uri): void { this.tooltips.delete(uri.toString()); this.changed.fire([uri]); }
+  async provideFileDecoration(uri: vscode.Uri): Promise<vscode.FileDecoration | undefined> {
+    if (uri.scheme !== NOTESEAL_SCHEME || this.vault.state.locked) return undefined;
+    let tooltip = this.tooltips.get(uri.toString());
+    if (tooltip === undefined) {
+      const facts = await this.worker.request(Method.sharingDescribe, { path: logicalFsPath(uri) + ENC_SUFFIX }).catch(() => undefined);
+      if (!facts) return undefined;
+      tooltip = writerTooltip(facts);
+      this.tooltips.set(uri.toString(), tooltip);
+    }
+    return { tooltip, propagate: false };
+  }
+}
+
 export function registerSharing(context: vscode.ExtensionContext, worker: WorkerClient, vault: VaultController,
   command: (id: string, run: (...args: never[]) => unknown) => void): void {
   const decorations = new SharedDecorations(worker);
-  context.subscriptions.push(vscode.window.registerFileDecorationProvider(decorations),
-    vscode.workspace.createFileSystemWatcher('**/.noteseal/recipients').onDidChange(() => decorations.refresh()));
+  const writers = new WriterDecorations(worker, vault);
+  context.subscriptions.push(vscode.window.registerFileDecorationProvider(decorations), vscode.window.registerFileDecorationProvider(writers),
+    vscode.workspace.createFileSystemWatcher('**/.noteseal/recipients').onDidChange(() => decorations.refresh()),
+    vscode.workspace.onDidSaveTextDocument(doc => { if (doc.uri.scheme === NOTESEAL_SCHEME) writers.forget(doc.uri); }),
+    // A note opens with a clear warning when it is shared but unsigned, signed by a non-member, or its signature fails.
+    vscode.workspace.onDidOpenTextDocument(doc => {
+      if (doc.uri.scheme !== NOTESEAL_SCHEME || vault.state.locked) return;
+      writers.forget(doc.uri);
+      void worker.request(Method.sharingDescribe, { path: logicalFsPath(doc.uri) + ENC_SUFFIX }).then(facts => {
+        const warning = openWarning(facts);
+        if (warning) void vscode.window.showWarningMessage(`NoteSeal: ${warning}`, 'Who Can Read This File?')
+          .then(pick => { if (pick) void vscode.commands.executeCommand(Commands.whoCanRead, doc.uri); });
+      }, () => undefined);
+    }));
 
   command(Commands.copyPublicIdentity, async () => {
     if (!(await vault.ensureUnlocked('Your identity is stored under your key.'))) return undefined;
