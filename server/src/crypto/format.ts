@@ -38,6 +38,8 @@ export interface EncryptOptions {
 export interface PayloadBoundStanza {
   type: number;
   length: number;
+  /** Called with the prefix as soon as it is chosen (before any payload), e.g. to derive what needs the data key. */
+  prepare?(prefix: Uint8Array): void;
   build(prefix: Uint8Array, payloadSha256: Uint8Array): Uint8Array;
 }
 
@@ -361,6 +363,7 @@ async function encryptWith(dstPath: string, dataKey: Uint8Array, stanzas: Stanza
   const keys = deriveFileKeys(dataKey, salt, prefix);
   try {
     const bound = opts.payloadBound;
+    bound?.prepare?.(prefix);
     const withBound = (body: Uint8Array) => (bound ? [...stanzas, { type: bound.type, body }] : stanzas);
     const header = serializeHeader(prefix, withBound(new Uint8Array(bound?.length ?? 0)), keys.headerMacKey);
     const written = await replaceFileAtomic(dstPath, async out => {

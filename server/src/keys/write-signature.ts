@@ -30,14 +30,22 @@ export function signedMessage(prefix: Uint8Array, commitment: Uint8Array, payloa
   return concatBytes(utf8('noteseal/v1/write-signature\0'), prefix, commitment, payloadSha256, signer, u64(atMs));
 }
 
-/** The stanza the format fills in once the payload is written (EncryptOptions.payloadBound). */
+/**
+ * The stanza the format fills in once the payload is written (EncryptOptions.payloadBound, AppendWriter).
+ * The commitment is derived in `prepare`, so the data key need not outlive the start of the write (a
+ * recording's key is wiped right after its file is created; its signature is made at close).
+ */
 export function writeSignatureStanza(signing: RawKeyPair, dataKey: Uint8Array, now = () => Date.now()): PayloadBoundStanza {
+  let commitment: Uint8Array | undefined;
   return {
     type: STANZA_WRITE_SIGNATURE,
     length: WRITE_SIGNATURE_LENGTH,
+    prepare(prefix) { commitment = keyCommitment(dataKey, prefix.subarray(15, 31)); },
     build(prefix, payloadSha256) {
+      commitment ??= keyCommitment(dataKey, prefix.subarray(15, 31));
+      // A keyring locked meanwhile has zeroed the key: sign nothing rather than with the all-zero key.
+      if (signing.secretKey.every(b => b === 0)) throw new Error('the signing key was wiped (NoteSeal locked)');
       const at = now();
-      const commitment = keyCommitment(dataKey, prefix.subarray(15, 31));
       const sig = ed25519.sign(signing.secretKey, signing.publicKey, signedMessage(prefix, commitment, payloadSha256, signing.publicKey, at));
       return concatBytes(signing.publicKey, u64(at), commitment, sig);
     },
@@ -52,6 +60,9 @@ export function parseWriteSignature(stanzas: readonly Stanza[]): ParsedWriteSign
   if (found.length === 0) return null;
   const b = found[0]!.body;
   if (found.length > 1 || b.length !== WRITE_SIGNATURE_LENGTH) return 'malformed';
+  // All zero: the placeholder of a write that never finished signing (a recording that crashed or whose
+  // close could not sign, and what recovery keeps): unsigned, not forged.
+  if (b.every(x => x === 0)) return null;
   const atMs = Number(new DataView(b.buffer, b.byteOffset + 32, 8).getBigUint64(0));
   return { signer: b.slice(0, 32), atMs, commitment: b.slice(40, 72), signature: b.slice(72) };
 }

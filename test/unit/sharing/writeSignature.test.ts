@@ -5,10 +5,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { encryptBuffer, rewrapFile, readHeaderFromFile } from '../../../server/src/crypto/format';
+import { AppendWriter, encryptBuffer, recoverFile, rewrapFile, readHeaderFromFile } from '../../../server/src/crypto/format';
 import { EncFileSystem } from '../../../server/src/vault/encFileSystem';
 import type { VaultService } from '../../../server/src/vault/vaultService';
-import { checkWriteSignature, parseWriteSignature, STANZA_WRITE_SIGNATURE } from '../../../server/src/keys/write-signature';
+import { checkWriteSignature, parseWriteSignature, STANZA_WRITE_SIGNATURE, writeSignatureStanza } from '../../../server/src/keys/write-signature';
 import { newKeyring } from '../keys/helpers';
 
 describe('write signatures', () => {
@@ -40,6 +40,29 @@ describe('write signatures', () => {
     // An unsigned file (written before signatures) is reported as such.
     await fs.writeFile(enc, encryptBuffer(Buffer.from('old'), dataKey, await keyring.stanzasFor(dataKey, [])));
     assert.equal((await checkWriteSignature(enc)).state, 'unsigned');
+  });
+
+  it('append mode (recordings): signed at close over every frame; a crash leaves it unsigned, and recovery keeps it so', async () => {
+    const { keyring, dir } = await newKeyring();
+    const me = (await keyring.identity())!;
+    const sign = async (file: string, finish: boolean) => {
+      const keys = await keyring.newFileStanzas({ detached: true });
+      const w = await AppendWriter.create(file, keys.dataKey, keys.stanzas, { chunkSize: 1024, payloadBound: writeSignatureStanza(me.signing, keys.dataKey) });
+      keys.dataKey.fill(0); // as the recorder does, right after creating: the commitment was derived already
+      await w.append(Buffer.alloc(5000, 7));
+      if (finish) await w.close(); else await w.abandon();
+    };
+    const done = path.join(dir, 'a.wav.enc');
+    await sign(done, true);
+    const dataKey = await keyring.unwrap((await readHeaderFromFile(done)).stanzas);
+    const r = await checkWriteSignature(done, dataKey);
+    assert.equal(r.state, 'valid');
+    assert.equal(r.state === 'valid' && r.keyCommitted, true);
+    const crashed = path.join(dir, 'b.wav.enc');
+    await sign(crashed, false);
+    assert.equal((await checkWriteSignature(crashed)).state, 'unsigned');
+    await recoverFile(crashed, keyring.unwrap);
+    assert.equal((await checkWriteSignature(crashed)).state, 'unsigned');
   });
 
   it('property: crafted signature stanzas are null, malformed or parsed, never a crash', () => {
