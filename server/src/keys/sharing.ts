@@ -4,6 +4,7 @@
 // repository), and only used when the writer is a member. Every write path calls `recipientsFor`: the
 // worker's saves, Encrypt File/Folder, and the CLI's encrypt.
 import { createHash } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readHeaderFromFile, writeFileAtomic, type PayloadBoundStanza } from '../crypto/format';
@@ -20,6 +21,7 @@ import type { Recipient } from './recipients';
 
 export const RECIPIENTS_DIR = '.noteseal';
 export const RECIPIENTS_NAME = 'recipients';
+const MAX_LIST_BYTES = 4 * 1024 * 1024;
 
 export function recipientsFileIn(dir: string): string {
   return path.join(dir, RECIPIENTS_DIR, RECIPIENTS_NAME);
@@ -86,7 +88,13 @@ export function extendsPin(chain: VerifiedChain, pin: Pin): boolean {
 const verified = new Map<string, VerifiedChain>();
 
 export async function readChain(listFile: string): Promise<VerifiedChain> {
-  const text = await fs.readFile(listFile, 'utf8');
+  // The repository is hostile: never read a huge "list" into memory before refusing it.
+  const handle = await fs.open(listFile, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+  let text: string;
+  try {
+    if ((await handle.stat()).size > MAX_LIST_BYTES) throw untrusted(`${listFile} is larger than 4 MiB: refused, nothing was encrypted to anyone.`);
+    text = await handle.readFile('utf8');
+  } finally { await handle.close(); }
   const digest = createHash('sha256').update(text).digest('hex');
   const cached = verified.get(digest);
   if (cached) return cached;

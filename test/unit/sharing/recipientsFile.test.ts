@@ -104,6 +104,10 @@ describe('recipients of a file, pins, and the worker write path', () => {
     await fs.mkdir(path.join(repo, 'deep', '.noteseal'));
     await fs.writeFile(recipientsFileIn(path.join(repo, 'deep')), serializeRecipients(chainOf([bob, 'add', 'bob', bob])));
     await assert.rejects(recipientsFor(path.join(repo, 'deep', 'x.enc'), ctx), /not a member/);
+    // A huge file is refused before it is read.
+    await fs.writeFile(recipientsFileIn(path.join(repo, 'deep')), '');
+    await fs.truncate(recipientsFileIn(path.join(repo, 'deep')), 5 * 1024 * 1024);
+    await assert.rejects(recipientsFor(path.join(repo, 'deep', 'x.enc'), ctx), /larger than 4 MiB/);
     // A link in place of the file is refused.
     await fs.rm(recipientsFileIn(path.join(repo, 'deep')));
     await fs.symlink(recipientsFileIn(repo), recipientsFileIn(path.join(repo, 'deep')));
