@@ -27,4 +27,7 @@ export const Commands = {
   setUpGit: 'noteseal.setUpGit',
   /** The Accept CodeLenses of a conflict in a decrypted note (gitSupport.ts); not in the palette. */
   resolveConflict: 'noteseal.resolveConflict',
+  copyPublicIdentity: 'noteseal.copyPublicIdentity',
+  shareFolder: 'noteseal.shareFolder',
+  whoCanRead: 'noteseal.whoCanRead',
 } as const;

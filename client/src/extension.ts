@@ -20,6 +20,7 @@ import { EncOpenRedirect, REDIRECT_VIEW_TYPE } from './openRedirect';
 import { RecordingController, recordingFolderChoice } from './recording';
 import { RevisionContentProvider } from './revisionContent';
 import { openSearchResult, registerSearch } from './searchView';
+import { registerSharing } from './sharing';
 import { LockStatusItem } from './statusBar';
 import { TerminalIntegration } from './terminal';
 import { NOTESEAL_SCHEME } from './uris';
@@ -213,6 +214,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   // Only a Uri is taken from the arguments: nothing another extension passes can skip the question.
   command(Commands.shredRecording, (uri?: unknown) => recording.shredRecording(uri instanceof vscode.Uri ? uri : undefined));
   registerGitSupport(context, log);
+  registerSharing(context, worker, vault, command);
 
   try {
     await worker.start();

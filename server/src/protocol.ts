@@ -8,6 +8,8 @@
 // of numbers. Paths are OS paths of the real files on disk; the client maps `noteseal:` URIs to them.
 
 export type Bytes = Uint8Array;
+export type { SharingFacts } from './keys/sharing';
+import type { SharingFacts } from './keys/sharing';
 
 /** What Encrypt Folder did: counts, the failures, and why it stopped early (cancelled, disk full or read-only). */
 export interface FolderEncryptResult {
@@ -91,6 +93,15 @@ export interface ClientToWorkerRequests {
   'noteseal/search/start': { params: { id: number; query: SearchQuery; roots: string[] }; result: SearchSummary };
   /** Ends the search `id` soon (its request then resolves with `cancelled: true`); unknown ids are ignored. */
   'noteseal/search/cancel': { params: { id: number }; result: void };
+  // ---- sharing (issue 13): identities, recipients lists, writers ----
+  /** This keyfile's public identity (created if it has none). Needs the vault unlocked. */
+  'noteseal/sharing/identity': { params: void; result: { identity: string } };
+  /** Adds a member to `folder`'s `.noteseal/recipients`, signed by this keyfile (creating the list). */
+  'noteseal/sharing/addMember': { params: { folder: string; identity: string; name?: string; firstName: string }; result: { file: string; created: boolean; members: number; name: string } };
+  /** Who can read a file (its folder's list) and who wrote it (the write signature). */
+  'noteseal/sharing/describe': { params: { path: string }; result: SharingFacts };
+  /** For each path: whether a `.noteseal/recipients` applies (no verification; for decorations). */
+  'noteseal/sharing/isShared': { params: { paths: string[] }; result: { shared: boolean[] } };
 }
 
 /** Requests the worker sends to the client: the client owns SecretStorage, the worker never touches it. */
@@ -161,6 +172,10 @@ export const Method = {
   secretsDelete: 'noteseal/secrets/delete',
   agentConsent: 'noteseal/agent/consent',
   agentConfigure: 'noteseal/agent/configure',
+  sharingIdentity: 'noteseal/sharing/identity',
+  sharingAddMember: 'noteseal/sharing/addMember',
+  sharingDescribe: 'noteseal/sharing/describe',
+  sharingIsShared: 'noteseal/sharing/isShared',
   recordingDevices: 'noteseal/recording/devices',
   recordingStart: 'noteseal/recording/start',
   recordingPause: 'noteseal/recording/pause',
@@ -266,7 +281,8 @@ export type WorkerErrorCode =
   | 'FileNotFound' | 'FileExists' | 'FileNotADirectory' | 'FileIsADirectory' | 'NoPermissions' | 'Unavailable'
   | 'WRONG_KEY' | 'WRONG_PASSPHRASE' | 'NOT_NOTESEAL' | 'UNSUPPORTED_VERSION' | 'CORRUPTED' | 'TRUNCATED'
   | 'TRAILING_DATA' | 'UNFINISHED' | 'DAMAGED_KEYFILE' | 'KEY_NOT_FOUND' | 'LIMIT_EXCEEDED' | 'INVALID_ARGUMENT'
-  | 'RECORDING' | 'CAPTURE_FAILED' | 'CHANGED_ON_DISK';
+  | 'RECORDING' | 'CAPTURE_FAILED' | 'CHANGED_ON_DISK'
+  | 'UNTRUSTED_RECIPIENTS';
 /** The JSON-RPC error code the worker uses for all of the above (in the server-defined range). */
 export const WORKER_ERROR = -32050;
 

@@ -19,6 +19,7 @@ import { WorkerAgent } from './vault/workerAgent';
 import { EncWatchers } from './vault/watcher';
 import { toResponseError } from './vault/workerErrors';
 import { VERSION } from './version';
+import { addMember, describeSharing, findRecipientsFile } from './keys/sharing';
 
 const connection = createConnection(ProposedFeatures.all);
 const startedAt = Date.now();
@@ -161,5 +162,10 @@ onRequest(Method.searchStart, p => search!.search(p.id, p.query, p.roots));
 onRequest(Method.searchCancel, p => search!.cancel(p.id));
 
 onRequest(Method.recordingRead, async p => ({ data: await recordings!.read(p.path, p.start, p.end) }));
+// Sharing (issue 13)
+onRequest(Method.sharingIdentity, async () => ({ identity: (await vault!.unlocked().ensureIdentity()).identity.public.text }));
+onRequest(Method.sharingAddMember, p => addMember(vault!.unlocked(), p.folder, p.identity, { ...(p.name ? { name: p.name } : {}), firstName: p.firstName }));
+onRequest(Method.sharingDescribe, p => describeSharing(vault!.unlocked(), p.path));
+onRequest(Method.sharingIsShared, async p => ({ shared: await Promise.all(p.paths.map(x => findRecipientsFile(x).then(f => f !== null, () => true))) }));
 
 connection.listen();

@@ -13,8 +13,8 @@ export interface ParsedArgs {
 }
 
 /** Options taking a value; everything else known is a boolean flag. Short aliases map to long names. */
-const VALUED = new Set(['keyfile', 'output', 'idle-minutes']);
-const FLAGS = new Set(['force', 'detached', 'recovery', 'json', 'help', 'version', 'yes']);
+const VALUED = new Set(['keyfile', 'output', 'idle-minutes', 'identity', 'name', 'dir']);
+const FLAGS = new Set(['force', 'detached', 'recovery', 'json', 'help', 'version', 'yes', 'rekey', 'trust']);
 const ALIASES: Record<string, string> = { o: 'output', f: 'force', h: 'help', y: 'yes' };
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {

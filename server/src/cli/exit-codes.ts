@@ -14,6 +14,7 @@ export const ExitCode = {
   INTERNAL: 8,         // a bug: please report it
   AGENT_REFUSED: 9,    // the agent is locked (or refused) and there is no other way to the key; `agent status`: locked
   NO_AGENT: 10,        // `agent status|stop|lock`: no agent answers
+  UNTRUSTED_RECIPIENTS: 11, // the folder's recipients list is refused (an unsigned change, a rewritten history)
   INTERRUPTED: 130,    // Ctrl-C at a prompt
 } as const;
 
@@ -33,5 +34,6 @@ export function exitCodeFor(code: NoteSealErrorCode): ExitCodeValue {
     case 'LIMIT_EXCEEDED': return ExitCode.DAMAGED_FILE;
     case 'DAMAGED_KEYFILE': return ExitCode.DAMAGED_KEYFILE;
     case 'KEY_NOT_FOUND': return ExitCode.KEY_NOT_FOUND;
+    case 'UNTRUSTED_RECIPIENTS': return ExitCode.UNTRUSTED_RECIPIENTS;
   }
 }

@@ -3,15 +3,23 @@ import fs from 'node:fs/promises';
 import { isNoteSealError } from '../crypto/errors';
 import {
   decryptFile, decryptVerifiedFirst, encryptFile, readHeaderFromFile, recoverFile, verifyFile,
-  type UnwrapDataKey,
+  type Stanza, type UnwrapDataKey,
 } from '../crypto/format';
 import { poolThreshold } from '../crypto/cipher-choice';
 import { warmCryptoPool } from '../crypto/pool';
 import { parseStanza } from '../keys/stanzas';
 import { allowOnly, expectOperands, UsageError } from './args';
-import { aboutFile, refuseToOverwrite, type CliContext } from './context';
+import { aboutFile, keyfilePath, refuseToOverwrite, type CliContext } from './context';
+import { readPublicIdentity } from '../keys/identity';
+import { keystoreDirFor } from '../keys/keystore';
+import { recipientStanzas } from '../keys/recipients';
+import { findRecipientsFile, readChain, recipientsFor, writerOf } from '../keys/sharing';
+import { recipientIdOf, recipientStanzaId } from '../keys/recipients';
+import { toHex } from '../keys/bytes';
+import { writeSignatureStanza } from '../keys/write-signature';
 import { ExitCode, exitCodeFor } from './exit-codes';
 import { withFileKeys } from './file-keys';
+import { withIdentityFile } from './identity-commands';
 import { writeManyToStdout, writeToStdout } from './stdout';
 
 /**
@@ -53,11 +61,20 @@ export async function encryptCommand(ctx: CliContext): Promise<number> {
   refuseToOverwrite(ctx, output);
   await warmThreadsFor(input);
   const watch = stopwatch(ctx, 'encrypt');
+  // The members of the output's folder (checked before any key is asked for); the agent hands out only our
+  // own stanza, the recipient stanzas need nothing but the data key and the members' public keys.
+  const keyfile = keyfilePath(ctx);
+  const ownIdentity = await readPublicIdentity(keystoreDirFor(keyfile));
+  const recipients = await recipientsFor(output, { keyfilePath: keyfile, ownIdentity });
+  if (recipients.length > 0 && ctx.args.options.has('detached')) throw new UsageError(`encrypt: ${output} is in a shared folder; a detached key cannot be shared`);
   await withFileKeys(ctx, async keys => {
     watch.unlocked();
     const { dataKey, stanzas } = await keys.newFileStanzas({ detached: ctx.args.options.has('detached') });
+    stanzas.push(...recipientStanzas(recipients, dataKey, ownIdentity ?? undefined));
+    const signing = await keys.signing?.();
+    if (!signing && recipients.length > 0) ctx.note(`noteseal: warning: ${output} is not signed (the agent does not sign; members see it as unsigned)`);
     try {
-      await encryptFile(input === '-' ? process.stdin : input, output, dataKey, stanzas);
+      await encryptFile(input === '-' ? process.stdin : input, output, dataKey, stanzas, signing ? { payloadBound: writeSignatureStanza(signing, dataKey) } : {});
     } finally {
       dataKey.fill(0);
     }
@@ -78,23 +95,47 @@ async function decryptToStdout(ctx: CliContext, file: string, unwrap: UnwrapData
 }
 
 export async function decryptCommand(ctx: CliContext): Promise<number> {
-  allowOnly(ctx.args, 'output', 'force');
+  allowOnly(ctx.args, 'output', 'force', 'identity');
   const [file] = expectOperands(ctx.args, 1, 1, 'file to decrypt');
+  const identityFile = ctx.args.options.get('identity');
   const given = ctx.args.options.get('output');
   const output = typeof given === 'string' && given !== '-' ? given : null;
   if (output) refuseToOverwrite(ctx, output);
   await warmThreadsFor(file);
   const watch = stopwatch(ctx, 'decrypt');
-  await withFileKeys(ctx, keys => aboutFile(file, async () => {
+  const run = (unwrap: UnwrapDataKey) => aboutFile(file, async () => {
     watch.unlocked();
-    if (output) await decryptFile(file, keys.unwrap, output);
-    else await decryptToStdout(ctx, file, keys.unwrap);
-  }), file);
+    if (output) await decryptFile(file, unwrap, output);
+    else await decryptToStdout(ctx, file, unwrap);
+  });
+  // --identity FILE: an age identity file opens the file (like `age -i`): no keyfile, agent or passphrase.
+  if (typeof identityFile === 'string') await withIdentityFile(identityFile, run);
+  else await withFileKeys(ctx, keys => run(keys.unwrap), file);
   watch.done();
+  const warning = (await sharingFacts(file, (await readHeaderFromFile(file)).stanzas).catch(() => null))?.warning;
+  if (warning) ctx.note(`noteseal: warning: ${warning}`);
   return ExitCode.OK;
 }
 
-const STANZA_NAMES: Record<string, string> = { 'master-wrapped': 'master-key wrapped', detached: 'detached (key store)' };
+const STANZA_NAMES: Record<string, string> = {
+  'master-wrapped': 'master-key wrapped', detached: 'detached (key store)',
+  4: 'X25519 recipient', 5: 'X-Wing recipient', 6: 'write signature',
+};
+
+/** Recipients (named from the list that applies, if any) and the writer: public facts, no key needed. */
+async function sharingFacts(file: string, stanzas: Stanza[]): Promise<{ recipients: { kind: string; id: string; member?: string }[]; writer: string; warning?: string }> {
+  const listFile = await findRecipientsFile(file).catch(() => null);
+  const members = listFile ? (await readChain(listFile).catch(() => null))?.members ?? null : null;
+  const recipients = stanzas.map(recipientStanzaId).filter(x => x !== undefined).map(x => {
+    const member = members?.find(m => toHex(recipientIdOf(m.identity.kind, m.identity.publicKey)) === x.id);
+    return { ...x, ...(member ? { member: member.name } : {}) };
+  });
+  const w = await writerOf(file, members);
+  const writer = w.check.state === 'valid'
+    ? `${w.member ?? 'someone outside the list'} (signing key ${w.check.signer}) on ${w.check.at.toISOString()}`
+    : w.check.state === 'unsigned' ? 'unsigned' : `invalid signature (${w.check.why})`;
+  return { recipients, writer, ...(w.warning ? { warning: w.warning } : {}) };
+}
 
 /** Header facts only: nothing here needs or reveals a key. */
 export async function inspectCommand(ctx: CliContext): Promise<number> {
@@ -104,6 +145,7 @@ export async function inspectCommand(ctx: CliContext): Promise<number> {
   for (const file of files) {
     const header = await aboutFile(file, () => readHeaderFromFile(file));
     const { size } = await fs.stat(file);
+    const sharing = await sharingFacts(file, header.stanzas);
     reports.push({
       file,
       version: header.version,
@@ -116,6 +158,7 @@ export async function inspectCommand(ctx: CliContext): Promise<number> {
         s.kind === 'master-wrapped' ? { type: s.type, kind: s.kind, masterKeyId: s.masterKeyId }
           : s.kind === 'detached' ? { type: s.type, kind: s.kind, keyId: s.keyId }
             : { type: s.type, kind: s.kind, bodyLength: s.length }),
+      ...sharing,
     });
   }
   if (ctx.args.options.has('json')) {
@@ -134,8 +177,14 @@ export async function inspectCommand(ctx: CliContext): Promise<number> {
       `  key stanzas     ${r.stanzas.length}`);
     for (const s of r.stanzas) {
       const id = 'masterKeyId' in s ? `master key ${s.masterKeyId}` : 'keyId' in s ? `key id ${s.keyId}` : `${s.bodyLength} bytes`;
-      lines.push(`    type ${s.type}: ${STANZA_NAMES[s.kind] ?? 'unknown to this build'}, ${id}`);
+      lines.push(`    type ${s.type}: ${STANZA_NAMES[s.kind] ?? STANZA_NAMES[String(s.type)] ?? 'unknown to this build'}, ${id}`);
     }
+    if (r.recipients.length > 0) {
+      lines.push(`  recipients      ${r.recipients.length} besides the writer's own stanza`);
+      for (const x of r.recipients) lines.push(`    ${x.kind} ${x.id}${x.member ? ` = ${x.member}` : ' (not in the recipients list)'}`);
+    }
+    lines.push(`  written by      ${r.writer}`);
+    if (r.warning) lines.push(`  WARNING         ${r.warning}`);
   }
   await writeToStdout(ctx.stdout, Buffer.from(lines.join('\n') + '\n'));
   return ExitCode.OK;

@@ -8,6 +8,7 @@ import { AgentPathError, canonicalPath, socketPathFromEnv } from '../agent/paths
 import type { ClientInfo } from '../agent/protocol';
 import type { Stanza, UnwrapDataKey } from '../crypto/format';
 import { keyfilePath, withKeyring, type CliContext } from './context';
+import type { RawKeyPair } from '../keys/curves';
 
 export interface FileKeys {
   /** For the format's decrypt functions: this file's data key. */
@@ -16,6 +17,8 @@ export interface FileKeys {
   newFileStanzas(options: { detached?: boolean }): Promise<{ dataKey: Uint8Array; stanzas: Stanza[] }>;
   /** 'agent' when the agent hands out the keys. */
   source: 'agent' | 'passphrase';
+  /** This keyfile's signing key pair (passphrase path only: the agent does not sign). */
+  signing?: () => Promise<RawKeyPair | null>;
 }
 
 /** A passphrase given on purpose (a file or descriptor): the only fallback when the agent is locked. */
@@ -106,5 +109,6 @@ export async function withFileKeys<T>(ctx: CliContext, fn: (keys: FileKeys) => P
     source: 'passphrase',
     unwrap: keyring.unwrap,
     newFileStanzas: options => keyring.newFileStanzas(options),
+    signing: async () => (await keyring.identity())?.signing ?? null,
   }));
 }

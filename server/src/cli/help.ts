@@ -8,8 +8,17 @@ Usage: noteseal <command> [options]
 Commands:
   init                       create the master key and keyfile; prints the recovery key once
   encrypt <file|-> [-o out]  encrypt a file (default output: <file>.enc); --detached for a shreddable key
-  decrypt <file.enc> [-o out]
-                             decrypt to stdout (only after the whole file is authenticated) or to a file
+  decrypt <file.enc> [-o out] [--identity FILE]
+                             decrypt to stdout (only after the whole file is authenticated) or to a file;
+                             --identity: with an age identity file (AGE-SECRET-KEY-1…), no passphrase
+  identity [--json]          this keyfile's public identity (created if missing), as the last line
+  recipients add <identity> [--name NAME] [--dir D]
+                             share folder D (default .) with a member: signs a change to D/.noteseal/recipients
+  recipients remove <identity|name> [--dir D] [--rekey]
+                             stop sharing with a member (old copies stay readable); --rekey re-encrypts
+  recipients list [--dir D] [--json] [--trust]
+                             the members of the list that applies to D; --trust accepts a rewritten list
+  updatekeys <path>...       rewrap the headers of .enc files to their folder's members (content untouched)
   inspect <file.enc>...      show header facts (version, suite, chunk size, key stanzas); --json
   verify <file.enc>...       authenticate every chunk; prints nothing secret
   passwd [--recovery]        change the passphrase (or set a new one with the recovery key)
@@ -43,6 +52,7 @@ from a file or an inherited file descriptor:
 
 Exit status: 0 ok, 1 usage, 2 wrong passphrase or key, 3 not a NoteSeal file (or unsupported version),
 4 damaged file (corrupted, truncated, trailing data, unfinished), 5 damaged keyfile, 6 key not found
-(shredded), 7 I/O error, 8 internal error, 9 agent locked, 10 no agent, 130 cancelled. See docs/CLI.md.
+(shredded), 7 I/O error, 8 internal error, 9 agent locked, 10 no agent, 11 recipients list refused,
+130 cancelled. See docs/CLI.md.
 Commands that need file keys ask the agent first ($NOTESEAL_AGENT_SOCK or the default socket).
 `;

@@ -14,6 +14,8 @@ import { execCommand } from './exec-command';
 import { GrepExit, grepCommand, parseGrepArgs } from './grep-command';
 import { NoAgent } from './file-keys';
 import { gitCommand } from './git-commands';
+import { identityCommand } from './identity-commands';
+import { recipientsCommand, updatekeysCommand } from './recipients-commands';
 import { initCommand, passwdCommand, rotateCommand, shredCommand } from './key-commands';
 import { PromptCancelled } from './secrets';
 import { StdoutClosed, writeToStdout } from './stdout';
@@ -32,6 +34,9 @@ const COMMANDS: Record<string, (ctx: CliContext) => Promise<number>> = {
   exec: execCommand,
   grep: grepCommand,
   git: gitCommand,
+  identity: identityCommand,
+  recipients: recipientsCommand,
+  updatekeys: updatekeysCommand,
 };
 
 function report(error: unknown, note: (line: string) => void, debug: boolean): number {

@@ -1,6 +1,6 @@
 // Append mode, for recordings: chunks are sealed and fsynced as they fill, the final chunk is written on
 // close. A crash leaves a file without a final chunk (UNFINISHED); recoverFile seals what was written.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_FILE_MODE, fsyncDirectory, writeAll, writeFileAtomic } from './atomic';
@@ -12,6 +12,7 @@ import { openEncryptedFile, type UnwrapDataKey } from './file-io';
 import { serializeHeader, serializePrefix, type Stanza } from './header';
 import { localChunkCipher, openPayload, sealPayload, type PayloadContext } from './payload';
 import { fileSource } from './source';
+import type { PayloadBoundStanza } from './format';
 
 export class AppendWriter {
   private pending: Buffer;
@@ -27,24 +28,29 @@ export class AppendWriter {
     private readonly keys: FileKeys,
     private readonly chunkSize: number,
     private position: number,
+    private readonly signing?: { bound: PayloadBoundStanza; stanzas: Stanza[]; prefix: Buffer; hash: Hash },
   ) {
     this.pending = Buffer.alloc(chunkSize);
   }
 
   /** Creates a new recording at `path` (which must not exist) and makes its header durable. */
-  static async create(filePath: string, dataKey: Uint8Array, stanzas: Stanza[], opts: { chunkSize?: number } = {}): Promise<AppendWriter> {
+  static async create(filePath: string, dataKey: Uint8Array, stanzas: Stanza[], opts: { chunkSize?: number; payloadBound?: PayloadBoundStanza } = {}): Promise<AppendWriter> {
     const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
     const salt = randomBytes(SALT_LENGTH);
     const prefix = serializePrefix({ chunkSize, salt, flags: FLAG_APPEND });
     const keys = deriveFileKeys(dataKey, salt, prefix);
     let handle: FileHandle | undefined;
     try {
-      const header = serializeHeader(prefix, stanzas, keys.headerMacKey);
+      // A payload-bound stanza (the write signature) is written all zero now and filled in by close().
+      const bound = opts.payloadBound;
+      bound?.prepare?.(prefix);
+      const signing = bound ? { bound, stanzas, prefix, hash: createHash('sha256') } : undefined;
+      const header = serializeHeader(prefix, bound ? [...stanzas, { type: bound.type, body: new Uint8Array(bound.length) }] : stanzas, keys.headerMacKey);
       handle = await open(filePath, 'wx', DEFAULT_FILE_MODE);
       await writeAll(handle, [header], 0);
       await handle.sync();
       await fsyncDirectory(path.dirname(filePath));
-      return new AppendWriter(handle, keys, chunkSize, header.length);
+      return new AppendWriter(handle, keys, chunkSize, header.length, signing);
     } catch (e) {
       keys.dispose();
       await handle?.close();
@@ -87,6 +93,7 @@ export class AppendWriter {
   }
 
   private async write(frames: Buffer[]): Promise<void> {
+    for (const f of frames) this.signing?.hash.update(f);
     this.position += await writeAll(this.handle, frames, this.position);
     await this.handle.datasync();
   }
@@ -95,10 +102,25 @@ export class AppendWriter {
   close(): Promise<void> {
     return this.run(async () => {
       await this.write(sealChunk(this.keys.payloadKey, this.keys.chunkAad, this.counter, true, this.pending.subarray(0, this.filled)));
+      await this.sign();
       await this.handle.close();
       this.state = 'closed';
       this.wipe();
     });
+  }
+
+  /**
+   * The file is complete: fill in the write signature (header rewritten in place, same length, new MAC).
+   * A signature that cannot be made leaves the placeholder, which reads as unsigned; the recording is kept.
+   */
+  private async sign(): Promise<void> {
+    if (!this.signing) return;
+    const { bound, stanzas, prefix, hash } = this.signing;
+    let body: Uint8Array;
+    try { body = bound.build(prefix, hash.digest()); } catch { return; }
+    if (body.length !== bound.length) return;
+    await writeAll(this.handle, [serializeHeader(prefix, [...stanzas, { type: bound.type, body }], this.keys.headerMacKey)], 0);
+    await this.handle.datasync();
   }
 
   /**

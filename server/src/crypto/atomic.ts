@@ -114,7 +114,7 @@ export async function writeSequentially(handle: FileHandle, data: AsyncIterable<
 export async function replaceFileAtomic(target: string, fill: (handle: FileHandle) => Promise<void>, mode?: number, beforeRename?: () => Promise<void>): Promise<Stats> {
   const finalMode = mode ?? (await existingMode(target)) ?? DEFAULT_FILE_MODE;
   const tmp = tempSiblingPath(target);
-  const handle = await open(tmp, 'wx', 0o600);
+  const handle = await open(tmp, 'wx+', 0o600); // readable too: a signed write hashes what it wrote
   let renamed = false;
   try {
     await fill(handle);

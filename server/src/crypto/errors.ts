@@ -14,7 +14,8 @@ export type NoteSealErrorCode =
   | 'DAMAGED_KEYFILE'      // the keyfile is malformed or fails its integrity check
   | 'KEY_NOT_FOUND'        // a detached data key is missing from the key store (for example shredded)
   | 'LIMIT_EXCEEDED'       // a size field is outside the sane limits of the format
-  | 'INVALID_ARGUMENT';    // a caller passed something unusable
+  | 'INVALID_ARGUMENT'     // a caller passed something unusable
+  | 'UNTRUSTED_RECIPIENTS'; // a recipients list that is not a chain of member signatures (or no longer extends the pin)
 
 export class NoteSealError extends Error {
   override readonly name = 'NoteSealError';

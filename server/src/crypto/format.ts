@@ -1,7 +1,7 @@
 // The public API of the .enc format (docs/FORMAT.md): buffers, streams, files, ranges and key rotation.
 // Pure Node: no vscode import. Plaintext is never written to disk by these functions, except where the
 // caller asks decryptFile to write it to a path of its choosing.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { CHUNK_FRAME_OVERHEAD, DEFAULT_CHUNK_SIZE, FINAL_FRAME_OVERHEAD, FLAG_APPEND, FRAME_CHUNK, FRAME_FINAL, SALT_LENGTH } from './constants';
@@ -28,6 +28,33 @@ export interface EncryptOptions {
   chunkSize?: number;
   /** Runs just before the encrypted file replaces the target; throwing leaves the target as it is. */
   beforeRename?: () => Promise<void>;
+  /** A last stanza that depends on the payload (the write signature, docs/KEYS.md): filled in once the payload is written. */
+  payloadBound?: PayloadBoundStanza;
+}
+
+/**
+ * A stanza of fixed length whose body is made after the payload is written, from the immutable prefix and
+ * the SHA-256 of every payload byte (all frames, in file order). The header is written with a zero body
+ * first and rewritten in place (same length, new MAC) before the file is renamed into place.
+ */
+export interface PayloadBoundStanza {
+  type: number;
+  length: number;
+  /** Called with the prefix as soon as it is chosen (before any payload), e.g. to derive what needs the data key. */
+  prepare?(prefix: Uint8Array): void;
+  build(prefix: Uint8Array, payloadSha256: Uint8Array): Uint8Array;
+}
+
+/** SHA-256 of the bytes of `handle` from `start` to its end, read in 4 MiB blocks. */
+export async function hashFrom(handle: FileHandle, start: number): Promise<Buffer> {
+  const { size } = await handle.stat();
+  const src = fileSource(handle, start, size);
+  const hash = createHash('sha256');
+  for (;;) {
+    const block = await src.read(4 * 1024 * 1024);
+    if (block.length === 0) return hash.digest();
+    hash.update(block);
+  }
 }
 
 /** Test vectors only: a fixed salt makes the output reproducible. Never use a fixed salt for real data. */
@@ -348,10 +375,18 @@ async function encryptWith(dstPath: string, dataKey: Uint8Array, stanzas: Stanza
   const prefix = serializePrefix({ chunkSize, salt, flags: 0 });
   const keys = deriveFileKeys(dataKey, salt, prefix);
   try {
-    const header = serializeHeader(prefix, stanzas, keys.headerMacKey);
+    const bound = opts.payloadBound;
+    bound?.prepare?.(prefix);
+    const withBound = (body: Uint8Array) => (bound ? [...stanzas, { type: bound.type, body }] : stanzas);
+    const header = serializeHeader(prefix, withBound(new Uint8Array(bound?.length ?? 0)), keys.headerMacKey);
     const written = await replaceFileAtomic(dstPath, async out => {
       await writeAll(out, [header]); // at the start; the handle's position moves past it
       if (!await payload(out, header.length, keys, chunkSize)) throw new ParallelMiss('the input changed while it was read');
+      if (bound) {
+        const body = bound.build(prefix, await hashFrom(out, header.length));
+        if (body.length !== bound.length) throw new NoteSealError('INVALID_ARGUMENT', 'a payload-bound stanza changed its length');
+        await writeAll(out, [serializeHeader(prefix, withBound(body), keys.headerMacKey)], 0);
+      }
     }, undefined, opts.beforeRename);
     onWritten?.(written);
     return true;

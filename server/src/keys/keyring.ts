@@ -22,6 +22,8 @@ import {
 import { decodeRecoveryKey, encodeRecoveryKey } from './recovery-key';
 import { rewrapFolder, type OnRotationProgress, type RotationReport } from './rotation';
 import { detachedStanza, parseStanza, unwrapDataKeyStanza, wrapDataKeyStanza } from './stanzas';
+import { generateIdentity, loadIdentity, rewrapIdentity, storeIdentity, wipeIdentity, type HeldIdentity } from './identity';
+import { recipientStanzas, unwrapWithReceivingKeys, type Recipient } from './recipients';
 
 export type Passphrase = string | Uint8Array;
 
@@ -102,6 +104,8 @@ export class Keyring {
   /** The keyfile's MAC as last read or written: lets us refuse to overwrite a keyfile another process changed. */
   private loadedMac: Uint8Array | null = null;
   private readonly policy: Readonly<KdfPolicy>;
+  /** The keyfile's identity while unlocked (undefined: not loaded yet; null: this keyfile has none). */
+  private heldIdentity: HeldIdentity | null | undefined = undefined;
   readonly keystoreDir: string;
 
   constructor(readonly keyfilePath: string, options: KeyringOptions = {}) {
@@ -124,6 +128,7 @@ export class Keyring {
       wipe(kek);
       throw e;
     }
+    await keyring.ensureIdentity();
     return { keyring, recoveryKey: encodeRecoveryKey(masterKey) };
   }
 
@@ -176,6 +181,8 @@ export class Keyring {
   lock(): void {
     if (this.keys) wipeMasterKeys(this.keys);
     wipe(this.kek);
+    wipeIdentity(this.heldIdentity);
+    this.heldIdentity = undefined;
     this.keys = null;
     this.kek = null;
     this.kdf = null;
@@ -187,15 +194,59 @@ export class Keyring {
     return this.keys;
   }
 
+  /** This keyfile's identity (its secret keys stay in the keyring), or null if it has none yet. */
+  async identity(): Promise<HeldIdentity | null> {
+    const keys = this.requireKeys();
+    if (this.heldIdentity === undefined) {
+      const loaded = await loadIdentity(this.keystoreDir, keys);
+      if (this.keys !== keys) { wipeIdentity(loaded); return this.identity(); } // locked or re-unlocked meanwhile
+      this.heldIdentity = loaded;
+    }
+    return this.heldIdentity;
+  }
+
+  /** The identity, created (X-Wing + Ed25519) and stored if this keyfile has none. */
+  async ensureIdentity(): Promise<{ identity: HeldIdentity; created: boolean }> {
+    const existing = await this.identity();
+    if (existing) return { identity: existing, created: false };
+    const fresh = generateIdentity();
+    const stored = await storeIdentity(this.keystoreDir, fresh, this.requireKeys().current, { create: true });
+    if (!stored) { // another process created one first: that one is the identity
+      wipeIdentity(fresh);
+      this.heldIdentity = undefined;
+      const theirs = await this.identity();
+      if (!theirs) throw new NoteSealError('DAMAGED_KEYFILE', 'The identity vanished while it was being created.');
+      return { identity: theirs, created: false };
+    }
+    wipeIdentity(this.heldIdentity);
+    this.heldIdentity = fresh;
+    return { identity: fresh, created: true };
+  }
+
   /** A fresh random data key for a new file, and the stanzas that let this keyring find it again. */
-  async newFileStanzas(options: { detached?: boolean } = {}): Promise<NewFileKeys> {
+  async newFileStanzas(options: { detached?: boolean; recipients?: readonly Recipient[] } = {}): Promise<NewFileKeys> {
     const { current } = this.requireKeys();
+    const recipients = options.recipients ?? [];
     if (options.detached) {
+      // A shared data key could never be shredded: detached keys stay single-user.
+      if (recipients.length > 0) throw new NoteSealError('INVALID_ARGUMENT', 'A detached (shreddable) key cannot be shared with recipients.');
       const { keyId, dataKey } = await createDetachedKey(this.keystoreDir, current);
       return { dataKey, stanzas: [detachedStanza(keyId)], detachedKeyId: keyId };
     }
     const dataKey = randomKey(KEY_LENGTH);
-    return { dataKey, stanzas: [wrapDataKeyStanza(current, dataKey)] };
+    try {
+      return { dataKey, stanzas: await this.stanzasFor(dataKey, recipients) };
+    } catch (e) { wipe(dataKey); throw e; }
+  }
+
+  /**
+   * The stanzas of an existing data key: this keyfile's type-1 stanza and one per other recipient (what
+   * `updatekeys` writes into a header without touching the content).
+   */
+  async stanzasFor(dataKey: Uint8Array, recipients: readonly Recipient[]): Promise<Stanza[]> {
+    const { current } = this.requireKeys();
+    const own = recipients.length > 0 ? (await this.identity())?.receiving : undefined;
+    return [wrapDataKeyStanza(current, dataKey), ...recipientStanzas(recipients, dataKey, own)];
   }
 
   /**
@@ -216,6 +267,10 @@ export class Keyring {
         try { return await loadDetachedKey(this.keystoreDir, stanza.keyId, keys); } catch (e) { detachedError ??= e; }
       }
     }
+    // Shared to this keyfile's identity (stanza types 4 and 5).
+    const identity = await this.identity().catch(() => null);
+    const shared = identity ? unwrapWithReceivingKeys(stanzas, [identity.receiving]) : null;
+    if (shared) return shared;
     if (detachedError) throw detachedError;
     if (foreignIds.length > 0 && await this.reloadIfRotatedElsewhere()) return this.unwrap(stanzas);
     throw new NoteSealError('WRONG_KEY', foreignIds.length > 0
@@ -269,6 +324,7 @@ export class Keyring {
       throw e;
     }
     const detachedKeysRewrapped = await rewrapDetachedKeys(this.keystoreDir, rotated);
+    await rewrapIdentity(this.keystoreDir, rotated);
     const files = folder === undefined
       ? { rewrapped: 0, alreadyCurrent: 0, detached: 0, failed: [] }
       : await rewrapFolder(folder, rotated.current, this.unwrap, onProgress);

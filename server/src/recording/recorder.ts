@@ -13,6 +13,8 @@ import { AppendWriter } from '../crypto/format';
 import type { NewFileKeys } from '../keys/index';
 import type { HeldLock } from '../keys/lockfile';
 import { CaptureError, CaptureProcess, detectCaptureCommand, type CaptureCommand, type CaptureExit, type StopMethod } from './captureTools';
+import type { HeldIdentity } from '../keys/identity';
+import { writeSignatureStanza } from '../keys/write-signature';
 import { lockRecording } from './files';
 import { recordingFileName } from './naming';
 import { byteRate, bytesPerFrame, wavHeader, WAV_HEADER_LENGTH } from './wav';
@@ -23,6 +25,8 @@ export const RECORDING_CHUNK_SIZE = 16 * 1024;
 /** What the recorder needs from the keyring: a fresh detached data key per recording. */
 export interface RecordingKeySource {
   newFileStanzas(options: { detached: true }): Promise<NewFileKeys>;
+  /** The keyfile's identity, whose signing key signs the recording when it closes (none: unsigned). */
+  identity?(): Promise<HeldIdentity | null>;
 }
 
 export interface RecorderOptions {
@@ -226,6 +230,8 @@ export class Recorder extends EventEmitter<RecorderEvents> {
 
   private async openFile(so: StartOptions): Promise<void> {
     const keys = await this.opts.keys.newFileStanzas({ detached: true });
+    const identity = await this.opts.keys.identity?.().catch(() => null);
+    const payloadBound = identity ? writeSignatureStanza(identity.signing, keys.dataKey) : undefined;
     try {
       this.keyId = keys.detachedKeyId ?? '';
       const folder = so.folder ?? this.opts.folder;
@@ -239,7 +245,7 @@ export class Recorder extends EventEmitter<RecorderEvents> {
           continue;   // another window is recording under this name
         }
         try {
-          this.writer = await AppendWriter.create(this.filePath, keys.dataKey, keys.stanzas, { chunkSize: this.chunkSize });
+          this.writer = await AppendWriter.create(this.filePath, keys.dataKey, keys.stanzas, { chunkSize: this.chunkSize, ...(payloadBound ? { payloadBound } : {}) });
           break;
         } catch (e) {
           await this.releaseFileLock();

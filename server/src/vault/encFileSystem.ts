@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { decryptFileToBuffer, encryptBufferToFile, isNoteSealError } from '../crypto/format';
 import { wipe } from '../keys/bytes';
+import { newStanzasFor } from '../keys/sharing';
 import { ENC_SUFFIX, encPathOf, isEncPath, isTempSibling } from '../encPaths';
 import type { DirectoryEntry, FileStatInfo } from '../protocol';
 import { withWipedDataKeys } from './dataKeys';
@@ -113,11 +114,12 @@ export class EncFileSystem {
   /** Encrypts `plaintext` under a fresh data key and replaces `encPath` crash-safely (its mode is kept). */
   async encryptTo(encPath: string, plaintext: Uint8Array, beforeRename?: () => Promise<void>): Promise<void> {
     const keyring = this.vault.unlocked();
-    const { dataKey, stanzas } = await keyring.newFileStanzas();
+    // Shared with the folder's members, if any, and signed by this keyfile's identity.
+    const { dataKey, stanzas, payloadBound } = await newStanzasFor(keyring, encPath);
     let written: Stats | undefined;
     this.ownWrites?.ownWriteStarted(encPath);
     try {
-      written = await encryptBufferToFile(plaintext, encPath, dataKey, stanzas, { beforeRename });
+      written = await encryptBufferToFile(plaintext, encPath, dataKey, stanzas, { beforeRename, payloadBound });
     } catch (e) {
       // The failing call named the temp sibling (or nothing); the user knows the note.
       if (errnoOf(e)) (e as NodeJS.ErrnoException).path = encPath;

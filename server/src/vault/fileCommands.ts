@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { decryptFile, encryptFile } from '../crypto/format';
 import { wipe } from '../keys/bytes';
+import { newStanzasFor } from '../keys/sharing';
 import { encPathOf, isEncPath, isTempSibling } from '../encPaths';
 import { withWipedDataKeys } from './dataKeys';
 import type { EncFileSystem } from './encFileSystem';
@@ -23,9 +24,9 @@ export async function encryptPlaintextFile(files: EncFileSystem, plainPath: stri
   const encPath = encPathOf(plainPath);
   if (await fs.stat(encPath).then(() => true, () => false)) throw new WorkerError('FileExists', `${path.basename(encPath)} already exists; nothing was changed.`);
   const keyring = files.vaultKeyring();
-  const { dataKey, stanzas } = await keyring.newFileStanzas();
+  const { dataKey, stanzas, payloadBound } = await newStanzasFor(keyring, encPath); // shared with the folder's members, if any; signed
   try {
-    await encryptFile(plainPath, encPath, dataKey, stanzas);
+    await encryptFile(plainPath, encPath, dataKey, stanzas, { payloadBound });
   } finally {
     wipe(dataKey);
   }

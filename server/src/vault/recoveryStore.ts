@@ -9,12 +9,13 @@
 //   <keyfile minus .json>.recovery/recipient.json     { format, version, publicKey }   (not secret)
 //   <keyfile minus .json>.recovery/recipient.key.enc  the private key, a NoteSeal file (type-1 stanza)
 //   <keyfile minus .json>.recovery/<32 hex>.enc        one sealed copy per note
-import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { decryptBuffer, encryptBuffer, writeFileAtomic, type Stanza } from '../crypto/format';
-import { open as aeadOpen, seal as aeadSeal } from '../keys/aead';
 import { concatBytes, utf8, wipe } from '../keys/bytes';
+import { x25519 } from '../keys/curves';
+import { openFromX25519, sealToX25519 } from '../keys/recipients';
 import type { Keyring } from '../keys/keyring';
 import type { RecoveryCopy } from '../protocol';
 import { WorkerError } from './workerErrors';
@@ -30,11 +31,8 @@ export function recoveryDirFor(keyfilePath: string): string {
 
 function b64url(b: Uint8Array): string { return Buffer.from(b).toString('base64url'); }
 
-function wrapKey(shared: Uint8Array, ephemeral: Uint8Array, recipient: Uint8Array): Uint8Array {
-  return new Uint8Array(hkdfSync('sha256', shared, concatBytes(ephemeral, recipient), utf8('noteseal/v1/recovery-wrap'), 32));
-}
-const wrapAad = (recipient: Uint8Array) => concatBytes(utf8('noteseal/v1/stanza-3\0'), recipient);
-const x25519Public = (raw: Uint8Array): KeyObject => createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: b64url(raw) }, format: 'jwk' });
+/** Type 3 is the X25519 recipient stanza's layout (keys/recipients/x25519.ts) with labels of its own. */
+const RECOVERY_LABELS = { info: 'noteseal/v1/recovery-wrap', aadPrefix: 'noteseal/v1/stanza-3\0' };
 
 export class RecoveryStore {
   constructor(readonly dir: string) {}
@@ -80,12 +78,11 @@ export class RecoveryStore {
       await this.writeRecipient(existing.x);
       return 'repaired';
     }
-    const { privateKey } = generateKeyPairSync('x25519');
-    const jwk = privateKey.export({ format: 'jwk' }) as { x: string; d: string };
+    const pair = x25519.generate();
     const { dataKey, stanzas } = await keyring.newFileStanzas();
-    const plain = utf8(JSON.stringify({ x: jwk.x, d: jwk.d }));
-    try { await writeFileAtomic(path.join(this.dir, 'recipient.key.enc'), encryptBuffer(plain, dataKey, stanzas)); } finally { wipe(dataKey, plain); }
-    await this.writeRecipient(new Uint8Array(Buffer.from(jwk.x, 'base64url')));
+    const plain = utf8(JSON.stringify({ x: b64url(pair.publicKey), d: b64url(pair.secretKey) }));
+    try { await writeFileAtomic(path.join(this.dir, 'recipient.key.enc'), encryptBuffer(plain, dataKey, stanzas)); } finally { wipe(dataKey, plain, pair.secretKey); }
+    await this.writeRecipient(pair.publicKey);
     return 'created';
   }
 
@@ -93,36 +90,25 @@ export class RecoveryStore {
   async seal(notePath: string, data: Uint8Array): Promise<string> {
     const recipient = await this.readRecipient();
     if (!recipient) throw new WorkerError('NOT_INITIALIZED', 'No recovery key yet: NoteSeal makes one the first time it is unlocked.');
-    const eph = generateKeyPairSync('x25519');
-    const ephPub = new Uint8Array(Buffer.from((eph.publicKey.export({ format: 'jwk' }) as { x: string }).x, 'base64url'));
-    const shared = new Uint8Array(diffieHellman({ privateKey: eph.privateKey, publicKey: x25519Public(recipient) }));
-    const key = wrapKey(shared, ephPub, recipient);
     const dataKey = new Uint8Array(randomBytes(32));
     const meta = utf8(JSON.stringify({ path: notePath, savedAt: new Date().toISOString() }));
     const payload = concatBytes(new Uint8Array(Buffer.alloc(4)), meta, data);
     new DataView(payload.buffer, payload.byteOffset).setUint32(0, meta.length);
     try {
-      const wrapped = aeadSeal(key, dataKey, wrapAad(recipient));
-      const stanza: Stanza = { type: STANZA_RECOVERY, body: concatBytes(ephPub, wrapped.nonce, wrapped.ciphertext) };
+      const stanza: Stanza = { type: STANZA_RECOVERY, body: sealToX25519(recipient, dataKey, RECOVERY_LABELS) };
       const id = randomBytes(16).toString('hex');
       await writeFileAtomic(this.file(id), encryptBuffer(payload, dataKey, [stanza]));
       return id;
-    } finally { wipe(shared, key, dataKey, payload); }
+    } finally { wipe(dataKey, payload); }
   }
 
   /** Opens one copy with the recipient key (needs the vault unlocked). */
   private async openCopy(id: string, d: Uint8Array, x: Uint8Array): Promise<{ path: string; savedAt: string; data: Buffer }> {
-    const privateKey = createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', x: b64url(x), d: b64url(d) }, format: 'jwk' });
     const plain = await decryptBuffer(await fs.readFile(this.file(id)), stanzas => {
       for (const s of stanzas) {
         if (s.type !== STANZA_RECOVERY || s.body.length !== 32 + 12 + 48) continue;
-        const ephPub = s.body.subarray(0, 32);
-        const shared = new Uint8Array(diffieHellman({ privateKey, publicKey: x25519Public(ephPub) }));
-        const key = wrapKey(shared, ephPub, x);
-        try {
-          const dataKey = aeadOpen(key, { nonce: s.body.subarray(32, 44), ciphertext: s.body.subarray(44) }, wrapAad(x));
-          if (dataKey) return dataKey;
-        } finally { wipe(shared, key); }
+        const dataKey = openFromX25519(s.body, d, x, RECOVERY_LABELS);
+        if (dataKey) return dataKey;
       }
       throw new WorkerError('WRONG_KEY', 'This recovery copy was sealed for another recovery key.');
     });

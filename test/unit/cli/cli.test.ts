@@ -178,7 +178,7 @@ describe('noteseal CLI: damage never releases plaintext', () => {
 
   const damages: [string, (b: Buffer) => Buffer, number][] = [
     ['a flipped bit in the last chunk', b => { const c = Buffer.from(b); c[c.length - 20] ^= 1; return c; }, 4],
-    ['a flipped bit in the first chunk', b => { const c = Buffer.from(b); c[200] ^= 0x10; return c; }, 4],
+    ['a flipped bit in the first chunk', b => { const c = Buffer.from(b); c[400] ^= 0x10; return c; }, 4], // past the header (274 bytes with its write signature)
     ['truncation', b => b.subarray(0, b.length - 1000), 4],
     ['trailing data', b => Buffer.concat([b, Buffer.from('junk')]), 4],
     ['a missing magic', b => Buffer.concat([Buffer.from('x'), b.subarray(1)]), 3],

@@ -1,0 +1,111 @@
+// Sharing in VS Code (issue 13): Copy My Public Identity, Share Folder…, Who Can Read This File?, and a
+// decoration on shared encrypted files. All keys, signatures and list checks stay in the worker; this
+// module only asks and shows.
+import os from 'node:os';
+import * as vscode from 'vscode';
+import { ENC_SUFFIX } from '../../server/src/encPaths';
+import { Method } from '../../server/src/protocol';
+import { describeFacts, openWarning, writerTooltip } from './sharingText';
+import { Commands } from './commands';
+import { logicalFsPath, NOTESEAL_SCHEME } from './uris';
+import type { VaultController } from './vault';
+import type { WorkerClient } from './workerClient';
+
+/** The `.enc` file a command is about: an Explorer `file:` .enc, a `noteseal:` view, or the active editor's. */
+function encPathOf(uri: vscode.Uri | undefined): string | undefined {
+  uri ??= vscode.window.activeTextEditor?.document.uri;
+  if (!uri) return undefined;
+  if (uri.scheme === NOTESEAL_SCHEME) return logicalFsPath(uri) + ENC_SUFFIX;
+  if (uri.scheme === 'file' && uri.fsPath.endsWith(ENC_SUFFIX)) return uri.fsPath;
+  return undefined;
+}
+
+export class SharedDecorations implements vscode.FileDecorationProvider {
+  private readonly changed = new vscode.EventEmitter<undefined>();
+  readonly onDidChangeFileDecorations = this.changed.event;
+  constructor(private readonly worker: WorkerClient) {}
+  refresh(): void { this.changed.fire(undefined); }
+  async provideFileDecoration(uri: vscode.Uri): Promise<vscode.FileDecoration | undefined> {
+    const file = uri.scheme === 'file' && uri.fsPath.endsWith(ENC_SUFFIX) ? uri.fsPath : undefined;
+    if (!file) return undefined;
+    const { shared } = await this.worker.request(Method.sharingIsShared, { paths: [file] }).catch(() => ({ shared: [false] }));
+    return shared[0] ? { badge: '👥', tooltip: 'Shared with the members of this folder\'s .noteseal/recipients (NoteSeal: Who Can Read This File?)', propagate: false } : undefined;
+  }
+}
+
+/** The lock badge's tooltip on a decrypted note names its last writer (cached until the note is saved or reloaded). */
+export class WriterDecorations implements vscode.FileDecorationProvider {
+  private readonly changed = new vscode.EventEmitter<vscode.Uri[]>();
+  readonly onDidChangeFileDecorations = this.changed.event;
+  private readonly tooltips = new Map<string, string>();
+  constructor(private readonly worker: WorkerClient, private readonly vault: VaultController) {}
+  forget(uri: vscode.Uri): void { this.tooltips.delete(uri.toString()); this.changed.fire([uri]); }
+  async provideFileDecoration(uri: vscode.Uri): Promise<vscode.FileDecoration | undefined> {
+    if (uri.scheme !== NOTESEAL_SCHEME || this.vault.state.locked) return undefined;
+    let tooltip = this.tooltips.get(uri.toString());
+    if (tooltip === undefined) {
+      const facts = await this.worker.request(Method.sharingDescribe, { path: logicalFsPath(uri) + ENC_SUFFIX }).catch(() => undefined);
+      if (!facts) return undefined;
+      tooltip = writerTooltip(facts);
+      this.tooltips.set(uri.toString(), tooltip);
+    }
+    return { tooltip, propagate: false };
+  }
+}
+
+export function registerSharing(context: vscode.ExtensionContext, worker: WorkerClient, vault: VaultController,
+  command: (id: string, run: (...args: never[]) => unknown) => void): void {
+  const decorations = new SharedDecorations(worker);
+  const writers = new WriterDecorations(worker, vault);
+  context.subscriptions.push(vscode.window.registerFileDecorationProvider(decorations), vscode.window.registerFileDecorationProvider(writers),
+    vscode.workspace.createFileSystemWatcher('**/.noteseal/recipients').onDidChange(() => decorations.refresh()),
+    vscode.workspace.onDidSaveTextDocument(doc => { if (doc.uri.scheme === NOTESEAL_SCHEME) writers.forget(doc.uri); }),
+    // A note opens with a clear warning when it is shared but unsigned, signed by a non-member, or its signature fails.
+    vscode.workspace.onDidOpenTextDocument(doc => {
+      if (doc.uri.scheme !== NOTESEAL_SCHEME || vault.state.locked) return;
+      writers.forget(doc.uri);
+      void worker.request(Method.sharingDescribe, { path: logicalFsPath(doc.uri) + ENC_SUFFIX }).then(facts => {
+        const warning = openWarning(facts);
+        if (warning) void vscode.window.showWarningMessage(`NoteSeal: ${warning}`, 'Who Can Read This File?')
+          .then(pick => { if (pick) void vscode.commands.executeCommand(Commands.whoCanRead, doc.uri); });
+      }, () => undefined);
+    }));
+
+  command(Commands.copyPublicIdentity, async () => {
+    if (!(await vault.ensureUnlocked('Your identity is stored under your key.'))) return undefined;
+    const { identity } = await worker.request(Method.sharingIdentity);
+    await vscode.env.clipboard.writeText(identity);
+    void vscode.window.showInformationMessage('Your NoteSeal public identity is on the clipboard. It is public: send it to whoever shares a folder with you.');
+    return identity;
+  });
+
+  command(Commands.shareFolder, async (uri?: vscode.Uri) => {
+    const folder = uri?.scheme === 'file' ? uri : vscode.workspace.workspaceFolders?.[0]?.uri;
+    if (!folder) { void vscode.window.showErrorMessage('Choose a folder in the Explorer to share.'); return undefined; }
+    const identity = await vscode.window.showInputBox({
+      title: `Share ${vscode.workspace.asRelativePath(folder)}`, prompt: 'Paste the member\'s public identity (noteseal1… or age1…)', ignoreFocusOut: true,
+      validateInput: v => (/^\s*(noteseal1|age1)[0-9a-z]+\s*$/.test(v) ? undefined : 'A public identity starts with noteseal1 or age1.'),
+    });
+    if (!identity) return undefined;
+    const name = await vscode.window.showInputBox({ title: 'Member name', prompt: 'How the list names them (shown as the writer of their saves)', ignoreFocusOut: true, validateInput: v => (v.trim() && v.trim() === v && v.length <= 64 ? undefined : '1 to 64 characters, no surrounding spaces.') });
+    if (!name) return undefined;
+    if (!(await vault.ensureUnlocked('Adding a member is signed with your key.'))) return undefined;
+    let firstName = 'me';
+    try { firstName = os.userInfo().username || firstName; } catch { /* keep 'me' */ }
+    const r = await worker.request(Method.sharingAddMember, { folder: folder.fsPath, identity: identity.trim(), name, firstName });
+    decorations.refresh();
+    void vscode.window.showInformationMessage(`${r.created ? 'Created' : 'Updated'} ${vscode.workspace.asRelativePath(r.file)}: ${r.members} members. New saves below this folder are encrypted to all of them; commit the file. Existing files are shared when saved again (or with noteseal updatekeys).`);
+    return r;
+  });
+
+  command(Commands.whoCanRead, async (uri?: vscode.Uri) => {
+    const file = encPathOf(uri);
+    if (!file) { void vscode.window.showErrorMessage('Choose an encrypted file (.enc) or open a note.'); return undefined; }
+    if (!(await vault.ensureUnlocked('Checking the writer needs your key.'))) return undefined;
+    const facts = await worker.request(Method.sharingDescribe, { path: file });
+    const text = describeFacts(facts);
+    const [first, ...rest] = text.split('\n');
+    void (facts.writer.warning || facts.listProblem ? vscode.window.showWarningMessage : vscode.window.showInformationMessage)(first!, { modal: true, detail: rest.join('\n') });
+    return facts;
+  });
+}

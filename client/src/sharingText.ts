@@ -1,0 +1,32 @@
+// The words NoteSeal shows about who can read a file and who wrote it (pure: unit-tested without VS Code).
+import type { SharingFacts } from '../../server/src/protocol';
+
+/** One line per member and the writer, for the modal and for tests. */
+export function describeFacts(f: SharingFacts): string {
+  const lines: string[] = [];
+  if (!f.listFile) lines.push('This file is not shared: only your keyfile opens it.');
+  else {
+    lines.push(`Shared by ${f.listFile}:`);
+    for (const m of f.members) lines.push(`• ${m.name} (${m.kind}, ${m.identity.slice(0, 16)}…)`);
+    if (f.listProblem) lines.push(`The list is refused: ${f.listProblem}`);
+  }
+  const w = f.writer;
+  lines.push(w.state === 'valid' ? `Last written by ${w.name ?? `a key outside the list (${w.signer?.slice(0, 16)}…)`} on ${w.at}.`
+    : w.state === 'unsigned' ? 'Last written without a signature (by an older NoteSeal, or through the agent).'
+      : 'Its write signature is invalid.');
+  if (w.warning) lines.push(`Warning: ${w.warning}`);
+  return lines.join('\n');
+}
+
+/** The lock badge's tooltip line about the writer. */
+export function writerTooltip(f: SharingFacts): string {
+  const w = f.writer;
+  const who = w.state === 'valid' ? `Last written by ${w.name ?? 'a key outside the recipients list'}${w.at ? ` on ${w.at.replace('T', ' ').slice(0, 16)} UTC` : ''}`
+    : w.state === 'unsigned' ? 'Not signed by its writer' : 'Its write signature is INVALID';
+  return f.listFile ? `${who}; shared with ${f.members.length} member(s)` : who;
+}
+
+/** The warning a note opens with, or undefined when there is nothing to warn about. */
+export function openWarning(f: SharingFacts): string | undefined {
+  return f.writer.warning ?? (f.listProblem ? `this folder's recipients list is refused: ${f.listProblem}` : undefined);
+}

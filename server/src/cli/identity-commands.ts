@@ -1,0 +1,53 @@
+// `noteseal identity` (print, creating it if needed, this keyfile's public identity) and the `--identity
+// FILE` key source for decrypt (an age identity file, like `age -i`: no keyfile, no passphrase).
+import fs from 'node:fs/promises';
+import { NoteSealError } from '../crypto/errors';
+import type { UnwrapDataKey } from '../crypto/format';
+import { readPublicIdentity } from '../keys/identity';
+import { parseAgeIdentityFile } from '../keys/identity-strings';
+import { keystoreDirFor } from '../keys/keystore';
+import { unwrapWithReceivingKeys } from '../keys/recipients';
+import { wipe } from '../keys/bytes';
+import { allowOnly, expectOperands } from './args';
+import { keyfilePath, keyringFor, withKeyring, type CliContext } from './context';
+import { ExitCode } from './exit-codes';
+import { writeToStdout } from './stdout';
+
+export async function identityCommand(ctx: CliContext): Promise<number> {
+  allowOnly(ctx.args, 'json');
+  expectOperands(ctx.args, 0);
+  keyringFor(ctx); // a clear error when there is no keyfile
+  // The public half is readable without the passphrase; creating one needs the master key.
+  let text = (await readPublicIdentity(keystoreDirFor(keyfilePath(ctx))))?.text;
+  let created = false;
+  if (!text) {
+    ctx.note('This keyfile has no identity yet: unlocking to create one.');
+    ({ text, created } = await withKeyring(ctx, async keyring => {
+      const r = await keyring.ensureIdentity();
+      return { text: r.identity.public.text, created: r.created };
+    }));
+  }
+  const kind = text.startsWith('noteseal1') ? 'noteseal' : 'age';
+  if (ctx.args.options.has('json')) {
+    await writeToStdout(ctx.stdout, Buffer.from(JSON.stringify({ identity: text, kind, created, keyfile: keyfilePath(ctx) }) + '\n'));
+    return ExitCode.OK;
+  }
+  ctx.note(created ? 'Created the identity of this keyfile.' : `The identity of ${keyfilePath(ctx)}:`);
+  ctx.note('It is public: give it to whoever shares a folder with you (noteseal recipients add <identity>).');
+  await writeToStdout(ctx.stdout, Buffer.from(text + '\n'));
+  return ExitCode.OK;
+}
+
+/** The unwrap function of an age identity file (AGE-SECRET-KEY-1… lines); its keys are wiped after `fn`. */
+export async function withIdentityFile<T>(file: string, fn: (unwrap: UnwrapDataKey) => Promise<T>): Promise<T> {
+  const keys = parseAgeIdentityFile(await fs.readFile(file, 'utf8'));
+  try {
+    return await fn(async stanzas => {
+      const dataKey = unwrapWithReceivingKeys(stanzas, keys);
+      if (!dataKey) throw new NoteSealError('WRONG_KEY', `No key in the identity file ${file} opens this file (it was not shared to it).`);
+      return dataKey;
+    });
+  } finally {
+    for (const k of keys) wipe(k.secretKey);
+  }
+}

@@ -1,0 +1,170 @@
+// `noteseal recipients add|remove|list` (the signed `.noteseal/recipients` of a folder) and
+// `noteseal updatekeys <path>…` (rewrap headers to the current list without re-encrypting content).
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { NoteSealError } from '../crypto/errors';
+import { decryptStream, encryptFile, readHeaderFromFile, rewrapFile } from '../crypto/format';
+import { wipe } from '../keys/bytes';
+import { shortIdentity } from '../keys/identity-strings';
+import type { Keyring } from '../keys/keyring';
+import { parseStanza } from '../keys/stanzas';
+import { findEncryptedFiles } from '../keys/rotation';
+import { serializeRecipients, signEntry, type ChainEntry } from '../keys/recipients-file';
+import {
+  addMember, findRecipientsFile, newStanzasFor, readChain, readPin, recipientsFileIn, recipientsFor, trustedList, writePin, type SharingContext,
+} from '../keys/sharing';
+import { writeFileAtomic } from '../crypto/format';
+import { STANZA_WRITE_SIGNATURE } from '../keys/write-signature';
+import { allowOnly, expectOperands, UsageError } from './args';
+import { aboutFile, keyfilePath, withKeyring, type CliContext } from './context';
+import { ExitCode, exitCodeFor } from './exit-codes';
+import { writeToStdout } from './stdout';
+
+function folderOf(ctx: CliContext): string {
+  const d = ctx.args.options.get('dir');
+  return path.resolve(typeof d === 'string' ? d : '.');
+}
+
+async function sharingContext(keyring: Keyring): Promise<SharingContext> {
+  return { keyfilePath: keyring.keyfilePath, ownIdentity: (await keyring.ensureIdentity()).identity.public };
+}
+
+/** Appends entries to the list (creating it) and pins the result: our own change extends our own pin. */
+async function writeList(ctx: CliContext, file: string, entries: ChainEntry[]): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await writeFileAtomic(file, Buffer.from(serializeRecipients(entries)), 0o644);
+  await writePin(keyfilePath(ctx), file, await readChain(file));
+}
+
+/** The first member's name: $USER, else the login name. */
+function defaultOwnName(env: NodeJS.ProcessEnv): string {
+  if (env.USER && env.USER.trim() === env.USER && env.USER.length <= 64) return env.USER;
+  try { return os.userInfo().username || 'me'; } catch { return 'me'; }
+}
+
+export async function recipientsCommand(ctx: CliContext): Promise<number> {
+  const [verb, ...rest] = ctx.args.operands;
+  const sub = { ...ctx, args: { ...ctx.args, command: `recipients ${verb ?? ''}`.trim(), operands: rest } };
+  if (verb === 'add') return addCommand(sub);
+  if (verb === 'remove') return removeCommand(sub);
+  if (verb === 'list') return listCommand(sub);
+  throw new UsageError('recipients: expected add, remove or list');
+}
+
+async function addCommand(ctx: CliContext): Promise<number> {
+  allowOnly(ctx.args, 'name', 'dir');
+  const [text] = expectOperands(ctx.args, 1, 1, 'identity (noteseal1… or age1…)');
+  const givenName = ctx.args.options.get('name');
+  const folder = folderOf(ctx);
+  const r = await withKeyring(ctx, keyring => addMember(keyring, folder, text!, { ...(typeof givenName === 'string' ? { name: givenName } : {}), firstName: defaultOwnName(ctx.env) }));
+  if (r.created) ctx.note(`Created ${r.file} with you ("${defaultOwnName(ctx.env)}") as the first member.`);
+  ctx.note(`Added "${r.name}" to ${r.file} (${r.members} members). New saves below ${folder} are encrypted to every member;`);
+  ctx.note(`run 'noteseal updatekeys ${folder}' to share the existing files now, and commit ${path.relative(process.cwd(), r.file) || r.file}.`);
+  return ExitCode.OK;
+}
+
+async function removeCommand(ctx: CliContext): Promise<number> {
+  allowOnly(ctx.args, 'dir', 'rekey');
+  const [who] = expectOperands(ctx.args, 1, 1, 'identity or name of the member to remove');
+  const folder = folderOf(ctx);
+  const file = recipientsFileIn(folder);
+  return withKeyring(ctx, async keyring => {
+    const sc = await sharingContext(keyring);
+    const { chain } = await trustedList(file, sc);
+    const member = chain.members.find(m => m.name === who || m.identity.text === who!.trim());
+    if (!member) throw new UsageError(`no member of ${file} is named or identified by ${shortIdentity(who!)}`);
+    const me = (await keyring.identity())!;
+    const entry = signEntry({ op: 'remove', name: member.name, identity: member.identity.text, prev: chain.ids.at(-1)! }, me.signing);
+    await writeList(ctx, file, [...chain.entries, entry]);
+    ctx.note(`Removed "${member.name}" from ${file}. New saves are no longer encrypted to them.`);
+    ctx.note(`Warning: every copy they could read before stays readable to them, including every version in git history.`);
+    if (!ctx.args.options.has('rekey')) {
+      ctx.note(`The files below ${folder} still hold a key for them until they are saved again: run 'noteseal recipients remove' with --rekey`);
+      ctx.note(`(new data keys, content re-encrypted) or 'noteseal updatekeys ${folder}', and rotate any secret they knew.`);
+      return ExitCode.OK;
+    }
+    const report = await rekeyFolder(ctx, keyring, folder, file);
+    return report;
+  });
+}
+
+/** --rekey: every `.enc` below `folder` that this list governs gets a new data key and re-encrypted content. */
+async function rekeyFolder(ctx: CliContext, keyring: Keyring, folder: string, listFile: string): Promise<number> {
+  let status: number = ExitCode.OK;
+  for (const file of await findEncryptedFiles(folder)) {
+    if (await findRecipientsFile(file) !== listFile) continue;
+    try {
+      await aboutFile(file, async () => {
+        const { stanzas } = await readHeaderFromFile(file);
+        if (stanzas.map(parseStanza).some(s => s.kind === 'detached')) throw new NoteSealError('INVALID_ARGUMENT', 'has a detached (shreddable) key: not shared, left alone');
+        const fresh = await newStanzasFor(keyring, file);
+        try {
+          // Streamed: plaintext stays in memory; the old file is replaced only once the new one is complete.
+          await encryptFile(decryptStream(file, keyring.unwrap), file, fresh.dataKey, fresh.stanzas, { payloadBound: fresh.payloadBound });
+        } finally { wipe(fresh.dataKey); }
+      });
+      ctx.note(`rekeyed  ${file}`);
+    } catch (e) {
+      ctx.note(`FAILED   ${(e as Error).message}`);
+      if (status === ExitCode.OK) status = e instanceof NoteSealError ? exitCodeFor(e.code) : ExitCode.IO;
+    }
+  }
+  return status;
+}
+
+async function listCommand(ctx: CliContext): Promise<number> {
+  allowOnly(ctx.args, 'dir', 'json', 'trust');
+  expectOperands(ctx.args, 0);
+  const folder = folderOf(ctx);
+  const file = await findRecipientsFile(path.join(folder, 'x'));
+  if (!file) throw new UsageError(`no .noteseal/recipients applies to ${folder}`);
+  const chain = await readChain(file);
+  const pin = await readPin(keyfilePath(ctx), file);
+  if (ctx.args.options.has('trust')) await writePin(keyfilePath(ctx), file, chain);
+  const members = chain.members.map(m => ({ name: m.name, identity: m.identity.text, kind: m.identity.kind, addedBy: m.addedBy, addedAt: m.addedAt }));
+  const pinState = ctx.args.options.has('trust') ? 'trusted now' : !pin ? 'not yet trusted on this machine'
+    : chain.ids[0] === pin.genesis && chain.ids[pin.length - 1] === pin.head ? 'extends what this machine trusted' : 'DOES NOT extend what this machine trusted';
+  if (ctx.args.options.has('json')) {
+    await writeToStdout(ctx.stdout, Buffer.from(JSON.stringify({ file, members, entries: chain.entries.length, pin: pinState }, null, 2) + '\n'));
+    return ExitCode.OK;
+  }
+  const lines = [`${file}: ${members.length} members, ${chain.entries.length} signed changes; ${pinState}`];
+  for (const m of members) lines.push(`  ${m.name.padEnd(16)} ${shortIdentity(m.identity)}  (${m.kind}, added by ${m.addedBy}, ${m.addedAt})`);
+  await writeToStdout(ctx.stdout, Buffer.from(lines.join('\n') + '\n'));
+  return ExitCode.OK;
+}
+
+/** Rewraps each file's header to its folder's current members (same data key, content untouched). */
+export async function updatekeysCommand(ctx: CliContext): Promise<number> {
+  allowOnly(ctx.args);
+  const paths = expectOperands(ctx.args, 1, Infinity, 'file or folder');
+  return withKeyring(ctx, async keyring => {
+    const sc = await sharingContext(keyring);
+    let status: number = ExitCode.OK;
+    for (const p of paths) {
+      const files = (await fs.stat(p)).isDirectory() ? await findEncryptedFiles(p) : [p];
+      for (const file of files) {
+        try {
+          const n = await aboutFile(file, async () => {
+            const { stanzas } = await readHeaderFromFile(file);
+            if (stanzas.map(parseStanza).some(s => s.kind === 'detached')) throw new NoteSealError('INVALID_ARGUMENT', 'has a detached (shreddable) key: not shared, left alone');
+            const recipients = await recipientsFor(file, sc);
+            const dataKey = await keyring.unwrap(stanzas);
+            try {
+              // The write signature does not cover the other stanzas: it is kept and stays valid.
+              const signature = stanzas.filter(st => st.type === STANZA_WRITE_SIGNATURE);
+              await rewrapFile(file, async () => dataKey.slice(), [...await keyring.stanzasFor(dataKey, recipients), ...signature]);
+            } finally { wipe(dataKey); }
+            return recipients.length;
+          });
+          ctx.note(`updated  ${file} (${n > 0 ? `${n} members` : 'not shared'})`);
+        } catch (e) {
+          ctx.note(`FAILED   ${(e as Error).message}`);
+          if (status === ExitCode.OK) status = e instanceof NoteSealError ? exitCodeFor(e.code) : ExitCode.IO;
+        }
+      }
+    }
+    return status;
+  });
+}

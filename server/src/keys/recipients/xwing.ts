@@ -1,0 +1,53 @@
+// ML-KEM-768 + X25519 hybrid recipients (X-Wing, draft-connolly-cfrg-xwing-kem, as age's `age1pq…` uses):
+// a KEM ciphertext per recipient, the wrap key from HKDF over the KEM's shared secret with the ciphertext
+// and the recipient's public key as the salt (docs/KEYS.md, "Type 5"). The secret key is X-Wing's 32-byte seed.
+import { hkdfSync, randomBytes } from 'node:crypto';
+import { ml_kem768_x25519 as xwing } from '@noble/post-quantum/hybrid.js';
+import type { Stanza } from '../../crypto/format';
+import { KEY_LENGTH, NONCE_LENGTH, open, seal, TAG_LENGTH } from '../aead';
+import { concatBytes, utf8, wipe } from '../bytes';
+import { RECIPIENT_ID_BYTES, recipientIdOf, type RecipientKind } from './kind';
+
+export const STANZA_XWING = 5;
+export const XWING_PUBLIC_KEY_LENGTH = 1216;
+export const XWING_CIPHERTEXT_LENGTH = 1120;
+const INFO = 'noteseal/v1/xwing-wrap';
+const AAD_PREFIX = 'noteseal/v1/stanza-5\0';
+
+function wrapKeyFor(shared: Uint8Array, cipherText: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  return new Uint8Array(hkdfSync('sha256', shared, concatBytes(cipherText, publicKey), utf8(INFO), KEY_LENGTH));
+}
+
+export const xwingKind: RecipientKind = {
+  name: 'xwing',
+  stanzaType: STANZA_XWING,
+  publicKeyLength: XWING_PUBLIC_KEY_LENGTH,
+  bodyLength: RECIPIENT_ID_BYTES + XWING_CIPHERTEXT_LENGTH + NONCE_LENGTH + KEY_LENGTH + TAG_LENGTH,
+  wrap(publicKey, dataKey): Stanza {
+    const { cipherText, sharedSecret } = xwing.encapsulate(publicKey);
+    const key = wrapKeyFor(sharedSecret, cipherText, publicKey);
+    try {
+      const sealed = seal(key, dataKey, concatBytes(utf8(AAD_PREFIX), publicKey));
+      return { type: STANZA_XWING, body: concatBytes(recipientIdOf('xwing', publicKey), cipherText, sealed.nonce, sealed.ciphertext) };
+    } finally { wipe(sharedSecret, key); }
+  },
+  unwrap(body, key) {
+    const cipherText = body.subarray(RECIPIENT_ID_BYTES, RECIPIENT_ID_BYTES + XWING_CIPHERTEXT_LENGTH);
+    const rest = body.subarray(RECIPIENT_ID_BYTES + XWING_CIPHERTEXT_LENGTH);
+    let shared: Uint8Array;
+    try { shared = xwing.decapsulate(cipherText, key.secretKey); } catch { return null; }
+    const wrapKey = wrapKeyFor(shared, cipherText, key.publicKey);
+    try {
+      return open(wrapKey, { nonce: rest.subarray(0, NONCE_LENGTH), ciphertext: rest.subarray(NONCE_LENGTH) }, concatBytes(utf8(AAD_PREFIX), key.publicKey));
+    } finally { wipe(shared, wrapKey); }
+  },
+  generate() {
+    const seed = new Uint8Array(randomBytes(32));
+    return { publicKey: xwing.keygen(seed).publicKey, secretKey: seed };
+  },
+};
+
+/** The X-Wing public key of a seed (the seed is the whole secret key). */
+export function xwingPublicOf(seed: Uint8Array): Uint8Array {
+  return xwing.keygen(seed).publicKey;
+}

@@ -1,0 +1,29 @@
+// What NoteSeal says about a file's readers and writer: the modal, the tooltip and the warning on open.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { describeFacts, openWarning, writerTooltip } from '../../../client/src/sharingText';
+import type { SharingFacts } from '../../../server/src/protocol';
+
+const shared: SharingFacts = {
+  listFile: '/repo/.noteseal/recipients',
+  members: [{ name: 'alice', identity: 'noteseal1' + 'q'.repeat(40), kind: 'xwing' }, { name: 'bob', identity: 'age1' + 'q'.repeat(40), kind: 'x25519' }],
+  writer: { state: 'valid', name: 'bob', signer: 'ab'.repeat(32), at: '2026-12-01T12:03:00.000Z' },
+};
+
+test('members, the last writer and when; no warning for a member\'s valid signature', () => {
+  const text = describeFacts(shared);
+  assert.match(text, /^Shared by \/repo\/\.noteseal\/recipients:/);
+  assert.match(text, /• alice \(xwing, noteseal1qqqqqqq…\)/);
+  assert.match(text, /Last written by bob on 2026-12-01T12:03:00.000Z\./);
+  assert.equal(writerTooltip(shared), 'Last written by bob on 2026-12-01 12:03 UTC; shared with 2 member(s)');
+  assert.equal(openWarning(shared), undefined);
+});
+
+test('an unsigned shared file, a non-member signer and a refused list open with a warning', () => {
+  assert.match(openWarning({ ...shared, writer: { state: 'unsigned', warning: 'x is in a shared folder but is not signed' } })!, /not signed/);
+  const stranger: SharingFacts = { ...shared, writer: { state: 'valid', signer: 'cd'.repeat(32), at: shared.writer.at!, warning: 'signed by cdcd…, who is not a member' } };
+  assert.match(describeFacts(stranger), /Last written by a key outside the list \(cdcdcdcdcdcdcdcd…\)/);
+  assert.match(writerTooltip(stranger), /^Last written by a key outside the recipients list/);
+  assert.match(openWarning({ ...shared, listProblem: 'Entry 3 adds "carol" but is not signed by a member' })!, /recipients list is refused: Entry 3 adds "carol"/);
+  assert.equal(writerTooltip({ listFile: null, members: [], writer: { state: 'unsigned' } }), 'Not signed by its writer');
+});
