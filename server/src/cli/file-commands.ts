@@ -9,16 +9,13 @@ import { poolThreshold } from '../crypto/cipher-choice';
 import { warmCryptoPool } from '../crypto/pool';
 import { parseStanza } from '../keys/stanzas';
 import { allowOnly, expectOperands, UsageError } from './args';
-import { aboutFile, keyfilePath, refuseToOverwrite, type CliContext } from './context';
-import { readPublicIdentity } from '../keys/identity';
-import { keystoreDirFor } from '../keys/keystore';
-import { recipientStanzas } from '../keys/recipients';
-import { findRecipientsFile, readChain, recipientsFor, writerOf } from '../keys/sharing';
+import { aboutFile, refuseToOverwrite, type CliContext } from './context';
+import { findRecipientsFile, readChain, writerOf } from '../keys/sharing';
 import { recipientIdOf, recipientStanzaId } from '../keys/recipients';
 import { toHex } from '../keys/bytes';
-import { writeSignatureStanza } from '../keys/write-signature';
 import { ExitCode, exitCodeFor } from './exit-codes';
 import { withFileKeys } from './file-keys';
+import { membersFor, newFileKeysFor } from './new-file-keys';
 import { withIdentityFile } from './identity-commands';
 import { writeManyToStdout, writeToStdout } from './stdout';
 
@@ -61,20 +58,14 @@ export async function encryptCommand(ctx: CliContext): Promise<number> {
   refuseToOverwrite(ctx, output);
   await warmThreadsFor(input);
   const watch = stopwatch(ctx, 'encrypt');
-  // The members of the output's folder (checked before any key is asked for); the agent hands out only our
-  // own stanza, the recipient stanzas need nothing but the data key and the members' public keys.
-  const keyfile = keyfilePath(ctx);
-  const ownIdentity = await readPublicIdentity(keystoreDirFor(keyfile));
-  const recipients = await recipientsFor(output, { keyfilePath: keyfile, ownIdentity });
-  if (recipients.length > 0 && ctx.args.options.has('detached')) throw new UsageError(`encrypt: ${output} is in a shared folder; a detached key cannot be shared`);
+  // The members of the output's folder, checked before any key is asked for.
+  const members = await membersFor(ctx, output);
+  if (members.recipients.length > 0 && ctx.args.options.has('detached')) throw new UsageError(`encrypt: ${output} is in a shared folder; a detached key cannot be shared`);
   await withFileKeys(ctx, async keys => {
     watch.unlocked();
-    const { dataKey, stanzas } = await keys.newFileStanzas({ detached: ctx.args.options.has('detached') });
-    stanzas.push(...recipientStanzas(recipients, dataKey, ownIdentity ?? undefined));
-    const signing = await keys.signing?.();
-    if (!signing && recipients.length > 0) ctx.note(`noteseal: warning: ${output} is not signed (the agent does not sign; members see it as unsigned)`);
+    const { dataKey, stanzas, options } = await newFileKeysFor(ctx, keys, output, members, ctx.args.options.has('detached'));
     try {
-      await encryptFile(input === '-' ? process.stdin : input, output, dataKey, stanzas, signing ? { payloadBound: writeSignatureStanza(signing, dataKey) } : {});
+      await encryptFile(input === '-' ? process.stdin : input, output, dataKey, stanzas, options);
     } finally {
       dataKey.fill(0);
     }

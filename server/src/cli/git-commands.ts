@@ -7,12 +7,13 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AgentRefused } from '../agent/client';
-import { decryptBuffer, encryptBufferToFile, isNoteSealError, parseHeader, type Stanza } from '../crypto/format';
+import { decryptBuffer, encryptBufferToFile, isNoteSealError, parseHeader } from '../crypto/format';
 import { wipe } from '../keys/bytes';
 import { expectOperands, allowOnly, UsageError } from './args';
 import type { CliContext } from './context';
 import { ExitCode, exitCodeFor } from './exit-codes';
 import { NoAgent, withFileKeys, type FileKeys } from './file-keys';
+import { membersFor, newFileKeysFor } from './new-file-keys';
 import { isMergeableText, mergeText } from './git-merge';
 import { checkGit, openGit, setUpGit } from './git-setup';
 import { writeToStdout } from './stdout';
@@ -93,13 +94,14 @@ async function write(ctx: CliContext, line: string): Promise<number> {
 }
 
 /**
- * The key stanzas of a merge result: a fresh data key, wrapped for the writer by the agent (the same path as
- * every save and `noteseal encrypt`). Recipients (issue 13) plug in here: once `.noteseal/recipients` exists,
- * the folder's members of `repoPath` are added to these stanzas, and nothing else in the driver changes.
+ * The keys of the merged file: as every write below a `.noteseal/recipients`, it is encrypted to the folder's
+ * verified members (a list that fails its checks refuses the merge, writing nothing) and signed where the
+ * signing key is at hand; outside a shared folder, to the writer's own key. `repoPath` is %P, relative to
+ * the repository's top, where git runs the driver.
  */
-export async function keysForMergedFile(keys: FileKeys, repoPath: string): Promise<{ dataKey: Uint8Array; stanzas: Stanza[] }> {
-  void repoPath; // the folder whose recipients apply, once they exist
-  return keys.newFileStanzas({ detached: false });
+export async function keysForMergedFile(ctx: CliContext, keys: FileKeys, repoPath: string) {
+  const target = path.resolve(repoPath);
+  return newFileKeysFor(ctx, keys, target, await membersFor(ctx, target));
 }
 
 /** Why a side cannot be merged as text, or null. Checked on the ciphertext, before any key is asked for. */
@@ -138,9 +140,9 @@ async function mergeDriverCommand(ctx: CliContext, basePath: string, oursPath: s
       const [o, a, b] = plain.map(p => p.toString('utf8'));
       const merged = mergeText(a, o, b);
       const result = Buffer.from(merged.text, 'utf8');
-      const { dataKey, stanzas } = await keysForMergedFile(keys, repoPath);
+      const { dataKey, stanzas, options } = await keysForMergedFile(ctx, keys, repoPath);
       try {
-        await encryptBufferToFile(result, oursPath, dataKey, stanzas);
+        await encryptBufferToFile(result, oursPath, dataKey, stanzas, options);
       } finally {
         wipe(dataKey, result);
       }
