@@ -74,9 +74,9 @@ describe('full, read-only and denied disks', { skip: skip ?? false }, () => {
     if (!user) { t.skip('no unprivileged user (nobody)'); return; }
     // The other user's own keyfile (same passphrase): readable and writable by it, nothing else.
     const theirKeys = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-faults-other-'));
-    let other: WorkerProcess | undefined;
+    const started: WorkerProcess[] = [];
     // The worker goes first: after an unlock it may still be writing its recovery key into theirKeys.
-    t.after(async () => { await other?.stop(); fs.rmSync(theirKeys, { recursive: true, force: true }); });
+    t.after(async () => { for (const w of started) await w.stop(); fs.rmSync(theirKeys, { recursive: true, force: true }); });
     const theirKeyfile = path.join(theirKeys, 'keyfile.json');
     fs.copyFileSync(keyfile, theirKeyfile);
     fs.chownSync(theirKeys, user.uid, user.gid);
@@ -87,7 +87,8 @@ describe('full, read-only and denied disks', { skip: skip ?? false }, () => {
     const note = path.join(ws, 'note.md');
     await write(note, Buffer.from('the old text'));
     fs.chmodSync(note + '.enc', 0o644);
-    other = await WorkerProcess.start({ keyfile: theirKeyfile, uid: user.uid, gid: user.gid, env: { HOME: theirKeys } });
+    const other = await WorkerProcess.start({ keyfile: theirKeyfile, uid: user.uid, gid: user.gid, env: { HOME: theirKeys } });
+    started.push(other);
     await other.request(Method.vaultUnlock, { passphrase: PASSPHRASE, remember: false });
     const err = await workerError(other.request(Method.fsWriteFile, { path: note, data: Buffer.from('the new text'), create: true, overwrite: true }));
     assert.match(err.message, /^Permission denied \(.*note\.md\.enc\): nothing was written\.$/);
