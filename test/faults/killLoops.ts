@@ -16,6 +16,7 @@ import { keystoreDirFor } from '../../server/src/keys/keystore';
 import { Method } from '../../server/src/protocol';
 import { distDir } from './workerProcess';
 import { WorkerProcess } from './workerProcess';
+import { prng } from '../unit/crypto/helpers';
 
 export interface KillStats {
   scenario: string;
@@ -32,17 +33,6 @@ export function formatKillStats(s: KillStats): string {
     + `${String(s.filesChecked).padStart(6)} files checked  ${s.failures.length} failures  ${s.seconds.toFixed(1)} s`;
 }
 
-/** mulberry32, seeded: the same seed gives the same kill moments. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PASS_A = 'kill loop passphrase A';
 const PASS_B = 'kill loop passphrase B';
@@ -341,14 +331,7 @@ export async function rotateKills(runs: number, seed: number, files = 200): Prom
         stats.failures.push(`rotate run ${run}: the keyfile does not open: ${(e as Error).message}`);
         continue;
       }
-      for (const [p, data] of expected) {
-        stats.filesChecked++;
-        try {
-          if (!(await decryptFileToBuffer(p, keyring.unwrap)).equals(data)) stats.failures.push(`rotate run ${run}: ${p} changed`);
-        } catch (e) {
-          stats.failures.push(`rotate run ${run}: ${path.basename(p)} does not open: ${(e as Error).message}`);
-        }
-      }
+      await checkUnchanged(stats, `rotate run ${run}`, keyring, expected);
       keyring.lock();
     }
   } finally {
@@ -396,14 +379,7 @@ export async function passwdKills(runs: number, seed: number): Promise<KillStats
       stats.filesChecked++;
       if (!keyring) { stats.failures.push(`passwd run ${run}: the keyfile opens with neither passphrase`); continue; }
       if (keyring.masterKeyId !== masterKeyId) stats.failures.push(`passwd run ${run}: the master key changed`);
-      for (const [p, data] of notes) {
-        stats.filesChecked++;
-        try {
-          if (!(await decryptFileToBuffer(p, keyring.unwrap)).equals(data)) stats.failures.push(`passwd run ${run}: ${p} changed`);
-        } catch (e) {
-          stats.failures.push(`passwd run ${run}: ${path.basename(p)} does not open: ${(e as Error).message}`);
-        }
-      }
+      await checkUnchanged(stats, `passwd run ${run}`, keyring, notes);
       keyring.lock();
     }
   } finally {
@@ -411,4 +387,16 @@ export async function passwdKills(runs: number, seed: number): Promise<KillStats
   }
   stats.seconds = (performance.now() - t0) / 1000;
   return stats;
+}
+
+/** Every file still opens with this keyring and holds exactly what it held before the run. */
+async function checkUnchanged(stats: { filesChecked: number; failures: string[] }, label: string, keyring: Keyring, files: Iterable<[string, Buffer]>): Promise<void> {
+  for (const [p, data] of files) {
+    stats.filesChecked++;
+    try {
+      if (!(await decryptFileToBuffer(p, keyring.unwrap)).equals(data)) stats.failures.push(`${label}: ${p} changed`);
+    } catch (e) {
+      stats.failures.push(`${label}: ${path.basename(p)} does not open: ${(e as Error).message}`);
+    }
+  }
 }
