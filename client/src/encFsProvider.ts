@@ -21,7 +21,7 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
   /**
    * Another writer replaced the note while a save of it was being sealed (the worker refused the rename:
    * CHANGED_ON_DISK). VS Code's conflict flow (Compare / Overwrite) needs a save that meets its own
-   * modified-since check, which a provider error cannot trigger: the extension saves the note again.
+   * modified-since check, which a provider error cannot trigger: save-soon saves the note again.
    */
   onChangedWhileSaving: (uri: vscode.Uri) => void = () => undefined;
 
@@ -84,10 +84,7 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
       try {
         await this.worker.request(Method.fsWriteFile, { path: logicalFsPath(uri), data: content, create: options.create, overwrite: options.overwrite });
       } catch (e) {
-        if (isWorkerError(e, 'CHANGED_ON_DISK')) {
-          this.changes.fire([{ type: vscode.FileChangeType.Changed, uri }]);
-          this.onChangedWhileSaving(uri);
-        }
+        if (isWorkerError(e, 'CHANGED_ON_DISK')) this.onChangedWhileSaving(uri);
         throw e;
       }
     }, false);

@@ -105,19 +105,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   const autoLock = new AutoLock(reason => vault.lock(reason).then(() => vault.state.locked));
   const fsProvider = new EncFileSystemProvider(worker, vault);
   fsProvider.onActivity = () => autoLock.activity();
-  // A save that lost a race with another writer fails; saving again meets VS Code's own conflict flow.
-  const resavedAt = new Map<string, number>();
-  fsProvider.onChangedWhileSaving = uri => {
-    const key = uri.toString();
-    if (Date.now() - (resavedAt.get(key) ?? 0) < 5000) return; // once: the next save is VS Code's conflict dialog
-    resavedAt.set(key, Date.now());
-    setTimeout(() => { void vscode.workspace.textDocuments.find(d => d.uri.toString() === key && d.isDirty)?.save(); }, 300);
-  };
   const guard = new EncGuard(context, log);
   const files = new FileCommands(worker, vault, guard);
   const leakGuard = new LeakGuard(context, log);
   const recovery = new NoteRecovery(worker, fsProvider, log);
   leakGuard.onSaveFailed = async doc => { await recovery.seal(doc); };
+  fsProvider.onChangedWhileSaving = uri => leakGuard.savedOverByAnotherWriter(uri);
   vault.closeDecrypted = trySave => recovery.closeDecrypted(trySave);
   // A restarted worker holds no key: nothing decrypted may stay on screen (unsaved text is sealed first).
   const closeAfterRestart = async () => {

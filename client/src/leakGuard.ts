@@ -91,10 +91,23 @@ export class LeakGuard implements vscode.Disposable {
     this.timers.set(key, setTimeout(() => { this.timers.delete(key); void this.saveSoon(doc); }, SAVE_SOON_MS));
   }
 
+  /** Notes whose last save lost a race with another writer (the worker refused its rename: CHANGED_ON_DISK). */
+  private readonly lostRace = new Set<string>();
+
+  /**
+   * A save of `uri` failed because another writer replaced the note meanwhile. VS Code's Compare / Overwrite
+   * flow needs a save that meets its own modified-since check, which a provider error cannot open: the
+   * save-soon that failed saves once more, right after VS Code has finished with the failed save.
+   */
+  savedOverByAnotherWriter(uri: vscode.Uri): void {
+    this.lostRace.add(uri.toString());
+  }
+
   private async saveSoon(doc: vscode.TextDocument): Promise<void> {
     if (doc.isClosed || !doc.isDirty) return;
     // A failed save keeps the editor dirty and VS Code shows why; the text is sealed, the sweeper handles the backup.
-    const saved = await doc.save().then(ok => ok, () => false);
+    let saved = await doc.save().then(ok => ok, () => false);
+    if (!saved && this.lostRace.delete(doc.uri.toString()) && !doc.isClosed && doc.isDirty) saved = await doc.save().then(ok => ok, () => false);
     if (saved) this.onSaved(doc);
     else if (!doc.isClosed && doc.isDirty) await this.onSaveFailed(doc).catch(e => this.log.warn(`could not seal a recovery copy: ${(e as Error).message}`));
   }

@@ -2,7 +2,7 @@
 // decrypted view of `/notes/plan.md.enc`; folders are the same folders. Plaintext exists only in memory:
 // reads decrypt into a buffer returned over IPC, writes encrypt in memory and replace the `.enc` file
 // crash-safely (temp sibling, fsync, rename). Every write gets a fresh data key and salt.
-import type { Stats } from 'node:fs';
+import type { BigIntStats, Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { decryptFileToBuffer, encryptBufferToFile, isNoteSealError } from '../crypto/format';
@@ -32,19 +32,28 @@ type Target = { kind: 'file'; real: string } | { kind: 'directory'; real: string
 /** Which version of a file is on disk: inode, size and nanosecond mtime (null: none). */
 async function versionOf(p: string): Promise<string | null> {
   try {
-    const s = await fs.stat(p, { bigint: true });
-    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+    return versionIn(await fs.stat(p, { bigint: true }));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
   }
 }
 
+function versionIn(s: BigIntStats): string {
+  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+}
+
+/** How long the version a stat reported stands for "what VS Code checked" when a write of that file follows. */
+const STAT_SEEN_MS = 5000;
+
 async function statOrNull(p: string) {
   try { return await fs.stat(p); } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null; throw e; }
 }
 
 export class EncFileSystem {
+  /** The version of each file as the last stat reported it (VS Code stats a file right before it writes it). */
+  private readonly statSeen = new Map<string, { version: string; at: number }>();
+
   /** `ownWrites` hears of every file this worker replaces (the watchers use it to skip their own events). */
   constructor(private readonly vault: VaultService, private readonly ownWrites?: OwnWrites) {}
 
@@ -64,10 +73,14 @@ export class EncFileSystem {
   async stat(logical: string): Promise<FileStatInfo> {
     const t = await this.resolve(logical);
     if (t.kind === 'missing') throw new WorkerError('FileNotFound', `No such encrypted file: ${t.real}`);
-    const s = await fs.stat(t.real);
+    const s = await fs.stat(t.real, { bigint: true });
     let readonly = false;
     try { await fs.access(t.real, fs.constants.W_OK); } catch { readonly = true; }
-    return { type: t.kind, ctime: s.ctimeMs, mtime: s.mtimeMs, size: s.size, readonly };
+    if (t.kind === 'file') {
+      if (this.statSeen.size > 1000) for (const [k, v] of this.statSeen) if (Date.now() - v.at > STAT_SEEN_MS) this.statSeen.delete(k);
+      this.statSeen.set(t.real, { version: versionIn(s), at: Date.now() });
+    }
+    return { type: t.kind, ctime: Number(s.ctimeNs) / 1e6, mtime: Number(s.mtimeNs) / 1e6, size: Number(s.size), readonly };
   }
 
   async readDirectory(logical: string): Promise<DirectoryEntry[]> {
@@ -102,9 +115,12 @@ export class EncFileSystem {
     if (t.kind === 'file' && !flags.overwrite) throw new WorkerError('FileExists', `${t.real} already exists`);
     const parent = await statOrNull(path.dirname(t.real));
     if (!parent?.isDirectory()) throw new WorkerError('FileNotFound', `The folder ${path.dirname(t.real)} does not exist`);
-    // VS Code checked the file's mtime and size just before this call (its own save-conflict check); a
-    // writer that lands while we encrypt and sync (another window, git, a sync tool) must not be overwritten.
-    const seen = await versionOf(t.real);
+    // VS Code checked the file's mtime and size just before this call (its own save-conflict check, on the
+    // stat it asked for first); a writer that lands after that stat, while the bytes travel to us or while we
+    // encrypt and sync (another window, git, a sync tool), must not be overwritten.
+    const stated = this.statSeen.get(t.real);
+    this.statSeen.delete(t.real);
+    const seen = stated && Date.now() - stated.at < STAT_SEEN_MS ? stated.version : await versionOf(t.real);
     await this.encryptTo(t.real, plaintext, async () => {
       if (await versionOf(t.real) === seen) return;
       throw new WorkerError('CHANGED_ON_DISK', `${t.real} changed on disk while NoteSeal was saving it (another window, git or a sync tool wrote it). The version on disk is kept; your text is still unsaved in the editor: save again to compare or overwrite.`);

@@ -133,6 +133,17 @@ test("the watchers skip the worker's own writes and report another writer's", as
   }
 });
 
+/** The keyring, except that handing out a new file's keys first runs `before` (a writer racing in). */
+function keyringThatFirst(keyring: Keyring, before: () => Promise<void>): Keyring {
+  return new Proxy(keyring, {
+    get(target, prop) {
+      if (prop === 'newFileStanzas') return async (...a: Parameters<Keyring['newFileStanzas']>) => { await before(); return target.newFileStanzas(...a); };
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...args: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
 test('a save does not overwrite a writer that lands while it encrypts: the version on disk is kept, no temp file is left', async () => {
   const { keyring, ws, files } = await setup();
   const note = path.join(ws, 'race.md');
@@ -140,21 +151,21 @@ test('a save does not overwrite a writer that lands while it encrypts: the versi
   const theirs = await fs.readFile(note + '.enc'); // any authentic version of the note stands in for "theirs"
   await files.writeFile(note, Buffer.from('base, seen by the editor'), WRITE);
   // Another window (or git) writes the file after this save looked at it and before it renames.
-  const racing = new EncFileSystem(vaultOf({
-    unwrap: s => keyring.unwrap(s),
-    newFileStanzas: async (...a: Parameters<Keyring['newFileStanzas']>) => { await fs.writeFile(note + '.enc', theirs); return keyring.newFileStanzas(...a); },
-  }));
+  const racing = new EncFileSystem(vaultOf(keyringThatFirst(keyring, () => fs.writeFile(note + '.enc', theirs))));
   await assert.rejects(racing.writeFile(note, Buffer.from('mine'), WRITE), (e: Error & { code?: string }) =>
     e.code === 'CHANGED_ON_DISK' && /changed on disk while NoteSeal was saving it/.test(e.message) && /still unsaved/.test(e.message));
   assert.equal((await files.readFile(note)).toString(), 'base', 'their version is intact');
   assert.deepEqual((await fs.readdir(ws)).filter(n => n !== 'race.md.enc'), [], 'no temp sibling is left');
   // A new note that someone else creates meanwhile is not replaced either.
   const fresh = path.join(ws, 'fresh.md');
-  const creating = new EncFileSystem(vaultOf({
-    unwrap: s => keyring.unwrap(s),
-    newFileStanzas: async (...a: Parameters<Keyring['newFileStanzas']>) => { await fs.writeFile(fresh + '.enc', theirs); return keyring.newFileStanzas(...a); },
-  }));
+  const creating = new EncFileSystem(vaultOf(keyringThatFirst(keyring, () => fs.writeFile(fresh + '.enc', theirs))));
   await assert.rejects(creating.writeFile(fresh, Buffer.from('mine'), WRITE), (e: Error & { code?: string }) => e.code === 'CHANGED_ON_DISK');
+  // VS Code stats the file, then sends the write: a writer landing in between is caught too.
+  await files.writeFile(note, Buffer.from('base again'), WRITE);
+  await files.stat(note);
+  await fs.writeFile(note + '.enc', theirs);                 // lands after the stat, before the write starts
+  await assert.rejects(files.writeFile(note, Buffer.from('mine'), WRITE), (e: Error & { code?: string }) => e.code === 'CHANGED_ON_DISK');
+  assert.equal((await files.readFile(note)).toString(), 'base', 'their version is intact');
   // Without a racing writer the same save goes through.
   await files.writeFile(note, Buffer.from('mine'), WRITE);
   assert.equal((await files.readFile(note)).toString(), 'mine');
