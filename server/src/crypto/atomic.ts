@@ -91,6 +91,16 @@ export function flushBehind(handle: FileHandle, everyBytes = FLUSH_BEHIND_BYTES)
   };
 }
 
+/** Runs `write` with a flush-behind on `handle`, then waits for (and reports) its last flush. */
+export async function withFlushBehind<T>(handle: FileHandle, write: (wrote: (bytes: number) => void) => Promise<T>): Promise<T> {
+  const flush = flushBehind(handle);
+  try {
+    return await write(n => flush.wrote(n));
+  } finally {
+    await flush.settle();
+  }
+}
+
 /** Writes what `data` yields at the handle's position; one write in flight while the source produces the next piece. */
 export async function writeSequentially(handle: FileHandle, data: AsyncIterable<Uint8Array | Uint8Array[]>): Promise<void> {
   let inFlight: Promise<number> | undefined;

@@ -8,7 +8,7 @@ import { CHUNK_FRAME_OVERHEAD, DEFAULT_CHUNK_SIZE, FINAL_FRAME_OVERHEAD, FLAG_AP
 import { sealChunk, openChunk } from './chunks';
 import { deriveFileKeys, type FileKeys } from './derive';
 import { NoteSealError } from './errors';
-import { flushBehind, replaceFileAtomic, writeAll, writeFileAtomic, writeSequentially } from './atomic';
+import { replaceFileAtomic, withFlushBehind, writeAll, writeFileAtomic, writeSequentially } from './atomic';
 import { openEncryptedFile, readFileBlocks, readHeaderFromHandle, unlockHeader, type OpenedFile, type UnwrapDataKey } from './file-io';
 import { parseHeader as parseHeaderBytes, serializeHeader, serializePrefix, type HeaderInfo, type ParsedHeader, type Stanza } from './header';
 import { chunkFailed, endedEarly, framesPerBatch, localChunkCipher, openPayload, sealPayload, type PayloadContext } from './payload';
@@ -280,12 +280,9 @@ export async function decryptFile(srcPath: string, unwrap: UnwrapDataKey, dst: s
       if (layout && par) {
         // The workers write each batch at its plaintext offset in the temporary file.
         try {
-          const flush = flushBehind(out);
-          try {
-            for await (const b of openParallel(par.run, par.depth, file.handle.fd, keys, layout, 0, () => 'write', out.fd)) flush.wrote(b.plainLength);
-          } finally {
-            await flush.settle();
-          }
+          await withFlushBehind(out, async wrote => {
+            for await (const b of openParallel(par.run, par.depth, file.handle.fd, keys, layout, 0, () => 'write', out.fd)) wrote(b.plainLength);
+          });
           return;
         } catch (e) {
           if (!(e instanceof ParallelMiss)) throw e;
@@ -319,14 +316,8 @@ export async function encryptFile(src: string | AsyncIterable<Uint8Array>, dstPa
     try {
       const { size } = await handle.stat();
       const par = parallelFor(size);
-      if (par && await encryptWith(dstPath, dataKey, stanzas, opts, async (out, headerLength, keys, C) => {
-        const flush = flushBehind(out);
-        try {
-          return await sealFileParallel(par.run, par.depth, handle.fd, out.fd, keys, plaintextLayout(C, size, headerLength), n => flush.wrote(n));
-        } finally {
-          await flush.settle();
-        }
-      })) return;
+      if (par && await encryptWith(dstPath, dataKey, stanzas, opts, (out, headerLength, keys, C) =>
+        withFlushBehind(out, wrote => sealFileParallel(par.run, par.depth, handle.fd, out.fd, keys, plaintextLayout(C, size, headerLength), wrote)))) return;
       // Small, or the file shrank while being read: the sequential path (a new try draws a new salt).
     } finally {
       await handle.close();
