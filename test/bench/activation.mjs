@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { noteseal, openWorkbench } from '../ui/workbench.mjs';
+import { noteseal, noteSealLogs, openWorkbench, workerPidOf } from '../ui/workbench.mjs';
 
 const NOTES = Number(process.env.NOTESEAL_BENCH_NOTES || 10_000);
 const ROUNDS = Number(process.env.NOTESEAL_BENCH_ROUNDS || 3);
@@ -13,22 +13,11 @@ const PASSPHRASE = 'activation bench passphrase';
 
 const stamp = line => Date.parse(line.slice(0, 23).replace(' ', 'T') + 'Z');
 
-function logOf(stateDir) {
-  const files = fs.readdirSync(stateDir, { recursive: true }).map(String).filter(f => /NoteSeal\.log$/i.test(f));
-  return files.map(f => fs.readFileSync(path.join(stateDir, f), 'utf8')).join('\n');
-}
-
-/** The worker of this window: our bundle, with this keyfile in its environment. */
+/** Resident memory of the worker serving `keyfile`, in MiB. */
 function workerRssMiB(keyfile) {
-  for (const pid of fs.readdirSync('/proc').filter(n => /^\d+$/.test(n))) {
-    try {
-      if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('dist/worker.js')) continue;
-      if (!fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`NOTESEAL_KEYFILE=${keyfile}`)) continue;
-      const kb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-      return kb / 1024;
-    } catch { /* gone */ }
-  }
-  return NaN;
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${workerPidOf(keyfile)}/status`, 'utf8'))?.[1]) / 1024;
+  } catch { return NaN; }
 }
 
 async function once(keyfile, notes) {
@@ -50,7 +39,7 @@ async function once(keyfile, notes) {
     await wb.page.locator('.statusbar-item', { hasText: 'NoteSeal: Locked' }).waitFor({ timeout: 120_000 });
     const shown = Date.now() - opened;
     let log = '';
-    for (let i = 0; i < 50 && !/NoteSeal is ready/.test(log); i++) { log = logOf(wb.stateDir); await new Promise(r => setTimeout(r, 200)); }
+    for (let i = 0; i < 50 && !/NoteSeal is ready/.test(log); i++) { log = noteSealLogs(wb.stateDir); await new Promise(r => setTimeout(r, 200)); }
     const activating = log.split('\n').find(l => l.includes('activating NoteSeal'));
     const ready = log.split('\n').find(l => l.includes('NoteSeal is ready'));
     return { ready: activating && ready ? stamp(ready) - stamp(activating) : NaN, shown, rss: workerRssMiB(keyfile), setup: opened - t0 };

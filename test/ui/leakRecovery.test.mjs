@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { searchForCanary } from './leakSearch.mjs';
-import { answerQuickInput, noteseal, openWorkbench, runCommand, screenshot } from './workbench.mjs';
+import { answerQuickInput, noteseal, noteSealLogs, openWorkbench, runCommand, screenshot, workerPidOf } from './workbench.mjs';
 
 const PASSPHRASE = 'ui leak passphrase, long enough';
 const startedAt = Date.now() - 1000;
@@ -32,12 +32,6 @@ function watchTree(dir) {
   const seen = new Set();
   const watcher = fs.watch(dir, { recursive: true, persistent: false }, (_e, name) => { if (name) seen.add(String(name)); });
   return { seen, close: () => watcher.close() };
-}
-
-/** The text of every NoteSeal log file of the host (old and new windows). */
-function noteSealLogs(stateDir) {
-  return fs.readdirSync(stateDir, { recursive: true }).map(String).filter(f => /NoteSeal\.log$/i.test(f))
-    .map(f => { try { return fs.readFileSync(path.join(stateDir, f), 'utf8'); } catch { return ''; } }).join('\n');
 }
 
 describe('leaks when a save cannot happen', () => {
@@ -166,17 +160,7 @@ describe('leaks when a save cannot happen', () => {
     }
     await waitFor(saved, 30_000, 'the typed text saved into the note').catch(async e => { await screenshot(page, `${shot}-not-saved`); throw e; });
   };
-  /** The pid of this window's worker: the process running our worker bundle with this test's keyfile. */
-  const workerPid = () => {
-    const bundle = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'dist', 'worker.js');
-    for (const pid of fs.readdirSync('/proc').filter(n => /^\d+$/.test(n))) {
-      try {
-        if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(path.resolve(bundle))) continue;
-        if (fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`NOTESEAL_KEYFILE=${wb.keyfile}`)) return Number(pid);
-      } catch { /* gone meanwhile */ }
-    }
-    return 0;
-  };
+
 
   it('Restart Worker while typing: the note closes, nothing decrypted stays on screen, and the text is not lost', async () => {
     await openTodo();
@@ -201,7 +185,7 @@ describe('leaks when a save cannot happen', () => {
     const dirtyTab = page.locator('.tabs-container .tab.dirty', { hasText: /^\s*todo\.md\b/ });
     await waitFor(async () => Date.now() - typedAt > 2500 && await dirtyTab.count() === 1 && /theirs/.test(cli('decrypt', todo())), 30_000, 'the note to stay dirty, unsaved, past the backup delay')
       .catch(async e => { await screenshot(page, 'leak-crash-not-dirty'); throw e; });
-    const pid = workerPid();
+    const pid = workerPidOf(wb.keyfile);
     assert.ok(pid > 0, "found this window's worker");
     process.kill(pid, 'SIGKILL');
     await waitFor(async () => await noteTabs().count() === 0, 30_000, 'the notes to close after the crash');

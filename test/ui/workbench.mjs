@@ -98,3 +98,21 @@ export function noteseal(keyfile, passphrase, ...args) {
       { env: { ...process.env, NOTESEAL_PASSPHRASE_FILE: passFile, NOTESEAL_TEST_FAST_KDF: '1' }, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
   } finally { fs.rmSync(passFile, { force: true }); }
 }
+
+/** The text of every NoteSeal log file a workbench wrote below `stateDir` (old and new windows). */
+export function noteSealLogs(stateDir) {
+  return fs.readdirSync(stateDir, { recursive: true }).map(String).filter(f => /NoteSeal\.log$/i.test(f))
+    .map(f => { try { return fs.readFileSync(path.join(stateDir, f), 'utf8'); } catch { return ''; } }).join('\n');
+}
+
+/** The pid of the worker serving `keyfile`: the process running this checkout's worker bundle with it in its environment; 0 if none. */
+export function workerPidOf(keyfile) {
+  const bundle = path.join(projectRoot, 'dist', 'worker.js');
+  for (const pid of fs.readdirSync('/proc').filter(n => /^\d+$/.test(n))) {
+    try {
+      if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(bundle)) continue;
+      if (fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`NOTESEAL_KEYFILE=${keyfile}`)) return Number(pid);
+    } catch { /* gone meanwhile */ }
+  }
+  return 0;
+}
