@@ -3,6 +3,7 @@
 // Every handler is registered through `onRequest`, typed by the protocol module; errors become
 // JSON-RPC errors with a stable code (workerErrors.ts). Nothing here logs content or keys.
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
+import { removeTempSiblingsInFlight } from './crypto/atomic';
 import { PRODUCTION_KDF_POLICY, TEST_KDF_POLICY } from './keys/kdf';
 import { absoluteKeyfilePath, defaultKeyfilePath } from './keys/location';
 import {
@@ -93,7 +94,9 @@ connection.onInitialized(() => {
   agentStart = agent?.start();
 });
 connection.onShutdown(async () => { agent?.close(); await recordings?.stopAll(); vault?.lock(); search?.wipe(); watchers.dispose(); });
-process.on('exit', () => agent?.close());
+// A save cut short by the stop leaves the old note; its unfinished temp sibling goes with the worker.
+process.on('exit', () => { agent?.close(); removeTempSiblingsInFlight(); });
+process.on('SIGTERM', () => process.exit(143)); // so that the 'exit' handler runs
 
 /** Locking ends a running recording first: its data key goes with the others. */
 async function lockVault() { await recordings!.stopAll(); return vault!.lock(); }

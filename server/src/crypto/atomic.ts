@@ -1,8 +1,8 @@
 // Crash-safe replacement of a file: write a temporary sibling, fsync it, rename it over the target,
 // fsync the directory. A crash leaves either the old file or the new one, never a mix.
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants, type Stats } from 'node:fs';
-import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { constants as fsConstants, unlinkSync, type Stats } from 'node:fs';
+import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Mode of files NoteSeal creates when there is no original whose mode to keep. */
@@ -11,6 +11,43 @@ export const DEFAULT_FILE_MODE = 0o600;
 export function tempSiblingPath(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.tmp-${randomBytes(6).toString('hex')}`);
 }
+
+const TEMP_SIBLING = /^\..+\.tmp-[0-9a-f]{12}$/;
+
+/** Temp siblings this process is writing now: removed at exit, so a stopped worker leaves none behind. */
+const tempSiblingsInFlight = new Set<string>();
+
+/** Removes this process's unfinished temp siblings (synchronously: it runs in an 'exit' handler). */
+export function removeTempSiblingsInFlight(): void {
+  for (const tmp of tempSiblingsInFlight) { try { unlinkSync(tmp); } catch { /* gone already */ } }
+  tempSiblingsInFlight.clear();
+}
+
+/**
+ * A temp sibling untouched this long was left by a writer that died (SIGKILL, power loss): a live writer
+ * renames within seconds and keeps the mtime moving while it writes. Its bytes are ciphertext, but it clutters
+ * the folder. Should a stalled writer be this slow, its rename fails and its save is reported failed.
+ */
+export const STALE_TEMP_SIBLING_MS = 2 * 60_000;
+const sweptDirs = new Set<string>();
+
+/** Once per folder and process (a save must not pay a readdir each time): removes stale temp siblings of `target`'s kind. */
+export async function sweepStaleTempSiblings(dir: string, now = Date.now()): Promise<string[]> {
+  if (sweptDirs.has(dir)) return [];
+  sweptDirs.add(dir);
+  const removed: string[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const p = path.join(dir, name);
+    if (!TEMP_SIBLING.test(name) || tempSiblingsInFlight.has(p)) continue;
+    const s = await stat(p).catch(() => undefined);
+    if (!s?.isFile() || now - s.mtimeMs < STALE_TEMP_SIBLING_MS) continue;
+    if (await unlink(p).then(() => true, () => false)) removed.push(p);
+  }
+  return removed;
+}
+
+/** For tests: the next sweep of `dir` runs again. */
+export function forgetSweptDir(dir: string): void { sweptDirs.delete(dir); }
 
 /** Writes every byte of `parts`, looping over short writes. */
 export async function writeAll(handle: FileHandle, parts: readonly Uint8Array[], position?: number): Promise<number> {
@@ -125,6 +162,7 @@ export async function replaceFileAtomic(target: string, fill: (handle: FileHandl
   const finalMode = mode ?? (await existingMode(target)) ?? DEFAULT_FILE_MODE;
   const tmp = tempSiblingPath(target);
   const handle = await open(tmp, 'wx+', 0o600); // readable too: a signed write hashes what it wrote
+  tempSiblingsInFlight.add(tmp);
   let renamed = false;
   try {
     await fill(handle);
@@ -135,12 +173,15 @@ export async function replaceFileAtomic(target: string, fill: (handle: FileHandl
     await beforeRename?.(); // the last moment to refuse (the target changed meanwhile): the temp file goes
     await rename(tmp, target);
     renamed = true;
+    tempSiblingsInFlight.delete(tmp);
     await fsyncDirectory(path.dirname(target));
+    void sweepStaleTempSiblings(path.dirname(target));
     return written;
   } finally {
     if (!renamed) {
       await handle.close().catch(() => undefined);
       await unlink(tmp).catch(() => undefined);
+      tempSiblingsInFlight.delete(tmp);
     }
   }
 }
