@@ -103,7 +103,10 @@ export class VaultController implements vscode.Disposable {
     box.buttons = [remember];
     return new Promise<boolean>(resolve => {
       let settled = false;
-      const finish = (ok: boolean) => { if (!settled) { settled = true; resolve(ok); box.dispose(); } };
+      // Unlocked another way meanwhile (the status bar, the API, another caller): the box has nothing left to
+      // ask, and what waits on it (a read, a save) goes on instead of waiting for the user to close it.
+      const unlockedElsewhere = this.changed.event(s => { if (!s.locked) finish(true); });
+      const finish = (ok: boolean) => { if (!settled) { settled = true; unlockedElsewhere.dispose(); resolve(ok); box.dispose(); } };
       const submit = async (rememberKey: boolean) => {
         const passphrase = box.value;
         if (!passphrase) { box.validationMessage = 'Enter the passphrase.'; return; }

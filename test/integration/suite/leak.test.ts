@@ -145,6 +145,20 @@ describe('leak guard', () => {
     } else assert.ok((await readEncExternally(file)).includes(mine), 'the text was saved before the crash');
   });
 
+  it('an unlock prompt left open goes away once NoteSeal is unlocked another way, and the read waiting on it completes', async () => {
+    const noteseal = await unlocked();
+    const file = path.join(freshDir('prompt-elsewhere'), 'p.md.enc');
+    await writeEncExternally(file, 'p\n');
+    await noteseal.vault.lock();
+    // Not the user's own open: the provider asks for the passphrase in a box and waits on it.
+    const opening = Promise.resolve(vscode.workspace.openTextDocument(noteUri(file)));
+    opening.catch(() => undefined);
+    await sleep(1000);
+    await noteseal.vault.unlock(PASSPHRASE);          // as the status bar or another caller would
+    const doc = await Promise.race([opening, sleep(10_000).then(() => { throw new Error('the read still waits on the unlock prompt'); })]);
+    assert.equal(doc.getText(), 'p\n');
+  });
+
   it('lock with a note that cannot be saved: sealed, closed with its diff editor; nothing decrypted stays open', async () => {
     const noteseal = await unlocked();
     const dir = freshDir('lock-seal');
