@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { noteseal, openWorkbench, screenshot, unlockFromStatusBar } from './workbench.mjs';
+import { explorerRow, noteseal, openWorkbench, screenshot, unlockFromStatusBar } from './workbench.mjs';
 
 const PASSPHRASE = 'ui test passphrase, long enough';
 const MiB = 1024 * 1024;
@@ -32,7 +32,7 @@ async function waitFor(check, timeout, what) {
 describe('no hot-exit backup of a large encrypted note while typing', () => {
   let wb, page, keyfile, ours;
   const cli = (...args) => noteseal(keyfile, PASSPHRASE, ...args);
-  const row = name => page.locator('.explorer-folders-view .monaco-list-row', { hasText: new RegExp(`^\\s*${name.replace(/\./g, '\\.')}\\s*$`) });
+  const row = name => explorerRow(page, name);
 
   before(async () => {
     keyfile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-bak-')), 'keyfile.json');

@@ -5,14 +5,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { answerQuickInput, noteseal, notification, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
+import { answerQuickInput, explorerRow, noteseal, notification, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
 
 const PASSPHRASE = 'commands test passphrase 99';
 
 describe('NoteSeal commands in the Explorer and the palette', () => {
   let wb, page, keyfile;
   const cli = (...args) => noteseal(keyfile, PASSPHRASE, ...args);
-  const row = name => page.locator('.explorer-folders-view .monaco-list-row', { hasText: new RegExp(`^\\s*${name.replace(/\./g, '\\.')}\\s*$`) });
+  const row = name => explorerRow(page, name);
   const contextMenu = async (name, item) => {
     await row(name).click({ button: 'right' });
     // The web workbench's context menu ignores a synthetic click; pointing at the item and pressing Enter works.

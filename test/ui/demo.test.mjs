@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, launchBrowser, projectRoot } from '../host/codeServer.mjs';
-import { answerQuickInput, screenshot } from './workbench.mjs';
+import { answerQuickInput, explorerRow, screenshot } from './workbench.mjs';
 
 describe('npm start (demo launcher)', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-demo-'));
@@ -35,11 +35,11 @@ describe('npm start (demo launcher)', () => {
     await window.page.locator('.statusbar-item', { hasText: 'NoteSeal: Locked' }).waitFor({ timeout: 60_000 });
     assert.ok(fs.existsSync(path.join(tmp, 'workspace', 'notes', 'plan.md.enc')), 'sample notes are encrypted');
     assert.ok(!fs.existsSync(path.join(tmp, 'workspace', 'notes', 'plan.md')), 'no plaintext copy of the sample notes');
-    await window.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'notes' }).waitFor({ timeout: 30_000 });
+    await explorerRow(window.page, 'notes').waitFor({ timeout: 30_000 });
     // The new user's first steps: open a sample note from the Explorer, give the demo passphrase, read it.
     const page = window.page;
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'notes' }).click();
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'plan.md.enc' }).click();
+    await explorerRow(page, 'notes').click();
+    await explorerRow(page, 'plan.md.enc').click();
     await answerQuickInput(page, 'noteseal demo passphrase', 20_000);
     await page.locator('.monaco-editor .view-lines', { hasText: 'Launch plan' }).waitFor({ timeout: 30_000 });
     await page.locator('.statusbar-item', { hasText: 'NoteSeal: Unlocked' }).waitFor({ timeout: 10_000 });

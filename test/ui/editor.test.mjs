@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { searchForCanary } from './leakSearch.mjs';
-import { answerQuickInput, noteseal, openWorkbench, runCommand, screenshot } from './workbench.mjs';
+import { answerQuickInput, explorerRow, noteseal, openWorkbench, runCommand, screenshot } from './workbench.mjs';
 
 const PASSPHRASE = 'ui test passphrase, long enough';
 const startedAt = Date.now() - 1000;
@@ -65,8 +65,8 @@ describe('editing encrypted notes in the workbench', () => {
 
   it('opens a note from the Explorer in one decrypted Markdown editor', async () => {
     encryptWithCli('# Plan\n\nFirst line.\n', path.join(wb.folder, 'notes', 'plan.md.enc'));
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'notes' }).click();
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'plan.md.enc' }).click();
+    await explorerRow(page, 'notes').click();
+    await explorerRow(page, 'plan.md.enc').click();
     await page.locator('.monaco-editor .view-lines', { hasText: 'First line.' }).waitFor({ timeout: 20_000 });
     const tabs = (await page.locator('.tabs-container .tab').allInnerTexts()).map(t => t.replace(/\s+/g, ''));
     assert.equal(tabs.length, 1, `one tab: ${tabs.join(', ')}`);

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { searchForCanary } from './leakSearch.mjs';
-import { noteseal, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
+import { explorerRow, noteseal, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
 
 const PASSPHRASE = 'enc files test passphrase 42';
 const startedAt = Date.now() - 1000;
@@ -19,7 +19,7 @@ describe('.enc files made outside NoteSeal, in the workbench', () => {
   let wb, page, keyfile;
   const canaries = [];
   const cli = (...args) => noteseal(keyfile, PASSPHRASE, ...args);
-  const row = name => page.locator('.explorer-folders-view .monaco-list-row', { hasText: new RegExp(`^\\s*${name.replace(/\./g, '\\.')}\\s*$`) });
+  const row = name => explorerRow(page, name);
   const tabTitles = async () => (await page.locator('.tabs-container .tab').allInnerTexts()).map(t => t.replace(/\s+/g, ''));
   const sealed = file => fs.existsSync(file) && fs.readFileSync(file).subarray(0, 8).equals(MAGIC);
   /** Types `target` into the web workbench's simple save dialog once it has made its own proposal, then accepts. */

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { searchForCanary } from './leakSearch.mjs';
-import { answerQuickInput, noteseal, noteSealLogs, openWorkbench, runCommand, screenshot, workerPidOf } from './workbench.mjs';
+import { answerQuickInput, explorerRow, noteseal, noteSealLogs, openWorkbench, runCommand, screenshot, workerPidOf } from './workbench.mjs';
 
 const PASSPHRASE = 'ui leak passphrase, long enough';
 const startedAt = Date.now() - 1000;
@@ -79,8 +79,8 @@ describe('leaks when a save cannot happen', () => {
 
   it('Find does not seed from the word under the cursor; a conflict left dirty past the backup delay', async () => {
     await unlock();
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'notes' }).click();
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'plan.md.enc' }).click();
+    await explorerRow(page, 'notes').click();
+    await explorerRow(page, 'plan.md.enc').click();
     await editorText().getByText(findWord).waitFor({ timeout: 20_000 });
     await editorText().getByText(findWord).dblclick();    // a selection: Find may seed from it (the user chose it)…
     await page.keyboard.press('ArrowLeft');               // …but the cursor alone must not
@@ -142,7 +142,7 @@ describe('leaks when a save cannot happen', () => {
   // Tabs of notes show the inner name (todo.md); after a restart or crash no decrypted note may stay open.
   const noteTabs = () => page.locator('.tabs-container .tab', { hasText: /^\s*(todo|plan)\.md\b/ });
   const openTodo = async () => {
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'todo.md.enc' }).click();
+    await explorerRow(page, 'todo.md.enc').click();
     await editorText().getByText('# Todo').waitFor({ timeout: 20_000 });
     await editorText().click();
     await page.keyboard.press('Control+End');
@@ -169,6 +169,8 @@ describe('leaks when a save cannot happen', () => {
     await statusItem('NoteSeal: Locked').waitFor({ timeout: 30_000 });
     await waitFor(async () => await noteTabs().count() === 0, 20_000, 'the notes to close');
     await screenshot(page, 'leak-restart-locked');
+    // A save cut short by the restart leaves the old note and no temp sibling beside it.
+    assert.deepEqual(fs.readdirSync(path.dirname(todo())).filter(n => /\.tmp-[0-9a-f]{12}$/.test(n)), [], 'no temp sibling is left');
     assert.equal(await page.locator('.monaco-editor .view-lines', { hasText: typedAtRestart }).count(), 0, 'no editor shows the text while locked');
     await unlock();
     await recoverInto(typedAtRestart, 'leak-restart-offer');

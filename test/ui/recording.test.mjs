@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../host/codeServer.mjs';
-import { answerQuickInput, noteseal, notification, openWorkbench, runCommand, screenshot } from './workbench.mjs';
+import { answerQuickInput, explorerRow, noteseal, notification, openWorkbench, runCommand, screenshot } from './workbench.mjs';
 
 const PASSPHRASE = 'recording ui passphrase 42';
 const vmic = path.join(projectRoot, 'scripts/virtual-mic.sh');
@@ -66,8 +66,8 @@ describe('recording a meeting in the workbench', () => {
   });
 
   it('opening the recording shows the player, which decrypts and plays from memory', async () => {
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'meetings' }).click();
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: /Kickoff\.wav\.enc/ }).click();
+    await explorerRow(page, 'meetings').click();
+    await explorerRow(page, /Kickoff\.wav\.enc\s*$/).click();
     const frame = page.frameLocator('iframe.webview').frameLocator('iframe#active-frame');
     await frame.locator('#title', { hasText: 'Kickoff' }).waitFor({ timeout: 20_000 });
     const time = await frame.locator('#time').innerText();

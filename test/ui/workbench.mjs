@@ -39,6 +39,12 @@ export async function openWorkbench({ folder, keyfile, settings, prepare, env = 
   };
 }
 
+/** The Explorer row of exactly `name` (not a sibling whose name contains it, such as a temp file), or matching a RegExp. */
+export function explorerRow(page, name) {
+  const hasText = name instanceof RegExp ? name : new RegExp(`^\\s*${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+  return page.locator('.explorer-folders-view .monaco-list-row', { hasText });
+}
+
 /** Runs a command by its palette title, as a user would: F1, type, Enter. */
 export async function runCommand(page, title) {
   await page.locator('.monaco-workbench').click({ position: { x: 640, y: 300 } });
