@@ -98,15 +98,24 @@ export class AgentConnection {
     return blob;
   }
 
-  /** A fresh data key and the stanzas that let the agent's keyring open it again. The caller wipes the key. */
-  async newFileKeys(keyfile: string, detached: boolean, client?: ClientInfo): Promise<{ dataKey: Uint8Array; stanzas: Stanza[] }> {
+  /**
+   * A fresh data key and the stanzas that let the agent's keyring open it again; the caller wipes the key.
+   * `signTicket` (when the keyring has an identity) lets the file's write be signed once (signWrite).
+   */
+  async newFileKeys(keyfile: string, detached: boolean, client?: ClientInfo): Promise<{ dataKey: Uint8Array; stanzas: Stanza[]; signTicket?: string }> {
     const { reply, blob } = await this.request({ op: 'new-file-keys', keyfile, detached, client });
     const stanzas = (reply.stanzas ?? []).map(s => ({ type: s.type, body: fromBase64(s.body) }));
     if (blob.length !== 32 || stanzas.length === 0 || stanzas.some(s => !s.body)) {
       blob.fill(0);
       throw new AgentRefused('protocol', 'the agent sent malformed keys for a new file');
     }
-    return { dataKey: blob, stanzas: stanzas as Stanza[] };
+    return { dataKey: blob, stanzas: stanzas as Stanza[], ...(typeof reply.signTicket === 'string' ? { signTicket: reply.signTicket } : {}) };
+  }
+
+  /** The write signature's body for the file whose keys came with `ticket` (docs/KEYS.md, "Write signature"). */
+  async signWrite(keyfile: string, ticket: string, prefix: Uint8Array, commitment: Uint8Array, payloadSha256: Uint8Array): Promise<Uint8Array> {
+    const { blob } = await this.request({ op: 'sign-write', keyfile, ticket, prefix: toBase64(prefix), commitment: toBase64(commitment), payloadSha256: toBase64(payloadSha256) });
+    return blob;
   }
 
   close(): void {

@@ -1,6 +1,8 @@
 // The agent protocol, version 1 (docs/ARCHITECTURE.md, "Agent"). One request, one reply, in order; a
 // connection may carry several. The master key never crosses it: a client sends a file's header stanzas
 // and gets that one file's data key (in the frame's blob), or asks for a fresh data key for a new file.
+// A new file's keys come with a one-time ticket: with it, and only once, the agent signs that file's write
+// (`sign-write`), so files the CLI writes through the agent are signed as the keyring's owner.
 export const AGENT_PROTOCOL_VERSION = 1;
 
 export interface WireStanza { type: number; body: string /* base64 */ }
@@ -12,6 +14,8 @@ export type AgentRequest =
   | { v: 1; op: 'status' }
   | { v: 1; op: 'unwrap'; keyfile: string; stanzas: WireStanza[]; client?: ClientInfo }
   | { v: 1; op: 'new-file-keys'; keyfile: string; detached: boolean; client?: ClientInfo }
+  /** prefix: the file's 31 immutable bytes; commitment and payloadSha256: 32 bytes each; all base64. The blob: the stanza's body. */
+  | { v: 1; op: 'sign-write'; keyfile: string; ticket: string; prefix: string; commitment: string; payloadSha256: string }
   | { v: 1; op: 'lock' }
   | { v: 1; op: 'stop' };
 
@@ -23,5 +27,5 @@ export type AgentErrorKind = 'locked' | 'keyfile' | 'noteseal' | 'denied' | 'uns
 export interface AgentStatus { locked: boolean; keyfile: string; kind: 'cli' | 'vscode'; pid: number }
 
 export type AgentReply =
-  | { v: 1; ok: true; status?: AgentStatus; stanzas?: WireStanza[]; detachedKeyId?: string }
+  | { v: 1; ok: true; status?: AgentStatus; stanzas?: WireStanza[]; detachedKeyId?: string; signTicket?: string }
   | { v: 1; ok: false; error: { kind: AgentErrorKind; message: string; code?: string } };

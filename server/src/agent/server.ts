@@ -1,12 +1,14 @@
 // The agent's server side, shared by `noteseal agent start` and the VS Code worker. Pure Node: the backend
 // says whether it is unlocked and holds the keyring; this module speaks the protocol, bounds every
 // message and connection, and never sends a master key (only one file's data key per request).
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { isNoteSealError } from '../crypto/errors';
 import type { Stanza } from '../crypto/format';
 import type { Keyring } from '../keys/keyring';
+import { signWriteBody } from '../keys/write-signature';
 import { fromBase64, toBase64, wipe } from '../keys/bytes';
 import { AgentPathError, canonicalPath, ensurePrivateDir, isNamedPipe } from './paths';
 import { AGENT_PROTOCOL_VERSION, type AgentReply, type AgentRequest, type AgentStatus, type ClientInfo, type WireStanza } from './protocol';
@@ -39,6 +41,9 @@ export class AgentInUse extends Error {
 }
 
 const MAX_CONNECTIONS = 32;
+/** Signing tickets outstanding at once, and how long one stays good (a large file takes a while to write). */
+const MAX_SIGN_TICKETS = 256;
+const SIGN_TICKET_MS = 30 * 60_000;
 const MAX_QUEUED_PER_CONNECTION = 8;
 
 function refusal(kind: Extract<AgentReply, { ok: false }>['error']['kind'], message: string, code?: string): AgentReply {
@@ -69,6 +74,8 @@ export class AgentServer {
   private socketIno: number | null = null;
   private lastUse = Date.now();
   private readonly connectionTimeoutMs: number;
+  /** One-time tickets issued with new files' keys (ticket → expiry): each lets its holder have one write signed. */
+  private readonly signTickets = new Map<string, number>();
 
   constructor(private readonly backend: AgentBackend, options: AgentServerOptions = {}) {
     this.connectionTimeoutMs = options.connectionTimeoutMs ?? 10_000;
@@ -149,11 +156,13 @@ export class AgentServer {
       return { reply: refusal('version', `agent protocol version ${JSON.stringify(req.v) ?? 'none'} is not supported (this agent speaks ${AGENT_PROTOCOL_VERSION})`) };
     }
     const ok = (extra: Partial<Extract<AgentReply, { ok: true }>> = {}): AgentReply => ({ v: AGENT_PROTOCOL_VERSION, ok: true, ...extra });
+    if (!this.backend.keyring()) this.signTickets.clear(); // a lock ends every ticket
     switch (req.op) {
       case 'status':
         return { reply: ok({ status: this.status() }) };
       case 'lock':
         await this.backend.lock();
+        this.signTickets.clear();
         return { reply: ok() };
       case 'stop':
         if (!this.backend.stop) return { reply: refusal('unsupported', 'this agent is NoteSeal in VS Code: it stops with its window (lock it instead)') };
@@ -162,6 +171,8 @@ export class AgentServer {
       case 'unwrap':
       case 'new-file-keys':
         return this.keyRequest(req, socket);
+      case 'sign-write':
+        return this.signWrite(req);
       default:
         return { reply: refusal('bad-request', `unknown operation ${JSON.stringify((req as { op?: unknown }).op)}`) };
     }
@@ -201,11 +212,13 @@ export class AgentServer {
       }
       const keys = await keyring.newFileStanzas({ detached: req.detached === true });
       this.lastUse = Date.now();
+      const signTicket = (await keyring.identity()) ? this.issueSignTicket() : undefined;
       return {
         reply: {
           v: AGENT_PROTOCOL_VERSION, ok: true,
           stanzas: keys.stanzas.map(s => ({ type: s.type, body: toBase64(s.body) })),
           ...(keys.detachedKeyId ? { detachedKeyId: keys.detachedKeyId } : {}),
+          ...(signTicket ? { signTicket } : {}),
         },
         blob: keys.dataKey,
       };
@@ -214,6 +227,48 @@ export class AgentServer {
       return { reply: refusal('noteseal', `the agent failed: ${(e as Error).message}`, 'INVALID_ARGUMENT') };
     }
   }
+
+  private issueSignTicket(): string {
+    const now = Date.now();
+    for (const [t, expires] of this.signTickets) if (expires <= now) this.signTickets.delete(t);
+    while (this.signTickets.size >= MAX_SIGN_TICKETS) this.signTickets.delete(this.signTickets.keys().next().value!);
+    const ticket = randomBytes(16).toString('hex');
+    this.signTickets.set(ticket, now + SIGN_TICKET_MS);
+    return ticket;
+  }
+
+  /**
+   * Signs one write with the keyring's signing key, for the holder of a ticket issued with that file's keys
+   * (so consent given for the new file covers its signature, and a ticket signs once). The signed message is
+   * always a write signature (its domain tag is added here), never bytes of the client's choosing.
+   */
+  private async signWrite(req: Extract<AgentRequest, { op: 'sign-write' }>): Promise<{ reply: AgentReply; blob?: Uint8Array }> {
+    if (typeof req.keyfile !== 'string' || canonicalPath(req.keyfile) !== canonicalPath(this.backend.keyfile)) {
+      return { reply: refusal('keyfile', `this agent serves the keyfile ${this.backend.keyfile}`) };
+    }
+    const prefix = exactBytes(req.prefix, 31), commitment = exactBytes(req.commitment, 32), payloadSha256 = exactBytes(req.payloadSha256, 32);
+    if (!prefix || !commitment || !payloadSha256) return { reply: refusal('bad-request', 'malformed write to sign') };
+    const keyring = this.backend.keyring();
+    if (!keyring) return { reply: refusal('locked', this.backend.lockedMessage) };
+    const expires = typeof req.ticket === 'string' ? this.signTickets.get(req.ticket) : undefined;
+    if (expires === undefined || expires <= Date.now()) {
+      return { reply: refusal('denied', 'no valid signing ticket: each ticket comes with a new file\'s keys, signs one write and ends when NoteSeal locks') };
+    }
+    this.signTickets.delete(req.ticket);
+    const identity = await keyring.identity();
+    if (!identity) return { reply: refusal('unsupported', 'this keyfile has no identity to sign with (run noteseal identity)') };
+    try {
+      return { reply: { v: AGENT_PROTOCOL_VERSION, ok: true }, blob: signWriteBody(identity.signing, prefix, commitment, payloadSha256) };
+    } catch (e) {
+      return { reply: refusal('locked', `the agent could not sign: ${(e as Error).message}`) };
+    }
+  }
+}
+
+/** Bytes of a base64 field of exactly `length` bytes, or null. */
+function exactBytes(v: unknown, length: number): Uint8Array | null {
+  const b = typeof v === 'string' ? fromBase64(v) : null;
+  return b && b.length === length ? b : null;
 }
 
 /** A socket file left by an agent that died is removed; a live agent, or a non-socket, is refused. */

@@ -6,19 +6,25 @@ import path from 'node:path';
 import { AgentConnection, AgentRefused } from '../agent/client';
 import { AgentPathError, canonicalPath, socketPathFromEnv } from '../agent/paths';
 import type { ClientInfo } from '../agent/protocol';
-import type { Stanza, UnwrapDataKey } from '../crypto/format';
+import type { PayloadBoundStanza, Stanza, UnwrapDataKey } from '../crypto/format';
+import { remoteWriteSignatureStanza, writeSignatureStanza } from '../keys/write-signature';
 import { keyfilePath, withKeyring, type CliContext } from './context';
-import type { RawKeyPair } from '../keys/curves';
+
+/** A new file's keys: the data key (the caller wipes it), its stanzas, and its write signature. */
+export interface NewFileKeys {
+  dataKey: Uint8Array;
+  stanzas: Stanza[];
+  /** Signs the write as this keyfile's owner; absent when the keyfile has no identity yet. */
+  payloadBound?: PayloadBoundStanza;
+}
 
 export interface FileKeys {
   /** For the format's decrypt functions: this file's data key. */
   unwrap: UnwrapDataKey;
-  /** A fresh data key for a new file and its stanzas; the caller wipes the key. */
-  newFileStanzas(options: { detached?: boolean }): Promise<{ dataKey: Uint8Array; stanzas: Stanza[] }>;
+  /** A fresh data key for a new file, its stanzas and its write signature (made by the agent, or with the keyring). */
+  newFileStanzas(options: { detached?: boolean }): Promise<NewFileKeys>;
   /** 'agent' when the agent hands out the keys. */
   source: 'agent' | 'passphrase';
-  /** This keyfile's signing key pair (passphrase path only: the agent does not sign). */
-  signing?: () => Promise<RawKeyPair | null>;
 }
 
 /** A passphrase given on purpose (a file or descriptor): the only fallback when the agent is locked. */
@@ -88,7 +94,13 @@ export async function withFileKeys<T>(ctx: CliContext, fn: (keys: FileKeys) => P
       return await fn({
         source: 'agent',
         unwrap: stanzas => withAgent(socketPath, spare, agent => agent.unwrap(keyfile, stanzas, clientInfo(about))),
-        newFileStanzas: options => withAgent(socketPath, spare, agent => agent.newFileKeys(keyfile, options.detached === true, clientInfo(about))),
+        newFileStanzas: async options => {
+          const { dataKey, stanzas, signTicket } = await withAgent(socketPath, spare, agent => agent.newFileKeys(keyfile, options.detached === true, clientInfo(about)));
+          // The agent signs this one write (its ticket came with the keys): the CLI never holds the signing key.
+          const payloadBound = signTicket ? remoteWriteSignatureStanza(dataKey, (prefix, commitment, hash) =>
+            withAgent(socketPath, spare, agent => agent.signWrite(keyfile, signTicket, prefix, commitment, hash))) : undefined;
+          return { dataKey, stanzas, ...(payloadBound ? { payloadBound } : {}) };
+        },
       });
     } finally {
       spare.conn?.close();
@@ -108,7 +120,10 @@ export async function withFileKeys<T>(ctx: CliContext, fn: (keys: FileKeys) => P
   return withKeyring(ctx, keyring => fn({
     source: 'passphrase',
     unwrap: keyring.unwrap,
-    newFileStanzas: options => keyring.newFileStanzas(options),
-    signing: async () => (await keyring.identity())?.signing ?? null,
+    newFileStanzas: async options => {
+      const keys = await keyring.newFileStanzas(options);
+      const identity = await keyring.identity();
+      return { dataKey: keys.dataKey, stanzas: keys.stanzas, ...(identity ? { payloadBound: writeSignatureStanza(identity.signing, keys.dataKey) } : {}) };
+    },
   }));
 }

@@ -1,12 +1,11 @@
 // The keys of a new file the CLI writes (encrypt, the git merge driver): our own stanza from the agent or
 // the keyring, a stanza for every member of the folder's verified `.noteseal/recipients` (public keys
-// only, so this works through the agent too), and the write signature where we hold the signing key.
+// only, so this works through the agent too), and the write signature (made by the agent, or with the keyring).
 import type { EncryptOptions, Stanza } from '../crypto/format';
 import { readPublicIdentity } from '../keys/identity';
 import { keystoreDirFor } from '../keys/keystore';
 import { recipientStanzas } from '../keys/recipients';
 import { recipientsFor } from '../keys/sharing';
-import { writeSignatureStanza } from '../keys/write-signature';
 import { keyfilePath, type CliContext } from './context';
 import type { FileKeys } from './file-keys';
 
@@ -21,9 +20,8 @@ export async function membersFor(ctx: CliContext, target: string): Promise<Membe
 
 /** A fresh data key (the caller wipes it), its stanzas, and the options that sign the file. */
 export async function newFileKeysFor(ctx: CliContext, keys: FileKeys, target: string, members: Members, detached = false): Promise<{ dataKey: Uint8Array; stanzas: Stanza[]; options: EncryptOptions }> {
-  const { dataKey, stanzas } = await keys.newFileStanzas({ detached });
+  const { dataKey, stanzas, payloadBound } = await keys.newFileStanzas({ detached });
   stanzas.push(...recipientStanzas(members.recipients, dataKey, members.ownIdentity ?? undefined));
-  const signing = await keys.signing?.();
-  if (!signing && members.recipients.length > 0) ctx.note(`noteseal: warning: ${target} is not signed (the agent does not sign; members see it as unsigned)`);
-  return { dataKey, stanzas, options: signing ? { payloadBound: writeSignatureStanza(signing, dataKey) } : {} };
+  if (!payloadBound && members.recipients.length > 0) ctx.note(`noteseal: warning: ${target} is not signed (this keyfile has no identity: run noteseal identity); members see it as unsigned`);
+  return { dataKey, stanzas, options: payloadBound ? { payloadBound } : {} };
 }

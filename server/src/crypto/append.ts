@@ -117,7 +117,7 @@ export class AppendWriter {
     if (!this.signing) return;
     const { bound, stanzas, prefix, hash } = this.signing;
     let body: Uint8Array;
-    try { body = bound.build(prefix, hash.digest()); } catch { return; }
+    try { body = await bound.build(prefix, hash.digest()); } catch { return; }
     if (body.length !== bound.length) return;
     await writeAll(this.handle, [serializeHeader(prefix, [...stanzas, { type: bound.type, body }], this.keys.headerMacKey)], 0);
     await this.handle.datasync();

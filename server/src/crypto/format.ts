@@ -42,7 +42,8 @@ export interface PayloadBoundStanza {
   length: number;
   /** Called with the prefix as soon as it is chosen (before any payload), e.g. to derive what needs the data key. */
   prepare?(prefix: Uint8Array): void;
-  build(prefix: Uint8Array, payloadSha256: Uint8Array): Uint8Array;
+  /** May be asynchronous: the agent signs for the CLI (remoteWriteSignatureStanza). */
+  build(prefix: Uint8Array, payloadSha256: Uint8Array): Uint8Array | Promise<Uint8Array>;
 }
 
 /** SHA-256 of the bytes of `handle` from `start` to its end, read in 4 MiB blocks. */
@@ -374,7 +375,7 @@ async function encryptWith(dstPath: string, dataKey: Uint8Array, stanzas: Stanza
       await writeAll(out, [header]); // at the start; the handle's position moves past it
       if (!await payload(out, header.length, keys, chunkSize)) throw new ParallelMiss('the input changed while it was read');
       if (bound) {
-        const body = bound.build(prefix, await hashFrom(out, header.length));
+        const body = await bound.build(prefix, await hashFrom(out, header.length));
         if (body.length !== bound.length) throw new NoteSealError('INVALID_ARGUMENT', 'a payload-bound stanza changed its length');
         await writeAll(out, [serializeHeader(prefix, withBound(body), keys.headerMacKey)], 0);
       }

@@ -30,6 +30,14 @@ export function signedMessage(prefix: Uint8Array, commitment: Uint8Array, payloa
   return concatBytes(utf8('noteseal/v1/write-signature\0'), prefix, commitment, payloadSha256, signer, u64(atMs));
 }
 
+/** The stanza's body: `signing` signs the write of the file with this prefix, key commitment and payload hash. */
+export function signWriteBody(signing: RawKeyPair, prefix: Uint8Array, commitment: Uint8Array, payloadSha256: Uint8Array, atMs = Date.now()): Uint8Array {
+  // A keyring locked meanwhile has zeroed the key: sign nothing rather than with the all-zero key.
+  if (signing.secretKey.every(b => b === 0)) throw new Error('the signing key was wiped (NoteSeal locked)');
+  const sig = ed25519.sign(signing.secretKey, signing.publicKey, signedMessage(prefix, commitment, payloadSha256, signing.publicKey, atMs));
+  return concatBytes(signing.publicKey, u64(atMs), commitment, sig);
+}
+
 /**
  * The stanza the format fills in once the payload is written (EncryptOptions.payloadBound, AppendWriter).
  * The commitment is derived in `prepare`, so the data key need not outlive the start of the write (a
@@ -43,13 +51,37 @@ export function writeSignatureStanza(signing: RawKeyPair, dataKey: Uint8Array, n
     prepare(prefix) { commitment = keyCommitment(dataKey, prefix.subarray(15, 31)); },
     build(prefix, payloadSha256) {
       commitment ??= keyCommitment(dataKey, prefix.subarray(15, 31));
-      // A keyring locked meanwhile has zeroed the key: sign nothing rather than with the all-zero key.
-      if (signing.secretKey.every(b => b === 0)) throw new Error('the signing key was wiped (NoteSeal locked)');
-      const at = now();
-      const sig = ed25519.sign(signing.secretKey, signing.publicKey, signedMessage(prefix, commitment, payloadSha256, signing.publicKey, at));
-      return concatBytes(signing.publicKey, u64(at), commitment, sig);
+      return signWriteBody(signing, prefix, commitment, payloadSha256, now());
     },
   };
+}
+
+/**
+ * A write signature made elsewhere (the agent, which holds the signing key): `sign` gets the prefix, the key
+ * commitment (derived here, from the data key, before the payload) and the payload hash, and returns the
+ * whole body. What comes back is checked before it lands: a body that is not a valid signature of this
+ * write fails the write rather than leaving a file that looks signed and is not.
+ */
+export function remoteWriteSignatureStanza(dataKey: Uint8Array, sign: (prefix: Uint8Array, commitment: Uint8Array, payloadSha256: Uint8Array) => Promise<Uint8Array>): PayloadBoundStanza {
+  let commitment: Uint8Array | undefined;
+  return {
+    type: STANZA_WRITE_SIGNATURE,
+    length: WRITE_SIGNATURE_LENGTH,
+    prepare(prefix) { commitment = keyCommitment(dataKey, prefix.subarray(15, 31)); },
+    async build(prefix, payloadSha256) {
+      commitment ??= keyCommitment(dataKey, prefix.subarray(15, 31));
+      const body = await sign(prefix, commitment, payloadSha256);
+      if (!checkWriteBody(body, prefix, commitment, payloadSha256)) throw new Error('the agent sent an invalid write signature');
+      return body;
+    },
+  };
+}
+
+/** Whether `body` is a valid write signature over this prefix, key commitment and payload hash. */
+export function checkWriteBody(body: Uint8Array, prefix: Uint8Array, commitment: Uint8Array, payloadSha256: Uint8Array): boolean {
+  const parsed = body.length === WRITE_SIGNATURE_LENGTH ? parseWriteSignature([{ type: STANZA_WRITE_SIGNATURE, body }]) : null;
+  if (!parsed || parsed === 'malformed' || !constantTimeEqual(parsed.commitment, commitment)) return false;
+  return ed25519.verify(parsed.signer, signedMessage(prefix, parsed.commitment, payloadSha256, parsed.signer, parsed.atMs), parsed.signature);
 }
 
 export interface ParsedWriteSignature { signer: Uint8Array; atMs: number; commitment: Uint8Array; signature: Uint8Array }

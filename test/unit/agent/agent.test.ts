@@ -11,6 +11,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { AgentConnection } from '../../../server/src/agent/client';
 import { readHeaderFromFile } from '../../../server/src/crypto/format';
 import { decodeRecoveryKey } from '../../../server/src/keys/recovery-key';
+import { checkWriteSignature } from '../../../server/src/keys/write-signature';
 import { CLI, runCli, waitFor, type Run } from './cliRunner';
 
 const PASSPHRASE = 'agent test passphrase';
@@ -98,6 +99,37 @@ describe('noteseal agent', () => {
     const huge = Buffer.alloc(8); huge.writeUInt32BE(10 * 1024 * 1024, 0);
     assert.match(await raw(huge), /too large/);
     assert.equal((await cli(['agent', 'status'])).code, 0, 'still serving');
+  });
+
+  it('signs what the CLI writes through it as the keyfile\'s owner, once per new file\'s ticket', async () => {
+    await startAgent();
+    await fs.writeFile(path.join(dir, 'signed.txt'), 'signed through the agent');
+    await fs.rm(path.join(dir, 'signed.txt.enc'), { force: true });
+    const enc = await cli(['encrypt', 'signed.txt']);
+    assert.equal(enc.code, 0, enc.stderr);
+    assert.doesNotMatch(enc.stderr, /not signed/);
+    const viaAgent = await checkWriteSignature(path.join(dir, 'signed.txt.enc'));
+    const viaPassphrase = await checkWriteSignature(path.join(dir, 'secret.txt.enc'));
+    assert.equal(viaAgent.state, 'valid');
+    assert.equal(viaPassphrase.state, 'valid');
+    assert.equal(viaAgent.state === 'valid' && viaAgent.signer, viaPassphrase.state === 'valid' && viaPassphrase.signer, 'signed by the same identity');
+    const kf = env.NOTESEAL_KEYFILE!;
+    const agent = (await AgentConnection.open(socketPath))!;
+    try {
+      const keys = await agent.newFileKeys(kf, false);
+      keys.dataKey.fill(0);
+      assert.ok(keys.signTicket, 'new keys come with a signing ticket');
+      const [prefix, commitment, hash] = [new Uint8Array(31), new Uint8Array(32).fill(1), new Uint8Array(32).fill(2)];
+      assert.equal((await agent.signWrite(kf, keys.signTicket, prefix, commitment, hash)).length, 136);
+      await assert.rejects(agent.signWrite(kf, keys.signTicket, prefix, commitment, hash), /no valid signing ticket/, 'a ticket signs once');
+      await assert.rejects(agent.signWrite(kf, 'a-made-up-ticket', prefix, commitment, hash), /no valid signing ticket/);
+      const next = await agent.newFileKeys(kf, false);
+      next.dataKey.fill(0);
+      await assert.rejects(agent.request({ op: 'sign-write', keyfile: kf, ticket: next.signTicket!, prefix: 'AA', commitment: 'AA', payloadSha256: 'AA' }), /malformed write to sign/);
+      await assert.rejects(agent.signWrite(path.join(dir, 'other.json'), next.signTicket!, prefix, commitment, hash), /serves the keyfile/);
+      assert.equal((await cli(['agent', 'lock'])).code, 0);
+      await assert.rejects(agent.signWrite(kf, next.signTicket!, prefix, commitment, hash), /locked/, 'a lock ends the tickets');
+    } finally { agent.close(); }
   });
 
   it('after `agent lock` key requests are refused at once with a clear message (exit 9)', async () => {
