@@ -53,6 +53,31 @@ export class WriterDecorations implements vscode.FileDecorationProvider {
   }
 }
 
+type MemberPick = vscode.QuickPickItem & { identity?: string; memberName?: string };
+
+/**
+ * Who to add: a member of another shared folder in this workspace (only from lists that verify on this
+ * machine, see knownMembers in the worker), or a pasted identity. Undefined when the user cancels.
+ */
+async function pickMember(worker: WorkerClient, folder: vscode.Uri, title: string): Promise<{ identity?: string; name?: string } | undefined> {
+  const lists = (await vscode.workspace.findFiles('**/.noteseal/recipients', undefined, 64)).map(u => u.fsPath);
+  const { members, refused } = lists.length
+    ? await worker.request(Method.sharingKnownMembers, { listFiles: lists, folder: folder.fsPath }).catch(() => ({ members: [], refused: [] }))
+    : { members: [], refused: [] };
+  if (!members.length) return {};
+  const paste: MemberPick = { label: '$(clippy) Paste a public identity…', alwaysShow: true };
+  const items: MemberPick[] = [paste, { label: 'Members of other shared folders', kind: vscode.QuickPickItemKind.Separator },
+    ...members.map(m => ({
+      label: m.name, identity: m.identity, memberName: m.name,
+      description: `${m.kind} · ${vscode.workspace.asRelativePath(m.list)}`,
+      detail: `${m.identity.slice(0, 24)}…${m.identity.slice(-8)}`,
+    }))];
+  const placeHolder = `Pick a member or paste an identity${refused.length ? ` (${refused.length} list(s) not offered: they do not verify on this machine)` : ''}`;
+  const pick = await vscode.window.showQuickPick(items, { title, placeHolder, ignoreFocusOut: true, matchOnDescription: true });
+  if (!pick) return undefined;
+  return pick === paste ? {} : { identity: pick.identity!, name: pick.memberName! };
+}
+
 export function registerSharing(context: vscode.ExtensionContext, worker: WorkerClient, vault: VaultController,
   command: (id: string, run: (...args: never[]) => unknown) => void): void {
   const decorations = new SharedDecorations(worker);
@@ -82,14 +107,20 @@ export function registerSharing(context: vscode.ExtensionContext, worker: Worker
   command(Commands.shareFolder, async (uri?: vscode.Uri) => {
     const folder = uri?.scheme === 'file' ? uri : vscode.workspace.workspaceFolders?.[0]?.uri;
     if (!folder) { void vscode.window.showErrorMessage('Choose a folder in the Explorer to share.'); return undefined; }
-    const identity = await vscode.window.showInputBox({
-      title: `Share ${vscode.workspace.asRelativePath(folder)}`, prompt: 'Paste the member\'s public identity (noteseal1… or age1…)', ignoreFocusOut: true,
+    const title = `Share ${vscode.workspace.asRelativePath(folder)}`;
+    if (!(await vault.ensureUnlocked('Adding a member is signed with your key.'))) return undefined;
+    const member = await pickMember(worker, folder, title);
+    if (!member) return undefined;
+    const identity = member.identity ?? await vscode.window.showInputBox({
+      title, prompt: 'Paste the member\'s public identity (noteseal1… or age1…)', ignoreFocusOut: true,
       validateInput: v => (/^\s*(noteseal1|age1)[0-9a-z]+\s*$/.test(v) ? undefined : 'A public identity starts with noteseal1 or age1.'),
     });
     if (!identity) return undefined;
-    const name = await vscode.window.showInputBox({ title: 'Member name', prompt: 'How the list names them (shown as the writer of their saves)', ignoreFocusOut: true, validateInput: v => (v.trim() && v.trim() === v && v.length <= 64 ? undefined : '1 to 64 characters, no surrounding spaces.') });
+    const name = await vscode.window.showInputBox({
+      title: 'Member name', prompt: 'How the list names them (shown as the writer of their saves)', ignoreFocusOut: true, value: member.name ?? '',
+      validateInput: v => (v.trim() && v.trim() === v && v.length <= 64 ? undefined : '1 to 64 characters, no surrounding spaces.'),
+    });
     if (!name) return undefined;
-    if (!(await vault.ensureUnlocked('Adding a member is signed with your key.'))) return undefined;
     let firstName = 'me';
     try { firstName = os.userInfo().username || firstName; } catch { /* keep 'me' */ }
     const r = await worker.request(Method.sharingAddMember, { folder: folder.fsPath, identity: identity.trim(), name, firstName });

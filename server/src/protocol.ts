@@ -8,8 +8,8 @@
 // of numbers. Paths are OS paths of the real files on disk; the client maps `noteseal:` URIs to them.
 
 export type Bytes = Uint8Array;
-export type { SharingFacts } from './keys/sharing';
-import type { SharingFacts } from './keys/sharing';
+export type { KnownMember, SharingFacts } from './keys/sharing';
+import type { KnownMember, SharingFacts } from './keys/sharing';
 
 /** What Encrypt Folder did: counts, the failures, and why it stopped early (cancelled, disk full or read-only). */
 export interface FolderEncryptResult {
@@ -102,6 +102,8 @@ export interface ClientToWorkerRequests {
   'noteseal/sharing/describe': { params: { path: string }; result: SharingFacts };
   /** For each path: whether a `.noteseal/recipients` applies (no verification; for decorations). */
   'noteseal/sharing/isShared': { params: { paths: string[] }; result: { shared: boolean[] } };
+  /** Members of other verified lists (Share Folder…: pick a member), without the caller and `folder`'s own members. */
+  'noteseal/sharing/knownMembers': { params: { listFiles: string[]; folder: string }; result: { members: KnownMember[]; refused: string[] } };
 }
 
 /** Requests the worker sends to the client: the client owns SecretStorage, the worker never touches it. */
@@ -176,6 +178,7 @@ export const Method = {
   sharingAddMember: 'noteseal/sharing/addMember',
   sharingDescribe: 'noteseal/sharing/describe',
   sharingIsShared: 'noteseal/sharing/isShared',
+  sharingKnownMembers: 'noteseal/sharing/knownMembers',
   recordingDevices: 'noteseal/recording/devices',
   recordingStart: 'noteseal/recording/start',
   recordingPause: 'noteseal/recording/pause',

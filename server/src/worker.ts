@@ -20,7 +20,7 @@ import { WorkerAgent } from './vault/workerAgent';
 import { EncWatchers } from './vault/watcher';
 import { toResponseError } from './vault/workerErrors';
 import { VERSION } from './version';
-import { addMember, describeSharing, findRecipientsFile } from './keys/sharing';
+import { addMember, describeSharing, findRecipientsFile, knownMembers } from './keys/sharing';
 
 const connection = createConnection(ProposedFeatures.all);
 const startedAt = Date.now();
@@ -169,6 +169,7 @@ onRequest(Method.recordingRead, async p => ({ data: await recordings!.read(p.pat
 onRequest(Method.sharingIdentity, async () => ({ identity: (await vault!.unlocked().ensureIdentity()).identity.public.text }));
 onRequest(Method.sharingAddMember, p => addMember(vault!.unlocked(), p.folder, p.identity, { ...(p.name ? { name: p.name } : {}), firstName: p.firstName }));
 onRequest(Method.sharingDescribe, p => describeSharing(vault!.unlocked(), p.path));
+onRequest(Method.sharingKnownMembers, p => knownMembers(vault!.unlocked(), p.listFiles, p.folder));
 onRequest(Method.sharingIsShared, async p => ({ shared: await Promise.all(p.paths.map(x => findRecipientsFile(x).then(f => f !== null, () => true))) }));
 
 connection.listen();

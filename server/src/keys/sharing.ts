@@ -212,6 +212,33 @@ export async function addMember(keyring: Keyring, folder: string, identityText: 
   return { file, created: !chain, members: members.length, name };
 }
 
+/** Someone "Share Folder…" can offer: a member of another list this machine trusts. */
+export interface KnownMember { name: string; identity: string; kind: string; list: string }
+
+/**
+ * The members of `listFiles` (other folders' lists), for "Share Folder…: pick a member". Only lists that
+ * verify and extend their pin count (a member slipped into a tampered list must not be offered as a known
+ * person); a refused list is reported by name. Without the caller and without who `folder`'s list already has.
+ */
+export async function knownMembers(keyring: Keyring, listFiles: readonly string[], folder: string): Promise<{ members: KnownMember[]; refused: string[] }> {
+  const ctx = { keyfilePath: keyring.keyfilePath, ownIdentity: (await keyring.identity())?.public ?? null };
+  const here = await findRecipientsFile(path.join(folder, 'a file'));
+  const already = here ? await trustedList(here, ctx).then(t => t.chain.members, () => []) : [];
+  const members: KnownMember[] = [];
+  const refused: string[] = [];
+  for (const list of listFiles.slice(0, 64)) {
+    if (list === here) continue;
+    let chain: VerifiedChain;
+    try { chain = (await trustedList(list, ctx)).chain; } catch { refused.push(list); continue; }
+    for (const m of chain.members) {
+      if ((ctx.ownIdentity && sameIdentity(m.identity, ctx.ownIdentity)) || already.some(a => sameIdentity(a.identity, m.identity))) continue;
+      if (members.some(k => k.identity === m.identity.text)) continue;
+      members.push({ name: m.name, identity: m.identity.text, kind: m.identity.kind, list });
+    }
+  }
+  return { members, refused };
+}
+
 export interface SharingFacts {
   /** The list that applies, or null when the file is not shared. */
   listFile: string | null;
