@@ -29,6 +29,8 @@ function find(dir, re) {
 const builds = [
   { ...common, entryPoints: { client: 'client/src/extension.ts' }, outdir, external: ['vscode'] },
   { ...common, entryPoints: { worker: 'server/src/worker.ts' }, outdir },
+  // The search matcher's thread, started by the worker beside itself (server/src/search/threadMatcher.ts).
+  { ...common, entryPoints: { searchThread: 'server/src/search/matchThread.ts' }, outdir },
 ];
 if (fs.existsSync('server/src/cli/main.ts')) {
   builds.push({ ...common, entryPoints: { cli: 'server/src/cli/main.ts' }, outdir, banner: { js: '#!/usr/bin/env node' } });

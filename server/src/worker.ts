@@ -2,6 +2,7 @@
 // All crypto, file I/O and recording run here; the extension side stays a thin UI.
 // Every handler is registered through `onRequest`, typed by the protocol module; errors become
 // JSON-RPC errors with a stable code (workerErrors.ts). Nothing here logs content or keys.
+import path from 'node:path';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { removeTempSiblingsInFlight } from './crypto/atomic';
 import { PRODUCTION_KDF_POLICY, TEST_KDF_POLICY } from './keys/kdf';
@@ -72,7 +73,7 @@ connection.onInitialize(params => {
     info(state.locked ? 'vault locked: keys wiped from memory' : 'vault unlocked');
   });
   files = new EncFileSystem(vault, watchers);
-  search = new SearchService(vault, { found: (id, found, searched, total) => notify(Method.searchDidFind, { id, files: found, searched, total }) });
+  search = new SearchService(vault, { found: (id, found, searched, total) => notify(Method.searchDidFind, { id, files: found, searched, total }) }, path.join(__dirname, 'searchThread.js'));
   recordings = new RecordingService(vault, {
     level: e => notify(Method.recordingLevel, e),
     warning: e => notify(Method.recordingWarning, e),

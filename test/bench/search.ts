@@ -13,6 +13,7 @@ import type { SearchQuery } from '../../server/src/protocol';
 import { SearchService } from '../../server/src/search/service';
 import { EncFileSystem } from '../../server/src/vault/encFileSystem';
 import { VaultService } from '../../server/src/vault/vaultService';
+import { projectRoot } from '../unit/projectRoot';
 
 const NOTES = Number(process.env.NOTESEAL_BENCH_NOTES || 2000);
 const NOTE_BYTES = 5 * 1024;
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
       fs.writeFileSync(path.join(plainDir, sub, `note${i}.md`), text);
     }
     const plaintextBytes = NOTES * NOTE_BYTES;
-    const search = new SearchService(vault, { found: () => undefined });
+    const search = new SearchService(vault, { found: () => undefined }, path.join(projectRoot, 'dist', 'searchThread.js'));
     const time = async (query: SearchQuery) => {
       const t0 = performance.now();
       const s = await search.search(1, query, [encDir]);

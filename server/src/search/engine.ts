@@ -10,7 +10,7 @@ import { isNoteSealError } from '../crypto/errors';
 import { SEARCH_MAX_RESULTS, type SearchFailure, type SearchFileResult, type SearchQuery, type SearchSummary } from '../protocol';
 import { fileIdentity, type PlaintextCache } from './cache';
 import { pathFilter } from './globs';
-import { decodeNote, isBinary, matchText } from './matcher';
+import { decodeNote, isBinary, matchText, type MatchOptions, type TextMatches } from './matcher';
 import { compileQuery } from './query';
 import { listNotes, type NoteFile } from './walk';
 
@@ -29,10 +29,15 @@ export interface SearchRun {
   contextLines?: number;
   /** Notes decrypted ahead of the matcher (default 16). */
   concurrency?: number;
+  /**
+   * Matches elsewhere (the worker's matcher thread, threadMatcher.ts) instead of on this thread: a pattern
+   * that backtracks for ever then cannot stall the caller. Gets a copy's worth of `data`, which stays ours.
+   */
+  match?(data: Buffer, opts: MatchOptions, note: NoteFile): Promise<TextMatches | 'binary'>;
 }
 
 type Loaded =
-  | { kind: 'text'; data: Buffer; owned: boolean }
+  | { kind: 'text'; data: Buffer; owned: boolean; matched?: Promise<TextMatches | 'binary'> }
   | { kind: 'empty' }
   | { kind: 'failed'; failure: SearchFailure };
 
@@ -82,12 +87,22 @@ export async function runSearch(run: SearchRun): Promise<SearchSummary> {
   };
   const maxResults = Math.max(1, run.query.maxResults ?? SEARCH_MAX_RESULTS);
   const ahead = Math.max(1, run.concurrency ?? 16);
+  const options = (maxMatches: number): MatchOptions => ({ maxMatches, previewChars: run.previewChars ?? 250, contextLines: run.contextLines ?? 1 });
+  // With a matcher elsewhere, each note is sent on as soon as it is loaded (with the whole limit; the one note
+  // that crosses it is matched again with the exact rest below), so the matcher works while we wait.
+  const matchAhead = (note: NoteFile, l: Loaded): Loaded => {
+    if (l.kind !== 'text' || !run.match) return l;
+    const matched = run.match(l.data, options(maxResults), note);
+    matched.catch(() => undefined); // taken when the loop reaches this note, or never (the search ended first)
+    return { ...l, matched };
+  };
   const pending: Promise<Loaded>[] = [];
   let yieldedAt = performance.now();
   let next = 0;
   const fill = () => {
     while (re && pending.length < ahead && next < notes.length) {
-      const p = load(run, notes[next++]!);
+      const note = notes[next++]!;
+      const p = load(run, note).then(l => matchAhead(note, l));
       p.catch(() => undefined); // rejections are taken when the matcher reaches them (or by drain)
       pending.push(p);
     }
@@ -111,10 +126,14 @@ export async function runSearch(run: SearchRun): Promise<SearchSummary> {
       if (loaded.kind === 'failed') { summary.failed.push(loaded.failure); continue; }
       if (loaded.kind === 'empty') continue;
       try {
-        if (isBinary(loaded.data)) { summary.skippedBinary++; continue; }
-        const found = matchText(decodeNote(loaded.data), re, {
-          maxMatches: maxResults - summary.matches, previewChars: run.previewChars ?? 250, contextLines: run.contextLines ?? 1,
-        });
+        const rest = maxResults - summary.matches;
+        let found: TextMatches | 'binary';
+        if (loaded.matched) {
+          found = await loaded.matched;
+          // Sent with the whole limit: past the rest, match again for exactly the rest and whether more follow.
+          if (found !== 'binary' && found.matches > rest) found = await run.match!(loaded.data, options(rest), notes[i]!);
+        } else found = isBinary(loaded.data) ? 'binary' : matchText(decodeNote(loaded.data), re, options(rest));
+        if (found === 'binary') { summary.skippedBinary++; continue; }
         if (found.matches > 0) {
           summary.matchedFiles++;
           summary.matches += found.matches;

@@ -8,6 +8,7 @@ import { PlaintextCache } from './cache';
 import { decryptNote } from './decrypt';
 import { runSearch } from './engine';
 import { QueryError } from './query';
+import { SlowPattern, ThreadMatcher } from './threadMatcher';
 
 /** Results are sent at most this often (and at the end), so a search over thousands of notes is a few messages. */
 const BATCH_MS = 50;
@@ -19,14 +20,19 @@ export interface SearchEvents {
 export class SearchService {
   readonly cache = new PlaintextCache();
   private readonly running = new Map<number, { cancelled: boolean }>();
+  /** Matching runs in a thread of its own, so that a runaway pattern cannot stall saves, locking or the agent. */
+  private readonly matcher: ThreadMatcher;
 
-  constructor(private readonly vault: VaultService, private readonly events: SearchEvents) {
+  /** `matcherScript`: the bundled matcher thread; `stuckMs`: how long a note may take before the search is stopped. */
+  constructor(private readonly vault: VaultService, private readonly events: SearchEvents, matcherScript: string, stuckMs?: number) {
+    this.matcher = new ThreadMatcher(matcherScript, stuckMs);
     vault.onDidChange(state => { if (state.locked) this.wipe(); });
   }
 
-  /** Lock: every running search ends, and every decrypted note held for searching is zeroed. */
+  /** Lock: every running search ends, and every decrypted note held for searching is zeroed (the matcher thread goes too). */
   wipe(): void {
     for (const r of this.running.values()) r.cancelled = true;
+    this.matcher.terminate(new WorkerError('LOCKED', 'NoteSeal was locked during the search.'));
     this.cache.wipe();
   }
 
@@ -42,6 +48,7 @@ export class SearchService {
     let batch: SearchFileResult[] = [];
     let lastSent = performance.now();
     let progress = { searched: 0, total: 0 };
+    const matcher = this.matcher.begin(query);
     const send = () => {
       this.events.found(id, batch, progress.searched, progress.total);
       batch = [];
@@ -53,6 +60,7 @@ export class SearchService {
         // Checked per note: a lock during the search ends it with LOCKED.
         open: encPath => decryptNote(encPath, this.vault.unlocked().unwrap),
         isCancelled: () => state.cancelled,
+        match: (data, opts, note) => matcher.match(data, opts, note.relativePath),
         onFile: r => { batch.push(r); },
         onProgress: (searched, total) => {
           progress = { searched, total };
@@ -63,9 +71,10 @@ export class SearchService {
       send();
       return summary;
     } catch (e) {
-      if (e instanceof QueryError) throw new WorkerError('INVALID_ARGUMENT', e.message);
+      if (e instanceof QueryError || e instanceof SlowPattern) throw new WorkerError('INVALID_ARGUMENT', e.message);
       throw e;
     } finally {
+      matcher.end();
       this.running.delete(id);
     }
   }

@@ -20,7 +20,7 @@ describe('npm run package (.vsix)', () => {
 
   it('contains the bundles, the manifest, the icon and the docs, and nothing else', () => {
     const names = files.map(f => f.name).filter(n => n.startsWith('extension/')).map(n => n.slice('extension/'.length)).sort();
-    for (const required of ['package.json', 'dist/client.js', 'dist/worker.js', 'dist/cli.js', 'media/icon.png', 'readme.md', 'changelog.md', 'LICENSE.txt']) {
+    for (const required of ['package.json', 'dist/client.js', 'dist/worker.js', 'dist/searchThread.js', 'dist/cli.js', 'media/icon.png', 'readme.md', 'changelog.md', 'LICENSE.txt']) {
       assert.ok(names.some(n => n.toLowerCase() === required.toLowerCase()), `${required} is in the vsix (have: ${names.join(', ')})`);
     }
     const allowed = /^(package\.json|dist\/(client|worker|cli)\.js|media\/.+|readme\.md|changelog\.md|LICENSE\.txt)$/i;

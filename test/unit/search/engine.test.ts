@@ -16,6 +16,10 @@ import { SearchService } from '../../../server/src/search/service';
 import { MAX_NOTE_BYTES } from '../../../server/src/vault/encFileSystem';
 import type { VaultService } from '../../../server/src/vault/vaultService';
 import { newKeyring } from '../keys/helpers';
+import { projectRoot } from '../projectRoot';
+
+/** The worker's matcher thread, as built (dist/searchThread.js). */
+const MATCHER = path.join(projectRoot, 'dist', 'searchThread.js');
 
 const query = (pattern: string, more: Partial<SearchQuery> = {}): SearchQuery => ({ pattern, isRegex: false, matchCase: false, wholeWord: false, ...more });
 
@@ -176,7 +180,7 @@ describe('search service (worker)', () => {
     const { keyring, ws } = await workspace();
     const { vault, lock } = vaultFor(keyring);
     const batches: SearchFileResult[][] = [];
-    const service = new SearchService(vault, { found: (_id, files) => { batches.push(files); } });
+    const service = new SearchService(vault, { found: (_id, files) => { batches.push(files); } }, MATCHER);
     const s = await service.search(1, query('needle'), [ws]);
     assert.equal(s.matches, 4);
     assert.equal(batches.flat().length, 3);
@@ -196,13 +200,45 @@ describe('search service (worker)', () => {
   it('a cancelled search ends with cancelled: true', async () => {
     const { keyring, ws } = await workspace();
     const { vault } = vaultFor(keyring);
-    const service = new SearchService(vault, { found: () => undefined });
+    const service = new SearchService(vault, { found: () => undefined }, MATCHER);
     const running = service.search(7, query('needle'), [ws]);
     service.cancel(7);
     const s = await running;
     assert.equal(s.cancelled, true);
     assert.equal(s.matches, 0);
     service.cancel(99); // unknown ids are ignored
+  });
+
+  it('a pattern that backtracks for ever stops the search with a clear error naming the note; the worker\'s thread stays free', async () => {
+    const { keyring, ws } = await workspace();
+    await seal(keyring, path.join(ws, 'slow.md.enc'), `${'a'.repeat(48)}b\n`);
+    const { vault } = vaultFor(keyring);
+    const service = new SearchService(vault, { found: () => undefined }, MATCHER, 1000);
+    let ticks = 0;
+    const clock = setInterval(() => { ticks++; }, 50);
+    const t0 = Date.now();
+    try {
+      await assert.rejects(service.search(3, query('(a+)+$', { isRegex: true }), [ws]),
+        (e: Error & { code?: string }) => e.code === 'INVALID_ARGUMENT' && /ran for more than 1 s on slow\.md without finishing.*simplify the pattern/.test(e.message));
+    } finally { clearInterval(clock); }
+    assert.ok(Date.now() - t0 < 10_000, 'stopped after about the limit');
+    assert.ok(ticks >= 10, `this thread ran meanwhile (${ticks} ticks of 50 ms)`);
+    // The next search gets a fresh matcher and works.
+    const s = await service.search(4, query('needle'), [ws]);
+    assert.equal(s.matches, 4);
+  });
+
+  it('locking during a runaway search ends it with LOCKED at once', async () => {
+    const { keyring, ws } = await workspace();
+    await seal(keyring, path.join(ws, 'slow.md.enc'), `${'a'.repeat(48)}b\n`);
+    const { vault, lock } = vaultFor(keyring);
+    const service = new SearchService(vault, { found: () => undefined }, MATCHER, 60_000);
+    const running = service.search(5, query('(a+)+$', { isRegex: true }), [ws]);
+    await new Promise(r => setTimeout(r, 300));
+    const t0 = Date.now();
+    lock();
+    await assert.rejects(running, (e: Error & { code?: string }) => e.code === 'LOCKED');
+    assert.ok(Date.now() - t0 < 2000, 'the lock did not wait for the match');
   });
 
   it('a decrypt that was running when the cache was wiped does not put its plaintext back', async () => {
