@@ -10,7 +10,7 @@ import { isNoteSealError } from '../crypto/errors';
 import { SEARCH_MAX_RESULTS, type SearchFailure, type SearchFileResult, type SearchQuery, type SearchSummary } from '../protocol';
 import { fileIdentity, type PlaintextCache } from './cache';
 import { pathFilter } from './globs';
-import { decodeNote, isBinary, matchText, type MatchOptions, type TextMatches } from './matcher';
+import { decodeNote, isBinary, matchText, reportMatches, type MatchOptions, type MatchSpans, type TextMatches } from './matcher';
 import { compileQuery } from './query';
 import { listNotes, type NoteFile } from './walk';
 
@@ -30,14 +30,15 @@ export interface SearchRun {
   /** Notes decrypted ahead of the matcher (default 16). */
   concurrency?: number;
   /**
-   * Matches elsewhere (the worker's matcher thread, threadMatcher.ts) instead of on this thread: a pattern
-   * that backtracks for ever then cannot stall the caller. Gets a copy's worth of `data`, which stays ours.
+   * Runs the query elsewhere (the worker's matcher thread, threadMatcher.ts) instead of on this thread, so a
+   * pattern that backtracks for ever cannot stall the caller: the spans of up to `maxMatches` matches, from
+   * which the report is built here. `data` stays ours and unchanged until the answer.
    */
-  match?(data: Buffer, opts: MatchOptions, note: NoteFile): Promise<TextMatches | 'binary'>;
+  scan?(data: Buffer, maxMatches: number, note: NoteFile): Promise<MatchSpans | 'binary'>;
 }
 
 type Loaded =
-  | { kind: 'text'; data: Buffer; owned: boolean; matched?: Promise<TextMatches | 'binary'> }
+  | { kind: 'text'; data: Buffer; owned: boolean; scanned?: Promise<MatchSpans | 'binary'> }
   | { kind: 'empty' }
   | { kind: 'failed'; failure: SearchFailure };
 
@@ -49,6 +50,20 @@ function noteFailure(note: NoteFile, e: unknown): SearchFailure | undefined {
   }
   return undefined;
 }
+
+/** At most `n` calls of `fn` at a time. */
+function limited<A, R>(n: number, fn: (a: A) => Promise<R>): (a: A) => Promise<R> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async a => {
+    while (running >= n) await new Promise<void>(r => waiting.push(r));
+    running++;
+    try { return await fn(a); } finally { running--; waiting.shift()?.(); }
+  };
+}
+
+/** Plaintext a search holds outside the cache (notes loaded ahead, not kept by the cache) before it stops loading more. */
+const AHEAD_BYTES = 64 * 1024 * 1024;
 
 async function load(run: SearchRun, note: NoteFile): Promise<Loaded> {
   try {
@@ -87,22 +102,29 @@ export async function runSearch(run: SearchRun): Promise<SearchSummary> {
   };
   const maxResults = Math.max(1, run.query.maxResults ?? SEARCH_MAX_RESULTS);
   const ahead = Math.max(1, run.concurrency ?? 16);
+  // Decrypts run `ahead` at a time; with a matcher elsewhere the notes queued for it go further ahead (cached
+  // notes cost no memory; others are bounded by AHEAD_BYTES), so it gets large batches instead of round trips.
+  const depth = run.scan ? Math.max(ahead, 512) : ahead;
+  const open = limited(ahead, run.open);
+  const loadRun: SearchRun = { ...run, open };
+  let aheadBytes = 0;
   const options = (maxMatches: number): MatchOptions => ({ maxMatches, previewChars: run.previewChars ?? 250, contextLines: run.contextLines ?? 1 });
-  // With a matcher elsewhere, each note is sent on as soon as it is loaded (with the whole limit; the one note
-  // that crosses it is matched again with the exact rest below), so the matcher works while we wait.
-  const matchAhead = (note: NoteFile, l: Loaded): Loaded => {
-    if (l.kind !== 'text' || !run.match) return l;
-    const matched = run.match(l.data, options(maxResults), note);
-    matched.catch(() => undefined); // taken when the loop reaches this note, or never (the search ended first)
-    return { ...l, matched };
+  // With a scanner elsewhere, each note is sent on as soon as it is loaded (with the whole limit: the report
+  // below takes exactly the rest), so the scanner works while we wait.
+  const scanAhead = (note: NoteFile, l: Loaded): Loaded => {
+    if (l.kind === 'text' && l.owned) aheadBytes += l.data.length;
+    if (l.kind !== 'text' || !run.scan) return l;
+    const scanned = run.scan(l.data, maxResults, note);
+    scanned.catch(() => undefined); // taken when the loop reaches this note, or never (the search ended first)
+    return { ...l, scanned };
   };
   const pending: Promise<Loaded>[] = [];
   let yieldedAt = performance.now();
   let next = 0;
   const fill = () => {
-    while (re && pending.length < ahead && next < notes.length) {
+    while (re && pending.length < depth && next < notes.length && aheadBytes < AHEAD_BYTES) {
       const note = notes[next++]!;
-      const p = load(run, note).then(l => matchAhead(note, l));
+      const p = load(loadRun, note).then(l => scanAhead(note, l));
       p.catch(() => undefined); // rejections are taken when the matcher reaches them (or by drain)
       pending.push(p);
     }
@@ -111,7 +133,7 @@ export async function runSearch(run: SearchRun): Promise<SearchSummary> {
   const drain = async () => {
     for (const p of pending.splice(0)) {
       const r = await p.catch(() => undefined);
-      if (r?.kind === 'text' && r.owned) r.data.fill(0);
+      if (r?.kind === 'text' && r.owned) { await r.scanned?.catch(() => undefined); r.data.fill(0); }
     }
   };
   try {
@@ -128,10 +150,9 @@ export async function runSearch(run: SearchRun): Promise<SearchSummary> {
       try {
         const rest = maxResults - summary.matches;
         let found: TextMatches | 'binary';
-        if (loaded.matched) {
-          found = await loaded.matched;
-          // Sent with the whole limit: past the rest, match again for exactly the rest and whether more follow.
-          if (found !== 'binary' && found.matches > rest) found = await run.match!(loaded.data, options(rest), notes[i]!);
+        if (loaded.scanned) {
+          const spans = await loaded.scanned;
+          found = spans === 'binary' ? 'binary' : reportMatches(decodeNote(loaded.data), spans, options(rest));
         } else found = isBinary(loaded.data) ? 'binary' : matchText(decodeNote(loaded.data), re, options(rest));
         if (found === 'binary') { summary.skippedBinary++; continue; }
         if (found.matches > 0) {
@@ -142,7 +163,7 @@ export async function runSearch(run: SearchRun): Promise<SearchSummary> {
         }
         if (found.truncated || summary.matches >= maxResults) { summary.limitHit = found.truncated || i < notes.length - 1; break; }
       } finally {
-        if (loaded.owned) loaded.data.fill(0);
+        if (loaded.owned) { loaded.data.fill(0); aheadBytes -= loaded.data.length; }
       }
       run.onProgress?.(summary.searchedFiles, summary.totalFiles);
     }

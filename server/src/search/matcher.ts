@@ -54,12 +54,40 @@ function clip(text: string, start: number, end: number, width: number): string {
   return text.slice(a, b);
 }
 
-export function matchText(text: string, re: RegExp, opts: MatchOptions): TextMatches {
+/** Where a query matches: [start, end) pairs in `text`, clipped at line ends, empty ones dropped; at most `maxMatches`. */
+export interface MatchSpans { spans: number[]; truncated: boolean }
+
+/**
+ * Runs the query over `text`: the only part of a search that can take for ever (a pattern that backtracks), so
+ * the worker runs it in a thread of its own (matchThread.ts) and builds the report from the spans here.
+ */
+export function scanMatches(text: string, re: RegExp, maxMatches: number): MatchSpans {
+  const spans: number[] = [];
+  let truncated = false;
+  // The line the scan is in: its start offset; advanced with indexOf('\n'), so linear overall.
+  let lineStart = 0, nextBreak = text.indexOf('\n');
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const at = m.index;
+    let end = at + m[0].length;
+    if (end === at) re.lastIndex = at + (text.codePointAt(at)! > 0xffff ? 2 : 1); // an empty match: move on
+    while (nextBreak !== -1 && nextBreak < at) { lineStart = nextBreak + 1; nextBreak = text.indexOf('\n', lineStart); }
+    const eol = lineEnd(text, lineStart);
+    if (end > eol) end = eol;
+    if (end <= at) continue;
+    spans.push(at, end);
+    // A match that ran past its line end was clipped there: the scan resumes at the next line's start.
+    if (at + m[0].length > eol && nextBreak !== -1) re.lastIndex = nextBreak + 1;
+    if (spans.length / 2 >= maxMatches) { truncated = re.exec(text) !== null; break; }
+  }
+  return { spans, truncated };
+}
+
+/** The report of `found` (from scanMatches on this same text): matching lines with their ranges, and neighbours. */
+export function reportMatches(text: string, found: MatchSpans, opts: MatchOptions): TextMatches {
   const lines: SearchLine[] = [];
   const starts: number[] = []; // the start offset of each reported line
-  let matches = 0;
-  let truncated = false;
-  // The line the scan is in: its number and start offset; advanced with indexOf('\n'), so linear overall.
+  const count = Math.min(found.spans.length / 2, opts.maxMatches);
   let lineNo = 0, lineStart = 0, nextBreak = text.indexOf('\n');
   let current: { line: SearchLine; start: number; end: number } | undefined;
   const flush = () => {
@@ -72,24 +100,20 @@ export function matchText(text: string, re: RegExp, opts: MatchOptions): TextMat
     starts.push(start);
     current = undefined;
   };
-  re.lastIndex = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const at = m.index;
-    let end = at + m[0].length;
-    if (end === at) re.lastIndex = at + (text.codePointAt(at)! > 0xffff ? 2 : 1); // an empty match: move on
+  for (let k = 0; k < count; k++) {
+    const at = found.spans[2 * k]!, end = found.spans[2 * k + 1]!;
     while (nextBreak !== -1 && nextBreak < at) { lineNo++; lineStart = nextBreak + 1; nextBreak = text.indexOf('\n', lineStart); }
-    const eol = lineEnd(text, lineStart);
-    if (end > eol) end = eol;
-    if (end <= at) continue;
     if (current && current.line.line !== lineNo) flush();
-    current ??= { line: { line: lineNo, text: '', textStart: 0, ranges: [] }, start: lineStart, end: eol };
+    current ??= { line: { line: lineNo, text: '', textStart: 0, ranges: [] }, start: lineStart, end: lineEnd(text, lineStart) };
     current.line.ranges.push([at - lineStart, end - lineStart]);
-    // A match that ran past its line end was clipped there: the scan resumes at the next line's start.
-    if (at + m[0].length > eol && nextBreak !== -1) re.lastIndex = nextBreak + 1;
-    if (++matches >= opts.maxMatches) { truncated = re.exec(text) !== null; break; }
   }
   flush();
-  return { lines, context: opts.contextLines > 0 ? contextLinesOf(text, lines, starts, opts.contextLines, opts.previewChars) : [], matches, truncated };
+  const truncated = found.truncated || found.spans.length / 2 > opts.maxMatches;
+  return { lines, context: opts.contextLines > 0 ? contextLinesOf(text, lines, starts, opts.contextLines, opts.previewChars) : [], matches: count, truncated };
+}
+
+export function matchText(text: string, re: RegExp, opts: MatchOptions): TextMatches {
+  return reportMatches(text, scanMatches(text, re, opts.maxMatches), opts);
 }
 
 /**

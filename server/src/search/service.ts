@@ -7,6 +7,7 @@ import { WorkerError } from '../vault/workerErrors';
 import { PlaintextCache } from './cache';
 import { decryptNote } from './decrypt';
 import { runSearch } from './engine';
+import type { NoteFile } from './walk';
 import { QueryError } from './query';
 import { SlowPattern, ThreadMatcher } from './threadMatcher';
 
@@ -48,7 +49,7 @@ export class SearchService {
     let batch: SearchFileResult[] = [];
     let lastSent = performance.now();
     let progress = { searched: 0, total: 0 };
-    const matcher = this.matcher.begin(query);
+    const matcher = this.matcher.begin(query); // started lazily: a literal query never starts the thread
     const send = () => {
       this.events.found(id, batch, progress.searched, progress.total);
       batch = [];
@@ -60,7 +61,8 @@ export class SearchService {
         // Checked per note: a lock during the search ends it with LOCKED.
         open: encPath => decryptNote(encPath, this.vault.unlocked().unwrap),
         isCancelled: () => state.cancelled,
-        match: (data, opts, note) => matcher.match(data, opts, note.relativePath),
+        // Only a regular expression can backtrack for ever; a literal (escaped, whole word or not) scans in linear time here.
+        ...(query.isRegex ? { scan: (data: Buffer, maxMatches: number, note: NoteFile) => matcher.scan(data, maxMatches, note.relativePath) } : {}),
         onFile: r => { batch.push(r); },
         onProgress: (searched, total) => {
           progress = { searched, total };

@@ -1,11 +1,12 @@
 // Runs the search's matching in its own thread (matchThread.ts) so that a pattern that backtracks for ever
 // stalls that thread only: the worker's main thread keeps saving, locking and serving the agent. Notes are
-// sent ahead (the thread works through them in order, so a round trip per note costs nothing); when the
-// thread makes no progress for `stuckMs` it is terminated and the search fails naming the note and the reason.
+// sent ahead, gathered into one message per turn of the event loop (a message per note cost as much as the
+// search itself), and answered in batches; when the thread makes no progress for `stuckMs` it is terminated
+// and the search fails naming the note it was matching (a shared slot says which) and the reason.
 import type { Worker } from 'node:worker_threads';
 import type { SearchQuery } from '../protocol';
-import type { FromMatchThread, ToMatchThread } from './matchThread';
-import type { MatchOptions, TextMatches } from './matcher';
+import type { FromMatchThread, MatchItem, ToMatchThread } from './matchThread';
+import type { MatchSpans } from './matcher';
 
 /** The pattern made no progress on one note for too long (catastrophic backtracking). */
 export class SlowPattern extends Error {
@@ -16,11 +17,13 @@ export class SlowPattern extends Error {
   }
 }
 
-interface Pending { resolve(r: TextMatches | 'binary'): void; reject(e: Error): void; note: string }
+interface Pending { resolve(r: MatchSpans | 'binary'): void; reject(e: Error): void; note: string }
+
+const NO_MATCH: MatchSpans = Object.freeze({ spans: [], truncated: false }) as MatchSpans;
 
 export interface MatcherSearch {
-  /** Matches a copy of `data` (the caller keeps and zeroes its own); `note` names it in a SlowPattern error. */
-  match(data: Uint8Array, opts: MatchOptions, note: string): Promise<TextMatches | 'binary'>;
+  /** Runs the query over a copy of `data` (which must stay as it is until the answer; the caller zeroes its own). `note` names it in a SlowPattern error. */
+  scan(data: Uint8Array, maxMatches: number, note: string): Promise<MatchSpans | 'binary'>;
   end(): void;
 }
 
@@ -34,6 +37,11 @@ export class ThreadMatcher {
   /** Counts terminations: a search begun before one is over (its query died with the thread). */
   private generation = 0;
   private ended: Error | undefined;
+  /** Notes waiting for the next message to the thread (their bytes are copied into it then). */
+  private queued: { item: Omit<MatchItem, 'offset' | 'length'>; data: Uint8Array }[] = [];
+  private flushing = false;
+  /** The seq of the note the thread is matching now (written by the thread). */
+  private progress = new Int32Array(new SharedArrayBuffer(4));
 
   /** `script`: the bundled matchThread (dist/searchThread.js). */
   constructor(private readonly script: string, private readonly stuckMs = 10_000) {}
@@ -41,18 +49,19 @@ export class ThreadMatcher {
   begin(query: Pick<SearchQuery, 'pattern' | 'isRegex' | 'matchCase' | 'wholeWord'>): MatcherSearch {
     const search = ++this.searches;
     const generation = this.generation;
-    this.post({ kind: 'query', search, query });
+    let sent = false; // the query goes with the first note: a search that matches nothing here starts no thread
     return {
-      match: (data, opts, note) => new Promise((resolve, reject) => {
+      scan: (data, maxMatches, note) => new Promise((resolve, reject) => {
         if (generation !== this.generation) { reject(this.ended ?? new Error('the search matcher was stopped')); return; }
+        if (!sent) { this.post({ kind: 'query', search, query }); sent = true; }
         const seq = ++this.seq;
-        const copy = new Uint8Array(data); // its own ArrayBuffer, transferred: the thread zeroes it
         if (this.pending.size === 0) this.lastProgress = Date.now();
         this.pending.set(seq, { resolve, reject, note });
-        this.post({ kind: 'match', search, seq, data: copy, opts }, [copy.buffer]);
-        this.worker!.ref(); // busy: the process waits for the answers
+        this.queued.push({ item: { search, seq, maxMatches }, data });
+        this.start().ref(); // busy: the process waits for the answers
+        if (!this.flushing) { this.flushing = true; setImmediate(() => this.flush()); }
       }),
-      end: () => { if (this.worker && generation === this.generation) this.post({ kind: 'end', search }); },
+      end: () => { if (sent && this.worker && generation === this.generation) this.post({ kind: 'end', search }); },
     };
   }
 
@@ -66,11 +75,30 @@ export class ThreadMatcher {
     this.watchdog = undefined;
     for (const p of this.pending.values()) p.reject(reason);
     this.pending.clear();
+    this.queued = []; // the caller's bytes, not copied yet: the caller zeroes them
     void w?.terminate();
   }
 
   private post(m: ToMatchThread, transfer: ArrayBuffer[] = []): void {
     this.start().postMessage(m, transfer);
+  }
+
+  /** Sends the queued notes as one message: their bytes copied into one buffer, transferred (the thread zeroes it). */
+  private flush(): void {
+    this.flushing = false;
+    const queued = this.queued;
+    this.queued = [];
+    if (!queued.length || !this.worker) return; // terminated meanwhile: their promises were rejected
+    const data = new ArrayBuffer(queued.reduce((n, q) => n + q.data.length, 0));
+    const bytes = new Uint8Array(data);
+    let offset = 0;
+    const items = queued.map(q => {
+      bytes.set(q.data, offset);
+      const item: MatchItem = { ...q.item, offset, length: q.data.length };
+      offset += q.data.length;
+      return item;
+    });
+    this.post({ kind: 'match', items, data }, [data]);
   }
 
   private start(): Worker {
@@ -79,14 +107,16 @@ export class ThreadMatcher {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, as crypto/pool.ts does
     const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
     const w = new Worker(this.script);
-    w.on('message', (r: FromMatchThread) => {
-      const p = this.pending.get(r.seq);
-      if (!p) return;
-      this.pending.delete(r.seq);
+    w.on('message', (m: FromMatchThread) => {
+      for (const r of m.answers) {
+        const p = this.pending.get(r.seq);
+        if (!p) continue;
+        this.pending.delete(r.seq);
+        if ('error' in r) p.reject(new Error(`the search matcher failed: ${r.error}`));
+        else p.resolve(r.result ?? NO_MATCH);
+      }
       this.lastProgress = Date.now();
       if (!this.pending.size) w.unref(); // idle: it must not keep the process alive
-      if ('error' in r) p.reject(new Error(`the search matcher failed: ${r.error}`));
-      else p.resolve(r.result);
     });
     const lost = (why: string) => { if (this.worker === w) this.terminate(new Error(`the search matcher ${why}`)); };
     w.on('error', e => lost(`failed: ${e.message}`));
@@ -94,11 +124,13 @@ export class ThreadMatcher {
     w.unref(); // after the listeners (adding one refs it again); match() refs it while answers are due
     this.watchdog = setInterval(() => {
       if (!this.pending.size || Date.now() - this.lastProgress < this.stuckMs) return;
-      const oldest = this.pending.values().next().value!;
-      this.terminate(new SlowPattern(oldest.note, this.stuckMs));
+      const stuck = this.pending.get(Atomics.load(this.progress, 0)) ?? this.pending.values().next().value!;
+      this.terminate(new SlowPattern(stuck.note, this.stuckMs));
     }, Math.min(1000, Math.max(50, this.stuckMs / 4)));
     this.watchdog.unref();
     this.worker = w;
+    this.progress = new Int32Array(new SharedArrayBuffer(4));
+    w.postMessage({ kind: 'progress', progress: this.progress } satisfies ToMatchThread);
     return w;
   }
 }

@@ -23,7 +23,7 @@ describe('npm run package (.vsix)', () => {
     for (const required of ['package.json', 'dist/client.js', 'dist/worker.js', 'dist/searchThread.js', 'dist/cli.js', 'media/icon.png', 'readme.md', 'changelog.md', 'LICENSE.txt']) {
       assert.ok(names.some(n => n.toLowerCase() === required.toLowerCase()), `${required} is in the vsix (have: ${names.join(', ')})`);
     }
-    const allowed = /^(package\.json|dist\/(client|worker|cli)\.js|media\/.+|readme\.md|changelog\.md|LICENSE\.txt)$/i;
+    const allowed = /^(package\.json|dist\/(client|worker|searchThread|cli)\.js|media\/.+|readme\.md|changelog\.md|LICENSE\.txt)$/i;
     assert.deepEqual(names.filter(n => !allowed.test(n)), [], 'no sources, tests, maps or node_modules');
   });
 
