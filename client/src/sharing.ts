@@ -1,9 +1,9 @@
 // Sharing in VS Code (issue 13): Copy My Public Identity, Share Folder…, Who Can Read This File?, and a
 // decoration on shared encrypted files. All keys, signatures and list checks stay in the worker; this
 // module only asks and shows.
-import os from 'node:os';
 import * as vscode from 'vscode';
 import { ENC_SUFFIX } from '../../server/src/encPaths';
+import { defaultOwnName } from '../../server/src/keys/own-name';
 import { Method } from '../../server/src/protocol';
 import { describeFacts, openWarning, writerTooltip } from './sharingText';
 import { Commands } from './commands';
@@ -121,9 +121,8 @@ export function registerSharing(context: vscode.ExtensionContext, worker: Worker
       validateInput: v => (v.trim() && v.trim() === v && v.length <= 64 ? undefined : '1 to 64 characters, no surrounding spaces.'),
     });
     if (!name) return undefined;
-    let firstName = 'me';
-    try { firstName = os.userInfo().username || firstName; } catch { /* keep 'me' */ }
-    const r = await worker.request(Method.sharingAddMember, { folder: folder.fsPath, identity: identity.trim(), name, firstName });
+    // Named as the CLI's `recipients add` names you, so a list reads the same whichever made it.
+    const r = await worker.request(Method.sharingAddMember, { folder: folder.fsPath, identity: identity.trim(), name, firstName: defaultOwnName(process.env) });
     decorations.refresh();
     void vscode.window.showInformationMessage(`${r.created ? 'Created' : 'Updated'} ${vscode.workspace.asRelativePath(r.file)}: ${r.members} members. New saves below this folder are encrypted to all of them; commit the file. Existing files are shared when saved again (or with noteseal updatekeys).`);
     return r;
