@@ -33,7 +33,10 @@ export class SharedDecorations implements vscode.FileDecorationProvider {
   }
 }
 
-/** The lock badge's tooltip on a decrypted note names its last writer (cached until the note is saved or reloaded). */
+/**
+ * The lock badge's tooltip on a decrypted note names its last writer (cached until the note is saved,
+ * reopened, or changed on disk by someone else: a `git pull` brings another writer).
+ */
 export class WriterDecorations implements vscode.FileDecorationProvider {
   private readonly changed = new vscode.EventEmitter<vscode.Uri[]>();
   readonly onDidChangeFileDecorations = this.changed.event;
@@ -79,12 +82,13 @@ async function pickMember(worker: WorkerClient, folder: vscode.Uri, title: strin
 }
 
 export function registerSharing(context: vscode.ExtensionContext, worker: WorkerClient, vault: VaultController,
-  command: (id: string, run: (...args: never[]) => unknown) => void): void {
+  command: (id: string, run: (...args: never[]) => unknown) => void, noteChanges: vscode.Event<vscode.FileChangeEvent[]>): void {
   const decorations = new SharedDecorations(worker);
   const writers = new WriterDecorations(worker, vault);
   context.subscriptions.push(vscode.window.registerFileDecorationProvider(decorations), vscode.window.registerFileDecorationProvider(writers),
     vscode.workspace.createFileSystemWatcher('**/.noteseal/recipients').onDidChange(() => decorations.refresh()),
     vscode.workspace.onDidSaveTextDocument(doc => { if (doc.uri.scheme === NOTESEAL_SCHEME) writers.forget(doc.uri); }),
+    noteChanges(events => { for (const e of events) writers.forget(e.uri); }),
     // A note opens with a clear warning when it is shared but unsigned, signed by a non-member, or its signature fails.
     vscode.workspace.onDidOpenTextDocument(doc => {
       if (doc.uri.scheme !== NOTESEAL_SCHEME || vault.state.locked) return;
