@@ -207,7 +207,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   // Only a Uri is taken from the arguments: nothing another extension passes can skip the question.
   command(Commands.shredRecording, (uri?: unknown) => recording.shredRecording(uri instanceof vscode.Uri ? uri : undefined));
   registerGitSupport(context, log);
-  registerSharing(context, worker, vault, command);
+  registerSharing(context, worker, vault, command, fsProvider.onDidChangeFile);
 
   try {
     await worker.start();

@@ -1,9 +1,9 @@
 // Sharing in VS Code (issue 13): Copy My Public Identity, Share Folder…, Who Can Read This File?, and a
 // decoration on shared encrypted files. All keys, signatures and list checks stay in the worker; this
 // module only asks and shows.
-import os from 'node:os';
 import * as vscode from 'vscode';
 import { ENC_SUFFIX } from '../../server/src/encPaths';
+import { defaultOwnName } from '../../server/src/keys/own-name';
 import { Method } from '../../server/src/protocol';
 import { describeFacts, openWarning, writerTooltip } from './sharingText';
 import { Commands } from './commands';
@@ -33,7 +33,10 @@ export class SharedDecorations implements vscode.FileDecorationProvider {
   }
 }
 
-/** The lock badge's tooltip on a decrypted note names its last writer (cached until the note is saved or reloaded). */
+/**
+ * The lock badge's tooltip on a decrypted note names its last writer (cached until the note is saved,
+ * reopened, or changed on disk by someone else: a `git pull` brings another writer).
+ */
 export class WriterDecorations implements vscode.FileDecorationProvider {
   private readonly changed = new vscode.EventEmitter<vscode.Uri[]>();
   readonly onDidChangeFileDecorations = this.changed.event;
@@ -79,12 +82,13 @@ async function pickMember(worker: WorkerClient, folder: vscode.Uri, title: strin
 }
 
 export function registerSharing(context: vscode.ExtensionContext, worker: WorkerClient, vault: VaultController,
-  command: (id: string, run: (...args: never[]) => unknown) => void): void {
+  command: (id: string, run: (...args: never[]) => unknown) => void, noteChanges: vscode.Event<vscode.FileChangeEvent[]>): void {
   const decorations = new SharedDecorations(worker);
   const writers = new WriterDecorations(worker, vault);
   context.subscriptions.push(vscode.window.registerFileDecorationProvider(decorations), vscode.window.registerFileDecorationProvider(writers),
     vscode.workspace.createFileSystemWatcher('**/.noteseal/recipients').onDidChange(() => decorations.refresh()),
     vscode.workspace.onDidSaveTextDocument(doc => { if (doc.uri.scheme === NOTESEAL_SCHEME) writers.forget(doc.uri); }),
+    noteChanges(events => { for (const e of events) writers.forget(e.uri); }),
     // A note opens with a clear warning when it is shared but unsigned, signed by a non-member, or its signature fails.
     vscode.workspace.onDidOpenTextDocument(doc => {
       if (doc.uri.scheme !== NOTESEAL_SCHEME || vault.state.locked) return;
@@ -121,9 +125,8 @@ export function registerSharing(context: vscode.ExtensionContext, worker: Worker
       validateInput: v => (v.trim() && v.trim() === v && v.length <= 64 ? undefined : '1 to 64 characters, no surrounding spaces.'),
     });
     if (!name) return undefined;
-    let firstName = 'me';
-    try { firstName = os.userInfo().username || firstName; } catch { /* keep 'me' */ }
-    const r = await worker.request(Method.sharingAddMember, { folder: folder.fsPath, identity: identity.trim(), name, firstName });
+    // Named as the CLI's `recipients add` names you, so a list reads the same whichever made it.
+    const r = await worker.request(Method.sharingAddMember, { folder: folder.fsPath, identity: identity.trim(), name, firstName: defaultOwnName(process.env) });
     decorations.refresh();
     void vscode.window.showInformationMessage(`${r.created ? 'Created' : 'Updated'} ${vscode.workspace.asRelativePath(r.file)}: ${r.members} members. New saves below this folder are encrypted to all of them; commit the file. Existing files are shared when saved again (or with noteseal updatekeys).`);
     return r;

@@ -11,7 +11,7 @@ export function describeFacts(f: SharingFacts): string {
     if (f.listProblem) lines.push(`The list is refused: ${f.listProblem}`);
   }
   const w = f.writer;
-  lines.push(w.state === 'valid' ? `Last written by ${w.name ?? `a key outside the list (${w.signer?.slice(0, 16)}…)`} on ${w.at}.`
+  lines.push(w.state === 'valid' ? `Last written by ${w.name ?? (w.byYou ? 'you' : `${f.listFile ? 'a key outside the list' : 'another key'} (${w.signer?.slice(0, 16)}…)`)} on ${w.at}.`
     : w.state === 'unsigned' ? 'Last written without a signature (by an older NoteSeal, or through the agent).'
       : 'Its write signature is invalid.');
   if (w.warning) lines.push(`Warning: ${w.warning}`);
@@ -21,7 +21,7 @@ export function describeFacts(f: SharingFacts): string {
 /** The lock badge's tooltip line about the writer. */
 export function writerTooltip(f: SharingFacts): string {
   const w = f.writer;
-  const who = w.state === 'valid' ? `Last written by ${w.name ?? 'a key outside the recipients list'}${w.at ? ` on ${w.at.replace('T', ' ').slice(0, 16)} UTC` : ''}`
+  const who = w.state === 'valid' ? `Last written by ${w.name ?? (w.byYou ? 'you' : f.listFile ? 'a key outside the recipients list' : 'another key')}${w.at ? ` on ${w.at.replace('T', ' ').slice(0, 16)} UTC` : ''}`
     : w.state === 'unsigned' ? 'Not signed by its writer' : 'Its write signature is INVALID';
   return f.listFile ? `${who}; shared with ${f.members.length} member(s)` : who;
 }

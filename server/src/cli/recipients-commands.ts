@@ -1,12 +1,12 @@
 // `noteseal recipients add|remove|list` (the signed `.noteseal/recipients` of a folder) and
 // `noteseal updatekeys <path>…` (rewrap headers to the current list without re-encrypting content).
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { NoteSealError } from '../crypto/errors';
 import { decryptStream, encryptFile, readHeaderFromFile, rewrapFile } from '../crypto/format';
 import { wipe } from '../keys/bytes';
 import { shortIdentity } from '../keys/identity-strings';
+import { defaultOwnName } from '../keys/own-name';
 import type { Keyring } from '../keys/keyring';
 import { parseStanza } from '../keys/stanzas';
 import { findEncryptedFiles } from '../keys/rotation';
@@ -35,12 +35,6 @@ async function writeList(ctx: CliContext, file: string, entries: ChainEntry[]): 
   await fs.mkdir(path.dirname(file), { recursive: true });
   await writeFileAtomic(file, Buffer.from(serializeRecipients(entries)), 0o644);
   await writePin(keyfilePath(ctx), file, await readChain(file));
-}
-
-/** The first member's name: $USER, else the login name. */
-function defaultOwnName(env: NodeJS.ProcessEnv): string {
-  if (env.USER && env.USER.trim() === env.USER && env.USER.length <= 64) return env.USER;
-  try { return os.userInfo().username || 'me'; } catch { return 'me'; }
 }
 
 export async function recipientsCommand(ctx: CliContext): Promise<number> {

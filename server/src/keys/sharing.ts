@@ -245,16 +245,18 @@ export interface SharingFacts {
   members: { name: string; identity: string; kind: string }[];
   /** Why the list is refused (it applies, but NoteSeal will not encrypt to it). */
   listProblem?: string;
-  writer: { state: 'unsigned' | 'invalid' | 'valid'; name?: string; signer?: string; at?: string; warning?: string };
+  /** `byYou`: the signer is this keyfile's own signing key (a private note has no list to name it). */
+  writer: { state: 'unsigned' | 'invalid' | 'valid'; name?: string; signer?: string; byYou?: boolean; at?: string; warning?: string };
 }
 
 /** Who can read `file` and who wrote it (for "Who Can Read This File?" and the lock badge's tooltip). */
 export async function describeSharing(keyring: Keyring, file: string): Promise<SharingFacts> {
   const listFile = await findRecipientsFile(file).catch(() => null);
+  const own = (await keyring.identity())?.public ?? null;
   let members: Member[] | null = null;
   let listProblem: string | undefined;
   if (listFile) {
-    try { members = (await trustedList(listFile, { keyfilePath: keyring.keyfilePath, ownIdentity: (await keyring.identity())?.public ?? null })).chain.members; }
+    try { members = (await trustedList(listFile, { keyfilePath: keyring.keyfilePath, ownIdentity: own })).chain.members; }
     catch (e) { listProblem = (e as Error).message; members = (await readChain(listFile).catch(() => null))?.members ?? null; }
   }
   let dataKey: Uint8Array | undefined;
@@ -268,6 +270,7 @@ export async function describeSharing(keyring: Keyring, file: string): Promise<S
       state: w.check.state,
       ...(w.member ? { name: w.member } : {}),
       ...(w.check.state !== 'unsigned' && w.check.signer ? { signer: w.check.signer } : {}),
+      ...(w.check.state === 'valid' && own?.signingKey && toHex(own.signingKey) === w.check.signer ? { byYou: true } : {}),
       ...(w.check.state === 'valid' ? { at: w.check.at.toISOString() } : {}),
       ...(w.warning ? { warning: w.warning } : {}),
     },

@@ -27,3 +27,12 @@ test('an unsigned shared file, a non-member signer and a refused list open with 
   assert.match(openWarning({ ...shared, listProblem: 'Entry 3 adds "carol" but is not signed by a member' })!, /recipients list is refused: Entry 3 adds "carol"/);
   assert.equal(writerTooltip({ listFile: null, members: [], writer: { state: 'unsigned' } }), 'Not signed by its writer');
 });
+
+test('a private note (no list) names its writer as you, or as another key, never as someone outside a list', () => {
+  const mine: SharingFacts = { listFile: null, members: [], writer: { state: 'valid', signer: 'ab'.repeat(32), byYou: true, at: '2026-12-01T12:03:00.000Z' } };
+  assert.match(describeFacts(mine), /^This file is not shared: only your keyfile opens it\.\nLast written by you on 2026-12-01T12:03:00.000Z\.$/);
+  assert.equal(writerTooltip(mine), 'Last written by you on 2026-12-01 12:03 UTC');
+  const other: SharingFacts = { ...mine, writer: { state: 'valid', signer: 'cd'.repeat(32), at: mine.writer.at! } };
+  assert.match(describeFacts(other), /Last written by another key \(cdcdcdcdcdcdcdcd…\) on /);
+  assert.equal(writerTooltip(other), 'Last written by another key on 2026-12-01 12:03 UTC');
+});
