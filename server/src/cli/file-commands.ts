@@ -9,7 +9,9 @@ import { poolThreshold } from '../crypto/cipher-choice';
 import { warmCryptoPool } from '../crypto/pool';
 import { parseStanza } from '../keys/stanzas';
 import { allowOnly, expectOperands, UsageError } from './args';
-import { aboutFile, refuseToOverwrite, type CliContext } from './context';
+import { aboutFile, keyfilePath, refuseToOverwrite, type CliContext } from './context';
+import { readPublicIdentity } from '../keys/identity';
+import { keystoreDirFor } from '../keys/keystore';
 import { findRecipientsFile, readChain, writerOf } from '../keys/sharing';
 import { recipientIdOf, recipientStanzaId } from '../keys/recipients';
 import { toHex } from '../keys/bytes';
@@ -103,7 +105,7 @@ export async function decryptCommand(ctx: CliContext): Promise<number> {
   if (typeof identityFile === 'string') await withIdentityFile(identityFile, run);
   else await withFileKeys(ctx, keys => run(keys.unwrap), file);
   watch.done();
-  const warning = (await sharingFacts(file, (await readHeaderFromFile(file)).stanzas).catch(() => null))?.warning;
+  const warning = (await sharingFacts(ctx, file, (await readHeaderFromFile(file)).stanzas).catch(() => null))?.warning;
   if (warning) ctx.note(`noteseal: warning: ${warning}`);
   return ExitCode.OK;
 }
@@ -114,7 +116,7 @@ const STANZA_NAMES: Record<string, string> = {
 };
 
 /** Recipients (named from the list that applies, if any) and the writer: public facts, no key needed. */
-async function sharingFacts(file: string, stanzas: Stanza[]): Promise<{ recipients: { kind: string; id: string; member?: string }[]; writer: string; warning?: string }> {
+async function sharingFacts(ctx: CliContext, file: string, stanzas: Stanza[]): Promise<{ recipients: { kind: string; id: string; member?: string }[]; writer: string; warning?: string }> {
   const listFile = await findRecipientsFile(file).catch(() => null);
   const members = listFile ? (await readChain(listFile).catch(() => null))?.members ?? null : null;
   const recipients = stanzas.map(recipientStanzaId).filter(x => x !== undefined).map(x => {
@@ -122,8 +124,12 @@ async function sharingFacts(file: string, stanzas: Stanza[]): Promise<{ recipien
     return { ...x, ...(member ? { member: member.name } : {}) };
   });
   const w = await writerOf(file, members);
+  // Our own public identity needs no key: a private note we signed is "you", not a stranger.
+  const own = await readPublicIdentity(keystoreDirFor(keyfilePath(ctx))).catch(() => null);
+  const byYou = w.check.state === 'valid' && !!own?.signingKey && toHex(own.signingKey) === w.check.signer;
+  const who = w.member ?? (byYou ? 'you' : listFile ? 'someone outside the list' : 'another key');
   const writer = w.check.state === 'valid'
-    ? `${w.member ?? 'someone outside the list'} (signing key ${w.check.signer}) on ${w.check.at.toISOString()}`
+    ? `${who} (signing key ${w.check.signer}) on ${w.check.at.toISOString()}`
     : w.check.state === 'unsigned' ? 'unsigned' : `invalid signature (${w.check.why})`;
   return { recipients, writer, ...(w.warning ? { warning: w.warning } : {}) };
 }
@@ -136,7 +142,7 @@ export async function inspectCommand(ctx: CliContext): Promise<number> {
   for (const file of files) {
     const header = await aboutFile(file, () => readHeaderFromFile(file));
     const { size } = await fs.stat(file);
-    const sharing = await sharingFacts(file, header.stanzas);
+    const sharing = await sharingFacts(ctx, file, header.stanzas);
     reports.push({
       file,
       version: header.version,

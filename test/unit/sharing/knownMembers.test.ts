@@ -46,4 +46,17 @@ describe('known members (Share Folder…: pick a member)', () => {
     await fs.mkdir(path.join(repo, 'fresh'));
     assert.deepEqual((await knownMembers(keyring, lists, path.join(repo, 'fresh'))).members.map(m => m.name).sort(), ['bob', 'carol']);
   });
+
+  it('inspect names you as the writer of your own private note, and "another key" for a stranger\'s', async () => {
+    const dir = path.join(root, 'private');
+    await fs.mkdir(dir);
+    await fs.writeFile(path.join(dir, 'mine.md'), 'mine');
+    await fs.writeFile(path.join(dir, 'bobs.md'), 'bobs');
+    const mine = await alice.cli(['encrypt', 'mine.md'], { cwd: dir });
+    assert.equal(mine.code, 0, mine.stderr);
+    const bob = await makePerson(root, 'bob');
+    assert.equal((await bob.cli(['encrypt', 'bobs.md'], { cwd: dir })).code, 0);
+    assert.match((await alice.cli(['inspect', 'mine.md.enc'], { cwd: dir, noPass: true })).stdout, /written by +you \(signing key [0-9a-f]{64}\)/);
+    assert.match((await alice.cli(['inspect', 'bobs.md.enc'], { cwd: dir, noPass: true })).stdout, /written by +another key \(signing key/);
+  });
 });
