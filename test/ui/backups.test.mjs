@@ -90,7 +90,7 @@ describe('no hot-exit backup of a large encrypted note while typing', () => {
     const watch = watchFolder(ours);
     try {
       await row(`${note}.enc`).click();
-      await page.locator('.tabs-container .tab', { hasText: note }).waitFor({ timeout: 60_000 });
+      await page.locator(`.tabs-container .tab[data-resource-name="${note}"]`).waitFor({ timeout: 60_000 });
       await page.locator('.monaco-editor .view-lines', { hasText: 'as large as' }).first().waitFor({ timeout: 60_000 });
       await page.locator('.monaco-editor .view-lines').first().click();
       for (let burst = 0; burst < 4; burst++) {
@@ -117,4 +117,17 @@ describe('no hot-exit backup of a large encrypted note while typing', () => {
   // document takes about 1 s there for a plain file too (`node scripts/bench.mjs provider`, edit+save),
   // so save-soon (250 ms) + the save ends after VS Code's 1 s backup timer. See docs/ARCHITECTURE.md.
   it('8 MiB note: no backup ever appears while typing', { todo: 'VS Code\'s own 8 MiB save (~1 s in the web workbench) outlasts the backup delay' }, () => typeWatching('big-8.md'));
+
+  // The lever a user has (README, "Very large notes"): with auto-save after a short delay (`afterDelay`,
+  // at most 1 s) VS Code waits 2 s instead of 1 s before it backs up a dirty editor (workingCopyBackupTracker:
+  // DEFAULT_BACKUP_SCHEDULE_DELAYS {default: 1000, delayed: 2000}, chosen by hasShortAutoSaveDelay), which
+  // save-soon plus an 8 MiB save usually meet: it passed in 3 of 4 runs at load 3-4 on this 2-core machine,
+  // hence a todo (a failure does not fail the run). Set here in the user's settings file, as a user would.
+  it('8 MiB note with files.autoSave "afterDelay": no backup ever appears while typing', { todo: 'usually within the 2 s backup delay; not always on a loaded machine' }, async () => {
+    const settingsFile = path.join(wb.stateDir, 'user-data', 'User', 'settings.json');
+    const settings = JSON.parse(fs.readFileSync(settingsFile, 'utf8'));
+    fs.writeFileSync(settingsFile, JSON.stringify({ ...settings, 'files.autoSave': 'afterDelay', 'files.autoSaveDelay': 1000 }, null, 1));
+    await page.waitForTimeout(3000); // VS Code watches the settings file
+    await typeWatching('big-8.md');
+  });
 });

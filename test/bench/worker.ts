@@ -1,0 +1,62 @@
+// The worker alone (issue 11): notes written and read through the real worker bundle over IPC, as the
+// extension's provider sends them, against a plain crash-safe write (temp file, fsync, rename, fsync of the
+// folder) and a plain read of the same bytes, in the same run. What VS Code adds on top (workspace.fs, the
+// editor's save) is `node scripts/bench.mjs provider`; the difference between the two is VS Code's share.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TEST_KDF_POLICY } from '../../server/src/keys/kdf';
+import { Keyring } from '../../server/src/keys/keyring';
+import { Method } from '../../server/src/protocol';
+import { WorkerProcess } from '../faults/workerProcess';
+
+const ROUNDS = 7;
+const SIZES = [1024, 1 << 20, 8 << 20, 20 << 20];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function timed(fn: () => unknown): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+function plainWrite(file: string, data: Buffer): void {
+  const tmp = `${file}.tmp`;
+  const fd = fs.openSync(tmp, 'w', 0o600);
+  try { fs.writeSync(fd, data); fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+  fs.renameSync(tmp, file);
+  const dir = fs.openSync(path.dirname(file), 'r');
+  try { fs.fsyncSync(dir); } finally { fs.closeSync(dir); }
+}
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-bench-worker-'));
+  const keyfile = path.join(dir, 'keyfile.json');
+  (await Keyring.init(keyfile, 'worker bench passphrase', { kdf: TEST_KDF_POLICY })).keyring.lock();
+  const worker = await WorkerProcess.start({ keyfile });
+  try {
+    await worker.request(Method.vaultUnlock, { passphrase: 'worker bench passphrase', remember: false });
+    console.log(`Notes through the worker (IPC, encrypt, sign, temp file, fsync, rename) vs plain files; medians of ${ROUNDS}; load average ${os.loadavg()[0]!.toFixed(1)}\n`);
+    console.log('| size | worker write | plain crash-safe write | ratio | worker read | plain read | ratio |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const size of SIZES) {
+      const data = Buffer.alloc(size, 0x61);
+      const note = path.join(dir, `note-${size}.md`);
+      const plain = path.join(dir, `plain-${size}.md`);
+      const w: number[] = [], pw: number[] = [], r: number[] = [], pr: number[] = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        w.push(await timed(() => worker.request(Method.fsWriteFile, { path: note, data, create: true, overwrite: true })));
+        pw.push(await timed(() => plainWrite(plain, data)));
+        r.push(await timed(() => worker.request(Method.fsReadFile, { path: note })));
+        pr.push(await timed(() => fs.readFileSync(plain)));
+      }
+      const label = size >= 1 << 20 ? `${size >> 20} MiB` : `${size >> 10} KiB`;
+      console.log(`| ${label} | ${median(w).toFixed(1)} ms | ${median(pw).toFixed(1)} ms | ${(median(w) / median(pw)).toFixed(1)}x | ${median(r).toFixed(1)} ms | ${median(pr).toFixed(1)} ms | ${(median(r) / median(pr)).toFixed(1)}x |`);
+    }
+  } finally {
+    await worker.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch(e => { console.error(e); process.exit(1); });
