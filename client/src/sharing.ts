@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { ENC_SUFFIX } from '../../server/src/encPaths';
 import { defaultOwnName } from '../../server/src/keys/own-name';
 import { Method } from '../../server/src/protocol';
-import { describeFacts, openWarning, writerTooltip } from './sharingText';
+import { describeFacts, identityInputProblem, openWarning, writerTooltip } from './sharingText';
 import { Commands } from './commands';
 import { logicalFsPath, NOTESEAL_SCHEME } from './uris';
 import type { VaultController } from './vault';
@@ -116,8 +116,8 @@ export function registerSharing(context: vscode.ExtensionContext, worker: Worker
     const member = await pickMember(worker, folder, title);
     if (!member) return undefined;
     const identity = member.identity ?? await vscode.window.showInputBox({
-      title, prompt: 'Paste the member\'s public identity (noteseal1… or age1…)', ignoreFocusOut: true,
-      validateInput: v => (/^\s*(noteseal1|age1)[0-9a-z]+\s*$/.test(v) ? undefined : 'A public identity starts with noteseal1 or age1.'),
+      title, prompt: 'Paste the member\'s public identity (noteseal1…, age1… or age1pq1…)', ignoreFocusOut: true,
+      validateInput: identityInputProblem,
     });
     if (!identity) return undefined;
     const name = await vscode.window.showInputBox({

@@ -30,3 +30,13 @@ export function writerTooltip(f: SharingFacts): string {
 export function openWarning(f: SharingFacts): string | undefined {
   return f.writer.warning ?? (f.listProblem ? `this folder's recipients list is refused: ${f.listProblem}` : undefined);
 }
+
+/**
+ * Why text pasted as a member's public identity cannot be one, or undefined: the shape only (noteseal1…,
+ * age1… or age1pq1… in the bech32 alphabet); the worker parses it fully. A pasted secret key is named as such.
+ */
+export function identityInputProblem(value: string): string | undefined {
+  const v = value.trim();
+  if (/^AGE-SECRET-KEY-/i.test(v)) return 'That is a secret key: paste its public key (age1… or age1pq1…, what age-keygen -y prints), and keep the secret key to yourself.';
+  return /^(noteseal1|age1pq1|age1)[02-9ac-hj-np-z]+$/.test(v) ? undefined : 'A public identity starts with noteseal1, age1 or age1pq1.';
+}

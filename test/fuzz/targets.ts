@@ -13,6 +13,9 @@ import { NoteSealError } from '../../server/src/crypto/errors';
 import { AgentServer, type AgentBackend } from '../../server/src/agent/server';
 import { encodeFrame, FrameError, FrameReader } from '../../server/src/agent/wire';
 import { EnvFileError, parseEnvText, type EnvFormat } from '../../server/src/cli/env-files';
+import { bech32, bech32m } from '@scure/base';
+import { encodeAgeHybridRecipient, encodeAgeRecipient, encodeIdentity, parseAgeIdentityFile, parsePublicIdentity } from '../../server/src/keys/identity-strings';
+import { RECIPIENT_KINDS } from '../../server/src/keys/recipients';
 import { buildKeyfile, masterKeyIdOf, parseKeyfile, serializeKeyfile, unwrapWithKek, type MasterKeys } from '../../server/src/keys/keyfile';
 import { createDetachedKey, loadDetachedKey } from '../../server/src/keys/keystore';
 import { Keyring } from '../../server/src/keys/keyring';
@@ -341,6 +344,60 @@ const recoveryKey: FuzzTarget<string> = {
   allowed: codes('INVALID_ARGUMENT'),
 };
 
+/** Valid identity strings of every kind: NoteSeal's, age's X25519 and age's post-quantum (public and secret). */
+function identitySamples() {
+  const x = RECIPIENT_KINDS.x25519.generate();
+  const pq = RECIPIENT_KINDS.xwing.generate();
+  const secret = (hrp: string, key: Uint8Array) => bech32.encode(hrp, bech32.toWords(key), false).toUpperCase();
+  return {
+    pqPublicKey: pq.publicKey,
+    publicTexts: [encodeIdentity('xwing', new Uint8Array(32).fill(5), pq.publicKey), encodeIdentity('x25519', new Uint8Array(32).fill(6), x.publicKey),
+      encodeAgeRecipient(x.publicKey), encodeAgeHybridRecipient(pq.publicKey)],
+    identityFiles: [`# created: 2026-12-01\n${secret('AGE-SECRET-KEY-', x.secretKey)}\n`, `${secret('AGE-SECRET-KEY-PQ-', pq.secretKey)}\r\n\n# x\n${secret('AGE-SECRET-KEY-', x.secretKey)}`],
+  };
+}
+
+const identityStrings: FuzzTarget<{ text: string; file: boolean }> = {
+  name: 'identity-strings',
+  parses: 'public identities and age identity files (parsePublicIdentity, parseAgeIdentityFile: noteseal1, age1, age1pq1, AGE-SECRET-KEY-1, AGE-SECRET-KEY-PQ-1)',
+  inputs: () => {
+    const { pqPublicKey, publicTexts, identityFiles } = identitySamples();
+    const latin1 = (b: Uint8Array) => Buffer.from(b).toString('latin1');
+    const mutated = (texts: string[]) => bytesOrMutated(texts.map(t => ({ file: Buffer.from(t, 'latin1') })), 100).map(latin1);
+    // Well-formed bech32 of the fuzzer's bytes (often of a valid length), so the checks after the checksum are reached.
+    const bytes = fc.oneof(fc.uint8Array({ maxLength: 1300 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 1216, maxLength: 1216 }));
+    const encoded = (hrps: string[]) => fc.tuple(fc.constantFrom(...hrps), bytes, fc.boolean()).map(([h, b, m]) => {
+      const coder = m ? bech32m : bech32;
+      const text = coder.encode(h, coder.toWords(b), false);
+      return h === h.toUpperCase() ? text.toUpperCase() : text;
+    });
+    // A valid X-Wing key with a few bytes changed: right at the ML-KEM-768 modulus check.
+    const nearPq = fc.array(mutationArb, { minLength: 1, maxLength: 2 }).map(ms => mutateAll(pqPublicKey, ms))
+      .filter(k => k.length === pqPublicKey.length).map(k => encodeAgeHybridRecipient(k));
+    const publicText = fc.oneof(fc.constantFrom(...publicTexts), mutated(publicTexts), encoded(['noteseal', 'age', 'age1pq', 'age1tag']), nearPq, fc.string({ maxLength: 200 }));
+    const fileText = fc.oneof(fc.constantFrom(...identityFiles), mutated(identityFiles), fc.string({ maxLength: 200 }),
+      fc.array(fc.oneof(encoded(['AGE-SECRET-KEY-', 'AGE-SECRET-KEY-PQ-', 'AGE-SECRET-KEY-PQX-', 'AGE-PLUGIN-X-']), fc.constantFrom('', '# c', ' ')), { minLength: 1, maxLength: 3 }).map(ls => ls.join('\n')));
+    return fc.oneof(publicText.map(text => ({ text, file: false })), fileText.map(text => ({ text, file: true })));
+  },
+  run({ text, file }) {
+    if (file) {
+      for (const k of parseAgeIdentityFile(text)) {
+        assert.equal(k.secretKey.length, 32);
+        assert.equal(k.publicKey.length, RECIPIENT_KINDS[k.kind].publicKeyLength);
+      }
+      return;
+    }
+    const id = parsePublicIdentity(text);
+    assert.equal(id.text, text.trim());
+    assert.equal(id.publicKey.length, RECIPIENT_KINDS[id.kind].publicKeyLength);
+    // Only noteseal1 carries a signing key; an age recipient reads, never signs.
+    assert.equal(id.signingKey !== undefined, id.text.startsWith('noteseal1'));
+    // What parses is something one can wrap a data key to.
+    RECIPIENT_KINDS[id.kind].wrap(id.publicKey, new Uint8Array(32));
+  },
+  allowed: codes('INVALID_ARGUMENT'),
+};
+
 const WAV_ERRORS = /^(not a WAV file|only PCM WAV files|WAV data chunk before|truncated WAV header|unsupported WAV format)/;
 const wav: FuzzTarget<Uint8Array> = {
   name: 'wav-header',
@@ -443,6 +500,6 @@ const envFile = (format: EnvFormat): FuzzTarget<string> => ({
 
 /** Every parser of untrusted bytes in this tree. Adding one: write a FuzzTarget and list it here. */
 export const FUZZ_TARGETS: FuzzTarget<never>[] = [
-  header, payload, decryptToPath, recover, keyfile, keystoreEntry, stanzas, recoveryKey, wav, agentWire,
+  header, payload, decryptToPath, recover, keyfile, keystoreEntry, stanzas, recoveryKey, wav, agentWire, identityStrings,
   envFile('dotenv'), envFile('json'), envFile('yaml'),
 ] as FuzzTarget<never>[];

@@ -10,7 +10,7 @@ Commands:
   encrypt <file|-> [-o out]  encrypt a file (default output: <file>.enc); --detached for a shreddable key
   decrypt <file.enc> [-o out] [--identity FILE]
                              decrypt to stdout (only after the whole file is authenticated) or to a file;
-                             --identity: with an age identity file (AGE-SECRET-KEY-1…), no passphrase
+                             --identity: with an age identity file (AGE-SECRET-KEY-1… or -PQ-1…), no passphrase
   identity [--json]          this keyfile's public identity (created if missing), as the last line
   recipients add <identity> [--name NAME] [--dir D]
                              share folder D (default .) with a member: signs a change to D/.noteseal/recipients

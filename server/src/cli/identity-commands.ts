@@ -38,7 +38,7 @@ export async function identityCommand(ctx: CliContext): Promise<number> {
   return ExitCode.OK;
 }
 
-/** The unwrap function of an age identity file (AGE-SECRET-KEY-1… lines); its keys are wiped after `fn`. */
+/** The unwrap function of an age identity file (AGE-SECRET-KEY-1… and AGE-SECRET-KEY-PQ-1… lines); its keys are wiped after `fn`. */
 export async function withIdentityFile<T>(file: string, fn: (unwrap: UnwrapDataKey) => Promise<T>): Promise<T> {
   const keys = parseAgeIdentityFile(await fs.readFile(file, 'utf8'));
   try {

@@ -48,7 +48,7 @@ export async function recipientsCommand(ctx: CliContext): Promise<number> {
 
 async function addCommand(ctx: CliContext): Promise<number> {
   allowOnly(ctx.args, 'name', 'dir');
-  const [text] = expectOperands(ctx.args, 1, 1, 'identity (noteseal1… or age1…)');
+  const [text] = expectOperands(ctx.args, 1, 1, 'identity (noteseal1…, age1… or age1pq1…)');
   const givenName = ctx.args.options.get('name');
   const folder = folderOf(ctx);
   const r = await withKeyring(ctx, keyring => addMember(keyring, folder, text!, { ...(typeof givenName === 'string' ? { name: givenName } : {}), firstName: defaultOwnName(ctx.env) }));

@@ -2,13 +2,17 @@
 //   noteseal1…          a NoteSeal public identity: bech32m (BIP-350, no length limit), HRP "noteseal",
 //                       data = kind (1 byte: 1 X-Wing, 2 X25519) | Ed25519 signing key (32) | receiving key
 //   age1…               an age X25519 recipient: bech32 (BIP-173), HRP "age", 32 bytes (a recipient only: no signing key)
+//   age1pq1…            an age post-quantum recipient (ML-KEM-768 + X25519, X-Wing): bech32 without its length
+//                       limit, HRP "age1pq", 1,216 bytes = the X-Wing public key (c2sp.org/age, "MLKEM768-X25519")
 //   AGE-SECRET-KEY-1…   an age X25519 identity (secret key): bech32, HRP "AGE-SECRET-KEY-" in upper case, 32 bytes
+//   AGE-SECRET-KEY-PQ-1… an age post-quantum identity: bech32, HRP "AGE-SECRET-KEY-PQ-" in upper case, 32 bytes =
+//                       the X-Wing seed (NoteSeal's own X-Wing secret key, so these are X-Wing recipients as they are)
 // Every parser here takes untrusted text and fails only with INVALID_ARGUMENT.
 import { bech32, bech32m } from '@scure/base';
 import { NoteSealError } from '../crypto/errors';
 import { constantTimeEqual } from './bytes';
 import { x25519 } from './curves';
-import { RECIPIENT_KINDS, type ReceivingKey, type Recipient, type RecipientKindName } from './recipients';
+import { RECIPIENT_KINDS, xwingPublicKeyProblem, xwingPublicOf, type ReceivingKey, type Recipient, type RecipientKindName } from './recipients';
 
 export const IDENTITY_HRP = 'noteseal';
 const KIND_CODES: Record<RecipientKindName, number> = { xwing: 1, x25519: 2 };
@@ -24,8 +28,15 @@ export interface PublicIdentity extends Recipient {
 }
 
 function invalid(why: string): NoteSealError {
-  return new NoteSealError('INVALID_ARGUMENT', `Not a public identity: ${why} (expected noteseal1… or age1…).`);
+  return new NoteSealError('INVALID_ARGUMENT', `Not a public identity: ${why} (expected noteseal1…, age1… or age1pq1…).`);
 }
+
+/** The age recipient and identity types NoteSeal takes, by bech32 HRP (lower case, as the checksum uses it). */
+const AGE_RECIPIENT_TYPES = new Map<string, { kind: RecipientKindName; label: string }>([
+  ['age', { kind: 'x25519', label: 'an age X25519 recipient (age1…)' }],
+  ['age1pq', { kind: 'xwing', label: 'an age post-quantum recipient (age1pq1…)' }],
+]);
+const AGE_IDENTITY_TYPES = new Map<string, RecipientKindName>([['age-secret-key-', 'x25519'], ['age-secret-key-pq-', 'xwing']]);
 
 export function encodeIdentity(kind: RecipientKindName, signingKey: Uint8Array, receivingKey: Uint8Array): string {
   const data = new Uint8Array(1 + 32 + receivingKey.length);
@@ -50,12 +61,7 @@ export function parsePublicIdentity(input: string): PublicIdentity {
   if (text.length === 0) throw invalid('it is empty');
   if (text.length > MAX_IDENTITY_LENGTH) throw invalid('it is too long');
   if (text !== text.toLowerCase()) throw invalid('it must be lower case');
-  if (text.startsWith('age1')) {
-    const d = decodeBech32(bech32, text);
-    if (!d || d.prefix !== 'age') throw invalid('its age1 checksum or encoding is wrong');
-    if (d.bytes.length !== 32) throw invalid(`an age X25519 recipient holds 32 bytes, not ${d.bytes.length}`);
-    return { kind: 'x25519', publicKey: d.bytes, text };
-  }
+  if (text.startsWith('age1')) return parseAgeRecipient(text);
   if (!text.startsWith(`${IDENTITY_HRP}1`)) throw invalid('unknown prefix');
   const d = decodeBech32(bech32m, text);
   if (!d || d.prefix !== IDENTITY_HRP) throw invalid('its checksum or encoding is wrong');
@@ -63,7 +69,27 @@ export function parsePublicIdentity(input: string): PublicIdentity {
   if (!kind) throw invalid(`unknown identity kind ${d.bytes[0] ?? 'none'}`);
   const expected = 33 + RECIPIENT_KINDS[kind].publicKeyLength;
   if (d.bytes.length !== expected) throw invalid(`a ${kind} identity holds ${expected} bytes, not ${d.bytes.length}`);
-  return { kind, signingKey: d.bytes.slice(1, 33), publicKey: d.bytes.slice(33), text };
+  const publicKey = d.bytes.slice(33);
+  checkReceivingKey(kind, publicKey);
+  return { kind, signingKey: d.bytes.slice(1, 33), publicKey, text };
+}
+
+/** `age1…` (X25519) or `age1pq1…` (X-Wing): the type is the HRP, the part before the last `1`. */
+function parseAgeRecipient(text: string): PublicIdentity {
+  const d = decodeBech32(bech32, text);
+  if (!d) throw invalid('its age checksum or encoding is wrong');
+  const type = AGE_RECIPIENT_TYPES.get(d.prefix);
+  if (!type) throw invalid(`${d.prefix}1… is an age recipient type NoteSeal does not take`);
+  const length = RECIPIENT_KINDS[type.kind].publicKeyLength;
+  if (d.bytes.length !== length) throw invalid(`${type.label} holds ${length} bytes, not ${d.bytes.length}`);
+  checkReceivingKey(type.kind, d.bytes);
+  return { kind: type.kind, publicKey: d.bytes, text };
+}
+
+/** An X-Wing key must be one ML-KEM-768 can encapsulate to (age checks the same when it parses one). */
+function checkReceivingKey(kind: RecipientKindName, publicKey: Uint8Array): void {
+  const problem = kind === 'xwing' ? xwingPublicKeyProblem(publicKey) : undefined;
+  if (problem) throw invalid(problem);
 }
 
 /** The short form shown beside names: the first 12 and last 6 characters. */
@@ -72,27 +98,43 @@ export function shortIdentity(text: string): string {
 }
 
 /**
- * The X25519 keys of an age identity file (`age-keygen` output): one `AGE-SECRET-KEY-1…` per line, `#`
- * comments and blank lines ignored. Anything else is refused, never guessed at.
+ * The keys of an age identity file (`age-keygen` output): one `AGE-SECRET-KEY-1…` (X25519) or
+ * `AGE-SECRET-KEY-PQ-1…` (X-Wing) per line, `#` comments and blank lines ignored. Anything else is refused,
+ * never guessed at; a message names the line, never its content (it is a secret key).
  */
 export function parseAgeIdentityFile(text: string): ReceivingKey[] {
   const keys: ReceivingKey[] = [];
   for (const [i, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
-    const d = line.startsWith('AGE-SECRET-KEY-1') && line === line.toUpperCase() ? decodeBech32(bech32, line) : null;
-    if (!d || d.prefix !== 'age-secret-key-' || d.bytes.length !== 32) {
-      throw new NoteSealError('INVALID_ARGUMENT', `The identity file's line ${i + 1} is not an AGE-SECRET-KEY-1… X25519 identity.`);
-    }
-    keys.push({ kind: 'x25519', secretKey: d.bytes, publicKey: x25519.publicOf(d.bytes) });
+    keys.push(parseAgeIdentityLine(line, i + 1));
   }
-  if (keys.length === 0) throw new NoteSealError('INVALID_ARGUMENT', 'The identity file holds no AGE-SECRET-KEY-1… line.');
+  if (keys.length === 0) throw new NoteSealError('INVALID_ARGUMENT', 'The identity file holds no AGE-SECRET-KEY-1… or AGE-SECRET-KEY-PQ-1… line.');
   return keys;
+}
+
+function parseAgeIdentityLine(line: string, n: number): ReceivingKey {
+  const bad = (why: string) => new NoteSealError('INVALID_ARGUMENT', `The identity file's line ${n} ${why}.`);
+  if (line.startsWith('AGE-PLUGIN-')) throw bad('is an age plugin identity, which needs its plugin (NoteSeal runs none)');
+  if (!line.startsWith('AGE-SECRET-KEY-')) throw bad('is not an AGE-SECRET-KEY-1… or AGE-SECRET-KEY-PQ-1… age identity');
+  if (line !== line.toUpperCase()) throw bad('is not all upper case, as age identities are');
+  const d = decodeBech32(bech32, line);
+  if (!d) throw bad('is not an age identity: its checksum or encoding is wrong');
+  const kind = AGE_IDENTITY_TYPES.get(d.prefix);
+  if (!kind) throw bad(`has the age identity type ${d.prefix.toUpperCase()}1…, which NoteSeal does not take`);
+  if (d.bytes.length !== 32) throw bad(`holds ${d.bytes.length} bytes, not the 32 of an age identity`);
+  const publicKey = kind === 'xwing' ? xwingPublicOf(d.bytes) : x25519.publicOf(d.bytes);
+  return { kind, secretKey: d.bytes, publicKey };
 }
 
 /** `age1…` for an X25519 public key (what age-keygen prints as "public key"). */
 export function encodeAgeRecipient(publicKey: Uint8Array): string {
   return bech32.encode('age', bech32.toWords(publicKey));
+}
+
+/** `age1pq1…` for an X-Wing public key (what `age-keygen -pq` prints); bech32 without its 90-character limit. */
+export function encodeAgeHybridRecipient(publicKey: Uint8Array): string {
+  return bech32.encode('age1pq', bech32.toWords(publicKey), false);
 }
 
 /** Whether two public identities are the same member (same keys). */

@@ -9,7 +9,7 @@ import { xwingKind } from './xwing';
 
 export { recipientIdOf, RECIPIENT_ID_BYTES, type Recipient, type RecipientKind, type RecipientKindName } from './kind';
 export { STANZA_X25519, sealToX25519, openFromX25519 } from './x25519';
-export { STANZA_XWING, xwingPublicOf } from './xwing';
+export { STANZA_XWING, xwingPublicKeyProblem, xwingPublicOf } from './xwing';
 
 export const RECIPIENT_KINDS: Record<RecipientKindName, RecipientKind> = { x25519: x25519Kind, xwing: xwingKind };
 

@@ -6,6 +6,7 @@ import { ml_kem768_x25519 as xwing } from '@noble/post-quantum/hybrid.js';
 import type { Stanza } from '../../crypto/format';
 import { KEY_LENGTH, NONCE_LENGTH, open, seal, TAG_LENGTH } from '../aead';
 import { concatBytes, utf8, wipe } from '../bytes';
+import { x25519 } from '../curves';
 import { RECIPIENT_ID_BYTES, recipientIdOf, type RecipientKind } from './kind';
 
 export const STANZA_XWING = 5;
@@ -46,6 +47,27 @@ export const xwingKind: RecipientKind = {
     return { publicKey: xwing.keygen(seed).publicKey, secretKey: seed };
   },
 };
+
+const MLKEM768_Q = 3329;
+/** Any clamped scalar (a multiple of 8) maps exactly the low-order X25519 points to zero. */
+const PROBE_SCALAR = new Uint8Array(32).fill(0x5a);
+const MLKEM768_POLY_BYTES = 1152; // 3 polynomials of 256 coefficients, 12 bits each; then rho (32) and X25519 (32)
+
+/**
+ * Why `publicKey` is not an X-Wing public key one can encapsulate to, or undefined. The ML-KEM-768 half must
+ * pass FIPS 203's modulus check (every 12-bit coefficient below q), as age checks when it parses `age1pq1…`,
+ * and the X25519 half must not be a low-order point; otherwise the error would come only at the first save,
+ * from inside the KEM.
+ */
+export function xwingPublicKeyProblem(publicKey: Uint8Array): string | undefined {
+  if (publicKey.length !== XWING_PUBLIC_KEY_LENGTH) return `an X-Wing public key holds ${XWING_PUBLIC_KEY_LENGTH} bytes, not ${publicKey.length}`;
+  for (let i = 0; i < MLKEM768_POLY_BYTES; i += 3) {
+    const b0 = publicKey[i]!, b1 = publicKey[i + 1]!, b2 = publicKey[i + 2]!;
+    if ((b0 | ((b1 & 0x0f) << 8)) >= MLKEM768_Q || ((b1 >> 4) | (b2 << 4)) >= MLKEM768_Q) return 'its ML-KEM-768 key is not valid (a coefficient is not below q)';
+  }
+  if (!x25519.shared(PROBE_SCALAR, publicKey.subarray(XWING_PUBLIC_KEY_LENGTH - 32))) return 'its X25519 key is a low-order point';
+  return undefined;
+}
 
 /** The X-Wing public key of a seed (the seed is the whole secret key). */
 export function xwingPublicOf(seed: Uint8Array): Uint8Array {
