@@ -1,16 +1,23 @@
 // X25519 and Ed25519 on raw 32-byte keys, through node:crypto (constant-time, OpenSSL). One place, so the
 // recovery store, the X25519 recipient stanza and the signing code cannot differ in how they call it.
-import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, diffieHellman, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 
 export interface RawKeyPair { publicKey: Uint8Array; secretKey: Uint8Array }
 
 const b64url = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
 const raw = (s: string) => new Uint8Array(Buffer.from(s, 'base64url'));
 
+/**
+ * 32 random bytes are an X25519 or an Ed25519 secret key (RFC 7748 clamps them, RFC 8032 hashes the seed),
+ * which is all OpenSSL's own generator does. Not generateKeyPairSync: in Node 20 it was seen to deadlock (a
+ * KeyGenJob freed by the garbage collector while its key was being exported as a JWK; gdb showed the main
+ * thread waiting on the job's mutex), which hung `noteseal init` for good.
+ */
 function generate(crv: 'X25519' | 'Ed25519'): RawKeyPair {
-  const { privateKey } = crv === 'X25519' ? generateKeyPairSync('x25519') : generateKeyPairSync('ed25519');
-  const jwk = privateKey.export({ format: 'jwk' }) as { x: string; d: string };
-  return { publicKey: raw(jwk.x), secretKey: raw(jwk.d) };
+  const drawn = randomBytes(32);
+  const secretKey = new Uint8Array(drawn); // its own memory, not a slice of Node's shared Buffer pool
+  drawn.fill(0);
+  return { publicKey: publicOf(crv, secretKey), secretKey };
 }
 
 function privateKeyObject(crv: 'X25519' | 'Ed25519', secretKey: Uint8Array, publicKey?: Uint8Array): KeyObject {
