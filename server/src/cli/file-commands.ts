@@ -13,7 +13,7 @@ import { aboutFile, keyfilePath, refuseToOverwrite, type CliContext } from './co
 import { readPublicIdentity } from '../keys/identity';
 import { keystoreDirFor } from '../keys/keystore';
 import { findRecipientsFile, readChain, writerOf } from '../keys/sharing';
-import { recipientIdOf, recipientStanzaId } from '../keys/recipients';
+import { kindOfStanza, recipientIdOf, recipientStanzaId } from '../keys/recipients';
 import { toHex } from '../keys/bytes';
 import { ExitCode, exitCodeFor } from './exit-codes';
 import { withFileKeys } from './file-keys';
@@ -105,7 +105,12 @@ export async function decryptCommand(ctx: CliContext): Promise<number> {
   if (typeof identityFile === 'string') await withIdentityFile(identityFile, run);
   else await withFileKeys(ctx, keys => run(keys.unwrap), file);
   watch.done();
-  const warning = (await sharingFacts(ctx, file, (await readHeaderFromFile(file)).stanzas).catch(() => null))?.warning;
+  // Who wrote it matters where someone else could have: below a recipients list, or when the header has a
+  // recipient stanza (anyone with our public key can make one). A file only this keyring could have written
+  // (no list, no recipient stanza) is not checked: its signature check is a second pass over the whole file.
+  const { stanzas } = await readHeaderFromFile(file);
+  const othersCouldWrite = stanzas.some(st => kindOfStanza(st.type) !== undefined) || await findRecipientsFile(file).then(f => f !== null, () => true);
+  const warning = othersCouldWrite ? (await sharingFacts(ctx, file, stanzas).catch(() => null))?.warning : undefined;
   if (warning) ctx.note(`noteseal: warning: ${warning}`);
   return ExitCode.OK;
 }
