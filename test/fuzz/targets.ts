@@ -22,6 +22,8 @@ import { Keyring } from '../../server/src/keys/keyring';
 import { TEST_KDF_POLICY } from '../../server/src/keys/kdf';
 import { decodeRecoveryKey, encodeRecoveryKey } from '../../server/src/keys/recovery-key';
 import { parseStanza } from '../../server/src/keys/stanzas';
+import { generateIdentity } from '../../server/src/keys/identity';
+import { entryId, GENESIS_PREV, parseRecipientsText, serializeRecipients, signEntry, verifyChain, type ChainEntry } from '../../server/src/keys/recipients-file';
 import { parseWavHeader, wavHeader } from '../../server/src/recording/wav';
 import { encFrameLayout, mutateAll, mutationArb, sameBytes } from './mutations';
 
@@ -498,8 +500,68 @@ const envFile = (format: EnvFormat): FuzzTarget<string> => ({
   allowed: e => e instanceof EnvFileError,
 });
 
+/**
+ * A valid recipients list (alice is the genesis and adds bob; bob adds an age key; alice removes bob) and the
+ * identities it ever names. Made once: the fuzzer mutates its text.
+ */
+let recipientsSampleMemo: { text: string; entries: ChainEntry[]; identities: Set<string>; stranger: ReturnType<typeof generateIdentity> } | undefined;
+function recipientsSample(): { text: string; entries: ChainEntry[]; identities: Set<string>; stranger: ReturnType<typeof generateIdentity> } {
+  if (recipientsSampleMemo) return recipientsSampleMemo;
+  const alice = generateIdentity(), bob = generateIdentity();
+  const age = encodeAgeRecipient(RECIPIENT_KINDS.x25519.generate().publicKey);
+  const entries: ChainEntry[] = [];
+  const add = (op: 'add' | 'remove', name: string, identity: string, signer: typeof alice.signing) =>
+    entries.push(signEntry({ op, name, identity, prev: entries.length ? entryId(entries.at(-1)!) : GENESIS_PREV }, signer));
+  add('add', 'alice', alice.public.text, alice.signing);
+  add('add', 'bob', bob.public.text, alice.signing);
+  add('add', 'carol', age, bob.signing);
+  add('remove', 'bob', bob.public.text, alice.signing);
+  recipientsSampleMemo = { text: serializeRecipients(entries), entries, identities: new Set([alice.public.text, bob.public.text, age]), stranger: generateIdentity() };
+  return recipientsSampleMemo;
+}
+
+const recipientsFile: FuzzTarget<string> = {
+  name: 'recipients-file',
+  parses: 'a .noteseal/recipients file (parseRecipientsText, verifyChain): the signed member list a cloned repository carries',
+  inputs: () => {
+    const { text } = recipientsSample();
+    const lines = text.split('\n');
+    const latin1 = (b: Uint8Array) => Buffer.from(b).toString('latin1');
+    // Byte mutations, and what an attacker editing by hand does: drop, repeat, swap or move lines.
+    const byLine = fc.array(fc.tuple(fc.constantFrom('drop', 'repeat', 'swap'), fc.nat({ max: lines.length - 1 }), fc.nat({ max: lines.length - 1 })), { minLength: 1, maxLength: 3 })
+      .map(ops => {
+        const l = [...lines];
+        for (const [op, a, b] of ops) {
+          if (op === 'drop') l.splice(a % l.length, 1);
+          else if (op === 'repeat') l.splice(b % (l.length + 1), 0, l[a % l.length]!);
+          else [l[a % l.length], l[b % l.length]] = [l[b % l.length]!, l[a % l.length]!];
+        }
+        return l.join('\n');
+      });
+    // A stranger slips in: an entry's identity replaced by theirs (its signature kept), or a self-signed
+    // addition appended after any entry, with the right link to it.
+    const { entries, stranger } = recipientsSample();
+    const slipped = fc.tuple(fc.nat({ max: entries.length - 1 }), fc.boolean()).map(([k, replace]) => {
+      const e = entries.slice(0, k + 1);
+      if (replace) e[k] = { ...e[k]!, identity: stranger.public.text };
+      else e.push(signEntry({ op: 'add', name: 'mallory', identity: stranger.public.text, prev: entryId(e[k]!) }, stranger.signing));
+      return serializeRecipients([...e, ...entries.slice(k + 1)]);
+    });
+    return fc.oneof(fc.constant(text), bytesOrMutated([{ file: Buffer.from(text, 'latin1') }], 300).map(latin1), byLine, slipped, fc.string({ maxLength: 300 }));
+  },
+  run(text) {
+    const chain = verifyChain(parseRecipientsText(text));
+    // Signatures cannot be forged: whatever verifies names only identities the sample's members signed in,
+    // and always at least one member.
+    const { identities } = recipientsSample();
+    assert.ok(chain.members.length >= 1);
+    for (const m of chain.members) assert.ok(identities.has(m.identity.text), `a member nobody signed in: ${m.name}`);
+  },
+  allowed: codes('UNTRUSTED_RECIPIENTS'),
+};
+
 /** Every parser of untrusted bytes in this tree. Adding one: write a FuzzTarget and list it here. */
 export const FUZZ_TARGETS: FuzzTarget<never>[] = [
   header, payload, decryptToPath, recover, keyfile, keystoreEntry, stanzas, recoveryKey, wav, agentWire, identityStrings,
-  envFile('dotenv'), envFile('json'), envFile('yaml'),
+  envFile('dotenv'), envFile('json'), envFile('yaml'), recipientsFile,
 ] as FuzzTarget<never>[];
