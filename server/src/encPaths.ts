@@ -19,7 +19,7 @@ export function logicalPathOf(encPath: string): string {
   return encPath.slice(0, -ENC_SUFFIX.length);
 }
 
-/** Our own crash-safe temp siblings (`.name.tmp-xxxx`) are never shown or watched. */
+/** Our own crash-safe temp siblings (`.name.tmp-xxxx`, crypto/atomic.ts tempSiblingPath) are never shown or watched. */
 export function isTempSibling(name: string): boolean {
   return /^\..+\.tmp-[0-9a-f]{12}$/.test(name);
 }

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, unlinkSync, type Stats } from 'node:fs';
 import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { isTempSibling } from '../encPaths';
 
 /** Mode of files NoteSeal creates when there is no original whose mode to keep. */
 export const DEFAULT_FILE_MODE = 0o600;
@@ -11,8 +12,6 @@ export const DEFAULT_FILE_MODE = 0o600;
 export function tempSiblingPath(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.tmp-${randomBytes(6).toString('hex')}`);
 }
-
-const TEMP_SIBLING = /^\..+\.tmp-[0-9a-f]{12}$/;
 
 /** Temp siblings this process is writing now: removed at exit, so a stopped worker leaves none behind. */
 const tempSiblingsInFlight = new Set<string>();
@@ -31,14 +30,14 @@ export function removeTempSiblingsInFlight(): void {
 export const STALE_TEMP_SIBLING_MS = 2 * 60_000;
 const sweptDirs = new Set<string>();
 
-/** Once per folder and process (a save must not pay a readdir each time): removes stale temp siblings of `target`'s kind. */
+/** Once per folder and process (a save must not pay a readdir each time): removes the stale temp siblings in `dir`. */
 export async function sweepStaleTempSiblings(dir: string, now = Date.now()): Promise<string[]> {
   if (sweptDirs.has(dir)) return [];
   sweptDirs.add(dir);
   const removed: string[] = [];
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const p = path.join(dir, name);
-    if (!TEMP_SIBLING.test(name) || tempSiblingsInFlight.has(p)) continue;
+    if (!isTempSibling(name) || tempSiblingsInFlight.has(p)) continue;
     const s = await stat(p).catch(() => undefined);
     if (!s?.isFile() || now - s.mtimeMs < STALE_TEMP_SIBLING_MS) continue;
     if (await unlink(p).then(() => true, () => false)) removed.push(p);
