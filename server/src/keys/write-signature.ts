@@ -39,49 +39,49 @@ export function signWriteBody(signing: RawKeyPair, prefix: Uint8Array, commitmen
 }
 
 /**
- * The stanza the format fills in once the payload is written (EncryptOptions.payloadBound, AppendWriter).
- * The commitment is derived in `prepare`, so the data key need not outlive the start of the write (a
- * recording's key is wiped right after its file is created; its signature is made at close).
+ * The stanza the format fills in once the payload is written (EncryptOptions.payloadBound, AppendWriter),
+ * its body made by `sign` from the prefix, the key commitment and the payload hash. The commitment is derived
+ * in `prepare`, so the data key need not outlive the start of the write (a recording's key is wiped right
+ * after its file is created; its signature is made at close).
  */
-export function writeSignatureStanza(signing: RawKeyPair, dataKey: Uint8Array, now = () => Date.now()): PayloadBoundStanza {
+function boundSignature(dataKey: Uint8Array, sign: (prefix: Uint8Array, commitment: Uint8Array, payloadSha256: Uint8Array) => Uint8Array | Promise<Uint8Array>): PayloadBoundStanza {
   let commitment: Uint8Array | undefined;
+  const commit = (prefix: Uint8Array) => (commitment ??= keyCommitment(dataKey, prefix.subarray(15, 31)));
   return {
     type: STANZA_WRITE_SIGNATURE,
     length: WRITE_SIGNATURE_LENGTH,
-    prepare(prefix) { commitment = keyCommitment(dataKey, prefix.subarray(15, 31)); },
-    build(prefix, payloadSha256) {
-      commitment ??= keyCommitment(dataKey, prefix.subarray(15, 31));
-      return signWriteBody(signing, prefix, commitment, payloadSha256, now());
-    },
+    prepare(prefix) { commit(prefix); },
+    build(prefix, payloadSha256) { return sign(prefix, commit(prefix), payloadSha256); },
   };
 }
 
+/** The write signature, made with this keyring's signing key. */
+export function writeSignatureStanza(signing: RawKeyPair, dataKey: Uint8Array, now = () => Date.now()): PayloadBoundStanza {
+  return boundSignature(dataKey, (prefix, commitment, payloadSha256) => signWriteBody(signing, prefix, commitment, payloadSha256, now()));
+}
+
 /**
- * A write signature made elsewhere (the agent, which holds the signing key): `sign` gets the prefix, the key
- * commitment (derived here, from the data key, before the payload) and the payload hash, and returns the
- * whole body. What comes back is checked before it lands: a body that is not a valid signature of this
- * write fails the write rather than leaving a file that looks signed and is not.
+ * A write signature made elsewhere (the agent, which holds the signing key): `sign` returns the whole body.
+ * What comes back is checked before it lands: a body that is not a valid signature of this write fails the
+ * write rather than leaving a file that looks signed and is not.
  */
 export function remoteWriteSignatureStanza(dataKey: Uint8Array, sign: (prefix: Uint8Array, commitment: Uint8Array, payloadSha256: Uint8Array) => Promise<Uint8Array>): PayloadBoundStanza {
-  let commitment: Uint8Array | undefined;
-  return {
-    type: STANZA_WRITE_SIGNATURE,
-    length: WRITE_SIGNATURE_LENGTH,
-    prepare(prefix) { commitment = keyCommitment(dataKey, prefix.subarray(15, 31)); },
-    async build(prefix, payloadSha256) {
-      commitment ??= keyCommitment(dataKey, prefix.subarray(15, 31));
-      const body = await sign(prefix, commitment, payloadSha256);
-      if (!checkWriteBody(body, prefix, commitment, payloadSha256)) throw new Error('the agent sent an invalid write signature');
-      return body;
-    },
-  };
+  return boundSignature(dataKey, async (prefix, commitment, payloadSha256) => {
+    const body = await sign(prefix, commitment, payloadSha256);
+    if (!checkWriteBody(body, prefix, commitment, payloadSha256)) throw new Error('the agent sent an invalid write signature');
+    return body;
+  });
+}
+
+/** Whether the parsed signature signs this prefix and payload hash (its own commitment, signer and time). */
+function signatureHolds(parsed: ParsedWriteSignature, prefix: Uint8Array, payloadSha256: Uint8Array): boolean {
+  return ed25519.verify(parsed.signer, signedMessage(prefix, parsed.commitment, payloadSha256, parsed.signer, parsed.atMs), parsed.signature);
 }
 
 /** Whether `body` is a valid write signature over this prefix, key commitment and payload hash. */
 export function checkWriteBody(body: Uint8Array, prefix: Uint8Array, commitment: Uint8Array, payloadSha256: Uint8Array): boolean {
   const parsed = body.length === WRITE_SIGNATURE_LENGTH ? parseWriteSignature([{ type: STANZA_WRITE_SIGNATURE, body }]) : null;
-  if (!parsed || parsed === 'malformed' || !constantTimeEqual(parsed.commitment, commitment)) return false;
-  return ed25519.verify(parsed.signer, signedMessage(prefix, parsed.commitment, payloadSha256, parsed.signer, parsed.atMs), parsed.signature);
+  return !!parsed && parsed !== 'malformed' && constantTimeEqual(parsed.commitment, commitment) && signatureHolds(parsed, prefix, payloadSha256);
 }
 
 export interface ParsedWriteSignature { signer: Uint8Array; atMs: number; commitment: Uint8Array; signature: Uint8Array }
@@ -122,7 +122,7 @@ export async function checkWriteSignature(file: string, dataKey?: Uint8Array): P
     payloadHash = await hashFrom(handle, header.headerLength);
   } finally { await handle.close(); }
   const signer = toHex(parsed.signer);
-  if (!ed25519.verify(parsed.signer, signedMessage(prefix, parsed.commitment, payloadHash, parsed.signer, parsed.atMs), parsed.signature)) {
+  if (!signatureHolds(parsed, prefix, payloadHash)) {
     return { state: 'invalid', why: 'the signature does not match the file (it was changed after it was signed)', signer };
   }
   const keyCommitted = dataKey ? constantTimeEqual(keyCommitment(dataKey, header.salt), parsed.commitment) : undefined;
