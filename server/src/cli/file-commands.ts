@@ -128,11 +128,10 @@ async function sharingFacts(ctx: CliContext, file: string, stanzas: Stanza[]): P
     const member = members?.find(m => toHex(recipientIdOf(m.identity.kind, m.identity.publicKey)) === x.id);
     return { ...x, ...(member ? { member: member.name } : {}) };
   });
-  const w = await writerOf(file, members);
   // Our own public identity needs no key: a private note we signed is "you", not a stranger.
   const own = await readPublicIdentity(keystoreDirFor(keyfilePath(ctx))).catch(() => null);
-  const byYou = w.check.state === 'valid' && !!own?.signingKey && toHex(own.signingKey) === w.check.signer;
-  const who = w.member ?? (byYou ? 'you' : listFile ? 'someone outside the list' : 'another key');
+  const w = await writerOf(file, members, undefined, own);
+  const who = w.member ?? (w.byYou ? 'you' : listFile ? 'someone outside the list' : 'another key');
   const writer = w.check.state === 'valid'
     ? `${who} (signing key ${w.check.signer}) on ${w.check.at.toISOString()}`
     : w.check.state === 'unsigned' ? 'unsigned' : `invalid signature (${w.check.why})`;

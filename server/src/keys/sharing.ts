@@ -163,6 +163,8 @@ export interface WriterReport {
   check: WriteSignatureCheck;
   /** The member who signed, by name, when a list applies and lists the signer. */
   member?: string;
+  /** The signer is `own` (this keyfile's identity): a private note has no list to name it. */
+  byYou?: boolean;
   /** A warning to show when opening, or undefined when all is well. */
   warning?: string;
 }
@@ -171,13 +173,15 @@ export interface WriterReport {
  * Who wrote `file`, judged against the list that applies to it (`members`, or null when it is not shared).
  * Shared files must be signed by a member; an unshared unsigned file (written before signatures) is fine.
  */
-export async function writerOf(file: string, members: readonly { name: string; identity: PublicIdentity }[] | null, dataKey?: Uint8Array): Promise<WriterReport> {
+export async function writerOf(file: string, members: readonly { name: string; identity: PublicIdentity }[] | null, dataKey?: Uint8Array, own?: PublicIdentity | null): Promise<WriterReport> {
   const check = await checkWriteSignature(file, dataKey);
   if (check.state === 'unsigned') return { check, ...(members ? { warning: `${file} is in a shared folder but is not signed: anyone who can write to the repository may have written it.` } : {}) };
   if (check.state === 'invalid') return { check, warning: `${file}: its write signature is invalid (${check.why}).` };
-  const member = members?.find(m => m.identity.signingKey && toHex(m.identity.signingKey) === check.signer);
-  if (members && !member) return { check, warning: `${file} was signed by ${check.signer.slice(0, 16)}…, who is not a member of its folder's recipients list.` };
-  return { check, ...(member ? { member: member.name } : {}) };
+  const signs = (id: PublicIdentity | null | undefined) => !!id?.signingKey && toHex(id.signingKey) === check.signer;
+  const member = members?.find(m => signs(m.identity));
+  const byYou = signs(own) ? { byYou: true } : {};
+  if (members && !member) return { check, ...byYou, warning: `${file} was signed by ${check.signer.slice(0, 16)}…, who is not a member of its folder's recipients list.` };
+  return { check, ...byYou, ...(member ? { member: member.name } : {}) };
 }
 
 /**
@@ -261,7 +265,7 @@ export async function describeSharing(keyring: Keyring, file: string): Promise<S
   }
   let dataKey: Uint8Array | undefined;
   try { dataKey = await keyring.unwrap((await readHeaderFromFile(file)).stanzas); } catch { /* the writer is still reported without the key check */ }
-  const w = await writerOf(file, members, dataKey).finally(() => dataKey?.fill(0));
+  const w = await writerOf(file, members, dataKey, own).finally(() => dataKey?.fill(0));
   return {
     listFile,
     members: (members ?? []).map(m => ({ name: m.name, identity: m.identity.text, kind: m.identity.kind })),
@@ -270,7 +274,7 @@ export async function describeSharing(keyring: Keyring, file: string): Promise<S
       state: w.check.state,
       ...(w.member ? { name: w.member } : {}),
       ...(w.check.state !== 'unsigned' && w.check.signer ? { signer: w.check.signer } : {}),
-      ...(w.check.state === 'valid' && own?.signingKey && toHex(own.signingKey) === w.check.signer ? { byYou: true } : {}),
+      ...(w.byYou ? { byYou: true } : {}),
       ...(w.check.state === 'valid' ? { at: w.check.at.toISOString() } : {}),
       ...(w.warning ? { warning: w.warning } : {}),
     },
