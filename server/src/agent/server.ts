@@ -188,9 +188,8 @@ export class AgentServer {
   }
 
   private async keyRequest(req: Extract<AgentRequest, { op: 'unwrap' | 'new-file-keys' }>, socket: net.Socket): Promise<{ reply: AgentReply; blob?: Uint8Array }> {
-    if (typeof req.keyfile !== 'string' || canonicalPath(req.keyfile) !== canonicalPath(this.backend.keyfile)) {
-      return { reply: refusal('keyfile', `this agent serves the keyfile ${this.backend.keyfile}`) };
-    }
+    const wrongKeyfile = this.refuseOtherKeyfile(req.keyfile);
+    if (wrongKeyfile) return { reply: wrongKeyfile };
     const stanzas = req.op === 'unwrap' ? decodeStanzas(req.stanzas) : [];
     if (!stanzas) return { reply: refusal('bad-request', 'malformed key stanzas') };
     if (!this.backend.keyring()) return { reply: refusal('locked', this.backend.lockedMessage) };
@@ -228,6 +227,12 @@ export class AgentServer {
     }
   }
 
+  /** The refusal of a request naming a keyfile this agent does not serve, or undefined when it serves it. */
+  private refuseOtherKeyfile(keyfile: unknown): AgentReply | undefined {
+    if (typeof keyfile === 'string' && canonicalPath(keyfile) === canonicalPath(this.backend.keyfile)) return undefined;
+    return refusal('keyfile', `this agent serves the keyfile ${this.backend.keyfile}`);
+  }
+
   private issueSignTicket(): string {
     const now = Date.now();
     for (const [t, expires] of this.signTickets) if (expires <= now) this.signTickets.delete(t);
@@ -243,9 +248,8 @@ export class AgentServer {
    * always a write signature (its domain tag is added here), never bytes of the client's choosing.
    */
   private async signWrite(req: Extract<AgentRequest, { op: 'sign-write' }>): Promise<{ reply: AgentReply; blob?: Uint8Array }> {
-    if (typeof req.keyfile !== 'string' || canonicalPath(req.keyfile) !== canonicalPath(this.backend.keyfile)) {
-      return { reply: refusal('keyfile', `this agent serves the keyfile ${this.backend.keyfile}`) };
-    }
+    const wrongKeyfile = this.refuseOtherKeyfile(req.keyfile);
+    if (wrongKeyfile) return { reply: wrongKeyfile };
     const prefix = exactBytes(req.prefix, 31), commitment = exactBytes(req.commitment, 32), payloadSha256 = exactBytes(req.payloadSha256, 32);
     if (!prefix || !commitment || !payloadSha256) return { reply: refusal('bad-request', 'malformed write to sign') };
     const keyring = this.backend.keyring();
