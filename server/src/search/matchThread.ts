@@ -1,18 +1,18 @@
 // The search matcher's own thread (bundled as dist/searchThread.js): the worker's main thread decrypts, this
-// thread decodes and runs the query, and sends back where it matched (the report is built from that). A regular expression can backtrack for ever on some text ((a+)+$ on a long line
-// of a's), and V8 cannot interrupt a running match; here it can only stall this thread, which the worker then
+// thread decodes and runs the query, and sends back where it matched (the report is built from that). A
+// regular expression can backtrack for ever on some text ((a+)+$ on a long line of a's), and V8 cannot
+// interrupt a running match; here it can only stall this thread, which the worker then
 // terminates (threadMatcher.ts), while saves, locking and the agent go on. A batch's notes arrive copied into
 // one transferred buffer, zeroed once the batch is matched; nothing is kept between batches but the queries.
 import { parentPort } from 'node:worker_threads';
-import type { SearchQuery } from '../protocol';
 import { decodeNote, isBinary, scanMatches, type MatchSpans } from './matcher';
-import { compileQuery, QueryError } from './query';
+import { compileQuery, QueryError, type QueryPattern } from './query';
 
 /** One note of a batch: its bytes are `length` bytes at `offset` of the batch's buffer. */
 export interface MatchItem { search: number; seq: number; offset: number; length: number; maxMatches: number }
 
 export type ToMatchThread =
-  | { kind: 'query'; search: number; query: Pick<SearchQuery, 'pattern' | 'isRegex' | 'matchCase' | 'wholeWord'> }
+  | { kind: 'query'; search: number; query: QueryPattern }
   /** Notes in the order the engine takes them; `progress[0]` is set to each one's seq as its match starts. */
   | { kind: 'match'; items: MatchItem[]; data: ArrayBuffer }
   | { kind: 'end'; search: number }

@@ -21,12 +21,15 @@ export function escapeRegExp(literal: string): string {
 /** Word characters in any script, so whole word works for `café`, `Straße` or `日本` as well as ASCII. */
 const WORD = '[\\p{L}\\p{N}\\p{M}_]';
 
+/** What of a query decides what matches (compileQuery's input; what the matcher thread is sent). */
+export type QueryPattern = Pick<SearchQuery, 'pattern' | 'isRegex' | 'matchCase' | 'wholeWord'>;
+
 /**
  * The RegExp for a query, or null for an empty pattern. Flags: g (all matches), m (^ and $ per line),
  * u (code points, \p{…}), i unless match case. A regex that only compiles without `u` (e.g. `\-` or a
  * lone `{`, which VS Code's search accepts too) is used without it.
  */
-export function compileQuery(q: Pick<SearchQuery, 'pattern' | 'isRegex' | 'matchCase' | 'wholeWord'>): RegExp | null {
+export function compileQuery(q: QueryPattern): RegExp | null {
   if (q.pattern.length === 0) return null;
   if (q.pattern.length > MAX_PATTERN_LENGTH) throw new QueryError(`The search pattern is longer than ${MAX_PATTERN_LENGTH} characters.`);
   const source = q.isRegex ? q.pattern : escapeRegExp(q.pattern);

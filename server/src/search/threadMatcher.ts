@@ -4,9 +4,9 @@
 // search itself), and answered in batches; when the thread makes no progress for `stuckMs` it is terminated
 // and the search fails naming the note it was matching (a shared slot says which) and the reason.
 import type { Worker } from 'node:worker_threads';
-import type { SearchQuery } from '../protocol';
 import type { FromMatchThread, MatchItem, ToMatchThread } from './matchThread';
 import type { MatchSpans } from './matcher';
+import type { QueryPattern } from './query';
 
 /** The pattern made no progress on one note for too long (catastrophic backtracking). */
 export class SlowPattern extends Error {
@@ -40,13 +40,13 @@ export class ThreadMatcher {
   /** Notes waiting for the next message to the thread (their bytes are copied into it then). */
   private queued: { item: Omit<MatchItem, 'offset' | 'length'>; data: Uint8Array }[] = [];
   private flushing = false;
-  /** The seq of the note the thread is matching now (written by the thread). */
-  private progress = new Int32Array(new SharedArrayBuffer(4));
+  /** The seq of the note the thread is matching now (written by the thread; seqs never repeat across threads). */
+  private readonly progress = new Int32Array(new SharedArrayBuffer(4));
 
   /** `script`: the bundled matchThread (dist/searchThread.js). */
   constructor(private readonly script: string, private readonly stuckMs = 10_000) {}
 
-  begin(query: Pick<SearchQuery, 'pattern' | 'isRegex' | 'matchCase' | 'wholeWord'>): MatcherSearch {
+  begin(query: QueryPattern): MatcherSearch {
     const search = ++this.searches;
     const generation = this.generation;
     let sent = false; // the query goes with the first note: a search that matches nothing here starts no thread
@@ -129,7 +129,6 @@ export class ThreadMatcher {
     }, Math.min(1000, Math.max(50, this.stuckMs / 4)));
     this.watchdog.unref();
     this.worker = w;
-    this.progress = new Int32Array(new SharedArrayBuffer(4));
     w.postMessage({ kind: 'progress', progress: this.progress } satisfies ToMatchThread);
     return w;
   }
