@@ -93,11 +93,8 @@ for _ in range(3):
     best[1] = min(best[1], time.perf_counter() - t)
 print(best[0], best[1])
 `;
+import { median } from './stats';
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 const mbps = (seconds: number) => SIZE / seconds / 1e6;
 
 function has(cmd: string, args: string[]): boolean {

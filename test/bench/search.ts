@@ -14,6 +14,7 @@ import { SearchService } from '../../server/src/search/service';
 import { EncFileSystem } from '../../server/src/vault/encFileSystem';
 import { VaultService } from '../../server/src/vault/vaultService';
 import { projectRoot } from '../unit/projectRoot';
+import { median } from './stats';
 
 const NOTES = Number(process.env.NOTESEAL_BENCH_NOTES || 2000);
 const NOTE_BYTES = 5 * 1024;
@@ -21,7 +22,6 @@ const ROUNDS = Number(process.env.NOTESEAL_BENCH_ROUNDS || 7);
 const PASSPHRASE = 'search bench passphrase';
 const WORDS = 'alpha beta gamma delta meeting budget plan notes review project deadline customer invoice draft summary action owner status risk launch'.split(' ');
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 // No result limit: every note is searched in every round.
 const q = (pattern: string, isRegex = false): SearchQuery => ({ pattern, isRegex, matchCase: false, wholeWord: false, maxResults: Number.MAX_SAFE_INTEGER });
 

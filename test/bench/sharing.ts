@@ -8,9 +8,9 @@ import { decryptBuffer, encryptBuffer, parseHeader } from '../../server/src/cryp
 import { TEST_KDF_POLICY } from '../../server/src/keys/kdf';
 import { Keyring } from '../../server/src/keys/keyring';
 import type { PublicIdentity } from '../../server/src/keys/identity-strings';
+import { median } from './stats';
 
 const ROUNDS = 40;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function time(fn: () => Promise<unknown>): Promise<number> {
   for (let i = 0; i < 5; i++) await fn(); // warm up (JIT, first-use key expansion)

@@ -9,10 +9,10 @@ import { TEST_KDF_POLICY } from '../../server/src/keys/kdf';
 import { Keyring } from '../../server/src/keys/keyring';
 import { Method } from '../../server/src/protocol';
 import { WorkerProcess } from '../faults/workerProcess';
+import { median } from './stats';
 
 const ROUNDS = 7;
 const SIZES = [1024, 1 << 20, 8 << 20, 20 << 20];
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function timed(fn: () => unknown): Promise<number> {
   const t0 = performance.now();
