@@ -12,18 +12,13 @@ import { Keyring } from '../../../server/src/keys/keyring';
 import { TEST_KDF_POLICY } from '../../../server/src/keys/kdf';
 import { Method } from '../../../server/src/protocol';
 import { tempSiblings } from '../../faults/disks';
+import { tempDir } from '../crypto/helpers';
 import { WorkerProcess } from '../../faults/workerProcess';
 
 const PASSPHRASE = 'temp sibling test passphrase';
 let keyDir: string;
 let keyfile: string;
 let keyring: Keyring;
-
-function freshDir(t: { after(fn: () => void): void }): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-temp-siblings-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** Starts a large save and resolves once its temp sibling exists (the save still running). */
 async function saveInFlight(worker: WorkerProcess, note: string): Promise<void> {
@@ -51,7 +46,7 @@ describe('temp siblings of crash-safe saves', () => {
   ];
   for (const [how, stop] of stops) {
     it(`a worker stopped mid-save (${how}) leaves no temp sibling, and the old note is intact`, async t => {
-      const dir = freshDir(t);
+      const dir = tempDir(t);
       const note = path.join(dir, 'note.md');
       const worker = await WorkerProcess.start({ keyfile });
       try {
@@ -68,7 +63,7 @@ describe('temp siblings of crash-safe saves', () => {
   }
 
   it('a worker killed mid-save (SIGKILL) leaves its temp sibling; the next save there removes it once stale', async t => {
-    const dir = freshDir(t);
+    const dir = tempDir(t);
     const note = path.join(dir, 'note.md');
     let worker = await WorkerProcess.start({ keyfile });
     try {
@@ -92,7 +87,7 @@ describe('temp siblings of crash-safe saves', () => {
   });
 
   it('the sweep removes only stale temp siblings, never a fresh one (another writer may be using it) or other files', async t => {
-    const dir = freshDir(t);
+    const dir = tempDir(t);
     const stale = ['.a.md.enc.tmp-0123456789ab', '.keyfile.json.tmp-ba9876543210'];
     const kept = ['.b.md.enc.tmp-aaaaaaaaaaaa', 'c.md.enc', '.d.tmp-xyz', 'e.tmp-0123456789ab'];
     const old = new Date(Date.now() - STALE_TEMP_SIBLING_MS - 1000);
