@@ -137,17 +137,30 @@ export async function withFlushBehind<T>(handle: FileHandle, write: (wrote: (byt
   }
 }
 
-/** Writes what `data` yields at the handle's position; one write in flight while the source produces the next piece. */
-export async function writeSequentially(handle: FileHandle, data: AsyncIterable<Uint8Array | Uint8Array[]>): Promise<void> {
+/**
+ * Writes what `data` yields at the handle's position; one write in flight while the source produces the next
+ * piece. `observe` sees every piece in order, once its write is issued and the next piece has been asked for
+ * (a pool seals it meanwhile), e.g. to hash what is written without reading it back.
+ */
+export async function writeSequentially(handle: FileHandle, data: AsyncIterable<Uint8Array | Uint8Array[]>, observe?: (pieces: Uint8Array[]) => void): Promise<void> {
+  const source = data[Symbol.asyncIterator]();
   let inFlight: Promise<number> | undefined;
+  let done = false;
   try {
-    for await (const piece of data) {
+    let next = source.next();
+    for (;;) {
+      const r = await next;
+      if (r.done) { done = true; break; }
+      const pieces = Array.isArray(r.value) ? r.value : [r.value];
       await inFlight;
-      inFlight = writeAll(handle, Array.isArray(piece) ? piece : [piece]);
+      inFlight = writeAll(handle, pieces);
       inFlight.catch(() => undefined); // observed by the next await; avoids an unhandled rejection meanwhile
+      next = source.next();
+      next.catch(() => undefined); // observed at the top of the loop
+      observe?.(pieces);
     }
   } finally {
-    await inFlight;
+    try { await inFlight; } finally { if (!done) await source.return?.(undefined); }
   }
 }
 

@@ -323,10 +323,9 @@ export async function encryptFile(src: string | AsyncIterable<Uint8Array>, dstPa
     } finally {
       await handle.close();
     }
-    await encryptWith(dstPath, dataKey, stanzas, opts, async (out, _headerLength, keys, C) => {
+    await encryptWith(dstPath, dataKey, stanzas, opts, async (out, _headerLength, keys, C, hashing) => {
       // Reads ahead, seals in this thread, one write in flight.
-      await writeSequentially(out, sealPayload(readFileBlocks(src, framesPerBatch(C) * C), C, chooseCipher(keys, 0)));
-      return true;
+      return writeFrames(out, sealPayload(readFileBlocks(src, framesPerBatch(C) * C), C, chooseCipher(keys, 0)), hashing);
     });
     return;
   }
@@ -335,10 +334,9 @@ export async function encryptFile(src: string | AsyncIterable<Uint8Array>, dstPa
   // A buffer of known size at or above the pool threshold is sealed on the pool (one copy into each job,
   // cheap next to AES), with the file write of each batch overlapping the sealing of the next.
   const input = src instanceof Uint8Array ? asyncOnce(src) : src;
-  await encryptWith(dstPath, dataKey, stanzas, opts, async (out, _headerLength, keys, C) => {
+  await encryptWith(dstPath, dataKey, stanzas, opts, (out, _headerLength, keys, C, hashing) => {
     const cipher = src instanceof Uint8Array ? chooseCipher(keys, src.length) : localChunkCipher(keys.payloadKey, keys.chunkAad);
-    await writeSequentially(out, sealPayload(input, C, cipher));
-    return true;
+    return writeFrames(out, sealPayload(input, C, cipher), hashing);
   });
 }
 
@@ -348,19 +346,30 @@ export async function encryptFile(src: string | AsyncIterable<Uint8Array>, dstPa
  */
 export async function encryptBufferToFile(plaintext: Uint8Array, dstPath: string, dataKey: Uint8Array, stanzas: Stanza[], opts: EncryptOptions = {}): Promise<Stats> {
   let written: Stats | undefined;
-  await encryptWith(dstPath, dataKey, stanzas, opts, async (out, _headerLength, keys, C) => {
-    await writeSequentially(out, sealPayload(asyncOnce(plaintext), C, chooseCipher(keys, plaintext.length)));
-    return true;
-  }, s => { written = s; });
+  await encryptWith(dstPath, dataKey, stanzas, opts, (out, _headerLength, keys, C, hashing) =>
+    writeFrames(out, sealPayload(asyncOnce(plaintext), C, chooseCipher(keys, plaintext.length)), hashing), s => { written = s; });
   return written!;
 }
 
 /**
+ * Writes sealed frames in order at the handle's position. With `hashing`, returns the SHA-256 of every byte
+ * written, computed while the next batch is sealed (a signed write then need not read its payload back).
+ */
+async function writeFrames(out: FileHandle, frames: AsyncIterable<Buffer[]>, hashing: boolean): Promise<true | Buffer> {
+  if (!hashing) { await writeSequentially(out, frames); return true; }
+  const hash = createHash('sha256');
+  await writeSequentially(out, frames, pieces => { for (const p of pieces) hash.update(p); });
+  return hash.digest();
+}
+
+/**
  * One crash-safe encryption attempt under a fresh salt: writes the header, lets `payload` write the
- * frames (by position, from the header's end), and renames into place unless it returns false.
+ * frames (by position, from the header's end), and renames into place unless it returns false. `hashing`
+ * says a payload-bound stanza needs the payload's SHA-256: a writer that writes the frames in order
+ * returns it; one that cannot (the parallel file path) returns true and the payload is read back.
  */
 async function encryptWith(dstPath: string, dataKey: Uint8Array, stanzas: Stanza[], opts: EncryptOptions,
-  payload: (out: FileHandle, headerLength: number, keys: FileKeys, chunkSize: number) => Promise<boolean>,
+  payload: (out: FileHandle, headerLength: number, keys: FileKeys, chunkSize: number, hashing: boolean) => Promise<boolean | Buffer>,
   onWritten?: (s: Stats) => void): Promise<boolean> {
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const salt = randomBytes(SALT_LENGTH);
@@ -373,9 +382,10 @@ async function encryptWith(dstPath: string, dataKey: Uint8Array, stanzas: Stanza
     const header = serializeHeader(prefix, withBound(new Uint8Array(bound?.length ?? 0)), keys.headerMacKey);
     const written = await replaceFileAtomic(dstPath, async out => {
       await writeAll(out, [header]); // at the start; the handle's position moves past it
-      if (!await payload(out, header.length, keys, chunkSize)) throw new ParallelMiss('the input changed while it was read');
+      const wrote = await payload(out, header.length, keys, chunkSize, bound !== undefined);
+      if (!wrote) throw new ParallelMiss('the input changed while it was read');
       if (bound) {
-        const body = await bound.build(prefix, await hashFrom(out, header.length));
+        const body = await bound.build(prefix, wrote instanceof Uint8Array ? wrote : await hashFrom(out, header.length));
         if (body.length !== bound.length) throw new NoteSealError('INVALID_ARGUMENT', 'a payload-bound stanza changed its length');
         await writeAll(out, [serializeHeader(prefix, withBound(body), keys.headerMacKey)], 0);
       }

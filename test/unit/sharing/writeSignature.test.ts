@@ -5,7 +5,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { AppendWriter, encryptBuffer, recoverFile, rewrapFile, readHeaderFromFile } from '../../../server/src/crypto/format';
+import { createHash, randomBytes } from 'node:crypto';
+import { AppendWriter, encryptBuffer, encryptBufferToFile, encryptFile, recoverFile, rewrapFile, readHeaderFromFile, type PayloadBoundStanza } from '../../../server/src/crypto/format';
 import { EncFileSystem } from '../../../server/src/vault/encFileSystem';
 import type { VaultService } from '../../../server/src/vault/vaultService';
 import { checkWriteSignature, parseWriteSignature, STANZA_WRITE_SIGNATURE, writeSignatureStanza } from '../../../server/src/keys/write-signature';
@@ -63,6 +64,35 @@ describe('write signatures', () => {
     assert.equal((await checkWriteSignature(crashed)).state, 'unsigned');
     await recoverFile(crashed, keyring.unwrap);
     assert.equal((await checkWriteSignature(crashed)).state, 'unsigned');
+  });
+
+  it('the payload hash a signed write is given is the SHA-256 of the payload on disk, in this thread and on the pool', async () => {
+    // Sequential writers hash the frames as they are written (no read-back); a wrong order or a missed
+    // batch would sign bytes that are not the file's.
+    const { dir } = await newKeyring();
+    const dataKey = randomBytes(32);
+    const saved = process.env.NOTESEAL_POOL_THRESHOLD;
+    try {
+      for (const threshold of [undefined, '0']) {
+        if (threshold === undefined) delete process.env.NOTESEAL_POOL_THRESHOLD; else process.env.NOTESEAL_POOL_THRESHOLD = threshold;
+        for (const size of [0, 1, 1023, 1024, 5 * 1024 * 1024 + 7]) {
+          const plain = randomBytes(size);
+          const given: Buffer[] = [];
+          const bound: PayloadBoundStanza = { type: 0x7f, length: 32, build: (_prefix, sha) => { given.push(Buffer.from(sha)); return new Uint8Array(32); } };
+          const enc = path.join(dir, `n${size}-${threshold ?? 'local'}.enc`);
+          await encryptBufferToFile(plain, enc, dataKey, [], { chunkSize: 1024, payloadBound: bound });
+          const stream = async function* () { for (let at = 0; at < size; at += 100_000) yield plain.subarray(at, at + 100_000); };
+          await encryptFile(stream(), enc + '2', dataKey, [], { chunkSize: 1024, payloadBound: bound });
+          for (const [i, file] of [enc, enc + '2'].entries()) {
+            const bytes = await fs.readFile(file);
+            const onDisk = createHash('sha256').update(bytes.subarray((await readHeaderFromFile(file)).headerLength)).digest();
+            assert.deepEqual(given[i], onDisk, `${size} bytes, ${i ? 'a stream' : 'a buffer'}, pool threshold ${threshold ?? 'default'}`);
+          }
+        }
+      }
+    } finally {
+      if (saved === undefined) delete process.env.NOTESEAL_POOL_THRESHOLD; else process.env.NOTESEAL_POOL_THRESHOLD = saved;
+    }
   });
 
   it('property: crafted signature stanzas are null, malformed or parsed, never a crash', () => {
