@@ -2,6 +2,10 @@
 // 1, 8 and 20 MiB notes (NOTESEAL_BENCH_SIZES: bytes, comma-separated) through the noteseal: provider (IPC to the worker, crypto, crash-safe write), and
 // open + edit + save through VS Code's text editor end to end, and keystroke latency at 8 MiB, each against
 // the same on a plain file through the same host. Writes JSON to NOTESEAL_BENCH_RESULT.
+// VS Code's own share of workspace.fs is measured too: `plain-provider:` is a file system provider in this
+// extension host that makes exactly the plain crash-safe write (and a plain read), so the same call on it
+// pays everything VS Code adds for an extension's scheme (the $ensureActivation round trip to the
+// workbench, mkdirp's stat, the write queue) and nothing NoteSeal does.
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
@@ -62,7 +66,40 @@ async function typingRound(uri: vscode.Uri, keys = 12): Promise<{ median: number
   return { median: median(lags), max: Math.max(...lags) };
 }
 
+/** A plain crash-safe write: temp file, fsync, rename, fsync of the folder (the steps NoteSeal's writes take). */
+async function crashSafeWrite(file: string, body: Uint8Array): Promise<void> {
+  const tmp = file + '.tmp';
+  const h = await fs.promises.open(tmp, 'w');
+  try { await h.writeFile(body); await h.sync(); } finally { await h.close(); }
+  await fs.promises.rename(tmp, file);
+  const d = await fs.promises.open(path.dirname(file), 'r');
+  try { await d.sync(); } finally { await d.close(); }
+}
+
+const PLAIN_PROVIDER = 'plain-provider';
+
+/** `plain-provider:/path` is the file at /path, written crash-safely and read plainly: no IPC, no crypto. */
+function registerPlainProvider(): vscode.Disposable {
+  const changes = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
+  const provider: vscode.FileSystemProvider = {
+    onDidChangeFile: changes.event,
+    watch: () => new vscode.Disposable(() => undefined),
+    stat: async uri => {
+      const s = await fs.promises.stat(uri.path).catch(() => { throw vscode.FileSystemError.FileNotFound(uri); });
+      return { type: s.isDirectory() ? vscode.FileType.Directory : vscode.FileType.File, ctime: s.ctimeMs, mtime: s.mtimeMs, size: s.size };
+    },
+    readDirectory: async () => [],
+    createDirectory: async uri => { await fs.promises.mkdir(uri.path); },
+    readFile: uri => fs.promises.readFile(uri.path),
+    writeFile: (uri, content) => crashSafeWrite(uri.path, content),
+    delete: async uri => { await fs.promises.rm(uri.path); },
+    rename: async (from, to) => { await fs.promises.rename(from.path, to.path); },
+  };
+  return vscode.Disposable.from(changes, vscode.workspace.registerFileSystemProvider(PLAIN_PROVIDER, provider, { isCaseSensitive: true }));
+}
+
 export async function run(): Promise<void> {
+  const plainProvider = registerPlainProvider();
   const ext = vscode.extensions.getExtension<NoteSealApi>('noteseal.noteseal')!;
   const noteseal = ext.isActive ? ext.exports : await ext.activate();
   const s = await noteseal.vault.state();
@@ -78,30 +115,40 @@ export async function run(): Promise<void> {
   for (const size of sizes) {
     const body = text(size);
     const m: Record<string, number[]> = {
-      plainWrite: [], plainWriteFsync: [], plainRead: [], encWrite: [], encRead: [],
+      plainWrite: [], plainWriteFsync: [], plainRead: [], encWrite: [], encRead: [], providerWrite: [], providerRead: [],
       plainEditorOpen: [], editorOpen: [], plainEditorSave: [], editorSave: [], plainWillSave: [], willSave: [],
     };
     for (let i = 0; i < ROUNDS; i++) {
-      // Interleaved, each on a fresh file, so neither side gets a warmer cache.
+      // Each on a fresh file, so none gets a warmer cache. The file system calls run together, before the
+      // editor rounds and in a different order each round: right after an editor round VS Code is still
+      // busy for tens of ms, and whichever call came next paid for it (it made NoteSeal's 1 KiB write 36 ms
+      // instead of 9).
       const p = vscode.Uri.file(path.join(dir, `plain-${size}-${i}.${suffix}`));
-      m.plainWrite.push(await timed(() => vscode.workspace.fs.writeFile(p, body)));
-      m.plainRead.push(await timed(() => vscode.workspace.fs.readFile(p)));
-      // What a crash-safe plain write costs (temp file, fsync, rename, fsync of the folder), as NoteSeal's writes do.
-      m.plainWriteFsync.push(await timed(async () => {
-        const tmp = p.fsPath + '.tmp';
-        const h = await fs.promises.open(tmp, 'w');
-        try { await h.writeFile(body); await h.sync(); } finally { await h.close(); }
-        await fs.promises.rename(tmp, p.fsPath);
-        const d = await fs.promises.open(dir, 'r');
-        try { await d.sync(); } finally { await d.close(); }
-      }));
+      const q = vscode.Uri.from({ scheme: PLAIN_PROVIDER, path: vscode.Uri.file(path.join(dir, `provider-${size}-${i}.${suffix}`)).path });
+      const e = vscode.Uri.from({ scheme: 'noteseal', path: vscode.Uri.file(path.join(dir, `enc-${size}-${i}.${suffix}`)).path });
+      const fileCalls: (() => Promise<void>)[] = [
+        async () => {
+          m.plainWrite.push(await timed(() => vscode.workspace.fs.writeFile(p, body)));
+          m.plainRead.push(await timed(() => vscode.workspace.fs.readFile(p)));
+          // What a crash-safe plain write costs (temp file, fsync, rename, fsync of the folder), as NoteSeal's writes do.
+          m.plainWriteFsync.push(await timed(() => crashSafeWrite(p.fsPath, body)));
+        },
+        async () => {
+          // The same write and a read through workspace.fs on an extension's provider: VS Code's share included.
+          m.providerWrite.push(await timed(() => vscode.workspace.fs.writeFile(q, body)));
+          m.providerRead.push(await timed(() => vscode.workspace.fs.readFile(q)));
+        },
+        async () => {
+          m.encWrite.push(await timed(() => vscode.workspace.fs.writeFile(e, body)));
+          m.encRead.push(await timed(() => vscode.workspace.fs.readFile(e)));
+        },
+      ];
+      for (let k = 0; k < fileCalls.length; k++) await fileCalls[(i + k) % fileCalls.length]!();
       const pr = await editorRound(p);
       m.plainEditorOpen.push(pr.open); m.plainEditorSave.push(pr.save); m.plainWillSave.push(pr.willSave);
-      const e = vscode.Uri.from({ scheme: 'noteseal', path: vscode.Uri.file(path.join(dir, `enc-${size}-${i}.${suffix}`)).path });
-      m.encWrite.push(await timed(() => vscode.workspace.fs.writeFile(e, body)));
-      m.encRead.push(await timed(() => vscode.workspace.fs.readFile(e)));
       const r = await editorRound(e);
       m.editorOpen.push(r.open); m.editorSave.push(r.save); m.willSave.push(r.willSave);
+      await new Promise(resolve => setTimeout(resolve, 300)); // let the closed editors settle before the next round
     }
     const row: Record<string, number> = { sizeMiB: size / (1 << 20), ...Object.fromEntries(Object.entries(m).map(([k, v]) => [k, median(v)])) };
     if (size === 8 << 20) {
@@ -112,5 +159,6 @@ export async function run(): Promise<void> {
     results.push(row);
   }
   fs.writeFileSync(process.env.NOTESEAL_BENCH_RESULT!, JSON.stringify(results, null, 1));
+  plainProvider.dispose();
   await noteseal.vault.lock();
 }
