@@ -179,6 +179,30 @@ async function* openFileBatches(file: OpenedFile, from: number, keepUntil = Numb
 }
 
 /**
+ * A large file opened on the pool straight into one buffer (a SharedArrayBuffer the workers copy their
+ * batches into): no concatenation on this thread, which cost a third of a 20 MiB read's time here. Null
+ * when the file is small, or when a batch was not as an intact file's: what was copied is wiped, and the
+ * caller's sequential pass names the error.
+ */
+async function openIntoSharedBuffer(file: OpenedFile): Promise<Buffer | null> {
+  const { header, keys, size } = file;
+  const layout = payloadLayout(header, size);
+  const par = layout ? parallelFor(size - header.headerLength) : undefined;
+  if (!layout || !par) return null;
+  const out = Buffer.from(new SharedArrayBuffer(layout.finalIndex * layout.chunkSize + layout.finalLength));
+  try {
+    let written = 0;
+    for await (const b of openParallel(par.run, par.depth, file.handle.fd, keys, layout, 0, () => 'write', { shared: out.buffer as SharedArrayBuffer })) written += b.plainLength;
+    if (written !== out.length) throw new ParallelMiss('the batches did not cover the file');
+    return out;
+  } catch (e) {
+    out.fill(0);
+    if (e instanceof ParallelMiss) return null;
+    throw e;
+  }
+}
+
+/**
  * Decrypts a whole file into one buffer, for an editor. The header is read and authenticated before
  * anything else (a file that is not ours, or not for our key, costs a few KiB of reading), and a file
  * above `maxBytes` is refused with LIMIT_EXCEEDED before its payload is read. Large files are opened on
@@ -191,6 +215,8 @@ export async function decryptFileToBuffer(srcPath: string, unwrap: UnwrapDataKey
     if (opts.maxBytes !== undefined && file.size > opts.maxBytes) {
       throw new NoteSealError('LIMIT_EXCEEDED', `the file is ${(file.size / 2 ** 20).toFixed(0)} MiB, more than the ${(opts.maxBytes / 2 ** 20).toFixed(0)} MiB this can open`);
     }
+    const pooled = await openIntoSharedBuffer(file);
+    if (pooled) return pooled;
     for await (const b of openFileBatches(file, 0)) pieces.push(...b.plaintext);
     return pieces.length === 1 ? pieces.splice(0)[0] : Buffer.concat(pieces);
   } finally {
@@ -282,7 +308,7 @@ export async function decryptFile(srcPath: string, unwrap: UnwrapDataKey, dst: s
         // The workers write each batch at its plaintext offset in the temporary file.
         try {
           await withFlushBehind(out, async wrote => {
-            for await (const b of openParallel(par.run, par.depth, file.handle.fd, keys, layout, 0, () => 'write', out.fd)) wrote(b.plainLength);
+            for await (const b of openParallel(par.run, par.depth, file.handle.fd, keys, layout, 0, () => 'write', { fd: out.fd })) wrote(b.plainLength);
           });
           return;
         } catch (e) {

@@ -103,21 +103,27 @@ function wipe(r: PoolResult): void {
 
 export interface OpenedBatch { first: number; plaintext: Buffer[]; plainLength: number }
 
+/** Where opened plaintext goes besides being returned: a file descriptor, or one buffer shared with the workers. */
+export type OpenOutput = { fd: number } | { shared: SharedArrayBuffer };
+
 /**
  * Opens batches `from`.. of an intact-looking file. `mode(b)` says what becomes of batch b's plaintext:
- * returned, written to `outFd` at its plaintext offset, or dropped (verification). Throws ParallelMiss at
- * the first batch that is not exactly as an intact file's.
+ * returned, written to `output` at its plaintext offset (a file, or a shared buffer), or dropped
+ * (verification). Throws ParallelMiss at the first batch that is not exactly as an intact file's; a
+ * shared buffer may then hold some plaintext, which the caller wipes.
  */
 export async function* openParallel(
   run: JobRunner, depth: number, fd: number, keys: FileKeys, l: PayloadLayout, from: number,
-  mode: (b: number) => 'return' | 'write' | 'none', outFd?: number,
+  mode: (b: number) => 'return' | 'write' | 'none', output?: OpenOutput,
 ): AsyncGenerator<OpenedBatch> {
+  const out = (b: number) => { const m = mode(b); return m === 'write' && output && 'shared' in output ? 'shared' as const : m; };
   const start = async (b: number) => {
     const r = batchRange(l, b);
     const res = await run({
       op: 'open', key: keys.payloadKey, aad: keys.chunkAad, chunkSize: l.chunkSize, counter: r.first, count: r.count,
       finalLength: r.final ? l.finalLength : -1, inFd: fd, inPosition: r.framesAt, inLength: r.framesLength,
-      out: mode(b), outFd, outPosition: r.plainAt,
+      out: out(b), outFd: output && 'fd' in output ? output.fd : undefined,
+      outShared: output && 'shared' in output ? output.shared : undefined, outPosition: r.plainAt,
     });
     return { r, res };
   };

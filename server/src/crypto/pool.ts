@@ -149,6 +149,7 @@ function fromFile(job, k) {
         writeFully(job.outFd, pieces, outAt);
         for (const p of pieces) outAt += p.length;
       }
+      if (job.out === 'shared' && failedAt < 0) outAt = copyInto(job.outShared, pieces, outAt);
       if (job.out === 'return') for (const p of pieces) plain.push(p);
       else {
         if (job.op === 'open') for (const p of pieces) p.fill(0);
@@ -162,6 +163,13 @@ function fromFile(job, k) {
     if (job.op === 'seal') scratch.fill(0, 0, used); // it held plaintext
     if (!ok && job.op === 'open') for (const p of plain) p.fill(0); // short read or error: nothing is returned
   }
+}
+// out 'shared': the caller's one output buffer, shared with every worker; each writes its batch at its
+// offset while the bytes are still in this core's cache, so the caller never concatenates.
+function copyInto(shared, pieces, at) {
+  const view = new Uint8Array(shared);
+  for (const p of pieces) { view.set(p, at); at += p.length; }
+  return at;
 }
 function reply(job, result) {
   if (job.out === 'return') {
@@ -190,6 +198,7 @@ parentPort.on('message', job => {
     const result = job.op === 'seal' ? { plain: seal(job, k, input), failedAt: -1 } : open(job, k, input);
     input.fill(0); // it held plaintext, or is about to be dropped
     if (job.out === 'write' && result.failedAt < 0) writeFully(job.outFd, result.plain, job.outPosition);
+    if (job.out === 'shared' && result.failedAt < 0) copyInto(job.outShared, result.plain, job.outPosition);
     if (job.out !== 'return') {
       if (job.op === 'open') for (const p of result.plain) p.fill(0);
       release(result.plain);
@@ -217,9 +226,10 @@ export interface PoolJob {
   inFd?: number;
   inPosition?: number;
   inLength?: number;
-  /** Output: written to outFd at outPosition, returned, or dropped (verification). */
-  out: 'write' | 'return' | 'none';
+  /** Output: written to outFd at outPosition, copied into outShared at outPosition, returned, or dropped (verification). */
+  out: 'write' | 'shared' | 'return' | 'none';
   outFd?: number;
+  outShared?: SharedArrayBuffer;
   outPosition?: number;
 }
 

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  decryptFile, decryptStream, decryptVerifiedFirst, encryptFile, isNoteSealError, verifyFile,
+  decryptFile, decryptFileToBuffer, decryptStream, decryptVerifiedFirst, encryptFile, isNoteSealError, verifyFile,
 } from '../../../server/src/crypto/format';
 import { fixedKey, newDataKey, pattern, prng, STANZAS, tempDir } from './helpers';
 
@@ -35,9 +35,11 @@ async function readAll(file: string, key: Buffer, dir: string, threads: string):
   const out = path.join(dir, `out-${threads}`);
   const toFile = await outcome(async () => { await decryptFile(file, unwrap, out); return readFileSync(out).length; });
   const verify = await outcome(async () => (await verifyFile(file, unwrap)).plaintextBytes);
+  // Into one buffer (the editor's read): the pool copies into a shared buffer; all or nothing.
+  const toBuffer = await outcome(async () => (await decryptFileToBuffer(file, unwrap)).length);
   let written = 0;
   const first = await outcome(async () => { await decryptVerifiedFirst(file, unwrap, async b => { for (const c of b) written += c.length; }, { retainBytes: 4 * MiB }); return written; });
-  return { stream, streamed, toFile, verify, first, written };
+  return { stream, streamed, toFile, verify, toBuffer, first, written };
 }
 
 describe('parallel fast path (forced on small files)', () => {
@@ -67,6 +69,9 @@ describe('parallel fast path (forced on small files)', () => {
       const out = path.join(dir, `p${size}.out`);
       await decryptFile(enc, fixedKey(key), out);
       assert.deepEqual(readFileSync(out), plain, `file ${size}`);
+      const inOne = await decryptFileToBuffer(enc, fixedKey(key));
+      assert.deepEqual(Buffer.from(inOne), plain, `one buffer ${size}`);
+      assert.ok(inOne.buffer instanceof SharedArrayBuffer, `${size}: opened on the pool straight into one shared buffer`);
       // The sequential reader agrees, so the fast path wrote the format, not something of its own.
       process.env.NOTESEAL_CRYPTO_THREADS = '0';
       assert.equal((await verifyFile(enc, fixedKey(key))).plaintextBytes, size);
