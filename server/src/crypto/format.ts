@@ -12,7 +12,7 @@ import { replaceFileAtomic, withFlushBehind, writeAll, writeFileAtomic, writeSeq
 import { openEncryptedFile, readFileBlocks, readHeaderFromHandle, unlockHeader, type OpenedFile, type UnwrapDataKey } from './file-io';
 import { parseHeader as parseHeaderBytes, serializeHeader, serializePrefix, type HeaderInfo, type ParsedHeader, type Stanza } from './header';
 import { chunkFailed, endedEarly, framesPerBatch, localChunkCipher, openPayload, sealPayload, type PayloadContext } from './payload';
-import { chooseCipher, parallelFor } from './cipher-choice';
+import { BUFFER_READ_POOL_THRESHOLD, chooseCipher, parallelFor, poolThreshold } from './cipher-choice';
 import { batchRange, openParallel, ParallelMiss, payloadLayout, plaintextLayout, sealFileParallel } from './parallel';
 import { bufferSource, fileSource, readAt } from './source';
 
@@ -187,7 +187,7 @@ async function* openFileBatches(file: OpenedFile, from: number, keepUntil = Numb
 async function openIntoSharedBuffer(file: OpenedFile): Promise<Buffer | null> {
   const { header, keys, size } = file;
   const layout = payloadLayout(header, size);
-  const par = layout ? parallelFor(size - header.headerLength) : undefined;
+  const par = layout ? parallelFor(size - header.headerLength, poolThreshold(BUFFER_READ_POOL_THRESHOLD)) : undefined;
   if (!layout || !par) return null;
   const out = Buffer.from(new SharedArrayBuffer(layout.finalIndex * layout.chunkSize + layout.finalLength));
   try {
@@ -355,25 +355,22 @@ export async function encryptFile(src: string | AsyncIterable<Uint8Array>, dstPa
     });
     return;
   }
-  // A stream of unknown length: re-chunked without copying and sealed in this thread (a hand-off to the
-  // workers would need one copy per byte and, in the 2 GiB test, cost more than it won on two cores).
-  // A buffer of known size at or above the pool threshold is sealed on the pool (one copy into each job,
-  // cheap next to AES), with the file write of each batch overlapping the sealing of the next.
+  // A stream or a buffer: re-chunked without copying and sealed in this thread (a hand-off to the workers
+  // would need one copy per byte and, in the 2 GiB test and a 20 MiB save, cost more than it won on two
+  // cores: cipher-choice.ts), the file write of each batch overlapping the sealing of the next.
   const input = src instanceof Uint8Array ? asyncOnce(src) : src;
-  await encryptWith(dstPath, dataKey, stanzas, opts, (out, _headerLength, keys, C, hashing) => {
-    const cipher = src instanceof Uint8Array ? chooseCipher(keys, src.length) : localChunkCipher(keys.payloadKey, keys.chunkAad);
-    return writeFrames(out, sealPayload(input, C, cipher), hashing);
-  });
+  await encryptWith(dstPath, dataKey, stanzas, opts, (out, _headerLength, keys, C, hashing) =>
+    writeFrames(out, sealPayload(input, C, localChunkCipher(keys.payloadKey, keys.chunkAad)), hashing));
 }
 
 /**
- * Encrypts a buffer to `dstPath` crash-safely under a fresh salt (sealing large buffers on the pool and
- * writing while sealing). Returns the stat of the file written, taken on its own handle.
+ * Encrypts a buffer to `dstPath` crash-safely under a fresh salt, sealing in this thread while the previous
+ * batch is written (cipher-choice.ts says why not on the pool). Returns the stat of the file written, taken on its own handle.
  */
 export async function encryptBufferToFile(plaintext: Uint8Array, dstPath: string, dataKey: Uint8Array, stanzas: Stanza[], opts: EncryptOptions = {}): Promise<Stats> {
   let written: Stats | undefined;
   await encryptWith(dstPath, dataKey, stanzas, opts, (out, _headerLength, keys, C, hashing) =>
-    writeFrames(out, sealPayload(asyncOnce(plaintext), C, chooseCipher(keys, plaintext.length)), hashing), s => { written = s; });
+    writeFrames(out, sealPayload(asyncOnce(plaintext), C, localChunkCipher(keys.payloadKey, keys.chunkAad)), hashing), s => { written = s; });
   return written!;
 }
 
