@@ -173,8 +173,16 @@ export async function writeSequentially(handle: FileHandle, data: AsyncIterable<
 export async function replaceFileAtomic(target: string, fill: (handle: FileHandle) => Promise<void>, mode?: number, beforeRename?: () => Promise<void>): Promise<Stats> {
   const finalMode = mode ?? (await existingMode(target)) ?? DEFAULT_FILE_MODE;
   const tmp = tempSiblingPath(target);
-  const handle = await open(tmp, 'wx+', 0o600); // readable too: a signed write hashes what it wrote
+  // Listed before it exists: a stop that lands after the file is created but before this thread hears so
+  // (a SIGTERM seen between the two) must still remove it. Its name is random, so it is never another's.
   tempSiblingsInFlight.add(tmp);
+  let handle: FileHandle;
+  try {
+    handle = await open(tmp, 'wx+', 0o600); // readable too: the parallel path hashes what it wrote
+  } catch (e) {
+    tempSiblingsInFlight.delete(tmp);
+    throw e;
+  }
   let renamed = false;
   try {
     await fill(handle);

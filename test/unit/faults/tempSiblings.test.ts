@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decryptFileToBuffer } from '../../../server/src/crypto/format';
-import { forgetSweptDir, STALE_TEMP_SIBLING_MS, sweepStaleTempSiblings, writeFileAtomic } from '../../../server/src/crypto/atomic';
+import { forgetSweptDir, removeTempSiblingsInFlight, replaceFileAtomic, STALE_TEMP_SIBLING_MS, sweepStaleTempSiblings, writeFileAtomic } from '../../../server/src/crypto/atomic';
 import { Keyring } from '../../../server/src/keys/keyring';
 import { TEST_KDF_POLICY } from '../../../server/src/keys/kdf';
 import { Method } from '../../../server/src/protocol';
@@ -61,6 +61,21 @@ describe('temp siblings of crash-safe saves', () => {
       assert.ok(text === 'the old text' || text.length === 96 * 1024 * 1024, 'the note is its old or its new version');
     });
   }
+
+  it('a stop that lands after the temp sibling is created, before this thread has heard so, still removes it', async t => {
+    // The window CI hit: the file exists (the thread pool's open ran) while the open's completion still
+    // waits in the event loop, and SIGTERM's handler runs first. Spinning here keeps that completion waiting.
+    const dir = tempDir(t);
+    let release!: () => void;
+    const held = new Promise<void>(resolve => { release = resolve; });
+    const write = replaceFileAtomic(path.join(dir, 'note.md.enc'), () => held, 0o600).catch(() => undefined); // a mode: the open starts at once
+    const deadline = Date.now() + 10_000;
+    while (!tempSiblings(dir).length) if (Date.now() > deadline) throw new Error('the temp sibling never appeared');
+    removeTempSiblingsInFlight(); // what the worker's 'exit' handler runs
+    assert.deepEqual(tempSiblings(dir), [], 'the stop removed the temp sibling it had not heard of yet');
+    release();
+    await write;
+  });
 
   it('a worker killed mid-save (SIGKILL) leaves its temp sibling; the next save there removes it once stale', async t => {
     const dir = tempDir(t);
