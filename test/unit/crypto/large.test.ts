@@ -64,8 +64,10 @@ describe('large files', { skip: process.env.NOTESEAL_SKIP_LARGE === '1' || !enou
     assert.equal(bytes, TOTAL);
     assert.equal(actual.digest('hex'), expected.digest('hex'));
     t.diagnostic(`2 GiB: encrypt ${(TOTAL / encSeconds / 1e6).toFixed(0)} MB/s (RSS +${(encGrowth / MiB).toFixed(0)} MiB), decrypt ${(TOTAL / decSeconds / 1e6).toFixed(0)} MB/s (RSS +${(decGrowth / MiB).toFixed(0)} MiB)`);
-    // Flat: a handful of 4 MiB batches plus garbage not yet collected, nowhere near the 2 GiB.
-    assert.ok(encGrowth < 160 * MiB, `encrypt RSS grew by ${(encGrowth / MiB).toFixed(0)} MiB`);
-    assert.ok(decGrowth < 160 * MiB, `decrypt RSS grew by ${(decGrowth / MiB).toFixed(0)} MiB`);
+    // Flat: a handful of 4 MiB batches plus garbage not yet collected, nowhere near the 2 GiB. Decrypting
+    // grew by 100-130 MiB alone and 167 MiB once beside the other unit tests (the pool's transferred outputs
+    // wait for a GC); 256 MiB, an eighth of the file, still fails anything that holds the file.
+    assert.ok(encGrowth < 256 * MiB, `encrypt RSS grew by ${(encGrowth / MiB).toFixed(0)} MiB`);
+    assert.ok(decGrowth < 256 * MiB, `decrypt RSS grew by ${(decGrowth / MiB).toFixed(0)} MiB`);
   });
 });
