@@ -139,8 +139,8 @@ export async function withFlushBehind<T>(handle: FileHandle, write: (wrote: (byt
 
 /**
  * Writes what `data` yields at the handle's position; one write in flight while the source produces the next
- * piece. `observe` sees every piece in order, once its write is issued and the next piece has been asked for
- * (a pool seals it meanwhile), e.g. to hash what is written without reading it back.
+ * piece. `observe` sees every piece in order, once its write is issued and the next piece has been asked for,
+ * e.g. to hash what is written without reading it back.
  */
 export async function writeSequentially(handle: FileHandle, data: AsyncIterable<Uint8Array | Uint8Array[]>, observe?: (pieces: Uint8Array[]) => void): Promise<void> {
   const source = data[Symbol.asyncIterator]();
