@@ -167,6 +167,13 @@ async function* openFileBatches(file: OpenedFile, from: number, keepUntil = Numb
       if (!(e instanceof ParallelMiss)) throw e;
     }
   }
+  yield* sequentialBatches(file, next, keepUntil);
+}
+
+/** openFileBatches' sequential decoder alone, from chunk `from`: it throws the precise error of a damaged file. */
+async function* sequentialBatches(file: OpenedFile, from: number, keepUntil = Number.POSITIVE_INFINITY): AsyncGenerator<FileBatch> {
+  const { header, keys, size } = file;
+  let next = from;
   const cipher = chooseCipher(keys, size - header.headerLength);
   const src = fileSource(file.handle, header.headerLength + next * (header.chunkSize + CHUNK_FRAME_OVERHEAD), size);
   for await (const batch of openPayload(src, payloadContext(header), cipher, next)) {
@@ -217,7 +224,9 @@ export async function decryptFileToBuffer(srcPath: string, unwrap: UnwrapDataKey
     }
     const pooled = await openIntoSharedBuffer(file);
     if (pooled) return pooled;
-    for await (const b of openFileBatches(file, 0)) pieces.push(...b.plaintext);
+    // Small, no pool, or a batch the pool could not vouch for: the pool has had its try, so straight to the
+    // sequential decoder (openFileBatches would try the pool again first).
+    for await (const b of sequentialBatches(file, 0)) pieces.push(...b.plaintext);
     return pieces.length === 1 ? pieces.splice(0)[0] : Buffer.concat(pieces);
   } finally {
     for (const c of pieces) c.fill(0);
