@@ -11,17 +11,15 @@ import { Keyring } from '../../server/src/keys/keyring';
 import { createMessageConnection, IPCMessageReader, IPCMessageWriter } from 'vscode-jsonrpc/node';
 import { Method } from '../../server/src/protocol';
 import { WorkerProcess } from '../faults/workerProcess';
-import { median } from './stats';
+import { median, timed } from './stats';
 
 const ROUNDS = 7;
 const SIZES = [1024, 1 << 20, 8 << 20, 20 << 20];
 
-async function timed(fn: () => unknown): Promise<number> {
-  const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
-}
-
+/**
+ * The plain crash-safe write, with synchronous calls (test/integration/bench's is asynchronous, as an
+ * extension's would be; the synchronous one is about 0.6 ms faster at 1 KiB here, so the two figures differ).
+ */
 function plainWrite(file: string, data: Buffer): void {
   const tmp = `${file}.tmp`;
   const fd = fs.openSync(tmp, 'w', 0o600);

@@ -10,19 +10,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { NoteSealApi } from '../../../client/src/extension';
+import { median, timed } from '../../bench/stats';
 
 const ROUNDS = 5;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function text(bytes: number): Buffer {
   const line = 'The quick brown fox jumps over the lazy dog; 0123456789 ABCDEFGHIJ.\n';
   return Buffer.from(line.repeat(Math.ceil(bytes / line.length)).slice(0, bytes));
-}
-
-async function timed(op: () => Thenable<unknown>): Promise<number> {
-  const t0 = performance.now();
-  await op();
-  return performance.now() - t0;
 }
 
 /** Open in the text editor, edit, save: what a user waits for. Also how long the save participants took to start. */
