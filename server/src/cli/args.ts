@@ -13,7 +13,7 @@ export interface ParsedArgs {
 }
 
 /** Options taking a value; everything else known is a boolean flag. Short aliases map to long names. */
-const VALUED = new Set(['keyfile', 'output', 'idle-minutes', 'identity', 'name', 'dir']);
+const VALUED = new Set(['keyfile', 'output', 'idle-minutes', 'identity', 'name', 'dir', 'my-name']);
 const FLAGS = new Set(['force', 'detached', 'recovery', 'json', 'help', 'version', 'yes', 'rekey', 'trust']);
 const ALIASES: Record<string, string> = { o: 'output', f: 'force', h: 'help', y: 'yes' };
 

@@ -12,6 +12,7 @@ import { allowOnly, expectOperands, UsageError } from './args';
 import { aboutFile, keyfilePath, refuseToOverwrite, type CliContext } from './context';
 import { readPublicIdentity } from '../keys/identity';
 import { keystoreDirFor } from '../keys/keystore';
+import { STANZA_WRITE_SIGNATURE } from '../keys/write-signature';
 import { findRecipientsFile, readChain, writerOf } from '../keys/sharing';
 import { kindOfStanza, recipientIdOf, recipientStanzaId } from '../keys/recipients';
 import { toHex } from '../keys/bytes';
@@ -120,6 +121,11 @@ const STANZA_NAMES: Record<string, string> = {
   4: 'X25519 recipient', 5: 'X-Wing recipient', 6: 'write signature',
 };
 
+/** `inspect --json`'s kind of a stanza the key hierarchy does not parse: a recipient kind, the write signature, or unknown. */
+function stanzaKindName(type: number): string {
+  return kindOfStanza(type)?.name ?? (type === STANZA_WRITE_SIGNATURE ? 'write-signature' : 'unknown');
+}
+
 /** Recipients (named from the list that applies, if any) and the writer: public facts, no key needed. */
 async function sharingFacts(ctx: CliContext, file: string, stanzas: Stanza[]): Promise<{ recipients: { kind: string; id: string; member?: string }[]; writer: string; warning?: string }> {
   const listFile = await findRecipientsFile(file).catch(() => null);
@@ -158,7 +164,7 @@ export async function inspectCommand(ctx: CliContext): Promise<number> {
       stanzas: header.stanzas.map(parseStanza).map(s =>
         s.kind === 'master-wrapped' ? { type: s.type, kind: s.kind, masterKeyId: s.masterKeyId }
           : s.kind === 'detached' ? { type: s.type, kind: s.kind, keyId: s.keyId }
-            : { type: s.type, kind: s.kind, bodyLength: s.length }),
+            : { type: s.type, kind: stanzaKindName(s.type), bodyLength: s.length }),
       ...sharing,
     });
   }

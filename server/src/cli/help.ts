@@ -12,12 +12,16 @@ Commands:
                              decrypt to stdout (only after the whole file is authenticated) or to a file;
                              --identity: with an age identity file (AGE-SECRET-KEY-1… or -PQ-1…), no passphrase
   identity [--json]          this keyfile's public identity (created if missing), as the last line
-  recipients add <identity> [--name NAME] [--dir D]
-                             share folder D (default .) with a member: signs a change to D/.noteseal/recipients
+  recipients add <identity> [--name NAME] [--my-name NAME] [--dir D]
+                             share folder D (default .) with a member: signs a change to D/.noteseal/recipients;
+                             a new list names you --my-name (default: $USER, else your login name)
   recipients remove <identity|name> [--dir D] [--rekey]
                              stop sharing with a member (old copies stay readable); --rekey re-encrypts
   recipients list [--dir D] [--json] [--trust]
-                             the members of the list that applies to D; --trust accepts a rewritten list
+                             the members of the list that applies to D (key fingerprints, who signed each in);
+                             --trust then accepts it on this machine (needed once before NoteSeal encrypts to it)
+  recipients forget [--dir D]
+                             this machine stops remembering D's list (after deleting it on purpose)
   updatekeys <path>...       rewrap the headers of .enc files to their folder's members (content untouched)
   inspect <file.enc>...      show header facts (version, suite, chunk size, key stanzas); --json
   verify <file.enc>...       authenticate every chunk; prints nothing secret

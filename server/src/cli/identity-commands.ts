@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import { NoteSealError } from '../crypto/errors';
 import type { UnwrapDataKey } from '../crypto/format';
 import { readPublicIdentity } from '../keys/identity';
-import { parseAgeIdentityFile } from '../keys/identity-strings';
+import { parseAgeIdentityFile, parsePublicIdentity } from '../keys/identity-strings';
 import { keystoreDirFor } from '../keys/keystore';
 import { unwrapWithReceivingKeys } from '../keys/recipients';
 import { wipe } from '../keys/bytes';
@@ -27,7 +27,8 @@ export async function identityCommand(ctx: CliContext): Promise<number> {
       return { text: r.identity.public.text, created: r.created };
     }));
   }
-  const kind = text.startsWith('noteseal1') ? 'noteseal' : 'age';
+  // The same kind names `recipients list --json` and `inspect --json` use (a noteseal1… identity is X-Wing).
+  const kind = parsePublicIdentity(text).kind;
   if (ctx.args.options.has('json')) {
     await writeToStdout(ctx.stdout, Buffer.from(JSON.stringify({ identity: text, kind, created, keyfile: keyfilePath(ctx) }) + '\n'));
     return ExitCode.OK;

@@ -1,4 +1,4 @@
-// `noteseal recipients add|remove|list` (the signed `.noteseal/recipients` of a folder) and
+// `noteseal recipients add|remove|list|forget` (the signed `.noteseal/recipients` of a folder) and
 // `noteseal updatekeys <path>…` (rewrap headers to the current list without re-encrypting content).
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -11,8 +11,10 @@ import type { Keyring } from '../keys/keyring';
 import { parseStanza } from '../keys/stanzas';
 import { findEncryptedFiles } from '../keys/rotation';
 import { serializeRecipients, signEntry, type ChainEntry } from '../keys/recipients-file';
+import { acceptList, forgetFolder, readAcceptedLists } from '../keys/accepted-lists';
 import {
-  addMember, findRecipientsFile, newStanzasFor, readChain, readPin, recipientsFileIn, recipientsFor, trustedList, writePin, type SharingContext,
+  acceptListAt, addMember, findRecipientsFile, judgeList, keyFingerprint, newStanzasFor, notAcceptedMessage, readChain, recipientsFileIn, recipientsFor, trustedList,
+  type SharingContext,
 } from '../keys/sharing';
 import { writeFileAtomic } from '../crypto/format';
 import { STANZA_WRITE_SIGNATURE } from '../keys/write-signature';
@@ -30,11 +32,11 @@ async function sharingContext(keyring: Keyring): Promise<SharingContext> {
   return { keyfilePath: keyring.keyfilePath, ownIdentity: (await keyring.ensureIdentity()).identity.public };
 }
 
-/** Appends entries to the list (creating it) and pins the result: our own change extends our own pin. */
+/** Appends entries to the list and accepts the result: our own change extends what we accepted. */
 async function writeList(ctx: CliContext, file: string, entries: ChainEntry[]): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
   await writeFileAtomic(file, Buffer.from(serializeRecipients(entries)), 0o644);
-  await writePin(keyfilePath(ctx), file, await readChain(file));
+  await acceptList(keyfilePath(ctx), file, await readChain(file));
 }
 
 export async function recipientsCommand(ctx: CliContext): Promise<number> {
@@ -43,16 +45,26 @@ export async function recipientsCommand(ctx: CliContext): Promise<number> {
   if (verb === 'add') return addCommand(sub);
   if (verb === 'remove') return removeCommand(sub);
   if (verb === 'list') return listCommand(sub);
-  throw new UsageError('recipients: expected add, remove or list');
+  if (verb === 'forget') return forgetCommand(sub);
+  throw new UsageError('recipients: expected add, remove, list or forget');
 }
 
 async function addCommand(ctx: CliContext): Promise<number> {
-  allowOnly(ctx.args, 'name', 'dir');
+  allowOnly(ctx.args, 'name', 'dir', 'my-name');
   const [text] = expectOperands(ctx.args, 1, 1, 'identity (noteseal1…, age1… or age1pq1…)');
   const givenName = ctx.args.options.get('name');
+  const myName = ctx.args.options.get('my-name');
   const folder = folderOf(ctx);
-  const r = await withKeyring(ctx, keyring => addMember(keyring, folder, text!, { ...(typeof givenName === 'string' ? { name: givenName } : {}), firstName: defaultOwnName(ctx.env) }));
-  if (r.created) ctx.note(`Created ${r.file} with you ("${defaultOwnName(ctx.env)}") as the first member.`);
+  const firstName = typeof myName === 'string' ? myName : defaultOwnName(ctx.env);
+  const r = await withKeyring(ctx, keyring => addMember(keyring, folder, text!, { ...(typeof givenName === 'string' ? { name: givenName } : {}), firstName }));
+  if (r.created) {
+    const how = typeof myName === 'string' || r.firstName === r.name && typeof givenName === 'string' ? '' : ' (from $USER or your login name; choose it with --my-name NAME when creating a list)';
+    ctx.note(`Created ${r.file} with you ("${r.firstName}") as the first member${how}.`);
+  }
+  if (r.firstName === r.name && r.members === 1) {
+    ctx.note(`${r.file} lists only you. Add members with 'noteseal recipients add <identity> --name NAME'.`);
+    return ExitCode.OK;
+  }
   ctx.note(`Added "${r.name}" to ${r.file} (${r.members} members). New saves below ${folder} are encrypted to every member;`);
   ctx.note(`run 'noteseal updatekeys ${folder}' to share the existing files now, and commit ${path.relative(process.cwd(), r.file) || r.file}.`);
   return ExitCode.OK;
@@ -67,6 +79,7 @@ async function removeCommand(ctx: CliContext): Promise<number> {
     const sc = await sharingContext(keyring);
     const { chain } = await trustedList(file, sc);
     const member = chain.members.find(m => m.name === who || m.identity.text === who!.trim());
+    // A removal by identity with a name is never signed under another member's name (verifyChain refuses that).
     if (!member) throw new UsageError(`no member of ${file} is named or identified by ${shortIdentity(who!)}`);
     const me = (await keyring.identity())!;
     const entry = signEntry({ op: 'remove', name: member.name, identity: member.identity.text, prev: chain.ids.at(-1)! }, me.signing);
@@ -114,18 +127,39 @@ async function listCommand(ctx: CliContext): Promise<number> {
   const file = await findRecipientsFile(path.join(folder, 'x'));
   if (!file) throw new UsageError(`no .noteseal/recipients applies to ${folder}`);
   const chain = await readChain(file);
-  const pin = await readPin(keyfilePath(ctx), file);
-  if (ctx.args.options.has('trust')) await writePin(keyfilePath(ctx), file, chain);
-  const members = chain.members.map(m => ({ name: m.name, identity: m.identity.text, kind: m.identity.kind, addedBy: m.addedBy, addedAt: m.addedAt }));
-  const pinState = ctx.args.options.has('trust') ? 'trusted now' : !pin ? 'not yet trusted on this machine'
-    : chain.ids[0] === pin.genesis && chain.ids[pin.length - 1] === pin.head ? 'extends what this machine trusted' : 'DOES NOT extend what this machine trusted';
+  const trust = ctx.args.options.has('trust');
+  const judged = await judgeList(file, chain, await readAcceptedLists(keyfilePath(ctx)));
+  const members = chain.members.map(m => ({ name: m.name, identity: m.identity.text, kind: m.identity.kind, fingerprint: keyFingerprint(m.identity), addedBy: m.addedBy, addedAt: m.addedAt }));
+  const state = judged.accepted ? 'accepted on this machine' : judged.reason === 'rewritten' || judged.reason === 'replaced' ? 'DOES NOT extend what this machine accepted'
+    : judged.reason === 'previously-pinned' ? 'used before on this machine, not yet accepted' : 'not yet accepted on this machine';
+  // Shown first, then accepted: `--trust` accepts exactly what was printed (acceptListAt checks the head).
   if (ctx.args.options.has('json')) {
-    await writeToStdout(ctx.stdout, Buffer.from(JSON.stringify({ file, members, entries: chain.entries.length, pin: pinState }, null, 2) + '\n'));
+    await writeToStdout(ctx.stdout, Buffer.from(JSON.stringify({ file, members, entries: chain.entries.length, pin: state, accepted: judged.accepted }, null, 2) + '\n'));
+  } else {
+    const lines = [`${file}: ${members.length} members, ${chain.entries.length} signed changes; ${state}`];
+    for (const m of members) lines.push(`  ${m.name.padEnd(16)} ${m.fingerprint}  ${shortIdentity(m.identity)}  (${m.kind}, added by ${m.addedBy}, ${m.addedAt})`);
+    await writeToStdout(ctx.stdout, Buffer.from(lines.join('\n') + '\n'));
+  }
+  if (trust) {
+    await acceptListAt(file, chain.ids.at(-1), { keyfilePath: keyfilePath(ctx), ownIdentity: null });
+    ctx.note(`Accepted ${file} (${members.length} members) on this machine: saves below ${path.dirname(path.dirname(file))} are encrypted to the members above.`);
     return ExitCode.OK;
   }
-  const lines = [`${file}: ${members.length} members, ${chain.entries.length} signed changes; ${pinState}`];
-  for (const m of members) lines.push(`  ${m.name.padEnd(16)} ${shortIdentity(m.identity)}  (${m.kind}, added by ${m.addedBy}, ${m.addedAt})`);
-  await writeToStdout(ctx.stdout, Buffer.from(lines.join('\n') + '\n'));
+  if (!judged.accepted) {
+    ctx.note(notAcceptedMessage(file, judged));
+    if (judged.reason === 'rewritten' || judged.reason === 'replaced') return ExitCode.UNTRUSTED_RECIPIENTS;
+  }
+  return ExitCode.OK;
+}
+
+/** `recipients forget --dir D`: this machine stops remembering D's list (a deliberate end of sharing there). */
+async function forgetCommand(ctx: CliContext): Promise<number> {
+  allowOnly(ctx.args, 'dir');
+  expectOperands(ctx.args, 0);
+  const folder = folderOf(ctx);
+  const dropped = await forgetFolder(keyfilePath(ctx), folder);
+  if (dropped === 0) { ctx.note(`This machine remembers no recipients list for ${folder}: nothing changed.`); return ExitCode.OK; }
+  ctx.note(`Forgot the recipients list of ${folder}. New saves there are private unless a list is there and you accept it again.`);
   return ExitCode.OK;
 }
 

@@ -82,6 +82,9 @@ function parseEntry(line: string, lineNo: number): ChainEntry {
   return e;
 }
 
+/** The line of the file each parsed entry came from (counting every line, comments included), for messages. */
+const lineOf = new WeakMap<ChainEntry, number>();
+
 /** Parses the text structurally (nothing verified yet). UNTRUSTED_RECIPIENTS for anything malformed. */
 export function parseRecipientsText(text: string): ChainEntry[] {
   if (text.length > MAX_FILE_BYTES) throw untrusted('The recipients file is larger than 4 MiB: refused.');
@@ -89,7 +92,7 @@ export function parseRecipientsText(text: string): ChainEntry[] {
   if (lines.length === 0 || lines[0]!.line.trim() !== RECIPIENTS_HEADER) {
     throw untrusted(`The recipients file does not start with "${RECIPIENTS_HEADER}": refused, nothing was encrypted to anyone.`);
   }
-  const entries = lines.slice(1).map(l => parseEntry(l.line, l.no));
+  const entries = lines.slice(1).map(l => { const e = parseEntry(l.line, l.no); lineOf.set(e, l.no); return e; });
   if (entries.length === 0) throw untrusted('The recipients file lists no member.');
   if (entries.length > MAX_ENTRIES) throw untrusted(`The recipients file has more than ${MAX_ENTRIES} entries: refused.`);
   return entries;
@@ -107,7 +110,8 @@ export function verifyChain(entries: readonly ChainEntry[]): VerifiedChain {
   const members: Member[] = [];
   const ids: string[] = [];
   for (const [i, e] of entries.entries()) {
-    const where = `Entry ${i + 1} of the recipients file ${describe(e)}`;
+    const line = lineOf.get(e);
+    const where = `${line ? `Line ${line}` : `Entry ${i + 1}`} of the recipients file ${describe(e)}`;
     let identity: PublicIdentity;
     try { identity = parsePublicIdentity(e.identity); } catch (err) { throw untrusted(`${where}, but ${(err as Error).message}`); }
     const expectedPrev = i === 0 ? GENESIS_PREV : ids[i - 1]!;
@@ -134,6 +138,8 @@ export function verifyChain(entries: readonly ChainEntry[]): VerifiedChain {
       members.push({ name: e.name, identity, addedBy: signer, addedAt: e.at });
     } else {
       if (at < 0) throw untrusted(`${where}, but that identity is not a member.`);
+      // Every message names a removal by its name: it must be the name of the member it removes.
+      if (members[at]!.name !== e.name) throw untrusted(`${where}, but the member with that identity is named "${members[at]!.name}": refused, nothing was encrypted to anyone.`);
       members.splice(at, 1);
       if (members.length === 0) throw untrusted(`${where}, the last member: a list cannot become empty.`);
     }

@@ -18,19 +18,28 @@ import { NoteSealError } from '../crypto/errors';
 import { parsePublicIdentity, shortIdentity } from './identity-strings';
 import type { Keyring, NewFileKeys } from './keyring';
 import type { Recipient } from './recipients';
+import {
+  acceptInto, acceptList, extendsRecord, readAcceptedLists, recordOf, rememberedFolders, updateAcceptedLists, type AcceptedLists, type Acceptance,
+} from './accepted-lists';
+import { checkListPlacement, recipientsFileIn, searchedFolders, type SearchBounds } from './list-search';
 
-export const RECIPIENTS_DIR = '.noteseal';
-export const RECIPIENTS_NAME = 'recipients';
+export { RECIPIENTS_DIR, RECIPIENTS_NAME, recipientsFileIn } from './list-search';
 const MAX_LIST_BYTES = 4 * 1024 * 1024;
 
-export function recipientsFileIn(dir: string): string {
-  return path.join(dir, RECIPIENTS_DIR, RECIPIENTS_NAME);
-}
+/**
+ * The folders of this window's VS Code workspace (the worker sets them; the CLI has none): a list search
+ * stops at the workspace folder when it is nearer than the repository's top.
+ */
+let windowRoots: readonly string[] = [];
+export function setWorkspaceRoots(roots: readonly string[]): void { windowRoots = [...roots]; }
+const boundsOf = (b: SearchBounds = {}): SearchBounds => ({ workspaceRoots: b.workspaceRoots ?? windowRoots, ...(b.home ? { home: b.home } : {}) });
 
-/** The nearest `.noteseal/recipients` in the folder of `target` or above it, or null. */
-export async function findRecipientsFile(target: string): Promise<string | null> {
-  let dir = path.dirname(path.resolve(target));
-  for (;;) {
+/**
+ * The nearest `.noteseal/recipients` in the folder of `target` or above it, but never above the top of its
+ * repository, workspace folder or home (list-search.ts), or null.
+ */
+export async function findRecipientsFile(target: string, bounds: SearchBounds = {}): Promise<string | null> {
+  for (const dir of await searchedFolders(target, boundsOf(bounds))) {
     const candidate = recipientsFileIn(dir);
     const st = await fs.lstat(candidate).catch(() => null);
     if (st) {
@@ -38,45 +47,8 @@ export async function findRecipientsFile(target: string): Promise<string | null>
       if (!st.isFile()) throw untrusted(`${candidate} is not a regular file (a link or a folder): refused, nothing was encrypted to anyone.`);
       return candidate;
     }
-    const up = path.dirname(dir);
-    if (up === dir) return null;
-    dir = up;
   }
-}
-
-// ---- pins (trust on first use) --------------------------------------------------------------------------
-
-export interface Pin { genesis: string; head: string; length: number; at: string }
-
-/** `~/.config/noteseal/keyfile.json` -> `~/.config/noteseal/keyfile.pins.json`. */
-export function pinsPathFor(keyfilePath: string): string {
-  return path.join(path.dirname(keyfilePath), `${path.basename(keyfilePath).replace(/\.json$/i, '')}.pins.json`);
-}
-
-async function readPins(file: string): Promise<Record<string, Pin>> {
-  try {
-    const json = JSON.parse(await fs.readFile(file, 'utf8')) as { format?: string; pins?: Record<string, Pin> };
-    return json.format === 'noteseal-recipient-pins' && json.pins && typeof json.pins === 'object' ? json.pins : {};
-  } catch {
-    return {};
-  }
-}
-
-export async function writePin(keyfilePath: string, listFile: string, chain: VerifiedChain): Promise<void> {
-  const file = pinsPathFor(keyfilePath);
-  const pins = await readPins(file);
-  pins[await fs.realpath(listFile)] = { genesis: chain.ids[0]!, head: chain.ids.at(-1)!, length: chain.ids.length, at: new Date().toISOString() };
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(file, Buffer.from(JSON.stringify({ format: 'noteseal-recipient-pins', version: 1, pins }, null, 2) + '\n'), 0o600);
-}
-
-export async function readPin(keyfilePath: string, listFile: string): Promise<Pin | undefined> {
-  return (await readPins(pinsPathFor(keyfilePath)))[await fs.realpath(listFile)];
-}
-
-/** Whether `chain` starts with the pinned genesis and contains the pinned head where it was. */
-export function extendsPin(chain: VerifiedChain, pin: Pin): boolean {
-  return chain.ids[0] === pin.genesis && chain.ids.length >= pin.length && chain.ids[pin.length - 1] === pin.head;
+  return null;
 }
 
 // ---- the list for a file --------------------------------------------------------------------------------
@@ -109,43 +81,162 @@ export async function readChain(listFile: string): Promise<VerifiedChain> {
   }
 }
 
-export interface SharingContext {
+export interface SharingContext extends SearchBounds {
   keyfilePath: string;
   /** This keyfile's public identity, or null if it has none yet. */
   ownIdentity: PublicIdentity | null;
 }
 
-export interface TrustedList { file: string; chain: VerifiedChain; pin: Pin | undefined }
+export interface TrustedList { file: string; chain: VerifiedChain; record: Acceptance }
+
+/** Why a list that verifies is not (yet) used on this machine: each is solved by accepting it, after review. */
+export type NotAcceptedReason = 'new' | 'previously-pinned' | 'rewritten' | 'replaced';
+
+export type ListJudgement =
+  | { accepted: true; record: Acceptance; folder: string; real: string }
+  | { accepted: false; reason: NotAcceptedReason; folder: string; real: string; since?: string };
+
+/** Where `chain` (read from `listFile`) stands against what this machine accepted. No side effects. */
+export async function judgeList(listFile: string, chain: VerifiedChain, lists: AcceptedLists): Promise<ListJudgement> {
+  const real = await fs.realpath(listFile);
+  const folder = path.dirname(path.dirname(real));
+  const knownHere = lists.accepted.find(a => a.folders.includes(folder));
+  const record = recordOf(lists, chain);
+  if (knownHere && knownHere.genesis !== chain.ids[0]) return { accepted: false, reason: 'replaced', folder, real, since: knownHere.at };
+  if (record && extendsRecord(chain, record)) return { accepted: true, record, folder, real };
+  if (record) return { accepted: false, reason: 'rewritten', folder, real, since: record.at };
+  const legacy = lists.legacy[real];
+  if (legacy) return { accepted: false, reason: extendsRecord(chain, legacy) ? 'previously-pinned' : 'rewritten', folder, real, since: legacy.at };
+  return { accepted: false, reason: 'new', folder, real };
+}
+
+/** The sentence and the way out for a list that is not accepted (the CLI's stderr, VS Code's error). */
+export function notAcceptedMessage(listFile: string, j: Extract<ListJudgement, { accepted: false }>): string {
+  const why = {
+    'new': 'this machine has not accepted it yet (a list met for the first time, or a nested list below one it knows, could hand your saves to anyone)',
+    'previously-pinned': `this machine used it before (first used ${j.since}), and NoteSeal now asks once before encrypting to a list`,
+    'rewritten': `it does not extend what this machine accepted on ${j.since}: its history was rewritten, replaced or rolled back`,
+    'replaced': `it is a different list from the one this machine accepted for ${j.folder} on ${j.since}`,
+  }[j.reason];
+  return `The recipients list ${listFile} is not trusted: ${why}. Nothing was encrypted. Review its members with `
+    + `'noteseal recipients list --dir ${j.folder}' and accept it with 'noteseal recipients list --dir ${j.folder} --trust' (in VS Code: save again and accept).`;
+}
 
 /**
- * The verified list at `listFile`, checked against its pin (and pinned on first use, or moved forward when
- * it grew). UNTRUSTED_RECIPIENTS when the chain does not verify, no longer extends the pin, or does not
- * list this keyfile's identity.
+ * The verified list at `listFile`, for a write: placed where only the user could have written it, listing
+ * this keyfile's identity, and accepted on this machine (its record moves forward when the list grew by
+ * member-signed changes, and learns a new folder when the same list is met at a new path, a clone).
+ * UNTRUSTED_RECIPIENTS otherwise.
  */
 export async function trustedList(listFile: string, ctx: SharingContext): Promise<TrustedList> {
+  await checkListPlacement(listFile);
   const chain = await readChain(listFile);
-  const pin = await readPin(ctx.keyfilePath, listFile);
-  const folder = path.dirname(path.dirname(listFile));
-  if (pin && !extendsPin(chain, pin)) {
-    throw untrusted(`Warning: the recipients list ${listFile} no longer extends what this machine trusted on ${pin.at} `
-      + `(${pin.length} entries): its history was rewritten or replaced. Nothing was encrypted. Review it with `
-      + `'noteseal recipients list --dir ${folder}' and accept it with 'noteseal recipients list --dir ${folder} --trust'.`);
-  }
   const own = ctx.ownIdentity;
   if (!own) throw untrusted(`${listFile} shares this folder, but this keyfile has no identity yet: run 'noteseal identity' (or unlock in VS Code) first.`);
   if (!chain.members.some(m => sameIdentity(m.identity, own))) {
     throw untrusted(`You are not a member of the recipients list ${listFile}: NoteSeal does not encrypt to a list that does not include you. Ask a member to run 'noteseal recipients add <your identity>'.`);
   }
-  if (!pin || pin.head !== chain.ids.at(-1)) await writePin(ctx.keyfilePath, listFile, chain);
-  return { file: listFile, chain, pin };
+  const j = await judgeList(listFile, chain, await readAcceptedLists(ctx.keyfilePath));
+  if (!j.accepted) throw untrusted(notAcceptedMessage(listFile, j));
+  if (j.record.head !== chain.ids.at(-1) || !j.record.folders.includes(j.folder)) {
+    await updateAcceptedLists(ctx.keyfilePath, async lists => {
+      const again = await judgeList(listFile, chain, lists);
+      if (again.accepted) acceptInto(lists, again.folder, again.real, chain);
+    });
+  }
+  return { file: listFile, chain, record: j.record };
+}
+
+/**
+ * The folder of a list this machine accepted (or pinned) that governed `target` and is gone: between the
+ * file's folder and the list that now applies (`listFile`, or the search's top when none does).
+ */
+async function vanishedList(target: string, listFile: string | null, ctx: SharingContext, lists: AcceptedLists): Promise<string | undefined> {
+  const remembered = new Set(rememberedFolders(lists));
+  if (remembered.size === 0) return undefined;
+  const stopAt = listFile ? path.dirname(path.dirname(listFile)) : null;
+  for (const dir of await searchedFolders(target, boundsOf(ctx))) {
+    if (dir === stopAt) return undefined;
+    const real = await fs.realpath(dir).catch(() => dir);
+    if (remembered.has(real)) return dir;
+  }
+  return undefined;
 }
 
 /** The members a new write of `target` is encrypted to ([] when no recipients file applies). */
 export async function recipientsFor(target: string, ctx: SharingContext): Promise<Recipient[]> {
-  const listFile = await findRecipientsFile(target);
+  const listFile = await findRecipientsFile(target, ctx);
+  const gone = await vanishedList(target, listFile, ctx, await readAcceptedLists(ctx.keyfilePath));
+  if (gone) {
+    throw untrusted(`The recipients list this machine accepted for ${gone} is gone: NoteSeal will not quietly stop sharing (or share with another list). Nothing was encrypted. `
+      + `Restore ${recipientsFileIn(gone)} (git checkout), or, to stop sharing there on purpose, run 'noteseal recipients forget --dir ${gone}'.`);
+  }
   if (!listFile) return [];
   const { chain } = await trustedList(listFile, ctx);
   return chain.members.map(m => ({ kind: m.identity.kind, publicKey: m.identity.publicKey }));
+}
+
+export interface AcceptedGoverningList { listFile: string; folder: string; members: Member[] }
+
+/**
+ * For trust-writers (issue 21 §2): the members of the list that governs `filePath`, only when this machine
+ * accepted that list; null when no list governs it or the one that does is not accepted (new, rewritten,
+ * replaced, misplaced, or does not verify). Accepts nothing and records nothing.
+ */
+export async function acceptedGoverningList(filePath: string, ctx: SharingContext): Promise<AcceptedGoverningList | null> {
+  try {
+    const listFile = await findRecipientsFile(filePath, ctx);
+    if (!listFile) return null;
+    await checkListPlacement(listFile);
+    const chain = await readChain(listFile);
+    const j = await judgeList(listFile, chain, await readAcceptedLists(ctx.keyfilePath));
+    return j.accepted ? { listFile, folder: path.dirname(path.dirname(listFile)), members: chain.members } : null;
+  } catch (e) {
+    if (e instanceof NoteSealError && e.code === 'UNTRUSTED_RECIPIENTS') return null;
+    throw e;
+  }
+}
+
+/** A list waiting for the user's acceptance, as the acceptance question shows it. */
+export interface PendingList {
+  listFile: string;
+  folder: string;
+  reason: NotAcceptedReason;
+  /** The head the user is shown: acceptance applies only if the list still ends there. */
+  head: string;
+  members: { name: string; fingerprint: string; kind: string; addedBy: string; addedAt: string }[];
+}
+
+/** The list governing `target` when a write is refused only because it is not accepted yet; else null. */
+export async function pendingList(target: string, ctx: SharingContext): Promise<PendingList | null> {
+  const listFile = await findRecipientsFile(target, ctx).catch(() => null);
+  if (!listFile) return null;
+  try {
+    await checkListPlacement(listFile);
+    const chain = await readChain(listFile);
+    if (!ctx.ownIdentity || !chain.members.some(m => sameIdentity(m.identity, ctx.ownIdentity!))) return null;
+    const j = await judgeList(listFile, chain, await readAcceptedLists(ctx.keyfilePath));
+    if (j.accepted) return null;
+    return { listFile, folder: path.dirname(path.dirname(listFile)), reason: j.reason, head: chain.ids.at(-1)!, members: membersForReview(chain) };
+  } catch { return null; }
+}
+
+export function membersForReview(chain: VerifiedChain): PendingList['members'] {
+  return chain.members.map(m => ({ name: m.name, fingerprint: keyFingerprint(m.identity), kind: m.identity.kind, addedBy: m.addedBy, addedAt: m.addedAt }));
+}
+
+/** A short fingerprint of a member's key: the first 16 hex digits of the SHA-256 of its identity text. */
+export function keyFingerprint(identity: PublicIdentity): string {
+  return createHash('sha256').update(identity.text).digest('hex').slice(0, 16).replace(/(.{4})(?!$)/g, '$1 ');
+}
+
+/** Accepts the list at `listFile` when it still verifies and still ends at `head` (what the user reviewed). */
+export async function acceptListAt(listFile: string, head: string | undefined, ctx: SharingContext): Promise<VerifiedChain> {
+  await checkListPlacement(listFile);
+  const chain = await readChain(listFile);
+  if (head !== undefined && chain.ids.at(-1) !== head) throw untrusted(`${listFile} changed while you reviewed it: nothing was accepted. Look at it again.`);
+  await acceptList(ctx.keyfilePath, listFile, chain);
+  return chain;
 }
 
 /**
@@ -186,34 +277,42 @@ export async function writerOf(file: string, members: readonly { name: string; i
 
 /**
  * Adds a member to `folder`'s `.noteseal/recipients`, signed by this keyfile's identity (created if missing).
- * Without a list, creates one whose first member (the genesis) is this keyfile, named `firstName`.
- * The list is verified (and pinned) first; a name or identity already there is refused.
+ * Without a list, creates one whose first member (the genesis) is this keyfile, named `firstName` (or
+ * `name` when the identity added is this keyfile's own). The list is verified and must be accepted on this
+ * machine first; a name or identity already there is refused. The new list (or the grown one) is accepted.
  */
-export async function addMember(keyring: Keyring, folder: string, identityText: string, opts: { name?: string; firstName: string }): Promise<{ file: string; created: boolean; members: number; name: string }> {
+export async function addMember(keyring: Keyring, folder: string, identityText: string, opts: { name?: string; firstName: string }): Promise<{ file: string; created: boolean; members: number; name: string; firstName?: string }> {
   const identity = parsePublicIdentity(identityText);
-  const name = opts.name ?? shortIdentity(identity.text);
   const file = recipientsFileIn(folder);
   const me = (await keyring.ensureIdentity()).identity;
+  const mine = sameIdentity(identity, me.public);
   const exists = await fs.lstat(file).then(() => true, () => false);
   const chain = exists ? (await trustedList(file, { keyfilePath: keyring.keyfilePath, ownIdentity: me.public })).chain : null;
+  const refuse = (why: string) => new NoteSealError('INVALID_ARGUMENT', why);
+  if (chain && mine) {
+    const self = chain.members.find(m => sameIdentity(m.identity, me.public))!;
+    throw refuse(`You are already a member of ${file} as "${self.name}": nothing changed. A member's name is part of the signed history and cannot be changed.`);
+  }
+  const name = opts.name ?? (mine ? opts.firstName : shortIdentity(identity.text));
   const entries: ChainEntry[] = chain ? [...chain.entries] : [];
   const members: { name: string; identity: PublicIdentity }[] = chain ? [...chain.members] : [];
   let prev = chain ? chain.ids.at(-1)! : GENESIS_PREV;
   const append = (e: ChainEntry, who: PublicIdentity) => { entries.push(e); members.push({ name: e.name, identity: who }); prev = entryId(e); };
-  const refuse = (why: string) => new NoteSealError('INVALID_ARGUMENT', why);
+  let firstName: string | undefined;
   if (!chain) {
-    const own = opts.firstName === name && !sameIdentity(identity, me.public) ? `${opts.firstName} (1)` : opts.firstName;
-    append(signEntry({ op: 'add', name: own, identity: me.public.text, prev }, me.signing), me.public);
+    firstName = mine ? name : opts.firstName;
+    if (!mine && firstName === name) throw refuse(`You and the new member would both be named "${name}": choose another name for one of you.`);
+    append(signEntry({ op: 'add', name: firstName, identity: me.public.text, prev }, me.signing), me.public);
   }
-  if (chain || !sameIdentity(identity, me.public)) {
+  if (!mine) {
     if (members.some(m => sameIdentity(m.identity, identity))) throw refuse(`${shortIdentity(identity.text)} is already a member of ${file}.`);
     if (members.some(m => m.name === name)) throw refuse(`A member is already named "${name}": choose another name.`);
     append(signEntry({ op: 'add', name, identity: identity.text, prev }, me.signing), identity);
   }
   await fs.mkdir(path.dirname(file), { recursive: true });
   await writeFileAtomic(file, Buffer.from(serializeRecipients(entries)), 0o644);
-  await writePin(keyring.keyfilePath, file, await readChain(file));
-  return { file, created: !chain, members: members.length, name };
+  await acceptList(keyring.keyfilePath, file, await readChain(file));
+  return { file, created: !chain, members: members.length, name, ...(firstName !== undefined ? { firstName } : {}) };
 }
 
 /** Someone "Share Folder…" can offer: a member of another list this machine trusts. */

@@ -159,6 +159,7 @@ describe('the CLI with a typage post-quantum key (a sops/age user)', () => {
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'noteseal-agepq-'));
     repo = path.join(root, 'repo');
     await fs.mkdir(path.join(repo, 'config'), { recursive: true });
+    execFileSync('git', ['init', '-q', repo]);   // the list at its top governs config/ (a search stops at the repository's top)
     alice = await makePerson(root, 'alice');
   });
   after(() => fs.rm(root, { recursive: true, force: true }));

@@ -44,7 +44,7 @@ describe('noteseal identity', () => {
     assert.match(alice.identity, /^noteseal1/);
     const j = JSON.parse((await alice.cli(['identity', '--json'], { noPass: true })).stdout) as { identity: string; kind: string };
     assert.equal(j.identity, alice.identity);
-    assert.equal(j.kind, 'noteseal');
+    assert.equal(j.kind, 'xwing', 'the kind recipients list --json and inspect --json name');
     assert.notEqual(alice.identity, bob.identity);
   });
 });

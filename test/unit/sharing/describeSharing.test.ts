@@ -35,6 +35,7 @@ describe('describeSharing: the writer', () => {
       assert.equal(add.code, 0, errors(add));
       await fs.writeFile(path.join(team, 'a.env'), 'A=1\n');
       assert.equal((await alice.cli(['encrypt', 'a.env'], { cwd: team })).code, 0);
+      assert.equal((await bob.cli(['recipients', 'list', '--trust'], { cwd: team })).code, 0, 'Bob accepts the list Alice made');
       await fs.writeFile(path.join(team, 'b.env'), 'B=1\n');
       assert.equal((await bob.cli(['encrypt', 'b.env'], { cwd: team })).code, 0);
       const byAlice = await describeSharing(keys, path.join(team, 'a.env.enc'));

@@ -11,7 +11,8 @@ import { generateIdentity, type HeldIdentity } from '../../../server/src/keys/id
 import {
   entryId, GENESIS_PREV, parseRecipientsText, serializeRecipients, signEntry, verifyChain, type ChainEntry,
 } from '../../../server/src/keys/recipients-file';
-import { recipientsFileIn, recipientsFor, writePin, readChain } from '../../../server/src/keys/sharing';
+import { recipientsFileIn, recipientsFor, readChain } from '../../../server/src/keys/sharing';
+import { acceptList } from '../../../server/src/keys/accepted-lists';
 import { STANZA_XWING } from '../../../server/src/keys/recipients';
 import { EncFileSystem } from '../../../server/src/vault/encFileSystem';
 import { encryptPlaintextFile } from '../../../server/src/vault/fileCommands';
@@ -59,6 +60,16 @@ describe('recipients chain', () => {
     refused(() => verifyChain([...afterRemove, bobAddsCarol]), /not signed by a member/);
   });
 
+  it('a removal whose name is not the name of the member it removes is refused; messages count file lines, comments included', () => {
+    const base = chainOf([alice, 'add', 'alice', alice], [alice, 'add', 'bob', bob], [alice, 'add', 'carol', carol]);
+    // Signed by a member, but every message would show "removes carol" while it removes Bob.
+    const misnamed = signEntry({ op: 'remove', name: 'carol', identity: bob.public.text, prev: entryId(base[2]!) }, alice.signing);
+    refused(() => verifyChain([...base, misnamed]), /removes "carol" .*named "bob"/);
+    const selfSigned = signEntry({ op: 'add', name: 'dave', identity: carol.public.text, prev: entryId(base[1]!) }, carol.signing);
+    const text = serializeRecipients([...base.slice(0, 2), selfSigned]);   // 3 comment lines, the header, then entries
+    refused(() => verifyChain(parseRecipientsText(text)), /^Line 7 of the recipients file adds "dave"/);
+  });
+
   it('malformed text is refused with a typed error; property: any text or any mutation of a valid file gives members or UNTRUSTED_RECIPIENTS', () => {
     refused(() => parseRecipientsText(''), /does not start/);
     refused(() => parseRecipientsText('noteseal-recipients 1\n{"op":"add"}\n'), /line 2 is not a signed entry/);
@@ -84,7 +95,9 @@ describe('recipients of a file, pins, and the worker write path', () => {
     await fs.mkdir(path.join(repo, 'deep', 'er'), { recursive: true });
     const entries = chainOf([me, 'add', 'me', me], [me, 'add', 'bob', bob]);
     await fs.mkdir(path.join(repo, '.noteseal'));
+    await fs.mkdir(path.join(repo, '.git'));
     await fs.writeFile(recipientsFileIn(repo), serializeRecipients(entries));
+    await acceptList(keyfile, recipientsFileIn(repo), await readChain(recipientsFileIn(repo)));
     return { keyring, keyfile, me, repo, entries, ctx: { keyfilePath: keyfile, ownIdentity: me.public } };
   }
 
@@ -95,8 +108,8 @@ describe('recipients of a file, pins, and the worker write path', () => {
     // A replacement chain (a new genesis by a stranger who also lists me) verifies on its own, but not against the pin.
     const forged = chainOf([carol, 'add', 'carol', carol], [carol, 'add', 'me', me]);
     await fs.writeFile(recipientsFileIn(repo), serializeRecipients(forged));
-    await assert.rejects(recipientsFor(path.join(repo, 'x.enc'), ctx), /no longer extends what this machine trusted/);
-    // A list that grew by a member-signed entry moves the pin forward.
+    await assert.rejects(recipientsFor(path.join(repo, 'x.enc'), ctx), /is not trusted: it is a different list from the one this machine accepted/);
+    // A list that grew by a member-signed entry moves the acceptance forward.
     const grown = [...entries, signEntry({ op: 'add', name: 'carol', identity: carol.public.text, prev: entryId(entries[1]!) }, me.signing)];
     await fs.writeFile(recipientsFileIn(repo), serializeRecipients(grown));
     assert.equal((await recipientsFor(path.join(repo, 'x.enc'), ctx)).length, 3);
@@ -112,7 +125,6 @@ describe('recipients of a file, pins, and the worker write path', () => {
     await fs.rm(recipientsFileIn(path.join(repo, 'deep')));
     await fs.symlink(recipientsFileIn(repo), recipientsFileIn(path.join(repo, 'deep')));
     await assert.rejects(recipientsFor(path.join(repo, 'deep', 'x.enc'), ctx), /not a regular file/);
-    await writePin(ctx.keyfilePath, recipientsFileIn(repo), await readChain(recipientsFileIn(repo)));
   });
 
   it('worker: a save and Encrypt File below a shared folder encrypt to every member; an unsigned addition fails the save and leaves the old file', async () => {

@@ -42,7 +42,10 @@ describe('a team in one git repository', () => {
     await fs.rm(path.join(repo, 'config', '.env'));
     git('add', '-A'); git('commit', '-qm', 'share config with bob');
 
-    // Bob (first use: he is a member, so the list is pinned on his machine) reads, edits and writes back.
+    // Bob accepts the list once (he sees its members first), then reads, edits and writes back.
+    const review = await bob.cli(['recipients', 'list', '--trust'], { cwd: repo });
+    assert.equal(review.code, 0, review.stderr);
+    assert.match(review.stdout, /alice .*\n.*bob /);
     const read = await bob.cli(['decrypt', 'config/.env.enc'], { cwd: repo });
     assert.equal(read.code, 0, read.stderr);
     assert.equal(read.stdout, 'DB_PASSWORD=team-canary-1\n');
