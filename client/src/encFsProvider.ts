@@ -3,8 +3,10 @@
 // cross IPC as raw bytes (structured-clone IPC). A read or save while locked asks to unlock first; if the user declines, the
 // operation fails and a save leaves the editor dirty.
 import * as vscode from 'vscode';
+import { ENC_SUFFIX } from '../../server/src/encPaths';
 import { Method, type FileStatInfo } from '../../server/src/protocol';
 import type { InMemoryFiles, MemoryFileOptions, MemoryStat } from './leakGuard';
+import { withListAcceptance } from './listAcceptance';
 import { logicalFsPath, NOTESEAL_SCHEME } from './uris';
 import type { VaultController } from './vault';
 import { isWorkerError, WorkerCallError, type WorkerClient } from './workerClient';
@@ -82,7 +84,9 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
     this.onActivity();
     await this.withKey(uri, 'Saving an encrypted note needs the key.', async () => {
       try {
-        await this.worker.request(Method.fsWriteFile, { path: logicalFsPath(uri), data: content, create: options.create, overwrite: options.overwrite });
+        // A list not accepted yet refuses the save: the user may review and accept it, then it is saved.
+        await withListAcceptance(this.worker, logicalFsPath(uri) + ENC_SUFFIX,
+          () => this.worker.request(Method.fsWriteFile, { path: logicalFsPath(uri), data: content, create: options.create, overwrite: options.overwrite }));
       } catch (e) {
         if (isWorkerError(e, 'CHANGED_ON_DISK')) this.onChangedWhileSaving(uri);
         throw e;

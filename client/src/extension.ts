@@ -2,9 +2,10 @@
 // system, the status bar and the commands. Everything heavy happens in the worker; this side is VS Code
 // UI and forwarding.
 import * as vscode from 'vscode';
-import { Method, type AgentConsentAnswer, type AgentConsentQuestion, type RecoveryCopy, type RecordingInfo, type RecordingSummary, type SearchFileResult, type SearchQuery, type SearchSummary, type VaultState, type WorkerStatus } from '../../server/src/protocol';
+import { Method, type AgentConsentAnswer, type AgentConsentQuestion, type PendingList, type RecoveryCopy, type RecordingInfo, type RecordingSummary, type SearchFileResult, type SearchQuery, type SearchSummary, type VaultState, type WorkerStatus } from '../../server/src/protocol';
 import { absoluteKeyfilePath } from '../../server/src/keys/location';
 import { AgentConsent, askBeforeServing } from './agentConsent';
+import { listAcceptance } from './listAcceptance';
 import { AutoLock, autoLockSettings } from './autoLock';
 import { Commands } from './commands';
 import { EncryptedDecorations } from './decorations';
@@ -65,6 +66,8 @@ export interface NoteSealApi {
     /** Replaces the Shred Recording command's modal question (tests cannot click it). */
     setShredConfirmation(confirm: (uri: vscode.Uri) => Promise<boolean>): void;
   };
+  /** Replaces the modal that offers a recipients list for acceptance when a save below it is refused. */
+  setListAcceptance(ask: (pending: PendingList) => Promise<boolean>): void;
   /** Replaces the agent's "Allow ... to decrypt ...?" modal (noteseal.agent.askBeforeServing). */
   setAgentConsent(ask: (question: AgentConsentQuestion) => Promise<AgentConsentAnswer>): void;
   /** The settings as NoteSeal applies them (user values for auto-lock, a confined recording folder). */
@@ -265,6 +268,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
       setShredConfirmation: confirm => { recording.confirmShred = confirm; },
     },
     setAgentConsent: ask => { agentConsent.ask = ask; },
+    setListAcceptance: ask => { listAcceptance.ask = ask; },
     effectiveSettings: () => {
       const folder = recordingFolderChoice();
       return { ...autoLockSettings(), recordingFolder: 'folder' in folder ? folder.folder : folder };

@@ -2,9 +2,10 @@
 // plaintext is read or written, and warns where plaintext stays on disk.
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import { isEncPath } from '../../server/src/encPaths';
+import { ENC_SUFFIX, isEncPath } from '../../server/src/encPaths';
 import { Method } from '../../server/src/protocol';
 import type { EncGuard } from './encGuard';
+import { withListAcceptance } from './listAcceptance';
 import { decryptedViewOf, NOTESEAL_SCHEME } from './uris';
 import type { VaultController } from './vault';
 import type { WorkerClient } from './workerClient';
@@ -49,7 +50,7 @@ export class FileCommands {
     const open = vscode.workspace.textDocuments.find(d => d.uri.toString() === uri!.toString());
     if (open?.isDirty && !(await open.save())) { void vscode.window.showErrorMessage('Save the file first.'); return; }
     if (!(await this.vault.ensureUnlocked('Encrypting needs the key.'))) return;
-    const { encPath } = await this.worker.request(Method.fileEncrypt, { path: uri.fsPath, deletePlaintext: false });
+    const { encPath } = await withListAcceptance(this.worker, uri.fsPath + ENC_SUFFIX, () => this.worker.request(Method.fileEncrypt, { path: uri!.fsPath, deletePlaintext: false }));
     const encUri = vscode.Uri.file(encPath);
     const choice = await vscode.window.showWarningMessage(`Encrypted to ${vscode.workspace.asRelativePath(encUri)}. Delete the plaintext original?`,
       { modal: true, detail: SCRUB_WARNING }, 'Delete Plaintext', 'Keep Both');

@@ -83,6 +83,12 @@ async function pickMember(worker: WorkerClient, folder: vscode.Uri, title: strin
 
 export function registerSharing(context: vscode.ExtensionContext, worker: WorkerClient, vault: VaultController,
   command: (id: string, run: (...args: never[]) => unknown) => void, noteChanges: vscode.Event<vscode.FileChangeEvent[]>): void {
+  // The worker's list search stops at the nearer of the repository's top and the workspace folder.
+  const sendRoots = () => void worker.request(Method.sharingWorkspaceRoots, {
+    roots: (vscode.workspace.workspaceFolders ?? []).filter(f => f.uri.scheme === 'file').map(f => f.uri.fsPath),
+  }).catch(() => undefined);
+  sendRoots();
+  context.subscriptions.push(vscode.workspace.onDidChangeWorkspaceFolders(sendRoots), worker.onDidRestart(sendRoots));
   const decorations = new SharedDecorations(worker);
   const writers = new WriterDecorations(worker, vault);
   context.subscriptions.push(vscode.window.registerFileDecorationProvider(decorations), vscode.window.registerFileDecorationProvider(writers),
@@ -125,8 +131,14 @@ export function registerSharing(context: vscode.ExtensionContext, worker: Worker
       validateInput: v => (v.trim() && v.trim() === v && v.length <= 64 ? undefined : '1 to 64 characters, no surrounding spaces.'),
     });
     if (!name) return undefined;
-    // Named as the CLI's `recipients add` names you, so a list reads the same whichever made it.
-    const r = await worker.request(Method.sharingAddMember, { folder: folder.fsPath, identity: identity.trim(), name, firstName: defaultOwnName(process.env) });
+    // A new list names you too: asked, prefilled as the CLI's `recipients add` would name you ($USER, else the login name).
+    const listExists = await vscode.workspace.fs.stat(vscode.Uri.joinPath(folder, '.noteseal', 'recipients')).then(() => true, () => false);
+    const firstName = listExists ? defaultOwnName(process.env) : await vscode.window.showInputBox({
+      title: 'Your name in the new list', prompt: 'How the new list names you, its first member (shown as the writer of your saves)', ignoreFocusOut: true,
+      value: defaultOwnName(process.env), validateInput: v => (v.trim() && v.trim() === v && v.length <= 64 ? undefined : '1 to 64 characters, no surrounding spaces.'),
+    });
+    if (!firstName) return undefined;
+    const r = await worker.request(Method.sharingAddMember, { folder: folder.fsPath, identity: identity.trim(), name, firstName });
     decorations.refresh();
     void vscode.window.showInformationMessage(`${r.created ? 'Created' : 'Updated'} ${vscode.workspace.asRelativePath(r.file)}: ${r.members} members. New saves below this folder are encrypted to all of them; commit the file. Existing files are shared when saved again (or with noteseal updatekeys).`);
     return r;

@@ -8,8 +8,8 @@
 // of numbers. Paths are OS paths of the real files on disk; the client maps `noteseal:` URIs to them.
 
 export type Bytes = Uint8Array;
-export type { KnownMember, SharingFacts } from './keys/sharing';
-import type { KnownMember, SharingFacts } from './keys/sharing';
+export type { KnownMember, PendingList, SharingFacts } from './keys/sharing';
+import type { KnownMember, PendingList, SharingFacts } from './keys/sharing';
 
 /** What Encrypt Folder did: counts, the failures, and why it stopped early (cancelled, disk full or read-only). */
 export interface FolderEncryptResult {
@@ -104,6 +104,15 @@ export interface ClientToWorkerRequests {
   'noteseal/sharing/isShared': { params: { paths: string[] }; result: { shared: boolean[] } };
   /** Members of other verified lists (Share Folder…: pick a member), without the caller and `folder`'s own members. */
   'noteseal/sharing/knownMembers': { params: { listFiles: string[]; folder: string }; result: { members: KnownMember[]; refused: string[] } };
+  /** The window's workspace folders: a recipients list search stops at the nearer of a workspace folder and the repository's top. */
+  'noteseal/sharing/workspaceRoots': { params: { roots: string[] }; result: void };
+  /**
+   * The list governing `path` when a write there was refused only because this machine has not accepted
+   * it (new, used before this version, rewritten or replaced), with its members for review; else null.
+   */
+  'noteseal/sharing/pendingList': { params: { path: string }; result: PendingList | null };
+  /** Accepts the list at `listFile` if it still ends at `head` (what the user reviewed); UNTRUSTED_RECIPIENTS otherwise. */
+  'noteseal/sharing/acceptList': { params: { listFile: string; head: string }; result: { members: number } };
 }
 
 /** Requests the worker sends to the client: the client owns SecretStorage, the worker never touches it. */
@@ -179,6 +188,9 @@ export const Method = {
   sharingDescribe: 'noteseal/sharing/describe',
   sharingIsShared: 'noteseal/sharing/isShared',
   sharingKnownMembers: 'noteseal/sharing/knownMembers',
+  sharingWorkspaceRoots: 'noteseal/sharing/workspaceRoots',
+  sharingPendingList: 'noteseal/sharing/pendingList',
+  sharingAcceptList: 'noteseal/sharing/acceptList',
   recordingDevices: 'noteseal/recording/devices',
   recordingStart: 'noteseal/recording/start',
   recordingPause: 'noteseal/recording/pause',

@@ -21,7 +21,7 @@ import { WorkerAgent } from './vault/workerAgent';
 import { EncWatchers } from './vault/watcher';
 import { toResponseError } from './vault/workerErrors';
 import { VERSION } from './version';
-import { addMember, describeSharing, findRecipientsFile, knownMembers } from './keys/sharing';
+import { acceptListAt, addMember, describeSharing, findRecipientsFile, knownMembers, pendingList, setWorkspaceRoots } from './keys/sharing';
 
 const connection = createConnection(ProposedFeatures.all);
 const startedAt = Date.now();
@@ -171,6 +171,16 @@ onRequest(Method.sharingIdentity, async () => ({ identity: (await vault!.unlocke
 onRequest(Method.sharingAddMember, p => addMember(vault!.unlocked(), p.folder, p.identity, { ...(p.name ? { name: p.name } : {}), firstName: p.firstName }));
 onRequest(Method.sharingDescribe, p => describeSharing(vault!.unlocked(), p.path));
 onRequest(Method.sharingKnownMembers, p => knownMembers(vault!.unlocked(), p.listFiles, p.folder));
+onRequest(Method.sharingWorkspaceRoots, async p => { setWorkspaceRoots(p.roots); });
+onRequest(Method.sharingPendingList, async p => {
+  const keys = vault!.unlocked();
+  return pendingList(p.path, { keyfilePath: keys.keyfilePath, ownIdentity: (await keys.identity())?.public ?? null });
+});
+onRequest(Method.sharingAcceptList, async p => {
+  const keys = vault!.unlocked();
+  const chain = await acceptListAt(p.listFile, p.head, { keyfilePath: keys.keyfilePath, ownIdentity: (await keys.identity())?.public ?? null });
+  return { members: chain.members.length };
+});
 onRequest(Method.sharingIsShared, async p => ({ shared: await Promise.all(p.paths.map(x => findRecipientsFile(x).then(f => f !== null, () => true))) }));
 
 connection.listen();

@@ -3,7 +3,7 @@
 // they share a bare origin repository through their own clones (real git, the real CLI). Alice shares
 // `config/` from the Explorer (Share Folder…, picking Bob from the members of `notes/`) and saves the config
 // again, so it is encrypted to Bob; Bob opens it in his workbench, sees Alice as its writer, edits and
-// pushes; Alice pulls into her still-open workbench and sees Bob's line and Bob as the writer. Nothing
+// pushes (his first save there asks him to accept config/'s list, in a modal he clicks); Alice pulls into her still-open workbench and sees Bob's line and Bob as the writer. Nothing
 // either typed is anywhere on disk in plaintext.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -169,6 +169,10 @@ describe('a team edits one encrypted config, each in VS Code, and each sees who 
     assert.equal(await input.inputValue(), 'bob');
     await screenshot(page, 'team-2-alice-share-name');
     await page.keyboard.press('Enter');
+    // A new list: she is asked how it names her, prefilled with her login name; she keeps it.
+    await page.locator('.quick-input-widget', { hasText: 'Your name in the new list' }).waitFor({ timeout: 10_000 });
+    assert.equal(await input.inputValue(), 'alice');
+    await page.keyboard.press('Enter');
     assert.match(await notification(page, /Created config\/\.noteseal\/recipients/, 30_000), /2 members/);
     const list = JSON.parse(alice.cli(['recipients', 'list', '--json', '--dir', 'config'], { cwd: aliceRepo }));
     assert.deepEqual(list.members.map(m => m.name), ['alice', 'bob'], 'alice is the first member, by her name');
@@ -198,8 +202,21 @@ describe('a team edits one encrypted config, each in VS Code, and each sees who 
     assert.match(who, /• bob \(/);
     assert.match(who, /Last written by alice on 20\d\d-/, who);
     assert.doesNotMatch(who, /Warning/);
+    assert.match(who, /The list is refused: .*not trusted: this machine has not accepted it yet/, 'bob has not accepted config/\'s list yet');
     assert.match(await tabTooltip(page, /Last written by/), /Last written by alice on 20.*; shared with 2 member\(s\)/);
     await typeLine(page, `BOB_TOKEN=${canaryBob}`);
+    // His first save below config/ is refused until he accepts its list: a modal names every member, the
+    // fingerprint of their key and who signed them in; he accepts, and the save goes through.
+    const dialog = page.locator('.monaco-dialog-box', { hasText: 'Encrypt to the 2 members' });
+    await dialog.waitFor({ timeout: 30_000 });
+    const offered = (await dialog.innerText()).replace(/[ \t]+/g, ' ');
+    await screenshot(page, 'team-5b-bob-accept-list');
+    assert.match(offered, /recipients list of config/);
+    assert.match(offered, /• alice — key [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} \(xwing\), signed in by alice/, offered);
+    assert.match(offered, /• bob — key [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} \(xwing\), signed in by alice/, offered);
+    assert.ok(!fs.readFileSync(config(bobRepo)).length || !bob.run(['decrypt', config(bobRepo)]).stdout.includes(canaryBob), 'nothing saved before he accepts');
+    await dialog.locator('.monaco-button', { hasText: 'Accept and Encrypt to These Members' }).first().click();
+    await dialog.waitFor({ state: 'detached', timeout: 10_000 });
     await until('bob\'s save, readable by alice', () => alice.run(['decrypt', config(bobRepo)]).stdout?.includes(canaryBob));
     await page.locator('.tabs-container .tab.dirty').waitFor({ state: 'detached', timeout: 15_000 });
     assert.ok(!fs.readFileSync(config(bobRepo)).includes(canaryBob), 'ciphertext on disk');

@@ -7,9 +7,10 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { decryptBuffer, parseHeader } from '../../../server/src/crypto/format';
 import { generateIdentity } from '../../../server/src/keys/identity';
-import { entryId, parseRecipientsText, serializeRecipients, signEntry } from '../../../server/src/keys/recipients-file';
+import { entryId, GENESIS_PREV, parseRecipientsText, serializeRecipients, signEntry } from '../../../server/src/keys/recipients-file';
 import { unwrapWithReceivingKeys } from '../../../server/src/keys/recipients';
 import { addMember, recipientsFileIn } from '../../../server/src/keys/sharing';
+import type { PendingList } from '../../../server/src/protocol';
 import { externalKeyring, freshDir, noteUri, readEncExternally, unlocked } from './helpers';
 
 describe('sharing', () => {
@@ -39,5 +40,38 @@ describe('sharing', () => {
     fs.writeFileSync(list, serializeRecipients(entries));
     await assert.rejects(Promise.resolve(vscode.workspace.fs.writeFile(noteUri(file), Buffer.from('TOKEN=v2'))), /adds "carol".*not signed by a member/);
     assert.equal(await readEncExternally(file), 'TOKEN=shared-in-vscode', 'the old file is intact');
+  });
+
+  it('a list this machine has not accepted refuses the save until the user accepts it, shown with every member', async () => {
+    const noteseal = await unlocked();
+    const dir = freshDir('offered');
+    // Bob started this list (as a teammate would, or as a stranger could) and listed me: it verifies, but it is new here.
+    const bob = generateIdentity();
+    const k = await externalKeyring();
+    let me: string;
+    try { me = (await k.identity())!.public.text; } finally { k.lock(); }
+    const genesis = signEntry({ op: 'add', name: 'bob', identity: bob.public.text, prev: GENESIS_PREV }, bob.signing);
+    const entries = [genesis, signEntry({ op: 'add', name: 'me', identity: me, prev: entryId(genesis) }, bob.signing)];
+    fs.mkdirSync(path.join(dir, '.noteseal'));
+    fs.writeFileSync(recipientsFileIn(dir), serializeRecipients(entries));
+    // The note is in a subfolder: the worker's search climbs to the list (bounded by the workspace folder).
+    fs.mkdirSync(path.join(dir, 'sub'));
+    const file = path.join(dir, 'sub', 'offered.env.enc');
+    const asked: PendingList[] = [];
+    const answers = [false, true];
+    noteseal.setListAcceptance(async p => { asked.push(p); return answers.shift()!; });
+    try {
+      await assert.rejects(Promise.resolve(vscode.workspace.fs.writeFile(noteUri(file), Buffer.from('TOKEN=offered'))), /is not trusted: this machine has not accepted it yet/);
+      assert.equal(fs.existsSync(file), false, 'declined: nothing written');
+      assert.equal(asked.length, 1);
+      assert.equal(asked[0]!.reason, 'new');
+      assert.deepEqual(asked[0]!.members.map(m => [m.name, m.addedBy]), [['bob', 'bob'], ['me', 'bob']], 'every member and who signed them in');
+      for (const m of asked[0]!.members) assert.match(m.fingerprint, /^[0-9a-f]{4}( [0-9a-f]{4}){3}$/);
+      await vscode.workspace.fs.writeFile(noteUri(file), Buffer.from('TOKEN=offered'));
+      assert.equal(asked.length, 2, 'asked again, accepted');
+      assert.equal((await decryptBuffer(fs.readFileSync(file), async st => unwrapWithReceivingKeys(st, [bob.receiving])!)).toString(), 'TOKEN=offered');
+      await vscode.workspace.fs.writeFile(noteUri(file), Buffer.from('TOKEN=again'));
+      assert.equal(asked.length, 2, 'accepted once: no further question');
+    } finally { noteseal.setListAcceptance(async () => false); }
   });
 });
