@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { ENC_SUFFIX, isEncPath } from '../../server/src/encPaths';
 import { Method } from '../../server/src/protocol';
 import type { EncGuard } from './encGuard';
-import { withListAcceptance } from './listAcceptance';
+import { acceptListBeforeBulkWrite, withListAcceptance } from './listAcceptance';
 import { decryptedViewOf, NOTESEAL_SCHEME } from './uris';
 import type { VaultController } from './vault';
 import type { WorkerClient } from './workerClient';
@@ -84,6 +84,8 @@ export class FileCommands {
     }, 'Encrypt, Keep Originals', 'Encrypt, Delete Originals');
     if (!choice) return;
     if (!(await this.vault.ensureUnlocked('Encrypting needs the key.'))) return;
+    // Below a recipients list not accepted yet, every file would be refused: ask once, first.
+    if (!(await acceptListBeforeBulkWrite(this.worker, uri.fsPath))) return;
     const token = randomUUID();
     const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'NoteSeal: encrypting folder', cancellable: true }, async (progress, cancel) => {
       // Cancel stops before the next file; the files already encrypted stay encrypted (and are reported).

@@ -1,7 +1,7 @@
 // What NoteSeal says about a file's readers and writer: the modal, the tooltip and the warning on open.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeFacts, openWarning, writerTooltip } from '../../../client/src/sharingText';
+import { acceptanceText, describeFacts, openWarning, writerTooltip } from '../../../client/src/sharingText';
 import type { SharingFacts } from '../../../server/src/protocol';
 
 const shared: SharingFacts = {
@@ -35,4 +35,19 @@ test('a private note (no list) names its writer as you, or as another key, never
   const other: SharingFacts = { ...mine, writer: { state: 'valid', signer: 'cd'.repeat(32), at: mine.writer.at! } };
   assert.match(describeFacts(other), /Last written by another key \(cdcdcdcdcdcdcdcd…\) on /);
   assert.equal(writerTooltip(other), 'Last written by another key on 2026-12-01 12:03 UTC');
+});
+
+test('the acceptance modal names every member, their key fingerprint and who signed them in; a rewritten list is a warning', () => {
+  const members = [
+    { name: 'alice', fingerprint: '0a1b 2c3d 4e5f 6a7b', kind: 'xwing', addedBy: 'alice', addedAt: '2026-11-20T10:00:00.000Z' },
+    { name: 'ci', fingerprint: '9f8e 7d6c 5b4a 3928', kind: 'x25519', addedBy: 'alice', addedAt: '2026-11-21T10:00:00.000Z' },
+  ];
+  const { message, detail } = acceptanceText({ listFile: '/r/config/.noteseal/recipients', folder: '/r/config', reason: 'new', head: 'h', members }, 'config');
+  assert.equal(message, 'Encrypt to the 2 members of the recipients list of config?');
+  assert.match(detail, /^This machine has not accepted this list yet/);
+  assert.match(detail, /• alice — key 0a1b 2c3d 4e5f 6a7b \(xwing\), signed in by alice on 2026-11-20/);
+  assert.match(detail, /• ci — key 9f8e 7d6c 5b4a 3928 \(x25519\), signed in by alice on 2026-11-21/);
+  assert.match(detail, /Nothing was saved yet/);
+  assert.match(acceptanceText({ listFile: '', folder: '', reason: 'rewritten', head: '', members }, 'x').detail, /^WARNING: .*rewritten/);
+  assert.match(acceptanceText({ listFile: '', folder: '', reason: 'previously-pinned', head: '', members }, 'x').detail, /^You used this list before/);
 });
