@@ -6,9 +6,9 @@
 //   body = signer Ed25519 key (32) | signed at, ms since 1970 (8, big-endian) | commitment (32) | signature (64)
 //   commitment = HKDF-SHA256(IKM = data key, salt = file salt, info = "NoteSeal v1 write key commitment", 32)
 //   signed     = "noteseal/v1/write-signature\0" | prefix (31) | commitment | payload SHA-256 (32) | signer | signed at
-import { hkdfSync } from 'node:crypto';
+import { createHash, hkdfSync } from 'node:crypto';
 import fs from 'node:fs/promises';
-import { hashFrom, readHeaderFromFile, type PayloadBoundStanza, type Stanza } from '../crypto/format';
+import { hashFrom, parseHeader, readHeaderFromFile, type PayloadBoundStanza, type Stanza } from '../crypto/format';
 import { concatBytes, constantTimeEqual, toHex, utf8 } from './bytes';
 import { ed25519, type RawKeyPair } from './curves';
 
@@ -104,6 +104,21 @@ export type WriteSignatureCheck =
   | { state: 'invalid'; why: string; signer?: string }
   | { state: 'valid'; signer: string; at: Date; keyCommitted: boolean | undefined };
 
+/** The verdict on a parsed signature, given the file's prefix, payload hash and salt (and its data key, when held). */
+function judge(parsed: ParsedWriteSignature | null | 'malformed', prefix: Uint8Array, payloadHash: Uint8Array, salt: Uint8Array, dataKey?: Uint8Array): WriteSignatureCheck {
+  if (parsed === null) return { state: 'unsigned' };
+  if (parsed === 'malformed') return { state: 'invalid', why: 'its write signature stanza is malformed' };
+  const signer = toHex(parsed.signer);
+  if (!signatureHolds(parsed, prefix, payloadHash)) {
+    return { state: 'invalid', why: 'the signature does not match the file (it was changed after it was signed)', signer };
+  }
+  // AES-GCM does not commit to its key: a signature over another data key would vouch for content its
+  // signer never wrote. Whoever holds the key checks that it is the one the signer committed to.
+  const keyCommitted = dataKey ? constantTimeEqual(keyCommitment(dataKey, salt), parsed.commitment) : undefined;
+  if (keyCommitted === false) return { state: 'invalid', why: 'the signature was made for another data key (its key commitment does not match)', signer };
+  return { state: 'valid', signer, at: new Date(parsed.atMs), keyCommitted };
+}
+
 /**
  * Checks a file's write signature against its bytes on disk. With the file's data key the commitment is
  * checked too (`keyCommitted`); without it (inspect needs no key) it is undefined.
@@ -111,8 +126,7 @@ export type WriteSignatureCheck =
 export async function checkWriteSignature(file: string, dataKey?: Uint8Array): Promise<WriteSignatureCheck> {
   const header = await readHeaderFromFile(file);
   const parsed = parseWriteSignature(header.stanzas);
-  if (parsed === null) return { state: 'unsigned' };
-  if (parsed === 'malformed') return { state: 'invalid', why: 'its write signature stanza is malformed' };
+  if (parsed === null || parsed === 'malformed') return judge(parsed, new Uint8Array(0), new Uint8Array(0), header.salt);
   const handle = await fs.open(file, 'r');
   let prefix: Buffer;
   let payloadHash: Buffer;
@@ -121,11 +135,13 @@ export async function checkWriteSignature(file: string, dataKey?: Uint8Array): P
     await handle.read(prefix, 0, PREFIX_LENGTH, 0);
     payloadHash = await hashFrom(handle, header.headerLength);
   } finally { await handle.close(); }
-  const signer = toHex(parsed.signer);
-  if (!signatureHolds(parsed, prefix, payloadHash)) {
-    return { state: 'invalid', why: 'the signature does not match the file (it was changed after it was signed)', signer };
-  }
-  const keyCommitted = dataKey ? constantTimeEqual(keyCommitment(dataKey, header.salt), parsed.commitment) : undefined;
-  if (keyCommitted === false) return { state: 'invalid', why: 'the signature was made for another data key', signer };
-  return { state: 'valid', signer, at: new Date(parsed.atMs), keyCommitted };
+  return judge(parsed, prefix, payloadHash, header.salt, dataKey);
+}
+
+/** The same check over a whole file held in memory (exec, the git drivers). */
+export function checkWriteSignatureBytes(file: Uint8Array, dataKey?: Uint8Array): WriteSignatureCheck {
+  const header = parseHeader(file);
+  const parsed = parseWriteSignature(header.stanzas);
+  const payloadHash = createHash('sha256').update(file.subarray(header.headerLength)).digest();
+  return judge(parsed, file.subarray(0, PREFIX_LENGTH), payloadHash, header.salt, dataKey);
 }
