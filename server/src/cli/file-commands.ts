@@ -134,7 +134,7 @@ const STANZA_NAMES: Record<string, string> = {
  * Recipients (named from the trusted list that governs the file, if any) and the writer: public facts, no
  * key needed. A writer is named only as checked against what this machine trusts, never the list on disk.
  */
-async function sharingFacts(ctx: CliContext, file: string, stanzas: Stanza[]): Promise<{ recipients: { kind: string; id: string; member?: string }[]; writer: string; warning?: string }> {
+async function sharingFacts(ctx: CliContext, file: string, stanzas: Stanza[]): Promise<{ recipients: { kind: string; id: string; member?: string }[]; writer: string; warning?: string; note?: string }> {
   const own = await readPublicIdentity(keystoreDirFor(keyfilePath(ctx))).catch(() => null);
   const trusted = await trustedWritersFor(file, { keyfilePath: keyfilePath(ctx), ownIdentity: own });
   const recipients = stanzas.map(recipientStanzaId).filter(x => x !== undefined).map(x => {
@@ -142,10 +142,12 @@ async function sharingFacts(ctx: CliContext, file: string, stanzas: Stanza[]): P
     return { ...x, ...(member ? { member: member.name } : {}) };
   });
   const v = await writerVerdict(ctx, file, stanzas);
+  const who = v.member ?? (v.byYou ? 'you' : trusted.listFile ? 'someone outside the list' : 'another key');
+  const bound = v.check.state === 'valid' ? (v.check.path === undefined ? ', signature version 1 (binds no path)' : `, for "${v.check.path}"`) : '';
   const writer = v.check.state === 'valid'
-    ? `${v.authentic ? v.signer : trusted.listFile ? 'someone outside the list' : 'another key'} (signing key ${v.check.signer}) on ${v.check.at.toISOString()}`
+    ? `${who} (signing key ${v.check.signer}) on ${v.check.at.toISOString()}${bound}`
     : v.check.state === 'unsigned' ? 'unsigned' : `invalid signature (${v.check.why})`;
-  return { recipients, writer, ...(v.warning ? { warning: v.warning } : {}) };
+  return { recipients, writer, ...(v.warning ? { warning: v.warning } : {}), ...(v.note ? { note: v.note } : {}) };
 }
 
 /** Header facts only: nothing here needs or reveals a key. */
@@ -196,6 +198,7 @@ export async function inspectCommand(ctx: CliContext): Promise<number> {
     }
     lines.push(`  written by      ${r.writer}`);
     if (r.warning) lines.push(`  WARNING         ${r.warning}`);
+    if (r.note) lines.push(`  note            ${r.note}`);
   }
   await writeToStdout(ctx.stdout, Buffer.from(lines.join('\n') + '\n'));
   return ExitCode.OK;

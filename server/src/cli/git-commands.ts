@@ -87,7 +87,7 @@ async function textconvCommand(ctx: CliContext, file: string): Promise<number> {
     // the top of the work tree, whose list then judges the writer (a nested list is not seen for old versions).
     const inTree = !path.relative(process.cwd(), path.resolve(file)).startsWith('..');
     const where = inTree ? path.resolve(file) : path.join(process.cwd(), path.basename(file));
-    const verdict = await writerVerdict(quiet(ctx), where, parseHeader(bytes).stanzas, { bytes, ...(dataKey ? { dataKey } : {}) }).finally(() => dataKey?.fill(0));
+    const verdict = await writerVerdict(quiet(ctx), where, parseHeader(bytes).stanzas, { bytes, pathKnown: inTree, ...(dataKey ? { dataKey } : {}) }).finally(() => dataKey?.fill(0));
     // Shown inside the diff itself, where the reader looks: git shows nothing of a driver's stderr here.
     const banner = verdict.authentic ? '' : `[NoteSeal: WARNING: not from a trusted writer: ${verdict.warning}]\n`;
     if (!isMergeableText(plaintext)) return write(ctx, banner + placeholder(bytes, `encrypted binary content, ${plaintext.length} bytes`));

@@ -32,10 +32,10 @@ export function keepingDataKey(unwrap: UnwrapDataKey): { unwrap: UnwrapDataKey; 
 }
 
 /** The verdict on `file` (on disk, or its bytes when given), with its data key when held. */
-export async function writerVerdict(ctx: CliContext, file: string, stanzas: readonly Stanza[], opts: { bytes?: Uint8Array; dataKey?: Uint8Array } = {}): Promise<WriterVerdict> {
+export async function writerVerdict(ctx: CliContext, file: string, stanzas: readonly Stanza[], opts: { bytes?: Uint8Array; dataKey?: Uint8Array; pathKnown?: boolean } = {}): Promise<WriterVerdict> {
   const keyfile = keyfilePath(ctx);
   const own = await readPublicIdentity(keystoreDirFor(keyfile)).catch(() => null);
   const check = opts.bytes ? checkWriteSignatureBytes(opts.bytes, opts.dataKey) : await checkWriteSignature(file, opts.dataKey);
   const trusted = await trustedWritersFor(file, { keyfilePath: keyfile, ownIdentity: own });
-  return judgeWriter(file, check, stanzas, trusted, own);
+  return judgeWriter(file, check, stanzas, trusted, own, { pathKnown: opts.pathKnown !== false });
 }

@@ -9,7 +9,7 @@ import { toHex } from './bytes';
 import type { PublicIdentity } from './identity-strings';
 import { kindOfStanza } from './recipients';
 import { extendsPin, findRecipientsFile, readChain, readPin, type SharingContext } from './sharing';
-import type { WriteSignatureCheck } from './write-signature';
+import { signedPathOf, type WriteSignatureCheck } from './write-signature';
 
 export interface TrustedWriters {
   /** The list that governs the file, or null when none does. */
@@ -63,15 +63,19 @@ export interface WriterVerdict {
   /** The signer is a member of the governing list (by this name). */
   member?: string;
   byYou: boolean;
-  /** What to tell the user when the file is not authentic (or when something else is off). */
+  /** What to tell the user when the file is not authentic. */
   warning?: string;
+  /** Something to know about an authentic file: a version 1 signature binds no path. */
+  note?: string;
 }
 
 /**
  * Judges a checked write signature. `stanzas` are the file's; `own` is this keyfile's public identity.
- * An unsigned file is authentic only when nobody else could have made it (no recipient stanza).
+ * An unsigned file is authentic only when nobody else could have made it (no recipient stanza). A version 2
+ * signature must be for this file's path (relative to the folder of its list); `pathKnown: false` where the
+ * file is a temporary copy (git's textconv of an older version) and its path cannot be checked.
  */
-export function judgeWriter(file: string, check: WriteSignatureCheck, stanzas: readonly Stanza[], trusted: TrustedWriters, own: PublicIdentity | null): WriterVerdict {
+export function judgeWriter(file: string, check: WriteSignatureCheck, stanzas: readonly Stanza[], trusted: TrustedWriters, own: PublicIdentity | null, opts: { pathKnown?: boolean } = {}): WriterVerdict {
   const refusedNote = trusted.refused ? ` (the recipients list that governs it is not trusted here: ${trusted.refused})` : '';
   if (check.state === 'unsigned') {
     if (!othersCouldWrite(stanzas)) return { authentic: true, check, byYou: false };
@@ -83,9 +87,16 @@ export function judgeWriter(file: string, check: WriteSignatureCheck, stanzas: r
   }
   const signs = (id: PublicIdentity | null | undefined) => !!id?.signingKey && toHex(id.signingKey) === check.signer;
   const member = trusted.members.find(m => signs(m.identity));
-  if (member) return { authentic: true, check, signer: member.name, member: member.name, byYou: signs(own) };
-  if (signs(own)) return { authentic: true, check, signer: 'you', byYou: true };
-  const who = `signing key ${short(check.signer)}`;
+  const signer = member?.name ?? (signs(own) ? 'you' : `signing key ${short(check.signer)}`);
+  const expected = signedPathOf(file, trusted.folder);
+  if (check.path !== undefined && opts.pathKnown !== false && check.path !== expected) {
+    // A genuine signature, for another file: a member's staging.env.enc copied over prod.env.enc.
+    return { authentic: false, check, signer, byYou: signs(own), warning: `${file} carries ${signer === 'you' ? 'your' : `${signer}'s`} signature for "${check.path}", not for "${expected}": it is a copy of another file (or was moved); do not trust it as this one.` };
+  }
+  const note = check.path === undefined && othersCouldWrite(stanzas) ? { note: 'its write signature is of version 1, which does not bind the file\'s path: it may be a copy of another file by the same writer' } : {};
+  if (member) return { authentic: true, check, signer: member.name, member: member.name, byYou: signs(own), ...note };
+  if (signs(own)) return { authentic: true, check, signer: 'you', byYou: true, ...note };
+  const who = signer;
   const not = trusted.listFile ? `who is not a member of the recipients list that governs it${refusedNote}` : 'who is not you, and no recipients list governs it';
   return { authentic: false, check, signer: who, byYou: false, warning: `${file} was written by ${who}, ${not}: do not trust its content.` };
 }

@@ -123,6 +123,23 @@ describe('who wrote a file', () => {
     assert.doesNotMatch((await r.noteseal(['decrypt', own])).stderr, /warning/, 'your own file: no warning');
   });
 
+  it('a member\'s staging file copied over prod is shown as signed for its own path; exec refuses it', async () => {
+    await fs.writeFile(path.join(bob.home, 'staging.env'), 'DB=staging\n');
+    const enc = await bob.cli(['encrypt', path.join(bob.home, 'staging.env'), '-o', path.join(r.repo, 'config', 'staging.env.enc')]);
+    assert.equal(enc.code, 0, enc.stderr);
+    const staging = await r.noteseal(['exec', 'config/staging.env.enc', '--', 'sh', '-c', 'echo "$DB"']);
+    assert.equal(staging.code, 0, staging.stderr);
+    assert.equal(staging.stdout, 'staging\n', 'Bob\'s file, at its own path, is his');
+    assert.match((await r.noteseal(['inspect', 'config/staging.env.enc'])).stdout, /written by +bob \(signing key [0-9a-f]{64}\) on 20.*, for "config\/staging\.env\.enc"/);
+    await fs.copyFile(path.join(r.repo, 'config', 'staging.env.enc'), path.join(r.repo, 'config', 'prod.env.enc'));
+    const prod = await r.noteseal(['exec', 'config/prod.env.enc', '--', 'sh', '-c', 'echo "$DB"']);
+    assert.equal(prod.code, 12, prod.stderr);
+    assert.equal(prod.stdout, '');
+    assert.match(prod.stderr, /carries bob's signature for "config\/staging\.env\.enc", not for "config\/prod\.env\.enc"/);
+    assert.match((await r.noteseal(['decrypt', 'config/prod.env.enc'])).stderr, /warning: .*for "config\/staging\.env\.enc", not for "config\/prod\.env\.enc"/);
+    await fs.rm(path.join(r.repo, 'config', 'prod.env.enc'));
+  });
+
   it('the merge driver refuses a side a non-member wrote: git sees a conflict, nothing is re-signed', async () => {
     await r.seal('.env.enc', 'A=1\nB=2\nC=3\n');
     await gitOk(r, 'add', '-A');
