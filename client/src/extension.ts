@@ -21,7 +21,7 @@ import { EncOpenRedirect, REDIRECT_VIEW_TYPE } from './openRedirect';
 import { RecordingController, recordingFolderChoice } from './recording';
 import { RevisionContentProvider } from './revisionContent';
 import { openSearchResult, registerSearch } from './searchView';
-import { registerSharing } from './sharing';
+import { openWarningsSoFar, registerSharing } from './sharing';
 import { LockStatusItem } from './statusBar';
 import { TerminalIntegration } from './terminal';
 import { NOTESEAL_SCHEME } from './uris';
@@ -77,6 +77,8 @@ export interface NoteSealApi {
   /** `<user data>/User/globalStorage/<id>`: the tests find the user settings file from it. */
   globalStorageUri: vscode.Uri;
   /** Search (issue 16): the view's search over the workspace folders, and opening a result as a click does. */
+  /** The warnings notes opened with so far (an untrusted writer, a refused list), newest last. */
+  openWarnings(): readonly string[];
   search: {
     run(query: SearchQuery): Promise<{ summary: SearchSummary; files: SearchFileResult[] }>;
     open(path: string, line: number, start: number, end: number): Promise<vscode.TextEditor>;
@@ -283,6 +285,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
       },
       open: (path, line, start, end) => openSearchResult(vault, path, line, start, end),
     },
+    openWarnings: openWarningsSoFar,
   };
   return testApi;
 }

@@ -81,6 +81,10 @@ async function pickMember(worker: WorkerClient, folder: vscode.Uri, title: strin
   return pick === paste ? {} : { identity: pick.identity!, name: pick.memberName! };
 }
 
+/** Every warning a note opened with in this session, newest last (the integration tests read it: a notification cannot be). */
+const openWarningsShown: string[] = [];
+export function openWarningsSoFar(): readonly string[] { return openWarningsShown; }
+
 export function registerSharing(context: vscode.ExtensionContext, worker: WorkerClient, vault: VaultController,
   command: (id: string, run: (...args: never[]) => unknown) => void, noteChanges: vscode.Event<vscode.FileChangeEvent[]>): void {
   // The worker's list search stops at the nearer of the repository's top and the workspace folder.
@@ -101,6 +105,7 @@ export function registerSharing(context: vscode.ExtensionContext, worker: Worker
       writers.forget(doc.uri);
       void worker.request(Method.sharingDescribe, { path: logicalFsPath(doc.uri) + ENC_SUFFIX }).then(facts => {
         const warning = openWarning(facts);
+        if (warning) openWarningsShown.push(warning);
         if (warning) void vscode.window.showWarningMessage(`NoteSeal: ${warning}`, 'Who Can Read This File?')
           .then(pick => { if (pick) void vscode.commands.executeCommand(Commands.whoCanRead, doc.uri); });
       }, () => undefined);

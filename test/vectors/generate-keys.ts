@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   // A signed file (two chunks of 1 KiB) under the fixed data key.
   const plain = Buffer.from(Array.from({ length: 1500 }, (_, i) => (i * 31 + 7) & 255));
   await fs.writeFile(path.join(dir, 'p'), plain);
-  await encryptFile(path.join(dir, 'p'), path.join(dir, 'p.enc'), dataKey, [type1Fixed!], { chunkSize: 1024, payloadBound: writeSignatureStanza(identity.signing, dataKey, () => Date.parse('2026-12-01T12:03:00Z')) });
+  await encryptFile(path.join(dir, 'p'), path.join(dir, 'p.enc'), dataKey, [type1Fixed!], { chunkSize: 1024, payloadBound: writeSignatureStanza(identity.signing, dataKey, undefined, () => Date.parse('2026-12-01T12:03:00Z')) });
   const signedFile = await fs.readFile(path.join(dir, 'p.enc'));
 
   const out = {

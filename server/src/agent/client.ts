@@ -113,8 +113,8 @@ export class AgentConnection {
   }
 
   /** The write signature's body for the file whose keys came with `ticket` (docs/KEYS.md, "Write signature"). */
-  async signWrite(keyfile: string, ticket: string, prefix: Uint8Array, commitment: Uint8Array, payloadSha256: Uint8Array): Promise<Uint8Array> {
-    const { blob } = await this.request({ op: 'sign-write', keyfile, ticket, prefix: toBase64(prefix), commitment: toBase64(commitment), payloadSha256: toBase64(payloadSha256) });
+  async signWrite(keyfile: string, ticket: string, prefix: Uint8Array, commitment: Uint8Array, payloadSha256: Uint8Array, signedPath?: string): Promise<Uint8Array> {
+    const { blob } = await this.request({ op: 'sign-write', keyfile, ticket, prefix: toBase64(prefix), commitment: toBase64(commitment), payloadSha256: toBase64(payloadSha256), ...(signedPath !== undefined ? { path: signedPath } : {}) });
     return blob;
   }
 

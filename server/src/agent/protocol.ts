@@ -15,7 +15,7 @@ export type AgentRequest =
   | { v: 1; op: 'unwrap'; keyfile: string; stanzas: WireStanza[]; client?: ClientInfo }
   | { v: 1; op: 'new-file-keys'; keyfile: string; detached: boolean; client?: ClientInfo }
   /** prefix: the file's 31 immutable bytes; commitment and payloadSha256: 32 bytes each; all base64. The blob: the stanza's body. */
-  | { v: 1; op: 'sign-write'; keyfile: string; ticket: string; prefix: string; commitment: string; payloadSha256: string }
+  | { v: 1; op: 'sign-write'; keyfile: string; ticket: string; prefix: string; commitment: string; payloadSha256: string; /** The signed path (a version 2 signature); absent: version 1. */ path?: string }
   | { v: 1; op: 'lock' }
   | { v: 1; op: 'stop' };
 

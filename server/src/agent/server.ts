@@ -8,7 +8,7 @@ import path from 'node:path';
 import { isNoteSealError } from '../crypto/errors';
 import type { Stanza } from '../crypto/format';
 import type { Keyring } from '../keys/keyring';
-import { signWriteBody } from '../keys/write-signature';
+import { MAX_SIGNED_PATH_BYTES, signWriteBody } from '../keys/write-signature';
 import { fromBase64, toBase64, wipe } from '../keys/bytes';
 import { AgentPathError, canonicalPath, ensurePrivateDir, isNamedPipe } from './paths';
 import { AGENT_PROTOCOL_VERSION, type AgentReply, type AgentRequest, type AgentStatus, type ClientInfo, type WireStanza } from './protocol';
@@ -251,7 +251,10 @@ export class AgentServer {
     const wrongKeyfile = this.refuseOtherKeyfile(req.keyfile);
     if (wrongKeyfile) return { reply: wrongKeyfile };
     const prefix = exactBytes(req.prefix, 31), commitment = exactBytes(req.commitment, 32), payloadSha256 = exactBytes(req.payloadSha256, 32);
-    if (!prefix || !commitment || !payloadSha256) return { reply: refusal('bad-request', 'malformed write to sign') };
+    const signedPath = req.path;
+    if (!prefix || !commitment || !payloadSha256 || (signedPath !== undefined && (typeof signedPath !== 'string' || signedPath.length === 0 || Buffer.byteLength(signedPath) > MAX_SIGNED_PATH_BYTES))) {
+      return { reply: refusal('bad-request', 'malformed write to sign') };
+    }
     const keyring = this.backend.keyring();
     if (!keyring) return { reply: refusal('locked', this.backend.lockedMessage) };
     const expires = typeof req.ticket === 'string' ? this.signTickets.get(req.ticket) : undefined;
@@ -262,7 +265,7 @@ export class AgentServer {
     const identity = await keyring.identity();
     if (!identity) return { reply: refusal('unsupported', 'this keyfile has no identity to sign with (run noteseal identity)') };
     try {
-      return { reply: { v: AGENT_PROTOCOL_VERSION, ok: true }, blob: signWriteBody(identity.signing, prefix, commitment, payloadSha256) };
+      return { reply: { v: AGENT_PROTOCOL_VERSION, ok: true }, blob: signWriteBody(identity.signing, prefix, commitment, payloadSha256, Date.now(), signedPath) };
     } catch (e) {
       return { reply: refusal('locked', `the agent could not sign: ${(e as Error).message}`) };
     }

@@ -10,15 +10,20 @@ export interface ParsedArgs {
   options: Map<string, string | true>;
   /** How many operands came before a `--` (absent without one): `exec` splits files from the command there. */
   beforeSeparator?: number;
+  /** Every value of a repeatable option (`--allow-env A --allow-env B`), in order. */
+  repeated?: Map<string, string[]>;
 }
 
 /** Options taking a value; everything else known is a boolean flag. Short aliases map to long names. */
-const VALUED = new Set(['keyfile', 'output', 'idle-minutes', 'identity', 'name', 'dir', 'my-name']);
-const FLAGS = new Set(['force', 'detached', 'recovery', 'json', 'help', 'version', 'yes', 'rekey', 'trust']);
+const VALUED = new Set(['keyfile', 'output', 'idle-minutes', 'identity', 'name', 'dir', 'my-name', 'allow-env']);
+const FLAGS = new Set(['force', 'detached', 'recovery', 'json', 'help', 'version', 'yes', 'rekey', 'trust', 'allow-unverified-writer']);
+/** Valued options that may be given more than once (all values kept in `repeated`). */
+const REPEATABLE = new Set(['allow-env']);
 const ALIASES: Record<string, string> = { o: 'output', f: 'force', h: 'help', y: 'yes' };
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const options = new Map<string, string | true>();
+  const repeated = new Map<string, string[]>();
   const positional: string[] = [];
   let separatorAt: number | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -33,6 +38,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       const value = inlineValue ?? argv[++i];
       if (value === undefined || value === '') throw new UsageError(`option --${name} needs a value`);
       options.set(name, value);
+      if (REPEATABLE.has(name)) repeated.set(name, [...repeated.get(name) ?? [], value]);
     } else if (FLAGS.has(name)) {
       if (inlineValue !== undefined) throw new UsageError(`option --${name} takes no value`);
       options.set(name, true);
@@ -43,7 +49,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const [command = 'help', ...operands] = positional;
   // The command name is the first positional; the separator counts operands only.
   const beforeSeparator = separatorAt === undefined ? undefined : Math.max(0, separatorAt - 1);
-  return { command, operands, options, ...(beforeSeparator === undefined ? {} : { beforeSeparator }) };
+  return { command, operands, options, ...(beforeSeparator === undefined ? {} : { beforeSeparator }), ...(repeated.size > 0 ? { repeated } : {}) };
 }
 
 function splitOnce(s: string, sep: string): [string, string | undefined] {

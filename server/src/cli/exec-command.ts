@@ -5,27 +5,56 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
-import { decryptBuffer } from '../crypto/format';
+import { decryptBuffer, parseHeader } from '../crypto/format';
+import { isLoaderVariable } from '../loaderVariables';
 import { allowOnly, UsageError } from './args';
 import { aboutFile, type CliContext } from './context';
 import { EnvFileError, envFormatOf, parseEnvText } from './env-files';
 import { withFileKeys } from './file-keys';
+import { keepingDataKey, UnverifiedWriter, writerVerdict } from './writer-check';
 
 /** A config that big is not a config, and would not fit an environment anyway (ARG_MAX). */
 const MAX_FILE_BYTES = 1024 * 1024;
+
+/**
+ * A config acted upon must come from someone the user trusts: its write signature is checked (the key
+ * commitment too) against the list that governs it. Refused unless the user said otherwise on purpose.
+ */
+async function checkWriter(ctx: CliContext, file: string, bytes: Uint8Array, dataKey: Uint8Array | undefined): Promise<void> {
+  const verdict = await writerVerdict(ctx, file, parseHeader(bytes).stanzas, { bytes, ...(dataKey ? { dataKey } : {}) });
+  if (verdict.authentic) return;
+  if (ctx.args.options.has('allow-unverified-writer')) {
+    ctx.note(`noteseal: warning: ${verdict.warning} (run anyway: --allow-unverified-writer)`);
+    return;
+  }
+  throw new UnverifiedWriter(`exec: ${verdict.warning} Nothing was run. To run it anyway, pass --allow-unverified-writer.`);
+}
 
 async function variablesOf(ctx: CliContext, files: readonly string[]): Promise<Map<string, string>> {
   return withFileKeys(ctx, async keys => {
     const vars = new Map<string, string>();
     for (const file of files) {
-      const plaintext = await aboutFile(file, async () => {
-        const { size } = await fs.stat(file);
-        if (size > MAX_FILE_BYTES) throw new UsageError(`exec: ${file} is larger than ${MAX_FILE_BYTES} bytes: not a config file`);
-        return decryptBuffer(await fs.readFile(file), keys.unwrap);
-      });
+      const kept = keepingDataKey(keys.unwrap);
+      let plaintext: Buffer;
+      try {
+        plaintext = await aboutFile(file, async () => {
+          const { size } = await fs.stat(file);
+          if (size > MAX_FILE_BYTES) throw new UsageError(`exec: ${file} is larger than ${MAX_FILE_BYTES} bytes: not a config file`);
+          const bytes = await fs.readFile(file);
+          const text = await decryptBuffer(bytes, kept.unwrap);
+          try { await checkWriter(ctx, file, bytes, kept.dataKey()); } catch (e) { text.fill(0); throw e; }
+          return text;
+        });
+      } finally { kept.wipe(); }
       try {
         // Later files override earlier ones, as later lines of one dotenv file do.
-        for (const [name, value] of parseEnvText(plaintext.toString('utf8'), envFormatOf(file))) vars.set(name, value);
+        for (const [name, value] of parseEnvText(plaintext.toString('utf8'), envFormatOf(file))) {
+          if (isLoaderVariable(name) && !allowedByName(ctx, name)) {
+            throw new UsageError(`exec: ${file} sets ${name}, which changes how programs load code: refused, nothing was run. `
+              + `If you mean it, name it: noteseal exec --allow-env ${name} … (docs/CLI.md lists these variables)`);
+          }
+          vars.set(name, value);
+        }
       } catch (e) {
         if (e instanceof EnvFileError) throw new UsageError(`exec: ${file}: ${e.message}`);
         throw e;
@@ -35,6 +64,11 @@ async function variablesOf(ctx: CliContext, files: readonly string[]): Promise<M
     }
     return vars;
   }, files[0]);
+}
+
+/** `--allow-env NAME` (repeatable) lets a config set that loader variable. */
+function allowedByName(ctx: CliContext, name: string): boolean {
+  return (ctx.args.repeated?.get('allow-env') ?? []).some(n => n.toUpperCase() === name.toUpperCase());
 }
 
 /** The command's exit status; killed by a signal: 128 + its number, as a shell reports it. */
@@ -59,7 +93,7 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, note: (lin
 }
 
 export async function execCommand(ctx: CliContext): Promise<number> {
-  allowOnly(ctx.args);
+  allowOnly(ctx.args, 'allow-unverified-writer', 'allow-env');
   const split = ctx.args.beforeSeparator;
   if (split === undefined) throw new UsageError('exec: put -- between the files and the command: noteseal exec <file.enc>... -- <command> [args]');
   const files = ctx.args.operands.slice(0, split);

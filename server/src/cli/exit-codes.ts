@@ -15,6 +15,7 @@ export const ExitCode = {
   AGENT_REFUSED: 9,    // the agent is locked (or refused) and there is no other way to the key; `agent status`: locked
   NO_AGENT: 10,        // `agent status|stop|lock`: no agent answers
   UNTRUSTED_RECIPIENTS: 11, // the folder's recipients list is refused (an unsigned change, a rewritten history)
+  UNVERIFIED_WRITER: 12, // exec, the merge driver: a file not signed by you or a trusted member of its list (or its signature is invalid)
   INTERRUPTED: 130,    // Ctrl-C at a prompt
 } as const;
 

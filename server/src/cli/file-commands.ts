@@ -13,7 +13,8 @@ import { aboutFile, keyfilePath, refuseToOverwrite, type CliContext } from './co
 import { readPublicIdentity } from '../keys/identity';
 import { keystoreDirFor } from '../keys/keystore';
 import { STANZA_WRITE_SIGNATURE } from '../keys/write-signature';
-import { findRecipientsFile, readChain, writerOf } from '../keys/sharing';
+import { findRecipientsFile } from '../keys/sharing';
+import { othersCouldWrite, trustedWritersFor } from '../keys/authorship';
 import { kindOfStanza, recipientIdOf, recipientStanzaId } from '../keys/recipients';
 import { toHex } from '../keys/bytes';
 import { ExitCode, exitCodeFor } from './exit-codes';
@@ -21,6 +22,7 @@ import { withFileKeys } from './file-keys';
 import { membersFor, newFileKeysFor } from './new-file-keys';
 import { withIdentityFile } from './identity-commands';
 import { writeManyToStdout, writeToStdout } from './stdout';
+import { keepingDataKey, writerVerdict } from './writer-check';
 
 /**
  * Decrypting to stdout keeps up to this much plaintext from the verifying pass: files up to this size are
@@ -97,10 +99,16 @@ export async function decryptCommand(ctx: CliContext): Promise<number> {
   if (output) refuseToOverwrite(ctx, output);
   await warmThreadsFor(file);
   const watch = stopwatch(ctx, 'decrypt');
+  // The data key is kept (a copy) so the write signature's key commitment can be checked afterwards.
+  let dataKey: Uint8Array | undefined;
   const run = (unwrap: UnwrapDataKey) => aboutFile(file, async () => {
     watch.unlocked();
-    if (output) await decryptFile(file, unwrap, output);
-    else await decryptToStdout(ctx, file, unwrap);
+    const kept = keepingDataKey(unwrap);
+    try {
+      if (output) await decryptFile(file, kept.unwrap, output);
+      else await decryptToStdout(ctx, file, kept.unwrap);
+      dataKey = kept.dataKey()?.slice();
+    } finally { kept.wipe(); }
   });
   // --identity FILE: an age identity file opens the file (like `age -i`): no keyfile, agent or passphrase.
   if (typeof identityFile === 'string') await withIdentityFile(identityFile, run);
@@ -109,10 +117,12 @@ export async function decryptCommand(ctx: CliContext): Promise<number> {
   // Who wrote it matters where someone else could have: below a recipients list, or when the header has a
   // recipient stanza (anyone with our public key can make one). A file only this keyring could have written
   // (no list, no recipient stanza) is not checked: its signature check is a second pass over the whole file.
-  const { stanzas } = await readHeaderFromFile(file);
-  const othersCouldWrite = stanzas.some(st => kindOfStanza(st.type) !== undefined) || await findRecipientsFile(file).then(f => f !== null, () => true);
-  const warning = othersCouldWrite ? (await sharingFacts(ctx, file, stanzas).catch(() => null))?.warning : undefined;
-  if (warning) ctx.note(`noteseal: warning: ${warning}`);
+  try {
+    const { stanzas } = await readHeaderFromFile(file);
+    const couldBeOthers = othersCouldWrite(stanzas) || await findRecipientsFile(file).then(f => f !== null, () => true);
+    const verdict = couldBeOthers ? await writerVerdict(ctx, file, stanzas, dataKey ? { dataKey } : {}).catch(() => null) : null;
+    if (verdict && !verdict.authentic) ctx.note(`noteseal: warning: ${verdict.warning}`);
+  } finally { dataKey?.fill(0); }
   return ExitCode.OK;
 }
 
@@ -126,22 +136,24 @@ function stanzaKindName(type: number): string {
   return kindOfStanza(type)?.name ?? (type === STANZA_WRITE_SIGNATURE ? 'write-signature' : 'unknown');
 }
 
-/** Recipients (named from the list that applies, if any) and the writer: public facts, no key needed. */
-async function sharingFacts(ctx: CliContext, file: string, stanzas: Stanza[]): Promise<{ recipients: { kind: string; id: string; member?: string }[]; writer: string; warning?: string }> {
-  const listFile = await findRecipientsFile(file).catch(() => null);
-  const members = listFile ? (await readChain(listFile).catch(() => null))?.members ?? null : null;
+/**
+ * Recipients (named from the trusted list that governs the file, if any) and the writer: public facts, no
+ * key needed. A writer is named only as checked against what this machine trusts, never the list on disk.
+ */
+async function sharingFacts(ctx: CliContext, file: string, stanzas: Stanza[]): Promise<{ recipients: { kind: string; id: string; member?: string }[]; writer: string; warning?: string; note?: string }> {
+  const own = await readPublicIdentity(keystoreDirFor(keyfilePath(ctx))).catch(() => null);
+  const trusted = await trustedWritersFor(file, { keyfilePath: keyfilePath(ctx), ownIdentity: own });
   const recipients = stanzas.map(recipientStanzaId).filter(x => x !== undefined).map(x => {
-    const member = members?.find(m => toHex(recipientIdOf(m.identity.kind, m.identity.publicKey)) === x.id);
+    const member = trusted.members.find(m => toHex(recipientIdOf(m.identity.kind, m.identity.publicKey)) === x.id);
     return { ...x, ...(member ? { member: member.name } : {}) };
   });
-  // Our own public identity needs no key: a private note we signed is "you", not a stranger.
-  const own = await readPublicIdentity(keystoreDirFor(keyfilePath(ctx))).catch(() => null);
-  const w = await writerOf(file, members, undefined, own);
-  const who = w.member ?? (w.byYou ? 'you' : listFile ? 'someone outside the list' : 'another key');
-  const writer = w.check.state === 'valid'
-    ? `${who} (signing key ${w.check.signer}) on ${w.check.at.toISOString()}`
-    : w.check.state === 'unsigned' ? 'unsigned' : `invalid signature (${w.check.why})`;
-  return { recipients, writer, ...(w.warning ? { warning: w.warning } : {}) };
+  const v = await writerVerdict(ctx, file, stanzas);
+  const who = v.member ?? (v.byYou ? 'you' : trusted.listFile ? 'someone outside the list' : 'another key');
+  const bound = v.check.state === 'valid' ? (v.check.path === undefined ? ', signature version 1 (binds no path)' : `, for "${v.check.path}"`) : '';
+  const writer = v.check.state === 'valid'
+    ? `${who} (signing key ${v.check.signer}) on ${v.check.at.toISOString()}${bound}`
+    : v.check.state === 'unsigned' ? 'unsigned' : `invalid signature (${v.check.why})`;
+  return { recipients, writer, ...(v.warning ? { warning: v.warning } : {}), ...(v.note ? { note: v.note } : {}) };
 }
 
 /** Header facts only: nothing here needs or reveals a key. */
@@ -192,6 +204,7 @@ export async function inspectCommand(ctx: CliContext): Promise<number> {
     }
     lines.push(`  written by      ${r.writer}`);
     if (r.warning) lines.push(`  WARNING         ${r.warning}`);
+    if (r.note) lines.push(`  note            ${r.note}`);
   }
   await writeToStdout(ctx.stdout, Buffer.from(lines.join('\n') + '\n'));
   return ExitCode.OK;
@@ -204,14 +217,23 @@ export async function verifyCommand(ctx: CliContext): Promise<number> {
   let status: number = ExitCode.OK;
   await withFileKeys(ctx, async keys => {
     for (const file of files) {
+      const kept = keepingDataKey(keys.unwrap);
       try {
-        await verifyFile(file, keys.unwrap);
-        await writeToStdout(ctx.stdout, Buffer.from(`OK      ${file}\n`));
+        await verifyFile(file, kept.unwrap);
+        // The content authenticates; its write signature must too (the key commitment with the key we hold).
+        const verdict = await writerVerdict(ctx, file, (await readHeaderFromFile(file)).stanzas, { dataKey: kept.dataKey() });
+        if (verdict.check.state === 'invalid') {
+          ctx.note(`FAILED  ${verdict.warning}`);
+          if (status === ExitCode.OK) status = ExitCode.UNVERIFIED_WRITER;
+          continue;
+        }
+        if (!verdict.authentic) ctx.note(`noteseal: warning: ${verdict.warning}`);
+        await writeToStdout(ctx.stdout, Buffer.from(`OK      ${file}${verdict.authentic ? '' : ' (content intact; writer NOT verified, see above)'}\n`));
       } catch (e) {
         if (!isNoteSealError(e)) throw e;
         ctx.note(`FAILED  ${file}: ${e.message}`);
         if (status === ExitCode.OK) status = exitCodeFor(e.code);
-      }
+      } finally { kept.wipe(); }
     }
   });
   return status;

@@ -22,7 +22,8 @@ export interface FileKeys {
   /** For the format's decrypt functions: this file's data key. */
   unwrap: UnwrapDataKey;
   /** A fresh data key for a new file, its stanzas and its write signature (made by the agent, or with the keyring). */
-  newFileStanzas(options: { detached?: boolean }): Promise<NewFileKeys>;
+  /** `signedPath`: the path the write signature binds (signedPathOf); absent: a version 1 signature. */
+  newFileStanzas(options: { detached?: boolean; signedPath?: string }): Promise<NewFileKeys>;
   /** 'agent' when the agent hands out the keys. */
   source: 'agent' | 'passphrase';
 }
@@ -97,8 +98,8 @@ export async function withFileKeys<T>(ctx: CliContext, fn: (keys: FileKeys) => P
         newFileStanzas: async options => {
           const { dataKey, stanzas, signTicket } = await withAgent(socketPath, spare, agent => agent.newFileKeys(keyfile, options.detached === true, clientInfo(about)));
           // The agent signs this one write (its ticket came with the keys): the CLI never holds the signing key.
-          const payloadBound = signTicket ? remoteWriteSignatureStanza(dataKey, (prefix, commitment, hash) =>
-            withAgent(socketPath, spare, agent => agent.signWrite(keyfile, signTicket, prefix, commitment, hash))) : undefined;
+          const payloadBound = signTicket ? remoteWriteSignatureStanza(dataKey, options.signedPath, (prefix, commitment, hash) =>
+            withAgent(socketPath, spare, agent => agent.signWrite(keyfile, signTicket, prefix, commitment, hash, options.signedPath))) : undefined;
           return { dataKey, stanzas, ...(payloadBound ? { payloadBound } : {}) };
         },
       });
@@ -121,9 +122,9 @@ export async function withFileKeys<T>(ctx: CliContext, fn: (keys: FileKeys) => P
     source: 'passphrase',
     unwrap: keyring.unwrap,
     newFileStanzas: async options => {
-      const keys = await keyring.newFileStanzas(options);
+      const keys = await keyring.newFileStanzas({ ...(options.detached ? { detached: true } : {}) });
       const identity = await keyring.identity();
-      return { dataKey: keys.dataKey, stanzas: keys.stanzas, ...(identity ? { payloadBound: writeSignatureStanza(identity.signing, keys.dataKey) } : {}) };
+      return { dataKey: keys.dataKey, stanzas: keys.stanzas, ...(identity ? { payloadBound: writeSignatureStanza(identity.signing, keys.dataKey, options.signedPath) } : {}) };
     },
   }));
 }

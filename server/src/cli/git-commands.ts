@@ -17,6 +17,7 @@ import { membersFor, newFileKeysFor } from './new-file-keys';
 import { isMergeableText, mergeText } from './git-merge';
 import { checkGit, openGit, setUpGit } from './git-setup';
 import { writeToStdout } from './stdout';
+import { keepingDataKey, UnverifiedWriter, writerVerdict } from './writer-check';
 
 /** Larger files are not diffed or merged as text (a placeholder / "kept ours" instead). */
 const MAX_TEXT_BYTES = 64 * 1024 * 1024;
@@ -77,8 +78,20 @@ async function textconvCommand(ctx: CliContext, file: string): Promise<number> {
   let plaintext: Buffer | null = null;
   try {
     if (parseHeader(bytes).appendMode || isRecordingPath(file)) return write(ctx, placeholder(bytes, 'encrypted recording'));
-    plaintext = await withFileKeys(quiet(ctx), keys => decryptBuffer(bytes, keys.unwrap), file, { prompt: false });
-    if (!isMergeableText(plaintext)) return write(ctx, placeholder(bytes, `encrypted binary content, ${plaintext.length} bytes`));
+    let dataKey: Uint8Array | undefined;
+    plaintext = await withFileKeys(quiet(ctx), async keys => {
+      const kept = keepingDataKey(keys.unwrap);
+      try { return await decryptBuffer(bytes, kept.unwrap); } finally { dataKey = kept.dataKey()?.slice(); kept.wipe(); }
+    }, file, { prompt: false });
+    // For an older version git hands us a temporary copy named after the file's base name only; it runs us at
+    // the top of the work tree, whose list then judges the writer (a nested list is not seen for old versions).
+    const inTree = !path.relative(process.cwd(), path.resolve(file)).startsWith('..');
+    const where = inTree ? path.resolve(file) : path.join(process.cwd(), path.basename(file));
+    const verdict = await writerVerdict(quiet(ctx), where, parseHeader(bytes).stanzas, { bytes, pathKnown: inTree, ...(dataKey ? { dataKey } : {}) }).finally(() => dataKey?.fill(0));
+    // Shown inside the diff itself, where the reader looks: git shows nothing of a driver's stderr here.
+    const banner = verdict.authentic ? '' : `[NoteSeal: WARNING: not from a trusted writer: ${verdict.warning}]\n`;
+    if (!isMergeableText(plaintext)) return write(ctx, banner + placeholder(bytes, `encrypted binary content, ${plaintext.length} bytes`));
+    if (banner) await writeToStdout(ctx.stdout, Buffer.from(banner));
     await writeToStdout(ctx.stdout, plaintext);
     return ExitCode.OK;
   } catch (e) {
@@ -119,6 +132,11 @@ function unmergeable(bytes: Buffer, repoPath: string): string | null {
 
 class KeptOurs extends Error {}
 
+async function refuseUnverified(ctx: CliContext, repoPath: string, bytes: Buffer, dataKey: Uint8Array | undefined, side: string): Promise<void> {
+  const verdict = await writerVerdict(ctx, path.resolve(repoPath), parseHeader(bytes).stanzas, { bytes, ...(dataKey ? { dataKey } : {}) });
+  if (!verdict.authentic) throw new UnverifiedWriter(`${side}: ${verdict.warning}`);
+}
+
 /**
  * `noteseal git merge-driver %O %A %B %P`: decrypts base, ours and theirs in memory, merges them as text
  * and writes the result, encrypted under a fresh data key and salt, crash-safely into %A. Exit 0: merged
@@ -135,7 +153,15 @@ async function mergeDriverCommand(ctx: CliContext, basePath: string, oursPath: s
     const reason = [base, ours, theirs].map(b => unmergeable(b, repoPath)).find(r => r !== null);
     if (reason) throw new KeptOurs(reason);
     return await withFileKeys(ctx, async keys => {
-      for (const bytes of [base, ours, theirs]) plain.push(bytes.length === 0 ? Buffer.alloc(0) : await decryptBuffer(bytes, keys.unwrap));
+      for (const [i, bytes] of [base, ours, theirs].entries()) {
+        if (bytes.length === 0) { plain.push(Buffer.alloc(0)); continue; }
+        const kept = keepingDataKey(keys.unwrap);
+        try {
+          plain.push(await decryptBuffer(bytes, kept.unwrap));
+          // A side nobody trusted wrote is never merged: the result would be re-signed as ours (laundering).
+          if (i > 0) await refuseUnverified(ctx, repoPath, bytes, kept.dataKey(), i === 1 ? 'ours' : 'theirs');
+        } finally { kept.wipe(); }
+      }
       if (!plain.every(isMergeableText)) throw new KeptOurs('its content is not text');
       const [o, a, b] = plain.map(p => p.toString('utf8'));
       const merged = mergeText(a, o, b);
@@ -154,6 +180,11 @@ async function mergeDriverCommand(ctx: CliContext, basePath: string, oursPath: s
     if (e instanceof KeptOurs) {
       ctx.note(`noteseal: ${repoPath}: not merged (${e.message}): kept ours; resolve it by hand (git checkout --ours/--theirs -- ${repoPath})`);
       return ExitCode.USAGE;
+    }
+    if (e instanceof UnverifiedWriter) {
+      ctx.note(`noteseal: ${repoPath}: not merged, and nothing re-signed: ${e.message} Ours is kept as the conflicted file; `
+        + `check where that version came from, then resolve it by hand (git checkout --ours/--theirs -- ${repoPath}).`);
+      return ExitCode.UNVERIFIED_WRITER;
     }
     const why = e instanceof AgentRefused || e instanceof NoAgent || isNoteSealError(e) ? e.message : null;
     if (why === null) throw e;

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { ENC_SUFFIX, isEncPath } from '../encPaths';
 import type { SearchFileResult, SearchQuery } from '../protocol';
 import { decryptNote } from '../search/decrypt';
+import { readHeaderFromFile } from '../crypto/format';
+import { keepingDataKey, writerVerdict } from './writer-check';
 import { runSearch } from '../search/engine';
 import { QueryError } from '../search/query';
 import { UsageError, type ParsedArgs } from './args';
@@ -96,6 +98,7 @@ export async function grepCommand(ctx: CliContext): Promise<number> {
   };
   const shown = (t: { operand: string; encFile?: string }, r: SearchFileResult) =>
     t.encFile ?? (path.join(t.operand, r.relativePath) + ENC_SUFFIX);
+  const unverified = new Map<string, string>();
   await withFileKeys(ctx, async keys => {
     for (const t of targets) {
       if ('error' in t && t.error) { ctx.note(`noteseal: grep: ${t.error.message}`); failed = true; continue; }
@@ -103,11 +106,23 @@ export async function grepCommand(ctx: CliContext): Promise<number> {
       const summary = await runSearch({
         query: t.encFile ? { ...base, include: `./${path.basename(t.encFile)}`, exclude: undefined } : base,
         roots: [t.root], contextLines: 0, previewChars: Infinity, concurrency: 8,
-        open: encPath => decryptNote(encPath, keys.unwrap),
+        open: async encPath => {
+          // The writer is judged as the note is read (its key commitment needs the key); warned about on a match.
+          const kept = keepingDataKey(keys.unwrap);
+          try {
+            const text = await decryptNote(encPath, kept.unwrap);
+            const { stanzas } = await readHeaderFromFile(encPath);
+            const verdict = await writerVerdict(ctx, encPath, stanzas, { dataKey: kept.dataKey() }).catch(() => null);
+            if (verdict && !verdict.authentic) unverified.set(path.resolve(encPath), verdict.warning!);
+            return text;
+          } finally { kept.wipe(); }
+        },
         isCancelled: () => closed,
         onFile: r => {
           found = true;
           const name = shown(t, r);
+          const warning = unverified.get(path.resolve(t.root, r.relativePath + ENC_SUFFIX));
+          if (warning) ctx.note(`noteseal: grep: warning: ${warning}`);
           if (on('files-with-matches')) print(`${name}\n`);
           else if (on('count')) print(`${name}:${r.lines.length}\n`);
           else print(r.lines.map(l => `${name}:${l.line + 1}:${l.text}\n`).join(''));

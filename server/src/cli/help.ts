@@ -33,7 +33,9 @@ Commands:
                              ask the passphrase once and serve file keys in the background (default 15 min)
   agent stop|lock|status     end it / wipe its keys / tell whether one answers (0 unlocked, 9 locked, 10 none)
   exec <file.enc>... -- <command> [args]
-                             run a command with the variables of decrypted dotenv/JSON/YAML files
+                             run a command with the variables of decrypted dotenv/JSON/YAML files;
+                             refuses a file no trusted writer signed (exit 12; --allow-unverified-writer)
+                             and variables that load code (LD_*, NODE_OPTIONS, PATH…; --allow-env NAME)
   grep PATTERN [PATH...]     search inside encrypted notes (folders, or .enc files): path:line:text, like rg;
                              -i ignore case, -w whole words, -F fixed string, -l file names, -c counts,
                              -n line numbers (the default), --include/--exclude GLOB; exit 0 found, 1 none, 2 error

@@ -19,6 +19,7 @@ import { recipientsCommand, updatekeysCommand } from './recipients-commands';
 import { initCommand, passwdCommand, rotateCommand, shredCommand } from './key-commands';
 import { PromptCancelled } from './secrets';
 import { StdoutClosed, writeToStdout } from './stdout';
+import { UnverifiedWriter } from './writer-check';
 
 const COMMANDS: Record<string, (ctx: CliContext) => Promise<number>> = {
   init: initCommand,
@@ -48,6 +49,7 @@ function report(error: unknown, note: (line: string) => void, debug: boolean): n
     return ExitCode.USAGE;
   }
   if (error instanceof AgentRefused) { note(`noteseal: ${error.message}`); return ExitCode.AGENT_REFUSED; }
+  if (error instanceof UnverifiedWriter) { note(`noteseal: ${error.message}`); return ExitCode.UNVERIFIED_WRITER; }
   if (error instanceof NoAgent) { note(`noteseal: ${error.message}`); return ExitCode.NO_AGENT; }
   if (error instanceof AgentPathError) { note(`noteseal: ${error.message}`); return ExitCode.USAGE; }
   if (isNoteSealError(error)) { note(`noteseal: ${error.message}`); return exitCodeFor(error.code); }

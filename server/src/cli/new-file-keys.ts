@@ -6,6 +6,8 @@ import { readPublicIdentity } from '../keys/identity';
 import { keystoreDirFor } from '../keys/keystore';
 import { recipientStanzas } from '../keys/recipients';
 import { recipientsFor } from '../keys/sharing';
+import { trustedWritersFor } from '../keys/authorship';
+import { signedPathOf } from '../keys/write-signature';
 import { keyfilePath, type CliContext } from './context';
 import type { FileKeys } from './file-keys';
 
@@ -20,7 +22,9 @@ export async function membersFor(ctx: CliContext, target: string): Promise<Membe
 
 /** A fresh data key (the caller wipes it), its stanzas, and the options that sign the file. */
 export async function newFileKeysFor(ctx: CliContext, keys: FileKeys, target: string, members: Members, detached = false): Promise<{ dataKey: Uint8Array; stanzas: Stanza[]; options: EncryptOptions }> {
-  const { dataKey, stanzas, payloadBound } = await keys.newFileStanzas({ detached });
+  // The signature binds the path relative to the folder of the list that governs the file (docs/KEYS.md).
+  const { folder } = await trustedWritersFor(target, { keyfilePath: keyfilePath(ctx), ownIdentity: members.ownIdentity });
+  const { dataKey, stanzas, payloadBound } = await keys.newFileStanzas({ detached, signedPath: signedPathOf(target, folder) });
   stanzas.push(...recipientStanzas(members.recipients, dataKey, members.ownIdentity ?? undefined));
   if (!payloadBound && members.recipients.length > 0) ctx.note(`noteseal: warning: ${target} is not signed (this keyfile has no identity: run noteseal identity); members see it as unsigned`);
   return { dataKey, stanzas, options: payloadBound ? { payloadBound } : {} };

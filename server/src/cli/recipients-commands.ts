@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { NoteSealError } from '../crypto/errors';
-import { decryptStream, encryptFile, readHeaderFromFile, rewrapFile } from '../crypto/format';
+import { decryptStream, encryptFile, readHeaderFromFile, rewrapFile, type Stanza } from '../crypto/format';
 import { wipe } from '../keys/bytes';
 import { shortIdentity } from '../keys/identity-strings';
 import { defaultOwnName } from '../keys/own-name';
@@ -22,6 +22,7 @@ import { allowOnly, expectOperands, UsageError } from './args';
 import { aboutFile, keyfilePath, withKeyring, type CliContext } from './context';
 import { ExitCode, exitCodeFor } from './exit-codes';
 import { writeToStdout } from './stdout';
+import { UnverifiedWriter, writerVerdict } from './writer-check';
 
 function folderOf(ctx: CliContext): string {
   const d = ctx.args.options.get('dir');
@@ -82,6 +83,8 @@ async function removeCommand(ctx: CliContext): Promise<number> {
     // A removal by identity with a name is never signed under another member's name (verifyChain refuses that).
     if (!member) throw new UsageError(`no member of ${file} is named or identified by ${shortIdentity(who!)}`);
     const me = (await keyring.identity())!;
+    // Who wrote each file is judged against the list as it was: the member leaving wrote theirs as a member.
+    const unverified = ctx.args.options.has('rekey') ? await unverifiedBelow(ctx, keyring, folder, file) : new Map<string, string>();
     const entry = signEntry({ op: 'remove', name: member.name, identity: member.identity.text, prev: chain.ids.at(-1)! }, me.signing);
     await writeList(ctx, file, [...chain.entries, entry]);
     ctx.note(`Removed "${member.name}" from ${file}. New saves are no longer encrypted to them.`);
@@ -91,16 +94,18 @@ async function removeCommand(ctx: CliContext): Promise<number> {
       ctx.note(`(new data keys, content re-encrypted) or 'noteseal updatekeys ${folder}', and rotate any secret they knew.`);
       return ExitCode.OK;
     }
-    const report = await rekeyFolder(ctx, keyring, folder, file);
+    const report = await rekeyFolder(ctx, keyring, folder, file, unverified);
     return report;
   });
 }
 
 /** --rekey: every `.enc` below `folder` that this list governs gets a new data key and re-encrypted content. */
-async function rekeyFolder(ctx: CliContext, keyring: Keyring, folder: string, listFile: string): Promise<number> {
+async function rekeyFolder(ctx: CliContext, keyring: Keyring, folder: string, listFile: string, unverified: ReadonlyMap<string, string>): Promise<number> {
   let status: number = ExitCode.OK;
   for (const file of await findEncryptedFiles(folder)) {
     if (await findRecipientsFile(file) !== listFile) continue;
+    const warning = unverified.get(file);
+    if (warning) { status = skipped(ctx, new UnverifiedWriter(warning), status); continue; }
     try {
       await aboutFile(file, async () => {
         const { stanzas } = await readHeaderFromFile(file);
@@ -113,11 +118,41 @@ async function rekeyFolder(ctx: CliContext, keyring: Keyring, folder: string, li
       });
       ctx.note(`rekeyed  ${file}`);
     } catch (e) {
+      if (e instanceof UnverifiedWriter) { status = skipped(ctx, e, status); continue; }
       ctx.note(`FAILED   ${(e as Error).message}`);
       if (status === ExitCode.OK) status = e instanceof NoteSealError ? exitCodeFor(e.code) : ExitCode.IO;
     }
   }
   return status;
+}
+
+/**
+ * --rekey and updatekeys hand a file to every member and (--rekey) sign it as ours: never one that no trusted
+ * writer wrote. It is left as it was, and said so.
+ */
+async function refuseUnverified(ctx: CliContext, file: string, stanzas: Stanza[], keyring: Keyring, dataKey?: Uint8Array): Promise<void> {
+  const key = dataKey ?? await keyring.unwrap(stanzas);
+  try {
+    const verdict = await writerVerdict(ctx, file, stanzas, { dataKey: key });
+    if (!verdict.authentic) throw new UnverifiedWriter(verdict.warning!);
+  } finally { if (!dataKey) wipe(key); }
+}
+
+/** The files below `folder` governed by `listFile` that no trusted writer wrote, with why (before the list changes). */
+async function unverifiedBelow(ctx: CliContext, keyring: Keyring, folder: string, listFile: string): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for (const file of await findEncryptedFiles(folder)) {
+    if (await findRecipientsFile(file) !== listFile) continue;
+    const stanzas = await readHeaderFromFile(file).then(h => h.stanzas, () => null);
+    if (stanzas) await refuseUnverified(ctx, file, stanzas, keyring).catch(e => { if (e instanceof UnverifiedWriter) found.set(file, e.message); });
+  }
+  return found;
+}
+
+/** Reports a file left alone for its writer; the command then exits UNVERIFIED_WRITER (unless something failed first). */
+function skipped(ctx: CliContext, e: UnverifiedWriter, status: number): number {
+  ctx.note(`SKIPPED  ${e.message} Left as it was (not rekeyed, not re-signed).`);
+  return status === ExitCode.OK ? ExitCode.UNVERIFIED_WRITER : status;
 }
 
 async function listCommand(ctx: CliContext): Promise<number> {
@@ -180,6 +215,7 @@ export async function updatekeysCommand(ctx: CliContext): Promise<number> {
             const recipients = await recipientsFor(file, sc);
             const dataKey = await keyring.unwrap(stanzas);
             try {
+              await refuseUnverified(ctx, file, stanzas, keyring, dataKey);
               // The write signature does not cover the other stanzas: it is kept and stays valid.
               const signature = stanzas.filter(st => st.type === STANZA_WRITE_SIGNATURE);
               await rewrapFile(file, async () => dataKey.slice(), [...await keyring.stanzasFor(dataKey, recipients), ...signature]);
@@ -188,6 +224,7 @@ export async function updatekeysCommand(ctx: CliContext): Promise<number> {
           });
           ctx.note(`updated  ${file} (${n > 0 ? `${n} members` : 'not shared'})`);
         } catch (e) {
+          if (e instanceof UnverifiedWriter) { status = skipped(ctx, e, status); continue; }
           ctx.note(`FAILED   ${(e as Error).message}`);
           if (status === ExitCode.OK) status = e instanceof NoteSealError ? exitCodeFor(e.code) : ExitCode.IO;
         }

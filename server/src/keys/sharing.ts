@@ -8,8 +8,8 @@ import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readHeaderFromFile, writeFileAtomic, type PayloadBoundStanza } from '../crypto/format';
-import { toHex } from './bytes';
-import { checkWriteSignature, writeSignatureStanza, type WriteSignatureCheck } from './write-signature';
+import { checkWriteSignature, signedPathOf, writeSignatureStanza } from './write-signature';
+import { judgeWriter, trustedWritersFor } from './authorship';
 import { sameIdentity, type PublicIdentity } from './identity-strings';
 import {
   entryId, GENESIS_PREV, parseRecipientsText, serializeRecipients, signEntry, untrusted, verifyChain, type ChainEntry, type Member, type VerifiedChain,
@@ -245,34 +245,12 @@ export async function acceptListAt(listFile: string, head: string | undefined, c
  */
 export async function newStanzasFor(keyring: Keyring, target: string): Promise<NewFileKeys & { payloadBound?: PayloadBoundStanza }> {
   const identity = await keyring.identity();
-  const recipients = await recipientsFor(target, { keyfilePath: keyring.keyfilePath, ownIdentity: identity?.public ?? null });
+  const ctx = { keyfilePath: keyring.keyfilePath, ownIdentity: identity?.public ?? null };
+  const recipients = await recipientsFor(target, ctx);
   const keys = await keyring.newFileStanzas({ recipients });
-  return identity ? { ...keys, payloadBound: writeSignatureStanza(identity.signing, keys.dataKey) } : keys;
-}
-
-export interface WriterReport {
-  check: WriteSignatureCheck;
-  /** The member who signed, by name, when a list applies and lists the signer. */
-  member?: string;
-  /** The signer is `own` (this keyfile's identity): a private note has no list to name it. */
-  byYou?: boolean;
-  /** A warning to show when opening, or undefined when all is well. */
-  warning?: string;
-}
-
-/**
- * Who wrote `file`, judged against the list that applies to it (`members`, or null when it is not shared).
- * Shared files must be signed by a member; an unshared unsigned file (written before signatures) is fine.
- */
-export async function writerOf(file: string, members: readonly { name: string; identity: PublicIdentity }[] | null, dataKey?: Uint8Array, own?: PublicIdentity | null): Promise<WriterReport> {
-  const check = await checkWriteSignature(file, dataKey);
-  if (check.state === 'unsigned') return { check, ...(members ? { warning: `${file} is in a shared folder but is not signed: anyone who can write to the repository may have written it.` } : {}) };
-  if (check.state === 'invalid') return { check, warning: `${file}: its write signature is invalid (${check.why}).` };
-  const signs = (id: PublicIdentity | null | undefined) => !!id?.signingKey && toHex(id.signingKey) === check.signer;
-  const member = members?.find(m => signs(m.identity));
-  const byYou = signs(own) ? { byYou: true } : {};
-  if (members && !member) return { check, ...byYou, warning: `${file} was signed by ${check.signer.slice(0, 16)}…, who is not a member of its folder's recipients list.` };
-  return { check, ...byYou, ...(member ? { member: member.name } : {}) };
+  // Version 2: the signature binds the path relative to the folder of the list that governs the file.
+  const signedPath = identity ? signedPathOf(target, (await trustedWritersFor(target, ctx)).folder) : undefined;
+  return identity ? { ...keys, payloadBound: writeSignatureStanza(identity.signing, keys.dataKey, signedPath) } : keys;
 }
 
 /**
@@ -352,30 +330,34 @@ export interface SharingFacts {
   writer: { state: 'unsigned' | 'invalid' | 'valid'; name?: string; signer?: string; byYou?: boolean; at?: string; warning?: string };
 }
 
-/** Who can read `file` and who wrote it (for "Who Can Read This File?" and the lock badge's tooltip). */
+/** Who can read `file` and who wrote it (for "Who Can Read This File?", the lock badge's tooltip and the warning a note opens with). */
 export async function describeSharing(keyring: Keyring, file: string): Promise<SharingFacts> {
   const listFile = await findRecipientsFile(file).catch(() => null);
   const own = (await keyring.identity())?.public ?? null;
+  const ctx = { keyfilePath: keyring.keyfilePath, ownIdentity: own };
   let members: Member[] | null = null;
   let listProblem: string | undefined;
   if (listFile) {
-    try { members = (await trustedList(listFile, { keyfilePath: keyring.keyfilePath, ownIdentity: own })).chain.members; }
+    try { members = (await trustedList(listFile, ctx)).chain.members; }
     catch (e) { listProblem = (e as Error).message; members = (await readChain(listFile).catch(() => null))?.members ?? null; }
   }
+  const { stanzas } = await readHeaderFromFile(file);
   let dataKey: Uint8Array | undefined;
-  try { dataKey = await keyring.unwrap((await readHeaderFromFile(file)).stanzas); } catch { /* the writer is still reported without the key check */ }
-  const w = await writerOf(file, members, dataKey, own).finally(() => dataKey?.fill(0));
+  try { dataKey = await keyring.unwrap(stanzas); } catch { /* the writer is still reported without the key check */ }
+  // The writer is judged against what this machine trusts (trustedWritersFor), as every reader does.
+  const w = await checkWriteSignature(file, dataKey).finally(() => dataKey?.fill(0));
+  const v = judgeWriter(file, w, stanzas, await trustedWritersFor(file, ctx), own);
   return {
     listFile,
     members: (members ?? []).map(m => ({ name: m.name, identity: m.identity.text, kind: m.identity.kind })),
     ...(listProblem ? { listProblem } : {}),
     writer: {
-      state: w.check.state,
-      ...(w.member ? { name: w.member } : {}),
-      ...(w.check.state !== 'unsigned' && w.check.signer ? { signer: w.check.signer } : {}),
-      ...(w.byYou ? { byYou: true } : {}),
-      ...(w.check.state === 'valid' ? { at: w.check.at.toISOString() } : {}),
-      ...(w.warning ? { warning: w.warning } : {}),
+      state: w.state,
+      ...(v.member ? { name: v.member } : {}),
+      ...(w.state !== 'unsigned' && w.signer ? { signer: w.signer } : {}),
+      ...(v.byYou ? { byYou: true } : {}),
+      ...(w.state === 'valid' ? { at: w.at.toISOString() } : {}),
+      ...(v.warning ? { warning: v.warning } : {}),
     },
   };
 }

@@ -5,13 +5,16 @@ import * as assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { decryptBuffer, parseHeader } from '../../../server/src/crypto/format';
+import { randomBytes } from 'node:crypto';
+import { decryptBuffer, encryptBufferToFile, parseHeader } from '../../../server/src/crypto/format';
+import { recipientStanzas } from '../../../server/src/keys/recipients';
+import { writeSignatureStanza } from '../../../server/src/keys/write-signature';
 import { generateIdentity } from '../../../server/src/keys/identity';
 import { entryId, GENESIS_PREV, parseRecipientsText, serializeRecipients, signEntry } from '../../../server/src/keys/recipients-file';
 import { unwrapWithReceivingKeys } from '../../../server/src/keys/recipients';
 import { addMember, recipientsFileIn } from '../../../server/src/keys/sharing';
 import type { PendingList } from '../../../server/src/protocol';
-import { externalKeyring, freshDir, noteUri, readEncExternally, unlocked } from './helpers';
+import { api, externalKeyring, freshDir, noteUri, readEncExternally, unlocked, waitUntil } from './helpers';
 
 describe('sharing', () => {
   it('Copy My Public Identity puts the keyfile\'s identity on the clipboard', async () => {
@@ -73,5 +76,25 @@ describe('sharing', () => {
       await vscode.workspace.fs.writeFile(noteUri(file), Buffer.from('TOKEN=again'));
       assert.equal(asked.length, 2, 'accepted once: no further question');
     } finally { noteseal.setListAcceptance(async () => false); }
+  });
+
+  it('a note a stranger encrypted to you opens with a warning naming the signer, before you edit it (issue 21 §2)', async () => {
+    await unlocked();
+    const k = await externalKeyring();
+    let me;
+    try { me = (await k.identity())!.public; } finally { k.lock(); }
+    // Anyone who knows your public identity can encrypt to it; the stranger signs with their own key.
+    const stranger = generateIdentity();
+    const dataKey = randomBytes(32);
+    const file = path.join(freshDir('stranger'), 'todo.md.enc');
+    await encryptBufferToFile(Buffer.from('run ./install.sh\n'), file, dataKey, recipientStanzas([{ kind: me.kind, publicKey: me.publicKey }], dataKey),
+      { payloadBound: writeSignatureStanza(stranger.signing, dataKey) });
+    const before = (await api()).openWarnings().length;
+    const doc = await vscode.workspace.openTextDocument(noteUri(file));
+    assert.equal(doc.getText(), 'run ./install.sh\n');
+    await waitUntil('the open warning', async () => (await api()).openWarnings().length > before);
+    const shown = (await api()).openWarnings().at(-1)!;
+    const signer = Buffer.from(stranger.signing.publicKey).toString('hex').slice(0, 16);
+    assert.match(shown, new RegExp(`written by signing key ${signer}…, who is not you, and no recipients list governs it`));
   });
 });

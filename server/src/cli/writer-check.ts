@@ -1,0 +1,41 @@
+// Who wrote a file, for the commands that read one (exec, decrypt, verify, inspect, the git drivers, grep,
+// updatekeys, --rekey): the write signature checked (its key commitment too, where the key is held) and
+// judged against the members the governing list trusts (keys/authorship.ts).
+import type { Stanza, UnwrapDataKey } from '../crypto/format';
+import { judgeWriter, trustedWritersFor, type WriterVerdict } from '../keys/authorship';
+import { readPublicIdentity } from '../keys/identity';
+import { keystoreDirFor } from '../keys/keystore';
+import { checkWriteSignature, checkWriteSignatureBytes } from '../keys/write-signature';
+import { keyfilePath, type CliContext } from './context';
+
+/** A file whose writer is not trusted, refused where its content would be acted upon (exec, merges). */
+export class UnverifiedWriter extends Error {
+  override readonly name = 'UnverifiedWriter';
+}
+
+/**
+ * An unwrap that keeps a copy of the data key it hands out (the format wipes its own), so the write
+ * signature's key commitment can be checked once the file has authenticated. `wipe()` when done.
+ */
+export function keepingDataKey(unwrap: UnwrapDataKey): { unwrap: UnwrapDataKey; dataKey(): Uint8Array | undefined; wipe(): void } {
+  let kept: Uint8Array | undefined;
+  return {
+    unwrap: async stanzas => {
+      const key = await unwrap(stanzas);
+      kept?.fill(0);
+      kept = Uint8Array.from(key);
+      return key;
+    },
+    dataKey: () => kept,
+    wipe: () => { kept?.fill(0); kept = undefined; },
+  };
+}
+
+/** The verdict on `file` (on disk, or its bytes when given), with its data key when held. */
+export async function writerVerdict(ctx: CliContext, file: string, stanzas: readonly Stanza[], opts: { bytes?: Uint8Array; dataKey?: Uint8Array; pathKnown?: boolean } = {}): Promise<WriterVerdict> {
+  const keyfile = keyfilePath(ctx);
+  const own = await readPublicIdentity(keystoreDirFor(keyfile)).catch(() => null);
+  const check = opts.bytes ? checkWriteSignatureBytes(opts.bytes, opts.dataKey) : await checkWriteSignature(file, opts.dataKey);
+  const trusted = await trustedWritersFor(file, { keyfilePath: keyfile, ownIdentity: own });
+  return judgeWriter(file, check, stanzas, trusted, own, { pathKnown: opts.pathKnown !== false });
+}
