@@ -285,7 +285,7 @@ export type WorkerErrorCode =
   | 'WRONG_KEY' | 'WRONG_PASSPHRASE' | 'NOT_NOTESEAL' | 'UNSUPPORTED_VERSION' | 'CORRUPTED' | 'TRUNCATED'
   | 'TRAILING_DATA' | 'UNFINISHED' | 'DAMAGED_KEYFILE' | 'KEY_NOT_FOUND' | 'LIMIT_EXCEEDED' | 'INVALID_ARGUMENT'
   | 'RECORDING' | 'CAPTURE_FAILED' | 'CHANGED_ON_DISK'
-  | 'UNTRUSTED_RECIPIENTS';
+  | 'UNTRUSTED_RECIPIENTS' | 'NOT_A_REGULAR_FILE';
 /** The JSON-RPC error code the worker uses for all of the above (in the server-defined range). */
 export const WORKER_ERROR = -32050;
 

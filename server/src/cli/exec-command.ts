@@ -3,9 +3,9 @@
 // file is decrypted and parsed in memory before anything starts: a file that fails to authenticate or
 // parse starts nothing. Nothing is written anywhere; the command's exit status is passed through.
 import type { ChildProcess } from 'node:child_process';
-import fs from 'node:fs/promises';
 import os from 'node:os';
-import { decryptBuffer } from '../crypto/format';
+import { decryptBuffer, isNoteSealError } from '../crypto/format';
+import { readRegularFile } from '../crypto/safe-open';
 import { allowOnly, UsageError } from './args';
 import { aboutFile, type CliContext } from './context';
 import { EnvFileError, envFormatOf, parseEnvText } from './env-files';
@@ -19,9 +19,12 @@ async function variablesOf(ctx: CliContext, files: readonly string[]): Promise<M
     const vars = new Map<string, string>();
     for (const file of files) {
       const plaintext = await aboutFile(file, async () => {
-        const { size } = await fs.stat(file);
-        if (size > MAX_FILE_BYTES) throw new UsageError(`exec: ${file} is larger than ${MAX_FILE_BYTES} bytes: not a config file`);
-        return decryptBuffer(await fs.readFile(file), keys.unwrap);
+        // Never through a link (a repository could point one at another repository's config), never unbounded.
+        const sealed = await readRegularFile(file, { maxBytes: MAX_FILE_BYTES }).catch(e => {
+          if (isNoteSealError(e, 'LIMIT_EXCEEDED')) throw new UsageError(`exec: ${file} is larger than ${MAX_FILE_BYTES} bytes: not a config file`);
+          throw e;
+        });
+        return decryptBuffer(sealed, keys.unwrap);
       });
       try {
         // Later files override earlier ones, as later lines of one dotenv file do.

@@ -7,7 +7,7 @@
 //   commitment = HKDF-SHA256(IKM = data key, salt = file salt, info = "NoteSeal v1 write key commitment", 32)
 //   signed     = "noteseal/v1/write-signature\0" | prefix (31) | commitment | payload SHA-256 (32) | signer | signed at
 import { hkdfSync } from 'node:crypto';
-import fs from 'node:fs/promises';
+import { openRegularFile } from '../crypto/safe-open';
 import { hashFrom, readHeaderFromFile, type PayloadBoundStanza, type Stanza } from '../crypto/format';
 import { concatBytes, constantTimeEqual, toHex, utf8 } from './bytes';
 import { ed25519, type RawKeyPair } from './curves';
@@ -113,7 +113,7 @@ export async function checkWriteSignature(file: string, dataKey?: Uint8Array): P
   const parsed = parseWriteSignature(header.stanzas);
   if (parsed === null) return { state: 'unsigned' };
   if (parsed === 'malformed') return { state: 'invalid', why: 'its write signature stanza is malformed' };
-  const handle = await fs.open(file, 'r');
+  const handle = await openRegularFile(file);
   let prefix: Buffer;
   let payloadHash: Buffer;
   try {
