@@ -125,6 +125,13 @@ export interface AgentConsentQuestion {
   pid?: number;
   /** The file the client says it opens (a claim: the agent only sees key stanzas). */
   file?: string;
+  /** The programs from the outermost known ancestor down to the client, as the kernel names them (`git`, `sh`, `node`). */
+  chain?: string[];
+  /**
+   * Whether "Allow for This Session" may be offered: only for a parent process the kernel named that is not
+   * a shell, interpreter or launcher (agent/peer.ts). Absent means false.
+   */
+  sessionGrant?: boolean;
 }
 
 /** `session` = this program may, until NoteSeal locks. A dismissed or timed-out question is `deny`. */
