@@ -134,7 +134,7 @@ export interface AgentConsentQuestion {
   sessionGrant?: boolean;
 }
 
-/** `session` = this program may, until NoteSeal locks. A dismissed or timed-out question is `deny`. */
+/** `session` = clients started by this one parent process (pid and start time) may, until NoteSeal locks (only where offered: sessionGrant). A dismissed or timed-out question is `deny`. */
 export type AgentConsentAnswer = 'once' | 'session' | 'deny';
 
 /** Notifications the worker sends to the client (fire and forget). */

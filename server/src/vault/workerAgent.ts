@@ -73,11 +73,12 @@ export class WorkerAgent {
     };
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<AgentConsentAnswer>(resolve => { timer = setTimeout(() => resolve('deny'), CONSENT_TIMEOUT_MS); });
-    const answer = await Promise.race([this.options.consent(question).catch((): AgentConsentAnswer => 'deny'), timeout]);
+    const asked = await Promise.race([this.options.consent(question).catch((): AgentConsentAnswer => 'deny'), timeout]);
     clearTimeout(timer);
-    this.options.log(`agent: ${question.program} (pid ${question.pid ?? '?'}) ${question.op} ${answer === 'deny' ? 'denied' : `allowed (${answer})`}`);
-    // A session answer where none was offered counts as once. (And not if the vault locked while the
-    // question was open: "this session" has ended.)
+    // A session answer where none was offered counts as once.
+    const answer: AgentConsentAnswer = asked === 'session' && !sessionKey ? 'once' : asked;
+    this.options.log(`agent: ${question.program} (pid ${question.pid ?? '?'}${chain.length > 1 ? `; ${chain.join(' → ')}` : ''}) ${question.op} ${answer === 'deny' ? 'denied' : `allowed (${answer})`}`);
+    // Not if the vault locked while the question was open: "this session" has ended.
     if (answer === 'session' && sessionKey && this.unlocked()) this.sessionAllowed.add(sessionKey);
     // The vault may have locked while the question was open: the server checks again after this.
     return answer !== 'deny';
