@@ -67,6 +67,16 @@ describe('the CLI and symbolic links a repository placed', () => {
     assert.equal(await r.open(outside), 'API_TOKEN=from-the-other-repo\n', 'the real file still opens');
   });
 
+  it('a linked folder inside the repository leads nowhere: neither read from nor written into', async () => {
+    const before = await snapshot();
+    await fs.symlink('../other-repo', path.join(r.repo, 'shared'));
+    refusedLink(await r.noteseal(['decrypt', 'shared/.env.enc']), 'decrypt through a linked folder');
+    refusedLink(await r.noteseal(['exec', 'shared/.env.enc', '--', 'env']), 'exec through a linked folder');
+    refusedLink(await r.noteseal(['encrypt', '-', '-o', 'shared/planted.md.enc'], { stdin: 'planted' }), 'encrypt into a linked folder');
+    await assert.rejects(fs.lstat(path.join(r.root, 'other-repo', 'planted.md.enc')), { code: 'ENOENT' });
+    assert.deepEqual(await snapshot(), before);
+  });
+
   it('git textconv shows a placeholder for a link, never its target', async () => {
     const t = await r.noteseal(['git', 'textconv', 'notes/.env.enc']);
     assert.equal(t.code, 0, t.stderr);
