@@ -149,9 +149,9 @@ export async function identifyPeer(socket: net.Socket): Promise<PeerProcess | nu
   const exe = exeOf(pid);
   if (!exe) return null;
   const ppid = statOf(pid)?.ppid ?? null;
-  const parentExe = ppid ? exeOf(ppid) : null;
-  // Read before and after its exe: a parent that exited and whose pid was reused shows a different start.
+  // The start time read before and after its exe: a parent that exited meanwhile, its pid reused, shows a change.
   const parentStart = ppid ? startTimeOf(ppid) : 0;
+  const parentExe = ppid ? exeOf(ppid) : null;
   const ancestors = [exe];
   for (let p = ppid; p && p > 1 && ancestors.length <= CHAIN_DEPTH; p = statOf(p)?.ppid ?? null) {
     const e = exeOf(p);

@@ -64,15 +64,16 @@ export class EncFileSystem {
 
   /**
    * What a logical path names on disk: its `.enc` file, a folder, or nothing yet (a new file). Links are never
-   * followed (crypto/safe-open.ts): an `.enc` or a folder that is a symbolic link, or a linked folder inside the
-   * repository on the way to it, is NOT_A_REGULAR_FILE, so nothing is read through it nor written over it.
+   * followed (crypto/safe-open.ts): an `.enc` that is a symbolic link (or a pipe or device), or a linked folder
+   * inside the repository on the way to it, is NOT_A_REGULAR_FILE, so nothing is read through it nor written
+   * over it; a folder that is a link is no folder here (readDirectory refuses it).
    */
   private async resolve(logical: string): Promise<Target> {
     const enc = encPathOf(logical);
     await refuseLinkedFoldersInRepository(enc);
     const encStat = await statOrNull(enc);
     if (encStat?.isFile()) return { kind: 'file', real: enc };
-    if (encStat) await regularFileStat(enc); // throws, naming what it is
+    if (encStat && !encStat.isDirectory()) await regularFileStat(enc); // throws, naming what it is
     const dirStat = await statOrNull(logical);
     if (dirStat?.isDirectory()) return { kind: 'directory', real: logical };
     return { kind: 'missing', real: enc };
