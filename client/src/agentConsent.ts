@@ -4,26 +4,15 @@
 // worker when the setting changes. A dismissed question is a denial (the worker also times it out).
 import * as vscode from 'vscode';
 import { Method, type AgentConsentAnswer, type AgentConsentQuestion } from '../../server/src/protocol';
+import { consentAnswer, consentText } from './agentConsentText';
 import { isBoolean, userValue } from './settingRules';
 import type { WorkerClient } from './workerClient';
 
 const SETTING = 'agent.askBeforeServing';
-const ALLOW_ONCE = 'Allow Once';
-const ALLOW_SESSION = 'Allow for This Session';
-const DENY = 'Deny';
 
 /** The user's own value only: a workspace must not switch the question off (the manifest scope is machine too). */
 export function askBeforeServing(): boolean {
   return userValue(vscode.workspace.getConfiguration('noteseal').inspect<boolean>(SETTING), false, isBoolean);
-}
-
-export function consentText(q: AgentConsentQuestion): { message: string; detail: string } {
-  const file = q.file ? vscode.workspace.asRelativePath(q.file) : 'a file';
-  const who = q.pid !== undefined ? `"${q.program}" (pid ${q.pid})` : q.program;
-  return {
-    message: `Allow ${who} to ${q.op} ${file}?`,
-    detail: `A command-line client asks NoteSeal for a file key. The program is named by the operating system; the file name is what the client says. "${ALLOW_SESSION}" lasts until NoteSeal locks.`,
-  };
 }
 
 export class AgentConsent implements vscode.Disposable {
@@ -31,9 +20,8 @@ export class AgentConsent implements vscode.Disposable {
 
   /** Replaced by the integration tests, which cannot click a modal. */
   ask = async (q: AgentConsentQuestion): Promise<AgentConsentAnswer> => {
-    const { message, detail } = consentText(q);
-    const pick = await vscode.window.showWarningMessage(message, { modal: true, detail }, ALLOW_ONCE, ALLOW_SESSION, DENY);
-    return pick === ALLOW_ONCE ? 'once' : pick === ALLOW_SESSION ? 'session' : 'deny';
+    const { message, detail, choices } = consentText(q, q.file ? vscode.workspace.asRelativePath(q.file) : 'a file');
+    return consentAnswer(q, await vscode.window.showWarningMessage(message, { modal: true, detail }, ...choices));
   };
 
   constructor(private readonly worker: WorkerClient) {

@@ -17,6 +17,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { MAGIC } from '../../server/src/crypto/constants';
+import { isNoteSealError } from '../../server/src/crypto/errors';
+import { openRegularFile, readRegularFile } from '../../server/src/crypto/safe-open';
 import { isEncPath, logicalPathOf } from '../../server/src/encPaths';
 import { fixedCopyName, originalOfCopy, parseCopyName } from './encNames';
 import { historyDirOf, purgeHistoryOf } from './localHistory';
@@ -24,7 +26,8 @@ import type { Logger } from './logger';
 import { decryptedViewOf, NOTESEAL_SCHEME } from './uris';
 import { tabUri } from './vault';
 
-export type EncContent = 'sealed' | 'empty' | 'plaintext' | 'missing' | 'directory';
+/** 'not-regular': a symbolic link (to anything), a pipe or a device, never read through (crypto/safe-open.ts). */
+export type EncContent = 'sealed' | 'empty' | 'plaintext' | 'missing' | 'directory' | 'not-regular';
 const REDIRECT_VIEW_TYPE = 'noteseal.encRedirect';
 /** A save whose `onDidSave` never comes (it failed after the document was emptied) gets its text back. */
 const SAVE_WATCHDOG_MS = 15_000;
@@ -32,15 +35,15 @@ const SAVE_WATCHDOG_MS = 15_000;
 /** What a `.enc` file on disk holds, from its first bytes: a (possibly truncated) NoteSeal file, nothing, or other bytes. */
 export async function encContentOf(fsPath: string): Promise<EncContent> {
   let h: fs.FileHandle;
-  try { h = await fs.open(fsPath, 'r'); } catch (e) {
+  try { h = await openRegularFile(fsPath); } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return 'missing';
     if (code === 'EISDIR') return 'directory';
+    if (isNoteSealError(e, 'NOT_A_REGULAR_FILE')) return (await fs.lstat(fsPath)).isDirectory() ? 'directory' : 'not-regular';
     throw e;
   }
   try {
     const st = await h.stat();
-    if (st.isDirectory()) return 'directory';
     if (st.size === 0) return 'empty';
     const head = Buffer.alloc(MAGIC.length);
     const { bytesRead } = await h.read(head, 0, MAGIC.length, 0);
@@ -92,7 +95,12 @@ export class EncGuard implements vscode.Disposable {
    */
   async openDecrypted(file: vscode.Uri, opts: { viewColumn?: vscode.ViewColumn; sealPlaintext?: boolean } = {}): Promise<vscode.TextEditor | undefined> {
     await this.settled(file);
-    if (await encContentOf(file.fsPath) === 'plaintext') {
+    const content = await encContentOf(file.fsPath);
+    if (content === 'not-regular') {
+      void vscode.window.showErrorMessage(`NoteSeal did not open ${rel(file)}: it is a symbolic link (or a pipe or device), and NoteSeal never follows one — a repository could point it at any file, such as an SSH key. Nothing was read or changed.`);
+      return undefined;
+    }
+    if (content === 'plaintext') {
       if (!opts.sealPlaintext && !(await this.askToSeal(file))) {
         void vscode.window.showWarningMessage(`NoteSeal did not open ${rel(file)}: it is not encrypted. Nothing was changed.`);
         return undefined;
@@ -104,7 +112,7 @@ export class EncGuard implements vscode.Disposable {
   }
 
   private async askToSeal(file: vscode.Uri): Promise<boolean> {
-    const size = (await fs.stat(file.fsPath)).size;
+    const size = (await fs.lstat(file.fsPath)).size;
     const choice = await vscode.window.showWarningMessage(`${rel(file)} is not encrypted`, {
       modal: true,
       detail: `It holds ${size} bytes that are not a NoteSeal file: plaintext written under an encrypted name (by a text editor or another program), or another program's format. NoteSeal will not show it. Encrypt it now, in place? Copies written before may remain on the disk, in backups or in git history.`,
@@ -114,7 +122,7 @@ export class EncGuard implements vscode.Disposable {
 
   /** Seals the bytes of a `.enc` that holds plaintext, in place (the worker replaces it crash-safely). */
   private async sealInPlace(file: vscode.Uri): Promise<void> {
-    const bytes = await fs.readFile(file.fsPath);
+    const bytes = await readRegularFile(file.fsPath); // never through a link: it would seal the link's target into the repository
     await vscode.workspace.fs.writeFile(decryptedViewOf(file), bytes);
     const purged = await this.purgeHistory(file, bytes);
     this.log.info(`sealed a .enc file that held plaintext (${purged} Local History copies destroyed)`);
@@ -142,7 +150,7 @@ export class EncGuard implements vscode.Disposable {
     // Synchronously registered, so the emptying edit is applied before VS Code writes the document.
     e.waitUntil((async () => {
       // A raw view of a NoteSeal file ("Open Anyway" on its binary bytes): keep the real file to restore.
-      try { if (await encContentOf(doc.uri.fsPath) === 'sealed') save.previous = await fs.readFile(doc.uri.fsPath); } catch { /* none */ }
+      try { if (await encContentOf(doc.uri.fsPath) === 'sealed') save.previous = await readRegularFile(doc.uri.fsPath); } catch { /* none */ }
       return [vscode.TextEdit.delete(all)];
     })());
   }
@@ -189,7 +197,7 @@ export class EncGuard implements vscode.Disposable {
 
   /** A save that skipped the participant wrote plaintext: seal it at once and say what may remain. */
   private async sealSlipped(file: vscode.Uri): Promise<void> {
-    const plaintext = await fs.readFile(file.fsPath).catch(() => undefined);
+    const plaintext = await readRegularFile(file.fsPath).catch(() => undefined);
     try {
       await this.sealInPlace(file);
       // VS Code copies a saved file into Local History on its own schedule: destroy late copies too.

@@ -134,9 +134,16 @@ export interface AgentConsentQuestion {
   pid?: number;
   /** The file the client says it opens (a claim: the agent only sees key stanzas). */
   file?: string;
+  /** The programs from the outermost known ancestor down to the client, as the kernel names them (`git`, `sh`, `node`). */
+  chain?: string[];
+  /**
+   * Whether "Allow for This Session" may be offered: only for a parent process the kernel named that is not
+   * a shell, interpreter or launcher (agent/peer.ts). Absent means false.
+   */
+  sessionGrant?: boolean;
 }
 
-/** `session` = this program may, until NoteSeal locks. A dismissed or timed-out question is `deny`. */
+/** `session` = clients started by this one parent process (pid and start time) may, until NoteSeal locks (only where offered: sessionGrant). A dismissed or timed-out question is `deny`. */
 export type AgentConsentAnswer = 'once' | 'session' | 'deny';
 
 /** Notifications the worker sends to the client (fire and forget). */
@@ -297,7 +304,7 @@ export type WorkerErrorCode =
   | 'WRONG_KEY' | 'WRONG_PASSPHRASE' | 'NOT_NOTESEAL' | 'UNSUPPORTED_VERSION' | 'CORRUPTED' | 'TRUNCATED'
   | 'TRAILING_DATA' | 'UNFINISHED' | 'DAMAGED_KEYFILE' | 'KEY_NOT_FOUND' | 'LIMIT_EXCEEDED' | 'INVALID_ARGUMENT'
   | 'RECORDING' | 'CAPTURE_FAILED' | 'CHANGED_ON_DISK'
-  | 'UNTRUSTED_RECIPIENTS';
+  | 'UNTRUSTED_RECIPIENTS' | 'NOT_A_REGULAR_FILE';
 /** The JSON-RPC error code the worker uses for all of the above (in the server-defined range). */
 export const WORKER_ERROR = -32050;
 

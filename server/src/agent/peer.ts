@@ -6,7 +6,8 @@
 //   3. the process holding the peer: the one whose /proc/<pid>/fd/* links to `socket:[<peer inode>]`
 //      (we scan ourselves rather than parse ss's `users:` field, which quotes process names that the
 //      processes choose themselves);
-//   4. the program that ran that process: /proc/<pid>/stat (ppid) and /proc/<ppid>/exe.
+//   4. the programs that ran that process: /proc/<pid>/stat (ppid, start time) and /proc/<ppid>/exe, up a
+//      few generations (the chain the prompt shows: `git → sh → node`).
 // ss prints socket paths raw, so a crafted path could fake a row: an inode that appears twice is
 // treated as unknown.
 // How far to trust it: every fact comes from the kernel, none from the client. The executable path is
@@ -24,8 +25,48 @@ export interface PeerProcess {
   /** The process holding the socket (the `noteseal` CLI, usually). */
   pid: number;
   exe: string;
-  /** The program that started it (git, make, a shell...), when it still runs. */
-  parent?: { pid: number; exe: string };
+  /**
+   * The process that started it (git, make, a shell...), when it still runs. `startTime` (clock ticks after
+   * boot, /proc/<pid>/stat field 22) tells it from a later process that reuses its pid.
+   */
+  parent?: { pid: number; exe: string; startTime: number };
+  /** The executables from the client up (client, parent, grandparent...), as far as they can be read. */
+  ancestors?: string[];
+}
+
+/** How many generations above the client the prompt shows. */
+const CHAIN_DEPTH = 4;
+
+/**
+ * Programs that run other programs on anyone's behalf: a shell (textconv runs through `sh -c`, a terminal
+ * through bash), an interpreter, a launcher. Allowing one "for the session" would allow every process it
+ * ever starts, so a client whose parent is one of these is allowed once at a time.
+ */
+const RUNS_ANYTHING = /^(?:(?:ba|da|z|k|mk|c|tc|a|fi|yash|posh|r?)sh|fish|nu|elvish|xonsh|busybox|toybox|env|xargs|nohup|setsid|timeout|nice|sudo|doas|su|runuser|script|screen|tmux|expect|watch|make|gmake|node(?:js)?|deno|bun|python[0-9.]*|pypy[0-9.]*|perl[0-9.]*|ruby[0-9.]*|irb|php[0-9.]*|lua(?:jit)?[0-9.]*|tclsh[0-9.]*|wish[0-9.]*|guile[0-9.]*|racket|Rscript|R|julia|osascript|pwsh|powershell|cmd(?:\.exe)?|java|dotnet|awk|gawk|mawk|vim?|nvim|emacs|code|code-server|cursor|electron)$/i;
+
+/** Whether `exe` is a shell, an interpreter or a launcher (RUNS_ANYTHING); tolerant of `.exe` and versions. */
+export function runsAnything(exe: string): boolean {
+  return RUNS_ANYTHING.test((exe.split(/[\\/]/).pop() ?? exe).replace(/\.exe$/i, '')); // either separator: a Windows path read anywhere
+}
+
+/**
+ * Whether "Allow for This Session" may be offered for this peer: only for a parent the kernel named, with a
+ * start time, that is not a shell, interpreter or launcher.
+ */
+export function sessionGrantable(peer: PeerProcess | null): peer is PeerProcess & { parent: NonNullable<PeerProcess['parent']> } {
+  return !!peer?.parent && peer.parent.startTime > 0 && !runsAnything(peer.parent.exe);
+}
+
+/** What a session allowance is keyed by: the parent process itself (pid and start time), not its program. */
+export function sessionKeyOf(peer: PeerProcess & { parent: NonNullable<PeerProcess['parent']> }): string {
+  return `${peer.parent.pid}@${peer.parent.startTime}:${peer.parent.exe}`;
+}
+
+/** The chain the prompt shows, outermost first: `git → sh → node`. */
+export function peerChain(peer: PeerProcess | null): string[] {
+  if (!peer) return [];
+  const exes = peer.ancestors ?? [peer.exe, ...(peer.parent ? [peer.parent.exe] : [])];
+  return exes.map(e => path.basename(e)).reverse();
 }
 
 /** The socket rows of `ss -xnH`: local inode and peer inode. */
@@ -66,13 +107,21 @@ function exeOf(pid: number): string | null {
   try { return fs.readlinkSync(`/proc/${pid}/exe`); } catch { return null; }
 }
 
-function parentOf(pid: number): number | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // pid (comm) state ppid ...: comm may hold spaces and parentheses, so read after the last ')'.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    return Number.isInteger(ppid) && ppid > 0 ? ppid : null;
-  } catch { return null; }
+/** ppid and start time from /proc/<pid>/stat; null when gone. */
+export function parseProcStat(stat: string): { ppid: number; startTime: number } | null {
+  // pid (comm) state ppid ... starttime(22nd): comm may hold spaces and parentheses, so read after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ppid = Number(fields[1]);
+  const startTime = Number(fields[19]);
+  return Number.isInteger(ppid) && ppid > 0 ? { ppid, startTime: Number.isSafeInteger(startTime) ? startTime : 0 } : null;
+}
+
+function statOf(pid: number): { ppid: number; startTime: number } | null {
+  try { return parseProcStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return null; }
+}
+
+function startTimeOf(pid: number): number {
+  return statOf(pid)?.startTime ?? 0;
 }
 
 function runSs(): Promise<string | null> {
@@ -99,9 +148,18 @@ export async function identifyPeer(socket: net.Socket): Promise<PeerProcess | nu
   const pid = holders[0]!;
   const exe = exeOf(pid);
   if (!exe) return null;
-  const ppid = parentOf(pid);
+  const ppid = statOf(pid)?.ppid ?? null;
+  // The start time read before and after its exe: a parent that exited meanwhile, its pid reused, shows a change.
+  const parentStart = ppid ? startTimeOf(ppid) : 0;
   const parentExe = ppid ? exeOf(ppid) : null;
-  return { pid, exe, ...(ppid && parentExe ? { parent: { pid: ppid, exe: parentExe } } : {}) };
+  const ancestors = [exe];
+  for (let p = ppid; p && p > 1 && ancestors.length <= CHAIN_DEPTH; p = statOf(p)?.ppid ?? null) {
+    const e = exeOf(p);
+    if (!e) break;
+    ancestors.push(e);
+  }
+  const parent = ppid && parentExe && parentStart && parentStart === startTimeOf(ppid) ? { pid: ppid, exe: parentExe, startTime: parentStart } : undefined;
+  return { pid, exe, ancestors, ...(parent ? { parent } : {}) };
 }
 
 /** The name a prompt shows: the program that ran the client (git, make...), else the client itself. */

@@ -81,6 +81,12 @@ export class AgentServer {
     this.connectionTimeoutMs = options.connectionTimeoutMs ?? 10_000;
   }
 
+  /**
+   * Ends every signing ticket. The backend calls it when it locks (a lock in VS Code reaches the agent as an
+   * event, not as a request): a ticket must not outlive the unlock it was issued in.
+   */
+  endSigningTickets(): void { this.signTickets.clear(); }
+
   /** Milliseconds since a key was last handed out (or since start): for the idle timeout. */
   get idleMs(): number { return Date.now() - this.lastUse; }
 

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NoteSealError } from '../crypto/errors';
+import { refuseLinkedFoldersInRepository } from '../crypto/safe-open';
 import { Keyring } from '../keys/keyring';
 import { defaultKeyfilePath } from '../keys/location';
 import { kdfPolicyFromEnv, TEST_KDF_POLICY, type KdfPolicy } from '../keys/kdf';
@@ -57,8 +58,13 @@ export async function withKeyring<T>(ctx: CliContext, fn: (keyring: Keyring) => 
 }
 
 /** Prefixes errors about one file with its name, so a batch run says which file failed. */
+/**
+ * Runs `fn` on `file`, naming the file in a NoteSeal error. A linked folder inside a repository on the way to
+ * it is refused first (crypto/safe-open.ts): `shared -> ~/other-repo/secrets` leads out of the repository.
+ */
 export async function aboutFile<T>(file: string, fn: () => Promise<T>): Promise<T> {
   try {
+    await refuseLinkedFoldersInRepository(file);
     return await fn();
   } catch (e) {
     if (e instanceof NoteSealError) throw new NoteSealError(e.code, `${file}: ${e.message}`, e.detail);

@@ -3,9 +3,9 @@
 // file is decrypted and parsed in memory before anything starts: a file that fails to authenticate or
 // parse starts nothing. Nothing is written anywhere; the command's exit status is passed through.
 import type { ChildProcess } from 'node:child_process';
-import fs from 'node:fs/promises';
 import os from 'node:os';
-import { decryptBuffer, parseHeader } from '../crypto/format';
+import { decryptBuffer, isNoteSealError, parseHeader } from '../crypto/format';
+import { readRegularFile } from '../crypto/safe-open';
 import { isLoaderVariable } from '../loaderVariables';
 import { allowOnly, UsageError } from './args';
 import { aboutFile, type CliContext } from './context';
@@ -38,9 +38,11 @@ async function variablesOf(ctx: CliContext, files: readonly string[]): Promise<M
       let plaintext: Buffer;
       try {
         plaintext = await aboutFile(file, async () => {
-          const { size } = await fs.stat(file);
-          if (size > MAX_FILE_BYTES) throw new UsageError(`exec: ${file} is larger than ${MAX_FILE_BYTES} bytes: not a config file`);
-          const bytes = await fs.readFile(file);
+          // Never through a link (a repository could point one at another repository's config), never unbounded.
+          const bytes = await readRegularFile(file, { maxBytes: MAX_FILE_BYTES }).catch(e => {
+            if (isNoteSealError(e, 'LIMIT_EXCEEDED')) throw new UsageError(`exec: ${file} is larger than ${MAX_FILE_BYTES} bytes: not a config file`);
+            throw e;
+          });
           const text = await decryptBuffer(bytes, kept.unwrap);
           try { await checkWriter(ctx, file, bytes, kept.dataKey()); } catch (e) { text.fill(0); throw e; }
           return text;

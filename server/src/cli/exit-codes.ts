@@ -36,5 +36,6 @@ export function exitCodeFor(code: NoteSealErrorCode): ExitCodeValue {
     case 'DAMAGED_KEYFILE': return ExitCode.DAMAGED_KEYFILE;
     case 'KEY_NOT_FOUND': return ExitCode.KEY_NOT_FOUND;
     case 'UNTRUSTED_RECIPIENTS': return ExitCode.UNTRUSTED_RECIPIENTS;
+    case 'NOT_A_REGULAR_FILE': return ExitCode.IO;
   }
 }

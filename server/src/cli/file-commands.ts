@@ -61,6 +61,8 @@ export async function encryptCommand(ctx: CliContext): Promise<number> {
   const output = typeof given === 'string' ? given : `${input}.enc`;
   if (output === '-') throw new UsageError('encrypt writes to a file, not to stdout: pass -o <file>');
   refuseToOverwrite(ctx, output);
+  // Neither read from nor written into a linked folder inside a repository (the file itself: safe-open.ts).
+  for (const f of input === '-' ? [output] : [input, output]) await aboutFile(f, async () => undefined);
   await warmThreadsFor(input);
   const watch = stopwatch(ctx, 'encrypt');
   // The members of the output's folder, checked before any key is asked for.

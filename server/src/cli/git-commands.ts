@@ -4,11 +4,11 @@
 // process's memory only: git hands us ciphertext temp files, textconv writes to git's pipe, and the merge
 // result is encrypted before it is written into git's %A file.
 import { createHash } from 'node:crypto';
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AgentRefused } from '../agent/client';
 import { decryptBuffer, encryptBufferToFile, isNoteSealError, parseHeader } from '../crypto/format';
 import { wipe } from '../keys/bytes';
+import { readRegularFile } from '../crypto/safe-open';
 import { expectOperands, allowOnly, UsageError } from './args';
 import type { CliContext } from './context';
 import { ExitCode, exitCodeFor } from './exit-codes';
@@ -29,9 +29,12 @@ function quiet(ctx: CliContext): CliContext {
   return { ...ctx, note: () => undefined };
 }
 
+/** Never through a link: git hands the drivers paths inside the work tree, which a repository can make links. */
 async function readBounded(file: string): Promise<Buffer | null> {
-  const { size } = await fs.stat(file);
-  return size > MAX_TEXT_BYTES ? null : fs.readFile(file);
+  return readRegularFile(file, { maxBytes: MAX_TEXT_BYTES }).catch(e => {
+    if (isNoteSealError(e, 'LIMIT_EXCEEDED')) return null;
+    throw e;
+  });
 }
 
 async function setupCommand(ctx: CliContext): Promise<number> {
@@ -72,7 +75,11 @@ function whyNot(e: unknown): string {
  * this for every version of every file, and an error or a prompt per file would drown the diff.
  */
 async function textconvCommand(ctx: CliContext, file: string): Promise<number> {
-  const bytes = await readBounded(file);
+  const bytes = await readBounded(file).catch(e => {
+    if (isNoteSealError(e, 'NOT_A_REGULAR_FILE')) return 'not-regular' as const;
+    throw e;
+  });
+  if (bytes === 'not-regular') return write(ctx, placeholder(Buffer.from(file), 'a symbolic link or special file: not followed'));
   if (bytes === null) return write(ctx, placeholder(Buffer.from(file), 'encrypted file too large to diff as text'));
   if (bytes.length === 0) return ExitCode.OK; // an empty .enc is an empty note
   let plaintext: Buffer | null = null;

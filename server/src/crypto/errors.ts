@@ -15,7 +15,8 @@ export type NoteSealErrorCode =
   | 'KEY_NOT_FOUND'        // a detached data key is missing from the key store (for example shredded)
   | 'LIMIT_EXCEEDED'       // a size field is outside the sane limits of the format
   | 'INVALID_ARGUMENT'     // a caller passed something unusable
-  | 'UNTRUSTED_RECIPIENTS'; // a recipients list that is not a chain of member signatures (or no longer extends the pin)
+  | 'UNTRUSTED_RECIPIENTS' // a recipients list that is not a chain of member signatures (or no longer extends the pin)
+  | 'NOT_A_REGULAR_FILE';  // a symbolic link, folder, pipe or device where NoteSeal reads or writes a file (crypto/safe-open.ts)
 
 export class NoteSealError extends Error {
   override readonly name = 'NoteSealError';

@@ -1,9 +1,10 @@
 // Opening an encrypted file: read and parse the header, get the data key, check the header MAC.
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { MAX_HEADER_LENGTH } from './constants';
 import { deriveFileKeys, type FileKeys } from './derive';
 import { NoteSealError } from './errors';
 import { headerMacMatches, parseHeader, type ParsedHeader, type Stanza } from './header';
+import { openRegularFile } from './safe-open';
 import { fileSource, readAt } from './source';
 
 /** Gets a file's data key from its stanzas; throws NoteSealError WRONG_KEY or KEY_NOT_FOUND. */
@@ -47,7 +48,7 @@ export interface OpenedFile {
 
 /** Opens, parses and unlocks an encrypted file; the caller must close() it. */
 export async function openEncryptedFile(path: string, unwrap: UnwrapDataKey): Promise<OpenedFile> {
-  const handle = await open(path, 'r');
+  const handle = await openRegularFile(path);
   try {
     const { header, size } = await readHeaderFromHandle(handle);
     const { keys, dataKey } = await unlockHeaderWithDataKey(header, unwrap);
@@ -60,7 +61,7 @@ export async function openEncryptedFile(path: string, unwrap: UnwrapDataKey): Pr
 
 /** Reads a plain file in fresh blocks of `blockSize` bytes (never reused, so they can be sealed in place). */
 export async function* readFileBlocks(path: string, blockSize: number): AsyncGenerator<Buffer> {
-  const handle = await open(path, 'r');
+  const handle = await openRegularFile(path);
   try {
     const src = fileSource(handle, 0, (await handle.stat()).size); // prefetches the next block
     for (;;) {

@@ -3,7 +3,7 @@
 // caller asks decryptFile to write it to a path of its choosing.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { CHUNK_FRAME_OVERHEAD, DEFAULT_CHUNK_SIZE, FINAL_FRAME_OVERHEAD, FLAG_APPEND, FRAME_CHUNK, FRAME_FINAL, SALT_LENGTH } from './constants';
 import { sealChunk, openChunk } from './chunks';
 import { deriveFileKeys, type FileKeys } from './derive';
@@ -14,6 +14,7 @@ import { parseHeader as parseHeaderBytes, serializeHeader, serializePrefix, type
 import { chunkFailed, endedEarly, framesPerBatch, localChunkCipher, openPayload, sealPayload, type PayloadContext } from './payload';
 import { BUFFER_READ_POOL_THRESHOLD, chooseCipher, parallelFor, poolThreshold } from './cipher-choice';
 import { batchRange, openParallel, ParallelMiss, payloadLayout, plaintextLayout, sealFileParallel } from './parallel';
+import { openRegularFile } from './safe-open';
 import { bufferSource, fileSource, readAt } from './source';
 
 export type { Stanza, HeaderInfo } from './header';
@@ -75,7 +76,7 @@ export function parseHeader(bytes: Uint8Array): HeaderInfo {
 }
 
 export async function readHeaderFromFile(path: string): Promise<HeaderInfo> {
-  const handle = await open(path, 'r');
+  const handle = await openRegularFile(path);
   try {
     return publicInfo((await readHeaderFromHandle(handle)).header);
   } finally {
@@ -348,7 +349,7 @@ async function* asyncOnce(bytes: Uint8Array): AsyncGenerator<Uint8Array> { yield
 /** Encrypts a file or a stream to `dstPath`, crash-safe, under a fresh salt. Keeps dstPath's mode if it exists. */
 export async function encryptFile(src: string | AsyncIterable<Uint8Array>, dstPath: string, dataKey: Uint8Array, stanzas: Stanza[], opts: EncryptOptions = {}): Promise<void> {
   if (typeof src === 'string') {
-    const handle = await open(src, 'r');
+    const handle = await openRegularFile(src);
     try {
       const { size } = await handle.stat();
       const par = parallelFor(size);

@@ -4,6 +4,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { NoteSealError } from '../crypto/errors';
+import { openRegularFile } from '../crypto/safe-open';
 import { deriveFileKeys } from '../crypto/derive';
 import { readHeaderFromHandle } from '../crypto/file-io';
 import type { Stanza, UnwrapDataKey } from '../crypto/format';
@@ -344,7 +345,7 @@ export class Keyring {
    */
   async verifiedDetachedKeyId(file: string): Promise<string> {
     const keys = this.requireKeys();
-    const handle = await fs.open(file, 'r');
+    const handle = await openRegularFile(file);
     let header: ParsedHeader;
     try { header = (await readHeaderFromHandle(handle)).header; } finally { await handle.close(); }
     const ids = detachedKeyIdsOf(header.stanzas);

@@ -3,7 +3,8 @@
 // fails if the lock exists). A lock whose pid is dead (a crash) is stale and is broken. Node has no flock().
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
-import { NoteSealError } from '../crypto/errors';
+import { isNoteSealError, NoteSealError } from '../crypto/errors';
+import { readRegularFile } from '../crypto/safe-open';
 
 export interface HeldLock {
   readonly path: string;
@@ -26,11 +27,19 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** The live owner's pid, or null when there is no lock or it is stale (its process is gone). */
+/** A lock holds a pid and a newline; anything larger is not one of ours. */
+const MAX_LOCK_BYTES = 64;
+
+/**
+ * The live owner's pid, or null when there is no lock or it is stale (its process is gone). A lock that is a
+ * link, a device or larger than a pid is not ours (a repository can plant `.x.wav.enc.lock -> /dev/zero`
+ * beside a recording): it is never read through, and is stale.
+ */
 export async function lockOwner(lockPath: string): Promise<number | null> {
   let text: string;
-  try { text = await fs.readFile(lockPath, 'utf8'); } catch (e) {
+  try { text = (await readRegularFile(lockPath, { maxBytes: MAX_LOCK_BYTES })).toString('utf8'); } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if (isNoteSealError(e, 'NOT_A_REGULAR_FILE') || isNoteSealError(e, 'LIMIT_EXCEEDED')) return null;
     throw e;
   }
   const pid = Number.parseInt(text, 10);
@@ -41,11 +50,11 @@ export async function lockOwner(lockPath: string): Promise<number | null> {
 /** Removes a stale lock without ever removing a live one that replaced it meanwhile. */
 async function breakStale(lockPath: string): Promise<void> {
   let before: { ino: number };
-  try { before = await fs.stat(lockPath); } catch { return; }
+  try { before = await fs.lstat(lockPath); } catch { return; }
   if (await lockOwner(lockPath) !== null) return;
   const aside = `${lockPath}.stale-${randomBytes(6).toString('hex')}`;
   try { await fs.rename(lockPath, aside); } catch { return; }
-  const moved = await fs.stat(aside);
+  const moved = await fs.lstat(aside);
   // Someone replaced the stale lock between our checks: put theirs back (never over a newer one).
   if (moved.ino !== before.ino) await fs.link(aside, lockPath).catch(() => undefined);
   await fs.unlink(aside).catch(() => undefined);

@@ -12,8 +12,8 @@
 //   signed v2  = "noteseal/v2/write-signature\0" | the same | path length (2) | path
 // The version is told by the body's length: 136 bytes is version 1 (still read, shown as not bound to a path).
 import { createHash, hkdfSync } from 'node:crypto';
-import fs from 'node:fs/promises';
 import path from 'node:path';
+import { openRegularFile } from '../crypto/safe-open';
 import { hashFrom, parseHeader, readHeaderFromFile, type PayloadBoundStanza, type Stanza } from '../crypto/format';
 import { concatBytes, constantTimeEqual, toHex, utf8 } from './bytes';
 import { ed25519, type RawKeyPair } from './curves';
@@ -174,7 +174,7 @@ export async function checkWriteSignature(file: string, dataKey?: Uint8Array): P
   const header = await readHeaderFromFile(file);
   const parsed = parseWriteSignature(header.stanzas);
   if (parsed === null || parsed === 'malformed') return judge(parsed, new Uint8Array(0), new Uint8Array(0), header.salt);
-  const handle = await fs.open(file, 'r');
+  const handle = await openRegularFile(file);
   let prefix: Buffer;
   let payloadHash: Buffer;
   try {

@@ -5,6 +5,7 @@ import { fsyncDirectory, tempSiblingPath } from '../crypto/atomic';
 import { CHUNK_FRAME_OVERHEAD, FINAL_FRAME_OVERHEAD, FRAME_FINAL } from '../crypto/constants';
 import { decryptStream, NoteSealError, readHeaderFromFile, recoverFile, type UnwrapDataKey } from '../crypto/format';
 import { acquireLock, lockOwner, withLock, type HeldLock } from '../keys/lockfile';
+import { openRegularFile } from '../crypto/safe-open';
 import { audioFromPlaintextSize, parseWavHeader, wavHeader, WAV_HEADER_LENGTH, type PcmFormat } from './wav';
 
 /**
@@ -58,7 +59,7 @@ export async function findUnfinishedRecordings(folder: string): Promise<Unfinish
       const header = await readHeaderFromFile(file);
       if (!header.appendMode) continue;
       if (await lockOwner(recordingLockPath(file)) !== null) continue;   // another window is recording it
-      handle = await open(file, 'r');
+      handle = await openRegularFile(file);
       const st = await handle.stat();
       if (!st.isFile() || !(await isUnfinished(handle, st.size, header.headerLength, header.chunkSize))) continue;
       const fullChunks = Math.floor((st.size - header.headerLength) / (header.chunkSize + CHUNK_FRAME_OVERHEAD));

@@ -69,7 +69,7 @@ async function load(run: SearchRun, note: NoteFile): Promise<Loaded> {
   try {
     // Synchronous: a stat is microseconds, and thousands of them through the thread pool cost more than the
     // search itself on a repeated search (the matcher loop yields to the event loop instead, see runSearch).
-    const stat = fs.statSync(note.encPath);
+    const stat = fs.lstatSync(note.encPath); // a link is refused by run.open (crypto/safe-open.ts), never followed
     if (stat.size === 0) return { kind: 'empty' }; // a new note, never sealed (encFileSystem.ts)
     const identity = fileIdentity(stat);
     const cached = run.cache?.get(note.encPath, identity);

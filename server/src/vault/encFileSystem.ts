@@ -14,6 +14,7 @@ import { withWipedDataKeys } from './dataKeys';
 import type { VaultService } from './vaultService';
 import { WorkerError } from './workerErrors';
 import { errnoOf } from '../ioErrors';
+import { refuseLinkedFolderInRepository, refuseLinkedFoldersInRepository, regularFileStat } from '../crypto/safe-open';
 
 /**
  * The largest `.enc` file the editor path decrypts into memory (the worker holds it twice, VS Code's
@@ -32,7 +33,7 @@ type Target = { kind: 'file'; real: string } | { kind: 'directory'; real: string
 /** Which version of a file is on disk: inode, size and nanosecond mtime (null: none). */
 async function versionOf(p: string): Promise<string | null> {
   try {
-    return versionIn(await fs.stat(p, { bigint: true }));
+    return versionIn(await fs.lstat(p, { bigint: true }));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
@@ -46,8 +47,9 @@ function versionIn(s: BigIntStats): string {
 /** How long the version a stat reported stands for "what VS Code checked" when a write of that file follows. */
 const STAT_SEEN_MS = 5000;
 
+/** lstat: a link is reported as one, never followed. */
 async function statOrNull(p: string) {
-  try { return await fs.stat(p); } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null; throw e; }
+  try { return await fs.lstat(p); } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null; throw e; }
 }
 
 export class EncFileSystem {
@@ -60,11 +62,18 @@ export class EncFileSystem {
   /** The unlocked keyring (LOCKED / NOT_INITIALIZED otherwise). */
   vaultKeyring() { return this.vault.unlocked(); }
 
-  /** What a logical path names on disk: its `.enc` file, a folder, or nothing yet (a new file). */
+  /**
+   * What a logical path names on disk: its `.enc` file, a folder, or nothing yet (a new file). Links are never
+   * followed (crypto/safe-open.ts): an `.enc` that is a symbolic link (or a pipe or device), or a linked folder
+   * inside the repository on the way to it, is NOT_A_REGULAR_FILE, so nothing is read through it nor written
+   * over it; a folder that is a link is no folder here (readDirectory refuses it).
+   */
   private async resolve(logical: string): Promise<Target> {
     const enc = encPathOf(logical);
+    await refuseLinkedFoldersInRepository(enc);
     const encStat = await statOrNull(enc);
     if (encStat?.isFile()) return { kind: 'file', real: enc };
+    if (encStat && !encStat.isDirectory()) await regularFileStat(enc); // throws, naming what it is
     const dirStat = await statOrNull(logical);
     if (dirStat?.isDirectory()) return { kind: 'directory', real: logical };
     return { kind: 'missing', real: enc };
@@ -73,7 +82,7 @@ export class EncFileSystem {
   async stat(logical: string): Promise<FileStatInfo> {
     const t = await this.resolve(logical);
     if (t.kind === 'missing') throw new WorkerError('FileNotFound', `No such encrypted file: ${t.real}`);
-    const s = await fs.stat(t.real, { bigint: true });
+    const s = await fs.lstat(t.real, { bigint: true });
     let readonly = false;
     try { await fs.access(t.real, fs.constants.W_OK); } catch { readonly = true; }
     if (t.kind === 'file') {
@@ -84,6 +93,8 @@ export class EncFileSystem {
   }
 
   async readDirectory(logical: string): Promise<DirectoryEntry[]> {
+    await refuseLinkedFolderInRepository(logical);
+    if ((await fs.lstat(logical)).isSymbolicLink()) await regularFileStat(logical); // throws: a linked folder
     const entries = await fs.readdir(logical, { withFileTypes: true });
     const out: DirectoryEntry[] = [];
     for (const e of entries) {
@@ -98,7 +109,7 @@ export class EncFileSystem {
     const t = await this.resolve(logical);
     if (t.kind === 'directory') throw new WorkerError('FileIsADirectory', `${t.real} is a folder`);
     if (t.kind === 'missing') throw new WorkerError('FileNotFound', `No such encrypted file: ${t.real}`);
-    if (isNewEmptyNote((await fs.stat(t.real)).size)) return Buffer.alloc(0);
+    if (isNewEmptyNote((await fs.lstat(t.real)).size)) return Buffer.alloc(0);
     try {
       // The header is authenticated (and the size checked) before the payload is read.
       return await withWipedDataKeys(this.vault.unlocked().unwrap, unwrap => decryptFileToBuffer(t.real, unwrap, { maxBytes: MAX_NOTE_BYTES }));

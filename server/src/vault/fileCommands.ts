@@ -13,16 +13,19 @@ import type { FolderEncryptResult } from '../protocol';
 import type { VaultService } from './vaultService';
 import { WorkerError } from './workerErrors';
 import { describeIoError, isDiskWideError } from '../ioErrors';
+import { refuseLinkedFolderInRepository, refuseLinkedFoldersInRepository, regularFileStat } from '../crypto/safe-open';
 
 /** Folders never walked by Encrypt Folder: version control and dependency trees are not notes. */
 const SKIPPED_FOLDERS = new Set(['.git', '.hg', '.svn', 'node_modules']);
 
 export async function encryptPlaintextFile(files: EncFileSystem, plainPath: string, deletePlaintext: boolean): Promise<{ encPath: string }> {
   if (isEncPath(plainPath)) throw new WorkerError('INVALID_ARGUMENT', `${path.basename(plainPath)} is already encrypted.`);
-  const s = await fs.stat(plainPath);
-  if (!s.isFile()) throw new WorkerError('FileIsADirectory', `${plainPath} is not a file.`);
+  await refuseLinkedFoldersInRepository(plainPath);
+  const s = await fs.lstat(plainPath);
+  if (s.isDirectory()) throw new WorkerError('FileIsADirectory', `${plainPath} is not a file.`);
+  await regularFileStat(plainPath); // a link (the file it names may lie outside the repository) or a device: refused
   const encPath = encPathOf(plainPath);
-  if (await fs.stat(encPath).then(() => true, () => false)) throw new WorkerError('FileExists', `${path.basename(encPath)} already exists; nothing was changed.`);
+  if (await fs.lstat(encPath).then(() => true, () => false)) throw new WorkerError('FileExists', `${path.basename(encPath)} already exists; nothing was changed.`);
   const keyring = files.vaultKeyring();
   const { dataKey, stanzas, payloadBound } = await newStanzasFor(keyring, encPath); // shared with the folder's members, if any; signed
   try {
@@ -54,6 +57,8 @@ export function cancelFolderEncryption(token: string): void {
 export async function encryptFolder(files: EncFileSystem, folder: string, deletePlaintext: boolean,
   progress: (done: number, total: number, message?: string) => void, token?: string): Promise<FolderEncryptResult> {
   files.vaultKeyring(); // fail fast when locked
+  await refuseLinkedFolderInRepository(folder);
+  if ((await fs.lstat(folder)).isSymbolicLink()) await regularFileStat(folder); // throws: a linked folder
   const todo: string[] = [];
   let skipped = 0;
   const walk = async (dir: string) => {

@@ -9,7 +9,7 @@ import type net from 'node:net';
 import path from 'node:path';
 import { AgentInUse, AgentServer, type AgentBackend } from '../agent/server';
 import { agentDir, defaultSocketPath } from '../agent/paths';
-import { identifyPeer, peerLabel, type PeerProcess } from '../agent/peer';
+import { identifyPeer, peerChain, peerLabel, sessionGrantable, sessionKeyOf, type PeerProcess } from '../agent/peer';
 import type { ClientInfo } from '../agent/protocol';
 import type { AgentConsentAnswer, AgentConsentQuestion } from '../protocol';
 import type { VaultService } from './vaultService';
@@ -36,12 +36,21 @@ export class WorkerAgent {
   socketPath: string | null = null;
 
   askBeforeServing: boolean;
-  /** Programs (executable paths) allowed "for this session": forgotten when the vault locks. */
+  /**
+   * Parent processes (pid, start time and executable: sessionKeyOf) whose clients are allowed "for this
+   * session": forgotten when the vault locks. Never a program as such: allowing `/bin/sh` would allow every
+   * process any shell starts.
+   */
   private readonly sessionAllowed = new Set<string>();
 
   constructor(private readonly vault: VaultService, private readonly options: WorkerAgentOptions) {
     this.askBeforeServing = options.askBeforeServing === true;
-    vault.onDidChange(state => { if (state.locked) this.sessionAllowed.clear(); });
+    vault.onDidChange(state => {
+      if (!state.locked) return;
+      // A lock ends the session's allowances and every signing ticket at once, not at the next request.
+      this.sessionAllowed.clear();
+      for (const server of this.servers) server.endSigningTickets();
+    });
   }
 
   /** With askBeforeServing on, asks the user; a dismissal, a timeout or a failure is a denial. */
@@ -49,23 +58,28 @@ export class WorkerAgent {
     if (!this.askBeforeServing) return true;
     if (!this.options.consent) return false;
     const peer = await (this.options.identify ?? identifyPeer)(socket);
-    const who = peer ? (peer.parent ?? peer).exe : null;
-    if (who && this.sessionAllowed.has(who)) return true;
+    // Only a parent the kernel named, that is no shell or interpreter, can be allowed for the session.
+    const sessionKey = sessionGrantable(peer) ? sessionKeyOf(peer) : null;
+    if (sessionKey && this.sessionAllowed.has(sessionKey)) return true;
     const label = peerLabel(peer);
+    const chain = peerChain(peer);
     const question: AgentConsentQuestion = {
       op: op === 'unwrap' ? 'decrypt' : 'encrypt',
       program: label.name,
       ...(label.pid !== undefined ? { pid: label.pid } : {}),
       ...(client.file ? { file: client.file } : {}),
+      ...(chain.length ? { chain } : {}),
+      sessionGrant: sessionKey !== null,
     };
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<AgentConsentAnswer>(resolve => { timer = setTimeout(() => resolve('deny'), CONSENT_TIMEOUT_MS); });
-    const answer = await Promise.race([this.options.consent(question).catch((): AgentConsentAnswer => 'deny'), timeout]);
+    const asked = await Promise.race([this.options.consent(question).catch((): AgentConsentAnswer => 'deny'), timeout]);
     clearTimeout(timer);
-    this.options.log(`agent: ${question.program} (pid ${question.pid ?? '?'}) ${question.op} ${answer === 'deny' ? 'denied' : `allowed (${answer})`}`);
-    // Only a program the kernel named can be allowed for the session; an unidentified one is asked each time.
-    // (And not if the vault locked while the question was open: "this session" has ended.)
-    if (answer === 'session' && who && this.unlocked()) this.sessionAllowed.add(who);
+    // A session answer where none was offered counts as once.
+    const answer: AgentConsentAnswer = asked === 'session' && !sessionKey ? 'once' : asked;
+    this.options.log(`agent: ${question.program} (pid ${question.pid ?? '?'}${chain.length > 1 ? `; ${chain.join(' → ')}` : ''}) ${question.op} ${answer === 'deny' ? 'denied' : `allowed (${answer})`}`);
+    // Not if the vault locked while the question was open: "this session" has ended.
+    if (answer === 'session' && sessionKey && this.unlocked()) this.sessionAllowed.add(sessionKey);
     // The vault may have locked while the question was open: the server checks again after this.
     return answer !== 'deny';
   }
