@@ -22,7 +22,7 @@ export function consentText(q: AgentConsentQuestion): { message: string; detail:
   const who = q.pid !== undefined ? `"${q.program}" (pid ${q.pid})` : q.program;
   return {
     message: `Allow ${who} to ${q.op} ${file}?`,
-    detail: `A command-line client asks NoteSeal for a file key. The program is named by the operating system; the file name is what the client says. "${ALLOW_SESSION}" lasts until NoteSeal locks.`,
+    detail: `A command-line client asks NoteSeal for a file key. The program is named by the operating system; the file name is what the client says.${q.pid !== undefined ? ` "${ALLOW_SESSION}" lasts until NoteSeal locks.` : ''}`,
   };
 }
 
@@ -32,7 +32,10 @@ export class AgentConsent implements vscode.Disposable {
   /** Replaced by the integration tests, which cannot click a modal. */
   ask = async (q: AgentConsentQuestion): Promise<AgentConsentAnswer> => {
     const { message, detail } = consentText(q);
-    const pick = await vscode.window.showWarningMessage(message, { modal: true, detail }, ALLOW_ONCE, ALLOW_SESSION, DENY);
+    // Only a program the operating system named (it has a pid) can be allowed for the session: an unidentified
+    // one (always on Windows, whose pipes give no peer credentials yet) is asked each time.
+    const choices = q.pid !== undefined ? [ALLOW_ONCE, ALLOW_SESSION, DENY] : [ALLOW_ONCE, DENY];
+    const pick = await vscode.window.showWarningMessage(message, { modal: true, detail }, ...choices);
     return pick === ALLOW_ONCE ? 'once' : pick === ALLOW_SESSION ? 'session' : 'deny';
   };
 
