@@ -65,7 +65,7 @@ async function windowsLane() {
   fs.rmSync(tap, { force: true });
   const out = fs.openSync(spec, 'w');
   const code = await new Promise(resolve => {
-    const child = spawn('wine', [path.join(dir, 'node', 'bin', 'node.exe'), '--test', '--test-concurrency=1',
+    const child = spawn('wine', [path.join(dir, 'node', 'bin', 'node.exe'), '--test', '--test-concurrency=2',
       '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files], {
       stdio: [fs.openSync('/dev/null', 'r'), out, out],
       env: { ...process.env, WINEPREFIX: path.join(dir, 'prefix'), WINEDEBUG: '-all', NOTESEAL_WINE: '1' },
