@@ -1,7 +1,11 @@
 // Where the agent's socket lives, and the checks that keep another user out of it.
 //   Unix:    $XDG_RUNTIME_DIR/noteseal/agent.sock, else <os temp dir>/noteseal-<uid>/agent.sock
 //            (the folder 0700 and ours, the socket 0600 and ours; anything else is refused)
-//   Windows: the named pipe \\.\pipe\noteseal-agent-<user> (pipes have no file modes; not tested here)
+//   Windows: the named pipe \\.\pipe\noteseal-agent-<user>. Pipes have no file modes; libuv creates them with
+//            the default security descriptor (full control for the user, SYSTEM and Administrators, read for
+//            Everyone: read alone cannot send a request). The server refuses a name another program holds
+//            (server.ts); the client cannot ask who serves a pipe (Node has no GetNamedPipeServerProcessId).
+//            Run as win32 under Wine in the Windows lane; see docs/RELIABILITY.md, "Windows".
 // $NOTESEAL_AGENT_SOCK overrides the default path; it passes the same ownership checks.
 // Node core has no SO_PEERCRED/getpeereid, so the server cannot ask a Unix client's uid: the private
 // folder is what keeps other users out (connect() needs search permission on it).
@@ -35,9 +39,16 @@ export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env, platform
   return path.join(agentDir(env), DEFAULT_SOCKET_NAME);
 }
 
+/** The socket (or pipe) of one VS Code window's worker, `pid` being the worker's. */
+export function windowSocketPath(pid: number, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+  if (platform === 'win32') return `${defaultSocketPath(env, platform)}-vscode-${pid}`;
+  return path.join(agentDir(env), `vscode-${pid}.sock`);
+}
+
 /** $NOTESEAL_AGENT_SOCK, else the default path. */
 export function socketPathFromEnv(env: NodeJS.ProcessEnv = process.env): string {
   const given = env.NOTESEAL_AGENT_SOCK;
+  if (given && isNamedPipe(given)) return given;
   return given ? path.resolve(given) : defaultSocketPath(env);
 }
 

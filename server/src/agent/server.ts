@@ -94,12 +94,17 @@ export class AgentServer {
 
   /** Listens on `socketPath` (a stale socket left by a dead agent is replaced; a live one is AgentInUse). */
   async listen(socketPath: string): Promise<void> {
-    if (!isNamedPipe(socketPath)) await clearStaleSocket(socketPath);
+    if (isNamedPipe(socketPath)) await refuseHeldPipe(socketPath);
+    else await clearStaleSocket(socketPath);
     const server = net.createServer(socket => this.serve(socket));
     server.maxConnections = MAX_CONNECTIONS;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(socketPath, () => { server.off('error', reject); resolve(); });
+      server.once('error', (e: NodeJS.ErrnoException) => {
+        // Windows: libuv creates a pipe's first instance with FILE_FLAG_FIRST_PIPE_INSTANCE (deps/uv/src/win/pipe.c,
+        // uv_pipe_bind), so a name another process holds, answering or not, fails here with EADDRINUSE.
+        reject(isNamedPipe(socketPath) && e.code === 'EADDRINUSE' ? new AgentInUse(`another program already holds the pipe ${socketPath}: refused`) : e);
+      });
+      server.listen(socketPath, () => { server.removeAllListeners('error'); resolve(); });
     });
     if (!isNamedPipe(socketPath)) {
       // The 0700 folder already keeps others out; 0600 on the socket is the second fence.
@@ -284,17 +289,30 @@ function exactBytes(v: unknown, length: number): Uint8Array | null {
   return b && b.length === length ? b : null;
 }
 
+/** True when something accepts connections at `socketPath` (a socket file or a named pipe). */
+function answers(socketPath: string): Promise<boolean> {
+  return new Promise<boolean>(resolve => {
+    const probe = net.connect(socketPath);
+    probe.once('connect', () => { probe.destroy(); resolve(true); });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Before serving a named pipe: a pipe that answers is another program's (an agent, a window, or a squatter
+ * waiting for key requests), and NoteSeal must never become a second instance of it. Windows refuses that at
+ * bind time too (listen above); Wine does not, so this check is what the Wine lane proves.
+ */
+async function refuseHeldPipe(pipe: string): Promise<void> {
+  if (await answers(pipe)) throw new AgentInUse(`an agent (or another program) already answers at ${pipe}`);
+}
+
 /** A socket file left by an agent that died is removed; a live agent, or a non-socket, is refused. */
 async function clearStaleSocket(socketPath: string): Promise<void> {
   ensurePrivateDir(path.dirname(socketPath));
   let st: fs.Stats;
   try { st = fs.lstatSync(socketPath); } catch { return; }
   if (!st.isSocket()) throw new AgentPathError(`${socketPath} exists and is not a socket: refused`);
-  const alive = await new Promise<boolean>(resolve => {
-    const probe = net.connect(socketPath);
-    probe.once('connect', () => { probe.destroy(); resolve(true); });
-    probe.once('error', () => resolve(false));
-  });
-  if (alive) throw new AgentInUse(`an agent already answers at ${socketPath}`);
+  if (await answers(socketPath)) throw new AgentInUse(`an agent already answers at ${socketPath}`);
   fs.unlinkSync(socketPath);
 }

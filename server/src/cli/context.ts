@@ -18,7 +18,7 @@ export interface CliContext {
   note: (line: string) => void;
 }
 
-/** --keyfile, else $NOTESEAL_KEYFILE, else $XDG_CONFIG_HOME/noteseal/keyfile.json (~/.config by default). */
+/** --keyfile, else $NOTESEAL_KEYFILE, else $XDG_CONFIG_HOME/noteseal/keyfile.json (~/.config by default; %APPDATA% on Windows). */
 export function keyfilePath(ctx: CliContext): string {
   const given = ctx.args.options.get('keyfile');
   if (typeof given === 'string') return path.resolve(given);

@@ -3,6 +3,7 @@
 // file is decrypted and parsed in memory before anything starts: a file that fails to authenticate or
 // parse starts nothing. Nothing is written anywhere; the command's exit status is passed through.
 import type { ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
 import os from 'node:os';
 import { decryptBuffer, isNoteSealError, parseHeader } from '../crypto/format';
 import { readRegularFile } from '../crypto/safe-open';
@@ -12,6 +13,11 @@ import { aboutFile, type CliContext } from './context';
 import { EnvFileError, envFormatOf, parseEnvText } from './env-files';
 import { withFileKeys } from './file-keys';
 import { keepingDataKey, UnverifiedWriter, writerVerdict } from './writer-check';
+import { windowsSpawn, type WindowsSpawn } from './windows-command';
+
+function isFile(p: string): boolean {
+  try { return statSync(p).isFile(); } catch { return false; }
+}
 
 /** A config that big is not a config, and would not fit an environment anyway (ARG_MAX). */
 const MAX_FILE_BYTES = 1024 * 1024;
@@ -79,7 +85,15 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, note: (lin
     // Required here, not at the top: every other command would pay for loading child_process.
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, see above
     const { spawn } = require('node:child_process') as typeof import('node:child_process');
-    const child: ChildProcess = spawn(command, args, { stdio: 'inherit', env });
+    let target: WindowsSpawn = { file: command, args, verbatim: false };
+    if (process.platform === 'win32') {
+      try { target = windowsSpawn(command, args, env, process.cwd(), isFile); } catch (e) {
+        note(`noteseal: exec: ${command}: ${(e as Error).message}`);
+        resolve(126);
+        return;
+      }
+    }
+    const child: ChildProcess = spawn(target.file, target.args, { stdio: 'inherit', env, windowsVerbatimArguments: target.verbatim });
     // Ctrl-C and Ctrl-\ reach the command from the terminal itself; we wait for its status.
     const ignore = () => {};
     const forward = (signal: NodeJS.Signals) => () => { child.kill(signal); };

@@ -46,7 +46,8 @@ Commands:
   help                       this text
 
 Options:
-  --keyfile <path>   keyfile (default: $NOTESEAL_KEYFILE, else ~/.config/noteseal/keyfile.json)
+  --keyfile <path>   keyfile (default: $NOTESEAL_KEYFILE, else ~/.config/noteseal/keyfile.json;
+                     %APPDATA%\\noteseal\\keyfile.json on Windows)
   -o, --output <p>   output file ('-' for stdout)
   -f, --force        overwrite an existing output file
 

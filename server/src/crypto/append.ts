@@ -3,7 +3,7 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_FILE_MODE, fsyncDirectory, writeAll, writeFileAtomic } from './atomic';
+import { DEFAULT_FILE_MODE, fsyncDirectory, replaceFileAtomic, writeAll, writeSequentially } from './atomic';
 import { sealChunk } from './chunks';
 import { CHUNK_FRAME_OVERHEAD, DEFAULT_CHUNK_SIZE, FLAG_APPEND, SALT_LENGTH } from './constants';
 import { deriveFileKeys, type FileKeys } from './derive';
@@ -188,7 +188,8 @@ export async function recoverFile(filePath: string, unwrap: UnwrapDataKey): Prom
         yield newHeader;
         yield* sealPayload(authenticPrefix(), header.chunkSize, localChunkCipher(newKeys.payloadKey, newKeys.chunkAad));
       }
-      await writeFileAtomic(filePath, output());
+      // Our own read handle is closed before the rename: Windows refuses to rename over a file held open.
+      await replaceFileAtomic(filePath, handle => writeSequentially(handle, output()), undefined, () => file.close());
     } finally {
       newKeys.dispose();
     }

@@ -165,6 +165,47 @@ export async function writeSequentially(handle: FileHandle, data: AsyncIterable<
 }
 
 /**
+ * How long a rename over a file another program holds open is retried on Windows. There, an editor, a search
+ * indexer or an antivirus scanner holding the target (or the new file) without FILE_SHARE_DELETE makes the
+ * rename fail with EPERM, EACCES or EBUSY for as long as it holds it. VS Code retries such renames (with a
+ * back-off of 10 ms more per attempt, at most 100 ms) for up to 60 s (src/vs/base/node/pfs.ts, rename and
+ * renameWithRetry), graceful-fs for 60 s too; a save that waits a minute looks hung, so ours gives up sooner
+ * and says why. Mutable for tests only.
+ */
+export const renameRetry = { windowMs: 10_000, maxDelayMs: 100 };
+
+const RETRIED_RENAME_ERRORS = new Set(['EPERM', 'EACCES', 'EBUSY']);
+
+/** A rename that another program kept failing for the whole retry window: nothing was replaced. */
+export class ReplaceBlockedError extends Error {
+  override readonly name = 'ReplaceBlockedError';
+  constructor(readonly target: string, cause: NodeJS.ErrnoException, waitedMs: number) {
+    super(`${target} could not be replaced: another program holds it open (${cause.code ?? cause.message}, still after ${(waitedMs / 1000).toFixed(1)} s of retries). It is unchanged, and the new version was not kept; close the program that has it open and try again`, { cause });
+  }
+}
+
+/**
+ * rename(), retried on Windows while another program holds the target: only for the errors a sharing
+ * violation gives and only while the target is a file (a folder in the way is a real error, as in VS Code).
+ */
+export async function renameWithRetry(from: string, to: string, platform: NodeJS.Platform = process.platform): Promise<void> {
+  const start = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await rename(from, to);
+      return;
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (platform !== 'win32' || !RETRIED_RENAME_ERRORS.has(err.code ?? '')) throw err;
+      if (attempt === 0 && !(await stat(to).then(s => s.isFile(), () => true))) throw err;
+      const waited = Date.now() - start;
+      if (waited >= renameRetry.windowMs) throw new ReplaceBlockedError(to, err, waited);
+      await new Promise(resolve => setTimeout(resolve, Math.min(renameRetry.maxDelayMs, (attempt + 1) * 10)));
+    }
+  }
+}
+
+/**
  * Atomically replaces `target` with what `fill` writes into the temporary sibling (through the handle,
  * or by position on handle.fd). The mode is `mode`, else the replaced file's mode, else 0600. `beforeRename`
  * runs after the new file is durable and just before the rename; if it throws, nothing is replaced. Returns
@@ -191,7 +232,7 @@ export async function replaceFileAtomic(target: string, fill: (handle: FileHandl
     const written = await handle.stat();
     await handle.close();
     await beforeRename?.(); // the last moment to refuse (the target changed meanwhile): the temp file goes
-    await rename(tmp, target);
+    await renameWithRetry(tmp, target); // on Windows, waits out a program that holds the target open
     renamed = true;
     tempSiblingsInFlight.delete(tmp);
     await fsyncDirectory(path.dirname(target));

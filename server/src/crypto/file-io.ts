@@ -43,6 +43,7 @@ export interface OpenedFile {
   dataKey: Uint8Array;
   /** The size when opened; reading stops there. */
   size: number;
+  /** Idempotent: a rewrite closes it before its rename (Windows cannot rename over a file held open), then again in finally. */
   close(): Promise<void>;
 }
 
@@ -52,7 +53,8 @@ export async function openEncryptedFile(path: string, unwrap: UnwrapDataKey): Pr
   try {
     const { header, size } = await readHeaderFromHandle(handle);
     const { keys, dataKey } = await unlockHeaderWithDataKey(header, unwrap);
-    return { handle, header, keys, dataKey, size, async close() { keys.dispose(); await handle.close(); } };
+    let closed = false;
+    return { handle, header, keys, dataKey, size, async close() { if (closed) return; closed = true; keys.dispose(); await handle.close(); } };
   } catch (e) {
     await handle.close();
     throw e;

@@ -8,7 +8,7 @@ import { CHUNK_FRAME_OVERHEAD, DEFAULT_CHUNK_SIZE, FINAL_FRAME_OVERHEAD, FLAG_AP
 import { sealChunk, openChunk } from './chunks';
 import { deriveFileKeys, type FileKeys } from './derive';
 import { NoteSealError } from './errors';
-import { replaceFileAtomic, withFlushBehind, writeAll, writeFileAtomic, writeSequentially } from './atomic';
+import { replaceFileAtomic, withFlushBehind, writeAll, writeSequentially } from './atomic';
 import { openEncryptedFile, readFileBlocks, readHeaderFromHandle, unlockHeader, type OpenedFile, type UnwrapDataKey } from './file-io';
 import { parseHeader as parseHeaderBytes, serializeHeader, serializePrefix, type HeaderInfo, type ParsedHeader, type Stanza } from './header';
 import { chunkFailed, endedEarly, framesPerBatch, localChunkCipher, openPayload, sealPayload, type PayloadContext } from './payload';
@@ -516,7 +516,8 @@ export async function rewrapFile(path: string, unwrap: UnwrapDataKey, newStanzas
         yield block;
       }
     }
-    await writeFileAtomic(path, output());
+    // Our own read handle is closed before the rename: Windows refuses to rename over a file held open.
+    await replaceFileAtomic(path, handle => writeSequentially(handle, output()), undefined, () => file.close());
   } finally {
     await file.close();
   }

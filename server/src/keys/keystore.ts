@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { fsyncDirectory } from '../crypto/atomic';
 import { NoteSealError } from '../crypto/errors';
 import { writeFileAtomic } from '../crypto/format';
 import { deriveSubkey, KEY_LENGTH, open, seal } from './aead';
@@ -137,6 +138,5 @@ export async function shredDetachedKey(dir: string, keyId: string): Promise<void
     await handle.close();
   }
   await fs.unlink(file);
-  const dirHandle = await fs.open(dir, 'r');
-  try { await dirHandle.sync(); } finally { await dirHandle.close(); }
+  await fsyncDirectory(dir); // Windows cannot fsync a folder (EPERM): the unlink stands on its own there
 }

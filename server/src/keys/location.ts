@@ -17,9 +17,20 @@ export function absoluteKeyfilePath(given: string, source: string, home: string 
   return path.normalize(expanded);
 }
 
-/** $NOTESEAL_KEYFILE (absolute or ~/…), else $XDG_CONFIG_HOME/noteseal/keyfile.json (~/.config by default). */
-export function defaultKeyfilePath(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.NOTESEAL_KEYFILE) return absoluteKeyfilePath(env.NOTESEAL_KEYFILE, 'NOTESEAL_KEYFILE');
-  const config = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(os.homedir(), '.config');
+/**
+ * $NOTESEAL_KEYFILE (absolute or ~/…), else the per-user configuration folder's noteseal/keyfile.json:
+ *   Unix:    $XDG_CONFIG_HOME (absolute), else ~/.config
+ *   Windows: %APPDATA% (the roaming profile, C:\Users\<user>\AppData\Roaming), else
+ *            %USERPROFILE%\AppData\Roaming. The profile's ACL admits only the user, SYSTEM and
+ *            Administrators, and files created there inherit it: that is what keeps the keyfile private on
+ *            Windows, where a file mode cannot (docs/KEYS.md, "Windows").
+ */
+export function defaultKeyfilePath(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home: string = os.homedir()): string {
+  if (env.NOTESEAL_KEYFILE) return absoluteKeyfilePath(env.NOTESEAL_KEYFILE, 'NOTESEAL_KEYFILE', home);
+  if (platform === 'win32') {
+    const appData = env.APPDATA && path.win32.isAbsolute(env.APPDATA) ? env.APPDATA : path.win32.join(home, 'AppData', 'Roaming');
+    return path.win32.join(appData, 'noteseal', 'keyfile.json');
+  }
+  const config = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(home, '.config');
   return path.join(config, 'noteseal', 'keyfile.json');
 }

@@ -2,13 +2,13 @@
 // from it over the agent protocol (server/src/agent). It serves two sockets:
 //   <agent dir>/vscode-<pid>.sock  this window's own (VS Code's terminals get it as NOTESEAL_AGENT_SOCK)
 //   <agent dir>/agent.sock         the default path, if no other agent holds it (terminals outside VS Code)
+// On Windows the same two as named pipes: \\.\pipe\noteseal-agent-<user>-vscode-<pid> and \\.\pipe\noteseal-agent-<user>.
 // Locked means every key request is refused at once (the backend reads the vault's state per request).
 // The sockets go with the worker process, so the agent never outlives its window; a restarted worker
 // starts with a new, locked vault.
 import type net from 'node:net';
-import path from 'node:path';
 import { AgentInUse, AgentServer, type AgentBackend } from '../agent/server';
-import { agentDir, defaultSocketPath } from '../agent/paths';
+import { defaultSocketPath, windowSocketPath } from '../agent/paths';
 import { identifyPeer, peerChain, peerLabel, sessionGrantable, sessionKeyOf, type PeerProcess } from '../agent/peer';
 import type { ClientInfo } from '../agent/protocol';
 import type { AgentConsentAnswer, AgentConsentQuestion } from '../protocol';
@@ -99,9 +99,8 @@ export class WorkerAgent {
   }
 
   async start(): Promise<void> {
-    if (process.platform === 'win32') return; // named pipes: designed for (paths.ts), not wired or tested yet
     const env = this.options.env ?? process.env;
-    const own = path.join(agentDir(env), `vscode-${process.pid}.sock`);
+    const own = windowSocketPath(process.pid, env);
     try {
       const server = new AgentServer(this.backend());
       await server.listen(own);

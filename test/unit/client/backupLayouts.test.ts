@@ -26,6 +26,20 @@ describe('hot-exit backup layouts', () => {
       '/opt/VSCode/data/user-data/Backups', '/opt/VSCode/data/user-data/User/Backups']);
   });
 
+  it('desktop on Windows: %APPDATA%\\Code\\Backups (userDataPath.cjs), from Windows paths, portable too', () => {
+    const c = backupCandidates({
+      web: false, platform: 'win32', portable: 'D:\\VSCode\\data',
+      globalStorage: file('C:\\Users\\ana\\AppData\\Roaming\\Code\\User\\globalStorage\\noteseal.noteseal'),
+      log: file('C:\\Users\\ana\\AppData\\Roaming\\Code\\logs\\20260101T000000\\window1\\exthost\\noteseal.noteseal'),
+    });
+    assert.equal(c.layout, 'desktop');
+    assert.deepEqual(c.homes, ['C:\\Users\\ana\\AppData\\Roaming\\Code\\Backups', 'C:\\Users\\ana\\AppData\\Roaming\\Code\\User\\Backups',
+      'D:\\VSCode\\data\\user-data\\Backups', 'D:\\VSCode\\data\\user-data\\User\\Backups']);
+    assert.equal(userDataFromGlobalStorage('C:\\Users\\ana\\AppData\\Roaming\\Code - Insiders\\User\\globalStorage\\x', 'win32'),
+      'C:\\Users\\ana\\AppData\\Roaming\\Code - Insiders');
+    assert.equal(userDataFromGlobalStorage('C:\\Users\\ana\\AppData\\Roaming\\Code\\User\\globalStorage\\x', 'linux'), undefined, 'not a posix path');
+  });
+
   it('web workbench on a VS Code server (code-server): <userData>/User/Backups on the server first', () => {
     const c = backupCandidates({ web: true, remoteName: 'localhost:8080', globalStorage: file('/srv/data/User/globalStorage/noteseal.noteseal') });
     assert.equal(c.layout, 'web-server');

@@ -11,6 +11,7 @@ import {
 import { NoteSealError } from '../../../server/src/crypto/errors';
 import { referenceDecrypt } from '../../../server/src/crypto/reference-noble';
 import { fixedKey, newDataKey, pattern, prng, rejectsWith, STANZAS, tempDir } from './helpers';
+import { assertUnixMode } from '../platformModes';
 
 const KiB = 1024;
 
@@ -121,7 +122,7 @@ describe('files and streams', () => {
     sink.end();
     assert.deepEqual(await got, pt);
     assert.equal((await readHeaderFromFile(a)).chunkSize, 4 * KiB);
-    assert.equal(statSync(a).mode & 0o777, 0o600);
+    assertUnixMode(statSync(a).mode, 0o600);
     assert.deepEqual(readdirSync(dir).filter(n => n.includes('.tmp-')), []);
   });
 
@@ -181,7 +182,7 @@ describe('files and streams', () => {
     assert.deepEqual(hAfter.stanzas.map(s => Buffer.from(s.body).toString()), newStanzas.map(s => Buffer.from(s.body).toString()));
     assert.deepEqual(after.subarray(hAfter.headerLength), before.subarray(hBefore.headerLength));
     assert.deepEqual(await decryptBuffer(after, fixedKey(key)), pt);
-    assert.equal(statSync(f).mode & 0o777, 0o640);
+    assertUnixMode(statSync(f).mode, 0o640);
     // Splicing the new stanzas onto the old MAC (or the reverse) fails.
     const spliced = Buffer.concat([after.subarray(0, hAfter.headerLength - 32), before.subarray(hBefore.headerLength - 32)]);
     await rejectsWith(decryptBuffer(spliced, fixedKey(key)), 'WRONG_KEY');
@@ -195,13 +196,13 @@ describe('files and streams', () => {
     chmodSync(f, 0o604);
     await writeFileAtomic(f, Buffer.from('new'));
     assert.equal(readFileSync(f, 'utf8'), 'new');
-    assert.equal(statSync(f).mode & 0o777, 0o604);
+    assertUnixMode(statSync(f).mode, 0o604);
     async function* failing(): AsyncGenerator<Uint8Array> { yield Buffer.from('partial'); throw new Error('source failed'); }
     await assert.rejects(writeFileAtomic(f, failing()), /source failed/);
     assert.equal(readFileSync(f, 'utf8'), 'new');
     assert.deepEqual(readdirSync(dir), ['atomic.enc']);
     const fresh = path.join(dir, 'fresh.enc');
     await writeFileAtomic(fresh, Buffer.from('x'));
-    assert.equal(statSync(fresh).mode & 0o777, 0o600);
+    assertUnixMode(statSync(fresh).mode, 0o600);
   });
 });

@@ -8,6 +8,7 @@ import { Keyring } from '../../../server/src/keys/keyring';
 import { keystoreDirFor } from '../../../server/src/keys/keystore';
 import { parseStanza, STANZA_DETACHED } from '../../../server/src/keys/stanzas';
 import { newKeyring, openKeyring, PASSPHRASE, rejectsWith } from './helpers';
+import { assertUnixMode } from '../platformModes';
 
 describe('detached data keys and shredding', () => {
   it('a detached key lives in the key store beside the keyfile (0600), referenced by a type-2 stanza', async () => {
@@ -19,7 +20,7 @@ describe('detached data keys and shredding', () => {
     assert.equal(parsed.kind === 'detached' && parsed.keyId, detachedKeyId);
     const entry = path.join(keystoreDirFor(keyfile), `${detachedKeyId}.key`);
     assert.equal(keystoreDirFor(keyfile), path.join(path.dirname(keyfile), 'keyfile.keys'));
-    assert.equal((await fs.stat(entry)).mode & 0o777, 0o600);
+    assertUnixMode((await fs.stat(entry)).mode, 0o600);
     const text = await fs.readFile(entry, 'utf8');
     assert.ok(!text.includes(Buffer.from(dataKey).toString('base64')), 'stored wrapped, never raw');
     assert.deepEqual(await keyring.unwrap(stanzas), dataKey);

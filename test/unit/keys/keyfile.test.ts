@@ -6,6 +6,7 @@ import { KDF_FLOOR, TEST_KDF_POLICY } from '../../../server/src/keys/kdf';
 import { parseKeyfile } from '../../../server/src/keys/keyfile';
 import { Keyring } from '../../../server/src/keys/keyring';
 import { newKeyring, openKeyring, PASSPHRASE, rejectsWith, tempDir } from './helpers';
+import { assertUnixMode } from '../platformModes';
 
 /** Edits the keyfile JSON and, like a careful attacker would, recomputes the unkeyed checksum. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- free-form edits of parsed JSON
@@ -29,7 +30,7 @@ describe('keyfile', () => {
     await again.unlock(PASSPHRASE);
     assert.equal(again.isUnlocked, true);
     assert.equal(again.masterKeyId, id);
-    assert.equal((await fs.stat(keyfile)).mode & 0o777, 0o600);
+    assertUnixMode((await fs.stat(keyfile)).mode, 0o600);
     const json = JSON.parse(await fs.readFile(keyfile, 'utf8'));
     assert.equal(json.version, 1);
     assert.equal(json.kdf.alg, 'argon2id');

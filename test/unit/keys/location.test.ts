@@ -8,10 +8,12 @@ import { absoluteKeyfilePath, defaultKeyfilePath } from '../../../server/src/key
 
 describe('keyfile location', () => {
   it('expands ~ and keeps absolute paths', () => {
-    assert.equal(absoluteKeyfilePath('~/k/keyfile.json', 'x', '/home/u'), '/home/u/k/keyfile.json');
-    assert.equal(absoluteKeyfilePath('/etc/../srv/keyfile.json', 'x'), '/srv/keyfile.json');
+    // Native paths: on Windows (the Wine lane) '/home/u' is drive-relative and path.join writes backslashes.
+    const home = path.resolve('/home/u');
+    assert.equal(absoluteKeyfilePath('~/k/keyfile.json', 'x', home), path.join(home, 'k', 'keyfile.json'));
+    assert.equal(absoluteKeyfilePath(path.resolve('/etc/../srv/keyfile.json'), 'x'), path.resolve('/srv/keyfile.json'));
     assert.equal(defaultKeyfilePath({ NOTESEAL_KEYFILE: '~/kf.json' }), path.join(os.homedir(), 'kf.json'));
-    assert.equal(defaultKeyfilePath({ XDG_CONFIG_HOME: '/cfg' }), '/cfg/noteseal/keyfile.json');
+    assert.equal(defaultKeyfilePath({ XDG_CONFIG_HOME: path.resolve('/cfg') }, 'linux'), path.join(path.resolve('/cfg'), 'noteseal', 'keyfile.json'));
   });
 
   it('refuses relative paths with an error naming where the path came from', () => {
@@ -23,6 +25,18 @@ describe('keyfile location', () => {
   });
 
   it('ignores a relative XDG_CONFIG_HOME (the XDG spec says so)', () => {
-    assert.equal(defaultKeyfilePath({ XDG_CONFIG_HOME: 'cfg' }), path.join(os.homedir(), '.config', 'noteseal', 'keyfile.json'));
+    assert.equal(defaultKeyfilePath({ XDG_CONFIG_HOME: 'cfg' }, 'linux'), path.join(os.homedir(), '.config', 'noteseal', 'keyfile.json'));
+  });
+
+  it('on Windows: %APPDATA%\\noteseal\\keyfile.json, else the roaming folder of the profile; never XDG', () => {
+    const profile = 'C:\\Users\\ana';
+    assert.equal(defaultKeyfilePath({ APPDATA: 'C:\\Users\\ana\\AppData\\Roaming', XDG_CONFIG_HOME: '/cfg' }, 'win32', profile),
+      'C:\\Users\\ana\\AppData\\Roaming\\noteseal\\keyfile.json');
+    assert.equal(defaultKeyfilePath({}, 'win32', profile), 'C:\\Users\\ana\\AppData\\Roaming\\noteseal\\keyfile.json');
+    assert.equal(defaultKeyfilePath({ APPDATA: 'relative\\dir' }, 'win32', profile), 'C:\\Users\\ana\\AppData\\Roaming\\noteseal\\keyfile.json');
+  });
+
+  it('on Windows in the lane, the default follows the real %APPDATA%', { skip: process.platform !== 'win32' && 'a Windows default' }, () => {
+    assert.equal(defaultKeyfilePath({ APPDATA: process.env.APPDATA }), path.join(process.env.APPDATA!, 'noteseal', 'keyfile.json'));
   });
 });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { RecoveryStore, recoveryDirFor } from '../../../server/src/vault/recoveryStore';
 import { decryptBuffer } from '../../../server/src/crypto/format';
 import { newKeyring, openKeyring, PASSPHRASE } from '../keys/helpers';
+import { assertUnixMode } from '../platformModes';
 
 const SECRET = 'CANARY-recovery-4f2a9c unsaved text';
 
@@ -27,7 +28,7 @@ describe('sealed recovery copies', () => {
     keyring.lock();
     const id = await store.seal('/notes/plan.md', Buffer.from(SECRET));   // a restarted, locked worker can do this
     assertNoPlaintext(store.dir);
-    assert.equal((fs.statSync(store.dir).mode & 0o777), 0o700);
+    assertUnixMode(fs.statSync(store.dir).mode, 0o700);
     const k = openKeyring(keyfile);
     await k.unlock(PASSPHRASE);
     const copies = await store.list(k);
