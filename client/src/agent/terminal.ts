@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { forwarderScript, isOursOrMissing, launcherName, launcherScript, onPath, writeExecutable } from './launcher';
-import type { Logger } from './logger';
+import type { Logger } from '../shared/logger';
 
 export class TerminalIntegration {
   /** The launcher kept current in the extension's global storage. */

@@ -3,11 +3,11 @@
 // cross IPC as raw bytes (structured-clone IPC). A read or save while locked asks to unlock first; if the user declines, the
 // operation fails and a save leaves the editor dirty.
 import * as vscode from 'vscode';
-import { Method, type FileStatInfo } from '../../server/src/protocol';
-import type { InMemoryFiles, MemoryFileOptions, MemoryStat } from './leakGuard';
-import { logicalFsPath, NOTESEAL_SCHEME } from './uris';
-import type { VaultController } from './vault';
-import { isWorkerError, WorkerCallError, type WorkerClient } from './workerClient';
+import { Method, type FileStatInfo } from '../../../server/src/protocol';
+import type { InMemoryFiles, MemoryFileOptions, MemoryStat } from '../leak/leakGuard';
+import { logicalFsPath, NOTESEAL_SCHEME } from '../shared/uris';
+import type { VaultController } from '../vault/vault';
+import { isWorkerError, WorkerCallError, type WorkerClient } from '../shared/workerClient';
 
 export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemoryFiles, vscode.Disposable {
   /** Non-secret documents served without the worker (the backup probe, the placeholder of a sealed note). */

@@ -16,13 +16,13 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { MAGIC } from '../../server/src/crypto/constants';
-import { isEncPath, logicalPathOf } from '../../server/src/encPaths';
+import { MAGIC } from '../../../server/src/crypto/constants';
+import { isEncPath, logicalPathOf } from '../../../server/src/encPaths';
 import { fixedCopyName, originalOfCopy, parseCopyName } from './encNames';
 import { historyDirOf, purgeHistoryOf } from './localHistory';
-import type { Logger } from './logger';
-import { decryptedViewOf, NOTESEAL_SCHEME } from './uris';
-import { tabUri } from './vault';
+import type { Logger } from '../shared/logger';
+import { decryptedViewOf, NOTESEAL_SCHEME } from '../shared/uris';
+import { tabUri } from '../vault/vault';
 
 export type EncContent = 'sealed' | 'empty' | 'plaintext' | 'missing' | 'directory';
 const REDIRECT_VIEW_TYPE = 'noteseal.encRedirect';

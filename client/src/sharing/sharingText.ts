@@ -1,5 +1,5 @@
 // The words NoteSeal shows about who can read a file and who wrote it (pure: unit-tested without VS Code).
-import type { SharingFacts } from '../../server/src/protocol';
+import type { SharingFacts } from '../../../server/src/protocol';
 
 /** One line per member and the writer, for the modal and for tests. */
 export function describeFacts(f: SharingFacts): string {

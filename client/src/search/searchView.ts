@@ -9,12 +9,12 @@
 // land in state.vscdb. `retainContextWhenHidden` keeps the DOM in memory while the view is hidden; locking
 // clears it. The HTML holds no content (results arrive by postMessage), under a CSP with no remote source.
 import * as vscode from 'vscode';
-import { Method, type SearchFileResult, type SearchQuery, type SearchSummary } from '../../server/src/protocol';
-import { Commands } from './commands';
-import type { Logger } from './logger';
-import { NOTESEAL_SCHEME } from './uris';
-import type { VaultController } from './vault';
-import { isWorkerError, type WorkerClient } from './workerClient';
+import { Method, type SearchFileResult, type SearchQuery, type SearchSummary } from '../../../server/src/protocol';
+import { Commands } from '../shared/commands';
+import type { Logger } from '../shared/logger';
+import { NOTESEAL_SCHEME } from '../shared/uris';
+import type { VaultController } from '../vault/vault';
+import { isWorkerError, type WorkerClient } from '../shared/workerClient';
 
 export const SEARCH_VIEW_ID = 'noteseal.searchView';
 

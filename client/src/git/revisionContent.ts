@@ -4,10 +4,10 @@
 // (`noteseal-rev:`); nothing is written to disk. If they cannot be decrypted, there is no content at all:
 // the open fails with a clear message (never the working copy's plaintext in its place).
 import * as vscode from 'vscode';
-import { Method } from '../../server/src/protocol';
-import { REVISION_SCHEME, revisionSourceOf } from './uris';
-import type { VaultController } from './vault';
-import type { WorkerClient } from './workerClient';
+import { Method } from '../../../server/src/protocol';
+import { REVISION_SCHEME, revisionSourceOf } from '../shared/uris';
+import type { VaultController } from '../vault/vault';
+import type { WorkerClient } from '../shared/workerClient';
 
 export class RevisionContentProvider implements vscode.TextDocumentContentProvider {
   constructor(private readonly worker: WorkerClient, private readonly vault: VaultController) {}

@@ -3,9 +3,9 @@
 // the kernel (server/src/agent/peer.ts) and enforces the answer; this module only asks and tells the
 // worker when the setting changes. A dismissed question is a denial (the worker also times it out).
 import * as vscode from 'vscode';
-import { Method, type AgentConsentAnswer, type AgentConsentQuestion } from '../../server/src/protocol';
-import { isBoolean, userValue } from './settingRules';
-import type { WorkerClient } from './workerClient';
+import { Method, type AgentConsentAnswer, type AgentConsentQuestion } from '../../../server/src/protocol';
+import { isBoolean, userValue } from '../shared/settingRules';
+import type { WorkerClient } from '../shared/workerClient';
 
 const SETTING = 'agent.askBeforeServing';
 const ALLOW_ONCE = 'Allow Once';

@@ -2,8 +2,8 @@
 // machine slept (the clock jumped between ticks). The decision logic is IdleClock (pure, unit-tested).
 import * as vscode from 'vscode';
 import { IdleClock, type IdleClockOptions, type LockReason } from './idleClock';
-import { isBoolean, isMinutes, userValue } from './settingRules';
-import { NOTESEAL_SCHEME } from './uris';
+import { isBoolean, isMinutes, userValue } from '../shared/settingRules';
+import { NOTESEAL_SCHEME } from '../shared/uris';
 
 const TICK_MS = 1000;
 const SLEEP_JUMP_MS = 30_000;

@@ -4,12 +4,12 @@
 // closes itself. Recordings (`*.wav.enc`) stay in this editor, which becomes their player. A `.enc` holding
 // plaintext is never shown (client/src/encGuard.ts asks to seal it first).
 import * as vscode from 'vscode';
-import { customDiffTab, DiffPairing } from './diffRedirect';
-import type { EncGuard } from './encGuard';
-import { showPlayer } from './player';
-import { decryptedViewOf, NOTESEAL_SCHEME, revisionViewOf } from './uris';
-import { tabUri, type VaultController } from './vault';
-import type { WorkerClient } from './workerClient';
+import { customDiffTab, DiffPairing } from '../git/diffRedirect';
+import type { EncGuard } from '../leak/encGuard';
+import { showPlayer } from '../recording/player';
+import { decryptedViewOf, NOTESEAL_SCHEME, revisionViewOf } from '../shared/uris';
+import { tabUri, type VaultController } from '../vault/vault';
+import type { WorkerClient } from '../shared/workerClient';
 
 export const REDIRECT_VIEW_TYPE = 'noteseal.encRedirect';
 export const isRecording = (uri: vscode.Uri) => /\.wav\.enc$/i.test(uri.path);

@@ -4,13 +4,13 @@
 // encryption happen in the worker; nothing here touches audio bytes except the player's reads.
 import fs from 'node:fs';
 import * as vscode from 'vscode';
-import { Method, type RecordingInfo, type RecordingSummary } from '../../server/src/protocol';
-import { Commands } from './commands';
-import type { Logger } from './logger';
-import { isInside, recordingFolder, type FolderChoice } from './settingRules';
-import { NOTESEAL_SCHEME } from './uris';
-import type { VaultController } from './vault';
-import type { WorkerClient } from './workerClient';
+import { Method, type RecordingInfo, type RecordingSummary } from '../../../server/src/protocol';
+import { Commands } from '../shared/commands';
+import type { Logger } from '../shared/logger';
+import { isInside, recordingFolder, type FolderChoice } from '../shared/settingRules';
+import { NOTESEAL_SCHEME } from '../shared/uris';
+import type { VaultController } from '../vault/vault';
+import type { WorkerClient } from '../shared/workerClient';
 
 const METER = '▁▂▃▄▅▆▇█';
 

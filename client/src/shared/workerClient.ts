@@ -6,7 +6,7 @@ import { CloseAction, ErrorAction, LanguageClient, RevealOutputChannelOn, State,
 import {
   Method, WORKER_ERROR, type ClientRequest, type NotificationParamsOf, type ParamsOf, type ResultOf, type WorkerErrorCode,
   type WorkerInitOptions, type WorkerNotification, type WorkerRequest, type WorkerRequestParamsOf, type WorkerRequestResultOf,
-} from '../../server/src/protocol';
+} from '../../../server/src/protocol';
 import type { Logger } from './logger';
 import { workerExecArgv } from './workerLaunch';
 

@@ -2,12 +2,12 @@
 // plaintext is read or written, and warns where plaintext stays on disk.
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import { isEncPath } from '../../server/src/encPaths';
-import { Method } from '../../server/src/protocol';
-import type { EncGuard } from './encGuard';
-import { decryptedViewOf, NOTESEAL_SCHEME } from './uris';
-import type { VaultController } from './vault';
-import type { WorkerClient } from './workerClient';
+import { isEncPath } from '../../../server/src/encPaths';
+import { Method } from '../../../server/src/protocol';
+import type { EncGuard } from '../leak/encGuard';
+import { decryptedViewOf, NOTESEAL_SCHEME } from '../shared/uris';
+import type { VaultController } from '../vault/vault';
+import type { WorkerClient } from '../shared/workerClient';
 
 const SCRUB_WARNING = 'Deleting a file does not scrub its blocks on disk: copies may remain on the disk, in backups, in git history or in editor history.';
 

@@ -2,10 +2,10 @@
 // lock (save and close every decrypted editor first), and the state the status bar shows. Keys never
 // pass through here except the remembered master key on its way between SecretStorage and the worker.
 import * as vscode from 'vscode';
-import { Method, type VaultState } from '../../server/src/protocol';
-import type { Logger } from './logger';
+import { Method, type VaultState } from '../../../server/src/protocol';
+import type { Logger } from '../shared/logger';
 import { passphraseProblem } from './passphraseStrength';
-import { isWorkerError, type WorkerClient } from './workerClient';
+import { isWorkerError, type WorkerClient } from '../shared/workerClient';
 
 const SECRET_PREFIX = 'noteseal.';
 

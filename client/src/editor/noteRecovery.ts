@@ -4,12 +4,12 @@
 // Locking and a worker restart use the same path to leave no decrypted content on screen: every decrypted
 // editor, diff, Markdown preview and recording player is closed; a note that cannot be saved is sealed first.
 import * as vscode from 'vscode';
-import { Method } from '../../server/src/protocol';
+import { Method } from '../../../server/src/protocol';
 import type { EncFileSystemProvider } from './encFsProvider';
-import type { Logger } from './logger';
+import type { Logger } from '../shared/logger';
 import { REDIRECT_VIEW_TYPE } from './openRedirect';
-import { isDecryptedScheme, logicalFsPath, NOTESEAL_SCHEME } from './uris';
-import type { WorkerClient } from './workerClient';
+import { isDecryptedScheme, logicalFsPath, NOTESEAL_SCHEME } from '../shared/uris';
+import type { WorkerClient } from '../shared/workerClient';
 
 const PLACEHOLDER_TEXT = 'NoteSeal is locked. Unsaved text was sealed into an encrypted recovery copy; unlock to restore it.\n';
 const PLACEHOLDER = new TextEncoder().encode(PLACEHOLDER_TEXT);

@@ -18,8 +18,8 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { backupCandidates, type BackupCandidates } from './backupLayouts';
 import { backupFilesSync, shredBackupsSync, shredFileSync } from './backupShredder';
-import type { Logger } from './logger';
-import { NOTESEAL_SCHEME } from './uris';
+import type { Logger } from '../shared/logger';
+import { NOTESEAL_SCHEME } from '../shared/uris';
 
 export const SAVE_SOON_MS = 250;
 const SWEEP_EVERY_MS = 200;

@@ -5,8 +5,8 @@
 // For a `noteseal:` note a delayed save is a leak, not a slowness: VS Code backs up the dirty editor in
 // plaintext meanwhile. So such notes get the plain-text language; the user can switch back.
 import * as vscode from 'vscode';
-import type { Logger } from './logger';
-import { NOTESEAL_SCHEME } from './uris';
+import type { Logger } from '../shared/logger';
+import { NOTESEAL_SCHEME } from '../shared/uris';
 
 /** Characters from which a Markdown note opens as plain text (below, saves stay well under VS Code's 1 s backup delay). */
 export const LARGE_MARKDOWN_CHARS = 1024 * 1024;

@@ -1,6 +1,6 @@
 // Marks decrypted notes visibly: a lock badge and tooltip on every `noteseal:` resource (tabs, Explorer).
 import * as vscode from 'vscode';
-import { NOTESEAL_SCHEME } from './uris';
+import { NOTESEAL_SCHEME } from '../shared/uris';
 
 export class EncryptedDecorations implements vscode.FileDecorationProvider {
   provideFileDecoration(uri: vscode.Uri): vscode.FileDecoration | undefined {

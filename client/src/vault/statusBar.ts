@@ -1,8 +1,8 @@
 // The status-bar lock: locked or unlocked at a glance; the tooltip says which key and when it auto-locks;
 // a click toggles (or starts setup on first run).
 import * as vscode from 'vscode';
-import type { VaultState } from '../../server/src/protocol';
-import { Commands } from './commands';
+import type { VaultState } from '../../../server/src/protocol';
+import { Commands } from '../shared/commands';
 
 export class LockStatusItem implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('noteseal.lock', vscode.StatusBarAlignment.Left, 100);

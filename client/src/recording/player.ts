@@ -2,9 +2,9 @@
 // ranges as it plays and seeks. The audio goes worker → extension host → webview memory, and nowhere else:
 // nothing is written to disk.
 import * as vscode from 'vscode';
-import { Method } from '../../server/src/protocol';
-import type { VaultController } from './vault';
-import type { WorkerClient } from './workerClient';
+import { Method } from '../../../server/src/protocol';
+import type { VaultController } from '../vault/vault';
+import type { WorkerClient } from '../shared/workerClient';
 
 type FromWebview = { type: 'ready' } | { type: 'read'; requestId: number; start: number; end: number };
 

@@ -10,9 +10,9 @@
 //     own commands (merge-conflict.accept.*), so the resolution is VS Code's, not ours.
 import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
-import { Commands } from './commands';
-import type { Logger } from './logger';
-import { NOTESEAL_SCHEME } from './uris';
+import { Commands } from '../shared/commands';
+import type { Logger } from '../shared/logger';
+import { NOTESEAL_SCHEME } from '../shared/uris';
 
 const RESOLVE_COMMAND = Commands.resolveConflict;
 type Side = 'current' | 'incoming' | 'both';

@@ -2,14 +2,14 @@
 // decoration on shared encrypted files. All keys, signatures and list checks stay in the worker; this
 // module only asks and shows.
 import * as vscode from 'vscode';
-import { ENC_SUFFIX } from '../../server/src/encPaths';
-import { defaultOwnName } from '../../server/src/keys/own-name';
-import { Method } from '../../server/src/protocol';
+import { ENC_SUFFIX } from '../../../server/src/encPaths';
+import { defaultOwnName } from '../../../server/src/keys/own-name';
+import { Method } from '../../../server/src/protocol';
 import { describeFacts, identityInputProblem, openWarning, writerTooltip } from './sharingText';
-import { Commands } from './commands';
-import { logicalFsPath, NOTESEAL_SCHEME } from './uris';
-import type { VaultController } from './vault';
-import type { WorkerClient } from './workerClient';
+import { Commands } from '../shared/commands';
+import { logicalFsPath, NOTESEAL_SCHEME } from '../shared/uris';
+import type { VaultController } from '../vault/vault';
+import type { WorkerClient } from '../shared/workerClient';
 
 /** The `.enc` file a command is about: an Explorer `file:` .enc, a `noteseal:` view, or the active editor's. */
 function encPathOf(uri: vscode.Uri | undefined): string | undefined {
