@@ -2,7 +2,7 @@
 // plaintext is read or written, and warns where plaintext stays on disk.
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import { isEncPath } from '../../../server/src/encPaths';
+import { isEncPath } from '../../../server/src/shared';
 import { Method } from '../../../server/src/protocol';
 import type { EncGuard } from '../leak/encGuard';
 import { decryptedViewOf, NOTESEAL_SCHEME } from '../shared/uris';

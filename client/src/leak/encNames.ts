@@ -5,7 +5,7 @@
 // `x.yaml.enc` is `.enc`: `x.yaml copy.enc`, whose inner name `x.yaml copy` opens as Plain Text. See
 // incrementFileName in src/vs/workbench/contrib/files/browser/fileActions.ts (microsoft/vscode).
 import path from 'node:path';
-import { ENC_SUFFIX } from '../../../server/src/encPaths';
+import { ENC_SUFFIX } from '../../../server/src/shared';
 
 const COPY_NAME = /^(?<stem>.+)(?<copy> copy(?: (?<n>\d+))?)\.enc$/;
 

@@ -1,7 +1,7 @@
 // Shared by every feature: the output channel, the worker client, `noteseal:` URIs, settings rules and command ids.
 // Owns no feature of its own and imports no other client folder; from the worker's side only the protocol and its shared module.
 import * as vscode from 'vscode';
-import { absoluteKeyfilePath } from '../../../server/src/keys/location';
+import { absoluteKeyfilePath } from '../../../server/src/shared';
 import { Method } from '../../../server/src/protocol';
 import { Commands } from './commands';
 import { Logger } from './logger';

@@ -3,7 +3,7 @@
 // are mapped (uriRules.ts). A `.enc` file of another scheme (a `git:` or Timeline revision) is shown
 // through `noteseal-rev:` instead, which decrypts that revision's bytes, never the working copy.
 import * as vscode from 'vscode';
-import { ENC_SUFFIX, isEncPath } from '../../../server/src/encPaths';
+import { ENC_SUFFIX, isEncPath } from '../../../server/src/shared';
 import { localPathProblem } from './uriRules';
 
 export const NOTESEAL_SCHEME = 'noteseal';

@@ -2,8 +2,7 @@
 // decoration on shared encrypted files. All keys, signatures and list checks stay in the worker; this
 // module only asks and shows.
 import * as vscode from 'vscode';
-import { ENC_SUFFIX } from '../../../server/src/encPaths';
-import { defaultOwnName } from '../../../server/src/keys/own-name';
+import { defaultOwnName, ENC_SUFFIX } from '../../../server/src/shared';
 import { Method } from '../../../server/src/protocol';
 import { describeFacts, identityInputProblem, openWarning, writerTooltip } from './sharingText';
 import { Commands } from '../shared/commands';
