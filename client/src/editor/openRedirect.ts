@@ -31,7 +31,7 @@ export class EncOpenRedirect implements vscode.CustomReadonlyEditorProvider {
     const column = panel.viewColumn ?? vscode.ViewColumn.Active;
     try {
       // `noteseal:/…/x.md.enc` (the view of `x.md.enc.enc`, e.g. a Save As target) is itself the text to show.
-      if (document.uri.scheme === NOTESEAL_SCHEME) { await vscode.window.showTextDocument(document.uri, { viewColumn: column, preview: false }); return; }
+      if (document.uri.scheme === NOTESEAL_SCHEME) { await inPlaceOfPlaceholder(preview => vscode.window.showTextDocument(document.uri, { viewColumn: column, preview })); return; }
       if (!local && isRecording(document.uri)) throw new Error('recordings of other revisions cannot be played; check out that revision to play it.');
       // A `file:` document is the working copy (noteseal:, after the plaintext check); any other scheme (git:,
       // Timeline) is a revision whose own bytes are decrypted read-only, never mapped onto the working copy.
@@ -43,7 +43,7 @@ export class EncOpenRedirect implements vscode.CustomReadonlyEditorProvider {
       const diffTab = customDiffTab(panel.viewColumn);
       if (diffTab && await this.diffs.join(diffTab, { uri: document.uri, view, local }, (original, modified) =>
         Promise.resolve(vscode.commands.executeCommand('vscode.diff', original.view, modified.view, diffTab.label, { viewColumn: column, preview: true })).then(() => undefined))) return;
-      if (local) await this.guard.openDecrypted(document.uri, { viewColumn: column });
+      if (local) await inPlaceOfPlaceholder(preview => this.guard.openDecrypted(document.uri, { viewColumn: column, preview }));
       else await vscode.window.showTextDocument(view, { viewColumn: column, preview: true });
     } catch (e) {
       void vscode.window.showErrorMessage(`NoteSeal could not open ${vscode.workspace.asRelativePath(document.uri)}: ${(e as Error).message}`);
@@ -55,4 +55,16 @@ export class EncOpenRedirect implements vscode.CustomReadonlyEditorProvider {
       else panel.dispose();
     }
   }
+}
+
+/**
+ * Shows the note where the placeholder is. Opened as a preview, it takes the placeholder's preview slot (an
+ * Explorer click or Quick Open opens the placeholder as the group's preview), so the group holds one tab at
+ * every moment; then it is pinned, as a note opened to edit should be. Opened pinned beside the placeholder,
+ * it showed two tabs of the note until the placeholder's close reached the window, and a test reading the tabs
+ * as the text appeared saw both (issue 23). A pinned placeholder (double-click, `code x.enc`) is closed after.
+ */
+async function inPlaceOfPlaceholder(show: (preview: boolean) => Thenable<vscode.TextEditor | undefined>): Promise<void> {
+  const editor = await show(true);
+  if (editor) await vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, preview: false });
 }

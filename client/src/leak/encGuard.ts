@@ -89,7 +89,7 @@ export class EncGuard implements vscode.Disposable {
    * Opens the decrypted view of a `file:` `.enc`. Plaintext in it is never shown: NoteSeal asks (a modal
    * naming the file; `sealPlaintext` answers yes) and seals it in place first.
    */
-  async openDecrypted(file: vscode.Uri, opts: { viewColumn?: vscode.ViewColumn; sealPlaintext?: boolean } = {}): Promise<vscode.TextEditor | undefined> {
+  async openDecrypted(file: vscode.Uri, opts: { viewColumn?: vscode.ViewColumn; sealPlaintext?: boolean; preview?: boolean } = {}): Promise<vscode.TextEditor | undefined> {
     await this.settled(file);
     if (await encContentOf(file.fsPath) === 'plaintext') {
       if (!opts.sealPlaintext && !(await this.askToSeal(file))) {
@@ -99,7 +99,7 @@ export class EncGuard implements vscode.Disposable {
       await this.sealInPlace(file);
       void vscode.window.showInformationMessage(`NoteSeal encrypted ${rel(file)}: it held plaintext.`);
     }
-    return vscode.window.showTextDocument(decryptedViewOf(file), { viewColumn: opts.viewColumn, preview: false });
+    return vscode.window.showTextDocument(decryptedViewOf(file), { viewColumn: opts.viewColumn, preview: opts.preview ?? false });
   }
 
   private async askToSeal(file: vscode.Uri): Promise<boolean> {
