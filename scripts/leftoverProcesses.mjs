@@ -1,13 +1,13 @@
 // Processes the tests started that are still alive when the run ends (issue 23): an orphaned capture tool, a
 // worker, a code-server. An orphan is re-parented to init and loses its tree, so a process started after the
-// runner counts as the tests' when any of these holds:
+// runner counts as the tests' when either holds:
 //   - a poll of /proc (every 100 ms) saw it below this runner;
-//   - its environment carries NOTESEAL_TEST_RUN=<this run's id> (every process that kept the environment);
-//   - it is an orphan (parent: init) whose working directory or command line is inside this project.
+//   - its environment carries NOTESEAL_TEST_RUN=<this run's id> (every process that kept the environment; the
+//     worker harness, test/faults/workerProcess.ts, passes it on to the worker and so to its capture tools).
+// Nothing else is touched: a developer's own shells and watchers in the same folder are not the tests'.
 // Linux only (/proc); elsewhere the check says it did not run.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 
 const HZ_TIMES = /^(\d+) \((.*)\) (\S) (\d+) (\d+)/s;
 
@@ -32,19 +32,13 @@ function commandOf(pid) {
   try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ').slice(0, 200); } catch { return '?'; }
 }
 
-function inProject(pid, root) {
-  try { if ((fs.readlinkSync(`/proc/${pid}/cwd`) + '/').startsWith(root + '/')) return true; } catch { /* gone or not ours to read */ }
-  return commandOf(pid).includes(root + '/');
-}
-
 function hasMarker(pid, marker) {
   try { return fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(marker); } catch { return false; }
 }
 
 export class ProcessWatch {
-  constructor(root = process.cwd()) {
+  constructor() {
     this.supported = process.platform === 'linux' && fs.existsSync('/proc/self/stat');
-    this.root = path.resolve(root);
     this.id = randomBytes(8).toString('hex');
     /** The environment entry every test process inherits. */
     this.env = { NOTESEAL_TEST_RUN: this.id };
@@ -74,7 +68,7 @@ export class ProcessWatch {
     const left = [];
     for (const [pid, p] of t) {
       if (pid === process.pid || p.state === 'Z' || Number(p.start) < this.since) continue;
-      if (this.seen.get(pid) === p.start || hasMarker(pid, this.marker) || (p.ppid === 1 && inProject(pid, this.root))) left.push({ pid, command: commandOf(pid) });
+      if (this.seen.get(pid) === p.start || hasMarker(pid, this.marker)) left.push({ pid, command: commandOf(pid) });
     }
     return left;
   }

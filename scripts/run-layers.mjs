@@ -10,7 +10,7 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 process.chdir(root);
 const results = path.join(root, 'test-results');
 fs.mkdirSync(results, { recursive: true });
-const watch = new ProcessWatch(root);
+const watch = new ProcessWatch();
 
 function run(cmd, args, env = {}) {
   return new Promise(resolve => {

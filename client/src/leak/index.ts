@@ -1,5 +1,5 @@
 // The leak defence: hot-exit backups of notes destroyed, `.enc` files reached through VS Code's own `file:`
-// editors kept sealed, Local History copies purged. May use shared/ and vault/; never decrypts or shows a note itself.
+// editors kept sealed, Local History copies purged. May use shared/ and vault/ only (the editor calls into it, never back).
 import type * as vscode from 'vscode';
 import type { Core } from '../shared/index';
 import { EncGuard } from './encGuard';
