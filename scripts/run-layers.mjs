@@ -1,17 +1,20 @@
 // Runs the named test layers in order, streams their output, and sums their counts into the one line
-// CI reads: "N passed, N failed". A layer that fails to report, or runs no test, counts as a failure.
+// CI reads: "N passed, N failed". A layer that fails to report, or runs no test, counts as a failure. A final
+// check fails the run when a process the tests started is still alive (scripts/leftoverProcesses.mjs).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ProcessWatch } from './leftoverProcesses.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 process.chdir(root);
 const results = path.join(root, 'test-results');
 fs.mkdirSync(results, { recursive: true });
+const watch = new ProcessWatch();
 
 function run(cmd, args, env = {}) {
   return new Promise(resolve => {
-    const child = spawn(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } });
+    const child = spawn(cmd, args, { stdio: 'inherit', env: { ...process.env, ...watch.env, ...env } });
     child.on('close', code => resolve(code ?? 1));
     child.on('error', () => resolve(127));
   });
@@ -19,7 +22,8 @@ function run(cmd, args, env = {}) {
 
 function testFiles(dir, re) {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { recursive: true }).filter(f => re.test(path.basename(String(f)))).map(f => path.join(dir, String(f))).sort();
+  return fs.readdirSync(dir, { recursive: true }).filter(f => re.test(path.basename(String(f)))).map(f => path.join(dir, String(f)))
+    .filter(f => !only || only.test(f)).sort();
 }
 
 /** node:test with the spec reporter on the console and TAP to a file, whose summary gives the counts. */
@@ -102,7 +106,10 @@ const layers = {
   },
 };
 
-const names = process.argv.slice(2);
+// `--only RE`: only the unit and UI test files whose path matches RE (a developer's shortcut; CI runs all).
+const argv = process.argv.slice(2);
+const only = argv.includes('--only') ? new RegExp(argv.splice(argv.indexOf('--only'), 2)[1]) : undefined;
+const names = argv;
 let passed = 0, failed = 0;
 const summary = [];
 for (const name of names) {
@@ -113,6 +120,13 @@ for (const name of names) {
   if (r.passed + r.failed === 0) { r.failed = 1; r.note = 'ran no test'; }
   passed += r.passed; failed += r.failed;
   summary.push(`${name.padEnd(12)} ${String(r.passed).padStart(4)} passed ${String(r.failed).padStart(3)} failed  ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s${r.note ? '  (' + r.note + ')' : ''}`);
+}
+const leftovers = await watch.finish();
+if (!leftovers.checked) summary.push('processes    not checked (no /proc here)');
+else {
+  for (const p of leftovers.left) console.log(`left running by the tests (now killed): pid ${p.pid} ${p.command}`);
+  summary.push(`processes    ${leftovers.left.length ? `FAIL: ${leftovers.left.length} started by the tests still ran at the end` : 'none left running'}`);
+  if (leftovers.left.length) failed++;
 }
 console.log('\n=== summary ===\n' + summary.join('\n'));
 console.log(`${passed} passed, ${failed} failed`);

@@ -42,8 +42,11 @@ export class WorkerProcess {
 
   static async start(opts: WorkerOptions): Promise<WorkerProcess> {
     const child = fork(path.join(distDir(), 'worker.js'), ['--node-ipc'], {
-      serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'], cwd: '/',
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env },
+      // Its own process group: stop() ends the worker and whatever it started (a capture tool), even after a
+      // SIGKILL of the worker alone has orphaned them.
+      serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'], cwd: '/', detached: true,
+      // NOTESEAL_TEST_RUN marks the run's processes for the runner's final check (scripts/leftoverProcesses.mjs).
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NOTESEAL_TEST_RUN: process.env.NOTESEAL_TEST_RUN, ...opts.env },
       ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {}),
     });
     const w = new WorkerProcess(child);
@@ -64,10 +67,10 @@ export class WorkerProcess {
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): void { this.child.kill(signal); }
 
+  /** Ends the worker and every process of its group (what it started), whether or not the worker still runs. */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) { this.connection.dispose(); return; }
-    this.child.kill('SIGKILL');
-    await this.exited;
+    try { process.kill(-this.child.pid!, 'SIGKILL'); } catch { /* the group is gone */ }
+    if (this.child.exitCode === null && this.child.signalCode === null) await this.exited;
     this.connection.dispose();
   }
 }

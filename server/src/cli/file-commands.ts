@@ -13,8 +13,8 @@ import { aboutFile, keyfilePath, refuseToOverwrite, type CliContext } from './co
 import { readPublicIdentity } from '../keys/identity';
 import { keystoreDirFor } from '../keys/keystore';
 import { STANZA_WRITE_SIGNATURE } from '../keys/write-signature';
-import { findRecipientsFile } from '../keys/sharing';
-import { othersCouldWrite, trustedWritersFor } from '../keys/authorship';
+import { findRecipientsFile, trustedWritersFor } from '../keys/sharing';
+import { othersCouldWrite } from '../keys/authorship';
 import { kindOfStanza, recipientIdOf, recipientStanzaId } from '../keys/recipients';
 import { toHex } from '../keys/bytes';
 import { ExitCode, exitCodeFor } from './exit-codes';

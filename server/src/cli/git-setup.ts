@@ -12,6 +12,7 @@ import path from 'node:path';
 import { AgentConnection } from '../agent/client';
 import { socketPathFromEnv } from '../agent/paths';
 import { writeFileAtomic } from '../crypto/atomic';
+import { which } from '../which';
 import { UsageError } from './args';
 
 export const ATTRIBUTE_LINES = [
@@ -34,17 +35,9 @@ export interface Git {
   run(args: string[], options?: { allowFail?: boolean }): { code: number; stdout: string };
 }
 
-type Which = (cmd: string, env: NodeJS.ProcessEnv) => Promise<string | null>;
-
-/** Only absolute PATH entries count (captureTools.which); loaded here, not at start-up of every command. */
-function which(): Which {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- only the git verbs need it
-  return (require('../recording/captureTools') as typeof import('../recording/captureTools')).which;
-}
-
 /** The repository that holds `cwd`, with git run by its absolute path. */
 export async function openGit(cwd: string, env: NodeJS.ProcessEnv): Promise<Git> {
-  const gitPath = await which()('git', env);
+  const gitPath = await which('git', env); // only absolute PATH entries count (which.ts)
   if (!gitPath) throw new UsageError('git was not found on an absolute PATH entry');
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- only the git verbs need it
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');

@@ -6,7 +6,7 @@ import { readPublicIdentity } from '../keys/identity';
 import { keystoreDirFor } from '../keys/keystore';
 import { recipientStanzas } from '../keys/recipients';
 import { recipientsFor } from '../keys/sharing';
-import { trustedWritersFor } from '../keys/authorship';
+import { trustedWritersFor } from '../keys/sharing';
 import { signedPathOf } from '../keys/write-signature';
 import { keyfilePath, type CliContext } from './context';
 import type { FileKeys } from './file-keys';

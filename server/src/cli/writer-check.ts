@@ -2,7 +2,8 @@
 // updatekeys, --rekey): the write signature checked (its key commitment too, where the key is held) and
 // judged against the members the governing list trusts (keys/authorship.ts).
 import type { Stanza, UnwrapDataKey } from '../crypto/format';
-import { judgeWriter, trustedWritersFor, type WriterVerdict } from '../keys/authorship';
+import { judgeWriter, type WriterVerdict } from '../keys/authorship';
+import { trustedWritersFor } from '../keys/sharing';
 import { readPublicIdentity } from '../keys/identity';
 import { keystoreDirFor } from '../keys/keystore';
 import { checkWriteSignature, checkWriteSignatureBytes } from '../keys/write-signature';

@@ -9,10 +9,9 @@ import { CHUNK_FRAME_OVERHEAD, DEFAULT_CHUNK_SIZE, FLAG_APPEND, SALT_LENGTH } fr
 import { deriveFileKeys, type FileKeys } from './derive';
 import { isNoteSealError, NoteSealError } from './errors';
 import { openEncryptedFile, type UnwrapDataKey } from './file-io';
-import { serializeHeader, serializePrefix, type Stanza } from './header';
+import { serializeHeader, serializePrefix, type PayloadBoundStanza, type Stanza } from './header';
 import { localChunkCipher, openPayload, sealPayload, type PayloadContext } from './payload';
 import { fileSource } from './source';
-import type { PayloadBoundStanza } from './format';
 
 export class AppendWriter {
   private pending: Buffer;

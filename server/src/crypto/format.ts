@@ -10,14 +10,14 @@ import { deriveFileKeys, type FileKeys } from './derive';
 import { NoteSealError } from './errors';
 import { replaceFileAtomic, withFlushBehind, writeAll, writeSequentially } from './atomic';
 import { openEncryptedFile, readFileBlocks, readHeaderFromHandle, unlockHeader, type OpenedFile, type UnwrapDataKey } from './file-io';
-import { parseHeader as parseHeaderBytes, serializeHeader, serializePrefix, type HeaderInfo, type ParsedHeader, type Stanza } from './header';
+import { parseHeader as parseHeaderBytes, serializeHeader, serializePrefix, type HeaderInfo, type ParsedHeader, type PayloadBoundStanza, type Stanza } from './header';
 import { chunkFailed, endedEarly, framesPerBatch, localChunkCipher, openPayload, sealPayload, type PayloadContext } from './payload';
 import { BUFFER_READ_POOL_THRESHOLD, chooseCipher, parallelFor, poolThreshold } from './cipher-choice';
 import { batchRange, openParallel, ParallelMiss, payloadLayout, plaintextLayout, sealFileParallel } from './parallel';
 import { openRegularFile } from './safe-open';
 import { bufferSource, fileSource, readAt } from './source';
 
-export type { Stanza, HeaderInfo } from './header';
+export type { Stanza, HeaderInfo, PayloadBoundStanza } from './header';
 export type { UnwrapDataKey } from './file-io';
 export { writeFileAtomic } from './atomic';
 export { AppendWriter, recoverFile } from './append';
@@ -31,20 +31,6 @@ export interface EncryptOptions {
   beforeRename?: () => Promise<void>;
   /** A last stanza that depends on the payload (the write signature, docs/KEYS.md): filled in once the payload is written. */
   payloadBound?: PayloadBoundStanza;
-}
-
-/**
- * A stanza of fixed length whose body is made after the payload is written, from the immutable prefix and
- * the SHA-256 of every payload byte (all frames, in file order). The header is written with a zero body
- * first and rewritten in place (same length, new MAC) before the file is renamed into place.
- */
-export interface PayloadBoundStanza {
-  type: number;
-  length: number;
-  /** Called with the prefix as soon as it is chosen (before any payload), e.g. to derive what needs the data key. */
-  prepare?(prefix: Uint8Array): void;
-  /** May be asynchronous: the agent signs for the CLI (remoteWriteSignatureStanza). */
-  build(prefix: Uint8Array, payloadSha256: Uint8Array): Uint8Array | Promise<Uint8Array>;
 }
 
 /** SHA-256 of the bytes of `handle` from `start` to its end, read in 4 MiB blocks. */

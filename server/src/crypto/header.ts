@@ -9,6 +9,20 @@ import { NoteSealError } from './errors';
 /** A key stanza: opaque to the format; the key module gives `type` its meaning. */
 export interface Stanza { type: number; body: Uint8Array }
 
+/**
+ * A stanza of fixed length whose body is made after the payload is written, from the immutable prefix and
+ * the SHA-256 of every payload byte (all frames, in file order). The header is written with a zero body
+ * first and rewritten in place (same length, new MAC) before the file is renamed into place.
+ */
+export interface PayloadBoundStanza {
+  type: number;
+  length: number;
+  /** Called with the prefix as soon as it is chosen (before any payload), e.g. to derive what needs the data key. */
+  prepare?(prefix: Uint8Array): void;
+  /** May be asynchronous: the agent signs for the CLI (remoteWriteSignatureStanza). */
+  build(prefix: Uint8Array, payloadSha256: Uint8Array): Uint8Array | Promise<Uint8Array>;
+}
+
 export interface HeaderInfo {
   version: number;
   suite: number;

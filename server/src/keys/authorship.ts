@@ -3,12 +3,10 @@
 // user's public identity, which every recipients list carries. It is authentic only when it carries a valid
 // write signature, its key commitment checked, by the user or by a member of the trusted list that governs
 // it. A file with no recipient stanza opened with our own master key or key store only we could have made.
-import path from 'node:path';
 import type { Stanza } from '../crypto/format';
 import { toHex } from './bytes';
 import type { PublicIdentity } from './identity-strings';
 import { kindOfStanza } from './recipients';
-import { acceptedGoverningList, findRecipientsFile, type SharingContext } from './sharing';
 import { signedPathOf, type WriteSignatureCheck } from './write-signature';
 
 export interface TrustedWriters {
@@ -20,29 +18,6 @@ export interface TrustedWriters {
   members: readonly { name: string; identity: PublicIdentity }[];
   /** Why the governing list is not trusted (then `members` is empty: nobody but the user is trusted). */
   refused?: string;
-}
-
-/**
- * The members who may write `filePath`: the ONE place every reader asks (exec, decrypt, inspect, verify,
- * the git drivers, grep, search, updatekeys, --rekey and VS Code). The list is found as `recipientsFor`
- * finds it (bounded by the repository, the workspace folder or home) and counts only once this machine has
- * accepted it (`acceptedGoverningList`). Reading judges writers, it does not encrypt: the reader need not be
- * a member, and nothing is accepted here. A list that is not accepted trusts nobody but the user.
- */
-export async function trustedWritersFor(filePath: string, ctx: SharingContext): Promise<TrustedWriters> {
-  let listFile: string | null;
-  try { listFile = await findRecipientsFile(filePath, ctx); } catch (e) {
-    return { listFile: null, folder: null, members: [], refused: (e as Error).message };
-  }
-  if (!listFile) return { listFile: null, folder: null, members: [] };
-  const folder = path.dirname(path.dirname(listFile));
-  try {
-    const accepted = await acceptedGoverningList(filePath, ctx);
-    if (accepted && accepted.listFile === listFile) return { listFile, folder, members: accepted.members };
-    return { listFile, folder, members: [], refused: `${listFile} is not accepted on this machine (review it with \`noteseal recipients list --trust --dir ${folder}\`)` };
-  } catch (e) {
-    return { listFile, folder, members: [], refused: (e as Error).message };
-  }
 }
 
 /** Whether the header has a recipient stanza: then someone other than the user could have made the file. */

@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readHeaderFromFile, writeFileAtomic, type PayloadBoundStanza } from '../crypto/format';
 import { checkWriteSignature, signedPathOf, writeSignatureStanza } from './write-signature';
-import { judgeWriter, trustedWritersFor } from './authorship';
+import { judgeWriter, type TrustedWriters } from './authorship';
 import { sameIdentity, type PublicIdentity } from './identity-strings';
 import {
   entryId, GENESIS_PREV, parseRecipientsText, serializeRecipients, signEntry, untrusted, verifyChain, type ChainEntry, type Member, type VerifiedChain,
@@ -360,4 +360,27 @@ export async function describeSharing(keyring: Keyring, file: string): Promise<S
       ...(v.warning ? { warning: v.warning } : {}),
     },
   };
+}
+
+/**
+ * The members who may write `filePath`: the ONE place every reader asks (exec, decrypt, inspect, verify,
+ * the git drivers, grep, search, updatekeys, --rekey and VS Code). The list is found as `recipientsFor`
+ * finds it (bounded by the repository, the workspace folder or home) and counts only once this machine has
+ * accepted it (`acceptedGoverningList`). Reading judges writers, it does not encrypt: the reader need not be
+ * a member, and nothing is accepted here. A list that is not accepted trusts nobody but the user.
+ */
+export async function trustedWritersFor(filePath: string, ctx: SharingContext): Promise<TrustedWriters> {
+  let listFile: string | null;
+  try { listFile = await findRecipientsFile(filePath, ctx); } catch (e) {
+    return { listFile: null, folder: null, members: [], refused: (e as Error).message };
+  }
+  if (!listFile) return { listFile: null, folder: null, members: [] };
+  const folder = path.dirname(path.dirname(listFile));
+  try {
+    const accepted = await acceptedGoverningList(filePath, ctx);
+    if (accepted && accepted.listFile === listFile) return { listFile, folder, members: accepted.members };
+    return { listFile, folder, members: [], refused: `${listFile} is not accepted on this machine (review it with \`noteseal recipients list --trust --dir ${folder}\`)` };
+  } catch (e) {
+    return { listFile, folder, members: [], refused: (e as Error).message };
+  }
 }

@@ -3,10 +3,12 @@
 // failures turned into errors a user can act on. Flags and exit codes: shared/research/audio-capture.md.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { constants as fsConstants } from 'node:fs';
-import { access } from 'node:fs/promises';
 import path from 'node:path';
+import { which } from '../which';
 import { RECORDING_FORMAT, type PcmFormat } from './wav';
+
+/** Kept importable from here for the recording code that always took it from this module. */
+export { which };
 
 export type StopMethod = 'SIGINT' | 'SIGTERM' | 'q';
 export type CaptureToolId = 'parec' | 'pw-record' | 'arecord' | 'ffmpeg' | 'rec' | 'custom';
@@ -177,30 +179,6 @@ export function overrideCaptureCommand(template: string | readonly string[], opt
 
 // ---------------------------------------------------------------------------------------------------
 // Finding tools
-
-/**
- * The full path of `cmd` on the PATH of `env`, or null. On Windows, PATHEXT extensions are tried.
- * Only absolute PATH entries count: an empty entry, `.` or any relative directory would resolve against
- * the worker's current directory, where a cloned repository could plant its own `parec`. A `cmd` that is
- * a path must be absolute for the same reason.
- */
-export async function which(cmd: string, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): Promise<string | null> {
-  const paths = platform === 'win32' ? path.win32 : path.posix;
-  const exts = platform === 'win32' ? ['', ...(env.PATHEXT ?? '.COM;.EXE;.BAT;.CMD').split(';').filter(Boolean)] : [''];
-  const isPath = cmd.includes('/') || (platform === 'win32' && cmd.includes('\\'));
-  const candidates = isPath
-    ? (paths.isAbsolute(cmd) ? [cmd] : [])
-    : (env.PATH ?? env.Path ?? '').split(platform === 'win32' ? ';' : ':').filter(d => d && paths.isAbsolute(d)).map(d => path.join(d, cmd));
-  for (const c of candidates) {
-    for (const ext of exts) {
-      try {
-        await access(c + ext, platform === 'win32' ? fsConstants.F_OK : fsConstants.X_OK);
-        return c + ext;
-      } catch { /* next */ }
-    }
-  }
-  return null;
-}
 
 export interface RunResult { code: number | null; stdout: string; stderr: string; error?: NodeJS.ErrnoException }
 

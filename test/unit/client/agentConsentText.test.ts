@@ -2,7 +2,7 @@
 // Session" offered only where the worker says the parent process can be allowed (issue 21 §4).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ALLOW_ONCE, ALLOW_SESSION, consentAnswer, consentText, DENY } from '../../../client/src/agentConsentText';
+import { ALLOW_ONCE, ALLOW_SESSION, consentAnswer, consentText, DENY } from '../../../client/src/agent/agentConsentText';
 import type { AgentConsentQuestion } from '../../../server/src/protocol';
 
 test('under a shell: the chain is shown, no session button, a stray session answer counts once', () => {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { backupCandidates, schemeFolders, userDataFromGlobalStorage, userDataFromLog } from '../../../client/src/backupLayouts';
+import { backupCandidates, schemeFolders, userDataFromGlobalStorage, userDataFromLog } from '../../../client/src/leak/backupLayouts';
 
 const file = (fsPath: string) => ({ scheme: 'file', fsPath });
 

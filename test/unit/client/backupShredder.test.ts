@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { shredBackupsSync, shredFileSync } from '../../../client/src/backupShredder';
+import { shredBackupsSync, shredFileSync } from '../../../client/src/leak/backupShredder';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-shred-'));
 const put = (p: string, text: string) => { fs.mkdirSync(path.dirname(p), { recursive: true }); fs.writeFileSync(p, text); };

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixedCopyName, originalOfCopy, parseCopyName } from '../../../client/src/encNames';
+import { fixedCopyName, originalOfCopy, parseCopyName } from '../../../client/src/leak/encNames';
 
 describe('names of Explorer copies of .enc files', () => {
   const none = () => false;

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { encPathOf, isEncPath, isTempSibling, logicalPathOf } from '../../../server/src/encPaths';
-import { localPathProblem, type UriParts } from '../../../client/src/uriRules';
+import { localPathProblem, type UriParts } from '../../../client/src/shared/uriRules';
 
 describe('noteseal: view names', () => {
   it('maps a logical path to its .enc file and back', () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { identityInputProblem } from '../../../client/src/sharingText';
+import { identityInputProblem } from '../../../client/src/sharing/sharingText';
 
 const V = JSON.parse(readFileSync(path.resolve(__dirname, '../../../../test/vectors/age-hybrid-v1.json'), 'utf8')) as {
   published: { identity: string; recipient: string }[];

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { IdleClock, type IdleClockOptions } from '../../../client/src/idleClock';
+import { IdleClock, type IdleClockOptions } from '../../../client/src/vault/idleClock';
 
 const opts = (o: Partial<IdleClockOptions> = {}): IdleClockOptions => ({ idleMs: 60_000, lockOnSleep: true, tickMs: 1000, sleepJumpMs: 30_000, ...o });
 

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { forwarderScript, isOursOrMissing, launcherScript, onPath, writeExecutable } from '../../../client/src/launcher';
+import { forwarderScript, isOursOrMissing, launcherScript, onPath, writeExecutable } from '../../../client/src/agent/launcher';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "noteseal launcher 'q' "));

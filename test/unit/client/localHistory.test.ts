@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { historyDirOf, purgeHistoryOf, resourcePathOf } from '../../../client/src/localHistory';
+import { historyDirOf, purgeHistoryOf, resourcePathOf } from '../../../client/src/leak/localHistory';
 
 describe('Local History purge', () => {
   it('finds History beside globalStorage (desktop, web server and remote server layouts alike)', () => {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MIN_PASSPHRASE_LENGTH, passphraseProblem } from '../../../client/src/passphraseStrength';
+import { MIN_PASSPHRASE_LENGTH, passphraseProblem } from '../../../client/src/vault/passphraseStrength';
 
 describe('new passphrase minimum strength', () => {
   it('accepts long passphrases of several words or mixed characters', () => {

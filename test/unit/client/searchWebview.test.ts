@@ -8,7 +8,7 @@ import { it } from 'node:test';
 import { projectRoot } from '../projectRoot';
 
 const script = fs.readFileSync(path.join(projectRoot, 'media', 'search.js'), 'utf8');
-const provider = fs.readFileSync(path.join(projectRoot, 'client', 'src', 'searchView.ts'), 'utf8');
+const provider = fs.readFileSync(path.join(projectRoot, 'client', 'src', 'search', 'searchView.ts'), 'utf8');
 
 it('the search webview persists nothing and renders text only as text', () => {
   for (const banned of ['setState', 'getState', 'localStorage', 'sessionStorage', 'indexedDB', 'caches', 'document.cookie', 'innerHTML', 'outerHTML', 'insertAdjacentHTML', 'document.write']) {

@@ -2,8 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { isBoolean, isInside, isMinutes, recordingFolder, userValue } from '../../../client/src/settingRules';
-import { workerExecArgv } from '../../../client/src/workerLaunch';
+import { isBoolean, isInside, isMinutes, recordingFolder, userValue } from '../../../client/src/shared/settingRules';
+import { workerExecArgv } from '../../../client/src/shared/workerLaunch';
 
 describe('auto-lock settings count only the user\'s own values', () => {
   it('ignores workspace and folder values that would switch locking off', () => {

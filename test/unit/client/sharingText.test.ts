@@ -1,7 +1,7 @@
 // What NoteSeal says about a file's readers and writer: the modal, the tooltip and the warning on open.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { acceptanceText, describeFacts, openWarning, writerTooltip } from '../../../client/src/sharingText';
+import { acceptanceText, describeFacts, openWarning, writerTooltip } from '../../../client/src/sharing/sharingText';
 import type { SharingFacts } from '../../../server/src/protocol';
 
 const shared: SharingFacts = {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../projectRoot';
-import { Commands } from '../../../client/src/commands';
+import { Commands } from '../../../client/src/shared/commands';
 import { Method } from '../../../server/src/protocol';
 
 const root = projectRoot;

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { forwarderScript, launcherName, launcherScript, writeExecutable } from '../../../client/src/launcher';
+import { forwarderScript, launcherName, launcherScript, writeExecutable } from '../../../client/src/agent/launcher';
 import { ROOT } from '../agent/cliRunner';
 
 function runCmd(file: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

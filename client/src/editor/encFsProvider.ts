@@ -1,0 +1,150 @@
+// The `noteseal:` FileSystemProvider: VS Code's own text editor reads and saves decrypted notes through
+// it, and every operation is forwarded to the worker, which holds the keys and touches the disk. Bytes
+// cross IPC as raw bytes (structured-clone IPC). A read or save while locked asks to unlock first; if the user declines, the
+// operation fails and a save leaves the editor dirty.
+import * as vscode from 'vscode';
+import { ENC_SUFFIX } from '../../../server/src/shared';
+import { Method, type FileStatInfo } from '../../../server/src/protocol';
+import type { InMemoryFiles, MemoryFileOptions, MemoryStat } from '../leak/leakGuard';
+import { withListAcceptance } from '../sharing/listAcceptance';
+import { logicalFsPath, NOTESEAL_SCHEME } from '../shared/uris';
+import type { VaultController } from '../vault/vault';
+import { isWorkerError, WorkerCallError, type WorkerClient } from '../shared/workerClient';
+
+export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemoryFiles, vscode.Disposable {
+  /** Non-secret documents served without the worker (the backup probe, the placeholder of a sealed note). */
+  private readonly memory = new Map<string, { content: Uint8Array; stat: MemoryStat; acceptWrites: boolean }>();
+  private readonly changes = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
+  readonly onDidChangeFile = this.changes.event;
+  private nextWatchId = 1;
+  private readonly subscriptions: vscode.Disposable[] = [];
+  /** Called on every read and write: the auto-lock timer counts these as activity. */
+  onActivity: () => void = () => undefined;
+  /**
+   * Another writer replaced the note while a save of it was being sealed (the worker refused the rename:
+   * CHANGED_ON_DISK). VS Code's conflict flow (Compare / Overwrite) needs a save that meets its own
+   * modified-since check, which a provider error cannot trigger: save-soon saves the note again.
+   */
+  onChangedWhileSaving: (uri: vscode.Uri) => void = () => undefined;
+
+  constructor(private readonly worker: WorkerClient, private readonly vault: VaultController) {
+    this.subscriptions.push(worker.onNotification(Method.fsDidChange, ({ events }) => {
+      this.changes.fire(events.map(e => ({
+        type: e.type === 'created' ? vscode.FileChangeType.Created : e.type === 'deleted' ? vscode.FileChangeType.Deleted : vscode.FileChangeType.Changed,
+        uri: vscode.Uri.from({ scheme: NOTESEAL_SCHEME, path: vscode.Uri.file(e.path).path }),
+      })));
+    }));
+  }
+
+  serveFromMemory(uri: vscode.Uri, content: Uint8Array, options: MemoryFileOptions = {}): vscode.Disposable {
+    const key = uri.toString();
+    const now = Date.now();
+    this.memory.set(key, { content, stat: options.stat ?? { mtime: now, ctime: now, size: content.length }, acceptWrites: options.acceptWrites ?? false });
+    return new vscode.Disposable(() => this.memory.delete(key));
+  }
+
+  watch(uri: vscode.Uri, options: { readonly recursive: boolean }): vscode.Disposable {
+    const id = this.nextWatchId++;
+    void this.worker.request(Method.fsWatch, { id, path: logicalFsPath(uri), recursive: options.recursive }).catch(() => undefined);
+    return new vscode.Disposable(() => void this.worker.request(Method.fsUnwatch, { id }).catch(() => undefined));
+  }
+
+  async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
+    const mem = this.memory.get(uri.toString());
+    if (mem) return { type: vscode.FileType.File, ...mem.stat };
+    const s: FileStatInfo = await this.call(uri, () => this.worker.request(Method.fsStat, { path: logicalFsPath(uri) }));
+    return {
+      type: s.type === 'directory' ? vscode.FileType.Directory : vscode.FileType.File,
+      ctime: Math.round(s.ctime), mtime: Math.round(s.mtime), size: s.size,
+      permissions: s.readonly ? vscode.FilePermission.Readonly : undefined,
+    };
+  }
+
+  async readDirectory(uri: vscode.Uri): Promise<[string, vscode.FileType][]> {
+    const entries = await this.call(uri, () => this.worker.request(Method.fsReadDirectory, { path: logicalFsPath(uri) }));
+    return entries.map(([name, type]) => [name, type === 'directory' ? vscode.FileType.Directory : vscode.FileType.File]);
+  }
+
+  async readFile(uri: vscode.Uri): Promise<Uint8Array> {
+    const mem = this.memory.get(uri.toString());
+    if (mem) return mem.content;
+    this.onActivity();
+    const { data } = await this.withKey(uri, 'Opening an encrypted note needs the key.', () => this.worker.request(Method.fsReadFile, { path: logicalFsPath(uri) }), this.vault.takeUserOpen(uri));
+    return data;
+  }
+
+  async writeFile(uri: vscode.Uri, content: Uint8Array, options: { readonly create: boolean; readonly overwrite: boolean }): Promise<void> {
+    const key = uri.toString();
+    const mem = this.memory.get(key);
+    if (mem) {
+      // The probe's save lands here (and is dropped); a real note behind a placeholder must never "save" into it.
+      if (!mem.acceptWrites) throw vscode.FileSystemError.NoPermissions('NoteSeal is locked: this note was sealed; unlock to restore it.');
+      return;
+    }
+    this.onActivity();
+    await this.withKey(uri, 'Saving an encrypted note needs the key.', async () => {
+      try {
+        // A list not accepted yet refuses the save: the user may review and accept it, then it is saved.
+        await withListAcceptance(this.worker, logicalFsPath(uri) + ENC_SUFFIX,
+          () => this.worker.request(Method.fsWriteFile, { path: logicalFsPath(uri), data: content, create: options.create, overwrite: options.overwrite }));
+      } catch (e) {
+        if (isWorkerError(e, 'CHANGED_ON_DISK')) this.onChangedWhileSaving(uri);
+        throw e;
+      }
+    }, false);
+  }
+
+  async delete(uri: vscode.Uri, options: { readonly recursive: boolean }): Promise<void> {
+    await this.call(uri, () => this.worker.request(Method.fsDelete, { path: logicalFsPath(uri), recursive: options.recursive }));
+  }
+
+  async rename(oldUri: vscode.Uri, newUri: vscode.Uri, options: { readonly overwrite: boolean }): Promise<void> {
+    await this.call(oldUri, () => this.worker.request(Method.fsRename, { from: logicalFsPath(oldUri), to: logicalFsPath(newUri), overwrite: options.overwrite }));
+  }
+
+  async createDirectory(uri: vscode.Uri): Promise<void> {
+    await this.call(uri, () => this.worker.request(Method.fsCreateDirectory, { path: logicalFsPath(uri) }));
+  }
+
+  /**
+   * Runs an operation that needs the key; when locked, asks for the passphrase once and retries.
+   * The key remembered in SecretStorage only for the user's own open (`userOpen`, marked by the Explorer
+   * redirect): otherwise this provider cannot tell who is reading. Another
+   * extension's `workspace.fs.readFile(noteseal:…)`, an editor VS Code restores at startup or a link in a
+   * preview would otherwise decrypt silently. A careful user expects the remembered key to save typing
+   * when *they* open a note (the Explorer and our commands unlock first, see openRedirect.ts), and a
+   * visible passphrase box for anything else, which they can dismiss: the read then fails NoPermissions.
+   */
+  private async withKey<T>(uri: vscode.Uri, reason: string, op: () => Promise<T>, userOpen: boolean): Promise<T> {
+    try {
+      return await op();
+    } catch (e) {
+      if (!isWorkerError(e, 'LOCKED', 'NOT_INITIALIZED')) throw toFileSystemError(e, uri);
+      if (!(await this.vault.ensureUnlocked(reason, { useRemembered: userOpen }))) throw vscode.FileSystemError.NoPermissions('NoteSeal is locked: unlock it (click the lock in the status bar) and try again.');
+      return this.call(uri, op);
+    }
+  }
+
+  private async call<T>(uri: vscode.Uri, op: () => Promise<T>): Promise<T> {
+    try { return await op(); } catch (e) { throw toFileSystemError(e, uri); }
+  }
+
+  dispose(): void {
+    for (const s of this.subscriptions) s.dispose();
+    this.changes.dispose();
+  }
+}
+
+/** Worker errors → the FileSystemError VS Code understands (so e.g. "file not found" behaves natively). */
+function toFileSystemError(e: unknown, uri: vscode.Uri): Error {
+  if (!(e instanceof WorkerCallError)) return e instanceof Error ? e : new Error(String(e));
+  switch (e.code) {
+    case 'FileNotFound': return vscode.FileSystemError.FileNotFound(uri);
+    case 'FileExists': return vscode.FileSystemError.FileExists(uri);
+    case 'FileIsADirectory': return vscode.FileSystemError.FileIsADirectory(uri);
+    case 'FileNotADirectory': return vscode.FileSystemError.FileNotADirectory(uri);
+    case 'NoPermissions': return vscode.FileSystemError.NoPermissions(e.message);
+    case 'LOCKED': case 'NOT_INITIALIZED': return vscode.FileSystemError.NoPermissions(e.message);
+    default: return vscode.FileSystemError.Unavailable(`NoteSeal: ${e.message}`);
+  }
+}

@@ -1,0 +1,77 @@
+// The editor and its `noteseal:` file system: decrypted notes open, save and close in VS Code's own editor; the
+// file commands; recovery copies of unsaved text. May use shared/, vault/, leak/, git/ (diffs) and recording/ (the player).
+import * as vscode from 'vscode';
+import { Commands } from '../shared/commands';
+import type { Core } from '../shared/index';
+import { NOTESEAL_SCHEME } from '../shared/uris';
+import type { LeakDefence } from '../leak/index';
+import type { AutoLock } from '../vault/autoLock';
+import type { VaultController } from '../vault/vault';
+import { EncryptedDecorations } from './decorations';
+import { EncFileSystemProvider } from './encFsProvider';
+import { FileCommands } from './fileCommands';
+import { registerLargeNotes } from './largeNotes';
+import { NoteRecovery } from './noteRecovery';
+import { EncOpenRedirect, REDIRECT_VIEW_TYPE } from './openRedirect';
+
+export interface EditorFeature {
+  fsProvider: EncFileSystemProvider;
+  recovery: NoteRecovery;
+  /** After the worker started: restored backups sealed, dirty notes saved soon. */
+  ready(): Promise<void>;
+  /** In deactivate(), while the worker still runs: unsaved notes sealed, hot-exit backups destroyed. */
+  beforeWorkerStops(): Promise<void>;
+}
+
+export function registerEditor(context: vscode.ExtensionContext, deps: Core & LeakDefence & { vault: VaultController; autoLock: AutoLock }): EditorFeature {
+  const { worker, vault, autoLock, leakGuard, guard, log, command } = deps;
+  const fsProvider = new EncFileSystemProvider(worker, vault);
+  fsProvider.onActivity = () => autoLock.activity();
+  const files = new FileCommands(worker, vault, guard);
+  const recovery = new NoteRecovery(worker, fsProvider, log);
+  leakGuard.onSaveFailed = async doc => { await recovery.seal(doc); };
+  fsProvider.onChangedWhileSaving = uri => leakGuard.savedOverByAnotherWriter(uri);
+  vault.closeDecrypted = trySave => recovery.closeDecrypted(trySave);
+  // VS Code restores hot-exit backups into editors before NoteSeal activates (a backup the last window could
+  // not destroy). Locked, such a note is plaintext on screen that cannot be saved: seal it and close it now.
+  const sealRestoredBackups = async (docs: readonly vscode.TextDocument[] = vscode.workspace.textDocuments) => {
+    const restored = docs.filter(d => d.uri.scheme === NOTESEAL_SCHEME && d.isDirty);
+    if (!restored.length) return;
+    await leakGuard.sweepNow();
+    if (!vault.state.locked) return; // unlocked (a remembered key): save-soon saves them encrypted
+    const { sealed, keptOpen } = await recovery.closeDecrypted(false);
+    void vscode.window.showWarningMessage(`NoteSeal found ${restored.length} note(s) with unsaved text restored by VS Code while locked. ${sealed.length} were sealed into encrypted recovery copies, offered back when you unlock.${keptOpen.length ? ` ${keptOpen.length} could not be sealed and stay open.` : ''}`);
+  };
+  let started = false;
+  context.subscriptions.push(fsProvider, registerLargeNotes(log),
+    vault.onDidChange(s => {
+      if (!s.locked) { leakGuard.saveDirtyNotesSoon(); void recovery.offerRestore().catch(e => log.warn(`recovery copies not offered: ${(e as Error).message}`)); }
+    }),
+    vscode.workspace.onDidSaveTextDocument(doc => { if (doc.uri.scheme === NOTESEAL_SCHEME) recovery.saved(doc); }),
+    // A note cannot be opened while locked, so a dirty one opening then is a backup VS Code restored late.
+    vscode.workspace.onDidOpenTextDocument(doc => { if (started && vault.state.locked) void sealRestoredBackups([doc]); }),
+    vscode.workspace.registerFileSystemProvider(NOTESEAL_SCHEME, fsProvider, { isCaseSensitive: process.platform === 'linux' }),
+    vscode.window.registerFileDecorationProvider(new EncryptedDecorations()),
+    vscode.window.registerCustomEditorProvider(REDIRECT_VIEW_TYPE, new EncOpenRedirect(context.extensionUri, worker, vault, guard), { supportsMultipleEditorsPerDocument: false }),
+  );
+  command(Commands.newNote, (folder?: vscode.Uri) => files.newNote(folder));
+  command(Commands.encryptFile, (uri?: vscode.Uri) => files.encryptFile(uri));
+  command(Commands.decryptFile, (uri?: vscode.Uri) => files.decryptFile(uri));
+  command(Commands.encryptFolder, (uri?: vscode.Uri) => files.encryptFolder(uri));
+  command(Commands.openEncrypted, (uri?: vscode.Uri, opts?: { sealPlaintext?: boolean }) => files.openEncrypted(uri, opts));
+  return {
+    fsProvider, recovery,
+    ready: async () => {
+      await sealRestoredBackups();
+      started = true;
+      leakGuard.saveDirtyNotesSoon();
+    },
+    beforeWorkerStops: async () => {
+      // Reload Window / quit with a note that could not be saved: seal its text (the new window offers it back on
+      // unlock), then destroy the plaintext backup VS Code has just written for the next window to restore.
+      for (const doc of vscode.workspace.textDocuments) if (doc.uri.scheme === NOTESEAL_SCHEME && doc.isDirty) await recovery.seal(doc);
+      const n = leakGuard.sweepSync();
+      log.info(`window shutting down: dirty notes sealed, ${n} hot-exit backup(s) destroyed`);
+    },
+  };
+}

@@ -1,0 +1,171 @@
+// Unsaved text that cannot be saved is never thrown away and never left in plaintext: it is sealed by the
+// worker into an encrypted recovery copy (server/src/vault/recoveryStore.ts; sealing needs no key, so it
+// works after a worker restart too), the hot-exit backup is swept, and the next unlock offers the copy back.
+// Locking and a worker restart use the same path to leave no decrypted content on screen: every decrypted
+// editor, diff, Markdown preview and recording player is closed; a note that cannot be saved is sealed first.
+import * as vscode from 'vscode';
+import { Method } from '../../../server/src/protocol';
+import type { EncFileSystemProvider } from './encFsProvider';
+import type { Logger } from '../shared/logger';
+import { REDIRECT_VIEW_TYPE } from './openRedirect';
+import { isDecryptedScheme, logicalFsPath, NOTESEAL_SCHEME } from '../shared/uris';
+import type { WorkerClient } from '../shared/workerClient';
+
+const PLACEHOLDER_TEXT = 'NoteSeal is locked. Unsaved text was sealed into an encrypted recovery copy; unlock to restore it.\n';
+const PLACEHOLDER = new TextEncoder().encode(PLACEHOLDER_TEXT);
+const isNote = (uri: vscode.Uri | undefined) => uri?.scheme === NOTESEAL_SCHEME;
+/** A tab shows decrypted text: a note, or a read-only revision view (`noteseal-rev:`). */
+const showsPlaintext = (uri: vscode.Uri | undefined) => uri !== undefined && isDecryptedScheme(uri.scheme);
+const nameOf = (p: string) => p.split(/[\\/]/).pop() ?? p;
+
+export class NoteRecovery {
+  /** The live recovery copy of each dirty note of this window (uri → copy id). */
+  private readonly copies = new Map<string, string>();
+
+  constructor(private readonly worker: WorkerClient, private readonly files: EncFileSystemProvider, private readonly log: Logger) {}
+
+  /** Seals of one note run one after another (a failed save and a lock or restart can ask at once). */
+  private readonly sealing = new Map<string, Promise<boolean>>();
+
+  /**
+   * Seals the current text of `doc`, replacing its previous copy. False if it could not be sealed. A note
+   * that is clean or closed by its turn (a lock or restart sealed and closed it meanwhile) is left alone,
+   * so a late request cannot leave a second copy of the same text behind.
+   */
+  seal(doc: vscode.TextDocument): Promise<boolean> {
+    const key = doc.uri.toString();
+    const turn = (this.sealing.get(key) ?? Promise.resolve(true)).then(() => (doc.isDirty && !doc.isClosed ? this.sealNow(doc) : true));
+    this.sealing.set(key, turn);
+    void turn.finally(() => { if (this.sealing.get(key) === turn) this.sealing.delete(key); });
+    return turn;
+  }
+
+  private async sealNow(doc: vscode.TextDocument): Promise<boolean> {
+    const key = doc.uri.toString();
+    try {
+      const { id } = await this.worker.request(Method.recoverySeal, { path: logicalFsPath(doc.uri), data: new TextEncoder().encode(doc.getText()) });
+      const old = this.copies.get(key);
+      this.copies.set(key, id);
+      if (old) await this.worker.request(Method.recoveryDiscard, { id: old }).catch(() => undefined);
+      if (!old) this.log.info('a note could not be saved: its text is kept in a sealed recovery copy');
+      return true;
+    } catch (e) {
+      this.log.warn(`could not seal a recovery copy (${(e as Error).message})`);
+      return false;
+    }
+  }
+
+  /** The note was saved: its recovery copy is no longer needed. */
+  saved(doc: vscode.TextDocument): void {
+    const id = this.copies.get(doc.uri.toString());
+    if (!id) return;
+    this.copies.delete(doc.uri.toString());
+    void this.worker.request(Method.recoveryDiscard, { id }).catch(() => undefined);
+  }
+
+  /**
+   * Closes every view of decrypted content. `trySave`: save dirty notes first (the key is still there).
+   * A dirty note that is not saved is sealed, then closed; one that cannot even be sealed stays open (its
+   * text would be lost) and is returned.
+   */
+  async closeDecrypted(trySave: boolean): Promise<{ sealed: string[]; keptOpen: string[] }> {
+    const sealed: string[] = []; const keptOpen: string[] = [];
+    const names = new Set<string>();
+    for (const doc of vscode.workspace.textDocuments) {
+      if (!isNote(doc.uri)) continue;
+      names.add(nameOf(doc.uri.path));
+      if (!doc.isDirty) continue;
+      if (trySave && await doc.save().then(ok => ok, () => false)) { this.saved(doc); continue; }
+      if (await this.seal(doc)) { sealed.push(doc.uri.path); await this.discardChanges(doc); } else keptOpen.push(doc.uri.path);
+    }
+    const tabs = vscode.window.tabGroups.all.flatMap(g => g.tabs).filter(t => showsDecrypted(t, names) && !keptOpen.includes(noteOf(t)?.path ?? ''));
+    if (tabs.length) await vscode.window.tabGroups.close(tabs, true).then(undefined, () => undefined);
+    // Sealed copies of closed notes wait for the next unlock, not for this window's save.
+    for (const p of sealed) this.copies.delete(vscode.Uri.from({ scheme: NOTESEAL_SCHEME, path: p }).toString());
+    return { sealed, keptOpen };
+  }
+
+  /**
+   * Makes a dirty note clean without saving and without the worker: the provider serves a placeholder from
+   * memory while VS Code's "Revert and Close" re-reads it (a locked worker would otherwise ask to unlock).
+   */
+  private async discardChanges(doc: vscode.TextDocument): Promise<void> {
+    // The placeholder carries the real file's times (stat needs no key), so that the model VS Code keeps does
+    // not look older than the file and a later save of the restored text is no false conflict.
+    const real = await this.files.stat(doc.uri).then(s => ({ mtime: s.mtime, ctime: s.ctime, size: s.size }), () => undefined);
+    const served = this.files.serveFromMemory(doc.uri, PLACEHOLDER, { stat: real });
+    try {
+      for (let i = 0; i < 8 && doc.isDirty && !doc.isClosed; i++) {
+        await vscode.window.showTextDocument(doc, { preview: false, preserveFocus: false });
+        await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+      }
+    } finally { served.dispose(); }
+  }
+
+  /** After an unlock: offers the sealed copies back (the note opens with the recovered text, unsaved). */
+  async offerRestore(): Promise<number> {
+    let copies = await this.worker.request(Method.recoveryList);
+    const live = new Set(this.copies.values());
+    copies = copies.filter(c => !live.has(c.id));
+    if (!copies.length) return 0;
+    // Oldest first, so that where one note has several copies the newest is restored last and stays.
+    copies.sort((a, b) => a.savedAt.localeCompare(b.savedAt));
+    const perNote = new Map<string, number>();
+    for (const c of copies) perNote.set(c.path, (perNote.get(c.path) ?? 0) + 1);
+    const list = [...perNote].map(([p, n]) => (n > 1 ? `${nameOf(p)} (${n} copies: the newest is restored)` : nameOf(p))).join(', ');
+    const choice = await vscode.window.showWarningMessage(
+      `NoteSeal kept ${perNote.size} unsaved note(s) in sealed recovery copies when they could not be saved: ${list}. Restore them?`,
+      'Restore', 'Later', 'Discard');
+    if (choice === 'Discard') {
+      const sure = await vscode.window.showWarningMessage(`Discard the unsaved text of ${list} for good?`, { modal: true }, 'Discard');
+      if (sure === 'Discard') for (const c of copies) await this.worker.request(Method.recoveryDiscard, { id: c.id });
+      return 0;
+    }
+    if (choice !== 'Restore') return 0;
+    return this.restore(copies.map(c => c.id));
+  }
+
+  async restore(ids: string[]): Promise<number> {
+    let restored = 0;
+    for (const id of ids) {
+      const { path, data } = await this.worker.request(Method.recoveryRead, { id });
+      const uri = vscode.Uri.from({ scheme: NOTESEAL_SCHEME, path: vscode.Uri.file(path).path });
+      const text = new TextDecoder().decode(data);
+      let doc: vscode.TextDocument;
+      try { doc = await vscode.workspace.openTextDocument(uri); } catch {
+        await vscode.workspace.fs.writeFile(uri, data);  // the note was deleted meanwhile: bring it back
+        doc = await vscode.workspace.openTextDocument(uri);
+      }
+      const editor = await vscode.window.showTextDocument(doc, { preview: false });
+      // VS Code may still hold the placeholder it was closed with: load the real note (and its version on disk).
+      if (doc.getText() === PLACEHOLDER_TEXT) await vscode.commands.executeCommand('workbench.action.files.revert');
+      if (doc.getText() !== text) {
+        const all = new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length));
+        if (!(await editor.edit(b => b.replace(all, text)))) { this.log.warn('a recovered note could not be put back into its editor'); continue; }
+      }
+      await this.worker.request(Method.recoveryDiscard, { id });
+      restored++;
+    }
+    if (restored) this.log.info(`restored ${restored} note(s) from sealed recovery copies`);
+    return restored;
+  }
+}
+
+function noteOf(tab: vscode.Tab): vscode.Uri | undefined {
+  const i = tab.input;
+  if (i instanceof vscode.TabInputText) return i.uri;
+  if (i instanceof vscode.TabInputTextDiff) return isNote(i.modified) ? i.modified : i.original;
+  return undefined;
+}
+
+/** A tab showing decrypted content: a note, a diff with a note on either side, a preview of a note, the player. */
+function showsDecrypted(tab: vscode.Tab, noteNames: Set<string>): boolean {
+  const i = tab.input;
+  if (i instanceof vscode.TabInputText) return showsPlaintext(i.uri);
+  if (i instanceof vscode.TabInputTextDiff) return showsPlaintext(i.original) || showsPlaintext(i.modified);
+  if (i instanceof vscode.TabInputCustom) return i.viewType === REDIRECT_VIEW_TYPE || isNote(i.uri);
+  if (i instanceof vscode.TabInputNotebook) return isNote(i.uri);
+  // Markdown previews are webviews that do not expose their source: match "Preview plan.md" by the note's name.
+  if (i instanceof vscode.TabInputWebview) return /markdown\.preview/i.test(i.viewType) && [...noteNames].some(n => tab.label.includes(n));
+  return false;
+}

@@ -1,0 +1,48 @@
+// The vault as the user sees it: setup, unlock, lock and auto-lock, the status-bar lock, and a worker restart.
+// May use shared/ only; what a lock does to open notes is handed in by the editor (VaultController.closeDecrypted).
+import * as vscode from 'vscode';
+import { Commands } from '../shared/commands';
+import type { Core } from '../shared/index';
+import { AutoLock } from './autoLock';
+import { LockStatusItem } from './statusBar';
+import { VaultController } from './vault';
+
+export interface VaultFeature {
+  vault: VaultController;
+  autoLock: AutoLock;
+  /** After the worker started: the state it holds, shown. */
+  ready(): Promise<void>;
+}
+
+export function registerVault(context: vscode.ExtensionContext, deps: Core): VaultFeature {
+  const { worker, log, command } = deps;
+  const status = new LockStatusItem();
+  const vault = new VaultController(worker, context.secrets, log);
+  const autoLock = new AutoLock(reason => vault.lock(reason).then(() => vault.state.locked));
+  const showState = () => status.show(vault.state, autoLock.deadline());
+  // A restarted worker holds no key: nothing decrypted may stay on screen (unsaved text is sealed first).
+  const closeAfterRestart = async () => {
+    const { sealed, keptOpen } = await vault.closeDecrypted(false);
+    if (sealed.length || keptOpen.length) {
+      void vscode.window.showWarningMessage(`NoteSeal's worker restarted and is locked. ${sealed.length} unsaved note(s) were sealed into recovery copies, offered back when you unlock.${keptOpen.length ? ` ${keptOpen.length} could not be sealed and stay open.` : ''}`);
+    }
+  };
+  context.subscriptions.push(status, vault, autoLock,
+    vault.onDidChange(s => { autoLock.setActive(!s.locked); showState(); }),
+    worker.onDidRestart(() => void closeAfterRestart()),
+    autoLock.onDidChangeDeadline(showState),
+  );
+  command(Commands.setup, () => vault.setup());
+  command(Commands.unlock, () => vault.ensureUnlocked());
+  command(Commands.lock, () => vault.lock());
+  command(Commands.toggleLock, () => (!vault.state.initialized ? vault.setup() : vault.state.locked ? vault.ensureUnlocked() : vault.lock()));
+  command(Commands.changePassphrase, () => vault.changePassphrase());
+  command(Commands.forgetRememberedKey, () => vault.forgetRemembered());
+  command(Commands.restartWorker, async () => {
+    await worker.restart();
+    await vault.refresh();
+    await closeAfterRestart();
+    void vscode.window.showInformationMessage('NoteSeal worker restarted.');
+  });
+  return { vault, autoLock, ready: async () => { await vault.refresh(); showState(); } };
+}
