@@ -132,7 +132,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
     void vscode.window.showWarningMessage(`NoteSeal found ${restored.length} note(s) with unsaved text restored by VS Code while locked. ${sealed.length} were sealed into encrypted recovery copies, offered back when you unlock.${keptOpen.length ? ` ${keptOpen.length} could not be sealed and stay open.` : ''}`);
   };
   const recording = new RecordingController(worker, vault, log);
-  context.subscriptions.push(new LockedNotes(vault, log), registerAiChatConsent());
+  context.subscriptions.push(new LockedNotes(vault, fsProvider, log), registerAiChatConsent());
   autoLock.busy = () => recording.isRecording;
   vault.beforeLock = async reason => {
     if (!recording.isRecording) return true;

@@ -41,6 +41,9 @@ export interface ChangeAnnouncer extends InMemoryFiles {
  * Dirty ones are left alone (the caller sealed and reverted them, or keeps them open on purpose).
  * Returns the number of documents still holding other text afterwards (0 when all were replaced).
  */
+/** The stat each hidden note's locked text was served with (to serve it again: LockedNotes). */
+const hiddenStats = new Map<string, { mtime: number; ctime: number; size: number; readonly: true }>();
+
 export async function hideCachedNotes(files: ChangeAnnouncer, log: Logger): Promise<number> {
   const docs = vscode.workspace.textDocuments.filter(d => d.uri.scheme === NOTESEAL_SCHEME && !d.isClosed && !d.isDirty && d.getText() !== LOCKED_TEXT);
   if (!docs.length) return 0;
@@ -49,7 +52,9 @@ export async function hideCachedNotes(files: ChangeAnnouncer, log: Logger): Prom
     // stat needs no key; a note deleted meanwhile gets time 0 (still unlike anything the model knows).
     const real = await files.stat(doc.uri).then(s => s.mtime, () => 1);
     const mtime = Math.max(0, real - 1);
-    served.push(files.serveFromMemory(doc.uri, LOCKED_BYTES, { stat: { mtime, ctime: mtime, size: LOCKED_BYTES.length, readonly: true } }));
+    const stat = { mtime, ctime: mtime, size: LOCKED_BYTES.length, readonly: true as const };
+    hiddenStats.set(doc.uri.toString(), stat);
+    served.push(files.serveFromMemory(doc.uri, LOCKED_BYTES, { stat }));
   }
   const pending = () => docs.filter(d => !d.isClosed && !d.isDirty && d.getText() !== LOCKED_TEXT);
   try {
@@ -78,8 +83,11 @@ export class LockedNotes implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[];
   private readonly revealing = new Set<string>();
 
-  constructor(private readonly vault: Vault, private readonly log: Logger) {
+  constructor(private readonly vault: Vault, private readonly files: ChangeAnnouncer, private readonly log: Logger) {
     this.subscriptions = [
+      // Typing into the locked text while locked would leave a dirty note that cannot be saved, which VS Code
+      // backs up after 1 s (workingCopyBackupTracker.ts): put the locked text back at once.
+      vscode.workspace.onDidChangeTextDocument(e => { if (e.contentChanges.length) void this.undoTyping(e.document); }),
       vscode.window.onDidChangeActiveTextEditor(e => void this.reveal(e)),
       vault.onDidChange(s => { if (!s.locked) void this.reveal(vscode.window.activeTextEditor); }),
     ];
@@ -98,11 +106,22 @@ export class LockedNotes implements vscode.Disposable {
       if (this.vault.state.locked && !(await this.vault.ensureUnlocked('Opening an encrypted note needs the key.', { useRemembered: userOpen }))) return;
       if (vscode.window.activeTextEditor?.document !== doc || !isLockedText(doc.getText())) return;
       await vscode.commands.executeCommand('workbench.action.files.revert');
+      if (!isLockedText(doc.getText())) hiddenStats.delete(key);
     } catch (e) {
       this.log.warn(`a note reopened after a lock could not be loaded: ${(e as Error).message}`);
     } finally {
       this.revealing.delete(key);
     }
+  }
+
+  private async undoTyping(doc: vscode.TextDocument): Promise<void> {
+    const stat = hiddenStats.get(doc.uri.toString());
+    if (!stat || !this.vault.state.locked || !doc.isDirty || vscode.window.activeTextEditor?.document !== doc) return;
+    const served = this.files.serveFromMemory(doc.uri, LOCKED_BYTES, { stat });
+    try {
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    } finally { served.dispose(); }
+    void vscode.window.showInformationMessage('NoteSeal is locked: this note cannot be edited. Unlock NoteSeal to see and edit it.');
   }
 
   dispose(): void {
