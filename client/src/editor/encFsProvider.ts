@@ -43,6 +43,11 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
     return new vscode.Disposable(() => this.memory.delete(key));
   }
 
+  /** VS Code reloads the clean models of these URIs (lockedUnseen.ts). */
+  announceChanged(uris: readonly vscode.Uri[]): void {
+    this.changes.fire(uris.map(uri => ({ type: vscode.FileChangeType.Changed, uri })));
+  }
+
   watch(uri: vscode.Uri, options: { readonly recursive: boolean }): vscode.Disposable {
     const id = this.nextWatchId++;
     void this.worker.request(Method.fsWatch, { id, path: logicalFsPath(uri), recursive: options.recursive }).catch(() => undefined);
@@ -51,7 +56,10 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
 
   async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
     const mem = this.memory.get(uri.toString());
-    if (mem) return { type: vscode.FileType.File, ...mem.stat };
+    if (mem) {
+      const { mtime, ctime, size, readonly } = mem.stat;
+      return { type: vscode.FileType.File, mtime, ctime, size, permissions: readonly ? vscode.FilePermission.Readonly : undefined };
+    }
     const s: FileStatInfo = await this.call(uri, () => this.worker.request(Method.fsStat, { path: logicalFsPath(uri) }));
     return {
       type: s.type === 'directory' ? vscode.FileType.Directory : vscode.FileType.File,

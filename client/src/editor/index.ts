@@ -10,6 +10,7 @@ import type { VaultController } from '../vault/vault';
 import { EncryptedDecorations } from './decorations';
 import { EncFileSystemProvider } from './encFsProvider';
 import { FileCommands } from './fileCommands';
+import { LockedNotes } from './lockedUnseen';
 import { registerLargeNotes } from './largeNotes';
 import { NoteRecovery } from './noteRecovery';
 import { EncOpenRedirect, REDIRECT_VIEW_TYPE } from './openRedirect';
@@ -43,7 +44,7 @@ export function registerEditor(context: vscode.ExtensionContext, deps: Core & Le
     void vscode.window.showWarningMessage(`NoteSeal found ${restored.length} note(s) with unsaved text restored by VS Code while locked. ${sealed.length} were sealed into encrypted recovery copies, offered back when you unlock.${keptOpen.length ? ` ${keptOpen.length} could not be sealed and stay open.` : ''}`);
   };
   let started = false;
-  context.subscriptions.push(fsProvider, registerLargeNotes(log),
+  context.subscriptions.push(fsProvider, registerLargeNotes(log), new LockedNotes(vault, fsProvider, log),
     vault.onDidChange(s => {
       if (!s.locked) { leakGuard.saveDirtyNotesSoon(); void recovery.offerRestore().catch(e => log.warn(`recovery copies not offered: ${(e as Error).message}`)); }
     }),

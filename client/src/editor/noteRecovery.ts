@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { Method } from '../../../server/src/protocol';
 import type { EncFileSystemProvider } from './encFsProvider';
+import { hideCachedNotes, isLockedText } from './lockedUnseen';
 import type { Logger } from '../shared/logger';
 import { REDIRECT_VIEW_TYPE } from './openRedirect';
 import { isDecryptedScheme, logicalFsPath, NOTESEAL_SCHEME } from '../shared/uris';
@@ -82,6 +83,8 @@ export class NoteRecovery {
     if (tabs.length) await vscode.window.tabGroups.close(tabs, true).then(undefined, () => undefined);
     // Sealed copies of closed notes wait for the next unlock, not for this window's save.
     for (const p of sealed) this.copies.delete(vscode.Uri.from({ scheme: NOTESEAL_SCHEME, path: p }).toString());
+    // Closed is not unseen: VS Code keeps the models and reopens them without a read (lockedUnseen.ts).
+    await hideCachedNotes(this.files, this.log);
     return { sealed, keptOpen };
   }
 
@@ -138,7 +141,7 @@ export class NoteRecovery {
       }
       const editor = await vscode.window.showTextDocument(doc, { preview: false });
       // VS Code may still hold the placeholder it was closed with: load the real note (and its version on disk).
-      if (doc.getText() === PLACEHOLDER_TEXT) await vscode.commands.executeCommand('workbench.action.files.revert');
+      if (doc.getText() === PLACEHOLDER_TEXT || isLockedText(doc.getText())) await vscode.commands.executeCommand('workbench.action.files.revert');
       if (doc.getText() !== text) {
         const all = new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length));
         if (!(await editor.edit(b => b.replace(all, text)))) { this.log.warn('a recovered note could not be put back into its editor'); continue; }

@@ -2,6 +2,7 @@
 // editors kept sealed, Local History copies purged. May use shared/ and vault/ only (the editor calls into it, never back).
 import type * as vscode from 'vscode';
 import type { Core } from '../shared/index';
+import { registerAiChatConsent } from './aiChat';
 import { EncGuard } from './encGuard';
 import { LeakGuard } from './leakGuard';
 
@@ -15,6 +16,6 @@ export interface LeakDefence {
 export function registerLeakDefence(context: vscode.ExtensionContext, deps: Pick<Core, 'log'>): LeakDefence {
   const guard = new EncGuard(context, deps.log);
   const leakGuard = new LeakGuard(context, deps.log);
-  context.subscriptions.push(leakGuard, guard);
+  context.subscriptions.push(leakGuard, guard, registerAiChatConsent());
   return { leakGuard, guard };
 }

@@ -29,7 +29,7 @@ const PROBE_TIMEOUT_MS = 8000;
 const PROBE_SETTLE_MS = 400;
 const TOLD_KEY = 'noteseal.backupsUnreachableTold';
 
-export interface MemoryStat { mtime: number; ctime: number; size: number }
+export interface MemoryStat { mtime: number; ctime: number; size: number; /** Shown read-only (the locked text). */ readonly?: boolean }
 export interface MemoryFileOptions {
   /** What stat reports (default: now, the content's length). */
   stat?: MemoryStat;

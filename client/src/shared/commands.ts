@@ -24,6 +24,7 @@ export const Commands = {
   shredRecording: 'noteseal.shredRecording',
   installCommandLineTool: 'noteseal.installCommandLineTool',
   searchEncryptedNotes: 'noteseal.searchEncryptedNotes',
+  allowAiChatForNote: 'noteseal.allowAiChatForNote',
   setUpGit: 'noteseal.setUpGit',
   /** The Accept CodeLenses of a conflict in a decrypted note (gitSupport.ts); not in the palette. */
   resolveConflict: 'noteseal.resolveConflict',
