@@ -21,7 +21,8 @@ import { WorkerAgent } from './vault/workerAgent';
 import { EncWatchers } from './vault/watcher';
 import { toResponseError } from './vault/workerErrors';
 import { VERSION } from './version';
-import { addMember, describeSharing, findRecipientsFile, knownMembers } from './keys/sharing';
+import { addMember, describeSharing, knownMembers } from './keys/sharing';
+import { isSharedFile } from './keys/readers';
 
 const connection = createConnection(ProposedFeatures.all);
 const startedAt = Date.now();
@@ -171,6 +172,7 @@ onRequest(Method.sharingIdentity, async () => ({ identity: (await vault!.unlocke
 onRequest(Method.sharingAddMember, p => addMember(vault!.unlocked(), p.folder, p.identity, { ...(p.name ? { name: p.name } : {}), firstName: p.firstName }));
 onRequest(Method.sharingDescribe, p => describeSharing(vault!.unlocked(), p.path));
 onRequest(Method.sharingKnownMembers, p => knownMembers(vault!.unlocked(), p.listFiles, p.folder));
-onRequest(Method.sharingIsShared, async p => ({ shared: await Promise.all(p.paths.map(x => findRecipientsFile(x).then(f => f !== null, () => true))) }));
+// Shared = the file's own header is encrypted to another key (a list above a file saved before it is not enough).
+onRequest(Method.sharingIsShared, async p => ({ shared: await Promise.all(p.paths.map(isSharedFile)) }));
 
 connection.listen();

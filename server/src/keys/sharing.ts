@@ -18,6 +18,7 @@ import { NoteSealError } from '../crypto/errors';
 import { parsePublicIdentity, shortIdentity } from './identity-strings';
 import type { Keyring, NewFileKeys } from './keyring';
 import type { Recipient } from './recipients';
+import { readersOf } from './readers';
 
 export const RECIPIENTS_DIR = '.noteseal';
 export const RECIPIENTS_NAME = 'recipients';
@@ -247,10 +248,20 @@ export interface SharingFacts {
   /** The list that applies, or null when the file is not shared. */
   listFile: string | null;
   members: { name: string; identity: string; kind: string }[];
+  /**
+   * From the file's own header: `readers` are the members it is encrypted to, `notYet` the members it is not
+   * encrypted to yet (both by name), `unlisted` how many other keys it is encrypted to. `you`: this keyfile opens it.
+   */
+  access: { you: boolean; yourName?: string; readers: string[]; notYet: string[]; unlisted: number };
   /** Why the list is refused (it applies, but NoteSeal will not encrypt to it). */
   listProblem?: string;
   /** `byYou`: the signer is this keyfile's own signing key (a private note has no list to name it). */
   writer: { state: 'unsigned' | 'invalid' | 'valid'; name?: string; signer?: string; byYou?: boolean; at?: string; warning?: string };
+}
+
+function ownName(members: Member[] | null, own: PublicIdentity | null): { yourName?: string } {
+  const mine = own ? members?.find(m => sameIdentity(m.identity, own)) : undefined;
+  return mine ? { yourName: mine.name } : {};
 }
 
 /** Who can read `file` and who wrote it (for "Who Can Read This File?" and the lock badge's tooltip). */
@@ -264,11 +275,14 @@ export async function describeSharing(keyring: Keyring, file: string): Promise<S
     catch (e) { listProblem = (e as Error).message; members = (await readChain(listFile).catch(() => null))?.members ?? null; }
   }
   let dataKey: Uint8Array | undefined;
-  try { dataKey = await keyring.unwrap((await readHeaderFromFile(file)).stanzas); } catch { /* the writer is still reported without the key check */ }
+  const stanzas = await readHeaderFromFile(file).then(h => h.stanzas, () => []);
+  try { dataKey = await keyring.unwrap(stanzas); } catch { /* the writer is still reported without the key check */ }
+  const access = readersOf(stanzas, members ?? [], own, dataKey !== undefined);
   const w = await writerOf(file, members, dataKey, own).finally(() => dataKey?.fill(0));
   return {
     listFile,
     members: (members ?? []).map(m => ({ name: m.name, identity: m.identity.text, kind: m.identity.kind })),
+    access: { you: dataKey !== undefined, ...ownName(members, own), readers: access.readers.map(m => m.name), notYet: access.notYet.map(m => m.name), unlisted: access.unlisted },
     ...(listProblem ? { listProblem } : {}),
     writer: {
       state: w.check.state,
