@@ -7,13 +7,17 @@ import { absoluteKeyfilePath } from '../../server/src/keys/location';
 import { AgentConsent, askBeforeServing } from './agentConsent';
 import { AutoLock, autoLockSettings } from './autoLock';
 import { Commands } from './commands';
+import { showVaultContext } from './contextKeys';
+import { setTranslator } from './l10n';
 import { EncryptedDecorations } from './decorations';
 import { EncFileSystemProvider } from './encFsProvider';
 import { EncGuard } from './encGuard';
 import { FileCommands } from './fileCommands';
+import { offerFirstRun } from './firstRun';
 import { registerGitSupport } from './gitSupport';
 import { LeakGuard } from './leakGuard';
 import { registerLargeNotes } from './largeNotes';
+import { LockedOpens } from './lockedOpens';
 import { Logger } from './logger';
 import { NoteRecovery } from './noteRecovery';
 import { EncOpenRedirect, REDIRECT_VIEW_TYPE } from './openRedirect';
@@ -85,6 +89,7 @@ let worker: WorkerClient | undefined;
 let beforeWorkerStops: (() => Promise<void>) | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<NoteSealApi | undefined> {
+  setTranslator((message, ...args) => vscode.l10n.t(message, ...args));
   const log = new Logger();
   context.subscriptions.push(log);
   log.info(`activating NoteSeal ${context.extension.packageJSON.version} (VS Code ${vscode.version}, ${vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop'})`);
@@ -111,6 +116,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   const recovery = new NoteRecovery(worker, fsProvider, log);
   leakGuard.onSaveFailed = async doc => { await recovery.seal(doc); };
   fsProvider.onChangedWhileSaving = uri => leakGuard.savedOverByAnotherWriter(uri);
+  const lockedOpens = new LockedOpens(vault, file => guard.openDecrypted(file));
+  fsProvider.onReadRefused = uri => lockedOpens.report(uri);
   vault.closeDecrypted = trySave => recovery.closeDecrypted(trySave);
   // A restarted worker holds no key: nothing decrypted may stay on screen (unsaved text is sealed first).
   const closeAfterRestart = async () => {
@@ -141,7 +148,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
     return true;
   };
   const search = registerSearch(context, worker, vault, log);
-  const showState = () => status.show(vault.state, autoLock.deadline());
+  const showState = () => { status.show(vault.state, autoLock.deadline()); showVaultContext(vault.state); };
   let started = false;
   beforeWorkerStops = async () => {
     // Reload Window / quit with a note that could not be saved: seal its text (the new window offers it back on
@@ -150,7 +157,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
     const n = leakGuard.sweepSync();
     log.info(`window shutting down: dirty notes sealed, ${n} hot-exit backup(s) destroyed`);
   };
-  context.subscriptions.push(vault, autoLock, fsProvider, leakGuard, recording, guard, registerLargeNotes(log),
+  context.subscriptions.push(vault, autoLock, fsProvider, leakGuard, recording, guard, lockedOpens, registerLargeNotes(log),
     vault.onDidChange(s => {
       autoLock.setActive(!s.locked); showState();
       if (!s.locked) { leakGuard.saveDirtyNotesSoon(); void recovery.offerRestore().catch(e => log.warn(`recovery copies not offered: ${(e as Error).message}`)); }
@@ -197,7 +204,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   command(Commands.decryptFile, (uri?: vscode.Uri) => files.decryptFile(uri));
   command(Commands.encryptFolder, (uri?: vscode.Uri) => files.encryptFolder(uri));
   command(Commands.openEncrypted, (uri?: vscode.Uri, opts?: { sealPlaintext?: boolean }) => files.openEncrypted(uri, opts));
-  command(Commands.startRecording, (args?: { title?: string }) => recording.start(args));
+  command(Commands.startRecording, (args?: { title?: string }) => recording.start(args, { offerFixes: true }));
   command(Commands.stopRecording, () => recording.stop());
   command(Commands.pauseRecording, () => recording.pause());
   command(Commands.resumeRecording, () => recording.resume());
@@ -229,6 +236,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   // nothing else in our host), which takes the focus from a note being opened and was not reliably backed
   // up anyway. Every candidate home is swept instead; the first backup swept confirms the real one.
   log.info('NoteSeal is ready');
+  void offerFirstRun(context, vault.state);
 
   if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;
   const testApi: NoteSealApi = {
