@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { ENC_SUFFIX } from '../../server/src/encPaths';
 import { defaultOwnName } from '../../server/src/keys/own-name';
 import { Method } from '../../server/src/protocol';
-import { describeFacts, identityInputProblem, members, openWarning, writerTooltip } from './sharingText';
+import { describeFacts, identityInputProblem, identityKindLabel, members, openWarning, writerTooltip } from './sharingText';
 import { Commands } from './commands';
 import { decryptedViewOf, logicalFsPath, NOTESEAL_SCHEME } from './uris';
 import type { VaultController } from './vault';
@@ -75,7 +75,7 @@ async function pickMember(worker: WorkerClient, folder: vscode.Uri, title: strin
   const items: MemberPick[] = [paste, { label: 'Members of other shared folders', kind: vscode.QuickPickItemKind.Separator },
     ...members.map(m => ({
       label: m.name, identity: m.identity, memberName: m.name,
-      description: `${m.kind} · ${vscode.workspace.asRelativePath(m.list)}`,
+      description: `${identityKindLabel(m.identity)} · ${vscode.workspace.asRelativePath(m.list)}`,
       detail: `${m.identity.slice(0, 24)}…${m.identity.slice(-8)}`,
     }))];
   const placeHolder = `Pick a member or paste an identity${refused.length ? ` (${refused.length} list(s) not offered: they do not verify on this machine)` : ''}`;

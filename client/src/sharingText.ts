@@ -62,3 +62,8 @@ export function identityInputProblem(value: string): string | undefined {
   if (/^AGE-SECRET-KEY-/i.test(v)) return 'That is a secret key: paste its public key (age1… or age1pq1…, what age-keygen -y prints), and keep the secret key to yourself.';
   return /^(noteseal1|age1pq1|age1)[02-9ac-hj-np-z]+$/.test(v) ? undefined : 'A public identity starts with noteseal1, age1 or age1pq1.';
 }
+
+/** What kind of public identity `identity` is, in words (not "xwing" or "x25519"). */
+export function identityKindLabel(identity: string): string {
+  return identity.startsWith('noteseal1') ? l10n.t('NoteSeal identity') : identity.startsWith('age1pq1') ? l10n.t('age post-quantum key') : l10n.t('age key');
+}

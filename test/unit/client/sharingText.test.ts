@@ -1,7 +1,7 @@
 // What NoteSeal says about a file's readers and writer: the modal, the tooltip and the warning on open.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeFacts, members, openWarning, writerTooltip } from '../../../client/src/sharingText';
+import { describeFacts, identityKindLabel, members, openWarning, writerTooltip } from '../../../client/src/sharingText';
 import type { SharingFacts } from '../../../server/src/protocol';
 
 const shared: SharingFacts = {
@@ -47,4 +47,10 @@ test('a private note (no list) names its writer as you, or as another key, never
   const other: SharingFacts = { ...mine, writer: { state: 'valid', signer: 'cd'.repeat(32), at: mine.writer.at! } };
   assert.match(describeFacts(other), /Last written by another key \(cdcdcdcdcdcdcdcd…\) on /);
   assert.equal(writerTooltip(other), 'Last written by another key on 2026-12-01 12:03 UTC');
+});
+
+test('identity kinds in words', () => {
+  assert.equal(identityKindLabel('noteseal1qqqq'), 'NoteSeal identity');
+  assert.equal(identityKindLabel('age1pq1qqqq'), 'age post-quantum key');
+  assert.equal(identityKindLabel('age1qqqq'), 'age key');
 });
