@@ -26,7 +26,12 @@ function seedWorkspace() {
   const cli = (...args) => execFileSync(process.execPath, [path.join(root, 'dist/cli.js'), ...args, '--keyfile', keyfile],
     { env: { ...process.env, NOTESEAL_PASSPHRASE_FILE: passFile }, stdio: ['ignore', 'ignore', 'inherit'] });
   try {
-    if (!fs.existsSync(keyfile)) cli('init');
+    if (!fs.existsSync(keyfile)) {
+      // init prints the recovery key to stdout and its introduction to stderr: a demo key needs neither.
+      execFileSync(process.execPath, [path.join(root, 'dist/cli.js'), 'init', '--keyfile', keyfile],
+        { env: { ...process.env, NOTESEAL_PASSPHRASE_FILE: passFile }, stdio: 'ignore' });
+      console.log(`Created the demo keyfile ${keyfile} (its recovery key is not kept: this is a demo key).`);
+    }
     for (const f of fs.readdirSync(workspace, { recursive: true }).map(String)) {
       const p = path.join(workspace, f);
       if (!fs.statSync(p).isFile() || path.basename(p) === 'README.md') continue;

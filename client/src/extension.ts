@@ -1,7 +1,7 @@
 // Extension entry point: only wiring. Each feature folder registers itself (its register…(context, deps) in
 // its index.ts) and hands back what later ones need; everything heavy happens in the worker (server/src/).
 // Read it as a table of contents: shared/ → agent/ → vault/ → leak/ → editor/ → recording/ → search/ → git/ → sharing/.
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
 import { askBeforeServing, registerAgent } from './agent/index';
 import { registerEditor } from './editor/index';
 import { registerGit } from './git/index';
@@ -9,9 +9,11 @@ import { registerLeakDefence } from './leak/index';
 import { registerRecording } from './recording/index';
 import { registerSearch } from './search/index';
 import { registerShared } from './shared/index';
+import { setTranslator } from './shared/l10n';
 import type { WorkerClient } from './shared/workerClient';
 import { registerSharing } from './sharing/index';
 import { testApiFor, type NoteSealApi } from './testApi';
+import { offerFirstRun } from './vault/firstRun';
 import { registerVault } from './vault/index';
 
 export type { NoteSealApi } from './testApi';
@@ -21,6 +23,7 @@ let worker: WorkerClient | undefined;
 let beforeWorkerStops: (() => Promise<void>) | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<NoteSealApi | undefined> {
+  setTranslator((message, ...args) => vscode.l10n.t(message, ...args));
   const core = registerShared(context, { agentAskBeforeServing: askBeforeServing() });
   worker = core.worker;
   const agent = registerAgent(context, core);
@@ -41,6 +44,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   // nothing else in our host), which takes the focus from a note being opened and was not reliably backed
   // up anyway. Every candidate home is swept instead; the first backup swept confirms the real one.
   core.log.info('NoteSeal is ready');
+  void offerFirstRun(context, vault.vault.state);
   return testApiFor(context, { core, vault, agent, leak, editor, recording, search });
 }
 

@@ -21,7 +21,8 @@ import { WorkerAgent } from './vault/workerAgent';
 import { EncWatchers } from './vault/watcher';
 import { toResponseError } from './vault/workerErrors';
 import { VERSION } from './version';
-import { acceptListAt, addMember, describeSharing, findRecipientsFile, knownMembers, pendingList, setWorkspaceRoots } from './keys/sharing';
+import { acceptListAt, addMember, describeSharing, knownMembers, pendingList, setWorkspaceRoots } from './keys/sharing';
+import { isSharedFile } from './keys/readers';
 
 const connection = createConnection(ProposedFeatures.all);
 const startedAt = Date.now();
@@ -181,6 +182,7 @@ onRequest(Method.sharingAcceptList, async p => {
   const chain = await acceptListAt(p.listFile, p.head, { keyfilePath: keys.keyfilePath, ownIdentity: (await keys.identity())?.public ?? null });
   return { members: chain.members.length };
 });
-onRequest(Method.sharingIsShared, async p => ({ shared: await Promise.all(p.paths.map(x => findRecipientsFile(x).then(f => f !== null, () => true))) }));
+// Shared = the file's own header is encrypted to another key (a list above a file saved before it is not enough).
+onRequest(Method.sharingIsShared, async p => ({ shared: await Promise.all(p.paths.map(isSharedFile)) }));
 
 connection.listen();

@@ -197,13 +197,12 @@ describe('a team edits one encrypted config, each in VS Code, and each sees who 
     await openConfig(page, canaryAlice);
     await screenshot(page, 'team-4-bob-open');
     const who = await whoCanRead(page, 'team-5-bob-who-can-read');
-    assert.match(who, /Shared by .*config\/\.noteseal\/recipients:/);
-    assert.match(who, /• alice \(/);
-    assert.match(who, /• bob \(/);
+    assert.match(who, /Who can read this file: you, alice \(noteseal1/, 'the file\'s own readers: bob (you) and alice');
+    assert.match(who, /Every member of .*config\/\.noteseal\/recipients can read it/);
     assert.match(who, /Last written by alice on 20\d\d-/, who);
     assert.doesNotMatch(who, /Warning/);
     assert.match(who, /The list is refused: .*not trusted: this machine has not accepted it yet/, 'bob has not accepted config/\'s list yet');
-    assert.match(await tabTooltip(page, /Last written by/), /Last written by alice on 20.*; shared with 2 member\(s\)/);
+    assert.match(await tabTooltip(page, /Last written by/), /Last written by alice on 20.*; readable by 2 of 2 members/);
     await typeLine(page, `BOB_TOKEN=${canaryBob}`);
     // His first save below config/ is refused until he accepts its list: a modal names every member, the
     // fingerprint of their key and who signed them in; he accepts, and the save goes through.
@@ -234,7 +233,7 @@ describe('a team edits one encrypted config, each in VS Code, and each sees who 
     const who = await whoCanRead(page, 'team-7-alice-who-can-read');
     assert.match(who, /Last written by bob on 20\d\d-/, who);
     assert.doesNotMatch(who, /Warning/);
-    assert.match(await tabTooltip(page, /Last written by bob/), /Last written by bob on 20.*; shared with 2 member\(s\)/, 'the lock badge\'s tooltip too');
+    assert.match(await tabTooltip(page, /Last written by bob/), /Last written by bob on 20.*; readable by 2 of 2 members/, 'the lock badge\'s tooltip too');
     const inspect = alice.cli(['inspect', 'config/app.env.enc'], { cwd: aliceRepo });
     assert.match(inspect, /written by +bob /);
   });

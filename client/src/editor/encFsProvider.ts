@@ -26,6 +26,8 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
    * modified-since check, which a provider error cannot trigger: save-soon saves the note again.
    */
   onChangedWhileSaving: (uri: vscode.Uri) => void = () => undefined;
+  /** A read was refused because NoteSeal stayed locked (lockedOpens.ts offers Unlock and Open). */
+  onReadRefused: (uri: vscode.Uri) => void = () => undefined;
 
   constructor(private readonly worker: WorkerClient, private readonly vault: VaultController) {
     this.subscriptions.push(worker.onNotification(Method.fsDidChange, ({ events }) => {
@@ -77,7 +79,7 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
     const mem = this.memory.get(uri.toString());
     if (mem) return mem.content;
     this.onActivity();
-    const { data } = await this.withKey(uri, 'Opening an encrypted note needs the key.', () => this.worker.request(Method.fsReadFile, { path: logicalFsPath(uri) }), this.vault.takeUserOpen(uri));
+    const { data } = await this.withKey(uri, 'Opening an encrypted note needs the key.', () => this.worker.request(Method.fsReadFile, { path: logicalFsPath(uri) }), this.vault.takeUserOpen(uri), u => this.onReadRefused(u));
     return data;
   }
 
@@ -123,12 +125,15 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
    * when *they* open a note (the Explorer and our commands unlock first, see openRedirect.ts), and a
    * visible passphrase box for anything else, which they can dismiss: the read then fails NoPermissions.
    */
-  private async withKey<T>(uri: vscode.Uri, reason: string, op: () => Promise<T>, userOpen: boolean): Promise<T> {
+  private async withKey<T>(uri: vscode.Uri, reason: string, op: () => Promise<T>, userOpen: boolean, refused?: (uri: vscode.Uri) => void): Promise<T> {
     try {
       return await op();
     } catch (e) {
       if (!isWorkerError(e, 'LOCKED', 'NOT_INITIALIZED')) throw toFileSystemError(e, uri);
-      if (!(await this.vault.ensureUnlocked(reason, { useRemembered: userOpen }))) throw vscode.FileSystemError.NoPermissions('NoteSeal is locked: unlock it (click the lock in the status bar) and try again.');
+      if (!(await this.vault.ensureUnlocked(reason, { useRemembered: userOpen }))) {
+        if (refused) refused(uri);
+        throw vscode.FileSystemError.NoPermissions(vscode.l10n.t('NoteSeal is locked: unlock it (click the lock in the status bar) and try again.'));
+      }
       return this.call(uri, op);
     }
   }

@@ -1,6 +1,7 @@
 // Explorer and palette commands that create or convert encrypted files. Each one names exactly which
 // plaintext is read or written, and warns where plaintext stays on disk.
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import * as vscode from 'vscode';
 import { ENC_SUFFIX, isEncPath } from '../../../server/src/shared';
 import { Method } from '../../../server/src/protocol';
@@ -9,6 +10,7 @@ import { acceptListBeforeBulkWrite, withListAcceptance } from '../sharing/listAc
 import { decryptedViewOf, NOTESEAL_SCHEME } from '../shared/uris';
 import type { VaultController } from '../vault/vault';
 import type { WorkerClient } from '../shared/workerClient';
+import { notePathProblem } from '../leak/encNames';
 
 const SCRUB_WARNING = 'Deleting a file does not scrub its blocks on disk: copies may remain on the disk, in backups, in git history or in editor history.';
 
@@ -24,21 +26,35 @@ export class FileCommands {
     return this.guard.openDecrypted(uri, { sealPlaintext: opts?.sealPlaintext });
   }
 
+  /**
+   * A new note: a name or a path below the workspace folder (`notes/ideas.md` creates `notes/`), starting in
+   * the folder the Explorer's menu was opened on, else the active note's folder. (From the palette VS Code
+   * does not tell extensions which folder is selected in the Explorer: the README says so.)
+   */
   async newNote(folder?: vscode.Uri): Promise<vscode.TextEditor | undefined> {
-    folder = folder?.scheme === 'file' ? folder : vscode.workspace.workspaceFolders?.[0]?.uri;
-    if (!folder) { void vscode.window.showErrorMessage('Open a folder first: NoteSeal saves the note there.'); return undefined; }
+    const active = vscode.window.activeTextEditor?.document.uri;
+    const start = folder?.scheme === 'file' ? folder
+      : active && (active.scheme === 'file' || active.scheme === NOTESEAL_SCHEME) ? vscode.Uri.file(path.dirname(active.fsPath)) : undefined;
+    const root = (start && vscode.workspace.getWorkspaceFolder(start)?.uri) ?? vscode.workspace.workspaceFolders?.[0]?.uri;
+    if (!root || root.scheme !== 'file') { void vscode.window.showErrorMessage(vscode.l10n.t('Open a folder first: NoteSeal saves the note there.')); return undefined; }
+    const dir = start ? path.relative(root.fsPath, start.fsPath).split(path.sep).join('/') : '';
+    const initial = dir && !dir.startsWith('..') ? `${dir}/note.md` : 'note.md';
     const name = await vscode.window.showInputBox({
-      title: 'New Encrypted Note', prompt: `File name in ${vscode.workspace.asRelativePath(folder)} (saved as NAME.enc)`, value: 'note.md', valueSelection: [0, 4],
-      validateInput: v => (!v.trim() ? 'Enter a name.' : /[\\/]/.test(v) ? 'A name, not a path.' : isEncPath(v) ? 'Leave out .enc: NoteSeal adds it.' : undefined),
+      title: vscode.l10n.t('New Encrypted Note'),
+      prompt: vscode.l10n.t('Name or path in {0}, such as notes/ideas.md (saved as NAME.enc; missing folders are created)', path.basename(root.fsPath)),
+      value: initial, valueSelection: [initial.length - 'note.md'.length, initial.length - '.md'.length],
+      validateInput: v => notePathProblem(v),
     });
     if (!name) return undefined;
-    if (!(await this.vault.ensureUnlocked('A new encrypted note needs the key.'))) return undefined;
-    const view = vscode.Uri.from({ scheme: NOTESEAL_SCHEME, path: vscode.Uri.joinPath(folder, name.trim()).path });
+    if (!(await this.vault.ensureUnlocked(vscode.l10n.t('A new encrypted note needs the key.')))) return undefined;
+    const file = vscode.Uri.joinPath(root, ...name.trim().split('/').filter(Boolean));
+    const view = vscode.Uri.from({ scheme: NOTESEAL_SCHEME, path: file.path });
     try {
       await vscode.workspace.fs.stat(view);
-      void vscode.window.showErrorMessage(`${name}.enc already exists.`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('{0}.enc already exists.', vscode.workspace.asRelativePath(file)));
       return undefined;
     } catch { /* does not exist: good */ }
+    await vscode.workspace.fs.createDirectory(vscode.Uri.file(path.dirname(file.fsPath)));
     await vscode.workspace.fs.writeFile(view, new Uint8Array());
     return vscode.window.showTextDocument(view, { preview: false });
   }
@@ -53,7 +69,7 @@ export class FileCommands {
     const { encPath } = await withListAcceptance(this.worker, uri.fsPath + ENC_SUFFIX, () => this.worker.request(Method.fileEncrypt, { path: uri!.fsPath, deletePlaintext: false }));
     const encUri = vscode.Uri.file(encPath);
     const choice = await vscode.window.showWarningMessage(`Encrypted to ${vscode.workspace.asRelativePath(encUri)}. Delete the plaintext original?`,
-      { modal: true, detail: SCRUB_WARNING }, 'Delete Plaintext', 'Keep Both');
+      { modal: true, detail: `${vscode.l10n.t('The encrypted copy is already written: Cancel keeps both files, as Keep Both does.')}\n\n${SCRUB_WARNING}` }, 'Delete Plaintext', 'Keep Both');
     if (choice === 'Delete Plaintext') {
       const tabs = vscode.window.tabGroups.all.flatMap(g => g.tabs).filter(t => t.input instanceof vscode.TabInputText && t.input.uri.toString() === uri!.toString());
       if (tabs.length) await vscode.window.tabGroups.close(tabs, true);

@@ -11,6 +11,7 @@ import { EncryptedDecorations } from './decorations';
 import { EncFileSystemProvider } from './encFsProvider';
 import { FileCommands } from './fileCommands';
 import { LockedNotes } from './lockedUnseen';
+import { LockedOpens } from './lockedOpens';
 import { registerLargeNotes } from './largeNotes';
 import { NoteRecovery } from './noteRecovery';
 import { EncOpenRedirect, REDIRECT_VIEW_TYPE } from './openRedirect';
@@ -32,6 +33,8 @@ export function registerEditor(context: vscode.ExtensionContext, deps: Core & Le
   const recovery = new NoteRecovery(worker, fsProvider, log);
   leakGuard.onSaveFailed = async doc => { await recovery.seal(doc); };
   fsProvider.onChangedWhileSaving = uri => leakGuard.savedOverByAnotherWriter(uri);
+  const lockedOpens = new LockedOpens(vault, file => guard.openDecrypted(file));
+  fsProvider.onReadRefused = uri => lockedOpens.report(uri);
   vault.closeDecrypted = trySave => recovery.closeDecrypted(trySave);
   // VS Code restores hot-exit backups into editors before NoteSeal activates (a backup the last window could
   // not destroy). Locked, such a note is plaintext on screen that cannot be saved: seal it and close it now.
@@ -44,7 +47,7 @@ export function registerEditor(context: vscode.ExtensionContext, deps: Core & Le
     void vscode.window.showWarningMessage(`NoteSeal found ${restored.length} note(s) with unsaved text restored by VS Code while locked. ${sealed.length} were sealed into encrypted recovery copies, offered back when you unlock.${keptOpen.length ? ` ${keptOpen.length} could not be sealed and stay open.` : ''}`);
   };
   let started = false;
-  context.subscriptions.push(fsProvider, registerLargeNotes(log), new LockedNotes(vault, fsProvider, log),
+  context.subscriptions.push(fsProvider, registerLargeNotes(log), new LockedNotes(vault, fsProvider, log), lockedOpens,
     vault.onDidChange(s => {
       if (!s.locked) { leakGuard.saveDirtyNotesSoon(); void recovery.offerRestore().catch(e => log.warn(`recovery copies not offered: ${(e as Error).message}`)); }
     }),

@@ -46,7 +46,8 @@ export class EncOpenRedirect implements vscode.CustomReadonlyEditorProvider {
       if (local) await inPlaceOfPlaceholder(preview => this.guard.openDecrypted(document.uri, { viewColumn: column, preview }));
       else await vscode.window.showTextDocument(view, { viewColumn: column, preview: true });
     } catch (e) {
-      void vscode.window.showErrorMessage(`NoteSeal could not open ${vscode.workspace.asRelativePath(document.uri)}: ${(e as Error).message}`);
+      // Still locked (the passphrase box dismissed): the provider's refusal already offers Unlock and Open.
+      if (!(local && this.vault.state.locked)) void vscode.window.showErrorMessage(vscode.l10n.t('NoteSeal could not open {0}: {1}', vscode.workspace.asRelativePath(document.uri), (e as Error).message));
     } finally {
       // Close the placeholder tab (and only it).
       const tabs = vscode.window.tabGroups.all.flatMap(g => g.tabs)

@@ -6,6 +6,7 @@
 // incrementFileName in src/vs/workbench/contrib/files/browser/fileActions.ts (microsoft/vscode).
 import path from 'node:path';
 import { ENC_SUFFIX } from '../../../server/src/shared';
+import { l10n } from '../shared/l10n';
 
 const COPY_NAME = /^(?<stem>.+)(?<copy> copy(?: (?<n>\d+))?)\.enc$/;
 
@@ -44,4 +45,20 @@ export function fixedCopyName(name: string, taken: (candidate: string) => boolea
     if (!taken(candidate)) return candidate;
   }
   return undefined;
+}
+
+/**
+ * Why New Encrypted Note cannot use `value` (a name or a `/`-separated path below the workspace folder), or
+ * undefined. No absolute path, no `..`, no `.enc` (NoteSeal adds it), no empty segment.
+ */
+export function notePathProblem(value: string): string | undefined {
+  const v = value.trim();
+  if (!v) return l10n.t('Enter a name, such as ideas.md, or a path, such as notes/ideas.md.');
+  if (v.includes('\\')) return l10n.t('Separate folders with /.');
+  if (v.startsWith('/') || /^[a-zA-Z]:/.test(v) || v.startsWith('~')) return l10n.t('A path inside the workspace folder, not an absolute path.');
+  const parts = v.split('/');
+  if (parts.some(p => p === '..' || p === '.')) return l10n.t('A path inside the workspace folder: no . or .. in it.');
+  if (parts.some(p => !p.trim())) return l10n.t('A folder or file name is empty.');
+  if (v.endsWith('/')) return l10n.t('End with a file name, such as notes/ideas.md.');
+  return v.toLowerCase().endsWith(ENC_SUFFIX) ? l10n.t('Leave out .enc: NoteSeal adds it.') : undefined;
 }

@@ -22,7 +22,7 @@ export function registerRecording(context: vscode.ExtensionContext, deps: Core &
     await recording.stop();
     return true;
   };
-  command(Commands.startRecording, (args?: { title?: string }) => recording.start(args));
+  command(Commands.startRecording, (args?: { title?: string }) => recording.start(args, { offerFixes: true }));
   command(Commands.stopRecording, () => recording.stop());
   command(Commands.pauseRecording, () => recording.pause());
   command(Commands.resumeRecording, () => recording.resume());

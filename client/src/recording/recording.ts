@@ -7,10 +7,11 @@ import * as vscode from 'vscode';
 import { Method, type RecordingInfo, type RecordingSummary } from '../../../server/src/protocol';
 import { Commands } from '../shared/commands';
 import type { Logger } from '../shared/logger';
-import { isInside, recordingFolder, type FolderChoice } from '../shared/settingRules';
+import { type FolderChoice, isInside, recordingFolder } from '../shared/settingRules';
 import { NOTESEAL_SCHEME } from '../shared/uris';
 import type { VaultController } from '../vault/vault';
-import type { WorkerClient } from '../shared/workerClient';
+import { showRecordingContext } from '../shared/contextKeys';
+import { isWorkerError, type WorkerClient } from '../shared/workerClient';
 
 const METER = '▁▂▃▄▅▆▇█';
 
@@ -35,6 +36,11 @@ export function recordingFolderChoice(): FolderChoice {
     return { problem: `This workspace's noteseal.recording.folder leads outside the workspace through a link (${realFolder}). NoteSeal ignores it: set the folder in your user settings.` };
   }
   return choice;
+}
+
+/** A capture error without the tool's raw output ("parec said: pa_context_connect() failed …"), which the log keeps. */
+export function withoutToolOutput(message: string): string {
+  return message.replace(/\s(?:[\w.+-]+|It) said: [\s\S]*$/, '').trim();
 }
 
 export function formatDuration(seconds: number): string {
@@ -86,6 +92,7 @@ export class RecordingController implements vscode.Disposable {
       worker.onDidRestart(() => { if (this.active) void this.lostWorker(); }),
       vault.onDidChange(s => { if (!s.locked) void this.offerRecovery(); }),
     );
+    showRecordingContext(false, false);
   }
 
   get isRecording(): boolean { return this.active !== null; }
@@ -97,6 +104,7 @@ export class RecordingController implements vscode.Disposable {
 
   private paint(): void {
     this.lastPaint = Date.now();
+    showRecordingContext(this.active !== null, this.active?.paused ?? false);
     if (!this.active) { this.item.hide(); return; }
     const a = this.active;
     this.item.text = `${a.paused ? '$(debug-pause)' : '$(record)'} ${formatDuration(a.seconds)} ${a.meter.padEnd(5, METER[0])}`;
@@ -104,7 +112,8 @@ export class RecordingController implements vscode.Disposable {
     this.item.show();
   }
 
-  async start(args?: { title?: string }): Promise<RecordingInfo | undefined> {
+  /** `offerFixes`: a capture failure is shown with its fixes (the command); otherwise it is thrown (the test API). */
+  async start(args?: { title?: string }, { offerFixes = false }: { offerFixes?: boolean } = {}): Promise<RecordingInfo | undefined> {
     if (this.active) { void vscode.window.showInformationMessage(`A recording is already running ("${this.active.title}"). Stop it first.`); return undefined; }
     const choice = recordingFolderChoice();
     if (!('folder' in choice)) { void vscode.window.showErrorMessage(`NoteSeal: ${choice.problem}`); return undefined; }
@@ -113,7 +122,14 @@ export class RecordingController implements vscode.Disposable {
     if (title === undefined) return undefined;
     if (!(await this.vault.ensureUnlocked('Recording needs the key: audio is encrypted as it is captured.'))) return undefined;
     const s = settings();
-    const info = await this.worker.request(Method.recordingStart, { folder: folder.fsPath, title: title.trim() || 'Meeting', device: s.device, captureCommand: s.captureCommand });
+    let info: RecordingInfo;
+    try {
+      info = await this.worker.request(Method.recordingStart, { folder: folder.fsPath, title: title.trim() || 'Meeting', device: s.device, captureCommand: s.captureCommand });
+    } catch (e) {
+      if (!offerFixes || !isWorkerError(e, 'CAPTURE_FAILED')) throw e;
+      void this.offerFixes(e.message);
+      return undefined;
+    }
     this.active = { ...info, title: title.trim() || 'Meeting', paused: false, seconds: 0, meter: '' };
     this.log.info(`recording started with ${info.tool}`);
     this.paint();
@@ -128,6 +144,19 @@ export class RecordingController implements vscode.Disposable {
       try { return await this.finish(await this.worker.request(Method.recordingStop, { id })); } finally { this.stopping = undefined; }
     })();
     return this.stopping;
+  }
+
+  /**
+   * A recording that did not start: the reason in plain words (the capture tool's own output goes to the
+   * log), and the three things that fix it: another microphone, the settings, the log.
+   */
+  private async offerFixes(message: string): Promise<void> {
+    this.log.warn(`the recording did not start: ${message}`);
+    const selectMicrophone = vscode.l10n.t('Select Microphone'), openSettings = vscode.l10n.t('Open Settings'), showLog = vscode.l10n.t('Show Log');
+    const pick = await vscode.window.showErrorMessage(vscode.l10n.t('NoteSeal could not start recording: {0}', withoutToolOutput(message)), selectMicrophone, openSettings, showLog);
+    if (pick === selectMicrophone) await vscode.commands.executeCommand(Commands.selectMicrophone);
+    else if (pick === openSettings) await vscode.commands.executeCommand('workbench.action.openSettings', 'noteseal.recording');
+    else if (pick === showLog) await vscode.commands.executeCommand(Commands.showLog);
   }
 
   async pause(): Promise<void> {

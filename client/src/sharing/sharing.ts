@@ -4,9 +4,9 @@
 import * as vscode from 'vscode';
 import { defaultOwnName, ENC_SUFFIX } from '../../../server/src/shared';
 import { Method } from '../../../server/src/protocol';
-import { describeFacts, identityInputProblem, openWarning, writerTooltip } from './sharingText';
+import { describeFacts, identityInputProblem, identityKindLabel, members, openWarning, writerTooltip } from './sharingText';
 import { Commands } from '../shared/commands';
-import { logicalFsPath, NOTESEAL_SCHEME } from '../shared/uris';
+import { decryptedViewOf, logicalFsPath, NOTESEAL_SCHEME } from '../shared/uris';
 import type { VaultController } from '../vault/vault';
 import type { WorkerClient } from '../shared/workerClient';
 
@@ -28,7 +28,7 @@ export class SharedDecorations implements vscode.FileDecorationProvider {
     const file = uri.scheme === 'file' && uri.fsPath.endsWith(ENC_SUFFIX) ? uri.fsPath : undefined;
     if (!file) return undefined;
     const { shared } = await this.worker.request(Method.sharingIsShared, { paths: [file] }).catch(() => ({ shared: [false] }));
-    return shared[0] ? { badge: '👥', tooltip: 'Shared with the members of this folder\'s .noteseal/recipients (NoteSeal: Who Can Read This File?)', propagate: false } : undefined;
+    return shared[0] ? { badge: '👥', tooltip: vscode.l10n.t('Encrypted to other people too (NoteSeal: Who Can Read This File?)'), propagate: false } : undefined;
   }
 }
 
@@ -55,6 +55,9 @@ export class WriterDecorations implements vscode.FileDecorationProvider {
   }
 }
 
+const SHARE_NOW = () => vscode.l10n.t('Share It Now');
+const isRecordingPath = (file: string) => /\.wav\.enc$/i.test(file);
+
 type MemberPick = vscode.QuickPickItem & { identity?: string; memberName?: string };
 
 /**
@@ -71,7 +74,7 @@ async function pickMember(worker: WorkerClient, folder: vscode.Uri, title: strin
   const items: MemberPick[] = [paste, { label: 'Members of other shared folders', kind: vscode.QuickPickItemKind.Separator },
     ...members.map(m => ({
       label: m.name, identity: m.identity, memberName: m.name,
-      description: `${m.kind} · ${vscode.workspace.asRelativePath(m.list)}`,
+      description: `${identityKindLabel(m.identity)} · ${vscode.workspace.asRelativePath(m.list)}`,
       detail: `${m.identity.slice(0, 24)}…${m.identity.slice(-8)}`,
     }))];
   const placeHolder = `Pick a member or paste an identity${refused.length ? ` (${refused.length} list(s) not offered: they do not verify on this machine)` : ''}`;
@@ -144,7 +147,8 @@ export function registerSharing(context: vscode.ExtensionContext, worker: Worker
     if (!firstName) return undefined;
     const r = await worker.request(Method.sharingAddMember, { folder: folder.fsPath, identity: identity.trim(), name, firstName });
     decorations.refresh();
-    void vscode.window.showInformationMessage(`${r.created ? 'Created' : 'Updated'} ${vscode.workspace.asRelativePath(r.file)}: ${r.members} members. New saves below this folder are encrypted to all of them; commit the file. Existing files are shared when saved again (or with noteseal updatekeys).`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('{0} {1}: {2}. New saves below this folder are encrypted to all of them; commit the file. Existing files are shared when saved again (Who Can Read This File? offers Share It Now).',
+      r.created ? vscode.l10n.t('Created') : vscode.l10n.t('Updated'), vscode.workspace.asRelativePath(r.file), members(r.members)));
     return r;
   });
 
@@ -155,7 +159,24 @@ export function registerSharing(context: vscode.ExtensionContext, worker: Worker
     const facts = await worker.request(Method.sharingDescribe, { path: file });
     const text = describeFacts(facts);
     const [first, ...rest] = text.split('\n');
-    void (facts.writer.warning || facts.listProblem ? vscode.window.showWarningMessage : vscode.window.showInformationMessage)(first!, { modal: true, detail: rest.join('\n') });
+    // Only a note this keyfile opens, under a list NoteSeal accepts, can be shared now (recordings keep their own keys).
+    const shareNow = facts.access.you && facts.access.notYet.length > 0 && !facts.listProblem && !isRecordingPath(file) ? [SHARE_NOW()] : [];
+    const show = facts.writer.warning || facts.listProblem ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+    const pick = await show(first!, { modal: true, detail: rest.join('\n') }, ...shareNow);
+    if (pick === SHARE_NOW()) await shareNowByResaving(file, facts.access.notYet);
     return facts;
   });
+
+  /** Saves the note again through the `noteseal:` view: the save encrypts it to every member of its list. */
+  async function shareNowByResaving(file: string, to: string[]): Promise<void> {
+    const view = decryptedViewOf(vscode.Uri.file(file));
+    const open = vscode.workspace.textDocuments.find(d => d.uri.toString() === view.toString());
+    if (open?.isDirty) { if (!(await open.save())) throw new Error(vscode.l10n.t('the note could not be saved, so it is not shared yet.')); }
+    else await vscode.workspace.fs.writeFile(view, await vscode.workspace.fs.readFile(view));
+    decorations.refresh();
+    const after = await worker.request(Method.sharingDescribe, { path: file });
+    const still = after.access.notYet.filter(n => to.includes(n));
+    if (still.length) void vscode.window.showWarningMessage(vscode.l10n.t('{0} is saved, but still not encrypted to {1}.', vscode.workspace.asRelativePath(file), still.join(', ')));
+    else void vscode.window.showInformationMessage(vscode.l10n.t('{0} is now encrypted to {1} too. Commit it so that they get this version.', vscode.workspace.asRelativePath(file), to.join(', ')));
+  }
 }

@@ -1,29 +1,51 @@
 // The words NoteSeal shows about who can read a file and who wrote it (pure: unit-tested without VS Code).
 import type { PendingList, SharingFacts } from '../../../server/src/protocol';
+import { l10n } from '../shared/l10n';
 
-/** One line per member and the writer, for the modal and for tests. */
+/** A signature time as the tab tooltip shows it: `2026-12-06 09:48 UTC`. */
+export function utcMinute(iso: string): string {
+  return `${iso.replace('T', ' ').slice(0, 16)} UTC`;
+}
+
+/**
+ * The modal's text: who the file itself is encrypted to (its own stanzas, never the list alone), the list's
+ * members it is not encrypted to yet, and the writer. One fact per line, for the modal and for tests.
+ */
 export function describeFacts(f: SharingFacts): string {
   const lines: string[] = [];
-  if (!f.listFile) lines.push('This file is not shared: only your keyfile opens it.');
+  const a = f.access;
+  const short = (name: string) => { const m = f.members.find(x => x.name === name); return m ? `${name} (${m.identity.slice(0, 16)}…)` : name; };
+  if (!f.listFile) lines.push(a.unlisted ? l10n.t('This folder is not shared, but this file is also encrypted to {0} other key(s).', a.unlisted) : l10n.t('This file is not shared: only your keyfile opens it.'));
   else {
-    lines.push(`Shared by ${f.listFile}:`);
-    for (const m of f.members) lines.push(`• ${m.name} (${m.kind}, ${m.identity.slice(0, 16)}…)`);
-    if (f.listProblem) lines.push(`The list is refused: ${f.listProblem}`);
+    const readers = a.readers.filter(n => n !== a.yourName);
+    lines.push(l10n.t('Who can read this file: {0}.', [...(a.you ? [l10n.t('you')] : []), ...readers.map(short)].join(', ') || l10n.t('nobody on the list')));
+    if (a.notYet.length) lines.push(l10n.t('Not shared yet with {0}: the file was last saved before they were added to {1}. Saving it again encrypts it to them.', a.notYet.map(short).join(', '), f.listFile));
+    else lines.push(l10n.t('Every member of {0} can read it.', f.listFile));
+    if (a.unlisted) lines.push(l10n.t('It is also encrypted to {0} key(s) not on the list (a removed member can still read this version).', a.unlisted));
+    if (f.listProblem) lines.push(l10n.t('The list is refused: {0}', f.listProblem));
   }
   const w = f.writer;
-  lines.push(w.state === 'valid' ? `Last written by ${w.name ?? (w.byYou ? 'you' : `${f.listFile ? 'a key outside the list' : 'another key'} (${w.signer?.slice(0, 16)}…)`)} on ${w.at}.`
-    : w.state === 'unsigned' ? 'Last written without a signature (by an older NoteSeal, or through the agent).'
-      : 'Its write signature is invalid.');
-  if (w.warning) lines.push(`Warning: ${w.warning}`);
+  const at = w.at ? utcMinute(w.at) : '';
+  lines.push(w.state === 'valid' ? l10n.t('Last written by {0} on {1}.', w.name ?? (w.byYou ? l10n.t('you') : `${f.listFile ? l10n.t('a key outside the list') : l10n.t('another key')} (${w.signer?.slice(0, 16)}…)`), at)
+    : w.state === 'unsigned' ? l10n.t('Last written without a signature (by an older NoteSeal, or through the agent).')
+      : l10n.t('Its write signature is invalid.'));
+  if (w.warning) lines.push(l10n.t('Warning: {0}', w.warning));
   return lines.join('\n');
 }
 
 /** The lock badge's tooltip line about the writer. */
 export function writerTooltip(f: SharingFacts): string {
   const w = f.writer;
-  const who = w.state === 'valid' ? `Last written by ${w.name ?? (w.byYou ? 'you' : f.listFile ? 'a key outside the recipients list' : 'another key')}${w.at ? ` on ${w.at.replace('T', ' ').slice(0, 16)} UTC` : ''}`
+  const who = w.state === 'valid' ? `Last written by ${w.name ?? (w.byYou ? 'you' : f.listFile ? 'a key outside the recipients list' : 'another key')}${w.at ? ` on ${utcMinute(w.at)}` : ''}`
     : w.state === 'unsigned' ? 'Not signed by its writer' : 'Its write signature is INVALID';
-  return f.listFile ? `${who}; shared with ${f.members.length} member(s)` : who;
+  if (!f.listFile) return who;
+  const n = f.access.readers.length;
+  return `${who}; ${l10n.t('readable by {0} of {1}', n, members(f.members.length))}${f.access.notYet.length ? ` (${l10n.t('not yet: {0}', f.access.notYet.join(', '))})` : ''}`;
+}
+
+/** "1 member", "2 members". */
+export function members(n: number): string {
+  return n === 1 ? l10n.t('1 member') : l10n.t('{0} members', n);
 }
 
 /** The warning a note opens with, or undefined when there is nothing to warn about. */
@@ -55,4 +77,9 @@ export function acceptanceText(p: PendingList, relativeFolder: string): { messag
     detail: [WHY[p.reason], '', ...p.members.map(m => `• ${m.name} — key ${m.fingerprint} (${m.kind}), signed in by ${m.addedBy}${m.addedAt ? ` on ${m.addedAt.slice(0, 10)}` : ''}`),
       '', 'Nothing was saved yet. If you do not accept, the save fails and your changes stay in the editor.'].join('\n'),
   };
+}
+
+/** What kind of public identity `identity` is, in words (not "xwing" or "x25519"). */
+export function identityKindLabel(identity: string): string {
+  return identity.startsWith('noteseal1') ? l10n.t('NoteSeal identity') : identity.startsWith('age1pq1') ? l10n.t('age post-quantum key') : l10n.t('age key');
 }

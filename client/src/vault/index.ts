@@ -1,5 +1,6 @@
 // The vault as the user sees it: setup, unlock, lock and auto-lock, the status-bar lock, and a worker restart.
 // May use shared/ only; what a lock does to open notes is handed in by the editor (VaultController.closeDecrypted).
+import { showVaultContext } from '../shared/contextKeys';
 import * as vscode from 'vscode';
 import { Commands } from '../shared/commands';
 import type { Core } from '../shared/index';
@@ -19,7 +20,7 @@ export function registerVault(context: vscode.ExtensionContext, deps: Core): Vau
   const status = new LockStatusItem();
   const vault = new VaultController(worker, context.secrets, log);
   const autoLock = new AutoLock(reason => vault.lock(reason).then(() => vault.state.locked));
-  const showState = () => status.show(vault.state, autoLock.deadline());
+  const showState = () => { status.show(vault.state, autoLock.deadline()); showVaultContext(vault.state); };
   // A restarted worker holds no key: nothing decrypted may stay on screen (unsaved text is sealed first).
   const closeAfterRestart = async () => {
     const { sealed, keptOpen } = await vault.closeDecrypted(false);

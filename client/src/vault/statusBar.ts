@@ -28,7 +28,7 @@ export class LockStatusItem implements vscode.Disposable {
     }
     const when = autoLockAt ? `Auto-locks at ${new Date(autoLockAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })} if idle.` : 'Auto-lock is off.';
     this.item.text = '$(unlock) NoteSeal: Unlocked';
-    this.item.tooltip = new vscode.MarkdownString(`**NoteSeal is unlocked** with master key \`${state.masterKeyId}\`.\n\n${when}\n\nClick to lock.\n\nKeyfile: \`${state.keyfile}\``);
+    this.item.tooltip = new vscode.MarkdownString(vscode.l10n.t('**NoteSeal is unlocked** (key id `{0}`, not the key itself).\n\n{1}\n\nClick to lock.\n\nKeyfile: `{2}`', state.masterKeyId ?? '', when, state.keyfile));
   }
 
   dispose(): void { this.item.dispose(); }

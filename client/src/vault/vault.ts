@@ -99,7 +99,7 @@ export class VaultController implements vscode.Disposable {
     box.placeholder = 'Passphrase';
     box.password = true;
     box.ignoreFocusOut = true;
-    const remember = { iconPath: new vscode.ThemeIcon('key'), tooltip: 'Unlock and remember the key on this device (OS keychain)' } satisfies vscode.QuickInputButton;
+    const remember = { iconPath: new vscode.ThemeIcon('key'), tooltip: vscode.l10n.t('Unlock and remember the key on this device ({0})', secretStorageName()) } satisfies vscode.QuickInputButton;
     box.buttons = [remember];
     return new Promise<boolean>(resolve => {
       let settled = false;
@@ -147,7 +147,7 @@ export class VaultController implements vscode.Disposable {
     if (again === undefined) return false;
     const rememberPick = await vscode.window.showQuickPick([
       { label: 'Ask for the passphrase when NoteSeal unlocks', remember: false },
-      { label: 'Remember the key on this device', description: 'stored in the OS keychain through VS Code', remember: true },
+      { label: vscode.l10n.t('Remember the key on this device'), description: vscode.l10n.t('stored in {0}', secretStorageName()), remember: true },
     ], { title: 'Set Up NoteSeal (3/3): unlocking', ignoreFocusOut: true });
     if (!rememberPick) return false;
     const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'NoteSeal: deriving the key (about a second)…' },
@@ -238,6 +238,17 @@ async function showRecoveryKey(recoveryKey: string): Promise<void> {
     const sure = await vscode.window.showWarningMessage('Close without saving the recovery key?', { modal: true, detail: 'Without it, a forgotten passphrase means the notes are lost for good.' }, 'Show It Again', 'Close');
     if (sure !== 'Show It Again') return;
   }
+}
+
+/**
+ * Where this window's VS Code keeps a remembered key (SecretStorage): a browser workbench keeps it in the
+ * browser's storage, desktop VS Code in the OS keychain, or, on Linux without a keyring service, in its own
+ * weakly encrypted store (see warnAboutWeakSecretStorage).
+ */
+export function secretStorageName(): string {
+  if (vscode.env.uiKind === vscode.UIKind.Web) return vscode.l10n.t('this browser\'s storage');
+  if (process.platform === 'linux' && !process.env.DBUS_SESSION_BUS_ADDRESS) return vscode.l10n.t('VS Code\'s weakly encrypted storage: no keyring was found');
+  return vscode.l10n.t('the OS keychain');
 }
 
 /**

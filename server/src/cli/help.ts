@@ -1,4 +1,5 @@
 // The text of `noteseal help`. Kept beside the commands so a new option is documented where it is added.
+// At most 80 columns, and nothing that points into this repository (a user has only the command).
 import { VERSION } from '../version';
 
 export const USAGE = `noteseal ${VERSION}: encrypted files for NoteSeal (.enc), from the command line
@@ -6,60 +7,95 @@ export const USAGE = `noteseal ${VERSION}: encrypted files for NoteSeal (.enc), 
 Usage: noteseal <command> [options]
 
 Commands:
-  init                       create the master key and keyfile; prints the recovery key once
-  encrypt <file|-> [-o out]  encrypt a file (default output: <file>.enc); --detached for a shreddable key
+  init                  create the master key and keyfile; prints the
+                        recovery key once
+  encrypt <file|-> [-o out]
+                        encrypt a file (default output: <file>.enc);
+                        --detached for a shreddable key
   decrypt <file.enc> [-o out] [--identity FILE]
-                             decrypt to stdout (only after the whole file is authenticated) or to a file;
-                             --identity: with an age identity file (AGE-SECRET-KEY-1… or -PQ-1…), no passphrase
-  identity [--json]          this keyfile's public identity (created if missing), as the last line
+                        decrypt to stdout (only after the whole file is
+                        authenticated) or to a file; --identity: with an age
+                        identity file (AGE-SECRET-KEY-1… or -PQ-1…)
+  identity [--json]     this keyfile's public identity (created if missing),
+                        as the last line
   recipients add <identity> [--name NAME] [--my-name NAME] [--dir D]
-                             share folder D (default .) with a member: signs a change to D/.noteseal/recipients;
-                             a new list names you --my-name (default: $USER, else your login name)
+                        share folder D (default .) with a member: signs a
+                        change to D/.noteseal/recipients; a new list names
+                        you --my-name (default: $USER, else your login name)
   recipients remove <identity|name> [--dir D] [--rekey]
-                             stop sharing with a member (old copies stay readable); --rekey re-encrypts
+                        stop sharing with a member (old copies stay
+                        readable); --rekey re-encrypts
   recipients list [--dir D] [--json] [--trust]
-                             the members of the list that applies to D (key fingerprints, who signed each in);
-                             --trust then accepts it on this machine (needed once before NoteSeal encrypts to it)
+                        the members of the list that applies to D (key
+                        fingerprints, who signed each in); --trust then
+                        accepts it on this machine (needed once before
+                        NoteSeal encrypts to it)
   recipients forget [--dir D]
-                             this machine stops remembering D's list (after deleting it on purpose)
-  updatekeys <path>...       rewrap the headers of .enc files to their folder's members (content untouched)
-  inspect <file.enc>...      show header facts (version, suite, chunk size, key stanzas); --json
-  verify <file.enc>...       authenticate every chunk; prints nothing secret
-  passwd [--recovery]        change the passphrase (or set a new one with the recovery key)
-  rotate <folder>            new master key; rewrap the key of every .enc file below <folder>
-  recover <file.enc>         seal an unfinished recording so it can be read
-  shred <file.enc> --yes     destroy a file's detached key: the file becomes unreadable for good
+                        this machine stops remembering D's list (after
+                        deleting it on purpose)
+  updatekeys <path>...  rewrap the headers of .enc files to their folder's
+                        members (content untouched)
+  inspect <file.enc>... show header facts (version, suite, chunk size, key
+                        stanzas); --json
+  verify <file.enc>...  authenticate every chunk; prints nothing secret
+  passwd [--recovery]   change the passphrase (or set a new one with the
+                        recovery key)
+  rotate <folder>       new master key; rewrap the key of every .enc file
+                        below <folder>
+  recover <file.enc>    seal an unfinished recording so it can be read
+  shred <file.enc> --yes
+                        destroy a file's detached key: the file becomes
+                        unreadable for good
   agent start [--idle-minutes N]
-                             ask the passphrase once and serve file keys in the background (default 15 min)
-  agent stop|lock|status     end it / wipe its keys / tell whether one answers (0 unlocked, 9 locked, 10 none)
+                        ask the passphrase once and serve file keys in the
+                        background (default 15 min)
+  agent stop|lock|status
+                        end it / wipe its keys / tell whether one answers
+                        (0 unlocked, 9 locked, 10 none)
   exec <file.enc>... -- <command> [args]
-                             run a command with the variables of decrypted dotenv/JSON/YAML files;
-                             refuses a file no trusted writer signed (exit 12; --allow-unverified-writer)
-                             and variables that load code (LD_*, NODE_OPTIONS, PATH…; --allow-env NAME)
-  grep PATTERN [PATH...]     search inside encrypted notes (folders, or .enc files): path:line:text, like rg;
-                             -i ignore case, -w whole words, -F fixed string, -l file names, -c counts,
-                             -n line numbers (the default), --include/--exclude GLOB; exit 0 found, 1 none, 2 error
-  git setup|check            set up this repository's git to diff and merge .enc files decrypted / say what is missing
-  git textconv <file>        (for git) the decrypted text, or one placeholder line while locked
+                        run a command with the variables of decrypted
+                        dotenv/JSON/YAML files; refuses a file no trusted
+                        writer signed (exit 12; --allow-unverified-writer)
+                        and variables that load code (LD_*, NODE_OPTIONS,
+                        PATH…; --allow-env NAME)
+  grep PATTERN [PATH...]
+                        search inside encrypted notes (folders, or .enc
+                        files): path:line:text, like rg; -i ignore case,
+                        -w whole words, -F fixed string, -l file names,
+                        -c counts, -n line numbers (the default),
+                        --include/--exclude GLOB; exit 0 found, 1 none,
+                        2 error
+  git setup|check       set up this repository's git to diff and merge .enc
+                        files decrypted / say what is missing
+  git textconv <file>   (for git) the decrypted text, or one placeholder
+                        line while locked
   git merge-driver %O %A %B %P
-                             (for git) three-way merge in memory; the result is written encrypted
-  help                       this text
+                        (for git) three-way merge in memory; the result is
+                        written encrypted
+  help                  this text
 
 Options:
-  --keyfile <path>   keyfile (default: $NOTESEAL_KEYFILE, else ~/.config/noteseal/keyfile.json;
-                     %APPDATA%\\noteseal\\keyfile.json on Windows)
+  --keyfile <path>   keyfile (default: $NOTESEAL_KEYFILE, else
+                     ~/.config/noteseal/keyfile.json; on Windows
+                     %APPDATA%\\noteseal\\keyfile.json)
   -o, --output <p>   output file ('-' for stdout)
   -f, --force        overwrite an existing output file
 
-Passphrases are never taken from the command line. They are typed at the terminal (no echo), or read
-from a file or an inherited file descriptor:
-  NOTESEAL_PASSPHRASE_FILE=path | NOTESEAL_PASSPHRASE_FD=n          the passphrase
-  NOTESEAL_NEW_PASSPHRASE_FILE=path | NOTESEAL_NEW_PASSPHRASE_FD=n  the new one, for passwd
-  NOTESEAL_RECOVERY_KEY_FILE=path | NOTESEAL_RECOVERY_KEY_FD=n      the recovery key, for passwd --recovery
+Passphrases are never taken from the command line. They are typed at the
+terminal (no echo), or read from a file or an inherited file descriptor:
+  NOTESEAL_PASSPHRASE_FILE=path or NOTESEAL_PASSPHRASE_FD=n
+                        the passphrase
+  NOTESEAL_NEW_PASSPHRASE_FILE=path or NOTESEAL_NEW_PASSPHRASE_FD=n
+                        the new one, for passwd
+  NOTESEAL_RECOVERY_KEY_FILE=path or NOTESEAL_RECOVERY_KEY_FD=n
+                        the recovery key, for passwd --recovery
 
-Exit status: 0 ok, 1 usage, 2 wrong passphrase or key, 3 not a NoteSeal file (or unsupported version),
-4 damaged file (corrupted, truncated, trailing data, unfinished), 5 damaged keyfile, 6 key not found
-(shredded), 7 I/O error, 8 internal error, 9 agent locked, 10 no agent, 11 recipients list refused,
-130 cancelled. See docs/CLI.md.
-Commands that need file keys ask the agent first ($NOTESEAL_AGENT_SOCK or the default socket).
+Commands that need file keys ask the agent first ($NOTESEAL_AGENT_SOCK or
+the default socket).
+
+Exit status: 0 ok, 1 usage, 2 wrong passphrase or key, 3 not a NoteSeal file
+(or unsupported version), 4 damaged file (corrupted, truncated, trailing
+data, unfinished), 5 damaged keyfile, 6 key not found (shredded), 7 I/O
+error, 8 internal error, 9 agent locked, 10 no agent, 11 recipients list
+refused, 130 cancelled.
 `;

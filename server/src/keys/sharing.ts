@@ -22,6 +22,7 @@ import {
   acceptInto, acceptList, extendsRecord, readAcceptedLists, recordOf, rememberedFolders, updateAcceptedLists, type AcceptedLists, type Acceptance,
 } from './accepted-lists';
 import { checkListPlacement, recipientsFileIn, searchedFolders, type SearchBounds } from './list-search';
+import { readersOf } from './readers';
 
 export { RECIPIENTS_DIR, RECIPIENTS_NAME, recipientsFileIn } from './list-search';
 const MAX_LIST_BYTES = 4 * 1024 * 1024;
@@ -324,10 +325,20 @@ export interface SharingFacts {
   /** The list that applies, or null when the file is not shared. */
   listFile: string | null;
   members: { name: string; identity: string; kind: string }[];
+  /**
+   * From the file's own header: `readers` are the members it is encrypted to, `notYet` the members it is not
+   * encrypted to yet (both by name), `unlisted` how many other keys it is encrypted to. `you`: this keyfile opens it.
+   */
+  access: { you: boolean; yourName?: string; readers: string[]; notYet: string[]; unlisted: number };
   /** Why the list is refused (it applies, but NoteSeal will not encrypt to it). */
   listProblem?: string;
   /** `byYou`: the signer is this keyfile's own signing key (a private note has no list to name it). */
   writer: { state: 'unsigned' | 'invalid' | 'valid'; name?: string; signer?: string; byYou?: boolean; at?: string; warning?: string };
+}
+
+function ownName(members: Member[] | null, own: PublicIdentity | null): { yourName?: string } {
+  const mine = own ? members?.find(m => sameIdentity(m.identity, own)) : undefined;
+  return mine ? { yourName: mine.name } : {};
 }
 
 /** Who can read `file` and who wrote it (for "Who Can Read This File?", the lock badge's tooltip and the warning a note opens with). */
@@ -344,12 +355,15 @@ export async function describeSharing(keyring: Keyring, file: string): Promise<S
   const { stanzas } = await readHeaderFromFile(file);
   let dataKey: Uint8Array | undefined;
   try { dataKey = await keyring.unwrap(stanzas); } catch { /* the writer is still reported without the key check */ }
+  // Readers are the file's own stanzas; members added since are "not yet" (issue 25).
+  const access = readersOf(stanzas, members ?? [], own, dataKey !== undefined);
   // The writer is judged against what this machine trusts (trustedWritersFor), as every reader does.
   const w = await checkWriteSignature(file, dataKey).finally(() => dataKey?.fill(0));
   const v = judgeWriter(file, w, stanzas, await trustedWritersFor(file, ctx), own);
   return {
     listFile,
     members: (members ?? []).map(m => ({ name: m.name, identity: m.identity.text, kind: m.identity.kind })),
+    access: { you: dataKey !== undefined, ...ownName(members, own), readers: access.readers.map(m => m.name), notYet: access.notYet.map(m => m.name), unlisted: access.unlisted },
     ...(listProblem ? { listProblem } : {}),
     writer: {
       state: w.state,

@@ -2,6 +2,7 @@
 // and the recording files' lifecycle (recover, export, shred, describe and read for the player).
 // Capture errors become JSON-RPC errors with a readable message and hint; keys come from the vault.
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { readRangeAndLength } from '../crypto/format';
 import type { AudioDeviceInfo, CaptureSettings, RecordingFacts, RecordingInfo, RecordingSummary } from '../protocol';
 import { WorkerError } from '../vault/workerErrors';
@@ -25,6 +26,13 @@ function captureFailure(e: unknown): never {
     throw new WorkerError('CAPTURE_FAILED', `${e.message}${hint}`);
   }
   throw e;
+}
+
+/** Removes `folder` and its parents up to `top` while they are empty (rmdir refuses a folder with anything in it). */
+async function removeEmptyFolders(folder: string, top: string): Promise<void> {
+  for (let dir = path.resolve(folder); ; dir = path.dirname(dir)) {
+    if (!(await fs.rmdir(dir).then(() => true, () => false)) || dir === path.resolve(top) || dir === path.dirname(dir)) return;
+  }
 }
 
 function summaryOf(r: RecordingResult): RecordingSummary {
@@ -56,7 +64,8 @@ export class RecordingService {
   async start(p: CaptureSettings & { folder: string; title: string }): Promise<RecordingInfo> {
     if (this.active) throw new WorkerError('RECORDING', 'A recording is already running: stop it first.');
     const keys = this.vault.unlocked();
-    await fs.mkdir(p.folder, { recursive: true });
+    // The first folder this made, if any: a recording that does not start leaves no empty folder behind.
+    const made = await fs.mkdir(p.folder, { recursive: true });
     const recorder = new Recorder({ keys, folder: p.folder, captureOverride: p.captureCommand || null });
     const id = this.nextId++;
     this.active = { id, recorder };
@@ -71,6 +80,7 @@ export class RecordingService {
       return { id, path: started.path, startedAt: started.startedAt, device: started.device, tool: started.tool };
     } catch (e) {
       this.active = null;
+      if (made) await removeEmptyFolders(p.folder, made);
       return captureFailure(e);
     }
   }

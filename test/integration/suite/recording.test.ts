@@ -186,6 +186,28 @@ describe('meeting recording (real audio from a virtual microphone)', () => {
     assert.equal(noteseal.recording.isRecording(), false);
   });
 
+  it('no sound server: a clear error without the tool\'s raw words, and no empty recording folder left behind', async () => {
+    const noteseal = await api();
+    const tool = path.join(workspaceDir(), '..', `${path.basename(workspaceDir())}-parec`);
+    fs.writeFileSync(tool, '#!/bin/sh\necho "pa_context_connect() failed: Connection refused" >&2\nexit 1\n', { mode: 0o755 });
+    const folder = path.join(workspaceDir(), 'no-mic', 'meetings');
+    await config().update('folder', 'no-mic/meetings', vscode.ConfigurationTarget.Global);
+    await config().update('captureCommand', `${tool} --raw`, vscode.ConfigurationTarget.Global);
+    try {
+      await assert.rejects(noteseal.recording.start('No server'), (e: Error) => /could not connect to the sound server/.test(e.message));
+      assert.equal(fs.existsSync(path.join(workspaceDir(), 'no-mic')), false, 'neither meetings/ nor its parent was left behind');
+      fs.mkdirSync(folder, { recursive: true });
+      fs.writeFileSync(path.join(folder, 'keep.md'), 'mine');
+      await assert.rejects(noteseal.recording.start('No server'));
+      assert.deepEqual(fs.readdirSync(folder), ['keep.md'], 'an existing folder and its files are kept');
+    } finally {
+      await config().update('folder', undefined, vscode.ConfigurationTarget.Global);
+      await config().update('captureCommand', undefined, vscode.ConfigurationTarget.Global);
+      fs.rmSync(path.join(workspaceDir(), 'no-mic'), { recursive: true, force: true });
+      fs.rmSync(tool, { force: true });
+    }
+  });
+
   it('a worker killed mid-recording: after unlock the recording is recovered, losing at most 1.5 s', async () => {
     const noteseal = await api();
     const started = (await noteseal.recording.start('Crash'))!;

@@ -73,6 +73,13 @@ describe('noteseal CLI: basics', () => {
     assert.match((await run(['--version'])).stdout.toString(), /^noteseal \d+\.\d+\.\d+/);
   });
 
+  it('help fits 80 columns and points to nothing a user does not have (no repository paths)', async () => {
+    const text = (await run(['--help'])).stdout.toString();
+    const wide = text.split('\n').filter(l => [...l].length > 80);
+    assert.deepEqual(wide, []);
+    assert.doesNotMatch(text, /docs\/|\.md\b/);
+  });
+
   it('usage errors exit 1 with one clear line', async () => {
     for (const args of [['frobnicate'], ['decrypt'], ['decrypt', 'a', 'b'], ['verify', '--bogus', 'x'], ['verify', '-o', 'x', 'y']]) {
       const r = await run(args, withPass());

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixedCopyName, originalOfCopy, parseCopyName } from '../../../client/src/leak/encNames';
+import { fixedCopyName, notePathProblem, originalOfCopy, parseCopyName } from '../../../client/src/leak/encNames';
 
 describe('names of Explorer copies of .enc files', () => {
   const none = () => false;
@@ -25,5 +25,19 @@ describe('names of Explorer copies of .enc files', () => {
 
   it('names the original the copy came from', () => {
     assert.equal(originalOfCopy(parseCopyName('x.yaml copy 4.enc')!), 'x.yaml.enc');
+  });
+});
+
+describe('New Encrypted Note: names and paths', () => {
+  it('accepts a name or a path below the workspace folder', () => {
+    for (const ok of ['ideas.md', 'notes/ideas.md', 'notes/2026/q1 plan.md', '.env']) assert.equal(notePathProblem(ok), undefined, ok);
+    assert.match(notePathProblem('')!, /Enter a name/);
+    assert.match(notePathProblem('/etc/passwd')!, /not an absolute path/);
+    assert.match(notePathProblem('C:/x.md')!, /not an absolute path/);
+    assert.match(notePathProblem('../outside.md')!, /no \. or \.\./);
+    assert.match(notePathProblem('notes//x.md')!, /empty/);
+    assert.match(notePathProblem('notes/')!, /empty|End with a file name/);
+    assert.match(notePathProblem('notes\\x.md')!, /Separate folders with \//);
+    assert.match(notePathProblem('x.md.enc')!, /Leave out \.enc/);
   });
 });

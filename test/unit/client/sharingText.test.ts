@@ -1,22 +1,34 @@
 // What NoteSeal says about a file's readers and writer: the modal, the tooltip and the warning on open.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { acceptanceText, describeFacts, openWarning, writerTooltip } from '../../../client/src/sharing/sharingText';
+import { acceptanceText, describeFacts, identityKindLabel, members, openWarning, writerTooltip } from '../../../client/src/sharing/sharingText';
 import type { SharingFacts } from '../../../server/src/protocol';
 
 const shared: SharingFacts = {
   listFile: '/repo/.noteseal/recipients',
   members: [{ name: 'alice', identity: 'noteseal1' + 'q'.repeat(40), kind: 'xwing' }, { name: 'bob', identity: 'age1' + 'q'.repeat(40), kind: 'x25519' }],
+  access: { you: true, yourName: 'alice', readers: ['alice', 'bob'], notYet: [], unlisted: 0 },
   writer: { state: 'valid', name: 'bob', signer: 'ab'.repeat(32), at: '2026-12-01T12:03:00.000Z' },
 };
 
-test('members, the last writer and when; no warning for a member\'s valid signature', () => {
+test('readers, the last writer and when (as the tab tooltip writes times); no warning for a member\'s valid signature', () => {
   const text = describeFacts(shared);
-  assert.match(text, /^Shared by \/repo\/\.noteseal\/recipients:/);
-  assert.match(text, /• alice \(xwing, noteseal1qqqqqqq…\)/);
-  assert.match(text, /Last written by bob on 2026-12-01T12:03:00.000Z\./);
-  assert.equal(writerTooltip(shared), 'Last written by bob on 2026-12-01 12:03 UTC; shared with 2 member(s)');
+  assert.match(text, /^Who can read this file: you, bob \(age1qqqqqqqqqqqq…\)\.\nEvery member of \/repo\/\.noteseal\/recipients can read it\./);
+  assert.doesNotMatch(text, /xwing|x25519/, 'no algorithm names');
+  assert.match(text, /Last written by bob on 2026-12-01 12:03 UTC\./);
+  assert.equal(writerTooltip(shared), 'Last written by bob on 2026-12-01 12:03 UTC; readable by 2 of 2 members');
   assert.equal(openWarning(shared), undefined);
+});
+
+test('a member added after the last save is listed as not shared yet, never as a reader', () => {
+  const before: SharingFacts = { ...shared, access: { you: true, yourName: 'alice', readers: ['alice'], notYet: ['bob'], unlisted: 0 } };
+  const text = describeFacts(before);
+  assert.match(text, /^Who can read this file: you\.\n/);
+  assert.match(text, /Not shared yet with bob \(age1qqqqqqqqqqqq…\): the file was last saved before they were added/);
+  assert.equal(writerTooltip(before), 'Last written by bob on 2026-12-01 12:03 UTC; readable by 1 of 2 members (not yet: bob)');
+  assert.match(describeFacts({ ...before, access: { ...before.access, unlisted: 1 } }), /also encrypted to 1 key\(s\) not on the list/);
+  assert.equal(members(1), '1 member');
+  assert.equal(members(3), '3 members');
 });
 
 test('an unsigned shared file, a non-member signer and a refused list open with a warning', () => {
@@ -25,12 +37,12 @@ test('an unsigned shared file, a non-member signer and a refused list open with 
   assert.match(describeFacts(stranger), /Last written by a key outside the list \(cdcdcdcdcdcdcdcd…\)/);
   assert.match(writerTooltip(stranger), /^Last written by a key outside the recipients list/);
   assert.match(openWarning({ ...shared, listProblem: 'Entry 3 adds "carol" but is not signed by a member' })!, /recipients list is refused: Entry 3 adds "carol"/);
-  assert.equal(writerTooltip({ listFile: null, members: [], writer: { state: 'unsigned' } }), 'Not signed by its writer');
+  assert.equal(writerTooltip({ listFile: null, members: [], access: { you: true, readers: [], notYet: [], unlisted: 0 }, writer: { state: 'unsigned' } }), 'Not signed by its writer');
 });
 
 test('a private note (no list) names its writer as you, or as another key, never as someone outside a list', () => {
-  const mine: SharingFacts = { listFile: null, members: [], writer: { state: 'valid', signer: 'ab'.repeat(32), byYou: true, at: '2026-12-01T12:03:00.000Z' } };
-  assert.match(describeFacts(mine), /^This file is not shared: only your keyfile opens it\.\nLast written by you on 2026-12-01T12:03:00.000Z\.$/);
+  const mine: SharingFacts = { listFile: null, members: [], access: { you: true, readers: [], notYet: [], unlisted: 0 }, writer: { state: 'valid', signer: 'ab'.repeat(32), byYou: true, at: '2026-12-01T12:03:00.000Z' } };
+  assert.match(describeFacts(mine), /^This file is not shared: only your keyfile opens it\.\nLast written by you on 2026-12-01 12:03 UTC\.$/);
   assert.equal(writerTooltip(mine), 'Last written by you on 2026-12-01 12:03 UTC');
   const other: SharingFacts = { ...mine, writer: { state: 'valid', signer: 'cd'.repeat(32), at: mine.writer.at! } };
   assert.match(describeFacts(other), /Last written by another key \(cdcdcdcdcdcdcdcd…\) on /);
@@ -50,4 +62,10 @@ test('the acceptance modal names every member, their key fingerprint and who sig
   assert.match(detail, /Nothing was saved yet/);
   assert.match(acceptanceText({ listFile: '', folder: '', reason: 'rewritten', head: '', members }, 'x').detail, /^WARNING: .*rewritten/);
   assert.match(acceptanceText({ listFile: '', folder: '', reason: 'previously-pinned', head: '', members }, 'x').detail, /^You used this list before/);
+});
+
+test('identity kinds in words', () => {
+  assert.equal(identityKindLabel('noteseal1qqqq'), 'NoteSeal identity');
+  assert.equal(identityKindLabel('age1pq1qqqq'), 'age post-quantum key');
+  assert.equal(identityKindLabel('age1qqqq'), 'age key');
 });

@@ -10,6 +10,7 @@ import { USAGE } from '../../../server/src/cli/help';
 import { projectRoot } from '../projectRoot';
 
 const manifest = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8'));
+const nls: Record<string, string> = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.nls.json'), 'utf8'));
 
 /** Named in the documents on purpose although NoteSeal does not contribute them, with why. */
 const NOT_OURS = new Map([
@@ -66,7 +67,9 @@ function pathExists(p: string): boolean {
 }
 
 export function missing(named: readonly Named[]): string[] {
-  const commandTitles = new Set<string>(manifest.contributes.commands.filter((c: { category?: string }) => c.category === 'NoteSeal').map((c: { title: string }) => c.title));
+  // Titles are localizable (`%key%` in package.json, the English text in package.nls.json).
+  const localized = (t: string) => /^%.+%$/.test(t) ? nls[t.slice(1, -1)] ?? t : t;
+  const commandTitles = new Set<string>(manifest.contributes.commands.filter((c: { category?: string }) => c.category === 'NoteSeal').map((c: { title: string }) => localized(c.title)));
   const ids = new Set<string>(Object.keys(manifest.contributes.configuration?.properties ?? {}));
   JSON.stringify(manifest.contributes, (_k, v) => { if (typeof v === 'string' && v.startsWith('noteseal.')) ids.add(v); return v; });
   const { verbs, subverbs } = cliVerbs(USAGE);
