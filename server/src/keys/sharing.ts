@@ -4,7 +4,6 @@
 // repository), and only used when the writer is a member. Every write path calls `recipientsFor`: the
 // worker's saves, Encrypt File/Folder, and the CLI's encrypt.
 import { createHash } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readHeaderFromFile, writeFileAtomic, type PayloadBoundStanza } from '../crypto/format';
@@ -14,7 +13,8 @@ import { sameIdentity, type PublicIdentity } from './identity-strings';
 import {
   entryId, GENESIS_PREV, parseRecipientsText, serializeRecipients, signEntry, untrusted, verifyChain, type ChainEntry, type Member, type VerifiedChain,
 } from './recipients-file';
-import { NoteSealError } from '../crypto/errors';
+import { isNoteSealError, NoteSealError } from '../crypto/errors';
+import { readRegularFile } from '../crypto/safe-open';
 import { parsePublicIdentity, shortIdentity } from './identity-strings';
 import type { Keyring, NewFileKeys } from './keyring';
 import type { Recipient } from './recipients';
@@ -61,13 +61,12 @@ export async function findRecipientsFile(target: string, bounds: SearchBounds = 
 const verified = new Map<string, VerifiedChain>();
 
 export async function readChain(listFile: string): Promise<VerifiedChain> {
-  // The repository is hostile: never read a huge "list" into memory before refusing it.
-  const handle = await fs.open(listFile, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
-  let text: string;
-  try {
-    if ((await handle.stat()).size > MAX_LIST_BYTES) throw untrusted(`${listFile} is larger than 4 MiB: refused, nothing was encrypted to anyone.`);
-    text = await handle.readFile('utf8');
-  } finally { await handle.close(); }
+  // The repository is hostile: never through a link, never a pipe or device (a FIFO would block every save),
+  // never a huge "list" read into memory before refusing it.
+  const text = (await readRegularFile(listFile, { maxBytes: MAX_LIST_BYTES }).catch(e => {
+    if (isNoteSealError(e, 'LIMIT_EXCEEDED')) throw untrusted(`${listFile} is larger than 4 MiB: refused, nothing was encrypted to anyone.`);
+    throw e;
+  })).toString('utf8');
   const digest = createHash('sha256').update(text).digest('hex');
   const cached = verified.get(digest);
   if (cached) return cached;

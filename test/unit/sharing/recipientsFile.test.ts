@@ -1,6 +1,7 @@
 // The signed recipients chain and the pins: only changes signed by a member count; anything else refuses
 // the list with a message naming the change. Plus the worker's write path (EncFileSystem, Encrypt File).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -125,6 +126,12 @@ describe('recipients of a file, pins, and the worker write path', () => {
     await fs.rm(recipientsFileIn(path.join(repo, 'deep')));
     await fs.symlink(recipientsFileIn(repo), recipientsFileIn(path.join(repo, 'deep')));
     await assert.rejects(recipientsFor(path.join(repo, 'deep', 'x.enc'), ctx), /not a regular file/);
+    // A named pipe in its place is refused at once: opening one for reading would wait for a writer for ever.
+    if (process.platform !== 'win32') {
+      await fs.rm(recipientsFileIn(path.join(repo, 'deep')));
+      execFileSync('mkfifo', [recipientsFileIn(path.join(repo, 'deep'))]);
+      await assert.rejects(readChain(recipientsFileIn(path.join(repo, 'deep'))), e => isNoteSealError(e, 'NOT_A_REGULAR_FILE'));
+    }
   });
 
   it('worker: a save and Encrypt File below a shared folder encrypt to every member; an unsigned addition fails the save and leaves the old file', async () => {
