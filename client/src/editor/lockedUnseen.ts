@@ -76,6 +76,12 @@ export async function hideCachedNotes(files: ChangeAnnouncer, log: Logger): Prom
 
 export const isLockedText = (text: string) => text === LOCKED_TEXT;
 
+/**
+ * Notes NoteRecovery is putting unsaved text back into. While any is, LockedNotes reverts nothing: the revert
+ * command acts on whichever editor is active when it runs, which may by then be the note being restored.
+ */
+export const restoringNotes = new Set<string>();
+
 type Vault = Pick<VaultController, 'state' | 'onDidChange' | 'ensureUnlocked' | 'takeUserOpen'>;
 
 /** A note reopened after a lock shows LOCKED_TEXT: its opening asks to unlock, and an unlock brings its text back. */
@@ -98,13 +104,13 @@ export class LockedNotes implements vscode.Disposable {
     const doc = editor?.document;
     if (!doc || doc.uri.scheme !== NOTESEAL_SCHEME || doc.isDirty || !isLockedText(doc.getText())) return;
     const key = doc.uri.toString();
-    if (this.revealing.has(key)) return;
+    if (this.revealing.has(key) || restoringNotes.size) return;
     this.revealing.add(key);
     try {
       // The Explorer's open marked this read as the user's own (the remembered key may answer).
       const userOpen = this.vault.takeUserOpen(doc.uri);
       if (this.vault.state.locked && !(await this.vault.ensureUnlocked('Opening an encrypted note needs the key.', { useRemembered: userOpen }))) return;
-      if (vscode.window.activeTextEditor?.document !== doc || !isLockedText(doc.getText())) return;
+      if (vscode.window.activeTextEditor?.document !== doc || !isLockedText(doc.getText()) || restoringNotes.size) return;
       await vscode.commands.executeCommand('workbench.action.files.revert');
       if (!isLockedText(doc.getText())) hiddenStats.delete(key);
     } catch (e) {
