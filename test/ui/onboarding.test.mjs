@@ -159,6 +159,9 @@ describe('the first five minutes of a new user', () => {
     await answerQuickInput(page, bobIdentity, 20_000);
     await page.locator('.quick-input-widget', { hasText: 'Member name' }).waitFor({ timeout: 10_000 });
     await answerQuickInput(page, 'bob');
+    // A new list also asks how it names you (issue 21 §5), prefilled: keep it.
+    await page.locator('.quick-input-widget', { hasText: 'Your name in the new list' }).waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
     const shared = await notificationItem(/Created notes\/\.noteseal\/recipients: 2 members/);
     assert.match(await shared.innerText(), /Share It Now/);
     await runCommand(page, 'Notifications: Clear All Notifications');
