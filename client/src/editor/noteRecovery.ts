@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { Method } from '../../../server/src/protocol';
 import type { EncFileSystemProvider } from './encFsProvider';
-import { hideCachedNotes, isLockedText, restoringNotes } from './lockedUnseen';
+import { hideCachedNotes, hidingDone, isLockedText, restoringNotes } from './lockedUnseen';
 import type { Logger } from '../shared/logger';
 import { REDIRECT_VIEW_TYPE } from './openRedirect';
 import { isDecryptedScheme, logicalFsPath, NOTESEAL_SCHEME } from '../shared/uris';
@@ -129,6 +129,9 @@ export class NoteRecovery {
   }
 
   async restore(ids: string[]): Promise<number> {
+    // A lock or restart may still be hiding cached notes (serving the locked text for each until VS Code has
+    // reloaded it, up to 5 s with many notes): a note put back meanwhile would be reverted to that text.
+    await hidingDone();
     let restored = 0;
     for (const id of ids) {
       const { path, data } = await this.worker.request(Method.recoveryRead, { id });
