@@ -8,13 +8,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readHeaderFromFile, writeFileAtomic, type PayloadBoundStanza } from '../crypto/format';
 import { checkWriteSignature, signedPathOf, writeSignatureStanza } from './write-signature';
-import { judgeWriter, type TrustedWriters } from './authorship';
+import { judgeWriter, signedBy, type TrustedWriters } from './authorship';
 import { sameIdentity, type PublicIdentity } from './identity-strings';
 import {
   entryId, GENESIS_PREV, parseRecipientsText, serializeRecipients, signEntry, untrusted, verifyChain, type ChainEntry, type Member, type VerifiedChain,
 } from './recipients-file';
 import { isNoteSealError, NoteSealError } from '../crypto/errors';
-import { toHex } from './bytes';
 import { readRegularFile } from '../crypto/safe-open';
 import { parsePublicIdentity, shortIdentity } from './identity-strings';
 import type { Keyring, NewFileKeys } from './keyring';
@@ -362,7 +361,7 @@ export async function describeSharing(keyring: Keyring, file: string): Promise<S
   // Readers are the file's own stanzas (and its authentic writer's own copy); members added since are "not yet" (issue 25).
   // Who can decrypt is a fact of the header, not of trust: the member of the list shown whose key made a valid
   // signature (commitment checked) holds the writer's own copy, whether or not this machine accepted the list.
-  const signerMember = w.state === 'valid' ? (members ?? []).find(m => !!m.identity.signingKey && toHex(m.identity.signingKey) === w.signer)?.name : undefined;
+  const signerMember = (members ?? []).find(m => signedBy(m.identity, w))?.name;
   const access = readersOf(stanzas, members ?? [], own, youCanRead, signerMember);
   return {
     listFile,
