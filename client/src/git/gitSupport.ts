@@ -75,7 +75,7 @@ async function setUpGit(context: vscode.ExtensionContext, log: Logger, target?: 
   const summary = changes.length ? `set up git for encrypted files (${changes.length} change${changes.length > 1 ? 's' : ''}: ${changes.join('; ')}).` : 'git was already set up for encrypted files.';
   // git started by VS Code (Source Control) runs the drivers with this window's PATH, not a terminal's.
   const check = await runCli(context, ['git', 'check'], cwd);
-  if (/noteseal is not on the PATH/.test(check.stdout)) {
+  if (/noteseal(\.cmd)? is not on the PATH/.test(check.stdout)) {
     const install = 'Install Command-Line Tool';
     void vscode.window.showWarningMessage(`NoteSeal: ${summary} git runs \`noteseal\` from the PATH, where it is not yet: install it so that merges and diffs outside this window's terminals work.`, install)
       .then(pick => { if (pick === install) void vscode.commands.executeCommand(Commands.installCommandLineTool); });

@@ -22,12 +22,27 @@ export const ATTRIBUTE_LINES = [
   '*.wav.enc binary',
 ] as const;
 
-export const GIT_CONFIG: readonly (readonly [string, string])[] = [
-  ['diff.noteseal.textconv', 'noteseal git textconv'],
-  ['diff.noteseal.cachetextconv', 'false'],
-  ['merge.noteseal.name', 'NoteSeal: three-way merge of encrypted files, decrypted in memory'],
-  ['merge.noteseal.driver', 'noteseal git merge-driver %O %A %B %P'],
-];
+/**
+ * The program the drivers name. git runs a driver's command line through its shell (`sh -c`; on Windows the
+ * MSYS2 sh that Git for Windows bundles), and that shell tries only a `.exe` suffix for a bare name, never
+ * %PATHEXT%: the `noteseal.cmd` that "Install Command-Line Tool" writes on Windows (and the one npm writes
+ * beside its shims) is found only by its full name. Read from git's run-command.c (prepare_shell_cmd) and
+ * MSYS2's path lookup; not run here (no git.exe under Wine): docs/RELIABILITY.md, "Windows".
+ */
+export function driverProgram(platform: NodeJS.Platform = process.platform): string {
+  return platform === 'win32' ? 'noteseal.cmd' : 'noteseal';
+}
+
+/** The local git config that setup writes and check expects, for `platform`. */
+export function gitConfigFor(platform: NodeJS.Platform = process.platform): readonly (readonly [string, string])[] {
+  const program = driverProgram(platform);
+  return [
+    ['diff.noteseal.textconv', `${program} git textconv`],
+    ['diff.noteseal.cachetextconv', 'false'],
+    ['merge.noteseal.name', 'NoteSeal: three-way merge of encrypted files, decrypted in memory'],
+    ['merge.noteseal.driver', `${program} git merge-driver %O %A %B %P`],
+  ];
+}
 
 export interface Git {
   /** The top of the working tree. */
@@ -81,7 +96,7 @@ function configValue(git: Git, key: string): string | null {
 }
 
 /** Writes what is missing or different; returns one line per change (empty: nothing to do). */
-export async function setUpGit(git: Git): Promise<string[]> {
+export async function setUpGit(git: Git, platform: NodeJS.Platform = process.platform): Promise<string[]> {
   const changes: string[] = [];
   const file = attributesFile(git);
   const text = readAttributes(file);
@@ -92,7 +107,7 @@ export async function setUpGit(git: Git): Promise<string[]> {
     await writeFileAtomic(file, Buffer.from(text + sep + missing.join('\n') + '\n'), text === '' ? 0o644 : undefined);
     changes.push(...missing.filter(l => !l.startsWith('#')).map(l => `.gitattributes: added "${l}"`));
   }
-  for (const [key, value] of GIT_CONFIG) {
+  for (const [key, value] of gitConfigFor(platform)) {
     const now = configValue(git, key);
     if (now === value) continue;
     git.run(['config', '--local', key, value]);
@@ -119,17 +134,23 @@ async function agentState(env: NodeJS.ProcessEnv): Promise<string> {
 
 /**
  * The file a shell started by git (in the top of the working tree) runs for `cmd`: every PATH entry, the
- * relative and empty ones too (resolved there), because that is what the shell does.
+ * relative and empty ones too (resolved there), because that is what the shell does. On Windows the PATH is
+ * split at `;` (and may be spelled `Path`) and `cmd` is looked up by its full name (driverProgram).
  */
-function commandGitWouldRun(cmd: string, top: string, env: NodeJS.ProcessEnv): string | null {
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    const file = path.resolve(top, dir || '.', cmd);
+export function commandGitWouldRun(cmd: string, top: string, env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string | null {
+  const paths = platform === 'win32' ? path.win32 : path.posix;
+  for (const dir of pathEntries(env, platform)) {
+    const file = paths.resolve(top, dir || '.', cmd);
     try {
-      fs.accessSync(file, fs.constants.X_OK);
+      fs.accessSync(file, platform === 'win32' ? fs.constants.F_OK : fs.constants.X_OK);
       if (fs.statSync(file).isFile()) return fs.realpathSync(file);
     } catch { /* not here */ }
   }
   return null;
+}
+
+function pathEntries(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string[] {
+  return (env.PATH ?? env.Path ?? '').split(platform === 'win32' ? ';' : ':');
 }
 
 /** `info`: said, but nothing is missing either way (the agent may be locked on purpose). */
@@ -139,7 +160,7 @@ export interface CheckItem { ok: boolean; what: string; info?: boolean }
  * What is set up and what is missing: the attributes in effect (asked of git, so another attributes file
  * that overrides ours shows), each config value, and the `noteseal` that git's shell would find.
  */
-export async function checkGit(git: Git, env: NodeJS.ProcessEnv): Promise<CheckItem[]> {
+export async function checkGit(git: Git, env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): Promise<CheckItem[]> {
   const items: CheckItem[] = [];
   const attr = (p: string, name: string) => {
     const out = git.run(['check-attr', name, '--', p]).stdout.trim();
@@ -150,15 +171,17 @@ export async function checkGit(git: Git, env: NodeJS.ProcessEnv): Promise<CheckI
   items.push({ ok: attr(note, 'diff') === 'noteseal', what: `*.enc files diff through NoteSeal (diff=${attr(note, 'diff')})` });
   items.push({ ok: attr(note, 'merge') === 'noteseal', what: `*.enc files merge through NoteSeal (merge=${attr(note, 'merge')})` });
   items.push({ ok: attr(recording, 'merge') === 'unset' && attr(recording, 'diff') === 'unset', what: `*.wav.enc recordings are binary (diff=${attr(recording, 'diff')}, merge=${attr(recording, 'merge')})` });
-  for (const [key, value] of GIT_CONFIG) {
+  for (const [key, value] of gitConfigFor(platform)) {
     const now = configValue(git, key);
     items.push({ ok: now === value, what: now === null ? `${key} is not set` : now === value ? `${key} = ${now}` : `${key} = "${now}", expected "${value}"` });
   }
-  const found = commandGitWouldRun('noteseal', git.top, env);
-  if (!found) items.push({ ok: false, what: 'noteseal is not on the PATH: in VS Code run "NoteSeal: Install Command-Line Tool"' });
-  else if (!path.relative(git.top, found).startsWith('..')) items.push({ ok: false, what: `noteseal on the PATH is ${found}, inside this repository: refused` });
-  else items.push({ ok: true, what: `noteseal on the PATH: ${found}` });
-  if ((env.PATH ?? '').split(path.delimiter).some(d => d === '' || !path.isAbsolute(d))) {
+  const program = driverProgram(platform);
+  const found = commandGitWouldRun(program, git.top, env, platform);
+  if (!found) items.push({ ok: false, what: `${program} is not on the PATH: in VS Code run "NoteSeal: Install Command-Line Tool"` });
+  else if (!path.relative(git.top, found).startsWith('..')) items.push({ ok: false, what: `${program} on the PATH is ${found}, inside this repository: refused` });
+  else items.push({ ok: true, what: `${program} on the PATH: ${found}` });
+  const paths = platform === 'win32' ? path.win32 : path.posix;
+  if (pathEntries(env, platform).some(d => d === '' || !paths.isAbsolute(d))) {
     items.push({ ok: false, what: 'PATH has a relative or empty entry: git\'s shell could run a "noteseal" planted in the repository' });
   }
   items.push({ ok: true, info: true, what: await agentState(env) });
