@@ -21,6 +21,7 @@ import { ExitCode, exitCodeFor } from './exit-codes';
 import { withFileKeys } from './file-keys';
 import { membersFor, newFileKeysFor } from './new-file-keys';
 import { withIdentityFile } from './identity-commands';
+import { stdinBlocks } from './stdin';
 import { writeManyToStdout, writeToStdout } from './stdout';
 import { keepingDataKey, writerVerdict } from './writer-check';
 
@@ -72,7 +73,7 @@ export async function encryptCommand(ctx: CliContext): Promise<number> {
     watch.unlocked();
     const { dataKey, stanzas, options } = await newFileKeysFor(ctx, keys, output, members, ctx.args.options.has('detached'));
     try {
-      await encryptFile(input === '-' ? process.stdin : input, output, dataKey, stanzas, options);
+      await encryptFile(input === '-' ? stdinBlocks() : input, output, dataKey, stanzas, options);
     } finally {
       dataKey.fill(0);
     }

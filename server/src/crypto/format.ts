@@ -2,7 +2,7 @@
 // Pure Node: no vscode import. Plaintext is never written to disk by these functions, except where the
 // caller asks decryptFile to write it to a path of its choosing.
 import { createHash, randomBytes } from 'node:crypto';
-import type { Stats } from 'node:fs';
+import { readSync, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { CHUNK_FRAME_OVERHEAD, DEFAULT_CHUNK_SIZE, FINAL_FRAME_OVERHEAD, FLAG_APPEND, FRAME_CHUNK, FRAME_FINAL, SALT_LENGTH } from './constants';
 import { sealChunk, openChunk } from './chunks';
@@ -43,6 +43,26 @@ export async function hashFrom(handle: FileHandle, start: number): Promise<Buffe
     if (block.length === 0) return hash.digest();
     hash.update(block);
   }
+}
+
+/** SHA-256 of consecutive byte ranges of `fd`, given in order, read into one reused 4 MiB buffer. */
+function hashWritten(fd: number): { update(at: number, length: number): void; digest(): Buffer } {
+  const hash = createHash('sha256');
+  const buf = Buffer.allocUnsafeSlow(4 * 1024 * 1024);
+  let next = -1;
+  return {
+    update(at, length) {
+      if (next >= 0 && at !== next) throw new Error('hashWritten: ranges out of order');
+      next = at + length;
+      for (let done = 0; done < length;) {
+        const n = readSync(fd, buf, 0, Math.min(buf.length, length - done), at + done);
+        if (n === 0) throw new NoteSealError('TRUNCATED', 'the file being written ended early');
+        hash.update(buf.subarray(0, n));
+        done += n;
+      }
+    },
+    digest: () => hash.digest(),
+  };
 }
 
 /** Test vectors only: a fixed salt makes the output reproducible. Never use a fixed salt for real data. */
@@ -339,8 +359,15 @@ export async function encryptFile(src: string | AsyncIterable<Uint8Array>, dstPa
     try {
       const { size } = await handle.stat();
       const par = parallelFor(size);
-      if (par && await encryptWith(dstPath, dataKey, stanzas, opts, (out, headerLength, keys, C) =>
-        withFlushBehind(out, wrote => sealFileParallel(par.run, par.depth, handle.fd, out.fd, keys, plaintextLayout(C, size, headerLength), wrote)))) return;
+      if (par && await encryptWith(dstPath, dataKey, stanzas, opts, async (out, headerLength, keys, C, hashing) => {
+        // A signed file hashes each batch of frames as soon as it is written, in order, on this thread while
+        // the workers seal the next ones, instead of reading the whole payload back afterwards (a second
+        // pass that took as long as the sealing). Read back from the page cache into one reused buffer.
+        const hash = hashing ? hashWritten(out.fd) : undefined;
+        const ok = await withFlushBehind(out, wrote => sealFileParallel(par.run, par.depth, handle.fd, out.fd, keys, plaintextLayout(C, size, headerLength),
+          (bytes, at) => { wrote(bytes); hash?.update(at, bytes); }));
+        return ok && hash ? hash.digest() : ok;
+      })) return;
       // Small, or the file shrank while being read: the sequential path (a new try draws a new salt).
     } finally {
       await handle.close();

@@ -133,8 +133,12 @@ export async function* openParallel(
   }
 }
 
-/** Seals `l` (a plaintext layout) read from `srcFd` into `dstFd` at the frame offsets; false on a short read. */
-export async function sealFileParallel(run: JobRunner, depth: number, srcFd: number, dstFd: number, keys: FileKeys, l: PayloadLayout, written?: (bytes: number) => void): Promise<boolean> {
+/**
+ * Seals `l` (a plaintext layout) read from `srcFd` into `dstFd` at the frame offsets; false on a short read.
+ * `written` hears of each batch once it is in the file, in file order, with its place (a signed write hashes
+ * the payload there, on this thread, while the workers seal the next batches).
+ */
+export async function sealFileParallel(run: JobRunner, depth: number, srcFd: number, dstFd: number, keys: FileKeys, l: PayloadLayout, written?: (bytes: number, at: number) => void): Promise<boolean> {
   const start = async (b: number) => {
     const r = batchRange(l, b);
     return run({
@@ -146,7 +150,8 @@ export async function sealFileParallel(run: JobRunner, depth: number, srcFd: num
   let b = 0;
   for await (const res of ordered(0, l.batches, depth, start, () => undefined)) {
     if (res.short) return false;
-    written?.(batchRange(l, b++).framesLength);
+    const r = batchRange(l, b++);
+    written?.(r.framesLength, r.framesAt);
   }
   return true;
 }

@@ -3,11 +3,12 @@
 // down the fast path with NOTESEAL_POOL_THRESHOLD=0; 1 MiB chunks make batches of 3 chunks, so a 10 MiB
 // file has several batches in flight across both workers.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  decryptFile, decryptFileToBuffer, decryptStream, decryptVerifiedFirst, encryptFile, isNoteSealError, verifyFile,
+  decryptFile, decryptFileToBuffer, decryptStream, decryptVerifiedFirst, encryptFile, isNoteSealError, parseHeader, verifyFile,
 } from '../../../server/src/crypto/format';
 import { fixedKey, newDataKey, pattern, prng, STANZAS, tempDir } from './helpers';
 
@@ -48,6 +49,25 @@ describe('parallel fast path (forced on small files)', () => {
   after(() => {
     if (saved.t === undefined) delete process.env.NOTESEAL_POOL_THRESHOLD; else process.env.NOTESEAL_POOL_THRESHOLD = saved.t;
     if (saved.n === undefined) delete process.env.NOTESEAL_CRYPTO_THREADS; else process.env.NOTESEAL_CRYPTO_THREADS = saved.n;
+  });
+
+  it('a signed file sealed on the pool is bound to the SHA-256 of its payload as written, hashed while it is sealed', async t => {
+    const dir = tempDir(t);
+    const key = newDataKey();
+    process.env.NOTESEAL_CRYPTO_THREADS = '2';
+    for (const size of [0, C - 1, 10 * C + 123]) {
+      const src = path.join(dir, `s${size}`);
+      writeFileSync(src, pattern(size, size + 7));
+      const enc = `${src}.enc`;
+      let seen: Buffer | undefined;
+      const payloadBound = { type: 6, length: 32, build: async (_prefix: Uint8Array, payloadSha256: Uint8Array) => { seen = Buffer.from(payloadSha256); return seen; } };
+      await encryptFile(src, enc, key, STANZAS, { chunkSize: C, payloadBound });
+      const bytes = readFileSync(enc);
+      const header = parseHeader(bytes);
+      assert.deepEqual(seen, createHash('sha256').update(bytes.subarray(header.headerLength)).digest(), `${size}: the hash the stanza signs`);
+      assert.deepEqual(Buffer.from(header.stanzas.at(-1)!.body), seen, `${size}: the stanza written into the header`);
+      assert.equal((await verifyFile(enc, fixedKey(key))).plaintextBytes, size);
+    }
   });
 
   it('round-trips several sizes through every reader; output equals the sequential encoder\'s plaintext', async t => {

@@ -2,7 +2,7 @@
 // a KEM ciphertext per recipient, the wrap key from HKDF over the KEM's shared secret with the ciphertext
 // and the recipient's public key as the salt (docs/KEYS.md, "Type 5"). The secret key is X-Wing's 32-byte seed.
 import { hkdfSync, randomBytes } from 'node:crypto';
-import { ml_kem768_x25519 as xwing } from '@noble/post-quantum/hybrid.js';
+import type { ml_kem768_x25519 } from '@noble/post-quantum/hybrid.js';
 import type { Stanza } from '../../crypto/format';
 import { KEY_LENGTH, NONCE_LENGTH, open, seal, TAG_LENGTH } from '../aead';
 import { concatBytes, utf8, wipe } from '../bytes';
@@ -15,6 +15,18 @@ export const XWING_CIPHERTEXT_LENGTH = 1120;
 const INFO = 'noteseal/v1/xwing-wrap';
 const AAD_PREFIX = 'noteseal/v1/stanza-5\0';
 
+let loaded: typeof ml_kem768_x25519 | undefined;
+
+/**
+ * The X-Wing implementation, loaded on first use: setting it up (ML-KEM's tables, and noble's curves, which
+ * probe WebCrypto and so load it) was a tenth of every CLI start's profile, though most commands never
+ * meet an X-Wing stanza (a command through the agent never does).
+ */
+function xwing(): typeof ml_kem768_x25519 {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, see above
+  return loaded ??= (require('@noble/post-quantum/hybrid.js') as typeof import('@noble/post-quantum/hybrid.js')).ml_kem768_x25519;
+}
+
 function wrapKeyFor(shared: Uint8Array, cipherText: Uint8Array, publicKey: Uint8Array): Uint8Array {
   return new Uint8Array(hkdfSync('sha256', shared, concatBytes(cipherText, publicKey), utf8(INFO), KEY_LENGTH));
 }
@@ -25,7 +37,7 @@ export const xwingKind: RecipientKind = {
   publicKeyLength: XWING_PUBLIC_KEY_LENGTH,
   bodyLength: RECIPIENT_ID_BYTES + XWING_CIPHERTEXT_LENGTH + NONCE_LENGTH + KEY_LENGTH + TAG_LENGTH,
   wrap(publicKey, dataKey): Stanza {
-    const { cipherText, sharedSecret } = xwing.encapsulate(publicKey);
+    const { cipherText, sharedSecret } = xwing().encapsulate(publicKey);
     const key = wrapKeyFor(sharedSecret, cipherText, publicKey);
     try {
       const sealed = seal(key, dataKey, concatBytes(utf8(AAD_PREFIX), publicKey));
@@ -36,7 +48,7 @@ export const xwingKind: RecipientKind = {
     const cipherText = body.subarray(RECIPIENT_ID_BYTES, RECIPIENT_ID_BYTES + XWING_CIPHERTEXT_LENGTH);
     const rest = body.subarray(RECIPIENT_ID_BYTES + XWING_CIPHERTEXT_LENGTH);
     let shared: Uint8Array;
-    try { shared = xwing.decapsulate(cipherText, key.secretKey); } catch { return null; }
+    try { shared = xwing().decapsulate(cipherText, key.secretKey); } catch { return null; }
     const wrapKey = wrapKeyFor(shared, cipherText, key.publicKey);
     try {
       return open(wrapKey, { nonce: rest.subarray(0, NONCE_LENGTH), ciphertext: rest.subarray(NONCE_LENGTH) }, concatBytes(utf8(AAD_PREFIX), key.publicKey));
@@ -44,7 +56,7 @@ export const xwingKind: RecipientKind = {
   },
   generate() {
     const seed = new Uint8Array(randomBytes(32));
-    return { publicKey: xwing.keygen(seed).publicKey, secretKey: seed };
+    return { publicKey: xwing().keygen(seed).publicKey, secretKey: seed };
   },
 };
 
@@ -71,5 +83,5 @@ export function xwingPublicKeyProblem(publicKey: Uint8Array): string | undefined
 
 /** The X-Wing public key of a seed (the seed is the whole secret key). */
 export function xwingPublicOf(seed: Uint8Array): Uint8Array {
-  return xwing.keygen(seed).publicKey;
+  return xwing().keygen(seed).publicKey;
 }
