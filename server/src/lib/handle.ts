@@ -57,6 +57,8 @@ export class NoteSealFile {
           await readRangeAndLength(path, unwrap.unwrap, 0, 0);
           return undefined;
         }
+        // An identity alone only reads: say so before the folder's list is looked at.
+        if (session.keys.source === 'identity') await session.keys.newFileStanzas({});
         const { dataKey, stanzas, options: signing } = await newFileKeysFor(session.ctx, session.keys, path, await membersFor(session.ctx, path));
         const chunkSize = options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {};
         if (flags === 'a') {
