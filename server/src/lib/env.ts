@@ -5,7 +5,7 @@
 // NODE_OPTIONS, PATH…: loaderVariables.ts) unless named in allowEnv. Nothing is set unless every file loads.
 import { variablesOf } from '../cli/exec-command';
 import { contextFor, type KeyOptions } from './keys';
-import { mapped } from './errors';
+import { mapped, NoteSealError } from './errors';
 
 export interface LoadEnvOptions extends KeyOptions {
   /** Replace variables that are already set (default false: the environment wins, as with dotenv). */
@@ -24,7 +24,7 @@ export async function loadEnv(paths: string | string[] = '.env.enc', options: Lo
   const ctx = contextFor(options);
   if (options.allowUnverifiedWriter) ctx.args.options.set('allow-unverified-writer', true);
   ctx.args.repeated = new Map([['allow-env', options.allowEnv ?? []]]);
-  const vars = await mapped(() => variablesOf(ctx, files, { prompt: false }));
+  const vars = await mapped(() => variablesOf(ctx, files, { prompt: false })).catch(e => { throw inLibraryTerms(e); });
   const target = options.processEnv ?? process.env;
   const parsed: Record<string, string> = {};
   for (const [name, value] of vars) {
@@ -32,4 +32,16 @@ export async function loadEnv(paths: string | string[] = '.env.enc', options: Lo
     if (options.override || target[name] === undefined) target[name] = value;
   }
   return { parsed };
+}
+
+/** exec's refusals name its command-line options; a program passes options instead. Same class, same code. */
+function inLibraryTerms(e: unknown): unknown {
+  if (!(e instanceof NoteSealError)) return e;
+  e.message = e.message
+    .replace(/^exec: /, 'loadEnv: ')
+    .replace('Nothing was run.', 'Nothing was loaded.')
+    .replace(', nothing was run.', ', nothing was loaded.')
+    .replace('pass --allow-unverified-writer', 'pass { allowUnverifiedWriter: true }')
+    .replace(/name it: noteseal exec --allow-env (\S+) …/, "name it: { allowEnv: ['$1'] }");
+  return e;
 }

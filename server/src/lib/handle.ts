@@ -10,9 +10,9 @@
 import fs from 'node:fs';
 import { AppendWriter, decryptFileToBuffer, encryptFile, readRangeAndLength, recoverFile } from '../crypto/format';
 import { aboutFile } from '../cli/context';
-import { membersFor, newFileKeysFor } from '../cli/new-file-keys';
 import { mapped, UsageError } from './errors';
 import { Feed } from './feed';
+import { newFileKeys } from './new-keys';
 import { cachingUnwrap, openKeySession, withKeys, type KeyOptions, type KeySession } from './keys';
 
 export type OpenFlags = 'r' | 'w' | 'a';
@@ -20,6 +20,12 @@ export type OpenFlags = 'r' | 'w' | 'a';
 export interface OpenOptions extends KeyOptions {
   /** 'w' and 'a': plaintext bytes per sealed chunk (1 KiB..16 MiB; default 64 KiB). Smaller chunks make an append-mode file durable sooner. */
   chunkSize?: number;
+  /**
+   * 'w' and 'a': public identities (age1…, age1pq1…, noteseal1…) the file is encrypted to besides the folder's
+   * members; default $NOTESEAL_RECIPIENTS (separated by commas or white space). With only an identity for
+   * keys, the file is encrypted to exactly these, unsigned.
+   */
+  recipients?: string[];
 }
 
 /** Bytes a 'w' handle queues before write() waits for the sealing to catch up. */
@@ -57,9 +63,7 @@ export class NoteSealFile {
           await readRangeAndLength(path, unwrap.unwrap, 0, 0);
           return undefined;
         }
-        // An identity alone only reads: say so before the folder's list is looked at.
-        if (session.keys.source === 'identity') await session.keys.newFileStanzas({});
-        const { dataKey, stanzas, options: signing } = await newFileKeysFor(session.ctx, session.keys, path, await membersFor(session.ctx, path));
+        const { dataKey, stanzas, signing } = await newFileKeys(session, path, options.recipients);
         const chunkSize = options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {};
         if (flags === 'a') {
           try {

@@ -18,6 +18,7 @@ let app: string;
 let alice: Person;
 let ciKeyFile: string;
 let ciKey: string;
+let ciRecipient: string;
 const CANARY = 'DB_PASSWORD=lib-canary-7f3a';
 
 /** Runs `code` as a program of the temporary project (file name `name`: .mjs or .cjs) as Alice, with `env` on top. */
@@ -54,7 +55,7 @@ before(async () => {
   ciKeyFile = path.join(root, 'ci.key');
   execFileSync('age-keygen', ['-o', ciKeyFile], { stdio: 'pipe' });
   ciKey = (await fs.readFile(ciKeyFile, 'utf8')).split('\n').find(l => l.startsWith('AGE-SECRET-KEY-'))!;
-  const ciRecipient = execFileSync('age-keygen', ['-y', ciKeyFile], { encoding: 'utf8' }).trim();
+  ciRecipient = execFileSync('age-keygen', ['-y', ciKeyFile], { encoding: 'utf8' }).trim();
   const add = await alice.cli(['recipients', 'add', ciRecipient, '--name', 'ci'], { cwd: app });
   assert.equal(add.code, 0, add.stderr);
   // The folder's config, written by Alice (signed, encrypted to her and to the CI key). Made here, not in a
@@ -128,7 +129,8 @@ describe('@noteseal/core, installed from its tarball', () => {
     assert.equal(dec.code, 0, dec.stderr);
     assert.equal(dec.stdout, 'héllo from a program\n');
     assert.equal(errors(dec), '', 'signed by Alice, as the CLI signs: no writer warning');
-    assert.equal((await alice.cli(['verify', 'data.bin.enc', 'stream.enc', 'app.log.enc'], { cwd: app })).code, 0);
+    const verified = await alice.cli(["verify", "data.bin.enc", "stream.enc", "app.log.enc"], { cwd: app });
+    assert.equal(verified.code, 0, verified.stderr + verified.stdout);
     // Nothing in plaintext in the project folder (temporary siblings included).
     for (const f of readdirSync(app).filter(f => f.endsWith('.enc'))) {
       assert.ok(!(await fs.readFile(path.join(app, f))).includes('program'), `${f} holds no plaintext`);
@@ -196,6 +198,7 @@ describe('loadEnv in a real program, with each key a program can have', () => {
     const refused = JSON.parse((await program('env-ci.cjs', loader(), ciOnly({ NOTESEAL_IDENTITY: ciKey }))).stdout);
     assert.equal(refused.error, 'UNVERIFIED_WRITER', refused.message);
     assert.equal(refused.name, 'UnverifiedWriterError');
+    assert.match(refused.message, /^loadEnv: .*Nothing was loaded\. .*\{ allowUnverifiedWriter: true \}/);
     for (const env of [{ NOTESEAL_IDENTITY: ciKey }, { NOTESEAL_IDENTITY_FILE: ciKeyFile }] as Record<string, string>[]) {
       const r = await program('env-ci.cjs', loader(', { allowUnverifiedWriter: true, onWarning: () => {} }'), ciOnly(env));
       assert.equal(r.code, 0, r.stderr);
@@ -222,12 +225,28 @@ describe('loadEnv in a real program, with each key a program can have', () => {
     assert.deepEqual(readdirSync(app).filter(f => f.startsWith('ci-wrote')), []);
   });
 
+  it('an identity writes to recipients named on purpose (the recipients option, NOTESEAL_RECIPIENTS), and to no list', async () => {
+    const r = await program('ci-write2.mjs', `
+      import { writeFile, readFile } from '@noteseal/core';
+      await writeFile('ci-report.txt.enc', 'report from ci', { recipients: [${JSON.stringify(ciRecipient)}] });
+      await writeFile('ci-for-alice.txt.enc', 'for alice from ci');
+      console.log(await readFile('ci-report.txt.enc', 'utf8'));
+    `, ciOnly({ NOTESEAL_IDENTITY: ciKey, NOTESEAL_RECIPIENTS: alice.identity }));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'report from ci');
+    const mine = await alice.cli(['decrypt', 'ci-for-alice.txt.enc'], { cwd: app });
+    assert.equal(mine.code, 0, mine.stderr);
+    assert.equal(mine.stdout, 'for alice from ci');
+    assert.match(errors(mine), /not signed/, 'an identity cannot sign: the reader is told');
+    assert.equal((await alice.cli(['decrypt', 'ci-report.txt.enc'], { cwd: app })).code, 2, "the folder's list was not used: Alice was not named");
+  });
+
   it('refuses a loader variable as exec does, and loads nothing', async () => {
     await fs.writeFile(path.join(root, 'env2'), `${CANARY}\nNODE_OPTIONS=--require ./evil.js\n`);
     assert.equal((await alice.cli(['encrypt', path.join(root, 'env2'), '-o', path.join(app, 'config', 'loader.env.enc')], { cwd: app })).code, 0);
     const r = JSON.parse((await program('env-loader.cjs', loader().replace('config/.env.enc', 'config/loader.env.enc'), withPass())).stdout);
     assert.equal(r.error, 'USAGE');
-    assert.match(r.message, /NODE_OPTIONS/);
+    assert.match(r.message, /^loadEnv: config\/loader\.env\.enc sets NODE_OPTIONS, .*nothing was loaded\. .*\{ allowEnv: \['NODE_OPTIONS'\] \}/);
     const allowed = JSON.parse((await program('env-loader2.cjs', loader(", { allowEnv: ['NODE_OPTIONS'] }").replace('config/.env.enc', 'config/loader.env.enc'), withPass())).stdout);
     assert.equal(allowed.parsed.NODE_OPTIONS, '--require ./evil.js');
   });
