@@ -1,3 +1,4 @@
+// In sharing/, not cli/: it runs the real age-keygen, which the Windows lane (cli/ under Wine) does not have.
 // The identity a server or CI job gives by the environment (cli/identity-keys.ts): where it is read from, what
 // a malformed one says (never the secret), and the order in which it and the keyring's key are tried.
 import assert from 'node:assert/strict';
