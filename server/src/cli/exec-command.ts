@@ -36,7 +36,8 @@ async function checkWriter(ctx: CliContext, file: string, bytes: Uint8Array, dat
   throw new UnverifiedWriter(`exec: ${verdict.warning} Nothing was run. To run it anyway, pass --allow-unverified-writer.`);
 }
 
-async function variablesOf(ctx: CliContext, files: readonly string[]): Promise<Map<string, string>> {
+/** The variables of `files`, in order (later files win); the library's loadEnv reads them here too, never prompting (`prompt: false`). */
+export async function variablesOf(ctx: CliContext, files: readonly string[], keyOptions: { prompt?: boolean } = {}): Promise<Map<string, string>> {
   return withFileKeys(ctx, async keys => {
     const vars = new Map<string, string>();
     for (const file of files) {
@@ -71,7 +72,7 @@ async function variablesOf(ctx: CliContext, files: readonly string[]): Promise<M
       }
     }
     return vars;
-  }, files[0]);
+  }, files[0], keyOptions);
 }
 
 /** `--allow-env NAME` (repeatable) lets a config set that loader variable. */
@@ -109,7 +110,7 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, note: (lin
 }
 
 export async function execCommand(ctx: CliContext): Promise<number> {
-  allowOnly(ctx.args, 'allow-unverified-writer', 'allow-env');
+  allowOnly(ctx.args, 'allow-unverified-writer', 'allow-env', 'identity');
   const split = ctx.args.beforeSeparator;
   if (split === undefined) throw new UsageError('exec: put -- between the files and the command: noteseal exec <file.enc>... -- <command> [args]');
   const files = ctx.args.operands.slice(0, split);

@@ -215,7 +215,7 @@ export async function inspectCommand(ctx: CliContext): Promise<number> {
 
 /** Authenticates every chunk of every file; reports each and exits with the first failure's code. */
 export async function verifyCommand(ctx: CliContext): Promise<number> {
-  allowOnly(ctx.args);
+  allowOnly(ctx.args, 'identity');
   const files = expectOperands(ctx.args, 1, Infinity, 'file to verify');
   let status: number = ExitCode.OK;
   await withFileKeys(ctx, async keys => {

@@ -9,6 +9,8 @@ import type { ClientInfo } from '../agent/protocol';
 import type { PayloadBoundStanza, Stanza, UnwrapDataKey } from '../crypto/format';
 import { remoteWriteSignatureStanza, writeSignatureStanza } from '../keys/write-signature';
 import { keyfilePath, withKeyring, type CliContext } from './context';
+import { UsageError } from './args';
+import { identityGiven, orIdentity, type GivenIdentity } from './identity-keys';
 
 /** A new file's keys: the data key (the caller wipes it), its stanzas, and its write signature. */
 export interface NewFileKeys {
@@ -24,8 +26,8 @@ export interface FileKeys {
   /** A fresh data key for a new file, its stanzas and its write signature (made by the agent, or with the keyring). */
   /** `signedPath`: the path the write signature binds (signedPathOf); absent: a version 1 signature. */
   newFileStanzas(options: { detached?: boolean; signedPath?: string }): Promise<NewFileKeys>;
-  /** 'agent' when the agent hands out the keys. */
-  source: 'agent' | 'passphrase';
+  /** 'agent' when the agent hands out the keys; 'identity' when only an identity (NOTESEAL_IDENTITY…) reads. */
+  source: 'agent' | 'passphrase' | 'identity';
 }
 
 /** A passphrase given on purpose (a file or descriptor): the only fallback when the agent is locked. */
@@ -75,6 +77,16 @@ async function agentState(ctx: CliContext, socketPath: string, keyfile: string, 
   return 'none';
 }
 
+/** An identity alone: it reads; writing a new file names the key sources that can. */
+function identityOnlyKeys(identity: GivenIdentity): FileKeys {
+  return {
+    source: 'identity',
+    unwrap: identity.unwrap,
+    newFileStanzas: () => Promise.reject(new UsageError(
+      `${identity.where} only reads: writing a file needs your keyfile (unlock NoteSeal or run 'noteseal agent start', or set NOTESEAL_PASSPHRASE_FILE)`)),
+  };
+}
+
 /** No agent answers and nothing may prompt (git's drivers: git runs them once per file, without a terminal of their own). */
 export class NoAgent extends Error {
   override readonly name = 'NoAgent';
@@ -86,6 +98,16 @@ export class NoAgent extends Error {
  * otherwise NoAgent is thrown instead of asking.
  */
 export async function withFileKeys<T>(ctx: CliContext, fn: (keys: FileKeys) => Promise<T>, about?: string, options: { prompt?: boolean } = {}): Promise<T> {
+  // An identity given on purpose (NOTESEAL_IDENTITY, NOTESEAL_IDENTITY_FILE, --identity): after the agent, before a passphrase.
+  const identity = await identityGiven(ctx);
+  try {
+    return await withFileKeysOrIdentity(ctx, fn, identity, about, options);
+  } finally {
+    identity?.wipe();
+  }
+}
+
+async function withFileKeysOrIdentity<T>(ctx: CliContext, fn: (keys: FileKeys) => Promise<T>, identity: GivenIdentity | null, about: string | undefined, options: { prompt?: boolean }): Promise<T> {
   const keyfile = keyfilePath(ctx);
   const socketPath = socketPathFromEnv(ctx.env);
   const spare: { conn: AgentConnection | null } = { conn: null };
@@ -94,7 +116,7 @@ export async function withFileKeys<T>(ctx: CliContext, fn: (keys: FileKeys) => P
     try {
       return await fn({
         source: 'agent',
-        unwrap: stanzas => withAgent(socketPath, spare, agent => agent.unwrap(keyfile, stanzas, clientInfo(about))),
+        unwrap: orIdentity(stanzas => withAgent(socketPath, spare, agent => agent.unwrap(keyfile, stanzas, clientInfo(about))), identity),
         newFileStanzas: async options => {
           const { dataKey, stanzas, signTicket } = await withAgent(socketPath, spare, agent => agent.newFileKeys(keyfile, options.detached === true, clientInfo(about)));
           // The agent signs this one write (its ticket came with the keys): the CLI never holds the signing key.
@@ -107,6 +129,8 @@ export async function withFileKeys<T>(ctx: CliContext, fn: (keys: FileKeys) => P
       spare.conn?.close();
     }
   }
+  // No agent to serve us: an identity given on purpose reads (a server, a CI job); a passphrase given too also writes.
+  if (identity && !passphraseGiven(ctx.env)) return fn(identityOnlyKeys(identity));
   // Lock means lock: a locked agent is not worked around with a prompt, only with a passphrase given on purpose.
   if (state === 'locked' || state === 'locked-vscode') {
     if (!passphraseGiven(ctx.env)) {
@@ -120,7 +144,7 @@ export async function withFileKeys<T>(ctx: CliContext, fn: (keys: FileKeys) => P
   }
   return withKeyring(ctx, keyring => fn({
     source: 'passphrase',
-    unwrap: keyring.unwrap,
+    unwrap: orIdentity(keyring.unwrap, identity, 'first'),
     newFileStanzas: async options => {
       const keys = await keyring.newFileStanzas({ ...(options.detached ? { detached: true } : {}) });
       const identity = await keyring.identity();

@@ -21,7 +21,7 @@ export const GrepExit = { FOUND: 0, NONE: 1, ERROR: 2 } as const;
 
 const SHORT: Record<string, string> = { i: 'ignore-case', w: 'word-regexp', F: 'fixed-strings', l: 'files-with-matches', c: 'count', n: 'line-number', h: 'help' };
 const LONG_FLAGS = new Set([...Object.values(SHORT)]);
-const LONG_VALUED = new Set(['include', 'exclude', 'keyfile']);
+const LONG_VALUED = new Set(['include', 'exclude', 'keyfile', 'identity']);
 
 /**
  * grep's own arguments (bundled short flags like `-iw`, repeatable `--include`): `args.ts` knows only the
@@ -32,7 +32,7 @@ export function parseGrepArgs(argv: readonly string[]): ParsedArgs {
   const operands: string[] = [];
   const set = (name: string, value: string | true) => {
     const old = options.get(name);
-    options.set(name, typeof old === 'string' && typeof value === 'string' && name !== 'keyfile' ? `${old}\n${value}` : value);
+    options.set(name, typeof old === 'string' && typeof value === 'string' && name !== 'keyfile' && name !== 'identity' ? `${old}\n${value}` : value);
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;

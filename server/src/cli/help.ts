@@ -91,7 +91,10 @@ terminal (no echo), or read from a file or an inherited file descriptor:
                         the recovery key, for passwd --recovery
 
 Commands that need file keys ask the agent first ($NOTESEAL_AGENT_SOCK or
-the default socket).
+the default socket), then an age identity given on purpose (servers, CI:
+--identity FILE for decrypt, exec, grep and verify, or NOTESEAL_IDENTITY
+holding AGE-SECRET-KEY-… lines, or NOTESEAL_IDENTITY_FILE=path), which
+opens files shared to it but never writes, then the passphrase.
 
 Exit status: 0 ok, 1 usage, 2 wrong passphrase or key, 3 not a NoteSeal file
 (or unsupported version), 4 damaged file (corrupted, truncated, trailing

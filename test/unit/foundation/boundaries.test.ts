@@ -46,6 +46,8 @@ export const ALLOWED: Record<string, readonly string[]> = {
   'server/src/search/': [...CORE, 'server/src/protocol.ts', 'server/src/vault/'],
   'server/src/recording/': [...CORE, 'server/src/protocol.ts', 'server/src/vault/'],
   'server/src/cli/': [...CORE, 'server/src/protocol.ts', 'server/src/agent/', 'server/src/search/', 'server/src/loaderVariables.ts'],
+  // The @noteseal/core library (issue 29): the CLI's key finding, checks and config parsing, for programs.
+  'server/src/lib/': [...CORE, 'server/src/agent/', 'server/src/cli/'],
   'server/src/worker.ts': ['server/src/'],
 };
 

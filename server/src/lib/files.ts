@@ -1,0 +1,84 @@
+// Whole files and Node streams over the same handles and keys as open().
+import { Readable, Writable } from 'node:stream';
+import { decryptFileToBuffer, decryptStream } from '../crypto/format';
+import { aboutFile } from '../cli/context';
+import { libraryError, mapped } from './errors';
+import { open, type OpenFlags, type OpenOptions, type NoteSealFile } from './handle';
+import { openKeySession, withKeys, type KeyOptions } from './keys';
+
+export interface ReadOptions extends KeyOptions { encoding?: BufferEncoding }
+export interface WriteOptions extends OpenOptions { encoding?: BufferEncoding }
+
+/** The whole plaintext of `path`: every byte authenticated, or an error and nothing. */
+export function readFile(path: string, options?: (ReadOptions & { encoding?: undefined }) | null): Promise<Buffer>;
+export function readFile(path: string, options: BufferEncoding | (ReadOptions & { encoding: BufferEncoding })): Promise<string>;
+export async function readFile(path: string, options?: BufferEncoding | ReadOptions | null): Promise<Buffer | string> {
+  const opts: ReadOptions = typeof options === 'string' ? { encoding: options } : options ?? {};
+  const bytes = await withKeys(opts, path, keys => aboutFile(path, () => decryptFileToBuffer(path, keys.unwrap)));
+  if (opts.encoding === undefined) return bytes;
+  try { return bytes.toString(opts.encoding); } finally { bytes.fill(0); }
+}
+
+/** Replaces `path` with `data`, encrypted (crash-safe: the old file stays until the new one is complete). */
+export async function writeFile(path: string, data: string | Uint8Array, options?: BufferEncoding | WriteOptions): Promise<void> {
+  const opts: WriteOptions = typeof options === 'string' ? { encoding: options } : options ?? {};
+  const handle = await open(path, 'w', opts);
+  try {
+    await handle.write(data, opts.encoding);
+  } catch (e) {
+    await handle.abort();
+    throw e;
+  }
+  await handle.close();
+}
+
+/**
+ * The plaintext as a Readable, chunk by chunk as each authenticates (memory: a few chunks, whatever the size).
+ * A damaged, truncated or extended file ends the stream with an 'error' after the chunks before the damage:
+ * a consumer that cannot take back what it has seen reads with readFile() or verifies first.
+ */
+export function createReadStream(path: string, options: ReadOptions = {}): Readable {
+  async function* plaintext(): AsyncGenerator<Buffer> {
+    await mapped(() => aboutFile(path, async () => undefined)); // no linked folder of a repository on the way
+    const session = await openKeySession(options, path);
+    try {
+      yield* decryptStream(path, session.keys.unwrap);
+    } catch (e) {
+      throw libraryError(e);
+    } finally {
+      await session.release();
+    }
+  }
+  const stream = Readable.from(plaintext(), { objectMode: false });
+  if (options.encoding) stream.setEncoding(options.encoding);
+  return stream;
+}
+
+export interface WriteStreamOptions extends OpenOptions {
+  /** 'w' (default): replaces the file on end(), crash-safe; 'a': a new append-mode file, sealed as chunks fill. */
+  flags?: Exclude<OpenFlags, 'r'>;
+}
+
+/**
+ * A Writable that encrypts into `path` (memory: the high-water mark and a few chunks). 'w': the file is
+ * replaced once end() has sealed everything ('finish'); destroying the stream first leaves it as it was.
+ */
+export function createWriteStream(path: string, options: WriteStreamOptions = {}): Writable {
+  let handle: NoteSealFile | undefined;
+  return new Writable({
+    construct(cb) {
+      open(path, options.flags ?? 'w', options).then(h => { handle = h; cb(); }, e => cb(e as Error));
+    },
+    write(chunk: Buffer, _encoding, cb) {
+      handle!.write(chunk).then(() => cb(), e => cb(e as Error));
+    },
+    final(cb) {
+      handle!.close().then(() => cb(), e => cb(e as Error));
+    },
+    destroy(err, cb) {
+      // After final() the handle is closed and abort() does nothing; before it, nothing replaces the file.
+      if (!handle) { cb(err); return; }
+      handle.abort().then(() => cb(err), e => cb(err ?? (e as Error)));
+    },
+  });
+}
