@@ -10,7 +10,43 @@ import { Method } from '../../../server/src/protocol';
 const root = projectRoot;
 const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 
+/** Every object key that appears twice in one object of a JSON text (JSON.parse keeps the last silently). */
+function duplicateKeys(text: string): string[] {
+  const found: string[] = [];
+  let i = 0;
+  const ws = () => { while (/\s/.test(text[i] ?? '')) i++; };
+  const str = () => { const start = i++; while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1; i++; return JSON.parse(text.slice(start, i)) as string; };
+  const value = (where: string): void => {
+    ws();
+    if (text[i] === '{') {
+      i++; const seen = new Set<string>();
+      for (ws(); text[i] !== '}'; ws()) {
+        if (text[i] === ',') { i++; ws(); }
+        const key = str(); ws(); i++; // the colon
+        if (seen.has(key)) found.push(`${where}.${key}`);
+        seen.add(key);
+        value(`${where}.${key}`); ws();
+      }
+      i++;
+    } else if (text[i] === '[') {
+      i++; let n = 0;
+      for (ws(); text[i] !== ']'; ws()) { if (text[i] === ',') { i++; } value(`${where}[${n++}]`); ws(); }
+      i++;
+    } else if (text[i] === '"') str();
+    else { while (i < text.length && !/[,}\]\s]/.test(text[i]!)) i++; }
+  };
+  value('');
+  return found;
+}
+
 describe('package.json manifest', () => {
+  it('has no key twice in one object (the second would silently replace the first, as keybindings once did)', () => {
+    assert.deepEqual(duplicateKeys('{"a":1,"b":{"c":[1,{"d":2,"d":3}]},"a":2}'), ['.b.c[1].d', '.a'], 'the check finds duplicates');
+    for (const file of ['package.json', 'package.nls.json']) {
+      assert.deepEqual(duplicateKeys(fs.readFileSync(path.join(root, file), 'utf8')), [], file);
+    }
+  });
+
   it('names the extension and its entry point', () => {
     assert.equal(manifest.name, 'noteseal');
     assert.equal(manifest.displayName, 'NoteSeal');
