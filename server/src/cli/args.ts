@@ -13,9 +13,11 @@ export interface ParsedArgs {
 }
 
 /** Options taking a value; everything else known is a boolean flag. Short aliases map to long names. */
-const VALUED = new Set(['keyfile', 'output', 'idle-minutes', 'identity', 'name', 'dir']);
-const FLAGS = new Set(['force', 'detached', 'recovery', 'json', 'help', 'version', 'yes', 'rekey', 'trust']);
-const ALIASES: Record<string, string> = { o: 'output', f: 'force', h: 'help', y: 'yes' };
+const VALUED = new Set(['keyfile', 'output', 'idle-minutes', 'identity', 'name', 'dir', 'recipient']);
+/** Valued options that may be given more than once: their values are kept joined by newlines. */
+const REPEATED = new Set(['recipient']);
+const FLAGS = new Set(['force', 'detached', 'recovery', 'json', 'help', 'version', 'yes', 'rekey', 'trust', 'age', 'armor']);
+const ALIASES: Record<string, string> = { o: 'output', f: 'force', h: 'help', y: 'yes', r: 'recipient', a: 'armor' };
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const options = new Map<string, string | true>();
@@ -32,7 +34,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     if (VALUED.has(name)) {
       const value = inlineValue ?? argv[++i];
       if (value === undefined || value === '') throw new UsageError(`option --${name} needs a value`);
-      options.set(name, value);
+      const earlier = options.get(name);
+      options.set(name, REPEATED.has(name) && typeof earlier === 'string' ? `${earlier}\n${value}` : value);
     } else if (FLAGS.has(name)) {
       if (inlineValue !== undefined) throw new UsageError(`option --${name} takes no value`);
       options.set(name, true);

@@ -10,6 +10,8 @@ import { allowOnly, UsageError } from './args';
 import { aboutFile, type CliContext } from './context';
 import { EnvFileError, envFormatOf, parseEnvText } from './env-files';
 import { withFileKeys } from './file-keys';
+import { isAgeFile } from '../formats';
+import { openAgeFileCli } from './age-commands';
 
 /** A config that big is not a config, and would not fit an environment anyway (ARG_MAX). */
 const MAX_FILE_BYTES = 1024 * 1024;
@@ -21,7 +23,8 @@ async function variablesOf(ctx: CliContext, files: readonly string[]): Promise<M
       const plaintext = await aboutFile(file, async () => {
         const { size } = await fs.stat(file);
         if (size > MAX_FILE_BYTES) throw new UsageError(`exec: ${file} is larger than ${MAX_FILE_BYTES} bytes: not a config file`);
-        return decryptBuffer(await fs.readFile(file), keys.unwrap);
+        // An age file opens with the age identities NoteSeal holds (docs/CLI.md, "age files").
+        return await isAgeFile(file) ? openAgeFileCli(ctx, file) : decryptBuffer(await fs.readFile(file), keys.unwrap);
       });
       try {
         // Later files override earlier ones, as later lines of one dotenv file do.

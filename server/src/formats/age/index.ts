@@ -7,7 +7,7 @@ import { AgeError, headerFailure } from './errors';
 import { checkHeaderMac, encodeHeader, FILE_KEY_LENGTH, parseHeader, type AgeStanza } from './header';
 import type { AgeIdentity, AgeRecipient } from './recipient';
 import { SCRYPT_TYPE } from './scrypt';
-import { openPayload, sealPayload } from './stream';
+import { NONCE_LENGTH, openPayload, plaintextLengthOf, sealPayload } from './stream';
 
 export { AgeError, isAgeError, type AgeFailure } from './errors';
 export type { AgeIdentity, AgeRecipient } from './recipient';
@@ -67,9 +67,19 @@ export function openAge(bytes: Uint8Array, identities: readonly AgeIdentity[]): 
   const fileKey = unlockHeader(header.stanzas, identities);
   try {
     checkHeaderMac(header, fileKey);
-    const parts = [...openPayload(fileKey, binary.subarray(header.payloadOffset))];
-    const plaintext = Buffer.concat(parts);
-    for (const p of parts) p.fill(0);
+    // One buffer of the exact size (large files: no second copy); wiped if a later chunk fails.
+    const payload = binary.subarray(header.payloadOffset);
+    const length = plaintextLengthOf(Math.max(0, payload.length - NONCE_LENGTH));
+    const plaintext = Buffer.allocUnsafe(length ?? 0);
+    let at = 0;
+    try {
+      for (const part of openPayload(fileKey, payload)) {
+        if (at + part.length > plaintext.length) throw new AgeError('payload', 'The age file\'s content is damaged: its chunks do not add up.');
+        part.copy(plaintext, at);
+        at += part.length;
+        part.fill(0);
+      }
+    } catch (e) { plaintext.fill(0); throw e; }
     return { armored, stanzas: header.stanzas, passphrase: header.stanzas.some(s => s.args[0] === SCRYPT_TYPE), plaintext };
   } finally { wipe(fileKey); }
 }
