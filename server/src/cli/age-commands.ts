@@ -10,7 +10,7 @@ import { NoteSealError } from '../crypto/errors';
 import { writeFileAtomic } from '../crypto/format';
 import { ageFileFacts, describeStanzas, sealAgeParts } from '../formats/age';
 import { armor } from '../formats/age/armor';
-import { openAgeWith } from '../formats/age-format';
+import { ageFileKeyFrom, openAgeWith } from '../formats/age-format';
 import { ageRecipientFor, ageRecipientsFor } from '../formats/age-recipients';
 import type { KeysAtHand } from '../formats';
 import { ageIdentitiesPath, ageRecipientOf, forgetAgeIdentity, listAgeIdentities } from '../keys/age-identities';
@@ -18,20 +18,21 @@ import { wipe } from '../keys/bytes';
 import { readPublicIdentity } from '../keys/identity';
 import { parseAgeIdentityFile, parsePublicIdentity } from '../keys/identity-strings';
 import { keystoreDirFor } from '../keys/keystore';
-import type { ReceivingKey } from '../keys/recipients';
 import { allowOnly, expectOperands, UsageError } from './args';
 import { aboutFile, keyfilePath, keyringFor, refuseToOverwrite, withKeyring, type CliContext } from './context';
 import { ExitCode } from './exit-codes';
 import { readSecret } from './secrets';
+import { withFileKeys, type FileKeys } from './file-keys';
 import { writeToStdout } from './stdout';
 
-/** The keys at hand in the CLI: an identity file (--identity), else the keyring after the passphrase. */
-export function cliKeysAtHand(ctx: CliContext, identityFile?: string): KeysAtHand {
+/** The keys at hand in the CLI: an identity file (--identity), else the agent or the keyring (withFileKeys). */
+function cliKeysAtHand(ctx: CliContext, keys: FileKeys | null, identityFile?: string): KeysAtHand {
   return {
     unwrap: () => { throw new NoteSealError('INVALID_ARGUMENT', 'not a .enc file'); },
-    async ageReceivingKeys(): Promise<ReceivingKey[]> {
-      if (identityFile) return parseAgeIdentityFile(await fs.readFile(identityFile, 'utf8'));
-      return withKeyring(ctx, keyring => keyring.ageReceivingKeys());
+    async ageFileKey(stanzas) {
+      if (!identityFile) return keys!.ageFileKey(stanzas);
+      const held = parseAgeIdentityFile(await fs.readFile(identityFile, 'utf8'));
+      try { return ageFileKeyFrom(held, stanzas); } finally { for (const k of held) wipe(k.secretKey); }
     },
     async filePassphrase(file) {
       ctx.note(`${file} is a passphrase-protected age file: it asks for the file's own passphrase, not your NoteSeal passphrase.`);
@@ -40,18 +41,25 @@ export function cliKeysAtHand(ctx: CliContext, identityFile?: string): KeysAtHan
   };
 }
 
-/** The whole plaintext of an age file (authenticated to the end before it is returned). */
-export async function openAgeFileCli(ctx: CliContext, file: string, identityFile?: string): Promise<Buffer> {
+/**
+ * The whole plaintext of an age file (authenticated to the end before it is returned). `keys`: the agent's
+ * or the keyring's, when the caller already has them; otherwise they are asked for only if the file needs them.
+ */
+export async function openAgeFileCli(ctx: CliContext, file: string, opts: { keys?: FileKeys; identityFile?: string; prompt?: boolean } = {}): Promise<Buffer> {
   const bytes = await fs.readFile(file);
   return aboutFile(file, async () => {
-    const { plaintext, passphrase } = await openAgeWith(bytes, cliKeysAtHand(ctx, identityFile), file);
-    wipe(passphrase);
-    return plaintext;
+    const open = async (keys: FileKeys | null) => {
+      const { plaintext, passphrase } = await openAgeWith(bytes, cliKeysAtHand(ctx, keys, opts.identityFile), file);
+      wipe(passphrase);
+      return plaintext;
+    };
+    if (opts.keys || opts.identityFile || ageFileFacts(bytes).passphrase) return open(opts.keys ?? null);
+    return withFileKeys(ctx, keys => open(keys), file, opts.prompt === false ? { prompt: false } : {});
   });
 }
 
 export async function ageDecrypt(ctx: CliContext, file: string, output: string | null, identityFile?: string): Promise<number> {
-  const plaintext = await openAgeFileCli(ctx, file, identityFile);
+  const plaintext = await openAgeFileCli(ctx, file, identityFile ? { identityFile } : {});
   try {
     if (output) await writeFileAtomic(output, plaintext, 0o600);
     else await writeToStdout(ctx.stdout, plaintext);

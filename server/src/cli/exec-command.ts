@@ -24,7 +24,7 @@ async function variablesOf(ctx: CliContext, files: readonly string[]): Promise<M
         const { size } = await fs.stat(file);
         if (size > MAX_FILE_BYTES) throw new UsageError(`exec: ${file} is larger than ${MAX_FILE_BYTES} bytes: not a config file`);
         // An age file opens with the age identities NoteSeal holds (docs/CLI.md, "age files").
-        return await isAgeFile(file) ? openAgeFileCli(ctx, file) : decryptBuffer(await fs.readFile(file), keys.unwrap);
+        return await isAgeFile(file) ? openAgeFileCli(ctx, file, { keys }) : decryptBuffer(await fs.readFile(file), keys.unwrap);
       });
       try {
         // Later files override earlier ones, as later lines of one dotenv file do.

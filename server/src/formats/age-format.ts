@@ -4,8 +4,10 @@
 // to the recipients rule's recipients, or to the same passphrase when it was a passphrase file.
 import { wipe } from '../keys/bytes';
 import {
-  ageFileFacts, isAgeError, looksArmored, openAge, sealAge, scryptIdentity, scryptRecipient, type AgeRecipient,
+  ageFileFacts, isAgeError, looksArmored, openAge, openAgeWithFileKey, sealAge, scryptIdentity, scryptRecipient, unwrapFileKey, type AgeRecipient, type AgeStanza,
 } from './age';
+import type { Keyring } from '../keys/keyring';
+import type { ReceivingKey } from '../keys/recipients';
 import { ageIdentityOf } from './age/identities';
 import { VERSION_LINE } from './age/header';
 import type { FileFormat, KeysAtHand } from '.';
@@ -35,13 +37,19 @@ export async function openAgeWith(bytes: Uint8Array, keys: KeysAtHand, file: str
       throw e;
     } finally { id.wipe(); }
   }
-  const held = await keys.ageReceivingKeys();
-  const ids = held.map(ageIdentityOf);
-  for (const k of held) wipe(k.secretKey);
-  try {
-    const opened = openAge(bytes, ids);
-    return { plaintext: opened.plaintext, armored: opened.armored, passphrase: null };
-  } finally { for (const id of ids) id.wipe(); }
+  const opened = await openAgeWithFileKey(bytes, stanzas => keys.ageFileKey(stanzas));
+  return { plaintext: opened.plaintext, armored: opened.armored, passphrase: null };
+}
+
+/** The file key of an age header from `keys` (an identity file's, or the keyring's: your identity and imported ones). */
+export function ageFileKeyFrom(keys: readonly ReceivingKey[], stanzas: readonly AgeStanza[]): Uint8Array {
+  const ids = keys.map(ageIdentityOf);
+  try { return unwrapFileKey(stanzas, ids); } finally { for (const id of ids) id.wipe(); }
+}
+
+export async function ageFileKeyFor(keyring: Keyring, stanzas: readonly AgeStanza[]): Promise<Uint8Array> {
+  const held = await keyring.ageReceivingKeys();
+  try { return ageFileKeyFrom(held, stanzas); } finally { for (const k of held) wipe(k.secretKey); }
 }
 
 export const ageFormat: FileFormat<AgeSaveState> = {

@@ -4,8 +4,7 @@
 // by name or by the file's first bytes and work through this interface alone.
 import fs from 'node:fs/promises';
 import type { EncryptOptions, Stanza, UnwrapDataKey } from '../crypto/format';
-import type { ReceivingKey } from '../keys/recipients';
-import type { AgeRecipient } from './age';
+import type { AgeRecipient, AgeStanza } from './age';
 import { ageFormat } from './age-format';
 import { encFormat } from './enc';
 
@@ -17,8 +16,11 @@ export interface KeysAtHand {
   unwrap: UnwrapDataKey;
   /** A new .enc write's data key (the caller wipes it), stanzas and options. */
   newEncKeys?(): Promise<{ dataKey: Uint8Array; stanzas: Stanza[]; options: EncryptOptions }>;
-  /** The receiving keys that open age files (own identity and imported ones); copies the format wipes. */
-  ageReceivingKeys(): Promise<ReceivingKey[]>;
+  /**
+   * The 16-byte file key of an age header, from the age identities held (your identity, imported ones) in
+   * this process or the agent; a typed AgeError when none fits. The format wipes it.
+   */
+  ageFileKey(stanzas: AgeStanza[]): Promise<Uint8Array>;
   /** The passphrase of one file (an age scrypt file): asked only when the file is one, never NoteSeal's own. */
   filePassphrase(file: string): Promise<Uint8Array>;
   /** Who a new write of `file` is for, in age's terms (the recipients rule: docs/KEYS.md). */

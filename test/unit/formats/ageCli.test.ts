@@ -131,6 +131,31 @@ describe('CLI: age identities and age files', () => {
     assert.equal(accepted.code, 0, accepted.stderr);
   });
 
+  it('through the agent (no passphrase): an age1pq1 file and one for an imported identity; --identity needs no keyfile', async () => {
+    const keys = path.join(root, 'dan.txt');
+    execFileSync('age-keygen', ['-o', keys], { stdio: 'ignore' });
+    const pub = execFileSync('age-keygen', ['-y', keys], { encoding: 'utf8' }).trim();
+    await fs.writeFile(path.join(root, 'dan-plain'), 'for dan\n');
+    const file = path.join(root, 'dan.age');
+    execFileSync('age', ['-r', pub, '-o', file, path.join(root, 'dan-plain')]);
+    const viaId = await ann.cli(['decrypt', '--identity', keys, file], { noPass: true, env: { NOTESEAL_KEYFILE: path.join(root, 'none.json'), NOTESEAL_AGENT_SOCK: path.join(root, 'none.sock') } });
+    assert.equal(viaId.stdout, 'for dan\n', viaId.stderr);
+    assert.equal((await ann.cli(['identity', 'import', keys])).code, 0);
+    const start = await ann.cli(['agent', 'start']);
+    assert.equal(start.code, 0, start.stderr);
+    try {
+      const viaAgent = await ann.cli(['decrypt', file], { noPass: true });
+      assert.equal(viaAgent.stdout, 'for dan\n', viaAgent.stderr);
+      const locked = await ann.cli(['agent', 'lock'], { noPass: true });
+      assert.equal(locked.code, 0, locked.stderr);
+      const refused = await ann.cli(['decrypt', file], { noPass: true });
+      assert.equal(refused.code, 9, refused.stderr);
+      assert.equal(refused.stdout, '');
+    } finally {
+      await ann.cli(['agent', 'stop'], { noPass: true });
+    }
+  });
+
   it('a passphrase (scrypt) file asks for ITS passphrase (NOTESEAL_AGE_PASSPHRASE_FILE), never the NoteSeal one', async () => {
     const e = new Encrypter();
     e.setPassphrase('file passphrase');

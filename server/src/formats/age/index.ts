@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { wipe } from '../../keys/bytes';
 import { armor, dearmor, looksArmored } from './armor';
 import { AgeError, headerFailure } from './errors';
-import { checkHeaderMac, encodeHeader, FILE_KEY_LENGTH, parseHeader, type AgeStanza } from './header';
+import { checkHeaderMac, encodeHeader, FILE_KEY_LENGTH, parseHeader, type AgeHeader, type AgeStanza } from './header';
 import type { AgeIdentity, AgeRecipient } from './recipient';
 import { SCRYPT_TYPE } from './scrypt';
 import { NONCE_LENGTH, openPayload, plaintextLengthOf, sealPayload } from './stream';
@@ -42,7 +42,7 @@ export function describeStanzas(stanzas: readonly AgeStanza[]): string {
  * The file key of a parsed header, from the first identity that opens a stanza; its MAC checked. A header
  * failure for a malformed stanza of a type an identity handles; "no match" when none opens one.
  */
-function unlockHeader(stanzas: readonly AgeStanza[], identities: readonly AgeIdentity[]): Uint8Array {
+export function unwrapFileKey(stanzas: readonly AgeStanza[], identities: readonly AgeIdentity[]): Uint8Array {
   if (stanzas.some(s => s.args[0] === SCRYPT_TYPE) && stanzas.length !== 1) throw headerFailure('a scrypt stanza is not alone in the header');
   for (const identity of identities) {
     const fileKey = identity.unwrap(stanzas);
@@ -61,10 +61,26 @@ export interface OpenedAge extends AgeFileFacts { plaintext: Buffer }
  * before any of it is returned).
  */
 export function openAge(bytes: Uint8Array, identities: readonly AgeIdentity[]): OpenedAge {
+  const { binary, armored, header } = parseAgeFile(bytes);
+  return finishOpen(binary, armored, header, unwrapFileKey(header.stanzas, identities));
+}
+
+/** As openAge, with the file key from elsewhere (the agent holds the identities): `fileKeyOf` as unwrapFileKey. */
+export async function openAgeWithFileKey(bytes: Uint8Array, fileKeyOf: (stanzas: AgeStanza[]) => Promise<Uint8Array>): Promise<OpenedAge> {
+  const { binary, armored, header } = parseAgeFile(bytes);
+  const fileKey = await fileKeyOf(header.stanzas);
+  if (fileKey.length !== FILE_KEY_LENGTH) { wipe(fileKey); throw headerFailure('a stanza holds a file key of the wrong length'); }
+  return finishOpen(binary, armored, header, fileKey);
+}
+
+function parseAgeFile(bytes: Uint8Array): { binary: Uint8Array; armored: boolean; header: AgeHeader } {
   const armored = looksArmored(bytes);
   const binary = armored ? dearmor(bytes) : bytes;
-  const header = parseHeader(binary);
-  const fileKey = unlockHeader(header.stanzas, identities);
+  return { binary, armored, header: parseHeader(binary) };
+}
+
+/** Checks the MAC and opens the payload under `fileKey` (wiped here). */
+function finishOpen(binary: Uint8Array, armored: boolean, header: AgeHeader, fileKey: Uint8Array): OpenedAge {
   try {
     checkHeaderMac(header, fileKey);
     // One buffer of the exact size (large files: no second copy); wiped if a later chunk fails.
