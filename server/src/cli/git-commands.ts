@@ -3,6 +3,7 @@
 // from the agent only (or a passphrase given on purpose), never from a prompt. Plaintext lives in this
 // process's memory only: git hands us ciphertext temp files, textconv writes to git's pipe, and the merge
 // result is encrypted before it is written into git's %A file.
+import { isAgeBytes, openAgeForGit, writeMergedAge } from './git-age';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -76,8 +77,9 @@ async function textconvCommand(ctx: CliContext, file: string): Promise<number> {
   if (bytes.length === 0) return ExitCode.OK; // an empty .enc is an empty note
   let plaintext: Buffer | null = null;
   try {
-    if (parseHeader(bytes).appendMode || isRecordingPath(file)) return write(ctx, placeholder(bytes, 'encrypted recording'));
-    plaintext = await withFileKeys(quiet(ctx), keys => decryptBuffer(bytes, keys.unwrap), file, { prompt: false });
+    const age = isAgeBytes(bytes);
+    if (!age && (parseHeader(bytes).appendMode || isRecordingPath(file))) return write(ctx, placeholder(bytes, 'encrypted recording'));
+    plaintext = await withFileKeys(quiet(ctx), keys => (age ? openAgeForGit(bytes, keys) : decryptBuffer(bytes, keys.unwrap)), file, { prompt: false });
     if (!isMergeableText(plaintext)) return write(ctx, placeholder(bytes, `encrypted binary content, ${plaintext.length} bytes`));
     await writeToStdout(ctx.stdout, plaintext);
     return ExitCode.OK;
@@ -107,7 +109,7 @@ export async function keysForMergedFile(ctx: CliContext, keys: FileKeys, repoPat
 /** Why a side cannot be merged as text, or null. Checked on the ciphertext, before any key is asked for. */
 function unmergeable(bytes: Buffer, repoPath: string): string | null {
   if (isRecordingPath(repoPath)) return 'recordings are never merged';
-  if (bytes.length === 0) return null;
+  if (bytes.length === 0 || isAgeBytes(bytes)) return null;
   try {
     if (parseHeader(bytes).appendMode) return 'recordings are never merged';
   } catch (e) {
@@ -135,16 +137,23 @@ async function mergeDriverCommand(ctx: CliContext, basePath: string, oursPath: s
     const reason = [base, ours, theirs].map(b => unmergeable(b, repoPath)).find(r => r !== null);
     if (reason) throw new KeptOurs(reason);
     return await withFileKeys(ctx, async keys => {
-      for (const bytes of [base, ours, theirs]) plain.push(bytes.length === 0 ? Buffer.alloc(0) : await decryptBuffer(bytes, keys.unwrap));
+      for (const bytes of [base, ours, theirs]) {
+        plain.push(bytes.length === 0 ? Buffer.alloc(0) : isAgeBytes(bytes) ? await openAgeForGit(bytes, keys) : await decryptBuffer(bytes, keys.unwrap));
+      }
       if (!plain.every(isMergeableText)) throw new KeptOurs('its content is not text');
       const [o, a, b] = plain.map(p => p.toString('utf8'));
       const merged = mergeText(a, o, b);
       const result = Buffer.from(merged.text, 'utf8');
-      const { dataKey, stanzas, options } = await keysForMergedFile(ctx, keys, repoPath);
-      try {
-        await encryptBufferToFile(result, oursPath, dataKey, stanzas, options);
-      } finally {
-        wipe(dataKey, result);
+      if (isAgeBytes(ours)) {
+        // An age file stays an age file: a new one for the recipients rule's recipients (as a save).
+        try { await writeMergedAge(ctx, result, ours, oursPath, repoPath); } finally { wipe(result); }
+      } else {
+        const { dataKey, stanzas, options } = await keysForMergedFile(ctx, keys, repoPath);
+        try {
+          await encryptBufferToFile(result, oursPath, dataKey, stanzas, options);
+        } finally {
+          wipe(dataKey, result);
+        }
       }
       if (merged.conflicts === 0) return ExitCode.OK;
       ctx.note(`noteseal: ${repoPath}: ${merged.conflicts} conflict${merged.conflicts > 1 ? 's' : ''}, marked inside the encrypted file: open it in VS Code, resolve, save, then git add`);
