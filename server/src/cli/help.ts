@@ -8,10 +8,20 @@ Usage: noteseal <command> [options]
 Commands:
   init                       create the master key and keyfile; prints the recovery key once
   encrypt <file|-> [-o out]  encrypt a file (default output: <file>.enc); --detached for a shreddable key
+  encrypt --age [-r RECIPIENT]... [--armor] [--trust] <file|-> [-o out]
+                             write an age file (default <file>.age): to -r recipients (age1…, age1pq1…,
+                             noteseal1…), else the nearest .age-recipients, else the folder's members, else you
   decrypt <file.enc> [-o out] [--identity FILE]
                              decrypt to stdout (only after the whole file is authenticated) or to a file;
                              --identity: with an age identity file (AGE-SECRET-KEY-1… or -PQ-1…), no passphrase
-  identity [--json]          this keyfile's public identity (created if missing), as the last line
+  identity [--json] [--age]  this keyfile's public identity (created if missing), as the last line;
+                             --age: as an age1pq1 recipient (age 1.3+ and typage encrypt to it)
+  identity import <file|-> [--yes]
+                             seal AGE-SECRET-KEY-1…/-PQ-1… lines in the key store; --yes deletes the file
+  identity list [--json]     the age identities held (public halves): yours and imported ones
+  identity forget <recipient> [--yes]
+                             remove an imported age identity
+  identity export --age      your identity as AGE-SECRET-KEY-PQ-1… (stdout only; it is your secret key)
   recipients add <identity> [--name NAME] [--dir D]
                              share folder D (default .) with a member: signs a change to D/.noteseal/recipients
   recipients remove <identity|name> [--dir D] [--rekey]
@@ -49,6 +59,8 @@ from a file or an inherited file descriptor:
   NOTESEAL_PASSPHRASE_FILE=path | NOTESEAL_PASSPHRASE_FD=n          the passphrase
   NOTESEAL_NEW_PASSPHRASE_FILE=path | NOTESEAL_NEW_PASSPHRASE_FD=n  the new one, for passwd
   NOTESEAL_RECOVERY_KEY_FILE=path | NOTESEAL_RECOVERY_KEY_FD=n      the recovery key, for passwd --recovery
+  NOTESEAL_AGE_PASSPHRASE_FILE=path | NOTESEAL_AGE_PASSPHRASE_FD=n  an age passphrase file's own passphrase
+decrypt, inspect, exec and git also take age files (*.age, binary or armored): see docs/CLI.md.
 
 Exit status: 0 ok, 1 usage, 2 wrong passphrase or key, 3 not a NoteSeal file (or unsupported version),
 4 damaged file (corrupted, truncated, trailing data, unfinished), 5 damaged keyfile, 6 key not found
