@@ -16,7 +16,7 @@ import { parsePublicIdentity, type PublicIdentity } from '../keys/identity-strin
 import { keystoreDirFor } from '../keys/keystore';
 import type { Recipient } from '../keys/recipients';
 import { untrusted } from '../keys/recipients-file';
-import { findRecipientsFile, recipientsFor } from '../keys/sharing';
+import { findNearestListFile, findRecipientsFile, recipientsFor } from '../keys/sharing';
 import { hybridRecipient, x25519Recipient, type AgeRecipient } from './age';
 
 export const AGE_RECIPIENTS_NAME = '.age-recipients';
@@ -43,24 +43,9 @@ export function ageRecipientFor(r: Recipient): AgeRecipient {
   return r.kind === 'xwing' ? hybridRecipient(r.publicKey) : x25519Recipient(r.publicKey);
 }
 
-/**
- * The nearest `.age-recipients` in the folder of `target` or above. The ONE place its search bounds are
- * decided: the same walk as `findRecipientsFile` (keys/sharing.ts), which issue 21's bounds also govern
- * (merge note: when that walk gains bounds, this one must call the same bounded walk).
- */
-export async function findAgeRecipientsFile(target: string): Promise<string | null> {
-  let dir = path.dirname(path.resolve(target));
-  for (;;) {
-    const candidate = path.join(dir, AGE_RECIPIENTS_NAME);
-    const st = await fs.lstat(candidate).catch(() => null);
-    if (st) {
-      if (!st.isFile()) throw untrusted(`${candidate} is not a regular file (a link or a folder): refused, nothing was encrypted to anyone.`);
-      return candidate;
-    }
-    const up = path.dirname(dir);
-    if (up === dir) return null;
-    dir = up;
-  }
+/** The nearest `.age-recipients` in the folder of `target` or above: the same walk and bounds as `.noteseal/recipients`. */
+export function findAgeRecipientsFile(target: string): Promise<string | null> {
+  return findNearestListFile(target, AGE_RECIPIENTS_NAME);
 }
 
 /** The recipients of a `.age-recipients` text; a line NoteSeal cannot encrypt to is refused, never dropped. */

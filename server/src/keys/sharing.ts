@@ -29,9 +29,17 @@ export function recipientsFileIn(dir: string): string {
 
 /** The nearest `.noteseal/recipients` in the folder of `target` or above it, or null. */
 export async function findRecipientsFile(target: string): Promise<string | null> {
+  return findNearestListFile(target, path.join(RECIPIENTS_DIR, RECIPIENTS_NAME));
+}
+
+/**
+ * The nearest `relative` (a recipients list: `.noteseal/recipients`, `.age-recipients`) in the folder of
+ * `target` or above it, or null: the one walk, so every kind of list has the same search bounds.
+ */
+export async function findNearestListFile(target: string, relative: string): Promise<string | null> {
   let dir = path.dirname(path.resolve(target));
   for (;;) {
-    const candidate = recipientsFileIn(dir);
+    const candidate = path.join(dir, relative);
     const st = await fs.lstat(candidate).catch(() => null);
     if (st) {
       // A link could point the list anywhere (another repository's list, a device): only a regular file counts.
