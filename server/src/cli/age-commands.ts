@@ -115,6 +115,9 @@ export async function ageEncryptCommand(ctx: CliContext): Promise<number> {
     ({ recipients, texts } = { recipients: choice.recipients, texts: choice.texts });
     ctx.note(`noteseal: recipients from ${choice.source}`);
   }
+  if (new Set(recipients.map(r => r.type)).size > 1) {
+    ctx.note('noteseal: warning: this age file goes to post-quantum (age1pq1) and X25519 (age1) recipients together: it is only as strong as X25519 (age advises against mixing them)');
+  }
   const plaintext = input === '-' ? await readAll(process.stdin) : await fs.readFile(input);
   try {
     if (ctx.args.options.has('armor')) await writeFileAtomic(output, armor(Buffer.concat([...sealAgeParts(plaintext, recipients)])));

@@ -97,6 +97,7 @@ describe('CLI: age identities and age files', () => {
     const out = path.join(root, 'note.md.age');
     const r = await ann.cli(['encrypt', '--age', '-r', pub, '-r', (await ann.cli(['identity', '--age'], { noPass: true })).stdout.trim().split('\n').pop()!, '--armor', plain], { noPass: true });
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /post-quantum \(age1pq1\) and X25519 \(age1\) recipients together/);
     assert.match(await fs.readFile(out, 'utf8'), /^-----BEGIN AGE ENCRYPTED FILE-----\n/);
     assert.equal(execFileSync('age', ['-d', '-i', keys, out], { encoding: 'utf8' }), '# for bob\n');
     assert.equal((await ann.cli(['decrypt', out])).stdout, '# for bob\n');
