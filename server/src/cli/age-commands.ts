@@ -22,6 +22,9 @@ import { allowOnly, expectOperands, UsageError } from './args';
 import { aboutFile, keyfilePath, keyringFor, refuseToOverwrite, withKeyring, type CliContext } from './context';
 import { ExitCode } from './exit-codes';
 import { readSecret } from './secrets';
+import type { SearchLine, SearchQuery } from '../protocol';
+import { decodeNote, isBinary, matchText } from '../search/matcher';
+import { compileQuery } from '../search/query';
 import { withFileKeys, type FileKeys } from './file-keys';
 import { writeToStdout } from './stdout';
 
@@ -227,4 +230,15 @@ export async function printAgeRecipient(ctx: CliContext, identityText: string, c
     : 'Your identity as an age X25519 recipient.');
   await writeToStdout(ctx.stdout, Buffer.from(ageRecipientOf(id.kind, id.publicKey) + '\n'));
   return ExitCode.OK;
+}
+
+/** The matching lines of one age file (decrypted in memory, zeroed after), as `noteseal grep` prints them. */
+export async function grepAgeFile(ctx: CliContext, file: string, query: SearchQuery, keys: FileKeys): Promise<SearchLine[]> {
+  const re = compileQuery(query);
+  if (!re) return [];
+  const plaintext = await openAgeFileCli(ctx, file, { keys });
+  try {
+    if (isBinary(plaintext)) return [];
+    return matchText(decodeNote(plaintext), re, { maxMatches: Number.MAX_SAFE_INTEGER, previewChars: Infinity, contextLines: 0 }).lines;
+  } finally { plaintext.fill(0); }
 }

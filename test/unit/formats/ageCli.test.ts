@@ -80,6 +80,9 @@ describe('CLI: age identities and age files', () => {
     assert.equal(d.stdout, 'API_KEY=from-age\n', d.stderr);
     const exec = await ann.cli(['exec', path.join(root, 'app.env.age'), '--', 'sh', '-c', 'printf %s "$API_KEY"']);
     assert.equal(exec.stdout, 'from-age', exec.stderr);
+    const grep = await ann.cli(['grep', '-i', 'api_key', path.join(root, 'app.env.age')]);
+    assert.equal(grep.code, 0, grep.stderr);
+    assert.equal(grep.stdout, `${path.join(root, 'app.env.age')}:1:API_KEY=from-age\n`);
     const f = await ann.cli(['identity', 'forget', pub, '--yes'], { noPass: true });
     assert.equal(f.code, 0, f.stderr);
     const again = await ann.cli(['decrypt', path.join(root, 'app.env.age')]);
