@@ -30,4 +30,5 @@ export const Commands = {
   copyPublicIdentity: 'noteseal.copyPublicIdentity',
   shareFolder: 'noteseal.shareFolder',
   whoCanRead: 'noteseal.whoCanRead',
+  importAgeIdentity: 'noteseal.importAgeIdentity',
 } as const;

@@ -21,6 +21,7 @@ import { RecordingController, recordingFolderChoice } from './recording';
 import { RevisionContentProvider } from './revisionContent';
 import { openSearchResult, registerSearch } from './searchView';
 import { registerSharing } from './sharing';
+import { registerAgeIdentity } from './ageIdentity';
 import { LockStatusItem } from './statusBar';
 import { TerminalIntegration } from './terminal';
 import { NOTESEAL_SCHEME } from './uris';
@@ -208,6 +209,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   command(Commands.shredRecording, (uri?: unknown) => recording.shredRecording(uri instanceof vscode.Uri ? uri : undefined));
   registerGitSupport(context, log);
   registerSharing(context, worker, vault, command, fsProvider.onDidChangeFile);
+  registerAgeIdentity(worker, vault, command);
 
   try {
     await worker.start();

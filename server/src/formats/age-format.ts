@@ -2,7 +2,9 @@
 // (your identity is an age1pq1 identity; imported AGE-SECRET-KEY lines), or asks for the file's own
 // passphrase when it is a scrypt file. Saving writes a new age file (fresh file key), armored if it was,
 // to the recipients rule's recipients, or to the same passphrase when it was a passphrase file.
+import fs from 'node:fs/promises';
 import { wipe } from '../keys/bytes';
+import { parseAgeIdentityFile } from '../keys/identity-strings';
 import {
   ageFileFacts, isAgeError, looksArmored, openAge, openAgeWithFileKey, sealAge, scryptIdentity, scryptRecipient, unwrapFileKey, type AgeRecipient, type AgeStanza,
 } from './age';
@@ -50,6 +52,12 @@ export function ageFileKeyFrom(keys: readonly ReceivingKey[], stanzas: readonly 
 export async function ageFileKeyFor(keyring: Keyring, stanzas: readonly AgeStanza[]): Promise<Uint8Array> {
   const held = await keyring.ageReceivingKeys();
   try { return ageFileKeyFrom(held, stanzas); } finally { for (const k of held) wipe(k.secretKey); }
+}
+
+/** Seals the identities of an age identity file into `keyring`'s key store (VS Code's Import age Identity…). */
+export async function importAgeIdentityFile(keyring: Keyring, file: string): Promise<{ added: string[]; already: string[] }> {
+  const keys = parseAgeIdentityFile(await fs.readFile(file, 'utf8'));
+  try { return await keyring.importAgeIdentities(keys); } finally { for (const k of keys) wipe(k.secretKey); }
 }
 
 export const ageFormat: FileFormat<AgeSaveState> = {
