@@ -96,6 +96,11 @@ export interface ClientToWorkerRequests {
   // ---- sharing (issue 13): identities, recipients lists, writers ----
   /** This keyfile's public identity (created if it has none). Needs the vault unlocked. */
   'noteseal/sharing/identity': { params: void; result: { identity: string } };
+  /**
+   * Seals the age identities of an identity file (AGE-SECRET-KEY-1…/-PQ-1… lines) in the key store (issue 26).
+   * The worker reads the file itself: the secret keys never cross this channel. Needs the vault unlocked.
+   */
+  'noteseal/age/importIdentities': { params: { file: string }; result: { added: string[]; already: string[] } };
   /** Adds a member to `folder`'s `.noteseal/recipients`, signed by this keyfile (creating the list). */
   'noteseal/sharing/addMember': { params: { folder: string; identity: string; name?: string; firstName: string }; result: { file: string; created: boolean; members: number; name: string } };
   /** Who can read a file (its folder's list) and who wrote it (the write signature). */
@@ -191,6 +196,7 @@ export const Method = {
   agentConsent: 'noteseal/agent/consent',
   agentConfigure: 'noteseal/agent/configure',
   sharingIdentity: 'noteseal/sharing/identity',
+  ageImportIdentities: 'noteseal/age/importIdentities',
   sharingAddMember: 'noteseal/sharing/addMember',
   sharingDescribe: 'noteseal/sharing/describe',
   sharingIsShared: 'noteseal/sharing/isShared',

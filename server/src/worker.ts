@@ -2,6 +2,7 @@
 // All crypto, file I/O and recording run here; the extension side stays a thin UI.
 // Every handler is registered through `onRequest`, typed by the protocol module; errors become
 // JSON-RPC errors with a stable code (workerErrors.ts). Nothing here logs content or keys.
+import { importAgeIdentityFile } from './formats/age-format';
 import path from 'node:path';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { removeTempSiblingsInFlight } from './crypto/atomic';
@@ -171,6 +172,8 @@ onRequest(Method.recordingRead, async p => ({ data: await recordings!.read(p.pat
 onRequest(Method.sharingIdentity, async () => ({ identity: (await vault!.unlocked().ensureIdentity()).identity.public.text }));
 onRequest(Method.sharingAddMember, p => addMember(vault!.unlocked(), p.folder, p.identity, { ...(p.name ? { name: p.name } : {}), firstName: p.firstName }));
 onRequest(Method.sharingDescribe, p => describeSharing(vault!.unlocked(), p.path));
+// age identities (issue 26)
+onRequest(Method.ageImportIdentities, p => importAgeIdentityFile(vault!.unlocked(), p.file));
 onRequest(Method.sharingKnownMembers, p => knownMembers(vault!.unlocked(), p.listFiles, p.folder));
 onRequest(Method.sharingWorkspaceRoots, async p => { setWorkspaceRoots(p.roots); });
 onRequest(Method.sharingPendingList, async p => {

@@ -9,6 +9,8 @@ import type { ClientInfo } from '../agent/protocol';
 import type { PayloadBoundStanza, Stanza, UnwrapDataKey } from '../crypto/format';
 import { remoteWriteSignatureStanza, writeSignatureStanza } from '../keys/write-signature';
 import { keyfilePath, withKeyring, type CliContext } from './context';
+import type { AgeStanza } from '../formats/age';
+import { ageFileKeyFor } from '../formats/age-format';
 
 /** A new file's keys: the data key (the caller wipes it), its stanzas, and its write signature. */
 export interface NewFileKeys {
@@ -24,6 +26,8 @@ export interface FileKeys {
   /** A fresh data key for a new file, its stanzas and its write signature (made by the agent, or with the keyring). */
   /** `signedPath`: the path the write signature binds (signedPathOf); absent: a version 1 signature. */
   newFileStanzas(options: { detached?: boolean; signedPath?: string }): Promise<NewFileKeys>;
+  /** The file key of an age header, from the age identities the agent or the keyring holds (the caller wipes it). */
+  ageFileKey(stanzas: AgeStanza[]): Promise<Uint8Array>;
   /** 'agent' when the agent hands out the keys. */
   source: 'agent' | 'passphrase';
 }
@@ -95,6 +99,7 @@ export async function withFileKeys<T>(ctx: CliContext, fn: (keys: FileKeys) => P
       return await fn({
         source: 'agent',
         unwrap: stanzas => withAgent(socketPath, spare, agent => agent.unwrap(keyfile, stanzas, clientInfo(about))),
+        ageFileKey: stanzas => withAgent(socketPath, spare, agent => agent.ageUnwrap(keyfile, stanzas, clientInfo(about))),
         newFileStanzas: async options => {
           const { dataKey, stanzas, signTicket } = await withAgent(socketPath, spare, agent => agent.newFileKeys(keyfile, options.detached === true, clientInfo(about)));
           // The agent signs this one write (its ticket came with the keys): the CLI never holds the signing key.
@@ -121,6 +126,7 @@ export async function withFileKeys<T>(ctx: CliContext, fn: (keys: FileKeys) => P
   return withKeyring(ctx, keyring => fn({
     source: 'passphrase',
     unwrap: keyring.unwrap,
+    ageFileKey: stanzas => ageFileKeyFor(keyring, stanzas),
     newFileStanzas: async options => {
       const keys = await keyring.newFileStanzas({ ...(options.detached ? { detached: true } : {}) });
       const identity = await keyring.identity();
