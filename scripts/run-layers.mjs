@@ -54,7 +54,11 @@ function tapCounts(tap, code) {
  */
 const WINDOWS_DIRS = ['crypto', 'keys', 'vault', 'agent', 'cli', 'windows'];
 /** Unix by nature (Unix sockets and a second Unix user, `sh`, /usr/bin/git, setsid): see docs/RELIABILITY.md, "Windows". */
-const WINDOWS_UNIX_ONLY = new Set(['agent.test.js', 'exec.test.js', 'git.test.js', 'gitCanary.test.js', 'grep.test.js']);
+const WINDOWS_UNIX_ONLY = new Set(['agent.test.js', 'exec.test.js', 'git.test.js', 'gitCanary.test.js', 'grep.test.js',
+  // POSIX symbolic links a repository plants (issue 21 §3): git on Windows checks a link out as a plain file unless
+  // core.symlinks and Developer Mode allow links, and Wine maps them onto the Linux file system. The win32 branch of
+  // crypto/safe-open.ts (lstat before, fstat after, same file) is not proven by this lane: docs/RELIABILITY.md.
+  'symlinks.test.js', 'safeOpen.test.js']);
 /** Pure computation with nothing platform-specific (no file, process or path behaviour), 2.5 minutes under Wine: the unit layer runs them. */
 const WINDOWS_SKIPPED = new Set(['large.test.js', 'tamper.test.js', 'parallel.test.js']);
 

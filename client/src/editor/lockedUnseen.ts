@@ -44,7 +44,21 @@ export interface ChangeAnnouncer extends InMemoryFiles {
 /** The stat each hidden note's locked text was served with (to serve it again: LockedNotes). */
 const hiddenStats = new Map<string, { mtime: number; ctime: number; size: number; readonly: true }>();
 
-export async function hideCachedNotes(files: ChangeAnnouncer, log: Logger): Promise<number> {
+/** The hiding under way, if any: while it runs, the provider serves LOCKED_TEXT for the notes it hides. */
+let hiding: Promise<number> = Promise.resolve(0);
+
+/** Resolves once no hiding is under way (a recovery copy put back before would be read as the locked text). */
+export async function hidingDone(): Promise<void> {
+  for (let h = hiding; ; h = hiding) { await h.catch(() => 0); if (h === hiding) return; }
+}
+
+export function hideCachedNotes(files: ChangeAnnouncer, log: Logger): Promise<number> {
+  const run = hiding.catch(() => 0).then(() => hideNow(files, log));
+  hiding = run;
+  return run;
+}
+
+async function hideNow(files: ChangeAnnouncer, log: Logger): Promise<number> {
   const docs = vscode.workspace.textDocuments.filter(d => d.uri.scheme === NOTESEAL_SCHEME && !d.isClosed && !d.isDirty && d.getText() !== LOCKED_TEXT);
   if (!docs.length) return 0;
   const served: vscode.Disposable[] = [];
@@ -76,6 +90,12 @@ export async function hideCachedNotes(files: ChangeAnnouncer, log: Logger): Prom
 
 export const isLockedText = (text: string) => text === LOCKED_TEXT;
 
+/**
+ * Notes NoteRecovery is putting unsaved text back into. While any is, LockedNotes reverts nothing: the revert
+ * command acts on whichever editor is active when it runs, which may by then be the note being restored.
+ */
+export const restoringNotes = new Set<string>();
+
 type Vault = Pick<VaultController, 'state' | 'onDidChange' | 'ensureUnlocked' | 'takeUserOpen'>;
 
 /** A note reopened after a lock shows LOCKED_TEXT: its opening asks to unlock, and an unlock brings its text back. */
@@ -98,13 +118,14 @@ export class LockedNotes implements vscode.Disposable {
     const doc = editor?.document;
     if (!doc || doc.uri.scheme !== NOTESEAL_SCHEME || doc.isDirty || !isLockedText(doc.getText())) return;
     const key = doc.uri.toString();
-    if (this.revealing.has(key)) return;
+    if (this.revealing.has(key) || restoringNotes.size) return;
     this.revealing.add(key);
     try {
       // The Explorer's open marked this read as the user's own (the remembered key may answer).
       const userOpen = this.vault.takeUserOpen(doc.uri);
       if (this.vault.state.locked && !(await this.vault.ensureUnlocked('Opening an encrypted note needs the key.', { useRemembered: userOpen }))) return;
-      if (vscode.window.activeTextEditor?.document !== doc || !isLockedText(doc.getText())) return;
+      await hidingDone(); // a revert while the locked text is still served would read that text again
+      if (vscode.window.activeTextEditor?.document !== doc || !isLockedText(doc.getText()) || restoringNotes.size) return;
       await vscode.commands.executeCommand('workbench.action.files.revert');
       if (!isLockedText(doc.getText())) hiddenStats.delete(key);
     } catch (e) {

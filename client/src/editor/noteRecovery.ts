@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { Method } from '../../../server/src/protocol';
 import type { EncFileSystemProvider } from './encFsProvider';
-import { hideCachedNotes, isLockedText } from './lockedUnseen';
+import { hideCachedNotes, hidingDone, isLockedText, restoringNotes } from './lockedUnseen';
 import type { Logger } from '../shared/logger';
 import { REDIRECT_VIEW_TYPE } from './openRedirect';
 import { isDecryptedScheme, logicalFsPath, NOTESEAL_SCHEME } from '../shared/uris';
@@ -129,25 +129,32 @@ export class NoteRecovery {
   }
 
   async restore(ids: string[]): Promise<number> {
+    // A lock or restart may still be hiding cached notes (serving the locked text for each until VS Code has
+    // reloaded it, up to 5 s with many notes): a note put back meanwhile would be reverted to that text.
+    await hidingDone();
     let restored = 0;
     for (const id of ids) {
       const { path, data } = await this.worker.request(Method.recoveryRead, { id });
       const uri = vscode.Uri.from({ scheme: NOTESEAL_SCHEME, path: vscode.Uri.file(path).path });
       const text = new TextDecoder().decode(data);
-      let doc: vscode.TextDocument;
-      try { doc = await vscode.workspace.openTextDocument(uri); } catch {
-        await vscode.workspace.fs.writeFile(uri, data);  // the note was deleted meanwhile: bring it back
-        doc = await vscode.workspace.openTextDocument(uri);
-      }
-      const editor = await vscode.window.showTextDocument(doc, { preview: false });
-      // VS Code may still hold the placeholder it was closed with: load the real note (and its version on disk).
-      if (doc.getText() === PLACEHOLDER_TEXT || isLockedText(doc.getText())) await vscode.commands.executeCommand('workbench.action.files.revert');
-      if (doc.getText() !== text) {
-        const all = new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length));
-        if (!(await editor.edit(b => b.replace(all, text)))) { this.log.warn('a recovered note could not be put back into its editor'); continue; }
-      }
-      await this.worker.request(Method.recoveryDiscard, { id });
-      restored++;
+      // LockedNotes must not revert this note's editor too (its revert could land after the text is put back).
+      restoringNotes.add(uri.toString());
+      try {
+        let doc: vscode.TextDocument;
+        try { doc = await vscode.workspace.openTextDocument(uri); } catch {
+          await vscode.workspace.fs.writeFile(uri, data);  // the note was deleted meanwhile: bring it back
+          doc = await vscode.workspace.openTextDocument(uri);
+        }
+        const editor = await vscode.window.showTextDocument(doc, { preview: false });
+        // VS Code may still hold the placeholder it was closed with: load the real note (and its version on disk).
+        if (doc.getText() === PLACEHOLDER_TEXT || isLockedText(doc.getText())) await vscode.commands.executeCommand('workbench.action.files.revert');
+        if (doc.getText() !== text) {
+          const all = new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length));
+          if (!(await editor.edit(b => b.replace(all, text)))) { this.log.warn('a recovered note could not be put back into its editor'); continue; }
+        }
+        await this.worker.request(Method.recoveryDiscard, { id });
+        restored++;
+      } finally { restoringNotes.delete(uri.toString()); }
     }
     if (restored) this.log.info(`restored ${restored} note(s) from sealed recovery copies`);
     return restored;

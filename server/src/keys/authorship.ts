@@ -40,6 +40,11 @@ export interface WriterVerdict {
   note?: string;
 }
 
+/** Whether `id`'s signing key made the valid signature `check` describes. */
+export function signedBy(id: PublicIdentity | null | undefined, check: WriteSignatureCheck): boolean {
+  return check.state === 'valid' && !!id?.signingKey && toHex(id.signingKey) === check.signer;
+}
+
 /**
  * Judges a checked write signature. `stanzas` are the file's; `own` is this keyfile's public identity.
  * An unsigned file is authentic only when nobody else could have made it (no recipient stanza). A version 2
@@ -55,7 +60,7 @@ export function judgeWriter(file: string, check: WriteSignatureCheck, stanzas: r
   if (check.state === 'invalid') {
     return { authentic: false, check, byYou: false, ...(check.signer ? { signer: short(check.signer) } : {}), warning: `${file}: its write signature is invalid (${check.why}): do not trust its content.` };
   }
-  const signs = (id: PublicIdentity | null | undefined) => !!id?.signingKey && toHex(id.signingKey) === check.signer;
+  const signs = (id: PublicIdentity | null | undefined) => signedBy(id, check);
   const member = trusted.members.find(m => signs(m.identity));
   const signer = member?.name ?? (signs(own) ? 'you' : `signing key ${short(check.signer)}`);
   const expected = signedPathOf(file, trusted.folder);

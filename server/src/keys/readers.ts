@@ -18,8 +18,10 @@ export interface FileReaders<M> {
 /**
  * `own` is this keyfile's identity, and `youCanRead` whether this keyfile opened the file: the writer's own
  * copy is a master-key stanza, not a recipient stanza, so the own member is a reader exactly when it opens.
+ * For the same reason `writer`, the member whose valid write signature the file carries (authentic, its key
+ * commitment checked), reads it through their own master-key stanza.
  */
-export function readersOf<M extends { identity: PublicIdentity }>(stanzas: readonly Stanza[], members: readonly M[], own: PublicIdentity | null, youCanRead: boolean): FileReaders<M> {
+export function readersOf<M extends { identity: PublicIdentity; name?: string }>(stanzas: readonly Stanza[], members: readonly M[], own: PublicIdentity | null, youCanRead: boolean, writer?: string): FileReaders<M> {
   const inFile = new Set(stanzas.map(recipientStanzaId).filter(s => s !== undefined).map(s => `${s.kind}:${s.id}`));
   const idOf = (i: PublicIdentity) => `${i.kind}:${toHex(recipientIdOf(i.kind, i.publicKey))}`;
   const readers: M[] = [], notYet: M[] = [];
@@ -27,7 +29,8 @@ export function readersOf<M extends { identity: PublicIdentity }>(stanzas: reado
   for (const m of members) {
     const id = idOf(m.identity);
     const isOwn = own !== null && sameIdentity(m.identity, own);
-    if (inFile.has(id) || (isOwn && youCanRead)) { readers.push(m); matched.add(id); } else notYet.push(m);
+    const isWriter = writer !== undefined && m.name === writer;
+    if (inFile.has(id) || (isOwn && youCanRead) || isWriter) { readers.push(m); matched.add(id); } else notYet.push(m);
   }
   if (own) matched.add(idOf(own));
   return { readers, notYet, unlisted: [...inFile].filter(id => !matched.has(id)).length };

@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readHeaderFromFile, writeFileAtomic, type PayloadBoundStanza } from '../crypto/format';
 import { checkWriteSignature, signedPathOf, writeSignatureStanza } from './write-signature';
-import { judgeWriter, type TrustedWriters } from './authorship';
+import { judgeWriter, signedBy, type TrustedWriters } from './authorship';
 import { sameIdentity, type PublicIdentity } from './identity-strings';
 import {
   entryId, GENESIS_PREV, parseRecipientsText, serializeRecipients, signEntry, untrusted, verifyChain, type ChainEntry, type Member, type VerifiedChain,
@@ -362,15 +362,19 @@ export async function describeSharing(keyring: Keyring, file: string): Promise<S
   const { stanzas } = await readHeaderFromFile(file);
   let dataKey: Uint8Array | undefined;
   try { dataKey = await keyring.unwrap(stanzas); } catch { /* the writer is still reported without the key check */ }
-  // Readers are the file's own stanzas; members added since are "not yet" (issue 25).
-  const access = readersOf(stanzas, members ?? [], own, dataKey !== undefined);
+  const youCanRead = dataKey !== undefined;
   // The writer is judged against what this machine trusts (trustedWritersFor), as every reader does.
   const w = await checkWriteSignature(file, dataKey).finally(() => dataKey?.fill(0));
   const v = judgeWriter(file, w, stanzas, await trustedWritersFor(file, ctx), own);
+  // Readers are the file's own stanzas (and its authentic writer's own copy); members added since are "not yet" (issue 25).
+  // Who can decrypt is a fact of the header, not of trust: the member of the list shown whose key made a valid
+  // signature (commitment checked) holds the writer's own copy, whether or not this machine accepted the list.
+  const signerMember = (members ?? []).find(m => signedBy(m.identity, w))?.name;
+  const access = readersOf(stanzas, members ?? [], own, youCanRead, signerMember);
   return {
     listFile,
     members: (members ?? []).map(m => ({ name: m.name, identity: m.identity.text, kind: m.identity.kind })),
-    access: { you: dataKey !== undefined, ...ownName(members, own), readers: access.readers.map(m => m.name), notYet: access.notYet.map(m => m.name), unlisted: access.unlisted },
+    access: { you: youCanRead, ...ownName(members, own), readers: access.readers.map(m => m.name), notYet: access.notYet.map(m => m.name), unlisted: access.unlisted },
     ...(listProblem ? { listProblem } : {}),
     writer: {
       state: w.state,
