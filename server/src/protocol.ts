@@ -10,6 +10,8 @@
 export type Bytes = Uint8Array;
 export type { KnownMember, PendingList, SharingFacts } from './keys/sharing';
 import type { KnownMember, PendingList, SharingFacts } from './keys/sharing';
+import type { PendingAgeList } from './formats/age-recipients';
+export type { PendingAgeList } from './formats/age-recipients';
 
 /** What Encrypt Folder did: counts, the failures, and why it stopped early (cancelled, disk full or read-only). */
 export interface FolderEncryptResult {
@@ -118,6 +120,10 @@ export interface ClientToWorkerRequests {
   'noteseal/sharing/pendingList': { params: { path: string }; result: PendingList | null };
   /** Accepts the list at `listFile` if it still ends at `head` (what the user reviewed); UNTRUSTED_RECIPIENTS otherwise. */
   'noteseal/sharing/acceptList': { params: { listFile: string; head: string }; result: { members: number } };
+  /** The `.age-recipients` that governs the age file `path` when this machine has not accepted it (issue 26), or null. */
+  'noteseal/age/pendingList': { params: { path: string }; result: PendingAgeList | null };
+  /** Accepts the `.age-recipients` at `listFile` if its text still has `sha256` (what the user reviewed). */
+  'noteseal/age/acceptList': { params: { listFile: string; sha256: string }; result: { recipients: number } };
 }
 
 /** Requests the worker sends to the client: the client owns SecretStorage, the worker never touches it. */
@@ -197,6 +203,8 @@ export const Method = {
   agentConfigure: 'noteseal/agent/configure',
   sharingIdentity: 'noteseal/sharing/identity',
   ageImportIdentities: 'noteseal/age/importIdentities',
+  agePendingList: 'noteseal/age/pendingList',
+  ageAcceptList: 'noteseal/age/acceptList',
   sharingAddMember: 'noteseal/sharing/addMember',
   sharingDescribe: 'noteseal/sharing/describe',
   sharingIsShared: 'noteseal/sharing/isShared',

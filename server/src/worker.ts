@@ -3,6 +3,7 @@
 // Every handler is registered through `onRequest`, typed by the protocol module; errors become
 // JSON-RPC errors with a stable code (workerErrors.ts). Nothing here logs content or keys.
 import { importAgeIdentityFile } from './formats/age-format';
+import { acceptAgeListAt, pendingAgeList } from './formats/age-recipients';
 import path from 'node:path';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { removeTempSiblingsInFlight } from './crypto/atomic';
@@ -174,6 +175,14 @@ onRequest(Method.sharingAddMember, p => addMember(vault!.unlocked(), p.folder, p
 onRequest(Method.sharingDescribe, p => describeSharing(vault!.unlocked(), p.path));
 // age identities (issue 26)
 onRequest(Method.ageImportIdentities, p => importAgeIdentityFile(vault!.unlocked(), p.file));
+onRequest(Method.agePendingList, async p => {
+  const keys = vault!.unlocked();
+  return pendingAgeList(p.path, { keyfilePath: keys.keyfilePath, ownIdentity: (await keys.identity())?.public ?? null });
+});
+onRequest(Method.ageAcceptList, async p => {
+  const keys = vault!.unlocked();
+  return { recipients: await acceptAgeListAt(p.listFile, p.sha256, { keyfilePath: keys.keyfilePath, ownIdentity: (await keys.identity())?.public ?? null }) };
+});
 onRequest(Method.sharingKnownMembers, p => knownMembers(vault!.unlocked(), p.listFiles, p.folder));
 onRequest(Method.sharingWorkspaceRoots, async p => { setWorkspaceRoots(p.roots); });
 onRequest(Method.sharingPendingList, async p => {

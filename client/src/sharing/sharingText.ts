@@ -1,5 +1,5 @@
 // The words NoteSeal shows about who can read a file and who wrote it (pure: unit-tested without VS Code).
-import type { PendingList, SharingFacts } from '../../../server/src/protocol';
+import type { PendingAgeList, PendingList, SharingFacts } from '../../../server/src/protocol';
 import { l10n } from '../shared/l10n';
 
 /** A signature time as the tab tooltip shows it: `2026-12-06 09:48 UTC`. */
@@ -76,6 +76,20 @@ export function acceptanceText(p: PendingList, relativeFolder: string): { messag
     message: `Encrypt to the ${p.members.length} members of the recipients list of ${relativeFolder}?`,
     detail: [WHY[p.reason], '', ...p.members.map(m => `• ${m.name} — key ${m.fingerprint} (${m.kind}), signed in by ${m.addedBy}${m.addedAt ? ` on ${m.addedAt.slice(0, 10)}` : ''}`),
       '', 'Nothing was saved yet. If you do not accept, the save fails and your changes stay in the editor.'].join('\n'),
+  };
+}
+
+/** The modal's text for a `.age-recipients` (issue 26): unsigned, so the user reads every recipient before NoteSeal encrypts to it. */
+export function ageAcceptanceText(p: PendingAgeList, relativeList: string): { message: string; detail: string } {
+  return {
+    message: l10n.t('Encrypt this age file to the {0} recipients of {1}?', p.recipients.length, relativeList),
+    detail: [
+      p.reason === 'changed'
+        ? l10n.t('This .age-recipients changed since you accepted it on {0}. It is not signed: anyone who can write to the folder can add a recipient there.', utcMinute(p.at ?? ''))
+        : l10n.t('This machine has not accepted this .age-recipients yet. It is not signed: anyone who can write to the folder can add a recipient there.'),
+      '', ...p.recipients.map(r => `• ${r}`),
+      '', l10n.t('Nothing was saved yet. If you do not accept, the save fails and your changes stay in the editor.'),
+    ].join('\n'),
   };
 }
 

@@ -132,11 +132,39 @@ export async function ageRecipientsFor(target: string, ctx: AgeRecipientsContext
   return { source: 'your identity', texts: [ageRecipientOf(own.kind, own.publicKey)], recipients: [ageRecipientFor(own)] };
 }
 
-async function fromAgeRecipientsFile(listFile: string, ctx: AgeRecipientsContext): Promise<AgeRecipientsChoice> {
-  const list = await readAgeRecipientsList(listFile);
+/** Whether `list` names one of the age identities this keyfile holds (your identity or an imported one). */
+async function listsHeldIdentity(list: AgeRecipientsList, ctx: AgeRecipientsContext): Promise<boolean> {
   const held = new Set((await listAgeIdentities(keystoreDirFor(ctx.keyfilePath)).catch(() => [])).map(i => i.recipient));
   if (ctx.ownIdentity) held.add(ageRecipientOf(ctx.ownIdentity.kind, ctx.ownIdentity.publicKey));
-  if (!list.entries.some(e => held.has(e.text))) {
+  return list.entries.some(e => held.has(e.text));
+}
+
+/** A `.age-recipients` that governs `target` and waits for this machine's acceptance (VS Code asks), or null. */
+export interface PendingAgeList { listFile: string; folder: string; reason: 'new' | 'changed'; at?: string; sha256: string; recipients: string[] }
+
+export async function pendingAgeList(target: string, ctx: AgeRecipientsContext): Promise<PendingAgeList | null> {
+  try {
+    const listFile = await findAgeRecipientsFile(target, ctx);
+    if (!listFile) return null;
+    const list = await readAgeRecipientsList(listFile);
+    if (!(await listsHeldIdentity(list, ctx))) return null; // accepting it would not make the save work
+    const { state, at } = await ageListState(ctx.keyfilePath, list);
+    if (state === 'accepted') return null;
+    return { listFile, folder: path.dirname(listFile), reason: state, ...(at ? { at } : {}), sha256: list.sha256, recipients: list.entries.map(e => e.text) };
+  } catch { return null; }
+}
+
+/** Accepts the `.age-recipients` at `listFile` if its text still has the SHA-256 the user reviewed. */
+export async function acceptAgeListAt(listFile: string, sha256: string, ctx: AgeRecipientsContext): Promise<number> {
+  const list = await readAgeRecipientsList(listFile);
+  if (list.sha256 !== sha256) throw untrusted(`${listFile} changed while you reviewed it: nothing was accepted. Look at it again.`);
+  await acceptAgeList(ctx.keyfilePath, list);
+  return list.entries.length;
+}
+
+async function fromAgeRecipientsFile(listFile: string, ctx: AgeRecipientsContext): Promise<AgeRecipientsChoice> {
+  const list = await readAgeRecipientsList(listFile);
+  if (!(await listsHeldIdentity(list, ctx))) {
     throw untrusted(`${listFile} lists none of the identities NoteSeal holds: saving would lock you out of the file. Add your age1pq1 recipient (noteseal identity --age) to it, or import your age identity (noteseal identity import).`);
   }
   // A list the repository carries is never used silently (issue 21): not on first use, not after a change.
