@@ -21,6 +21,20 @@ export interface FolderEncryptResult {
   stopped?: { reason: 'cancelled' | 'disk'; message: string; notAttempted: number };
 }
 
+/** An age file as "Who Can Read This File?" shows it (issue 26). */
+export interface AgeFileDescription {
+  file: string;
+  armored: boolean;
+  /** A passphrase (scrypt) file: whoever knows the passphrase; it stays one. */
+  passphrase: boolean;
+  /** The header's stanza types, e.g. "X25519 ×2, mlkem768x25519" (age headers do not name recipients). */
+  stanzaTypes: string;
+  /** Who the next save encrypts it to, and where that came from (a `.age-recipients`, a recipients list, your identity). */
+  nextSave?: { source: string; recipients: string[] };
+  /** Why the next save would be refused (a list not accepted yet, one that names none of your identities…). */
+  nextSaveProblem?: string;
+}
+
 /** Requests the client sends to the worker. */
 export interface ClientToWorkerRequests {
   'noteseal/workerStatus': { params: void; result: WorkerStatus };
@@ -122,6 +136,8 @@ export interface ClientToWorkerRequests {
   'noteseal/sharing/acceptList': { params: { listFile: string; head: string }; result: { members: number } };
   /** The `.age-recipients` that governs the age file `path` when this machine has not accepted it (issue 26), or null. */
   'noteseal/age/pendingList': { params: { path: string }; result: PendingAgeList | null };
+  /** Who can read an age file (issue 26): its header's stanza types and who the next save is for; age files have no writer. */
+  'noteseal/age/describe': { params: { path: string }; result: AgeFileDescription };
   /** Accepts the `.age-recipients` at `listFile` if its text still has `sha256` (what the user reviewed). */
   'noteseal/age/acceptList': { params: { listFile: string; sha256: string }; result: { recipients: number } };
 }
@@ -205,6 +221,7 @@ export const Method = {
   ageImportIdentities: 'noteseal/age/importIdentities',
   agePendingList: 'noteseal/age/pendingList',
   ageAcceptList: 'noteseal/age/acceptList',
+  ageDescribe: 'noteseal/age/describe',
   sharingAddMember: 'noteseal/sharing/addMember',
   sharingDescribe: 'noteseal/sharing/describe',
   sharingIsShared: 'noteseal/sharing/isShared',

@@ -15,7 +15,8 @@ import {
 } from './protocol';
 import { RecordingService } from './recording/recordingService';
 import { SearchService } from './search/service';
-import { EncFileSystem } from './vault/encFileSystem';
+import { EncFileSystem, MAX_NOTE_BYTES } from './vault/encFileSystem';
+import { describeAgeNote } from './vault/ageNotes';
 import { cancelFolderEncryption, encryptPlaintextFile, encryptFolder, decryptToFile } from './vault/fileCommands';
 import { RecoveryStore, recoveryDirFor } from './vault/recoveryStore';
 import { VaultService } from './vault/vaultService';
@@ -179,6 +180,7 @@ onRequest(Method.agePendingList, async p => {
   const keys = vault!.unlocked();
   return pendingAgeList(p.path, { keyfilePath: keys.keyfilePath, ownIdentity: (await keys.identity())?.public ?? null });
 });
+onRequest(Method.ageDescribe, p => describeAgeNote(vault!.unlocked(), p.path, MAX_NOTE_BYTES));
 onRequest(Method.ageAcceptList, async p => {
   const keys = vault!.unlocked();
   return { recipients: await acceptAgeListAt(p.listFile, p.sha256, { keyfilePath: keys.keyfilePath, ownIdentity: (await keys.identity())?.public ?? null }) };

@@ -8,10 +8,11 @@ import { isNoteSealError } from '../crypto/errors';
 import { readRegularFile } from '../crypto/safe-open';
 import { writeAll, replaceFileAtomic } from '../crypto/atomic';
 import type { KeysAtHand } from '../formats';
-import { ageFileFacts } from '../formats/age';
+import { ageFileFacts, describeStanzas } from '../formats/age';
 import { ageFileKeyFor, ageFormat } from '../formats/age-format';
 import { ageRecipientsFor } from '../formats/age-recipients';
 import type { Keyring } from '../keys/keyring';
+import type { AgeFileDescription } from '../protocol';
 import { WorkerError } from './workerErrors';
 
 /** The keys the worker has for age files: the keyring's age identities; no passphrase prompt in the editor. */
@@ -59,4 +60,22 @@ export async function writeAgeNote(keyring: Keyring, file: string, plaintext: Ui
   const ctx = { keyfilePath: keyring.keyfilePath, ownIdentity: identity?.public ?? null };
   const bytes = await ageFormat.save(plaintext, { armored: facts.armored, passphrase: null, recipients: async () => (await ageRecipientsFor(file, ctx)).recipients });
   return replaceFileAtomic(file, async handle => { await writeAll(handle, [bytes]); }, undefined, beforeRename);
+}
+
+/**
+ * "Who Can Read This File?" for an age file: its header's stanza types (an age header does not name its
+ * recipients), who the next save encrypts it to (the recipients rule, or why it would refuse), and no writer.
+ */
+export async function describeAgeNote(keyring: Keyring, file: string, maxBytes: number): Promise<AgeFileDescription> {
+  const facts = ageFileFacts(await readAgeBytes(file, maxBytes));
+  const base = { file, armored: facts.armored, passphrase: facts.passphrase, stanzaTypes: describeStanzas(facts.stanzas) };
+  if (facts.passphrase) return base;
+  const identity = await keyring.identity();
+  try {
+    const choice = await ageRecipientsFor(file, { keyfilePath: keyring.keyfilePath, ownIdentity: identity?.public ?? null });
+    return { ...base, nextSave: { source: choice.source, recipients: choice.texts } };
+  } catch (e) {
+    if (!isNoteSealError(e)) throw e;
+    return { ...base, nextSaveProblem: e.message };
+  }
 }

@@ -11,6 +11,7 @@ import { scryptRecipient, sealAge } from '../../../server/src/formats/age';
 import { acceptAgeListAt, pendingAgeList } from '../../../server/src/formats/age-recipients';
 import { parseAgeIdentityFile } from '../../../server/src/keys/identity-strings';
 import type { Keyring } from '../../../server/src/keys/keyring';
+import { describeAgeNote } from '../../../server/src/vault/ageNotes';
 import { EncFileSystem } from '../../../server/src/vault/encFileSystem';
 import type { VaultService } from '../../../server/src/vault/vaultService';
 import { EncWatchers } from '../../../server/src/vault/watcher';
@@ -39,11 +40,11 @@ async function setup() {
   };
   const ageDecrypt = (file: string) => execFileSync('age', ['-d', '-i', keys, file], { encoding: 'utf8' });
   const ctx = { keyfilePath: keyring.keyfilePath, ownIdentity: null };
-  return { keyring, store, files: new EncFileSystem(vaultOf(keyring)), ageEncrypt, ageDecrypt, ctx };
+  return { keyring, store, recipient, files: new EncFileSystem(vaultOf(keyring)), ageEncrypt, ageDecrypt, ctx };
 }
 
 test('an age file is shown without .age, opens decrypted, and saves as an age file to the accepted .age-recipients', async () => {
-  const { store, files, ageEncrypt, ageDecrypt, ctx } = await setup();
+  const { keyring, store, recipient, files, ageEncrypt, ageDecrypt, ctx } = await setup();
   const file = path.join(store, 'work.md.age');
   const view = path.join(store, 'work.md');
   await ageEncrypt(file, '# Work\nuser: alice\n');
@@ -57,6 +58,9 @@ test('an age file is shown without .age, opens decrypted, and saves as an age fi
   await assert.rejects(files.writeFile(view, Buffer.from('edited\n'), WRITE), (e: Error & { code?: string }) =>
     e.code === 'UNTRUSTED_RECIPIENTS' && /has not been accepted/.test(e.message));
   assert.deepEqual(await fs.readFile(file), before);
+  const who = await describeAgeNote(keyring, file, 1 << 20);
+  assert.equal(who.stanzaTypes, 'X25519');
+  assert.match(who.nextSaveProblem ?? '', /has not been accepted/);
   const pending = await pendingAgeList(file, ctx);
   assert.ok(pending);
   assert.equal(pending.reason, 'new');
@@ -64,6 +68,7 @@ test('an age file is shown without .age, opens decrypted, and saves as an age fi
   await assert.rejects(acceptAgeListAt(pending.listFile, '0'.repeat(64), ctx), /changed while you reviewed it/);
   await acceptAgeListAt(pending.listFile, pending.sha256, ctx);
   assert.equal(await pendingAgeList(file, ctx), null);
+  assert.deepEqual((await describeAgeNote(keyring, file, 1 << 20)).nextSave, { source: path.join(store, '.age-recipients'), recipients: [recipient] });
 
   await files.stat(view);
   await files.writeFile(view, Buffer.from('edited\n'), WRITE);
