@@ -31,11 +31,14 @@ describe('age files in the workbench (a passage-style store)', () => {
     await explorerRow(page, name).click();
     await page.locator('.monaco-editor .view-lines', { hasText: shows }).waitFor({ timeout: 20_000 });
   }
-  /** Types at the end of the note; NoteSeal's save-soon saves it (250 ms after the last edit), or Ctrl+S does. */
-  async function typeAtEnd(text, { save = false } = {}) {
+  /**
+   * Types at the end of the note; NoteSeal's save-soon saves it (250 ms after the last edit), or Ctrl+S does.
+   * `atOnce`: one input event (as a paste), so that no save-soon lands mid-typing and its modal takes the keys.
+   */
+  async function typeAtEnd(text, { save = false, atOnce = false } = {}) {
     await page.locator('.monaco-editor .view-lines').first().click();
     await page.keyboard.press('Control+End');
-    await page.keyboard.type(text);
+    if (atOnce) await page.keyboard.insertText(text); else await page.keyboard.type(text);
     if (save) await page.keyboard.press('Control+S');
   }
 
@@ -82,7 +85,7 @@ describe('age files in the workbench (a passage-style store)', () => {
   it('a save asks to accept the unsigned .age-recipients, then writes an age file that `age -d` reads', async () => {
     const file = path.join(store(), 'work.md.age');
     const before = fs.readFileSync(file);
-    await typeAtEnd(`note ${canary}`);
+    await typeAtEnd(`note ${canary}`, { atOnce: true });
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.waitFor({ timeout: 20_000 });
     const text = await dialog.innerText();
@@ -91,10 +94,10 @@ describe('age files in the workbench (a passage-style store)', () => {
     assert.ok(fs.readFileSync(file).equals(before), 'nothing is written before the list is accepted');
     await screenshot(page, 'agefiles-accept-recipients');
     await dialog.locator('.monaco-button', { hasText: 'Accept and Encrypt to These Recipients' }).click();
-    await waitFor('the saved age file', () => !fs.readFileSync(file).equals(before));
+    // Save-soon may have saved part of the typing first: wait for the whole text (never printing it: the canary).
+    await waitFor('age -d to give the edited text', () => ageDecrypt(file) === `# Work\n\nuser: alice\nnote ${canary}`);
     const saved = fs.readFileSync(file);
     assert.ok(saved.subarray(0, 21).equals(Buffer.from('age-encryption.org/v1')), 'a binary age file stays binary');
-    assert.equal(ageDecrypt(file), `# Work\n\nuser: alice\nnote ${canary}`);
     await waitFor('the editor to be clean', async () => (await page.locator('.tabs-container .tab.dirty').count()) === 0);
   });
 
@@ -103,9 +106,8 @@ describe('age files in the workbench (a passage-style store)', () => {
     await openFromExplorer('api.env.age', 'API_KEY=first');
     const before = fs.readFileSync(file);
     await typeAtEnd(`TOKEN=${canary}`, { save: true });
-    await waitFor('the saved age file', () => !fs.readFileSync(file).equals(before));
-    assert.match(fs.readFileSync(file, 'latin1'), /^-----BEGIN AGE ENCRYPTED FILE-----\n/);
-    assert.equal(ageDecrypt(file), `API_KEY=first\nTOKEN=${canary}`);
+    await waitFor('age -d to give the edited text', () => !fs.readFileSync(file).equals(before) && ageDecrypt(file) === `API_KEY=first\nTOKEN=${canary}`);
+    assert.ok(/^-----BEGIN AGE ENCRYPTED FILE-----\n/.test(fs.readFileSync(file, 'latin1')), 'an armored age file stays armored');
     assert.equal(await page.locator('.monaco-dialog-box').count(), 0);
     await screenshot(page, 'agefiles-armored-saved');
   });
