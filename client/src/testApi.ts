@@ -3,7 +3,7 @@
 // testApiFor() returns it only when VS Code runs the extension in ExtensionMode.Test (a test host started with
 // --extensionTestsPath); an installed or development extension returns undefined, so no other extension can reach it.
 import * as vscode from 'vscode';
-import { Method, type AgentConsentAnswer, type AgentConsentQuestion, type PendingList, type RecoveryCopy, type RecordingInfo, type RecordingSummary, type SearchFileResult, type SearchQuery, type SearchSummary, type VaultState, type WorkerStatus } from '../../server/src/protocol';
+import { Method, type AgentConsentAnswer, type AgentConsentQuestion, type PendingAgeList, type PendingList, type RecoveryCopy, type RecordingInfo, type RecordingSummary, type SearchFileResult, type SearchQuery, type SearchSummary, type VaultState, type WorkerStatus } from '../../server/src/protocol';
 import type { AgentFeature } from './agent/index';
 import type { EditorFeature } from './editor/index';
 import type { LeakDefence } from './leak/index';
@@ -55,6 +55,8 @@ export interface NoteSealApi {
   };
   /** Replaces the modal that offers a recipients list for acceptance when a save below it is refused. */
   setListAcceptance(ask: (pending: PendingList) => Promise<boolean>): void;
+  /** Answers the `.age-recipients` acceptance question instead of the modal (issue 26). */
+  setAgeListAcceptance(ask: (pending: PendingAgeList) => Promise<boolean>): void;
   /** Replaces the agent's "Allow ... to decrypt ...?" modal (noteseal.agent.askBeforeServing). */
   setAgentConsent(ask: (question: AgentConsentQuestion) => Promise<AgentConsentAnswer>): void;
   /** The settings as NoteSeal applies them (user values for auto-lock, a confined recording folder). */
@@ -122,6 +124,7 @@ export function testApiFor(context: vscode.ExtensionContext, parts: TestApiParts
     },
     setAgentConsent: ask => { agent.consent.ask = ask; },
     setListAcceptance: ask => { listAcceptance.ask = ask; },
+    setAgeListAcceptance: ask => { listAcceptance.askAge = ask; },
     openWarnings: openWarningsSoFar,
     effectiveSettings: () => {
       const folder = recordingFolderChoice();

@@ -19,6 +19,25 @@ export function logicalPathOf(encPath: string): string {
   return encPath.slice(0, -ENC_SUFFIX.length);
 }
 
+/** age files (issue 26): `config.yaml.age` is shown as `noteseal:/…/config.yaml`, as a `.enc` file is. */
+export const AGE_SUFFIX = '.age';
+
+export function isAgePath(p: string): boolean {
+  return p.endsWith(AGE_SUFFIX) && p.length > AGE_SUFFIX.length && !p.endsWith('/' + AGE_SUFFIX);
+}
+
+/** A file the `noteseal:` view shows decrypted: a `.enc` or an `.age` file. */
+export function isSealedPath(p: string): boolean {
+  return isEncPath(p) || isAgePath(p);
+}
+
+/** `/notes/plan.md.enc` or `/notes/plan.md.age` → `/notes/plan.md` */
+export function viewPathOf(sealedPath: string): string {
+  if (isEncPath(sealedPath)) return sealedPath.slice(0, -ENC_SUFFIX.length);
+  if (isAgePath(sealedPath)) return sealedPath.slice(0, -AGE_SUFFIX.length);
+  throw new Error(`not an .enc or .age path: ${sealedPath}`);
+}
+
 /** Our own crash-safe temp siblings (`.name.tmp-xxxx`, crypto/atomic.ts tempSiblingPath) are never shown or watched. */
 export function isTempSibling(name: string): boolean {
   return /^\..+\.tmp-[0-9a-f]{12}$/.test(name);

@@ -10,6 +10,8 @@
 export type Bytes = Uint8Array;
 export type { KnownMember, PendingList, SharingFacts } from './keys/sharing';
 import type { KnownMember, PendingList, SharingFacts } from './keys/sharing';
+import type { PendingAgeList } from './formats/age-recipients';
+export type { PendingAgeList } from './formats/age-recipients';
 
 /** What Encrypt Folder did: counts, the failures, and why it stopped early (cancelled, disk full or read-only). */
 export interface FolderEncryptResult {
@@ -17,6 +19,20 @@ export interface FolderEncryptResult {
   skipped: number;
   failed: { path: string; message: string }[];
   stopped?: { reason: 'cancelled' | 'disk'; message: string; notAttempted: number };
+}
+
+/** An age file as "Who Can Read This File?" shows it (issue 26). */
+export interface AgeFileDescription {
+  file: string;
+  armored: boolean;
+  /** A passphrase (scrypt) file: whoever knows the passphrase; it stays one. */
+  passphrase: boolean;
+  /** The header's stanza types, e.g. "X25519 ×2, mlkem768x25519" (age headers do not name recipients). */
+  stanzaTypes: string;
+  /** Who the next save encrypts it to, and where that came from (a `.age-recipients`, a recipients list, your identity). */
+  nextSave?: { source: string; recipients: string[] };
+  /** Why the next save would be refused (a list not accepted yet, one that names none of your identities…). */
+  nextSaveProblem?: string;
 }
 
 /** Requests the client sends to the worker. */
@@ -96,6 +112,11 @@ export interface ClientToWorkerRequests {
   // ---- sharing (issue 13): identities, recipients lists, writers ----
   /** This keyfile's public identity (created if it has none). Needs the vault unlocked. */
   'noteseal/sharing/identity': { params: void; result: { identity: string } };
+  /**
+   * Seals the age identities of an identity file (AGE-SECRET-KEY-1…/-PQ-1… lines) in the key store (issue 26).
+   * The worker reads the file itself: the secret keys never cross this channel. Needs the vault unlocked.
+   */
+  'noteseal/age/importIdentities': { params: { file: string }; result: { added: string[]; already: string[] } };
   /** Adds a member to `folder`'s `.noteseal/recipients`, signed by this keyfile (creating the list). */
   'noteseal/sharing/addMember': { params: { folder: string; identity: string; name?: string; firstName: string }; result: { file: string; created: boolean; members: number; name: string } };
   /** Who can read a file (its folder's list) and who wrote it (the write signature). */
@@ -113,6 +134,12 @@ export interface ClientToWorkerRequests {
   'noteseal/sharing/pendingList': { params: { path: string }; result: PendingList | null };
   /** Accepts the list at `listFile` if it still ends at `head` (what the user reviewed); UNTRUSTED_RECIPIENTS otherwise. */
   'noteseal/sharing/acceptList': { params: { listFile: string; head: string }; result: { members: number } };
+  /** The `.age-recipients` that governs the age file `path` when this machine has not accepted it (issue 26), or null. */
+  'noteseal/age/pendingList': { params: { path: string }; result: PendingAgeList | null };
+  /** Who can read an age file (issue 26): its header's stanza types and who the next save is for; age files have no writer. */
+  'noteseal/age/describe': { params: { path: string }; result: AgeFileDescription };
+  /** Accepts the `.age-recipients` at `listFile` if its text still has `sha256` (what the user reviewed). */
+  'noteseal/age/acceptList': { params: { listFile: string; sha256: string }; result: { recipients: number } };
 }
 
 /** Requests the worker sends to the client: the client owns SecretStorage, the worker never touches it. */
@@ -191,6 +218,10 @@ export const Method = {
   agentConsent: 'noteseal/agent/consent',
   agentConfigure: 'noteseal/agent/configure',
   sharingIdentity: 'noteseal/sharing/identity',
+  ageImportIdentities: 'noteseal/age/importIdentities',
+  agePendingList: 'noteseal/age/pendingList',
+  ageAcceptList: 'noteseal/age/acceptList',
+  ageDescribe: 'noteseal/age/describe',
   sharingAddMember: 'noteseal/sharing/addMember',
   sharingDescribe: 'noteseal/sharing/describe',
   sharingIsShared: 'noteseal/sharing/isShared',

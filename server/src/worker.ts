@@ -2,6 +2,8 @@
 // All crypto, file I/O and recording run here; the extension side stays a thin UI.
 // Every handler is registered through `onRequest`, typed by the protocol module; errors become
 // JSON-RPC errors with a stable code (workerErrors.ts). Nothing here logs content or keys.
+import { importAgeIdentityFile } from './formats/age-format';
+import { acceptAgeListAt, pendingAgeList } from './formats/age-recipients';
 import path from 'node:path';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { removeTempSiblingsInFlight } from './crypto/atomic';
@@ -13,7 +15,8 @@ import {
 } from './protocol';
 import { RecordingService } from './recording/recordingService';
 import { SearchService } from './search/service';
-import { EncFileSystem } from './vault/encFileSystem';
+import { EncFileSystem, MAX_NOTE_BYTES } from './vault/encFileSystem';
+import { describeAgeNote } from './vault/ageNotes';
 import { cancelFolderEncryption, encryptPlaintextFile, encryptFolder, decryptToFile } from './vault/fileCommands';
 import { RecoveryStore, recoveryDirFor } from './vault/recoveryStore';
 import { VaultService } from './vault/vaultService';
@@ -171,6 +174,17 @@ onRequest(Method.recordingRead, async p => ({ data: await recordings!.read(p.pat
 onRequest(Method.sharingIdentity, async () => ({ identity: (await vault!.unlocked().ensureIdentity()).identity.public.text }));
 onRequest(Method.sharingAddMember, p => addMember(vault!.unlocked(), p.folder, p.identity, { ...(p.name ? { name: p.name } : {}), firstName: p.firstName }));
 onRequest(Method.sharingDescribe, p => describeSharing(vault!.unlocked(), p.path));
+// age identities (issue 26)
+onRequest(Method.ageImportIdentities, p => importAgeIdentityFile(vault!.unlocked(), p.file));
+onRequest(Method.agePendingList, async p => {
+  const keys = vault!.unlocked();
+  return pendingAgeList(p.path, { keyfilePath: keys.keyfilePath, ownIdentity: (await keys.identity())?.public ?? null });
+});
+onRequest(Method.ageDescribe, p => describeAgeNote(vault!.unlocked(), p.path, MAX_NOTE_BYTES));
+onRequest(Method.ageAcceptList, async p => {
+  const keys = vault!.unlocked();
+  return { recipients: await acceptAgeListAt(p.listFile, p.sha256, { keyfilePath: keys.keyfilePath, ownIdentity: (await keys.identity())?.public ?? null }) };
+});
 onRequest(Method.sharingKnownMembers, p => knownMembers(vault!.unlocked(), p.listFiles, p.folder));
 onRequest(Method.sharingWorkspaceRoots, async p => { setWorkspaceRoots(p.roots); });
 onRequest(Method.sharingPendingList, async p => {

@@ -3,11 +3,10 @@
 // cross IPC as raw bytes (structured-clone IPC). A read or save while locked asks to unlock first; if the user declines, the
 // operation fails and a save leaves the editor dirty.
 import * as vscode from 'vscode';
-import { ENC_SUFFIX } from '../../../server/src/shared';
 import { Method, type FileStatInfo } from '../../../server/src/protocol';
 import type { InMemoryFiles, MemoryFileOptions, MemoryStat } from '../leak/leakGuard';
 import { withListAcceptance } from '../sharing/listAcceptance';
-import { logicalFsPath, NOTESEAL_SCHEME } from '../shared/uris';
+import { logicalFsPath, NOTESEAL_SCHEME, sealedFileOf } from '../shared/uris';
 import type { VaultController } from '../vault/vault';
 import { isWorkerError, WorkerCallError, type WorkerClient } from '../shared/workerClient';
 
@@ -95,7 +94,7 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
     await this.withKey(uri, 'Saving an encrypted note needs the key.', async () => {
       try {
         // A list not accepted yet refuses the save: the user may review and accept it, then it is saved.
-        await withListAcceptance(this.worker, logicalFsPath(uri) + ENC_SUFFIX,
+        await withListAcceptance(this.worker, sealedFileOf(uri),
           () => this.worker.request(Method.fsWriteFile, { path: logicalFsPath(uri), data: content, create: options.create, overwrite: options.overwrite }));
       } catch (e) {
         if (isWorkerError(e, 'CHANGED_ON_DISK')) this.onChangedWhileSaving(uri);

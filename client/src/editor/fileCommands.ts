@@ -19,7 +19,7 @@ export class FileCommands {
 
   /** Opens the decrypted view of an `.enc` file in the text editor (`sealPlaintext`: seal plaintext in it without asking). */
   async openEncrypted(uri?: vscode.Uri, opts?: { sealPlaintext?: boolean }): Promise<vscode.TextEditor | undefined> {
-    uri ??= (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'NoteSeal files': ['enc'] }, title: 'Open Encrypted File' }))?.[0];
+    uri ??= (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'NoteSeal and age files': ['enc', 'age'] }, title: 'Open Encrypted File' }))?.[0];
     if (!uri) return undefined;
     // An explicit open: the remembered key may unlock (the provider's own reads would only ask).
     if (!(await this.vault.ensureUnlocked('Opening an encrypted note needs the key.'))) return undefined;

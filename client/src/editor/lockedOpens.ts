@@ -2,8 +2,7 @@
 // VS Code restored after a reload): instead of VS Code's bare "could not be opened" or an internal
 // `noteseal:` address, one notification names the notes and offers Unlock and Open.
 import * as vscode from 'vscode';
-import { ENC_SUFFIX } from '../../../server/src/shared';
-import { logicalFsPath } from '../shared/uris';
+import { sealedFileOf } from '../shared/uris';
 import { tabUri, type VaultController } from '../vault/vault';
 
 export class LockedOpens implements vscode.Disposable {
@@ -24,7 +23,7 @@ export class LockedOpens implements vscode.Disposable {
     const views = [...this.pending.values()];
     this.pending.clear();
     if (!views.length || !this.vault.state.locked) return;
-    const names = views.map(v => vscode.workspace.asRelativePath(v.with({ scheme: 'file', path: v.path + ENC_SUFFIX })));
+    const names = views.map(v => vscode.workspace.asRelativePath(vscode.Uri.file(sealedFileOf(v))));
     const unlockAndOpen = vscode.l10n.t('Unlock and Open');
     const message = views.length === 1
       ? vscode.l10n.t('NoteSeal is locked, so {0} was not opened.', names[0]!)
@@ -35,7 +34,7 @@ export class LockedOpens implements vscode.Disposable {
       // A tab VS Code restored shows its error placeholder: replace it with the note.
       const stale = vscode.window.tabGroups.all.flatMap(g => g.tabs).filter(t => tabUri(t)?.toString() === view.toString() && !t.isDirty);
       if (stale.length) await vscode.window.tabGroups.close(stale, true);
-      await this.open(vscode.Uri.file(logicalFsPath(view) + ENC_SUFFIX));
+      await this.open(vscode.Uri.file(sealedFileOf(view)));
     }
   }
 

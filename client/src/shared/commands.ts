@@ -31,4 +31,5 @@ export const Commands = {
   copyPublicIdentity: 'noteseal.copyPublicIdentity',
   shareFolder: 'noteseal.shareFolder',
   whoCanRead: 'noteseal.whoCanRead',
+  importAgeIdentity: 'noteseal.importAgeIdentity',
 } as const;

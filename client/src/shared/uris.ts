@@ -2,8 +2,9 @@
 // `/notes/plan.md.enc` (see server/src/encPaths.ts for why the suffix is dropped). Only plain local paths
 // are mapped (uriRules.ts). A `.enc` file of another scheme (a `git:` or Timeline revision) is shown
 // through `noteseal-rev:` instead, which decrypts that revision's bytes, never the working copy.
+import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { ENC_SUFFIX, isEncPath } from '../../../server/src/shared';
+import { AGE_SUFFIX, ENC_SUFFIX, isEncPath, isSealedPath, viewPathOf } from '../../../server/src/shared';
 import { localPathProblem } from './uriRules';
 
 export const NOTESEAL_SCHEME = 'noteseal';
@@ -22,17 +23,26 @@ export function logicalFsPath(uri: vscode.Uri): string {
   return uri.with({ scheme: 'file' }).fsPath;
 }
 
-/** `file:///notes/plan.md.enc` → `noteseal:/notes/plan.md` (local `file:` paths only). */
+/** `file:///notes/plan.md.enc` (or an age file `plan.md.age`) → `noteseal:/notes/plan.md` (local `file:` paths only). */
 export function decryptedViewOf(encFile: vscode.Uri): vscode.Uri {
   const problem = localPathProblem(encFile, 'file');
   if (problem) throw new Error(`NoteSeal opens only local files: ${encFile.toString(true)} (${problem}).`);
-  if (!isEncPath(encFile.path)) throw new Error(`not an .enc file: ${encFile.path}`);
-  return vscode.Uri.from({ scheme: NOTESEAL_SCHEME, path: encFile.path.slice(0, -ENC_SUFFIX.length) });
+  if (!isSealedPath(encFile.path)) throw new Error(`not an .enc or .age file: ${encFile.path}`);
+  return vscode.Uri.from({ scheme: NOTESEAL_SCHEME, path: viewPathOf(encFile.path) });
+}
+
+/**
+ * The real file behind a `noteseal:` view: `plan.md.enc`, or `plan.md.age` when only an age file has that
+ * name (the worker resolves it the same way, server/src/vault/encFileSystem.ts); a new note is a `.enc`.
+ */
+export function sealedFileOf(view: vscode.Uri): string {
+  const logical = logicalFsPath(view);
+  return !existsSync(logical + ENC_SUFFIX) && existsSync(logical + AGE_SUFFIX) ? logical + AGE_SUFFIX : logical + ENC_SUFFIX;
 }
 
 /** `git:/notes/plan.md.enc?…` → `noteseal-rev:/notes/plan.md?<the git URI>`: the name gives the language. */
 export function revisionViewOf(encUri: vscode.Uri): vscode.Uri {
-  if (!isEncPath(encUri.path)) throw new Error(`not an .enc file: ${encUri.path}`);
+  if (!isEncPath(encUri.path)) throw new Error(isSealedPath(encUri.path) ? 'earlier revisions of age files are not shown decrypted yet (only .enc files); use noteseal decrypt on a checked-out copy.' : `not an .enc file: ${encUri.path}`);
   return vscode.Uri.from({ scheme: REVISION_SCHEME, path: encUri.path.slice(0, -ENC_SUFFIX.length), query: encUri.toString() });
 }
 

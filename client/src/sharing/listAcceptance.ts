@@ -4,8 +4,9 @@
 // the write is retried only if they accept. The worker accepts only the list the user saw (its head).
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { Method, type PendingList } from '../../../server/src/protocol';
-import { acceptanceText } from './sharingText';
+import { Method, type PendingAgeList, type PendingList } from '../../../server/src/protocol';
+import { isAgePath } from '../../../server/src/shared';
+import { acceptanceText, ageAcceptanceText } from './sharingText';
 import { isWorkerError, type WorkerClient } from '../shared/workerClient';
 
 const ACCEPT = 'Accept and Encrypt to These Members';
@@ -17,8 +18,16 @@ async function askInModal(pending: PendingList): Promise<boolean> {
   return await show(message, { modal: true, detail }, ACCEPT) === ACCEPT;
 }
 
+/** The same question for an age file's `.age-recipients` (unsigned: every recipient is listed). */
+async function askAgeInModal(pending: PendingAgeList): Promise<boolean> {
+  const { message, detail } = ageAcceptanceText(pending, vscode.workspace.asRelativePath(pending.listFile));
+  const accept = vscode.l10n.t('Accept and Encrypt to These Recipients');
+  const show = pending.reason === 'changed' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+  return await show(message, { modal: true, detail }, accept) === accept;
+}
+
 /** Who answers the question: the modal, or (integration tests, through the test API) a replacement. */
-export const listAcceptance = { ask: askInModal };
+export const listAcceptance = { ask: askInModal, askAge: askAgeInModal };
 
 /**
  * After a write of `encPath` failed with UNTRUSTED_RECIPIENTS: asks the user to accept the list that governs
@@ -37,10 +46,20 @@ export async function acceptListBeforeBulkWrite(worker: WorkerClient, folder: st
 }
 
 async function offer(worker: WorkerClient, encPath: string): Promise<'none' | 'accepted' | 'declined'> {
+  if (isAgePath(encPath)) return offerAgeList(worker, encPath);
   const pending = await worker.request(Method.sharingPendingList, { path: encPath }).catch(() => null);
   if (!pending) return 'none';
   if (!(await listAcceptance.ask(pending))) return 'declined';
   await worker.request(Method.sharingAcceptList, { listFile: pending.listFile, head: pending.head });
+  return 'accepted';
+}
+
+/** An age file is governed by the nearest `.age-recipients` (or, without one, by the `.noteseal/recipients` members). */
+async function offerAgeList(worker: WorkerClient, agePath: string): Promise<'none' | 'accepted' | 'declined'> {
+  const pending = await worker.request(Method.agePendingList, { path: agePath }).catch(() => null);
+  if (!pending) return offer(worker, agePath.slice(0, -'.age'.length) + '.enc');
+  if (!(await listAcceptance.askAge(pending))) return 'declined';
+  await worker.request(Method.ageAcceptList, { listFile: pending.listFile, sha256: pending.sha256 });
   return 'accepted';
 }
 

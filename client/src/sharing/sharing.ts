@@ -2,20 +2,20 @@
 // decoration on shared encrypted files. All keys, signatures and list checks stay in the worker; this
 // module only asks and shows.
 import * as vscode from 'vscode';
-import { defaultOwnName, ENC_SUFFIX } from '../../../server/src/shared';
+import { defaultOwnName, ENC_SUFFIX, isAgePath, isSealedPath } from '../../../server/src/shared';
 import { Method } from '../../../server/src/protocol';
-import { describeFacts, identityInputProblem, identityKindLabel, members, openWarning, writerTooltip } from './sharingText';
+import { ageNoWriter, describeAgeFile, describeFacts, identityInputProblem, identityKindLabel, members, openWarning, writerTooltip } from './sharingText';
 import { Commands } from '../shared/commands';
-import { decryptedViewOf, logicalFsPath, NOTESEAL_SCHEME } from '../shared/uris';
+import { decryptedViewOf, logicalFsPath, NOTESEAL_SCHEME, sealedFileOf } from '../shared/uris';
 import type { VaultController } from '../vault/vault';
 import type { WorkerClient } from '../shared/workerClient';
 
-/** The `.enc` file a command is about: an Explorer `file:` .enc, a `noteseal:` view, or the active editor's. */
+/** The `.enc` (or `.age`) file a command is about: an Explorer `file:` one, a `noteseal:` view, or the active editor's. */
 function encPathOf(uri: vscode.Uri | undefined): string | undefined {
   uri ??= vscode.window.activeTextEditor?.document.uri;
   if (!uri) return undefined;
-  if (uri.scheme === NOTESEAL_SCHEME) return logicalFsPath(uri) + ENC_SUFFIX;
-  if (uri.scheme === 'file' && uri.fsPath.endsWith(ENC_SUFFIX)) return uri.fsPath;
+  if (uri.scheme === NOTESEAL_SCHEME) return sealedFileOf(uri);
+  if (uri.scheme === 'file' && isSealedPath(uri.fsPath)) return uri.fsPath;
   return undefined;
 }
 
@@ -44,6 +44,7 @@ export class WriterDecorations implements vscode.FileDecorationProvider {
   forget(uri: vscode.Uri): void { this.tooltips.delete(uri.toString()); this.changed.fire([uri]); }
   async provideFileDecoration(uri: vscode.Uri): Promise<vscode.FileDecoration | undefined> {
     if (uri.scheme !== NOTESEAL_SCHEME || this.vault.state.locked) return undefined;
+    if (isAgePath(sealedFileOf(uri))) return { tooltip: ageNoWriter(), propagate: false };
     let tooltip = this.tooltips.get(uri.toString());
     if (tooltip === undefined) {
       const facts = await this.worker.request(Method.sharingDescribe, { path: logicalFsPath(uri) + ENC_SUFFIX }).catch(() => undefined);
@@ -156,6 +157,12 @@ export function registerSharing(context: vscode.ExtensionContext, worker: Worker
     const file = encPathOf(uri);
     if (!file) { void vscode.window.showErrorMessage('Choose an encrypted file (.enc) or open a note.'); return undefined; }
     if (!(await vault.ensureUnlocked('Checking the writer needs your key.'))) return undefined;
+    if (isAgePath(file)) {
+      const age = await worker.request(Method.ageDescribe, { path: file });
+      const [first, ...rest] = describeAgeFile(age, vscode.workspace.asRelativePath(file), age.nextSave && vscode.workspace.asRelativePath(age.nextSave.source)).split('\n');
+      await (age.nextSaveProblem ? vscode.window.showWarningMessage : vscode.window.showInformationMessage)(first!, { modal: true, detail: rest.join('\n') });
+      return age;
+    }
     const facts = await worker.request(Method.sharingDescribe, { path: file });
     const text = describeFacts(facts);
     const [first, ...rest] = text.split('\n');

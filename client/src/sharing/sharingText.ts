@@ -1,5 +1,5 @@
 // The words NoteSeal shows about who can read a file and who wrote it (pure: unit-tested without VS Code).
-import type { PendingList, SharingFacts } from '../../../server/src/protocol';
+import type { AgeFileDescription, PendingAgeList, PendingList, SharingFacts } from '../../../server/src/protocol';
 import { l10n } from '../shared/l10n';
 
 /** A signature time as the tab tooltip shows it: `2026-12-06 09:48 UTC`. */
@@ -77,6 +77,36 @@ export function acceptanceText(p: PendingList, relativeFolder: string): { messag
     detail: [WHY[p.reason], '', ...p.members.map(m => `• ${m.name} — key ${m.fingerprint} (${m.kind}), signed in by ${m.addedBy}${m.addedAt ? ` on ${m.addedAt.slice(0, 10)}` : ''}`),
       '', 'Nothing was saved yet. If you do not accept, the save fails and your changes stay in the editor.'].join('\n'),
   };
+}
+
+/** The modal's text for a `.age-recipients` (issue 26): unsigned, so the user reads every recipient before NoteSeal encrypts to it. */
+export function ageAcceptanceText(p: PendingAgeList, relativeList: string): { message: string; detail: string } {
+  return {
+    message: l10n.t('Encrypt this age file to the {0} recipients of {1}?', p.recipients.length, relativeList),
+    detail: [
+      p.reason === 'changed'
+        ? l10n.t('This .age-recipients changed since you accepted it on {0}. It is not signed: anyone who can write to the folder can add a recipient there.', utcMinute(p.at ?? ''))
+        : l10n.t('This machine has not accepted this .age-recipients yet. It is not signed: anyone who can write to the folder can add a recipient there.'),
+      '', ...p.recipients.map(r => `• ${r}`),
+      '', l10n.t('Nothing was saved yet. If you do not accept, the save fails and your changes stay in the editor.'),
+    ].join('\n'),
+  };
+}
+
+/** Said wherever NoteSeal would show a writer: an age file has none (issue 26). */
+export function ageNoWriter(): string {
+  return l10n.t('Written by: no one can be named. age files carry no signature, so anyone who knows a recipient can write one.');
+}
+
+/** "Who Can Read This File?" for an age file: the header's stanza types, who the next save is for, and no writer. */
+export function describeAgeFile(d: AgeFileDescription, relativeFile: string, relativeSource?: string): string {
+  const lines = [l10n.t('{0} is an age file ({1}).', relativeFile, d.armored ? l10n.t('ASCII-armored') : l10n.t('binary'))];
+  if (d.passphrase) lines.push(l10n.t('It is protected by a passphrase: whoever knows that passphrase can read it.'));
+  else lines.push(l10n.t('Its header is encrypted to: {0}. An age header does not name its recipients.', d.stanzaTypes));
+  if (d.nextSave) lines.push(l10n.t('Your next save encrypts it to (from {0}):', relativeSource ?? d.nextSave.source), ...d.nextSave.recipients.map(r => `• ${r}`));
+  if (d.nextSaveProblem) lines.push(l10n.t('Your next save: {0}', d.nextSaveProblem));
+  lines.push(ageNoWriter());
+  return lines.join('\n');
 }
 
 /** What kind of public identity `identity` is, in words (not "xwing" or "x25519"). */

@@ -1,5 +1,6 @@
 // The agent's client side: connects (after checking the socket is ours), sends one request at a time and
 // turns refusals into typed errors. Used by the CLI; pure Node.
+import type { AgeStanza } from '../formats/age';
 import net from 'node:net';
 import { NoteSealError, type NoteSealErrorCode } from '../crypto/errors';
 import type { Stanza } from '../crypto/format';
@@ -95,6 +96,13 @@ export class AgentConnection {
   async unwrap(keyfile: string, stanzas: readonly Stanza[], client?: ClientInfo): Promise<Uint8Array> {
     const { blob } = await this.request({ op: 'unwrap', keyfile, stanzas: stanzas.map(s => ({ type: s.type, body: toBase64(s.body) })), client });
     if (blob.length !== 32) { blob.fill(0); throw new AgentRefused('protocol', 'the agent sent a data key of the wrong size'); }
+    return blob;
+  }
+
+  /** The 16-byte file key of an age header, from the identities the agent's keyring holds. The caller wipes it. */
+  async ageUnwrap(keyfile: string, stanzas: readonly AgeStanza[], client?: ClientInfo): Promise<Uint8Array> {
+    const { blob } = await this.request({ op: 'age-unwrap', keyfile, stanzas: stanzas.map(s => ({ args: s.args, body: toBase64(s.body) })), client });
+    if (blob.length !== 16) { blob.fill(0); throw new AgentRefused('protocol', 'the agent sent an age file key of the wrong size'); }
     return blob;
   }
 

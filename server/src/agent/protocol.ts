@@ -6,6 +6,7 @@
 export const AGENT_PROTOCOL_VERSION = 1;
 
 export interface WireStanza { type: number; body: string /* base64 */ }
+export interface WireAgeStanza { args: string[]; body: string /* base64 */ }
 
 /** Who is asking and about what: shown in a confirmation prompt, never trusted for access control. */
 export interface ClientInfo { pid?: number; name?: string; file?: string }
@@ -14,6 +15,8 @@ export type AgentRequest =
   | { v: 1; op: 'status' }
   | { v: 1; op: 'unwrap'; keyfile: string; stanzas: WireStanza[]; client?: ClientInfo }
   | { v: 1; op: 'new-file-keys'; keyfile: string; detached: boolean; client?: ClientInfo }
+  /** An age file's header stanzas (arguments and base64 body): the blob is its 16-byte file key (docs/CLI.md, "age files"). */
+  | { v: 1; op: 'age-unwrap'; keyfile: string; stanzas: WireAgeStanza[]; client?: ClientInfo }
   /** prefix: the file's 31 immutable bytes; commitment and payloadSha256: 32 bytes each; all base64. The blob: the stanza's body. */
   | { v: 1; op: 'sign-write'; keyfile: string; ticket: string; prefix: string; commitment: string; payloadSha256: string; /** The signed path (a version 2 signature); absent: version 1. */ path?: string }
   | { v: 1; op: 'lock' }

@@ -11,7 +11,9 @@ import type { Keyring } from '../keys/keyring';
 import { MAX_SIGNED_PATH_BYTES, signWriteBody } from '../keys/write-signature';
 import { fromBase64, toBase64, wipe } from '../keys/bytes';
 import { AgentPathError, canonicalPath, ensurePrivateDir, isNamedPipe } from './paths';
-import { AGENT_PROTOCOL_VERSION, type AgentReply, type AgentRequest, type AgentStatus, type ClientInfo, type WireStanza } from './protocol';
+import { AGENT_PROTOCOL_VERSION, type AgentReply, type AgentRequest, type AgentStatus, type ClientInfo, type WireAgeStanza, type WireStanza } from './protocol';
+import type { AgeStanza } from '../formats/age';
+import { ageFileKeyFor } from '../formats/age-format';
 import { encodeFrame, FrameReader } from './wire';
 
 export interface AgentBackend {
@@ -58,6 +60,20 @@ function decodeStanzas(wire: unknown): Stanza[] | null {
     const body = fromBase64(s.body);
     if (!body || body.length > 2048) return null;
     out.push({ type: s.type, body });
+  }
+  return out;
+}
+
+/** An age header's stanzas from the wire, bounded as NoteSeal's own (at most 64 of up to 2 KiB each). */
+function decodeAgeStanzas(wire: unknown): AgeStanza[] | null {
+  if (!Array.isArray(wire) || wire.length === 0 || wire.length > 64) return null;
+  const out: AgeStanza[] = [];
+  for (const s of wire as WireAgeStanza[]) {
+    if (!s || typeof s !== 'object' || !Array.isArray(s.args) || s.args.length === 0 || s.args.length > 8
+      || !s.args.every(a => typeof a === 'string' && a.length <= 2048) || typeof s.body !== 'string') return null;
+    const body = fromBase64(s.body);
+    if (!body || body.length > 2048) return null;
+    out.push({ args: s.args, body });
   }
   return out;
 }
@@ -180,6 +196,7 @@ export class AgentServer {
         await this.backend.lock();
         return { reply: ok() };
       case 'unwrap':
+      case 'age-unwrap':
       case 'new-file-keys':
         return this.keyRequest(req, socket);
       case 'sign-write':
@@ -198,16 +215,17 @@ export class AgentServer {
     };
   }
 
-  private async keyRequest(req: Extract<AgentRequest, { op: 'unwrap' | 'new-file-keys' }>, socket: net.Socket): Promise<{ reply: AgentReply; blob?: Uint8Array }> {
+  private async keyRequest(req: Extract<AgentRequest, { op: 'unwrap' | 'age-unwrap' | 'new-file-keys' }>, socket: net.Socket): Promise<{ reply: AgentReply; blob?: Uint8Array }> {
     const wrongKeyfile = this.refuseOtherKeyfile(req.keyfile);
     if (wrongKeyfile) return { reply: wrongKeyfile };
     const stanzas = req.op === 'unwrap' ? decodeStanzas(req.stanzas) : [];
-    if (!stanzas) return { reply: refusal('bad-request', 'malformed key stanzas') };
+    const ageStanzas = req.op === 'age-unwrap' ? decodeAgeStanzas(req.stanzas) : [];
+    if (!stanzas || !ageStanzas) return { reply: refusal('bad-request', 'malformed key stanzas') };
     if (!this.backend.keyring()) return { reply: refusal('locked', this.backend.lockedMessage) };
     if (this.backend.authorize) {
       // The user may take a while to answer: the idle-connection timeout waits with them.
       socket.setTimeout(0);
-      const allowed = await this.backend.authorize(req.op, clientInfo(req.client), socket).catch(() => false);
+      const allowed = await this.backend.authorize(req.op === 'age-unwrap' ? 'unwrap' : req.op, clientInfo(req.client), socket).catch(() => false);
       socket.setTimeout(this.connectionTimeoutMs);
       if (!allowed) return { reply: refusal('denied', 'the request was denied in VS Code (NoteSeal asks before serving the command line: noteseal.agent.askBeforeServing)') };
     }
@@ -215,6 +233,11 @@ export class AgentServer {
     const keyring = this.backend.keyring();
     if (!keyring) return { reply: refusal('locked', this.backend.lockedMessage) };
     try {
+      if (req.op === 'age-unwrap') {
+        const fileKey = await ageFileKeyFor(keyring, ageStanzas);
+        this.lastUse = Date.now();
+        return { reply: { v: AGENT_PROTOCOL_VERSION, ok: true }, blob: fileKey };
+      }
       if (req.op === 'unwrap') {
         const dataKey = await keyring.unwrap(stanzas);
         this.lastUse = Date.now();

@@ -11,7 +11,7 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** By the name inside the .enc: *.json -> json, *.yaml / *.yml -> yaml, anything else (.env, x.env) -> dotenv. */
 export function envFormatOf(file: string): EnvFormat {
-  const inner = file.replace(/\.enc$/i, '').toLowerCase();
+  const inner = file.replace(/\.(enc|age)$/i, '').toLowerCase();
   if (inner.endsWith('.json')) return 'json';
   if (inner.endsWith('.yaml') || inner.endsWith('.yml')) return 'yaml';
   return 'dotenv';

@@ -12,6 +12,8 @@ import { allowOnly, UsageError } from './args';
 import { aboutFile, type CliContext } from './context';
 import { EnvFileError, envFormatOf, parseEnvText } from './env-files';
 import { withFileKeys } from './file-keys';
+import { isAgeFile } from '../formats';
+import { openAgeBytesCli } from './age-commands';
 import { keepingDataKey, UnverifiedWriter, writerVerdict } from './writer-check';
 import { windowsSpawn, type WindowsSpawn } from './windows-command';
 
@@ -36,25 +38,43 @@ async function checkWriter(ctx: CliContext, file: string, bytes: Uint8Array, dat
   throw new UnverifiedWriter(`exec: ${verdict.warning} Nothing was run. To run it anyway, pass --allow-unverified-writer.`);
 }
 
+/** An age file's writer cannot be known (no signature): refused like any unverified writer unless allowed. */
+function refuseAgeWriter(ctx: CliContext, file: string): void {
+  const warning = `${file} is an age file: age files carry no signature, so who wrote it cannot be known (anyone who knows a recipient can write one).`;
+  if (ctx.args.options.has('allow-unverified-writer')) {
+    ctx.note(`noteseal: warning: ${warning} (run anyway: --allow-unverified-writer)`);
+    return;
+  }
+  throw new UnverifiedWriter(`exec: ${warning} Nothing was run. To run it anyway, pass --allow-unverified-writer.`);
+}
+
 /** The variables of `files`, in order (later files win); the library's loadEnv reads them here too, never prompting (`prompt: false`). */
 export async function variablesOf(ctx: CliContext, files: readonly string[], keyOptions: { prompt?: boolean } = {}): Promise<Map<string, string>> {
   return withFileKeys(ctx, async keys => {
     const vars = new Map<string, string>();
     for (const file of files) {
-      const kept = keepingDataKey(keys.unwrap);
       let plaintext: Buffer;
-      try {
-        plaintext = await aboutFile(file, async () => {
-          // Never through a link (a repository could point one at another repository's config), never unbounded.
-          const bytes = await readRegularFile(file, { maxBytes: MAX_FILE_BYTES }).catch(e => {
-            if (isNoteSealError(e, 'LIMIT_EXCEEDED')) throw new UsageError(`exec: ${file} is larger than ${MAX_FILE_BYTES} bytes: not a config file`);
-            throw e;
+      // Never through a link (a repository could point one at another repository's config), never unbounded.
+      const readConfig = () => readRegularFile(file, { maxBytes: MAX_FILE_BYTES }).catch(e => {
+        if (isNoteSealError(e, 'LIMIT_EXCEEDED')) throw new UsageError(`exec: ${file} is larger than ${MAX_FILE_BYTES} bytes: not a config file`);
+        throw e;
+      });
+      if (await isAgeFile(file)) {
+        // age files carry no signature: their writer is never known, so they are never an authentic writer.
+        const bytes = await aboutFile(file, readConfig);
+        refuseAgeWriter(ctx, file);
+        plaintext = await openAgeBytesCli(ctx, file, bytes, { keys });
+      } else {
+        const kept = keepingDataKey(keys.unwrap);
+        try {
+          plaintext = await aboutFile(file, async () => {
+            const bytes = await readConfig();
+            const text = await decryptBuffer(bytes, kept.unwrap);
+            try { await checkWriter(ctx, file, bytes, kept.dataKey()); } catch (e) { text.fill(0); throw e; }
+            return text;
           });
-          const text = await decryptBuffer(bytes, kept.unwrap);
-          try { await checkWriter(ctx, file, bytes, kept.dataKey()); } catch (e) { text.fill(0); throw e; }
-          return text;
-        });
-      } finally { kept.wipe(); }
+        } finally { kept.wipe(); }
+      }
       try {
         // Later files override earlier ones, as later lines of one dotenv file do.
         for (const [name, value] of parseEnvText(plaintext.toString('utf8'), envFormatOf(file))) {
@@ -117,6 +137,8 @@ export async function execCommand(ctx: CliContext): Promise<number> {
   const [command, ...args] = ctx.args.operands.slice(split);
   if (files.length === 0) throw new UsageError('exec: missing file to decrypt before --');
   if (command === undefined) throw new UsageError('exec: missing command after --');
+  // An age file is refused before any key is asked for (its writer can never be known).
+  if (!ctx.args.options.has('allow-unverified-writer')) for (const file of files) if (await isAgeFile(file)) refuseAgeWriter(ctx, file);
   const vars = await variablesOf(ctx, files);
   const env = { ...ctx.env, ...Object.fromEntries(vars) };
   // Running as Node inside Electron (VS Code's launcher) needs ELECTRON_RUN_AS_NODE; the command must not inherit it.

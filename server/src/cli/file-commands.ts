@@ -24,6 +24,8 @@ import { withIdentityFile } from './identity-commands';
 import { stdinBlocks } from './stdin';
 import { writeManyToStdout, writeToStdout } from './stdout';
 import { keepingDataKey, writerVerdict } from './writer-check';
+import { isAgeFile } from '../formats';
+import { ageDecrypt, ageEncryptCommand, ageInspectLines, ageInspectReport } from './age-commands';
 
 /**
  * Decrypting to stdout keeps up to this much plaintext from the verifying pass: files up to this size are
@@ -55,6 +57,7 @@ async function warmThreadsFor(file: string): Promise<void> {
 }
 
 export async function encryptCommand(ctx: CliContext): Promise<number> {
+  if (ctx.args.options.has('age')) return ageEncryptCommand(ctx);
   allowOnly(ctx.args, 'output', 'force', 'detached');
   const [input] = expectOperands(ctx.args, 1, 1, 'file to encrypt');
   const given = ctx.args.options.get('output');
@@ -100,6 +103,7 @@ export async function decryptCommand(ctx: CliContext): Promise<number> {
   const given = ctx.args.options.get('output');
   const output = typeof given === 'string' && given !== '-' ? given : null;
   if (output) refuseToOverwrite(ctx, output);
+  if (await isAgeFile(file)) return ageDecrypt(ctx, file, output, typeof identityFile === 'string' ? identityFile : undefined);
   await warmThreadsFor(file);
   const watch = stopwatch(ctx, 'decrypt');
   // The data key is kept (a copy) so the write signature's key commitment can be checked afterwards.
@@ -165,6 +169,7 @@ export async function inspectCommand(ctx: CliContext): Promise<number> {
   const files = expectOperands(ctx.args, 1, Infinity, 'file to inspect');
   const reports = [];
   for (const file of files) {
+    if (await isAgeFile(file)) { reports.push(await ageInspectReport(file)); continue; }
     const header = await aboutFile(file, () => readHeaderFromFile(file));
     const { size } = await fs.stat(file);
     const sharing = await sharingFacts(ctx, file, header.stanzas);
@@ -189,6 +194,7 @@ export async function inspectCommand(ctx: CliContext): Promise<number> {
   }
   const lines: string[] = [];
   for (const r of reports) {
+    if ('format' in r) { lines.push(...ageInspectLines(r)); continue; }
     lines.push(`${r.file}`,
       `  format version  ${r.version}`,
       `  suite           ${r.suite}${r.suite === 1 ? ' (AES-256-GCM chunks, HKDF-SHA256, HMAC-SHA256 header)' : ''}`,

@@ -11,6 +11,8 @@ import { remoteWriteSignatureStanza, writeSignatureStanza } from '../keys/write-
 import { keyfilePath, withKeyring, type CliContext } from './context';
 import { UsageError } from './args';
 import { identityGiven, orIdentity, type GivenIdentity } from './identity-keys';
+import type { AgeStanza } from '../formats/age';
+import { ageFileKeyFor } from '../formats/age-format';
 
 /** A new file's keys: the data key (the caller wipes it), its stanzas, and its write signature. */
 export interface NewFileKeys {
@@ -26,6 +28,8 @@ export interface FileKeys {
   /** A fresh data key for a new file, its stanzas and its write signature (made by the agent, or with the keyring). */
   /** `signedPath`: the path the write signature binds (signedPathOf); absent: a version 1 signature. */
   newFileStanzas(options: { detached?: boolean; signedPath?: string }): Promise<NewFileKeys>;
+  /** The file key of an age header, from the age identities the agent or the keyring holds (the caller wipes it). */
+  ageFileKey(stanzas: AgeStanza[]): Promise<Uint8Array>;
   /** 'agent' when the agent hands out the keys; 'identity' when only an identity (NOTESEAL_IDENTITY…) reads. */
   source: 'agent' | 'passphrase' | 'identity';
 }
@@ -82,6 +86,7 @@ function identityOnlyKeys(identity: GivenIdentity): FileKeys {
   return {
     source: 'identity',
     unwrap: identity.unwrap,
+    ageFileKey: stanzas => Promise.resolve(identity.ageFileKey(stanzas)),
     newFileStanzas: () => Promise.reject(new UsageError(
       `${identity.where} only reads: writing a file needs your keyfile (unlock NoteSeal or run 'noteseal agent start', or set NOTESEAL_PASSPHRASE_FILE)`)),
   };
@@ -117,6 +122,7 @@ async function withFileKeysOrIdentity<T>(ctx: CliContext, fn: (keys: FileKeys) =
       return await fn({
         source: 'agent',
         unwrap: orIdentity(stanzas => withAgent(socketPath, spare, agent => agent.unwrap(keyfile, stanzas, clientInfo(about))), identity),
+        ageFileKey: stanzas => withAgent(socketPath, spare, agent => agent.ageUnwrap(keyfile, stanzas, clientInfo(about))),
         newFileStanzas: async options => {
           const { dataKey, stanzas, signTicket } = await withAgent(socketPath, spare, agent => agent.newFileKeys(keyfile, options.detached === true, clientInfo(about)));
           // The agent signs this one write (its ticket came with the keys): the CLI never holds the signing key.
@@ -145,6 +151,7 @@ async function withFileKeysOrIdentity<T>(ctx: CliContext, fn: (keys: FileKeys) =
   return withKeyring(ctx, keyring => fn({
     source: 'passphrase',
     unwrap: orIdentity(keyring.unwrap, identity, 'first'),
+    ageFileKey: stanzas => ageFileKeyFor(keyring, stanzas),
     newFileStanzas: async options => {
       const keys = await keyring.newFileStanzas({ ...(options.detached ? { detached: true } : {}) });
       const identity = await keyring.identity();

@@ -3,6 +3,8 @@
 // from the agent only (or a passphrase given on purpose), never from a prompt. Plaintext lives in this
 // process's memory only: git hands us ciphertext temp files, textconv writes to git's pipe, and the merge
 // result is encrypted before it is written into git's %A file.
+import { isAgeBytes, openAgeForGit, writeMergedAge } from './git-age';
+import { AGE_NO_WRITER } from './age-commands';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { AgentRefused } from '../agent/client';
@@ -84,19 +86,27 @@ async function textconvCommand(ctx: CliContext, file: string): Promise<number> {
   if (bytes.length === 0) return ExitCode.OK; // an empty .enc is an empty note
   let plaintext: Buffer | null = null;
   try {
-    if (parseHeader(bytes).appendMode || isRecordingPath(file)) return write(ctx, placeholder(bytes, 'encrypted recording'));
-    let dataKey: Uint8Array | undefined;
-    plaintext = await withFileKeys(quiet(ctx), async keys => {
-      const kept = keepingDataKey(keys.unwrap);
-      try { return await decryptBuffer(bytes, kept.unwrap); } finally { dataKey = kept.dataKey()?.slice(); kept.wipe(); }
-    }, file, { prompt: false });
-    // For an older version git hands us a temporary copy named after the file's base name only; it runs us at
-    // the top of the work tree, whose list then judges the writer (a nested list is not seen for old versions).
-    const inTree = !path.relative(process.cwd(), path.resolve(file)).startsWith('..');
-    const where = inTree ? path.resolve(file) : path.join(process.cwd(), path.basename(file));
-    const verdict = await writerVerdict(quiet(ctx), where, parseHeader(bytes).stanzas, { bytes, pathKnown: inTree, ...(dataKey ? { dataKey } : {}) }).finally(() => dataKey?.fill(0));
-    // Shown inside the diff itself, where the reader looks: git shows nothing of a driver's stderr here.
-    const banner = verdict.authentic ? '' : `[NoteSeal: WARNING: not from a trusted writer: ${verdict.warning}]\n`;
+    const age = isAgeBytes(bytes);
+    if (!age && (parseHeader(bytes).appendMode || isRecordingPath(file))) return write(ctx, placeholder(bytes, 'encrypted recording'));
+    let banner: string;
+    if (age) {
+      plaintext = await withFileKeys(quiet(ctx), keys => openAgeForGit(bytes, keys), file, { prompt: false });
+      // age files carry no signature: never from a trusted writer.
+      banner = `[NoteSeal: WARNING: not from a trusted writer: ${AGE_NO_WRITER}]\n`;
+    } else {
+      let dataKey: Uint8Array | undefined;
+      plaintext = await withFileKeys(quiet(ctx), async keys => {
+        const kept = keepingDataKey(keys.unwrap);
+        try { return await decryptBuffer(bytes, kept.unwrap); } finally { dataKey = kept.dataKey()?.slice(); kept.wipe(); }
+      }, file, { prompt: false });
+      // For an older version git hands us a temporary copy named after the file's base name only; it runs us at
+      // the top of the work tree, whose list then judges the writer (a nested list is not seen for old versions).
+      const inTree = !path.relative(process.cwd(), path.resolve(file)).startsWith('..');
+      const where = inTree ? path.resolve(file) : path.join(process.cwd(), path.basename(file));
+      const verdict = await writerVerdict(quiet(ctx), where, parseHeader(bytes).stanzas, { bytes, pathKnown: inTree, ...(dataKey ? { dataKey } : {}) }).finally(() => dataKey?.fill(0));
+      // Shown inside the diff itself, where the reader looks: git shows nothing of a driver's stderr here.
+      banner = verdict.authentic ? '' : `[NoteSeal: WARNING: not from a trusted writer: ${verdict.warning}]\n`;
+    }
     if (!isMergeableText(plaintext)) return write(ctx, banner + placeholder(bytes, `encrypted binary content, ${plaintext.length} bytes`));
     if (banner) await writeToStdout(ctx.stdout, Buffer.from(banner));
     await writeToStdout(ctx.stdout, plaintext);
@@ -127,7 +137,7 @@ export async function keysForMergedFile(ctx: CliContext, keys: FileKeys, repoPat
 /** Why a side cannot be merged as text, or null. Checked on the ciphertext, before any key is asked for. */
 function unmergeable(bytes: Buffer, repoPath: string): string | null {
   if (isRecordingPath(repoPath)) return 'recordings are never merged';
-  if (bytes.length === 0) return null;
+  if (bytes.length === 0 || isAgeBytes(bytes)) return null;
   try {
     if (parseHeader(bytes).appendMode) return 'recordings are never merged';
   } catch (e) {
@@ -162,6 +172,12 @@ async function mergeDriverCommand(ctx: CliContext, basePath: string, oursPath: s
     return await withFileKeys(ctx, async keys => {
       for (const [i, bytes] of [base, ours, theirs].entries()) {
         if (bytes.length === 0) { plain.push(Buffer.alloc(0)); continue; }
+        if (isAgeBytes(bytes)) {
+          // age files carry no signature: a side nobody can vouch for is never merged (as an unverified writer).
+          if (i > 0) throw new UnverifiedWriter(`${i === 1 ? 'ours' : 'theirs'}: ${AGE_NO_WRITER}.`);
+          plain.push(await openAgeForGit(bytes, keys));
+          continue;
+        }
         const kept = keepingDataKey(keys.unwrap);
         try {
           plain.push(await decryptBuffer(bytes, kept.unwrap));
@@ -173,11 +189,16 @@ async function mergeDriverCommand(ctx: CliContext, basePath: string, oursPath: s
       const [o, a, b] = plain.map(p => p.toString('utf8'));
       const merged = mergeText(a, o, b);
       const result = Buffer.from(merged.text, 'utf8');
-      const { dataKey, stanzas, options } = await keysForMergedFile(ctx, keys, repoPath);
-      try {
-        await encryptBufferToFile(result, oursPath, dataKey, stanzas, options);
-      } finally {
-        wipe(dataKey, result);
+      if (isAgeBytes(ours)) {
+        // An age file stays an age file: a new one for the recipients rule's recipients (as a save).
+        try { await writeMergedAge(ctx, result, ours, oursPath, repoPath); } finally { wipe(result); }
+      } else {
+        const { dataKey, stanzas, options } = await keysForMergedFile(ctx, keys, repoPath);
+        try {
+          await encryptBufferToFile(result, oursPath, dataKey, stanzas, options);
+        } finally {
+          wipe(dataKey, result);
+        }
       }
       if (merged.conflicts === 0) return ExitCode.OK;
       ctx.note(`noteseal: ${repoPath}: ${merged.conflicts} conflict${merged.conflicts > 1 ? 's' : ''}, marked inside the encrypted file: open it in VS Code, resolve, save, then git add`);

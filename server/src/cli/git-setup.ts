@@ -20,6 +20,8 @@ export const ATTRIBUTE_LINES = [
   // -text: ciphertext must never go through end-of-line conversion (text=auto may take a short one for text).
   '*.enc -text diff=noteseal merge=noteseal',
   '*.wav.enc binary',
+  // age files (binary or armored): diffs and merges decrypted in memory, merges written as age files again.
+  '*.age -text diff=noteseal merge=noteseal',
 ] as const;
 
 /**
@@ -170,6 +172,7 @@ export async function checkGit(git: Git, env: NodeJS.ProcessEnv, platform: NodeJ
   const recording = 'probe.wav.enc';
   items.push({ ok: attr(note, 'diff') === 'noteseal', what: `*.enc files diff through NoteSeal (diff=${attr(note, 'diff')})` });
   items.push({ ok: attr(note, 'merge') === 'noteseal', what: `*.enc files merge through NoteSeal (merge=${attr(note, 'merge')})` });
+  items.push({ ok: attr('probe.age', 'diff') === 'noteseal' && attr('probe.age', 'merge') === 'noteseal', what: `*.age files diff and merge through NoteSeal (diff=${attr('probe.age', 'diff')})` });
   items.push({ ok: attr(recording, 'merge') === 'unset' && attr(recording, 'diff') === 'unset', what: `*.wav.enc recordings are binary (diff=${attr(recording, 'diff')}, merge=${attr(recording, 'merge')})` });
   for (const [key, value] of gitConfigFor(platform)) {
     const now = configValue(git, key);

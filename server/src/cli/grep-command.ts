@@ -15,6 +15,9 @@ import { QueryError } from '../search/query';
 import { UsageError, type ParsedArgs } from './args';
 import type { CliContext } from './context';
 import { withFileKeys } from './file-keys';
+import { hasAgeName } from '../formats';
+import { isNoteSealError } from '../crypto/errors';
+import { grepAgeFile } from './age-commands';
 import { StdoutClosed, writeToStdout } from './stdout';
 
 export const GrepExit = { FOUND: 0, NONE: 1, ERROR: 2 } as const;
@@ -59,11 +62,12 @@ export function parseGrepArgs(argv: readonly string[]): ParsedArgs {
 }
 
 /** What one operand searches: a folder (its notes), or one note (given as `x.md.enc` or as `x.md`). */
-function target(operand: string): { root: string; encFile?: string } {
+function target(operand: string): { root: string; encFile?: string; ageFile?: string } {
   const stat = (p: string) => { try { return fs.statSync(p); } catch { return undefined; } };
   const s = stat(operand);
   if (s?.isDirectory()) return { root: operand };
   if (s?.isFile() && isEncPath(operand)) return { root: path.dirname(operand), encFile: operand };
+  if (s?.isFile() && hasAgeName(operand)) return { root: path.dirname(operand), ageFile: operand };
   if (!s && stat(operand + ENC_SUFFIX)?.isFile()) return { root: path.dirname(operand), encFile: operand + ENC_SUFFIX };
   if (s?.isFile()) throw new UsageError(`${operand} is not an encrypted note (.enc)`);
   throw Object.assign(new Error(`${operand}: No such file or directory`), { code: 'ENOENT', syscall: 'stat' });
@@ -103,6 +107,24 @@ export async function grepCommand(ctx: CliContext): Promise<number> {
     for (const t of targets) {
       if ('error' in t && t.error) { ctx.note(`noteseal: grep: ${t.error.message}`); failed = true; continue; }
       if (closed) break;
+      if (t.ageFile) {
+        // One age file named on the command line (folders are searched for .enc notes only).
+        try {
+          const lines = await grepAgeFile(ctx, t.ageFile, base, keys);
+          if (lines.length) {
+            found = true;
+            if (on('files-with-matches')) print(`${t.ageFile}\n`);
+            else if (on('count')) print(`${t.ageFile}:${lines.length}\n`);
+            else print(lines.map(l => `${t.ageFile}:${l.line + 1}:${l.text}\n`).join(''));
+          }
+        } catch (e) {
+          if (!isNoteSealError(e)) throw e;
+          ctx.note(`noteseal: grep: ${e.message}`);
+          failed = true;
+        }
+        await out;
+        continue;
+      }
       const summary = await runSearch({
         query: t.encFile ? { ...base, include: `./${path.basename(t.encFile)}`, exclude: undefined } : base,
         roots: [t.root], contextLines: 0, previewChars: Infinity, concurrency: 8,

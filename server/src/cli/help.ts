@@ -12,12 +12,27 @@ Commands:
   encrypt <file|-> [-o out]
                         encrypt a file (default output: <file>.enc);
                         --detached for a shreddable key
+  encrypt --age [-r RECIPIENT]... [--armor] [--trust] <file|-> [-o out]
+                        write an age file (default <file>.age): to the -r
+                        recipients (age1…, age1pq1…, noteseal1…), else the
+                        nearest accepted .age-recipients, else the folder's
+                        members, else you
   decrypt <file.enc> [-o out] [--identity FILE]
                         decrypt to stdout (only after the whole file is
                         authenticated) or to a file; --identity: with an age
                         identity file (AGE-SECRET-KEY-1… or -PQ-1…)
-  identity [--json]     this keyfile's public identity (created if missing),
-                        as the last line
+  identity [--json] [--age]
+                        this keyfile's public identity (created if missing),
+                        as the last line; --age: as an age1pq1 recipient
+  identity import <file|-> [--yes]
+                        seal AGE-SECRET-KEY-1…/-PQ-1… lines in the key
+                        store; --yes deletes the file
+  identity list [--json]
+                        the age identities held (public halves)
+  identity forget <recipient> [--yes]
+                        remove an imported age identity
+  identity export --age your identity as AGE-SECRET-KEY-PQ-1… (stdout only:
+                        it is your secret key)
   recipients add <identity> [--name NAME] [--my-name NAME] [--dir D]
                         share folder D (default .) with a member: signs a
                         change to D/.noteseal/recipients; a new list names
@@ -29,7 +44,7 @@ Commands:
                         the members of the list that applies to D (key
                         fingerprints, who signed each in); --trust then
                         accepts it on this machine (needed once before
-                        NoteSeal encrypts to it)
+                        NoteSeal encrypts to it); also a .age-recipients
   recipients forget [--dir D]
                         this machine stops remembering D's list (after
                         deleting it on purpose)
@@ -89,6 +104,12 @@ terminal (no echo), or read from a file or an inherited file descriptor:
                         the new one, for passwd
   NOTESEAL_RECOVERY_KEY_FILE=path or NOTESEAL_RECOVERY_KEY_FD=n
                         the recovery key, for passwd --recovery
+  NOTESEAL_AGE_PASSPHRASE_FILE=path or NOTESEAL_AGE_PASSPHRASE_FD=n
+                        an age passphrase file's own passphrase
+decrypt, inspect, exec, grep and git also take age files (*.age). age files
+carry no signature, so they have no writer: exec refuses them (exit 12)
+unless --allow-unverified-writer, and the git merge driver does not merge
+them.
 
 Commands that need file keys ask the agent first ($NOTESEAL_AGENT_SOCK or
 the default socket), then an age identity given on purpose (servers, CI:

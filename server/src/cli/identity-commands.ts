@@ -12,9 +12,11 @@ import { allowOnly, expectOperands } from './args';
 import { keyfilePath, keyringFor, withKeyring, type CliContext } from './context';
 import { ExitCode } from './exit-codes';
 import { writeToStdout } from './stdout';
+import { ageIdentitySubcommand, isAgeIdentitySubcommand, printAgeRecipient } from './age-commands';
 
 export async function identityCommand(ctx: CliContext): Promise<number> {
-  allowOnly(ctx.args, 'json');
+  if (isAgeIdentitySubcommand(ctx)) return ageIdentitySubcommand(ctx);
+  allowOnly(ctx.args, 'json', 'age');
   expectOperands(ctx.args, 0);
   keyringFor(ctx); // a clear error when there is no keyfile
   // The public half is readable without the passphrase; creating one needs the master key.
@@ -33,6 +35,7 @@ export async function identityCommand(ctx: CliContext): Promise<number> {
     await writeToStdout(ctx.stdout, Buffer.from(JSON.stringify({ identity: text, kind, created, keyfile: keyfilePath(ctx) }) + '\n'));
     return ExitCode.OK;
   }
+  if (ctx.args.options.has('age')) return printAgeRecipient(ctx, text, created);
   ctx.note(created ? 'Created the identity of this keyfile.' : `The identity of ${keyfilePath(ctx)}:`);
   ctx.note('It is public: give it to whoever shares a folder with you (noteseal recipients add <identity>).');
   await writeToStdout(ctx.stdout, Buffer.from(text + '\n'));

@@ -5,6 +5,8 @@
 import fs from 'node:fs/promises';
 import { isNoteSealError, NoteSealError } from '../crypto/errors';
 import type { UnwrapDataKey } from '../crypto/format';
+import type { AgeStanza } from '../formats/age';
+import { ageFileKeyFrom } from '../formats/age-format';
 import { wipe } from '../keys/bytes';
 import { parseAgeIdentityFile } from '../keys/identity-strings';
 import { unwrapWithReceivingKeys, type ReceivingKey } from '../keys/recipients';
@@ -15,6 +17,8 @@ export interface GivenIdentity {
   /** Where it came from, for messages: `NOTESEAL_IDENTITY`, or the file's path. Never the secret. */
   where: string;
   unwrap: UnwrapDataKey;
+  /** The file key of an age header this identity opens (an age file shared to it); a typed AgeError otherwise. */
+  ageFileKey(stanzas: readonly AgeStanza[]): Uint8Array;
   wipe(): void;
 }
 
@@ -48,6 +52,7 @@ function fromText(text: string, where: string): GivenIdentity {
       if (!dataKey) throw new NoteSealError('WRONG_KEY', `No key in ${where} opens this file (it was not shared to it).`);
       return dataKey;
     },
+    ageFileKey: stanzas => ageFileKeyFrom(keys, stanzas),
     wipe: () => { for (const k of keys) wipe(k.secretKey); },
   };
 }

@@ -22,6 +22,7 @@ import { allowOnly, expectOperands, UsageError } from './args';
 import { aboutFile, keyfilePath, withKeyring, type CliContext } from './context';
 import { ExitCode, exitCodeFor } from './exit-codes';
 import { writeToStdout } from './stdout';
+import { acceptAgeList, acceptAgeListCommand, ageListState, findAgeRecipientsFile, readAgeRecipientsList } from '../formats/age-recipients';
 import { UnverifiedWriter, writerVerdict } from './writer-check';
 
 function folderOf(ctx: CliContext): string {
@@ -155,12 +156,40 @@ function skipped(ctx: CliContext, e: UnverifiedWriter, status: number): number {
   return status === ExitCode.OK ? ExitCode.UNVERIFIED_WRITER : status;
 }
 
+/** `recipients list [--trust]` for a `.age-recipients`: its recipients and state; `--trust` accepts exactly what was shown. */
+async function listAgeRecipientsFile(ctx: CliContext, listFile: string): Promise<number> {
+  const list = await readAgeRecipientsList(listFile);
+  const { state, at } = await ageListState(keyfilePath(ctx), list);
+  const shown = state === 'accepted' ? `accepted on this machine (${at})` : state === 'changed' ? `CHANGED since this machine accepted it (${at})` : 'not yet accepted on this machine';
+  if (ctx.args.options.has('json')) {
+    await writeToStdout(ctx.stdout, Buffer.from(JSON.stringify({ file: listFile, kind: 'age-recipients', recipients: list.entries.map(e => e.text), sha256: list.sha256, accepted: state === 'accepted' }, null, 2) + '\n'));
+  } else {
+    const lines = [`${listFile}: ${list.entries.length} age recipients (unsigned); ${shown}`];
+    for (const e of list.entries) lines.push(`  ${e.text}`);
+    await writeToStdout(ctx.stdout, Buffer.from(lines.join('\n') + '\n'));
+  }
+  if (ctx.args.options.has('trust')) {
+    if (state !== 'accepted') await acceptAgeList(keyfilePath(ctx), list);
+    ctx.note(`Accepted ${listFile} (${list.entries.length} age recipients) on this machine: new age files below ${path.dirname(listFile)} are encrypted to the recipients above.`);
+    return ExitCode.OK;
+  }
+  if (state !== 'accepted') {
+    ctx.note(`${listFile} is not used until you accept it: review the recipients above, then run ${acceptAgeListCommand(listFile)}`);
+    if (state === 'changed') return ExitCode.UNTRUSTED_RECIPIENTS;
+  }
+  return ExitCode.OK;
+}
+
 async function listCommand(ctx: CliContext): Promise<number> {
   allowOnly(ctx.args, 'dir', 'json', 'trust');
   expectOperands(ctx.args, 0);
   const folder = folderOf(ctx);
   const file = await findRecipientsFile(path.join(folder, 'x'));
-  if (!file) throw new UsageError(`no .noteseal/recipients applies to ${folder}`);
+  // A `.age-recipients` (age files, issue 26) is shown and accepted the same way: never used before that.
+  const ageList = await findAgeRecipientsFile(path.join(folder, 'x'));
+  if (!file && !ageList) throw new UsageError(`no .noteseal/recipients or .age-recipients applies to ${folder}`);
+  const ageStatus = ageList ? await listAgeRecipientsFile(ctx, ageList) : ExitCode.OK;
+  if (!file) return ageStatus;
   const chain = await readChain(file);
   const trust = ctx.args.options.has('trust');
   const judged = await judgeList(file, chain, await readAcceptedLists(keyfilePath(ctx)));

@@ -4,11 +4,12 @@
 //   NOTESEAL_PASSPHRASE_FILE / _FD          the passphrase (init, and unlocking for every other command)
 //   NOTESEAL_NEW_PASSPHRASE_FILE / _FD      the new passphrase for `passwd`
 //   NOTESEAL_RECOVERY_KEY_FILE / _FD        the recovery key for `passwd --recovery`
+//   NOTESEAL_AGE_PASSPHRASE_FILE / _FD      the passphrase of an age passphrase (scrypt) file: never NoteSeal's
 import fs from 'node:fs';
 import tty from 'node:tty';
 import { UsageError } from './args';
 
-export type SecretName = 'PASSPHRASE' | 'NEW_PASSPHRASE' | 'RECOVERY_KEY';
+export type SecretName = 'PASSPHRASE' | 'NEW_PASSPHRASE' | 'RECOVERY_KEY' | 'AGE_PASSPHRASE';
 
 export class PromptCancelled extends Error {
   override readonly name = 'PromptCancelled';

@@ -24,7 +24,8 @@ import { decodeRecoveryKey, encodeRecoveryKey } from './recovery-key';
 import { rewrapFolder, type OnRotationProgress, type RotationReport } from './rotation';
 import { detachedStanza, parseStanza, unwrapDataKeyStanza, wrapDataKeyStanza } from './stanzas';
 import { generateIdentity, loadIdentity, rewrapIdentity, storeIdentity, wipeIdentity, type HeldIdentity } from './identity';
-import { recipientStanzas, unwrapWithReceivingKeys, type Recipient } from './recipients';
+import { importAgeIdentities, loadAgeIdentities, rewrapAgeIdentities } from './age-identities';
+import { recipientStanzas, unwrapWithReceivingKeys, type ReceivingKey, type Recipient } from './recipients';
 
 export type Passphrase = string | Uint8Array;
 
@@ -224,6 +225,22 @@ export class Keyring {
     return { identity: fresh, created: true };
   }
 
+  /**
+   * The receiving keys that open age files: this keyfile's identity (an age1pq1 identity when X-Wing) and
+   * every imported age identity (age-identities.ts). Copies: the caller wipes their secrets.
+   */
+  async ageReceivingKeys(): Promise<ReceivingKey[]> {
+    const keys = this.requireKeys();
+    const own = (await this.identity())?.receiving;
+    const imported = await loadAgeIdentities(this.keystoreDir, keys);
+    return own ? [{ ...own, secretKey: new Uint8Array(own.secretKey) }, ...imported] : imported;
+  }
+
+  /** Seals age identities (from an identity file) into the key store under the current master key. */
+  async importAgeIdentities(keys: readonly ReceivingKey[]): Promise<{ added: string[]; already: string[] }> {
+    return importAgeIdentities(this.keystoreDir, keys, this.requireKeys().current);
+  }
+
   /** A fresh random data key for a new file, and the stanzas that let this keyring find it again. */
   async newFileStanzas(options: { detached?: boolean; recipients?: readonly Recipient[] } = {}): Promise<NewFileKeys> {
     const { current } = this.requireKeys();
@@ -326,6 +343,7 @@ export class Keyring {
     }
     const detachedKeysRewrapped = await rewrapDetachedKeys(this.keystoreDir, rotated);
     await rewrapIdentity(this.keystoreDir, rotated);
+    await rewrapAgeIdentities(this.keystoreDir, rotated);
     const files = folder === undefined
       ? { rewrapped: 0, alreadyCurrent: 0, detached: 0, failed: [] }
       : await rewrapFolder(folder, rotated.current, this.unwrap, onProgress);

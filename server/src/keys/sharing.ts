@@ -21,7 +21,7 @@ import type { Recipient } from './recipients';
 import {
   acceptInto, acceptList, extendsRecord, readAcceptedLists, recordOf, rememberedFolders, updateAcceptedLists, type AcceptedLists, type Acceptance,
 } from './accepted-lists';
-import { checkListPlacement, recipientsFileIn, searchedFolders, type SearchBounds } from './list-search';
+import { checkListPlacement, RECIPIENTS_DIR, RECIPIENTS_NAME, recipientsFileIn, searchedFolders, type SearchBounds } from './list-search';
 import { readersOf } from './readers';
 
 export { RECIPIENTS_DIR, RECIPIENTS_NAME, recipientsFileIn } from './list-search';
@@ -40,8 +40,16 @@ const boundsOf = (b: SearchBounds = {}): SearchBounds => ({ workspaceRoots: b.wo
  * repository, workspace folder or home (list-search.ts), or null.
  */
 export async function findRecipientsFile(target: string, bounds: SearchBounds = {}): Promise<string | null> {
+  return findNearestListFile(target, path.join(RECIPIENTS_DIR, RECIPIENTS_NAME), bounds);
+}
+
+/**
+ * The nearest `relative` (a recipients list: `.noteseal/recipients`, `.age-recipients`) in the folder of
+ * `target` or above it, within the same bounds (list-search.ts), or null: the one walk for every kind of list.
+ */
+export async function findNearestListFile(target: string, relative: string, bounds: SearchBounds = {}): Promise<string | null> {
   for (const dir of await searchedFolders(target, boundsOf(bounds))) {
-    const candidate = recipientsFileIn(dir);
+    const candidate = path.join(dir, relative);
     const st = await fs.lstat(candidate).catch(() => null);
     if (st) {
       // A link could point the list anywhere (another repository's list, a device): only a regular file counts.

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { decryptFileToBuffer, encryptBufferToFile, isNoteSealError } from '../crypto/format';
 import { wipe } from '../keys/bytes';
 import { newStanzasFor } from '../keys/sharing';
-import { ENC_SUFFIX, encPathOf, isEncPath, isTempSibling } from '../encPaths';
+import { AGE_SUFFIX, ENC_SUFFIX, encPathOf, isSealedPath, isTempSibling, viewPathOf } from '../encPaths';
+import { readAgeNote, writeAgeNote } from './ageNotes';
 import type { DirectoryEntry, FileStatInfo } from '../protocol';
 import { withWipedDataKeys } from './dataKeys';
 import type { VaultService } from './vaultService';
@@ -28,7 +29,7 @@ export interface OwnWrites {
   ownWriteEnded(real: string, stat: Stats | undefined): void;
 }
 
-type Target = { kind: 'file'; real: string } | { kind: 'directory'; real: string } | { kind: 'missing'; real: string };
+type Target = { kind: 'file'; real: string; format: 'enc' | 'age' } | { kind: 'directory'; real: string } | { kind: 'missing'; real: string };
 
 /** Which version of a file is on disk: inode, size and nanosecond mtime (null: none). */
 async function versionOf(p: string): Promise<string | null> {
@@ -66,14 +67,22 @@ export class EncFileSystem {
    * What a logical path names on disk: its `.enc` file, a folder, or nothing yet (a new file). Links are never
    * followed (crypto/safe-open.ts): an `.enc` that is a symbolic link (or a pipe or device), or a linked folder
    * inside the repository on the way to it, is NOT_A_REGULAR_FILE, so nothing is read through it nor written
-   * over it; a folder that is a link is no folder here (readDirectory refuses it).
+   * over it; a folder that is a link is no folder here (readDirectory refuses it). The logical path of an age
+   * file is its name without `.age` (issue 26); when both `x.enc` and `x.age` exist, neither is guessed at.
    */
   private async resolve(logical: string): Promise<Target> {
     const enc = encPathOf(logical);
+    const age = logical + AGE_SUFFIX;
     await refuseLinkedFoldersInRepository(enc);
     const encStat = await statOrNull(enc);
-    if (encStat?.isFile()) return { kind: 'file', real: enc };
+    const ageStat = await statOrNull(age);
+    if (encStat && ageStat && !encStat.isDirectory() && !ageStat.isDirectory()) {
+      throw new WorkerError('NoPermissions', `Both ${enc} and ${age} exist: NoteSeal shows one file per name and will not guess which you meant. Rename one of them.`);
+    }
+    if (encStat?.isFile()) return { kind: 'file', real: enc, format: 'enc' };
     if (encStat && !encStat.isDirectory()) await regularFileStat(enc); // throws, naming what it is
+    if (ageStat?.isFile()) return { kind: 'file', real: age, format: 'age' };
+    if (ageStat && !ageStat.isDirectory()) await regularFileStat(age);
     const dirStat = await statOrNull(logical);
     if (dirStat?.isDirectory()) return { kind: 'directory', real: logical };
     return { kind: 'missing', real: enc };
@@ -96,13 +105,13 @@ export class EncFileSystem {
     await refuseLinkedFolderInRepository(logical);
     if ((await fs.lstat(logical)).isSymbolicLink()) await regularFileStat(logical); // throws: a linked folder
     const entries = await fs.readdir(logical, { withFileTypes: true });
-    const out: DirectoryEntry[] = [];
+    const out = new Map<string, DirectoryEntry>();
     for (const e of entries) {
       if (isTempSibling(e.name)) continue;
-      if (e.isDirectory()) out.push([e.name, 'directory']);
-      else if (e.isFile() && isEncPath(e.name)) out.push([e.name.slice(0, -ENC_SUFFIX.length), 'file']);
+      if (e.isDirectory()) out.set(e.name, [e.name, 'directory']);
+      else if (e.isFile() && isSealedPath(e.name) && !out.has(viewPathOf(e.name))) out.set(viewPathOf(e.name), [viewPathOf(e.name), 'file']);
     }
-    return out;
+    return [...out.values()];
   }
 
   async readFile(logical: string): Promise<Buffer> {
@@ -110,6 +119,7 @@ export class EncFileSystem {
     if (t.kind === 'directory') throw new WorkerError('FileIsADirectory', `${t.real} is a folder`);
     if (t.kind === 'missing') throw new WorkerError('FileNotFound', `No such encrypted file: ${t.real}`);
     if (isNewEmptyNote((await fs.lstat(t.real)).size)) return Buffer.alloc(0);
+    if (t.format === 'age') return readAgeNote(this.vault.unlocked(), t.real, MAX_NOTE_BYTES);
     try {
       // The header is authenticated (and the size checked) before the payload is read.
       return await withWipedDataKeys(this.vault.unlocked().unwrap, unwrap => decryptFileToBuffer(t.real, unwrap, { maxBytes: MAX_NOTE_BYTES }));
@@ -132,10 +142,23 @@ export class EncFileSystem {
     const stated = this.statSeen.get(t.real);
     this.statSeen.delete(t.real);
     const seen = stated && Date.now() - stated.at < STAT_SEEN_MS ? stated.version : await versionOf(t.real);
-    await this.encryptTo(t.real, plaintext, async () => {
+    const unchanged = async () => {
       if (await versionOf(t.real) === seen) return;
       throw new WorkerError('CHANGED_ON_DISK', `${t.real} changed on disk while NoteSeal was saving it (another window, git or a sync tool wrote it). The version on disk is kept; your text is still unsaved in the editor: save again to compare or overwrite.`);
-    });
+    };
+    if (t.kind === 'file' && t.format === 'age') await this.ageTo(t.real, plaintext, unchanged);
+    else await this.encryptTo(t.real, plaintext, unchanged);
+  }
+
+  /** Seals `plaintext` as the age file `agePath` (its recipients rule, its armor) and replaces it crash-safely. */
+  private async ageTo(agePath: string, plaintext: Uint8Array, beforeRename: () => Promise<void>): Promise<void> {
+    let written: Stats | undefined;
+    this.ownWrites?.ownWriteStarted(agePath);
+    try {
+      written = await writeAgeNote(this.vault.unlocked(), agePath, plaintext, MAX_NOTE_BYTES, beforeRename);
+    } finally {
+      this.ownWrites?.ownWriteEnded(agePath, written);
+    }
   }
 
   /** Encrypts `plaintext` under a fresh data key and replaces `encPath` crash-safely (its mode is kept). */
@@ -179,7 +202,7 @@ export class EncFileSystem {
   async rename(from: string, to: string, overwrite: boolean): Promise<void> {
     const src = await this.resolve(from);
     if (src.kind === 'missing') throw new WorkerError('FileNotFound', `No such encrypted file: ${src.real}`);
-    const dst = src.kind === 'file' ? encPathOf(to) : to;
+    const dst = src.kind === 'file' ? (src.format === 'age' ? to + AGE_SUFFIX : encPathOf(to)) : to;
     const existing = await statOrNull(dst);
     if (existing && !overwrite) throw new WorkerError('FileExists', `${dst} already exists`);
     await fs.rename(src.real, dst);
@@ -206,7 +229,7 @@ async function deletionPlan(root: string): Promise<{ files: string[]; folders: s
     for (const e of await fs.readdir(dir, { withFileTypes: true })) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) await walk(p); // Dirent types do not follow links: a link is hidden
-      else if (e.isFile() && (isEncPath(e.name) || isOurTempSibling(e.name))) files.push(p);
+      else if (e.isFile() && (isSealedPath(e.name) || isOurTempSibling(e.name))) files.push(p);
       else hidden.push(p);
     }
     folders.push(dir);
@@ -217,5 +240,5 @@ async function deletionPlan(root: string): Promise<{ files: string[]; folders: s
 
 /** A crash-safe write's leftover beside an `.enc` file: ciphertext only, ours to remove. */
 function isOurTempSibling(name: string): boolean {
-  return isTempSibling(name) && name.includes(ENC_SUFFIX + '.tmp-');
+  return isTempSibling(name) && (name.includes(ENC_SUFFIX + '.tmp-') || name.includes(AGE_SUFFIX + '.tmp-'));
 }

@@ -3,7 +3,7 @@
 // learns its file changed underneath. Events are coalesced for a short moment: one save is several events.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ENC_SUFFIX, isEncPath, isTempSibling, logicalPathOf } from '../encPaths';
+import { AGE_SUFFIX, ENC_SUFFIX, isSealedPath, isTempSibling, viewPathOf } from '../encPaths';
 import type { FileChange } from '../protocol';
 
 const COALESCE_MS = 60;
@@ -73,12 +73,12 @@ export class EncWatchers {
   watch(id: number, target: string, recursive: boolean): void {
     this.unwatch(id);
     let dir = target;
-    let only: string | undefined;
+    let only: string[] | undefined;
     let isDir = false;
     try { isDir = fs.statSync(target).isDirectory(); } catch { /* a logical file path */ }
     if (!isDir) {
-      // A logical file path `plan.md` is watched as its `plan.md.enc`, never as a plaintext `plan.md` beside it.
-      dir = path.dirname(target); only = path.basename(target) + ENC_SUFFIX;
+      // A logical file path `plan.md` is watched as its `plan.md.enc` (or `plan.md.age`), never as a plaintext `plan.md` beside it.
+      dir = path.dirname(target); only = [path.basename(target) + ENC_SUFFIX, path.basename(target) + AGE_SUFFIX];
       if (!fs.existsSync(dir)) return;
     }
     const onPath = (full: string) => { if (!isTempSibling(path.basename(full))) this.queue(full); };
@@ -89,7 +89,7 @@ export class EncWatchers {
     const w = fs.watch(dir, { recursive, persistent: false }, (_event, name) => {
       if (!name) return;
       const rel = name.toString();
-      if (only && rel !== only) return;
+      if (only && !only.includes(rel)) return;
       onPath(path.join(dir, rel));
     });
     w.on('error', () => this.unwatch(id));
@@ -139,12 +139,12 @@ export class EncWatchers {
     let type: FileChange['type'];
     let stat: fs.Stats | undefined;
     try { stat = fs.statSync(real); } catch { /* gone */ }
-    const isEnc = isEncPath(real);
+    const isEnc = isSealedPath(real);
     if (isEnc && this.isOwnWrite(real, stat)) return;
     // Plaintext files are not part of the noteseal view; a name that is gone counts as a folder unless
     // it is a plaintext `plan.md` whose `plan.md.enc` is still there (that note was not deleted).
-    if (!isEnc && (stat ? !stat.isDirectory() : fs.existsSync(real + ENC_SUFFIX))) return;
-    const logical = isEnc ? logicalPathOf(real) : real;
+    if (!isEnc && (stat ? !stat.isDirectory() : fs.existsSync(real + ENC_SUFFIX) || fs.existsSync(real + AGE_SUFFIX))) return;
+    const logical = isEnc ? viewPathOf(real) : real;
     if (!stat) type = 'deleted';
     else type = this.pending.get(logical) === 'deleted' ? 'changed' : (stat.birthtimeMs > Date.now() - 2000 && stat.birthtimeMs === stat.mtimeMs ? 'created' : 'changed');
     this.pending.set(logical, type);

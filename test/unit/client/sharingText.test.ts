@@ -1,7 +1,7 @@
 // What NoteSeal says about a file's readers and writer: the modal, the tooltip and the warning on open.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { acceptanceText, describeFacts, identityKindLabel, members, openWarning, writerTooltip } from '../../../client/src/sharing/sharingText';
+import { acceptanceText, ageAcceptanceText, describeAgeFile, describeFacts, identityKindLabel, members, openWarning, writerTooltip } from '../../../client/src/sharing/sharingText';
 import type { SharingFacts } from '../../../server/src/protocol';
 
 const shared: SharingFacts = {
@@ -68,4 +68,19 @@ test('identity kinds in words', () => {
   assert.equal(identityKindLabel('noteseal1qqqq'), 'NoteSeal identity');
   assert.equal(identityKindLabel('age1pq1qqqq'), 'age post-quantum key');
   assert.equal(identityKindLabel('age1qqqq'), 'age key');
+});
+
+test('an age file (issue 26): stanza types, who the next save is for, and never a writer; its list acceptance names every recipient', () => {
+  const text = describeAgeFile({ file: '/s/a.md.age', armored: true, passphrase: false, stanzaTypes: 'X25519 ×2',
+    nextSave: { source: '/s/.age-recipients', recipients: ['age1' + 'q'.repeat(20), 'age1pq1' + 'p'.repeat(20)] } }, 's/a.md.age', 's/.age-recipients');
+  assert.match(text, /^s\/a\.md\.age is an age file \(ASCII-armored\)\.\nIts header is encrypted to: X25519 ×2\. An age header does not name its recipients\./);
+  assert.match(text, /Your next save encrypts it to \(from s\/\.age-recipients\):\n• age1q+\n• age1pq1p+\n/);
+  assert.match(text, /Written by: no one can be named\. age files carry no signature/);
+  assert.doesNotMatch(text, /Last written by/);
+  const refused = describeAgeFile({ file: '/s/b.age', armored: false, passphrase: false, stanzaTypes: 'mlkem768x25519', nextSaveProblem: 'not accepted' }, 'b.age');
+  assert.match(refused, /Your next save: not accepted/);
+  const { message, detail } = ageAcceptanceText({ listFile: '/s/.age-recipients', folder: '/s', reason: 'changed', at: '2026-12-01T12:03:00.000Z', sha256: 'a'.repeat(64), recipients: ['age1x', 'age1y'] }, 's/.age-recipients');
+  assert.equal(message, 'Encrypt this age file to the 2 recipients of s/.age-recipients?');
+  assert.match(detail, /changed since you accepted it on 2026-12-01 12:03 UTC/);
+  assert.match(detail, /• age1x\n• age1y/);
 });

@@ -40,14 +40,18 @@ export const ALLOWED: Record<string, readonly string[]> = {
   'server/src/crypto/': [...LEAVES],
   'server/src/keys/': [...CORE],
   'server/src/shared.ts': ['server/src/encPaths.ts', 'server/src/crypto/constants.ts', 'server/src/keys/location.ts', 'server/src/keys/own-name.ts', 'server/src/crypto/errors.ts', 'server/src/crypto/safe-open.ts'],
-  'server/src/protocol.ts': [...CORE],
-  'server/src/agent/': [...CORE, 'server/src/protocol.ts'],
-  'server/src/vault/': [...CORE, 'server/src/protocol.ts', 'server/src/agent/'],
+  // The typed protocol names the age list a save waits on (formats/age-recipients.ts, issue 26).
+  'server/src/protocol.ts': [...CORE, 'server/src/formats/'],
+  // File formats (.enc, age: issue 26) on the crypto and key core; the agent, the CLI and the worker use them.
+  'server/src/formats/': [...CORE],
+  'server/src/agent/': [...CORE, 'server/src/protocol.ts', 'server/src/formats/'],
+  // The noteseal: view opens and saves age files through the format interface (issue 26).
+  'server/src/vault/': [...CORE, 'server/src/protocol.ts', 'server/src/agent/', 'server/src/formats/'],
   'server/src/search/': [...CORE, 'server/src/protocol.ts', 'server/src/vault/'],
   'server/src/recording/': [...CORE, 'server/src/protocol.ts', 'server/src/vault/'],
-  'server/src/cli/': [...CORE, 'server/src/protocol.ts', 'server/src/agent/', 'server/src/search/', 'server/src/loaderVariables.ts'],
+  'server/src/cli/': [...CORE, 'server/src/protocol.ts', 'server/src/agent/', 'server/src/search/', 'server/src/loaderVariables.ts', 'server/src/formats/'],
   // The @noteseal/core library (issue 29): the CLI's key finding, checks and config parsing, for programs.
-  'server/src/lib/': [...CORE, 'server/src/agent/', 'server/src/cli/'],
+  'server/src/lib/': [...CORE, 'server/src/agent/', 'server/src/cli/', 'server/src/formats/'],
   'server/src/worker.ts': ['server/src/'],
 };
 

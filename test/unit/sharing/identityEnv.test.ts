@@ -60,7 +60,7 @@ describe('an identity from the environment', () => {
   it('orIdentity tries the second key only for a file the first does not open, and reports the first error', async () => {
     const wrong = (what: string) => () => { throw new NoteSealError('WRONG_KEY', what); };
     const ok = (v: number) => () => new Uint8Array([v]);
-    const id = (unwrap: () => Uint8Array) => ({ where: 'test', unwrap, wipe: () => {} });
+    const id = (unwrap: () => Uint8Array) => ({ where: 'test', unwrap, ageFileKey: () => new Uint8Array(16), wipe: () => {} });
     assert.deepEqual(await orIdentity(ok(1), id(ok(2)))([]), new Uint8Array([1]));
     assert.deepEqual(await orIdentity(wrong('agent'), id(ok(2)))([]), new Uint8Array([2]));
     assert.deepEqual(await orIdentity(ok(1), id(ok(2)), 'first')([]), new Uint8Array([2]));

@@ -1,0 +1,77 @@
+// age files (c2sp.org/age) behind the format interface. Opening tries every age identity NoteSeal holds
+// (your identity is an age1pq1 identity; imported AGE-SECRET-KEY lines), or asks for the file's own
+// passphrase when it is a scrypt file. Saving writes a new age file (fresh file key), armored if it was,
+// to the recipients rule's recipients, or to the same passphrase when it was a passphrase file.
+import fs from 'node:fs/promises';
+import { wipe } from '../keys/bytes';
+import { parseAgeIdentityFile } from '../keys/identity-strings';
+import {
+  ageFileFacts, isAgeError, looksArmored, openAge, openAgeWithFileKey, sealAge, scryptIdentity, scryptRecipient, unwrapFileKey, type AgeRecipient, type AgeStanza,
+} from './age';
+import type { Keyring } from '../keys/keyring';
+import type { ReceivingKey } from '../keys/recipients';
+import { ageIdentityOf } from './age/identities';
+import { VERSION_LINE } from './age/header';
+import type { FileFormat, KeysAtHand } from './types';
+
+export interface AgeSaveState {
+  armored: boolean;
+  /** The file's passphrase when it is a passphrase (scrypt) file: it stays one. */
+  passphrase: Uint8Array | null;
+  /** The recipients of a new write (re-read at each save: the lists may change while it is open). */
+  recipients: () => Promise<AgeRecipient[]>;
+}
+
+const BINARY_START = Buffer.from(VERSION_LINE + '\n', 'latin1');
+
+/** Opens age bytes with the keys at hand; the passphrase is asked only for a passphrase file. */
+export async function openAgeWith(bytes: Uint8Array, keys: KeysAtHand, file: string): Promise<{ plaintext: Buffer; armored: boolean; passphrase: Uint8Array | null }> {
+  const facts = ageFileFacts(bytes); // a header failure before any key or prompt
+  if (facts.passphrase) {
+    const passphrase = await keys.filePassphrase(file);
+    const id = scryptIdentity(new Uint8Array(passphrase));
+    try {
+      const opened = openAge(bytes, [id]);
+      return { plaintext: opened.plaintext, armored: opened.armored, passphrase };
+    } catch (e) {
+      wipe(passphrase);
+      if (isAgeError(e, 'no match')) throw Object.assign(e, { message: `The passphrase does not open the age file ${file} (it asks for the file's own passphrase, not NoteSeal's).` });
+      throw e;
+    } finally { id.wipe(); }
+  }
+  const opened = await openAgeWithFileKey(bytes, stanzas => keys.ageFileKey(stanzas));
+  return { plaintext: opened.plaintext, armored: opened.armored, passphrase: null };
+}
+
+/** The file key of an age header from `keys` (an identity file's, or the keyring's: your identity and imported ones). */
+export function ageFileKeyFrom(keys: readonly ReceivingKey[], stanzas: readonly AgeStanza[]): Uint8Array {
+  const ids = keys.map(ageIdentityOf);
+  try { return unwrapFileKey(stanzas, ids); } finally { for (const id of ids) id.wipe(); }
+}
+
+export async function ageFileKeyFor(keyring: Keyring, stanzas: readonly AgeStanza[]): Promise<Uint8Array> {
+  const held = await keyring.ageReceivingKeys();
+  try { return ageFileKeyFrom(held, stanzas); } finally { for (const k of held) wipe(k.secretKey); }
+}
+
+/** Seals the identities of an age identity file into `keyring`'s key store (VS Code's Import age Identity…). */
+export async function importAgeIdentityFile(keyring: Keyring, file: string): Promise<{ added: string[]; already: string[] }> {
+  const keys = parseAgeIdentityFile(await fs.readFile(file, 'utf8'));
+  try { return await keyring.importAgeIdentities(keys); } finally { for (const k of keys) wipe(k.secretKey); }
+}
+
+export const ageFormat: FileFormat<AgeSaveState> = {
+  name: 'age',
+  sniff: head => (head.length >= BINARY_START.length && BINARY_START.equals(head.subarray(0, BINARY_START.length)))
+    || (looksArmored(head) && Buffer.from(head).includes('-----BEGIN AGE ENCRYPTED FILE-----')),
+  async open(bytes, keys, file) {
+    const { plaintext, armored, passphrase } = await openAgeWith(bytes, keys, file);
+    const rule = keys.ageRecipientsFor;
+    const recipients = passphrase ? async () => [scryptRecipient(passphrase)]
+      : rule ? () => rule(file) : () => Promise.reject(new Error('no recipients rule to save this file with'));
+    return { plaintext, saveState: { armored, passphrase, recipients } };
+  },
+  async save(plaintext, state) {
+    return sealAge(plaintext, await state.recipients(), { armor: state.armored });
+  },
+};

@@ -1,0 +1,58 @@
+// age's ASCII armor (c2sp.org/age, "ASCII armor"): a PEM-like block of padded base64, 64 columns a line,
+// the last line 1 to 64 columns. Whitespace is allowed only around the whole block; lines end in LF or CRLF.
+// Anything else (headers, checksums, stray spaces, short lines) is an armor failure, never guessed at.
+import { AgeError } from './errors';
+import { decodePaddedBase64 } from './base64';
+
+const BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
+const END = '-----END AGE ENCRYPTED FILE-----';
+const COLUMNS = 64;
+/** Bytes of whitespace accepted before the block (age's own reader has a bound too). */
+const MAX_LEADING_WHITESPACE = 1024;
+
+const armorFailure = (why: string) => new AgeError('armor', `The age file's ASCII armor is not valid: ${why}.`);
+
+/**
+ * Whether `bytes` look armored (text starting with "-----" after whitespace, or an armor begin line near the
+ * start): the armor reader then decides, so a damaged armor is an armor failure, not a header one.
+ */
+export function looksArmored(bytes: Uint8Array): boolean {
+  let i = 0;
+  while (i < bytes.length && i < MAX_LEADING_WHITESPACE && isSpace(bytes[i]!)) i++;
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, MAX_LEADING_WHITESPACE + BEGIN.length)).toString('latin1');
+  return head.startsWith('-----', i) || (!head.startsWith('age-encryption.org/') && head.includes(BEGIN));
+}
+
+function isSpace(b: number): boolean {
+  return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d || b === 0x0b || b === 0x0c;
+}
+
+/** The binary age file inside an armored one. */
+export function dearmor(bytes: Uint8Array): Buffer {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  const start = text.length - text.trimStart().length;
+  if (start > MAX_LEADING_WHITESPACE) throw armorFailure('too much whitespace before it');
+  const body = text.trim();
+  const lines = body.split('\n').map(l => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  if (lines[0] !== BEGIN) throw armorFailure(`it does not begin with ${BEGIN}`);
+  if (lines.length < 2 || lines[lines.length - 1] !== END) throw armorFailure(`it does not end with ${END}`);
+  const data = lines.slice(1, -1);
+  for (const [i, line] of data.entries()) {
+    const last = i === data.length - 1;
+    if (line.length > COLUMNS) throw armorFailure(`line ${i + 2} is longer than ${COLUMNS} columns`);
+    if (!last && line.length !== COLUMNS) throw armorFailure(`line ${i + 2} is shorter than ${COLUMNS} columns`);
+    if (last && line.length === 0) throw armorFailure('its last line is empty');
+  }
+  const decoded = decodePaddedBase64(data.join(''));
+  if (!decoded) throw armorFailure('its base64 is malformed or not canonical');
+  return decoded;
+}
+
+/** The armored form of a binary age file (what `age --armor` writes). */
+export function armor(binary: Uint8Array): Buffer {
+  const b64 = Buffer.from(binary.buffer, binary.byteOffset, binary.byteLength).toString('base64');
+  const lines = [BEGIN];
+  for (let i = 0; i < b64.length; i += COLUMNS) lines.push(b64.slice(i, i + COLUMNS));
+  lines.push(END, '');
+  return Buffer.from(lines.join('\n'), 'latin1');
+}

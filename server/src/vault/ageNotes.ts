@@ -1,0 +1,81 @@
+// age files in the `noteseal:` view (issue 26): `config.yaml.age` opens decrypted in VS Code's own editor and
+// saves back as a real age file, through the format interface (formats/). Reading uses every age identity
+// NoteSeal holds (your identity as age1pq1, imported ones); a save writes a fresh age file (armored if the
+// file was) to the recipients rule (formats/age-recipients.ts: the accepted `.age-recipients`, else the
+// folder's accepted members, else your identity). Plaintext stays in memory, as for `.enc` notes.
+import type { Stats } from 'node:fs';
+import { isNoteSealError } from '../crypto/errors';
+import { readRegularFile } from '../crypto/safe-open';
+import { writeAll, replaceFileAtomic } from '../crypto/atomic';
+import type { KeysAtHand } from '../formats';
+import { ageFileFacts, describeStanzas } from '../formats/age';
+import { ageFileKeyFor, ageFormat } from '../formats/age-format';
+import { ageRecipientsFor } from '../formats/age-recipients';
+import type { Keyring } from '../keys/keyring';
+import type { AgeFileDescription } from '../protocol';
+import { WorkerError } from './workerErrors';
+
+/** The keys the worker has for age files: the keyring's age identities; no passphrase prompt in the editor. */
+function keysAtHand(keyring: Keyring): KeysAtHand {
+  return {
+    unwrap: () => { throw new WorkerError('INVALID_ARGUMENT', 'not a .enc file'); },
+    ageFileKey: stanzas => ageFileKeyFor(keyring, stanzas),
+    filePassphrase: file => Promise.reject(passphraseFileRefused(file)),
+  };
+}
+
+function passphraseFileRefused(file: string): WorkerError {
+  return new WorkerError('INVALID_ARGUMENT', `${file} is a passphrase-protected age file: the editor does not open those yet (nothing was asked or read). Use 'noteseal decrypt', which asks for the file's own passphrase.`);
+}
+
+/** Bytes of an age file, safely (never through a link or a pipe), at most `maxBytes`. */
+async function readAgeBytes(file: string, maxBytes: number): Promise<Buffer> {
+  return readRegularFile(file, { maxBytes }).catch(e => {
+    if (!isNoteSealError(e, 'LIMIT_EXCEEDED')) throw e;
+    throw new WorkerError('LIMIT_EXCEEDED', `${file} is too large to open in the editor. Use the noteseal CLI for it.`);
+  });
+}
+
+/** The plaintext of an age file (authenticated to its end before any of it is returned). */
+export async function readAgeNote(keyring: Keyring, file: string, maxBytes: number): Promise<Buffer> {
+  const bytes = await readAgeBytes(file, maxBytes);
+  try {
+    const { plaintext } = await ageFormat.open(bytes, keysAtHand(keyring), file);
+    return plaintext;
+  } catch (e) {
+    if (isNoteSealError(e)) e.message = `${file}: ${e.message}`;
+    throw e;
+  }
+}
+
+/**
+ * Replaces the age file `file` (0 bytes: a new one) with `plaintext` sealed to the recipients rule, armored
+ * if the file was. `beforeRename` may refuse at the last moment (the file changed meanwhile): nothing is replaced.
+ */
+export async function writeAgeNote(keyring: Keyring, file: string, plaintext: Uint8Array, maxBytes: number, beforeRename?: () => Promise<void>): Promise<Stats> {
+  const old = await readAgeBytes(file, maxBytes);
+  const facts = old.length ? ageFileFacts(old) : { armored: false, passphrase: false };
+  if (facts.passphrase) throw passphraseFileRefused(file);
+  const identity = await keyring.identity();
+  const ctx = { keyfilePath: keyring.keyfilePath, ownIdentity: identity?.public ?? null };
+  const bytes = await ageFormat.save(plaintext, { armored: facts.armored, passphrase: null, recipients: async () => (await ageRecipientsFor(file, ctx)).recipients });
+  return replaceFileAtomic(file, async handle => { await writeAll(handle, [bytes]); }, undefined, beforeRename);
+}
+
+/**
+ * "Who Can Read This File?" for an age file: its header's stanza types (an age header does not name its
+ * recipients), who the next save encrypts it to (the recipients rule, or why it would refuse), and no writer.
+ */
+export async function describeAgeNote(keyring: Keyring, file: string, maxBytes: number): Promise<AgeFileDescription> {
+  const facts = ageFileFacts(await readAgeBytes(file, maxBytes));
+  const base = { file, armored: facts.armored, passphrase: facts.passphrase, stanzaTypes: describeStanzas(facts.stanzas) };
+  if (facts.passphrase) return base;
+  const identity = await keyring.identity();
+  try {
+    const choice = await ageRecipientsFor(file, { keyfilePath: keyring.keyfilePath, ownIdentity: identity?.public ?? null });
+    return { ...base, nextSave: { source: choice.source, recipients: choice.texts } };
+  } catch (e) {
+    if (!isNoteSealError(e)) throw e;
+    return { ...base, nextSaveProblem: e.message };
+  }
+}

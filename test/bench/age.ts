@@ -1,0 +1,83 @@
+// `node scripts/bench.mjs age`: NoteSeal's age implementation against Debian's age in the same run.
+//   1. 256 MiB through the CLI: `noteseal encrypt --age -r` vs `age -r`, `noteseal decrypt --identity` vs
+//      `age -d -i` (X25519, whole processes, rounds interleaved, median of 3; target: no slower than age).
+//   2. Opening a 1 MiB note through the format interface: an age file (your identity, age1pq1) vs a .enc one.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { encryptBuffer } from '../../server/src/crypto/format';
+import { formatNamed, type KeysAtHand } from '../../server/src/formats';
+import { hybridRecipient, sealAge } from '../../server/src/formats/age';
+import { ageFileKeyFrom } from '../../server/src/formats/age-format';
+import { generateIdentity } from '../../server/src/keys/identity';
+import { randomKey } from '../../server/src/keys/bytes';
+import { median, timed } from './stats';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-bench-age-'));
+const f = (n: string) => path.join(dir, n);
+
+function run(cmd: string, args: string[]): number {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr.toString()}`);
+  return performance.now() - t0;
+}
+
+async function cliRows(): Promise<void> {
+  const size = 256 * 1024 * 1024;
+  const plain = f('plain.bin');
+  fs.writeFileSync(plain, randomBytes(size));
+  execFileSync('age-keygen', ['-o', f('key.txt')], { stdio: 'ignore' });
+  const pub = execFileSync('age-keygen', ['-y', f('key.txt')], { encoding: 'utf8' }).trim();
+  const t: Record<string, number[]> = {};
+  const rec = (k: string, ms: number) => { (t[k] ??= []).push(ms); };
+  for (let i = 0; i < 3; i++) {
+    for (const p of ['n.age', 'a.age']) fs.rmSync(f(p), { force: true });
+    rec('encrypt: noteseal encrypt --age', run(process.execPath, [CLI, 'encrypt', '--age', '-r', pub, plain, '-o', f('n.age')]));
+    rec('encrypt: age -r', run('age', ['-r', pub, '-o', f('a.age'), plain]));
+    for (const p of ['n.out', 'a.out']) fs.rmSync(f(p), { force: true });
+    rec('decrypt: noteseal decrypt --identity', run(process.execPath, [CLI, 'decrypt', '--identity', f('key.txt'), f('a.age'), '-o', f('n.out')]));
+    rec('decrypt: age -d -i', run('age', ['-d', '-i', f('key.txt'), '-o', f('a.out'), f('n.age')]));
+  }
+  const mib = size / 1024 / 1024;
+  for (const [k, v] of Object.entries(t)) console.log(`  ${k.padEnd(40)} ${median(v).toFixed(0).padStart(6)} ms  ${(mib / (median(v) / 1000)).toFixed(0).padStart(5)} MiB/s`);
+  for (const op of ['encrypt', 'decrypt']) {
+    const ours = median(Object.entries(t).find(([k]) => k.startsWith(`${op}: noteseal`))![1]);
+    const theirs = median(Object.entries(t).find(([k]) => k.startsWith(`${op}: age`))![1]);
+    console.log(`  ${op}: NoteSeal / age = ${(ours / theirs).toFixed(2)} (target <= 1.00)`);
+  }
+}
+
+async function openRows(): Promise<void> {
+  const note = Buffer.from('x'.repeat(1024 * 1024));
+  const me = generateIdentity('xwing');
+  const ageBytes = sealAge(note, [hybridRecipient(me.receiving.publicKey)]);
+  const dataKey = randomKey(32);
+  const encBytes = encryptBuffer(note, dataKey, [{ type: 1, body: new Uint8Array(60) }]);
+  const keys: KeysAtHand = {
+    unwrap: () => new Uint8Array(dataKey),
+    ageFileKey: async stanzas => ageFileKeyFrom([{ ...me.receiving, secretKey: new Uint8Array(me.receiving.secretKey) }], stanzas),
+    filePassphrase: () => Promise.reject(new Error('no passphrase here')),
+  };
+  const rows: [string, Uint8Array, 'age' | 'enc'][] = [['open 1 MiB .age note (age1pq1)', ageBytes, 'age'], ['open 1 MiB .enc note', encBytes, 'enc']];
+  const times: Record<string, number[]> = {};
+  for (let i = 0; i < 30; i++) {
+    for (const [name, bytes, fmt] of rows) (times[name] ??= []).push(await timed(() => formatNamed(fmt).open(bytes, keys, 'bench')));
+  }
+  for (const [k, v] of Object.entries(times)) console.log(`  ${k.padEnd(40)} ${median(v).toFixed(2).padStart(7)} ms`);
+  console.log(`  .age / .enc open = ${(median(times[rows[0][0]]!) / median(times[rows[1][0]]!)).toFixed(2)} (the age open includes one ML-KEM-768 + X25519 decapsulation)`);
+}
+
+(async () => {
+  console.log('age: NoteSeal\'s age format vs Debian age (same run)');
+  try {
+    await openRows();
+    await cliRows();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+})().catch(e => { console.error(e); process.exitCode = 1; });

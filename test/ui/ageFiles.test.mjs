@@ -1,0 +1,139 @@
+// UI: age files (issue 26) in the workbench, as a passage-style store: `.age-recipients` beside files that
+// Debian's `age` wrote to an age-keygen identity the user imported into NoteSeal. Opened from the Explorer,
+// each shows decrypted in VS Code's own editor (its inner language); a save asks once to accept the unsigned
+// `.age-recipients`, then writes a real age file (armored if it was) that `age -d -i` reads; a lock hides the
+// text; and nothing typed is found on disk afterwards (workspace, user data, temp).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { searchForCanary } from './leakSearch.mjs';
+import { explorerRow, noteseal, openWorkbench, screenshot, unlockFromStatusBar } from './workbench.mjs';
+
+const PASSPHRASE = 'age files test passphrase 26';
+const startedAt = Date.now() - 1000;
+
+describe('age files in the workbench (a passage-style store)', () => {
+  let wb, page, dir, keyfile, keys, recipient;
+  const canary = `CANARY${randomBytes(10).toString('hex')}`;
+  const cli = (...args) => noteseal(keyfile, PASSPHRASE, ...args);
+  const ageDecrypt = file => execFileSync('age', ['-d', '-i', keys, file], { encoding: 'utf8' });
+  const store = () => path.join(wb.folder, 'store');
+  async function waitFor(what, cond, ms = 20_000) {
+    const end = Date.now() + ms;
+    while (!(await cond())) { if (Date.now() > end) throw new Error(`timed out waiting for ${what}`); await page.waitForTimeout(100); }
+  }
+  /** Opens `name` from the Explorer (inside store/) and waits for its decrypted text. */
+  async function openFromExplorer(name, shows) {
+    await explorerRow(page, name).click();
+    await page.locator('.monaco-editor .view-lines', { hasText: shows }).waitFor({ timeout: 20_000 });
+  }
+  /**
+   * Types at the end of the note; NoteSeal's save-soon saves it (250 ms after the last edit), or Ctrl+S does.
+   * `atOnce`: one input event (as a paste), so that no save-soon lands mid-typing and its modal takes the keys.
+   */
+  async function typeAtEnd(text, { save = false, atOnce = false } = {}) {
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+End');
+    if (atOnce) await page.keyboard.insertText(text); else await page.keyboard.type(text);
+    if (save) await page.keyboard.press('Control+S');
+  }
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-agefiles-'));
+    keyfile = path.join(dir, 'keyfile.json');
+    keys = path.join(dir, 'keys.txt');                      // where the user keeps their age identity (outside the workspace)
+    cli('init');
+    execFileSync('age-keygen', ['-o', keys], { stdio: 'ignore' });
+    recipient = execFileSync('age-keygen', ['-y', keys], { encoding: 'utf8' }).trim();
+    cli('identity', 'import', keys);                         // sealed in NoteSeal's key store; keys.txt is kept (not confirmed)
+    wb = await openWorkbench({
+      keyfile,
+      prepare: folder => {
+        const s = path.join(folder, 'store');
+        fs.mkdirSync(s, { recursive: true });
+        fs.writeFileSync(path.join(s, '.age-recipients'), `# passage store\n${recipient}\n`);
+        const plain = path.join(dir, 'plain');
+        fs.writeFileSync(plain, '# Work\n\nuser: alice\n');
+        execFileSync('age', ['-r', recipient, '-o', path.join(s, 'work.md.age'), plain]);
+        fs.writeFileSync(plain, 'API_KEY=first\n');
+        execFileSync('age', ['-a', '-r', recipient, '-o', path.join(s, 'api.env.age'), plain]);
+        fs.rmSync(plain);
+      },
+    });
+    page = wb.page;
+    await unlockFromStatusBar(page, PASSPHRASE);
+  });
+  after(async () => {
+    await wb?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('opens a file age wrote from the Explorer, decrypted, as its inner type', async () => {
+    await explorerRow(page, 'store').click();
+    await openFromExplorer('work.md.age', 'user: alice');
+    const tabs = (await page.locator('.tabs-container .tab').allInnerTexts()).map(t => t.replace(/\s+/g, ''));
+    assert.equal(tabs.length, 1, `one tab: ${tabs.join(', ')}`);
+    assert.match(tabs[0], /^work\.md/);
+    assert.doesNotMatch(tabs[0], /\.age/);
+    assert.match(await page.locator('[id="status.editor.mode"]').innerText(), /Markdown/);
+  });
+
+  it('a save asks to accept the unsigned .age-recipients, then writes an age file that `age -d` reads', async () => {
+    const file = path.join(store(), 'work.md.age');
+    const before = fs.readFileSync(file);
+    await typeAtEnd(`note ${canary}`, { atOnce: true });
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 20_000 });
+    const text = await dialog.innerText();
+    assert.match(text, /\.age-recipients/);
+    assert.ok(text.includes(recipient), 'the recipient is shown before anything is encrypted to it');
+    assert.ok(fs.readFileSync(file).equals(before), 'nothing is written before the list is accepted');
+    await screenshot(page, 'agefiles-accept-recipients');
+    await dialog.locator('.monaco-button', { hasText: 'Accept and Encrypt to These Recipients' }).click();
+    // Save-soon may have saved part of the typing first: wait for the whole text (never printing it: the canary).
+    await waitFor('age -d to give the edited text', () => ageDecrypt(file) === `# Work\n\nuser: alice\nnote ${canary}`);
+    const saved = fs.readFileSync(file);
+    assert.ok(saved.subarray(0, 21).equals(Buffer.from('age-encryption.org/v1')), 'a binary age file stays binary');
+    await waitFor('the editor to be clean', async () => (await page.locator('.tabs-container .tab.dirty').count()) === 0);
+  });
+
+  it('an armored age file is saved armored (the list is accepted now: no question)', async () => {
+    const file = path.join(store(), 'api.env.age');
+    await openFromExplorer('api.env.age', 'API_KEY=first');
+    const before = fs.readFileSync(file);
+    await typeAtEnd(`TOKEN=${canary}`, { save: true });
+    await waitFor('age -d to give the edited text', () => !fs.readFileSync(file).equals(before) && ageDecrypt(file) === `API_KEY=first\nTOKEN=${canary}`);
+    assert.ok(/^-----BEGIN AGE ENCRYPTED FILE-----\n/.test(fs.readFileSync(file, 'latin1')), 'an armored age file stays armored');
+    assert.equal(await page.locator('.monaco-dialog-box').count(), 0);
+    await screenshot(page, 'agefiles-armored-saved');
+  });
+
+  it('locking hides the decrypted text of the age files', async () => {
+    await page.locator('.statusbar-item', { hasText: 'NoteSeal: Unlocked' }).click();
+    await page.locator('.statusbar-item', { hasText: 'NoteSeal: Locked' }).waitFor({ timeout: 10_000 });
+    await waitFor('no decrypted text on screen', async () => !(await page.locator('.monaco-workbench').innerText()).includes(canary));
+    await screenshot(page, 'agefiles-locked');
+  });
+
+  it('leaves no trace of the typed text on disk (workspace, user data, logs, temp)', async () => {
+    await wb.closeWindow();
+    await wb.host.stop();
+    const roots = [
+      { dir: wb.stateDir },                                  // user data (Backups, logs, storage), chromium profile, server temp
+      { dir: wb.folder },                                    // the workspace
+      { dir: path.dirname(keyfile) },                        // the keyfile's folder (key store, pins)
+      { dir: os.tmpdir(), since: startedAt }, { dir: '/var/tmp', since: startedAt }, { dir: '/dev/shm', since: startedAt },
+    ];
+    const { scanned, hits } = searchForCanary(canary, roots);
+    assert.ok(scanned > 50, `searched ${scanned} files`);
+    assert.deepEqual(hits, [], 'the canary is nowhere on disk');
+    // The planted control: the same search finds it where it is.
+    fs.writeFileSync(path.join(dir, 'planted'), Buffer.from(`x${canary}y`, 'utf16le'));
+    assert.equal(searchForCanary(canary, [{ dir }]).hits.length, 1);
+    assert.ok(!fs.readFileSync(path.join(dir, 'keyfile.keys', 'age-identities.json'), 'utf8').includes('AGE-SECRET-KEY'), 'the imported identity is sealed');
+  });
+});
