@@ -28,6 +28,7 @@ import { decodeNote, isBinary, matchText } from '../search/matcher';
 import { compileQuery } from '../search/query';
 import { withFileKeys, type FileKeys } from './file-keys';
 import { writeToStdout } from './stdout';
+import { dotenvxIdentityRows } from './dotenvx-commands';
 
 /** The keys at hand in the CLI: an identity file (--identity), else the agent or the keyring (withFileKeys). */
 function cliKeysAtHand(ctx: CliContext, keys: FileKeys | null, identityFile?: string): KeysAtHand {
@@ -181,6 +182,7 @@ export async function ageIdentitySubcommand(ctx: CliContext): Promise<number> {
     const rows = [
       ...(own ? [{ recipient: ageRecipientOf(own.kind, own.publicKey), kind: own.kind, source: 'your NoteSeal identity' }] : []),
       ...(await listAgeIdentities(dir)).map(i => ({ ...i, source: 'imported' })),
+      ...await dotenvxIdentityRows(ctx),
     ];
     if (ctx.args.options.has('json')) await writeToStdout(ctx.stdout, Buffer.from(JSON.stringify(rows, null, 2) + '\n'));
     else await writeToStdout(ctx.stdout, Buffer.from(rows.map(r => `${r.recipient}\t${r.source}`).join('\n') + (rows.length ? '\n' : '')));
@@ -221,7 +223,7 @@ async function confirm(question: string): Promise<boolean> {
   try { return /^y(es)?$/i.test((await rl.question(question)).trim()); } finally { rl.close(); }
 }
 
-async function offerToDelete(ctx: CliContext, file: string): Promise<void> {
+export async function offerToDelete(ctx: CliContext, file: string): Promise<void> {
   const what = `Deleting ${file} removes its name; it does not scrub the disk (SSDs, journals, backups and snapshots may keep the old bytes).`;
   if (ctx.args.options.has('yes') || await confirm(`${what}\nDelete the plaintext identity file ${file} now? [y/N] `)) {
     await fs.unlink(file);
