@@ -16,6 +16,7 @@ import { ageRecipientFor, ageRecipientsFor } from '../formats/age-recipients';
 import type { KeysAtHand } from '../formats';
 import { ageIdentitiesPath, ageRecipientOf, forgetAgeIdentity, listAgeIdentities } from '../keys/age-identities';
 import { wipe } from '../keys/bytes';
+import { listDotenvxKeys } from '../keys/dotenvx-keys';
 import { readPublicIdentity } from '../keys/identity';
 import { parseAgeIdentityFile, parsePublicIdentity } from '../keys/identity-strings';
 import { keystoreDirFor } from '../keys/keystore';
@@ -28,7 +29,6 @@ import { decodeNote, isBinary, matchText } from '../search/matcher';
 import { compileQuery } from '../search/query';
 import { withFileKeys, type FileKeys } from './file-keys';
 import { writeToStdout } from './stdout';
-import { dotenvxIdentityRows } from './dotenvx-commands';
 
 /** The keys at hand in the CLI: an identity file (--identity), else the agent or the keyring (withFileKeys). */
 function cliKeysAtHand(ctx: CliContext, keys: FileKeys | null, identityFile?: string): KeysAtHand {
@@ -182,7 +182,7 @@ export async function ageIdentitySubcommand(ctx: CliContext): Promise<number> {
     const rows = [
       ...(own ? [{ recipient: ageRecipientOf(own.kind, own.publicKey), kind: own.kind, source: 'your NoteSeal identity' }] : []),
       ...(await listAgeIdentities(dir)).map(i => ({ ...i, source: 'imported' })),
-      ...await dotenvxIdentityRows(ctx),
+      ...(await listDotenvxKeys(dir)).map(k => ({ recipient: k, kind: 'secp256k1', source: 'imported dotenvx key (DOTENV_PUBLIC_KEY)' })),
     ];
     if (ctx.args.options.has('json')) await writeToStdout(ctx.stdout, Buffer.from(JSON.stringify(rows, null, 2) + '\n'));
     else await writeToStdout(ctx.stdout, Buffer.from(rows.map(r => `${r.recipient}\t${r.source}`).join('\n') + (rows.length ? '\n' : '')));

@@ -152,8 +152,3 @@ export async function dotenvxImportCommand(ctx: CliContext): Promise<number> {
   await offerToDelete(ctx, file);
   return ExitCode.OK;
 }
-
-/** `identity list` rows for the imported dotenvx keys (public halves only). */
-export async function dotenvxIdentityRows(ctx: CliContext): Promise<{ recipient: string; kind: 'secp256k1'; source: string }[]> {
-  return (await listDotenvxKeys(keystoreDirFor(keyfilePath(ctx)))).map(k => ({ recipient: k, kind: 'secp256k1' as const, source: 'imported dotenvx key (DOTENV_PUBLIC_KEY)' }));
-}

@@ -1,4 +1,4 @@
-// Imported dotenvx private keys (docs/KEYS.md, "dotenvx private keys"): the DOTENV_PRIVATE_KEY… entries of
+// Imported dotenvx private keys (docs/KEYS.md, "Imported dotenvx private keys"): the DOTENV_PRIVATE_KEY… entries of
 // a `.env.keys` file moved into the key store, each sealed under the master key like imported age
 // identities, so lock wipes them, rotation rewraps them and nothing of them stays in plaintext. The public
 // halves (the DOTENV_PUBLIC_KEY… they open) are readable without unlocking.

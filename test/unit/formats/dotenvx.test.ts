@@ -95,7 +95,7 @@ describe('dotenvx: the file', () => {
     assert.equal(view, file);
     const saved = (await dotenvxFormat.save(Buffer.from(view.replace('PLAIN_ONE=plain', 'PLAIN_ONE=changed')), opened.saveState)).toString();
     const line = lines(saved).find(l => l.startsWith('PLAIN_ONE='))!;
-    assert.match(line, /^PLAIN_ONE="encrypted:[A-Za-z0-9+/=]+"   # kept as is$/);
+    assert.match(line, /^PLAIN_ONE="encrypted:[A-Za-z0-9+/=]+" {3}# kept as is$/);
     assert.equal(dotenvx.decrypt(secretHex, JSON.parse(line.slice(10, line.indexOf('"   #') + 1)) as string), 'changed');
   });
 
