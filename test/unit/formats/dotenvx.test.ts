@@ -151,4 +151,11 @@ describe('dotenvx: the file', () => {
       }
     }), { numRuns: 1500 });
   });
+
+  it('property: any value written into the plain view reads back as the same value', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 40 }), v => {
+      const [entry] = parseDotenvx(`K=${quoteValue(v)}\n`);
+      assert.equal(entry!.kind === 'entry' ? entry.value : null, v);
+    }), { numRuns: 1000 });
+  });
 });
