@@ -16,6 +16,7 @@ import { ageRecipientFor, ageRecipientsFor } from '../formats/age-recipients';
 import type { KeysAtHand } from '../formats';
 import { ageIdentitiesPath, ageRecipientOf, forgetAgeIdentity, listAgeIdentities } from '../keys/age-identities';
 import { wipe } from '../keys/bytes';
+import { listDotenvxKeys } from '../keys/dotenvx-keys';
 import { readPublicIdentity } from '../keys/identity';
 import { parseAgeIdentityFile, parsePublicIdentity } from '../keys/identity-strings';
 import { keystoreDirFor } from '../keys/keystore';
@@ -181,6 +182,7 @@ export async function ageIdentitySubcommand(ctx: CliContext): Promise<number> {
     const rows = [
       ...(own ? [{ recipient: ageRecipientOf(own.kind, own.publicKey), kind: own.kind, source: 'your NoteSeal identity' }] : []),
       ...(await listAgeIdentities(dir)).map(i => ({ ...i, source: 'imported' })),
+      ...(await listDotenvxKeys(dir)).map(k => ({ recipient: k, kind: 'secp256k1', source: 'imported dotenvx key (DOTENV_PUBLIC_KEY)' })),
     ];
     if (ctx.args.options.has('json')) await writeToStdout(ctx.stdout, Buffer.from(JSON.stringify(rows, null, 2) + '\n'));
     else await writeToStdout(ctx.stdout, Buffer.from(rows.map(r => `${r.recipient}\t${r.source}`).join('\n') + (rows.length ? '\n' : '')));
@@ -221,7 +223,7 @@ async function confirm(question: string): Promise<boolean> {
   try { return /^y(es)?$/i.test((await rl.question(question)).trim()); } finally { rl.close(); }
 }
 
-async function offerToDelete(ctx: CliContext, file: string): Promise<void> {
+export async function offerToDelete(ctx: CliContext, file: string): Promise<void> {
   const what = `Deleting ${file} removes its name; it does not scrub the disk (SSDs, journals, backups and snapshots may keep the old bytes).`;
   if (ctx.args.options.has('yes') || await confirm(`${what}\nDelete the plaintext identity file ${file} now? [y/N] `)) {
     await fs.unlink(file);

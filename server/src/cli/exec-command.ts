@@ -11,7 +11,8 @@ import { isLoaderVariable } from '../loaderVariables';
 import { allowOnly, UsageError } from './args';
 import { aboutFile, type CliContext } from './context';
 import { EnvFileError, envFormatOf, parseEnvText } from './env-files';
-import { withFileKeys } from './file-keys';
+import { withFileKeys, type FileKeys } from './file-keys';
+import { dotenvxVariablesOf } from './dotenvx-commands';
 import { isAgeFile } from '../formats';
 import { openAgeBytesCli } from './age-commands';
 import { keepingDataKey, UnverifiedWriter, writerVerdict } from './writer-check';
@@ -48,11 +49,27 @@ function refuseAgeWriter(ctx: CliContext, file: string): void {
   throw new UnverifiedWriter(`exec: ${warning} Nothing was run. To run it anyway, pass --allow-unverified-writer.`);
 }
 
+/** Sets a file's variables, refusing a loader variable not allowed by name. */
+function addVariables(ctx: CliContext, file: string, entries: Iterable<[string, string]>, vars: Map<string, string>): void {
+  for (const [name, value] of entries) {
+    if (isLoaderVariable(name) && !allowedByName(ctx, name)) {
+      throw new UsageError(`exec: ${file} sets ${name}, which changes how programs load code: refused, nothing was run. `
+        + `If you mean it, name it: noteseal exec --allow-env ${name} … (docs/CLI.md lists these variables)`);
+    }
+    vars.set(name, value);
+  }
+}
+
 /** The variables of `files`, in order (later files win); the library's loadEnv reads them here too, never prompting (`prompt: false`). */
 export async function variablesOf(ctx: CliContext, files: readonly string[], keyOptions: { prompt?: boolean } = {}): Promise<Map<string, string>> {
-  return withFileKeys(ctx, async keys => {
+  // dotenvx files need their own secp256k1 keys (the environment or the key store), not the file keys.
+  const dotenvx = await dotenvxVariablesOf(ctx, files);
+  const all = async (keys: FileKeys | null) => {
     const vars = new Map<string, string>();
     for (const file of files) {
+      const fromDotenvx = dotenvx.get(file);
+      if (fromDotenvx) { addVariables(ctx, file, fromDotenvx, vars); continue; }
+      if (!keys) throw new Error('unreachable: file keys are asked for whenever a file is not a dotenvx file');
       let plaintext: Buffer;
       // Never through a link (a repository could point one at another repository's config), never unbounded.
       const readConfig = () => readRegularFile(file, { maxBytes: MAX_FILE_BYTES }).catch(e => {
@@ -77,13 +94,7 @@ export async function variablesOf(ctx: CliContext, files: readonly string[], key
       }
       try {
         // Later files override earlier ones, as later lines of one dotenv file do.
-        for (const [name, value] of parseEnvText(plaintext.toString('utf8'), envFormatOf(file))) {
-          if (isLoaderVariable(name) && !allowedByName(ctx, name)) {
-            throw new UsageError(`exec: ${file} sets ${name}, which changes how programs load code: refused, nothing was run. `
-              + `If you mean it, name it: noteseal exec --allow-env ${name} … (docs/CLI.md lists these variables)`);
-          }
-          vars.set(name, value);
-        }
+        addVariables(ctx, file, parseEnvText(plaintext.toString('utf8'), envFormatOf(file)), vars);
       } catch (e) {
         if (e instanceof EnvFileError) throw new UsageError(`exec: ${file}: ${e.message}`);
         throw e;
@@ -92,7 +103,8 @@ export async function variablesOf(ctx: CliContext, files: readonly string[], key
       }
     }
     return vars;
-  }, files[0], keyOptions);
+  };
+  return files.every(f => dotenvx.has(f)) ? all(null) : withFileKeys(ctx, all, files[0], keyOptions);
 }
 
 /** `--allow-env NAME` (repeatable) lets a config set that loader variable. */

@@ -24,7 +24,8 @@ import { withIdentityFile } from './identity-commands';
 import { stdinBlocks } from './stdin';
 import { writeManyToStdout, writeToStdout } from './stdout';
 import { keepingDataKey, writerVerdict } from './writer-check';
-import { isAgeFile } from '../formats';
+import { isAgeFile, isDotenvxFile } from '../formats';
+import { dotenvxDecrypt } from './dotenvx-commands';
 import { ageDecrypt, ageEncryptCommand, ageInspectLines, ageInspectReport } from './age-commands';
 
 /**
@@ -104,6 +105,7 @@ export async function decryptCommand(ctx: CliContext): Promise<number> {
   const output = typeof given === 'string' && given !== '-' ? given : null;
   if (output) refuseToOverwrite(ctx, output);
   if (await isAgeFile(file)) return ageDecrypt(ctx, file, output, typeof identityFile === 'string' ? identityFile : undefined);
+  if (await isDotenvxFile(file)) return dotenvxDecrypt(ctx, file, output);
   await warmThreadsFor(file);
   const watch = stopwatch(ctx, 'decrypt');
   // The data key is kept (a copy) so the write signature's key commitment can be checked afterwards.

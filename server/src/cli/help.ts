@@ -26,7 +26,8 @@ Commands:
                         as the last line; --age: as an age1pq1 recipient
   identity import <file|-> [--yes]
                         seal AGE-SECRET-KEY-1…/-PQ-1… lines in the key
-                        store; --yes deletes the file
+                        store; --yes deletes the file; a dotenvx .env.keys:
+                        its DOTENV_PRIVATE_KEY… entries
   identity list [--json]
                         the age identities held (public halves)
   identity forget <recipient> [--yes]
@@ -73,6 +74,10 @@ Commands:
                         writer signed (exit 12; --allow-unverified-writer)
                         and variables that load code (LD_*, NODE_OPTIONS,
                         PATH…; --allow-env NAME)
+  set <.env> KEY VALUE|-
+                        set one value of a dotenvx file, encrypted to its
+                        DOTENV_PUBLIC_KEY… (- reads VALUE from stdin); no
+                        private key needed
   grep PATTERN [PATH...]
                         search inside encrypted notes (folders, or .enc
                         files): path:line:text, like rg; -i ignore case,
@@ -109,7 +114,10 @@ terminal (no echo), or read from a file or an inherited file descriptor:
 decrypt, inspect, exec, grep and git also take age files (*.age). age files
 carry no signature, so they have no writer: exec refuses them (exit 12)
 unless --allow-unverified-writer, and the git merge driver does not merge
-them.
+them. decrypt and exec also take dotenvx .env files (a DOTENV_PUBLIC_KEY…
+line): the private key comes from DOTENV_PRIVATE_KEY… in the environment or
+from an imported .env.keys; their values carry no signature either, so exec
+refuses them the same way.
 
 Commands that need file keys ask the agent first ($NOTESEAL_AGENT_SOCK or
 the default socket), then an age identity given on purpose (servers, CI:

@@ -12,9 +12,11 @@ import { allowOnly, expectOperands } from './args';
 import { keyfilePath, keyringFor, withKeyring, type CliContext } from './context';
 import { ExitCode } from './exit-codes';
 import { writeToStdout } from './stdout';
+import { dotenvxImportCommand, isDotenvxKeysImport } from './dotenvx-commands';
 import { ageIdentitySubcommand, isAgeIdentitySubcommand, printAgeRecipient } from './age-commands';
 
 export async function identityCommand(ctx: CliContext): Promise<number> {
+  if (await isDotenvxKeysImport(ctx)) return dotenvxImportCommand(ctx);
   if (isAgeIdentitySubcommand(ctx)) return ageIdentitySubcommand(ctx);
   allowOnly(ctx.args, 'json', 'age');
   expectOperands(ctx.args, 0);

@@ -5,13 +5,14 @@
 import { isNoteSealError } from '../crypto/errors';
 import { openRegularFile } from '../crypto/safe-open';
 import { ageFormat } from './age-format';
+import { dotenvxFormat } from './dotenvx';
 import { encFormat } from './enc';
 import type { FileFormat, FormatName } from './types';
 
 export type { FileFormat, FormatName, KeysAtHand, OpenedFile } from './types';
 
 export const HEAD_BYTES = 2048;
-export const FORMATS: readonly FileFormat<never>[] = [encFormat as FileFormat<never>, ageFormat as FileFormat<never>];
+export const FORMATS: readonly FileFormat<never>[] = [encFormat as FileFormat<never>, ageFormat as FileFormat<never>, dotenvxFormat as FileFormat<never>];
 
 export function formatNamed(name: FormatName): FileFormat<never> {
   return FORMATS.find(f => f.name === name)!;
@@ -41,6 +42,12 @@ export async function isAgeFile(file: string): Promise<boolean> {
     if (isNoteSealError(e, 'NOT_A_REGULAR_FILE') && hasAgeName(file)) return { name: 'age' };
     return undefined;
   }))?.name === 'age';
+}
+
+/** Whether a file is a dotenvx .env file (a DOTENV_PUBLIC_KEY… line in its first bytes); false when unreadable. */
+export async function isDotenvxFile(file: string): Promise<boolean> {
+  if (file === '-') return false;
+  return (await formatOfFile(file).catch(() => undefined))?.name === 'dotenvx';
 }
 
 /** Whether a path is an age file by its name (the Explorer's and the CLI's first guess). */

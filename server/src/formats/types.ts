@@ -2,7 +2,7 @@
 import type { EncryptOptions, Stanza, UnwrapDataKey } from '../crypto/format';
 import type { AgeRecipient, AgeStanza } from './age';
 
-export type FormatName = 'enc' | 'age';
+export type FormatName = 'enc' | 'age' | 'dotenvx';
 
 /** The keys a caller has at hand; each format asks only for what its file needs. */
 export interface KeysAtHand {
@@ -19,6 +19,8 @@ export interface KeysAtHand {
   filePassphrase(file: string): Promise<Uint8Array>;
   /** Who a new write of `file` is for, in age's terms (the recipients rule: docs/KEYS.md). */
   ageRecipientsFor?(file: string): Promise<AgeRecipient[]>;
+  /** A dotenvx file's secp256k1 private key for its public key (hex), or null: the file then opens write-only. */
+  dotenvxSecretKey?(publicKeyHex: string): Promise<Uint8Array | null>;
 }
 
 export interface OpenedFile<S> {

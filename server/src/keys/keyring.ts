@@ -25,6 +25,7 @@ import { rewrapFolder, type OnRotationProgress, type RotationReport } from './ro
 import { detachedStanza, parseStanza, unwrapDataKeyStanza, wrapDataKeyStanza } from './stanzas';
 import { generateIdentity, loadIdentity, rewrapIdentity, storeIdentity, wipeIdentity, type HeldIdentity } from './identity';
 import { importAgeIdentities, loadAgeIdentities, rewrapAgeIdentities } from './age-identities';
+import { importDotenvxKeys, loadDotenvxKey, rewrapDotenvxKeys } from './dotenvx-keys';
 import { recipientStanzas, unwrapWithReceivingKeys, type ReceivingKey, type Recipient } from './recipients';
 
 export type Passphrase = string | Uint8Array;
@@ -241,6 +242,16 @@ export class Keyring {
     return importAgeIdentities(this.keystoreDir, keys, this.requireKeys().current);
   }
 
+  /** Seals dotenvx private keys (from a .env.keys file) into the key store under the current master key. */
+  async importDotenvxKeys(secrets: readonly Uint8Array[]): Promise<{ added: string[]; already: string[] }> {
+    return importDotenvxKeys(this.keystoreDir, secrets, this.requireKeys().current);
+  }
+
+  /** The imported dotenvx private key for a DOTENV_PUBLIC_KEY (hex), or null (the caller wipes it). */
+  async dotenvxSecretKey(publicKeyHex: string): Promise<Uint8Array | null> {
+    return loadDotenvxKey(this.keystoreDir, this.requireKeys(), publicKeyHex);
+  }
+
   /** A fresh random data key for a new file, and the stanzas that let this keyring find it again. */
   async newFileStanzas(options: { detached?: boolean; recipients?: readonly Recipient[] } = {}): Promise<NewFileKeys> {
     const { current } = this.requireKeys();
@@ -344,6 +355,7 @@ export class Keyring {
     const detachedKeysRewrapped = await rewrapDetachedKeys(this.keystoreDir, rotated);
     await rewrapIdentity(this.keystoreDir, rotated);
     await rewrapAgeIdentities(this.keystoreDir, rotated);
+    await rewrapDotenvxKeys(this.keystoreDir, rotated);
     const files = folder === undefined
       ? { rewrapped: 0, alreadyCurrent: 0, detached: 0, failed: [] }
       : await rewrapFolder(folder, rotated.current, this.unwrap, onProgress);
