@@ -9,6 +9,8 @@ import { kdfPolicyFromEnv, TEST_KDF_POLICY, type KdfPolicy } from '../keys/kdf';
 import type { ParsedArgs } from './args';
 import { UsageError } from './args';
 import { readSecret } from './secrets';
+import { deriveOnToken, tokenPresent, type Pkcs11Target } from '../keys/pkcs11';
+import type { Slot } from '../keys/slots';
 
 export interface CliContext {
   args: ParsedArgs;
@@ -39,9 +41,55 @@ export function keyringFor(ctx: CliContext): Keyring {
   return new Keyring(file, { kdf: kdfPolicy(ctx) });
 }
 
-/** Asks for the passphrase (terminal, or NOTESEAL_PASSPHRASE_FILE/FD) and unlocks. */
-export async function unlockedKeyring(ctx: CliContext): Promise<Keyring> {
+/** The PKCS#11 module: --module, else $NOTESEAL_PKCS11_MODULE (machine configuration, never from a repository). */
+export function pkcs11Module(ctx: CliContext): string | null {
+  const given = ctx.args.options.get('module');
+  if (typeof given === 'string') return path.resolve(given);
+  const fromEnv = ctx.env.NOTESEAL_PKCS11_MODULE;
+  return fromEnv ? path.resolve(fromEnv) : null;
+}
+
+export function slotTarget(ctx: CliContext, slot: Slot): Pkcs11Target | null {
+  const module = pkcs11Module(ctx);
+  return module ? { module, token: slot.token } : null;
+}
+
+/** Asks for the token's PIN (terminal, or NOTESEAL_PIN_FILE/FD) and unlocks through the slot. */
+async function unlockWithSlot(ctx: CliContext, keyring: Keyring, slot: Slot, target: Pkcs11Target): Promise<void> {
+  const pin = await readSecret({ name: 'PIN', prompt: `PIN of the token "${slot.token}" (unlock slot "${slot.name}"): ` }, ctx.env);
+  try {
+    await keyring.unlockWithSlot(slot.name, s => deriveOnToken(target, s.keyId, s.ephemeralKey, pin, ctx.env));
+  } finally {
+    pin.fill(0);
+  }
+}
+
+/**
+ * Unlocks: with `--unlock NAME` through that slot only; otherwise through the first slot that can work now
+ * (its token answers), else with the passphrase. `passphraseOnly`: commands that rewrite the passphrase's
+ * wrap or the slots (rotate, unlock add/remove) need the passphrase itself.
+ */
+export async function unlockedKeyring(ctx: CliContext, opts: { passphraseOnly?: boolean } = {}): Promise<Keyring> {
   const keyring = keyringFor(ctx);
+  const chosen = ctx.args.options.get('unlock');
+  if (typeof chosen === 'string' && chosen !== 'passphrase') {
+    if (opts.passphraseOnly) throw new UsageError(`${ctx.args.command}: this command needs the passphrase, not an unlock slot`);
+    const slot = (await Keyring.readSlots(keyring.keyfilePath, { kdf: kdfPolicy(ctx) })).find(s => s.name === chosen);
+    if (!slot) throw new UsageError(`the keyfile has no unlock slot named "${chosen}" (see 'noteseal unlock list')`);
+    const target = slotTarget(ctx, slot);
+    if (!target) throw new UsageError(`unlock slot "${chosen}" is a PKCS#11 token: pass --module PATH or set NOTESEAL_PKCS11_MODULE`);
+    await unlockWithSlot(ctx, keyring, slot, target);
+    return keyring;
+  }
+  if (chosen === undefined && !opts.passphraseOnly) {
+    for (const slot of await Keyring.readSlots(keyring.keyfilePath, { kdf: kdfPolicy(ctx) })) {
+      const target = slotTarget(ctx, slot);
+      if (target && await tokenPresent(target, ctx.env)) {
+        await unlockWithSlot(ctx, keyring, slot, target);
+        return keyring;
+      }
+    }
+  }
   const passphrase = await readSecret({ name: 'PASSPHRASE', prompt: 'NoteSeal passphrase: ' }, ctx.env);
   try {
     await keyring.unlock(passphrase);
@@ -52,8 +100,8 @@ export async function unlockedKeyring(ctx: CliContext): Promise<Keyring> {
 }
 
 /** Runs `fn` with an unlocked keyring and always locks (zeroes keys) afterwards. */
-export async function withKeyring<T>(ctx: CliContext, fn: (keyring: Keyring) => Promise<T>): Promise<T> {
-  const keyring = await unlockedKeyring(ctx);
+export async function withKeyring<T>(ctx: CliContext, fn: (keyring: Keyring) => Promise<T>, opts: { passphraseOnly?: boolean } = {}): Promise<T> {
+  const keyring = await unlockedKeyring(ctx, opts);
   try { return await fn(keyring); } finally { keyring.lock(); }
 }
 

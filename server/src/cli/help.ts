@@ -42,6 +42,13 @@ Commands:
                         recovery key)
   rotate <folder>       new master key; rewrap the key of every .enc file
                         below <folder>
+  unlock list [--json]  the keyfile's unlock slots (beside the passphrase)
+  unlock add pkcs11 --module PATH [--token LABEL] [--name NAME]
+                        add a slot: a P-256 key made on the token opens
+                        the keyfile with the token's PIN
+  unlock remove NAME [--rotate [folder]]
+                        remove a slot; --rotate also rotates the master key
+                        (older keyfile copies then no longer open files)
   recover <file.enc>    seal an unfinished recording so it can be read
   shred <file.enc> --yes
                         destroy a file's detached key: the file becomes
@@ -80,6 +87,9 @@ Options:
                      %APPDATA%\\noteseal\\keyfile.json)
   -o, --output <p>   output file ('-' for stdout)
   -f, --force        overwrite an existing output file
+  --unlock NAME      unlock through that slot (default: the first slot
+                     whose token is present, else the passphrase)
+  --module PATH      the PKCS#11 module (default: $NOTESEAL_PKCS11_MODULE)
 
 Passphrases are never taken from the command line. They are typed at the
 terminal (no echo), or read from a file or an inherited file descriptor:
@@ -89,6 +99,8 @@ terminal (no echo), or read from a file or an inherited file descriptor:
                         the new one, for passwd
   NOTESEAL_RECOVERY_KEY_FILE=path or NOTESEAL_RECOVERY_KEY_FD=n
                         the recovery key, for passwd --recovery
+  NOTESEAL_PIN_FILE=path or NOTESEAL_PIN_FD=n
+                        a token's PIN, for unlock slots
 
 Commands that need file keys ask the agent first ($NOTESEAL_AGENT_SOCK or
 the default socket).
@@ -97,5 +109,5 @@ Exit status: 0 ok, 1 usage, 2 wrong passphrase or key, 3 not a NoteSeal file
 (or unsupported version), 4 damaged file (corrupted, truncated, trailing
 data, unfinished), 5 damaged keyfile, 6 key not found (shredded), 7 I/O
 error, 8 internal error, 9 agent locked, 10 no agent, 11 recipients list
-refused, 130 cancelled.
+refused, 12 unverified writer, 13 token absent, 130 cancelled.
 `;

@@ -10,7 +10,7 @@ import { readSecret } from './secrets';
 import { writeToStdout } from './stdout';
 
 /** The recovery key goes to stdout (so it can be captured); the warning about it to stderr. */
-async function showRecoveryKey(ctx: CliContext, recoveryKey: string, intro: string): Promise<void> {
+export async function showRecoveryKey(ctx: CliContext, recoveryKey: string, intro: string): Promise<void> {
   ctx.note(`${intro} Write it down and keep it offline: it is shown only this once, and it opens every file.`);
   ctx.note('It unlocks the keyfile through `noteseal passwd --recovery` if the passphrase is forgotten.');
   await writeToStdout(ctx.stdout, Buffer.from(recoveryKey + '\n'));
