@@ -54,23 +54,13 @@ export function slotTarget(ctx: CliContext, slot: Slot): Pkcs11Target | null {
   return module ? { module, token: slot.token } : null;
 }
 
-/** Asks for the token's PIN (terminal, or NOTESEAL_PIN_FILE/FD) and unlocks through the slot. */
-async function unlockWithSlot(ctx: CliContext, keyring: Keyring, slot: Slot, target: Pkcs11Target): Promise<void> {
-  const pin = await readSecret({ name: 'PIN', prompt: `PIN of the token "${slot.token}" (unlock slot "${slot.name}"): ` }, ctx.env);
-  try {
-    await keyring.unlockWithSlot(slot.name, s => deriveOnToken(target, s.keyId, s.ephemeralKey, pin, ctx.env));
-  } finally {
-    pin.fill(0);
-  }
-}
+export interface ChosenSlot { slot: Slot; target: Pkcs11Target }
 
 /**
- * Unlocks: with `--unlock NAME` through that slot only; otherwise through the first slot that can work now
- * (its token answers), else with the passphrase. `passphraseOnly`: commands that rewrite the passphrase's
- * wrap or the slots (rotate, unlock add/remove) need the passphrase itself.
+ * How to unlock: `--unlock NAME` chooses that slot (an error if it cannot be used); without it, the first slot
+ * that can work now (its token answers); null means the passphrase (also `--unlock passphrase`).
  */
-export async function unlockedKeyring(ctx: CliContext, opts: { passphraseOnly?: boolean } = {}): Promise<Keyring> {
-  const keyring = keyringFor(ctx);
+export async function chooseSlot(ctx: CliContext, keyring: Keyring, opts: { passphraseOnly?: boolean } = {}): Promise<ChosenSlot | null> {
   const chosen = ctx.args.options.get('unlock');
   if (typeof chosen === 'string' && chosen !== 'passphrase') {
     if (opts.passphraseOnly) throw new UsageError(`${ctx.args.command}: this command needs the passphrase, not an unlock slot`);
@@ -78,17 +68,38 @@ export async function unlockedKeyring(ctx: CliContext, opts: { passphraseOnly?: 
     if (!slot) throw new UsageError(`the keyfile has no unlock slot named "${chosen}" (see 'noteseal unlock list')`);
     const target = slotTarget(ctx, slot);
     if (!target) throw new UsageError(`unlock slot "${chosen}" is a PKCS#11 token: pass --module PATH or set NOTESEAL_PKCS11_MODULE`);
-    await unlockWithSlot(ctx, keyring, slot, target);
-    return keyring;
+    return { slot, target };
   }
   if (chosen === undefined && !opts.passphraseOnly) {
     for (const slot of await Keyring.readSlots(keyring.keyfilePath, { kdf: kdfPolicy(ctx) })) {
       const target = slotTarget(ctx, slot);
-      if (target && await tokenPresent(target, ctx.env)) {
-        await unlockWithSlot(ctx, keyring, slot, target);
-        return keyring;
-      }
+      if (target && await tokenPresent(target, ctx.env)) return { slot, target };
     }
+  }
+  return null;
+}
+
+/** Asks for the token's PIN: the terminal (no echo), or NOTESEAL_PIN_FILE / NOTESEAL_PIN_FD. Caller wipes it. */
+export function readPin(ctx: CliContext, chosen: ChosenSlot): Promise<Buffer> {
+  return readSecret({ name: 'PIN', prompt: `PIN of the token "${chosen.slot.token}" (unlock slot "${chosen.slot.name}"): ` }, ctx.env);
+}
+
+/** Unlocks through the slot with `pin` (not wiped here). */
+export async function unlockThroughSlot(keyring: Keyring, chosen: ChosenSlot, pin: Uint8Array, env: NodeJS.ProcessEnv): Promise<void> {
+  await keyring.unlockWithSlot(chosen.slot.name, s => deriveOnToken(chosen.target, s.keyId, s.ephemeralKey, pin, env));
+}
+
+/**
+ * Unlocks through the chosen slot (chooseSlot), else with the passphrase. `passphraseOnly`: commands that
+ * rewrite the passphrase's wrap or the slots (rotate, unlock add/remove) need the passphrase itself.
+ */
+export async function unlockedKeyring(ctx: CliContext, opts: { passphraseOnly?: boolean } = {}): Promise<Keyring> {
+  const keyring = keyringFor(ctx);
+  const chosen = await chooseSlot(ctx, keyring, opts);
+  if (chosen) {
+    const pin = await readPin(ctx, chosen);
+    try { await unlockThroughSlot(keyring, chosen, pin, ctx.env); } finally { pin.fill(0); }
+    return keyring;
   }
   const passphrase = await readSecret({ name: 'PASSPHRASE', prompt: 'NoteSeal passphrase: ' }, ctx.env);
   try {

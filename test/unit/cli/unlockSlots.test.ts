@@ -98,6 +98,19 @@ describe('noteseal unlock: PKCS#11 slots on a real token (SoftHSM2)', () => {
     assert.equal(first.stdout, 'the plan: canary 7d1f\n');
   });
 
+  it('agent start --unlock card asks the PIN once; then decrypt needs no secret at all', async () => {
+    const sock = { NOTESEAL_AGENT_SOCK: path.join(dir, 'agent.sock') };
+    const start = await run(['agent', 'start', '--unlock', 'card', '--module', MODULE, '--idle-minutes', '2'], { ...sock, ...pin() });
+    assert.equal(start.code, 0, start.stderr);
+    try {
+      const r = await run(['decrypt', 'plan.md.enc'], sock);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'the plan: canary 7d1f\n');
+    } finally {
+      assert.equal((await run(['agent', 'stop'], sock)).code, 0);
+    }
+  });
+
   it('a wrong PIN: exit 2, says so and what the token tells about tries left; nothing decrypted', async () => {
     const wrongPin = path.join(dir, 'wrong-pin.txt');
     await fs.writeFile(wrongPin, '000000\n');
