@@ -68,7 +68,7 @@ export async function rotateCommand(ctx: CliContext): Promise<number> {
   const result = await withKeyring(ctx, keyring => keyring.rotate(folder, p => {
     const why = p.outcome === 'failed' ? `: ${p.errorMessage}` : '';
     ctx.note(`[${p.done}/${p.total}] ${p.outcome} ${p.file}${why}`);
-  }));
+  }), { passphraseOnly: true }); // the new master key is wrapped under the passphrase's KEK: a slot cannot rotate
   const { files } = result;
   ctx.note(`New master key ${result.masterKeyId}: ${files.rewrapped} file(s) rewrapped, ${files.alreadyCurrent} already current, `
     + `${files.detached} with detached keys (${result.detachedKeysRewrapped} key store entries rewrapped), ${files.failed.length} failed.`);
