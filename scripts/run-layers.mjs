@@ -59,8 +59,8 @@ const WINDOWS_UNIX_ONLY = new Set(['agent.test.js', 'exec.test.js', 'git.test.js
   // core.symlinks and Developer Mode allow links, and Wine maps them onto the Linux file system. The win32 branch of
   // crypto/safe-open.ts (lstat before, fstat after, same file) is not proven by this lane: docs/RELIABILITY.md.
   'symlinks.test.js', 'safeOpen.test.js',
-  // A real PKCS#11 token: SoftHSM2 and OpenSC's pkcs11-tool (Debian), and /dev/fd/3 for the ECDH result (issue 28).
-  'unlockSlots.test.js']);
+  // A real PKCS#11 token and TPM (issue 28): SoftHSM2 + OpenSC's pkcs11-tool, swtpm + tpm2-tools (Debian), sh and /dev/fd/3.
+  'unlockSlots.test.js', 'unlockTpm.test.js']);
 /** Pure computation with nothing platform-specific (no file, process or path behaviour), 2.5 minutes under Wine: the unit layer runs them. */
 const WINDOWS_SKIPPED = new Set(['large.test.js', 'tamper.test.js', 'parallel.test.js']);
 

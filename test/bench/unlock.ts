@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Keyring } from '../../server/src/keys/keyring';
 import { deriveOnToken, generateSlotKey } from '../../server/src/keys/pkcs11';
+import type { Pkcs11Slot } from '../../server/src/keys/slots';
 import { median } from './stats';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
       t.pass.push(performance.now() - t0);
       k.lock();
       t0 = performance.now();
-      await k.unlockWithSlot('bench', s => deriveOnToken(target, s.keyId, s.ephemeralKey, PIN, env));
+      await k.unlockWithSlot('bench', s => deriveOnToken(target, (s as Pkcs11Slot).keyId, (s as Pkcs11Slot).ephemeralKey, PIN, env));
       t.slot.push(performance.now() - t0);
       k.lock();
       t.cliPass.push(wall(['decrypt', f('note.md.enc'), '--unlock', 'passphrase'], { ...env, NOTESEAL_PASSPHRASE_FILE: f('pass') }));

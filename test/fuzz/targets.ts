@@ -3,7 +3,7 @@
 // throws (a TypeError, a RangeError, a wrong result, partial plaintext) is a bug. The seed run in
 // test/unit/fuzz and the soak run (test/bench/fuzz.ts) both walk FUZZ_TARGETS; a new parser is one entry.
 import assert from 'node:assert/strict';
-import { createHash, createPublicKey as createPublicKeyFrom, diffieHellman, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { constants as cryptoConstants, createHash, createPublicKey as createPublicKeyFrom, diffieHellman, generateKeyPairSync, privateDecrypt, randomBytes, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +17,7 @@ import { bech32, bech32m } from '@scure/base';
 import { encodeAgeHybridRecipient, encodeAgeRecipient, encodeIdentity, parseAgeIdentityFile, parsePublicIdentity } from '../../server/src/keys/identity-strings';
 import { RECIPIENT_KINDS } from '../../server/src/keys/recipients';
 import { buildKeyfile, masterKeyIdOf, parseKeyfile, serializeKeyfile, unwrapWithKek, unwrapWithMasterKey, type MasterKeys } from '../../server/src/keys/keyfile';
-import { openPkcs11Slot, wrapPkcs11Slot } from '../../server/src/keys/slots';
+import { openSlot, wrapPkcs11Slot, wrapTpmSlot } from '../../server/src/keys/slots';
 import { createDetachedKey, loadDetachedKey } from '../../server/src/keys/keystore';
 import { Keyring } from '../../server/src/keys/keyring';
 import { TEST_KDF_POLICY } from '../../server/src/keys/kdf';
@@ -39,9 +39,11 @@ export interface FuzzContext {
   /** Valid append-mode files (recordings), closed and unfinished. */
   appendSamples: { file: Buffer; plaintext: Buffer; recorded: Buffer; headerLength: number; chunkSize: number; closed: boolean }[];
   keyfileText: string;
-  /** A keyfile with two unlock slots (version 2); both wrap to `slotPrivateKey`'s public half, a software "token". */
+  /** A keyfile with three unlock slots (version 2): two pkcs11 slots wrapping to `slotPrivateKey`'s public half (a
+   * software "token"), one tpm slot to `tpmPrivateKey`'s (a software "TPM"). */
   slotKeyfileText: string;
   slotPrivateKey: KeyObject;
+  tpmPrivateKey: KeyObject;
   kek: Uint8Array;
   masterKeys: MasterKeys;
   entry: { keyId: string; text: string; dataKey: Uint8Array };
@@ -107,7 +109,12 @@ export async function makeFuzzContext(): Promise<FuzzContext> {
   const keyfileText = serializeKeyfile(buildKeyfile(masterKeys, kek, { m: 64, t: 1, p: 1, salt: new Uint8Array(randomBytes(16)) }));
   const token = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const publicKey = new Uint8Array(token.publicKey.export({ format: 'der', type: 'spki' }));
-  const slots = ['card', 'hsm'].map(name => wrapPkcs11Slot({ name, created: '2026-12-06T12:00:00.000Z', token: 'fuzz token', keyId: '0a0b', publicKey }, masterKeys.current));
+  const tpm = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const slots = [
+    ...['card', 'hsm'].map(name => wrapPkcs11Slot({ name, created: '2026-12-06T12:00:00.000Z', token: 'fuzz token', keyId: '0a0b', publicKey }, masterKeys.current)),
+    wrapTpmSlot({ name: 'tpm', created: '2026-12-06T12:00:00Z', pin: true, tpmPublic: new Uint8Array([1]), tpmPrivate: new Uint8Array([2]),
+      publicKey: new Uint8Array(tpm.publicKey.export({ format: 'der', type: 'spki' })) }, masterKeys.current),
+  ];
   const slotKeyfileText = serializeKeyfile(buildKeyfile(masterKeys, kek, { m: 64, t: 1, p: 1, salt: new Uint8Array(randomBytes(16)) }, slots));
   const storeDir = path.join(dir, 'store');
   const created = await createDetachedKey(storeDir, masterKeys.current);
@@ -115,7 +122,7 @@ export async function makeFuzzContext(): Promise<FuzzContext> {
   const fresh = await keyring.newFileStanzas();
   const detached = await keyring.newFileStanzas({ detached: true });
   return {
-    dir, dataKey, keyring, keyfile, encSamples, appendSamples, keyfileText, slotKeyfileText, slotPrivateKey: token.privateKey, kek, masterKeys, entry, recoveryKey,
+    dir, dataKey, keyring, keyfile, encSamples, appendSamples, keyfileText, slotKeyfileText, slotPrivateKey: token.privateKey, tpmPrivateKey: tpm.privateKey, kek, masterKeys, entry, recoveryKey,
     validStanzas: [...fresh.stanzas, ...detached.stanzas],
     async cleanup() { keyring.lock(); fs.rmSync(dir, { recursive: true, force: true }); },
   };
@@ -308,16 +315,23 @@ const keyfileSlots: FuzzTarget<string> = {
   run(text, ctx) {
     const kf = parseKeyfile(text, TEST_KDF_POLICY.floor);
     for (const slot of kf.slots) {
-      const peer = { key: Buffer.from(slot.ephemeralKey), format: 'der' as const, type: 'spki' as const };
-      const shared = new Uint8Array(diffieHellman({ privateKey: ctx.slotPrivateKey, publicKey: createPublicKeyFrom(peer) }));
-      const keys = unwrapWithMasterKey(kf, openPkcs11Slot(slot, shared, kf.masterKeyId), 'DAMAGED_KEYFILE');
+      let secret: Uint8Array;
+      if (slot.kind === 'pkcs11') {
+        const peer = { key: Buffer.from(slot.ephemeralKey), format: 'der' as const, type: 'spki' as const };
+        secret = new Uint8Array(diffieHellman({ privateKey: ctx.slotPrivateKey, publicKey: createPublicKeyFrom(peer) }));
+      } else {
+        try {
+          secret = new Uint8Array(privateDecrypt({ key: ctx.tpmPrivateKey, padding: cryptoConstants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, slot.sealedKey));
+        } catch { throw new NoteSealError('WRONG_KEY', 'the "TPM" refuses the sealed key'); } // what tpm2_rsadecrypt does
+      }
+      const keys = unwrapWithMasterKey(kf, openSlot(slot, secret, kf.masterKeyId), 'DAMAGED_KEYFILE');
       // Opening at all means the master key is the original and the slot list is the one written (the MAC).
       assert.ok(sameBytes(keys.current.key, ctx.masterKeys.current.key));
-      assert.deepEqual(kf.slots.map(s => s.name), ['card', 'hsm']);
+      assert.deepEqual(kf.slots.map(s => s.name), ['card', 'hsm', 'tpm']);
     }
     const keys = unwrapWithKek(kf, ctx.kek);
     assert.ok(sameBytes(keys.current.key, ctx.masterKeys.current.key));
-    assert.deepEqual(kf.slots.map(s => s.name), ['card', 'hsm']);
+    assert.deepEqual(kf.slots.map(s => s.name), ['card', 'hsm', 'tpm']);
   },
   allowed: codes('DAMAGED_KEYFILE', 'WRONG_PASSPHRASE', 'WRONG_KEY'),
 };

@@ -73,7 +73,7 @@ async function startAgent(ctx: CliContext): Promise<number> {
   delete env.NOTESEAL_PASSPHRASE_FD;
   delete env.NOTESEAL_PIN_FILE;
   delete env.NOTESEAL_PIN_FD;
-  const slotArgs = chosen ? ['--unlock', chosen.slot.name, '--module', chosen.target.module] : [];
+  const slotArgs = chosen ? ['--unlock', chosen.slot.name, ...('target' in chosen ? ['--module', chosen.target.module] : [])] : [];
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, see above
   const { spawn } = require('node:child_process') as typeof import('node:child_process'); // only `agent start` needs it
   const child = spawn(process.execPath, [process.argv[1]!, 'agent', '__serve', '--keyfile', keyfile, '--idle-minutes', String(minutes), ...slotArgs], {

@@ -10,7 +10,8 @@ import type { ParsedArgs } from './args';
 import { UsageError } from './args';
 import { readSecret } from './secrets';
 import { deriveOnToken, tokenPresent, type Pkcs11Target } from '../keys/pkcs11';
-import type { Slot } from '../keys/slots';
+import type { Pkcs11Slot, Slot, TpmSlot } from '../keys/slots';
+import { decryptOnTpm, tpmPresent } from '../keys/tpm';
 
 export interface CliContext {
   args: ParsedArgs;
@@ -49,44 +50,64 @@ export function pkcs11Module(ctx: CliContext): string | null {
   return fromEnv ? path.resolve(fromEnv) : null;
 }
 
-export function slotTarget(ctx: CliContext, slot: Slot): Pkcs11Target | null {
+export function slotTarget(ctx: CliContext, slot: Pkcs11Slot): Pkcs11Target | null {
   const module = pkcs11Module(ctx);
   return module ? { module, token: slot.token } : null;
 }
 
-export interface ChosenSlot { slot: Slot; target: Pkcs11Target }
+export type ChosenSlot = { slot: Pkcs11Slot; target: Pkcs11Target } | { slot: TpmSlot };
+
+/** The slot with what it needs to be used, or a reason it cannot be (a PKCS#11 slot without a module). */
+function usable(ctx: CliContext, slot: Slot): ChosenSlot | string {
+  if (slot.kind === 'tpm') return { slot };
+  const target = slotTarget(ctx, slot);
+  return target ? { slot, target } : `unlock slot "${slot.name}" is a PKCS#11 token: pass --module PATH or set NOTESEAL_PKCS11_MODULE`;
+}
+
+async function canWorkNow(chosen: ChosenSlot, env: NodeJS.ProcessEnv): Promise<boolean> {
+  return 'target' in chosen ? tokenPresent(chosen.target, env) : tpmPresent(env);
+}
 
 /**
  * How to unlock: `--unlock NAME` chooses that slot (an error if it cannot be used); without it, the first slot
- * that can work now (its token answers); null means the passphrase (also `--unlock passphrase`).
+ * that can work now (its token is present, the TPM answers); null means the passphrase (also `--unlock passphrase`).
  */
 export async function chooseSlot(ctx: CliContext, keyring: Keyring, opts: { passphraseOnly?: boolean } = {}): Promise<ChosenSlot | null> {
   const chosen = ctx.args.options.get('unlock');
   if (typeof chosen === 'string' && chosen !== 'passphrase') {
     if (opts.passphraseOnly) throw new UsageError(`${ctx.args.command}: this command needs the passphrase, not an unlock slot`);
-    const slot = (await Keyring.readSlots(keyring.keyfilePath, { kdf: kdfPolicy(ctx) })).find(s => s.name === chosen);
+    const slot = (await Keyring.readSlots(keyring.keyfilePath, { kdf: kdfPolicyFromEnv(ctx.env) })).find(s => s.name === chosen);
     if (!slot) throw new UsageError(`the keyfile has no unlock slot named "${chosen}" (see 'noteseal unlock list')`);
-    const target = slotTarget(ctx, slot);
-    if (!target) throw new UsageError(`unlock slot "${chosen}" is a PKCS#11 token: pass --module PATH or set NOTESEAL_PKCS11_MODULE`);
-    return { slot, target };
+    const use = usable(ctx, slot);
+    if (typeof use === 'string') throw new UsageError(use);
+    return use;
   }
   if (chosen === undefined && !opts.passphraseOnly) {
-    for (const slot of await Keyring.readSlots(keyring.keyfilePath, { kdf: kdfPolicy(ctx) })) {
-      const target = slotTarget(ctx, slot);
-      if (target && await tokenPresent(target, ctx.env)) return { slot, target };
+    for (const slot of await Keyring.readSlots(keyring.keyfilePath, { kdf: kdfPolicyFromEnv(ctx.env) })) {
+      const use = usable(ctx, slot);
+      if (typeof use !== 'string' && await canWorkNow(use, ctx.env)) return use;
     }
   }
   return null;
 }
 
-/** Asks for the token's PIN: the terminal (no echo), or NOTESEAL_PIN_FILE / NOTESEAL_PIN_FD. Caller wipes it. */
-export function readPin(ctx: CliContext, chosen: ChosenSlot): Promise<Buffer> {
-  return readSecret({ name: 'PIN', prompt: `PIN of the token "${chosen.slot.token}" (unlock slot "${chosen.slot.name}"): ` }, ctx.env);
+/**
+ * Asks for the slot's PIN: the terminal (no echo), or NOTESEAL_PIN_FILE / NOTESEAL_PIN_FD. Caller wipes it.
+ * A TPM slot made without a PIN asks nothing (an empty buffer).
+ */
+export async function readPin(ctx: CliContext, chosen: ChosenSlot): Promise<Buffer> {
+  if (chosen.slot.kind === 'tpm' && !chosen.slot.pin) return Buffer.alloc(0);
+  const whose = chosen.slot.kind === 'pkcs11' ? `of the token "${chosen.slot.token}"` : 'of the TPM';
+  return readSecret({ name: 'PIN', prompt: `PIN ${whose} (unlock slot "${chosen.slot.name}"): ` }, ctx.env);
 }
 
 /** Unlocks through the slot with `pin` (not wiped here). */
 export async function unlockThroughSlot(keyring: Keyring, chosen: ChosenSlot, pin: Uint8Array, env: NodeJS.ProcessEnv): Promise<void> {
-  await keyring.unlockWithSlot(chosen.slot.name, s => deriveOnToken(chosen.target, s.keyId, s.ephemeralKey, pin, env));
+  await keyring.unlockWithSlot(chosen.slot.name, s => {
+    if (s.kind === 'tpm') return decryptOnTpm(s, s.pin ? pin : null, env);
+    if (!('target' in chosen)) throw new NoteSealError('DAMAGED_KEYFILE', `The unlock slot "${s.name}" changed kind while it was being used.`);
+    return deriveOnToken(chosen.target, s.keyId, s.ephemeralKey, pin, env);
+  });
 }
 
 /**

@@ -46,6 +46,9 @@ Commands:
   unlock add pkcs11 --module PATH [--token LABEL] [--name NAME]
                         add a slot: a P-256 key made on the token opens
                         the keyfile with the token's PIN
+  unlock add tpm [--pin] [--name NAME]
+                        add a slot sealed to this machine's TPM 2.0,
+                        optionally with a PIN
   unlock remove NAME [--rotate [folder]]
                         remove a slot; --rotate also rotates the master key
                         (older keyfile copies then no longer open files)

@@ -2,7 +2,8 @@
 import fs from 'node:fs/promises';
 import { Keyring } from '../keys/keyring';
 import { generateSlotKey, listTokenLabels, type Pkcs11Target } from '../keys/pkcs11';
-import { slotInfo } from '../keys/slots';
+import { checkSlotName, slotInfo } from '../keys/slots';
+import { createTpmKey } from '../keys/tpm';
 import { allowOnly, expectOperands, UsageError } from './args';
 import { kdfPolicy, keyringFor, pkcs11Module, withKeyring, type CliContext } from './context';
 import { ExitCode, exitCodeFor } from './exit-codes';
@@ -28,7 +29,7 @@ async function listSlots(ctx: CliContext): Promise<number> {
     return ExitCode.OK;
   }
   const lines = ['passphrase   (always; the recovery key opens the keyfile too)',
-    ...slots.map(s => `${s.name}   ${s.kind}, token "${s.token ?? ''}", key ${s.keyId ?? ''}, added ${s.created}`)];
+    ...slots.map(s => `${s.name}   ${s.kind === 'pkcs11' ? `pkcs11, token "${s.token ?? ''}", key ${s.keyId ?? ''}` : `tpm, ${s.pin ? 'with' : 'no'} PIN`}, added ${s.created}`)];
   await writeToStdout(ctx.stdout, Buffer.from(lines.join('\n') + '\n'));
   return ExitCode.OK;
 }
@@ -50,9 +51,10 @@ function defaultSlotName(token: string): string {
 }
 
 async function addSlot(ctx: CliContext): Promise<number> {
+  const [, kind] = expectOperands(ctx.args, 2, 2, 'slot kind (pkcs11 or tpm)');
+  if (kind === 'tpm') return addTpmSlot(ctx);
   allowOnly(ctx.args, 'token', 'name');
-  const [, kind] = expectOperands(ctx.args, 2, 2, 'slot kind (pkcs11)');
-  if (kind !== 'pkcs11') throw new UsageError(`unlock add: unknown slot kind '${kind}' (this build adds pkcs11 slots)`);
+  if (kind !== 'pkcs11') throw new UsageError(`unlock add: unknown slot kind '${kind}' (pkcs11 or tpm)`);
   const module = pkcs11Module(ctx);
   if (!module) throw new UsageError('unlock add pkcs11: pass --module PATH (the PKCS#11 module, e.g. /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so)');
   await fs.access(module);
@@ -71,6 +73,28 @@ async function addSlot(ctx: CliContext): Promise<number> {
   }, { passphraseOnly: true });
   ctx.note(`Added unlock slot "${slot.name}": token "${token}", key ${slot.keyId} (P-256, made on the token; it never leaves it).`);
   ctx.note(`Unlock with it: --unlock ${slot.name} --module ${module} (or set NOTESEAL_PKCS11_MODULE). The PIN is never stored.`);
+  return ExitCode.OK;
+}
+
+/** `unlock add tpm [--pin] [--name NAME]`: a key made by this machine's TPM; with --pin, a new PIN (asked twice). */
+async function addTpmSlot(ctx: CliContext): Promise<number> {
+  allowOnly(ctx.args, 'pin', 'name');
+  const givenName = ctx.args.options.get('name');
+  const name = typeof givenName === 'string' ? givenName : 'tpm';
+  const withPin = ctx.args.options.has('pin');
+  const slot = await withKeyring(ctx, async keyring => {
+    checkSlotName(name, await Keyring.readSlots(keyring.keyfilePath, { kdf: kdfPolicy(ctx) })); // before the TPM works
+    const pin = withPin ? await readSecret({ name: 'PIN', prompt: 'New PIN for the TPM slot: ', confirm: true }, ctx.env) : null;
+    try {
+      if (pin && pin.length === 0) throw new UsageError('unlock add tpm --pin: the PIN is empty');
+      const key = await createTpmKey(pin, ctx.env);
+      return await keyring.addTpmSlot({ name, pin: withPin, ...key });
+    } finally {
+      pin?.fill(0);
+    }
+  }, { passphraseOnly: true });
+  ctx.note(`Added unlock slot "${slot.name}": a key in this machine's TPM${slot.pin ? ', with a PIN' : ' (no PIN: anyone who can use this TPM as you unlocks)'}.`);
+  ctx.note(`Unlock with it: --unlock ${slot.name}. A copy of the keyfile on another machine cannot use this slot.`);
   return ExitCode.OK;
 }
 

@@ -25,7 +25,7 @@ import { rewrapFolder, type OnRotationProgress, type RotationReport } from './ro
 import { detachedStanza, parseStanza, unwrapDataKeyStanza, wrapDataKeyStanza } from './stanzas';
 import { generateIdentity, loadIdentity, rewrapIdentity, storeIdentity, wipeIdentity, type HeldIdentity } from './identity';
 import { recipientStanzas, unwrapWithReceivingKeys, type Recipient } from './recipients';
-import { checkSlotName, openPkcs11Slot, rewrapSlot, wrapPkcs11Slot, type Pkcs11Slot, type Slot } from './slots';
+import { checkSlotName, openSlot, rewrapSlot, wrapPkcs11Slot, wrapTpmSlot, type Pkcs11Slot, type Slot, type TpmSlot } from './slots';
 
 export type Passphrase = string | Uint8Array;
 
@@ -175,16 +175,16 @@ export class Keyring {
   }
 
   /**
-   * Unlocks through an unlock slot (slots.ts). `deriveShared` asks the slot's token for the ECDH secret with
-   * the slot's ephemeral key (keys/pkcs11.ts). KEY_NOT_FOUND for an unknown slot name; WRONG_KEY when the
+   * Unlocks through an unlock slot (slots.ts). `slotSecret` gets the slot's secret from its device: the ECDH
+   * output from the token (keys/pkcs11.ts) or the slot key the TPM decrypts (keys/tpm.ts). KEY_NOT_FOUND for an unknown slot name; WRONG_KEY when the
    * token's answer does not open the slot; DAMAGED_KEYFILE when the keyfile was altered (its MAC).
    * Unlocked this way the keyring holds no KEK: changing the passphrase works, rotating and slot changes need it.
    */
-  async unlockWithSlot(name: string, deriveShared: (slot: Pkcs11Slot) => Promise<Uint8Array>): Promise<void> {
+  async unlockWithSlot(name: string, slotSecret: (slot: Slot) => Promise<Uint8Array>): Promise<void> {
     const kf = await readKeyfile(this.keyfilePath, this.policy.floor);
     const slot = kf.slots.find(s => s.name === name);
     if (!slot) throw new NoteSealError('KEY_NOT_FOUND', `The keyfile has no unlock slot named "${name}".`);
-    const masterKey = openPkcs11Slot(slot, await deriveShared(slot), kf.masterKeyId);
+    const masterKey = openSlot(slot, await slotSecret(slot), kf.masterKeyId);
     this.adopt(unwrapWithMasterKey(kf, masterKey, 'DAMAGED_KEYFILE'), null, kf);
   }
 
@@ -199,6 +199,16 @@ export class Keyring {
     const kek = this.requireKek('add an unlock slot');
     checkSlotName(fields.name, this.slots);
     const slot = wrapPkcs11Slot({ ...fields, created: now.toISOString() }, keys.current);
+    await this.save(keys, kek.slice(), this.kdf!, { slots: [...this.slots, slot] });
+    return slot;
+  }
+
+  /** Adds a TPM slot wrapping the current master key to the TPM key's public half (keys/tpm.ts made the key). */
+  async addTpmSlot(fields: { name: string; pin: boolean; tpmPublic: Uint8Array; tpmPrivate: Uint8Array; publicKey: Uint8Array }, now = new Date()): Promise<TpmSlot> {
+    const keys = this.requireKeys();
+    const kek = this.requireKek('add an unlock slot');
+    checkSlotName(fields.name, this.slots);
+    const slot = wrapTpmSlot({ ...fields, created: now.toISOString() }, keys.current);
     await this.save(keys, kek.slice(), this.kdf!, { slots: [...this.slots, slot] });
     return slot;
   }

@@ -10,12 +10,12 @@
 // ECDH rather than RSA-OAEP: every PIV card (YubiKey included) and SoftHSM2 do ECDH on P-256 in the token,
 // while RSA-OAEP decryption inside PIV cards is not universal (ykcs11 emulates it over raw RSA).
 // The format is docs/KEYS.md, "Unlock slots".
-import { createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { constants as cryptoConstants, createPublicKey, diffieHellman, generateKeyPairSync, publicEncrypt, type KeyObject } from 'node:crypto';
 import { NoteSealError } from '../crypto/errors';
 import { deriveSubkey, KEY_LENGTH, open, seal, type Sealed } from './aead';
-import { fromBase64, fromHex, toBase64, utf8, wipe } from './bytes';
+import { fromBase64, fromHex, randomKey, toBase64, utf8, wipe } from './bytes';
 
-export const SLOT_KINDS = ['pkcs11'] as const;
+export const SLOT_KINDS = ['pkcs11', 'tpm'] as const;
 export type SlotKind = (typeof SLOT_KINDS)[number];
 export const MAX_SLOTS = 16;
 /** Names the CLI shows for the ways in that are not slots: they can neither be added nor removed. */
@@ -39,13 +39,35 @@ export interface Pkcs11Slot extends Sealed {
   ephemeralKey: Uint8Array;
 }
 
-export type Slot = Pkcs11Slot;
+/**
+ * Kind `tpm`: an RSA-2048 decryption key made by this machine's TPM 2.0 under the owner hierarchy's primary
+ * key (optionally with a PIN as its auth value); its private part only loads into this TPM. A random slot key
+ * K is RSA-OAEP(SHA-256)-encrypted to its public half (`sealedKey`), and K wraps the master key.
+ */
+export interface TpmSlot extends Sealed {
+  kind: 'tpm';
+  name: string;
+  created: string;
+  /** Whether the TPM key has a PIN (its auth value); the TPM's dictionary-attack lockout limits guessing. */
+  pin: boolean;
+  /** The key's TPM2B_PUBLIC and TPM2B_PRIVATE blobs (the private one is encrypted by the TPM's parent key). */
+  tpmPublic: Uint8Array;
+  tpmPrivate: Uint8Array;
+  /** The key's public half (DER SubjectPublicKeyInfo, RSA 2048), so a rotation rewraps without the TPM. */
+  publicKey: Uint8Array;
+  /** RSA-OAEP(SHA-256, MGF1-SHA-256, no label) of the 32-byte slot key K. */
+  sealedKey: Uint8Array;
+}
+
+export type Slot = Pkcs11Slot | TpmSlot;
 
 /** What `noteseal unlock list` shows: nothing secret. */
-export interface SlotInfo { name: string; kind: SlotKind; created: string; token?: string; keyId?: string }
+export interface SlotInfo { name: string; kind: SlotKind; created: string; token?: string; keyId?: string; pin?: boolean }
 
 export function slotInfo(slot: Slot): SlotInfo {
-  return { name: slot.name, kind: slot.kind, created: slot.created, token: slot.token, keyId: slot.keyId };
+  return slot.kind === 'pkcs11'
+    ? { name: slot.name, kind: slot.kind, created: slot.created, token: slot.token, keyId: slot.keyId }
+    : { name: slot.name, kind: slot.kind, created: slot.created, pin: slot.pin };
 }
 
 export function checkSlotName(name: string, taken: readonly Slot[]): void {
@@ -61,9 +83,11 @@ export function checkSlotName(name: string, taken: readonly Slot[]): void {
 
 // ---- the pkcs11 wrap ------------------------------------------------------------------------------------
 
-function slotAad(slot: Omit<Pkcs11Slot, keyof Sealed>, masterKeyId: string): Uint8Array {
-  return utf8(JSON.stringify(['noteseal-slot', slot.kind, slot.name, slot.created, slot.token, slot.keyId,
-    toBase64(slot.publicKey), toBase64(slot.ephemeralKey), masterKeyId]));
+function slotAad(slot: Omit<Pkcs11Slot, keyof Sealed> | Omit<TpmSlot, keyof Sealed>, masterKeyId: string): Uint8Array {
+  return utf8(JSON.stringify(slot.kind === 'pkcs11'
+    ? ['noteseal-slot', slot.kind, slot.name, slot.created, slot.token, slot.keyId, toBase64(slot.publicKey), toBase64(slot.ephemeralKey), masterKeyId]
+    : ['noteseal-slot', slot.kind, slot.name, slot.created, slot.pin, toBase64(slot.tpmPublic), toBase64(slot.tpmPrivate),
+      toBase64(slot.publicKey), toBase64(slot.sealedKey), masterKeyId]));
 }
 
 function p256Key(spki: Uint8Array, what: string): KeyObject {
@@ -96,9 +120,51 @@ export function wrapPkcs11Slot(
   return { ...slot, ...sealed };
 }
 
-/** The slot wrapped again for another master key (a rotation): same token key, new ephemeral key. */
+/** Wraps `masterKey` to the TPM key's public half with a fresh slot key K. The TPM is not needed. */
+export function wrapTpmSlot(
+  fields: { name: string; created: string; pin: boolean; tpmPublic: Uint8Array; tpmPrivate: Uint8Array; publicKey: Uint8Array },
+  master: { id: string; key: Uint8Array },
+): TpmSlot {
+  const rsa = rsaKey(fields.publicKey, 'The TPM key');
+  const slotKey = randomKey(KEY_LENGTH);
+  const sealedKey = new Uint8Array(publicEncrypt({ key: rsa, padding: cryptoConstants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, slotKey));
+  const slot = { kind: 'tpm' as const, ...fields, sealedKey };
+  const wrapKey = deriveSubkey(slotKey, 'slot-tpm', master.id);
+  const sealed = seal(wrapKey, master.key, slotAad(slot, master.id));
+  wipe(slotKey, wrapKey);
+  return { ...slot, ...sealed };
+}
+
+function rsaKey(spki: Uint8Array, what: string): KeyObject {
+  try {
+    const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    if (key.asymmetricKeyType !== 'rsa' || key.asymmetricKeyDetails?.modulusLength !== 2048) throw new Error('not RSA-2048');
+    return key;
+  } catch {
+    throw new NoteSealError('INVALID_ARGUMENT', `${what} is not an RSA-2048 public key.`);
+  }
+}
+
+/** The master key from the slot key K the TPM decrypted. Wipes `slotKey`. WRONG_KEY when it does not open the slot. */
+export function openTpmSlot(slot: TpmSlot, slotKey: Uint8Array, masterKeyId: string): Uint8Array {
+  const wrapKey = deriveSubkey(slotKey, 'slot-tpm', masterKeyId);
+  wipe(slotKey);
+  const masterKey = open(wrapKey, slot, slotAad(slot, masterKeyId));
+  wipe(wrapKey);
+  if (!masterKey) throw new NoteSealError('WRONG_KEY', `The TPM's answer does not open the unlock slot "${slot.name}" (the slot was altered).`);
+  return masterKey;
+}
+
+/** Opens either kind with its secret: the ECDH output (pkcs11) or the decrypted slot key (tpm). Wipes `secret`. */
+export function openSlot(slot: Slot, secret: Uint8Array, masterKeyId: string): Uint8Array {
+  return slot.kind === 'pkcs11' ? openPkcs11Slot(slot, secret, masterKeyId) : openTpmSlot(slot, secret, masterKeyId);
+}
+
+/** The slot wrapped again for another master key (a rotation): same token or TPM key, fresh randomness. */
 export function rewrapSlot(slot: Slot, master: { id: string; key: Uint8Array }): Slot {
-  return wrapPkcs11Slot({ name: slot.name, created: slot.created, token: slot.token, keyId: slot.keyId, publicKey: slot.publicKey }, master);
+  return slot.kind === 'pkcs11'
+    ? wrapPkcs11Slot({ name: slot.name, created: slot.created, token: slot.token, keyId: slot.keyId, publicKey: slot.publicKey }, master)
+    : wrapTpmSlot({ name: slot.name, created: slot.created, pin: slot.pin, tpmPublic: slot.tpmPublic, tpmPrivate: slot.tpmPrivate, publicKey: slot.publicKey }, master);
 }
 
 /**
@@ -118,23 +184,20 @@ export function openPkcs11Slot(slot: Pkcs11Slot, sharedSecret: Uint8Array, maste
 
 // ---- JSON form (inside the keyfile) ---------------------------------------------------------------------
 
-export interface SlotJson {
-  kind: string; name: string; created: string; token: string; keyId: string;
-  publicKey: string; ephemeralKey: string; nonce: string; ciphertext: string;
-}
+export type SlotJson = Record<string, string | boolean>;
 
 export function slotToJson(slot: Slot): SlotJson {
-  return {
-    kind: slot.kind, name: slot.name, created: slot.created, token: slot.token, keyId: slot.keyId,
-    publicKey: toBase64(slot.publicKey), ephemeralKey: toBase64(slot.ephemeralKey),
-    nonce: toBase64(slot.nonce), ciphertext: toBase64(slot.ciphertext),
-  };
+  const head = { kind: slot.kind, name: slot.name, created: slot.created };
+  const tail = { nonce: toBase64(slot.nonce), ciphertext: toBase64(slot.ciphertext) };
+  return slot.kind === 'pkcs11'
+    ? { ...head, token: slot.token, keyId: slot.keyId, publicKey: toBase64(slot.publicKey), ephemeralKey: toBase64(slot.ephemeralKey), ...tail }
+    : { ...head, pin: slot.pin, tpmPublic: toBase64(slot.tpmPublic), tpmPrivate: toBase64(slot.tpmPrivate),
+      publicKey: toBase64(slot.publicKey), sealedKey: toBase64(slot.sealedKey), ...tail };
 }
 
-/** The canonical form the keyfile MAC covers (same fields, fixed order). */
-export function slotMacInput(slot: Slot): string[] {
-  const j = slotToJson(slot);
-  return [j.kind, j.name, j.created, j.token, j.keyId, j.publicKey, j.ephemeralKey, j.nonce, j.ciphertext];
+/** The canonical form the keyfile MAC covers: the JSON fields' values in their fixed order. */
+export function slotMacInput(slot: Slot): (string | boolean)[] {
+  return Object.values(slotToJson(slot));
 }
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{3})?Z$/;
@@ -144,7 +207,7 @@ export function parseSlot(v: unknown, index: number, damaged: (why: string) => N
   const where = `unlock slot ${index + 1}`;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw damaged(`${where} is malformed.`);
   const j = v as Record<string, unknown>;
-  if (j.kind !== 'pkcs11') throw damaged(`${where} has an unknown kind (${JSON.stringify(j.kind)?.slice(0, 40) ?? 'none'}): written by a newer NoteSeal?`);
+  if (j.kind !== 'pkcs11' && j.kind !== 'tpm') throw damaged(`${where} has an unknown kind (${JSON.stringify(j.kind)?.slice(0, 40) ?? 'none'}): written by a newer NoteSeal?`);
   const text = (field: string): string => {
     const value = j[field];
     if (typeof value !== 'string') throw damaged(`${where} has no ${field}.`);
@@ -154,6 +217,28 @@ export function parseSlot(v: unknown, index: number, damaged: (why: string) => N
   if (!SLOT_NAME.test(name) || (RESERVED_SLOT_NAMES as readonly string[]).includes(name.toLowerCase())) throw damaged(`${where} has a malformed name.`);
   const created = text('created');
   if (!ISO_UTC.test(created) || Number.isNaN(Date.parse(created))) throw damaged(`${where} has a malformed creation date.`);
+  const sealed = (): Sealed => {
+    const nonce = fromBase64(text('nonce'));
+    const ciphertext = fromBase64(text('ciphertext'));
+    if (!nonce || nonce.length !== 12) throw damaged(`${where} has a bad nonce.`);
+    if (!ciphertext || ciphertext.length !== KEY_LENGTH + 16) throw damaged(`${where} has a bad wrapped key.`);
+    return { nonce, ciphertext };
+  };
+  if (j.kind === 'tpm') {
+    if (typeof j.pin !== 'boolean') throw damaged(`${where} has no pin flag.`);
+    const blob = (field: string, max: number): Uint8Array => {
+      const bytes = fromBase64(text(field));
+      if (!bytes || bytes.length === 0 || bytes.length > max) throw damaged(`${where} has a malformed ${field}.`);
+      return bytes;
+    };
+    const tpmPublic = blob('tpmPublic', 1024);
+    const tpmPrivate = blob('tpmPrivate', 1024);
+    const publicKey = blob('publicKey', 1024);
+    try { rsaKey(publicKey, 'publicKey'); } catch { throw damaged(`${where} has a publicKey that is not an RSA-2048 key.`); }
+    const sealedKey = blob('sealedKey', 256);
+    if (sealedKey.length !== 256) throw damaged(`${where} has a malformed sealedKey.`);
+    return { kind: 'tpm', name, created, pin: j.pin, tpmPublic, tpmPrivate, publicKey, sealedKey, ...sealed() };
+  }
   const token = text('token');
   if (token.length === 0 || token.length > 32 || [...token].some(c => c.charCodeAt(0) < 0x20)) throw damaged(`${where} has a malformed token label.`);
   const keyId = text('keyId');
@@ -167,11 +252,7 @@ export function parseSlot(v: unknown, index: number, damaged: (why: string) => N
   };
   const publicKey = spki('publicKey');
   const ephemeralKey = spki('ephemeralKey');
-  const nonce = fromBase64(text('nonce'));
-  const ciphertext = fromBase64(text('ciphertext'));
-  if (!nonce || nonce.length !== 12) throw damaged(`${where} has a bad nonce.`);
-  if (!ciphertext || ciphertext.length !== KEY_LENGTH + 16) throw damaged(`${where} has a bad wrapped key.`);
-  return { kind: 'pkcs11', name, created, token, keyId, publicKey, ephemeralKey, nonce, ciphertext };
+  return { kind: 'pkcs11', name, created, token, keyId, publicKey, ephemeralKey, ...sealed() };
 }
 
 /** The list as a whole: an array of at most MAX_SLOTS slots with distinct names. */

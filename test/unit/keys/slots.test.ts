@@ -2,22 +2,22 @@
 // format, the MAC over it, downgrades and damage as typed errors, rotation rewrapping every slot.
 // The real token (SoftHSM2 through pkcs11-tool) is test/unit/cli/unlockSlots.test.ts.
 import assert from 'node:assert/strict';
-import { createHash, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { constants as cryptoConstants, createHash, createPublicKey, diffieHellman, generateKeyPairSync, privateDecrypt, type KeyObject } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { Keyring } from '../../../server/src/keys/keyring';
 import { TEST_KDF_POLICY } from '../../../server/src/keys/kdf';
-import type { Pkcs11Slot } from '../../../server/src/keys/slots';
+import type { Pkcs11Slot, Slot, TpmSlot } from '../../../server/src/keys/slots';
 import { newKeyring, openKeyring, PASSPHRASE, rejectsWith } from './helpers';
 
-function softToken(): { privateKey: KeyObject; publicKey: Uint8Array; derive: (slot: Pkcs11Slot) => Promise<Uint8Array> } {
+function softToken(): { privateKey: KeyObject; publicKey: Uint8Array; derive: (slot: Slot) => Promise<Uint8Array> } {
   const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   return {
     privateKey: pair.privateKey,
     publicKey: new Uint8Array(pair.publicKey.export({ format: 'der', type: 'spki' })),
     derive: slot => Promise.resolve(new Uint8Array(diffieHellman({
       privateKey: pair.privateKey,
-      publicKey: createPublicKey({ key: Buffer.from(slot.ephemeralKey), format: 'der', type: 'spki' }),
+      publicKey: createPublicKey({ key: Buffer.from((slot as Pkcs11Slot).ephemeralKey), format: 'der', type: 'spki' }),
     }))),
   };
 }
@@ -130,5 +130,25 @@ describe('unlock slots in the keyfile', () => {
     await rejectsWith(add('Recovery'), 'INVALID_ARGUMENT');
     await rejectsWith(add('a b'), 'INVALID_ARGUMENT');
     await rejectsWith(keyring.addPkcs11Slot({ name: 'x', token: 'T', keyId: '01', publicKey: new Uint8Array(91) }), 'INVALID_ARGUMENT');
+  });
+
+  it('a tpm slot: the slot key is RSA-OAEP-SHA256 to the key\'s public half; rotation rewraps it without the TPM', async () => {
+    const { keyring, keyfile } = await newKeyring();
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const decrypt = (slot: Slot) => Promise.resolve(new Uint8Array(privateDecrypt(
+      { key: rsa.privateKey, padding: cryptoConstants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, (slot as TpmSlot).sealedKey)));
+    const fields = { name: 'tpm', pin: true, tpmPublic: new Uint8Array([1, 2]), tpmPrivate: new Uint8Array([3, 4]),
+      publicKey: new Uint8Array(rsa.publicKey.export({ format: 'der', type: 'spki' })) };
+    await keyring.addTpmSlot(fields);
+    const json = JSON.parse(await fs.readFile(keyfile, 'utf8'));
+    assert.deepEqual(Object.keys(json.slots[0]), ['kind', 'name', 'created', 'pin', 'tpmPublic', 'tpmPrivate', 'publicKey', 'sealedKey', 'nonce', 'ciphertext']);
+    await keyring.rotate();
+    const k = openKeyring(keyfile);
+    await k.unlockWithSlot('tpm', decrypt);
+    assert.equal(k.masterKeyId, keyring.masterKeyId);
+    await editKeyfile(keyfile, j => { j.slots[0].pin = false; }); // the AAD binds the PIN flag, the MAC the list
+    await rejectsWith(openKeyring(keyfile).unlockWithSlot('tpm', decrypt), 'WRONG_KEY');
+    await rejectsWith(openKeyring(keyfile).unlock(PASSPHRASE), 'DAMAGED_KEYFILE');
+    await rejectsWith(keyring.addTpmSlot({ ...fields, name: 'x', publicKey: new Uint8Array(91) }), 'INVALID_ARGUMENT');
   });
 });
