@@ -194,21 +194,20 @@ export class Keyring {
   }
 
   /** Adds a PKCS#11 slot wrapping the current master key to the token key `publicKey` (the token is not needed). */
-  async addPkcs11Slot(fields: { name: string; token: string; keyId: string; publicKey: Uint8Array }, now = new Date()): Promise<Pkcs11Slot> {
-    const keys = this.requireKeys();
-    const kek = this.requireKek('add an unlock slot');
-    checkSlotName(fields.name, this.slots);
-    const slot = wrapPkcs11Slot({ ...fields, created: now.toISOString() }, keys.current);
-    await this.save(keys, kek.slice(), this.kdf!, { slots: [...this.slots, slot] });
-    return slot;
+  addPkcs11Slot(fields: { name: string; token: string; keyId: string; publicKey: Uint8Array }, now = new Date()): Promise<Pkcs11Slot> {
+    return this.addSlot(fields.name, master => wrapPkcs11Slot({ ...fields, created: now.toISOString() }, master));
   }
 
   /** Adds a TPM slot wrapping the current master key to the TPM key's public half (keys/tpm.ts made the key). */
-  async addTpmSlot(fields: { name: string; pin: boolean; tpmPublic: Uint8Array; tpmPrivate: Uint8Array; publicKey: Uint8Array }, now = new Date()): Promise<TpmSlot> {
+  addTpmSlot(fields: { name: string; pin: boolean; tpmPublic: Uint8Array; tpmPrivate: Uint8Array; publicKey: Uint8Array }, now = new Date()): Promise<TpmSlot> {
+    return this.addSlot(fields.name, master => wrapTpmSlot({ ...fields, created: now.toISOString() }, master));
+  }
+
+  private async addSlot<S extends Slot>(name: string, wrap: (master: MasterKeys['current']) => S): Promise<S> {
     const keys = this.requireKeys();
     const kek = this.requireKek('add an unlock slot');
-    checkSlotName(fields.name, this.slots);
-    const slot = wrapTpmSlot({ ...fields, created: now.toISOString() }, keys.current);
+    checkSlotName(name, this.slots);
+    const slot = wrap(keys.current);
     await this.save(keys, kek.slice(), this.kdf!, { slots: [...this.slots, slot] });
     return slot;
   }

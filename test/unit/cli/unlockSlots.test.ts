@@ -1,18 +1,15 @@
 // `noteseal unlock` with a real PKCS#11 token: SoftHSM2 (Debian softhsm2) through OpenSC's pkcs11-tool, both
 // installed by scripts/setup.sh. Each token lives in this test's temp folder (SOFTHSM2_CONF) and goes with it.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runCli, type Run } from './slotCli';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
-const CLI = path.join(ROOT, 'dist', 'cli.js');
 const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
 const PIN = '246810';
-
-interface Run { code: number | null; stdout: string; stderr: string }
 
 let dir: string;
 let keyfile: string;
@@ -35,19 +32,7 @@ async function softhsm(name: string, labels: string[]): Promise<string> {
 let machine: string;
 
 function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: dir,
-      detached: true, // no controlling terminal: a missing PIN source fails instead of prompting
-      env: { PATH: process.env.PATH ?? '', HOME: dir, NOTESEAL_TEST_FAST_KDF: '1', NOTESEAL_KEYFILE: keyfile, SOFTHSM2_CONF: machine, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = ''; let err = '';
-    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
-    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
-    child.on('error', reject);
-    child.on('close', code => resolve({ code, stdout: out, stderr: err }));
-  });
+  return runCli(args, dir, { NOTESEAL_KEYFILE: keyfile, SOFTHSM2_CONF: machine, ...env });
 }
 
 const pass = () => ({ NOTESEAL_PASSPHRASE_FILE: passFile });

@@ -2,18 +2,15 @@
 // scripts/setup.sh. Two swtpm states in this test's temp folder are two "machines"; each daemon is started here
 // and killed (by its own pid) after.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runCli, type Run } from './slotCli';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
-const CLI = path.join(ROOT, 'dist', 'cli.js');
 const PIN = '4711';
-
-interface Run { code: number | null; stdout: string; stderr: string }
 
 let dir: string;
 let keyfile: string;
@@ -54,19 +51,7 @@ let tpmA: string;
 let tpmB: string;
 
 function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: dir,
-      detached: true, // no controlling terminal: a missing PIN source fails instead of prompting
-      env: { PATH: process.env.PATH ?? '', HOME: dir, NOTESEAL_TEST_FAST_KDF: '1', NOTESEAL_KEYFILE: keyfile, TPM2TOOLS_TCTI: tpmA, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = ''; let err = '';
-    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
-    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
-    child.on('error', reject);
-    child.on('close', code => resolve({ code, stdout: out, stderr: err }));
-  });
+  return runCli(args, dir, { NOTESEAL_KEYFILE: keyfile, TPM2TOOLS_TCTI: tpmA, ...env });
 }
 
 const pass = () => ({ NOTESEAL_PASSPHRASE_FILE: passFile });
