@@ -8,7 +8,7 @@
 //   5. search: 2,000 encrypted notes of 5 KiB: first search after unlock, repeated, regex vs rg, cache memory
 //   6. sharing: what 10 recipients add to an open (writer and member) and to a save, with the header size
 //   7. worker: notes written and read through the worker alone (no VS Code) vs plain crash-safe files
-//   8. unlock: an unlock per way in: the passphrase (production Argon2id) vs a PKCS#11 slot on SoftHSM2 (issue 28)
+//   8. unlock: an unlock per way in: the passphrase (production Argon2id) vs a PKCS#11 slot (SoftHSM2) and a TPM slot (swtpm) (issue 28)
 // `npm run soak` (node scripts/bench.mjs soak) runs the long reliability runs instead (docs/RELIABILITY.md).
 // Run one with: node scripts/bench.mjs crypto|provider|recording|agent|search|sharing|worker|unlock|fuzz|kill|load|activation
 import { execFileSync, spawnSync } from 'node:child_process';

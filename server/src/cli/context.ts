@@ -70,7 +70,8 @@ async function canWorkNow(chosen: ChosenSlot, env: NodeJS.ProcessEnv): Promise<b
 
 /**
  * How to unlock: `--unlock NAME` chooses that slot (an error if it cannot be used); without it, the first slot
- * that can work now (its token is present, the TPM answers); null means the passphrase (also `--unlock passphrase`).
+ * that can work now (its token is present, the TPM answers) unless NOTESEAL_PASSPHRASE_FILE/_FD is set; null
+ * means the passphrase (also `--unlock passphrase`).
  */
 export async function chooseSlot(ctx: CliContext, keyring: Keyring, opts: { passphraseOnly?: boolean } = {}): Promise<ChosenSlot | null> {
   const chosen = ctx.args.options.get('unlock');
@@ -82,7 +83,9 @@ export async function chooseSlot(ctx: CliContext, keyring: Keyring, opts: { pass
     if (typeof use === 'string') throw new UsageError(use);
     return use;
   }
-  if (chosen === undefined && !opts.passphraseOnly) {
+  // A passphrase source a script set on purpose wins over trying the slots: adding a slot never changes what a script does.
+  const passphraseGiven = ctx.env.NOTESEAL_PASSPHRASE_FILE !== undefined || ctx.env.NOTESEAL_PASSPHRASE_FD !== undefined;
+  if (chosen === undefined && !opts.passphraseOnly && !passphraseGiven) {
     for (const slot of await Keyring.readSlots(keyring.keyfilePath, { kdf: kdfPolicyFromEnv(ctx.env) })) {
       const use = usable(ctx, slot);
       if (typeof use !== 'string' && await canWorkNow(use, ctx.env)) return use;

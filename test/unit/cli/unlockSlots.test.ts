@@ -105,14 +105,19 @@ describe('noteseal unlock: PKCS#11 slots on a real token (SoftHSM2)', () => {
     assert.equal(r.stdout, '');
   });
 
-  it('token absent: --unlock card exits 13; without --unlock the passphrase is used instead', async () => {
+  it('token absent: --unlock card exits 13; without --unlock the passphrase is asked instead; a set passphrase file wins', async () => {
     const elsewhere = await softhsm('no-token', []);
     const r = await run(['decrypt', 'plan.md.enc', '--unlock', 'card', '--module', MODULE], { ...pin(), SOFTHSM2_CONF: elsewhere });
     assert.equal(r.code, 13, r.stderr);
     assert.match(r.stderr, /token "NoteSeal A" is not present/);
-    const fallback = await run(['decrypt', 'plan.md.enc'], { ...pass(), NOTESEAL_PKCS11_MODULE: MODULE, SOFTHSM2_CONF: elsewhere });
-    assert.equal(fallback.code, 0, fallback.stderr);
-    assert.equal(fallback.stdout, 'the plan: canary 7d1f\n');
+    // Without --unlock and without the token, it falls back to asking the passphrase (no terminal here: exit 1 naming it).
+    const fallback = await run(['decrypt', 'plan.md.enc'], { ...pin(), NOTESEAL_PKCS11_MODULE: MODULE, SOFTHSM2_CONF: elsewhere });
+    assert.equal(fallback.code, 1, fallback.stderr);
+    assert.match(fallback.stderr, /no terminal to ask for the passphrase/);
+    // A passphrase source set on purpose is used even with the token present: no PIN is asked.
+    const scripted = await run(['decrypt', 'plan.md.enc'], { ...pass(), NOTESEAL_PKCS11_MODULE: MODULE });
+    assert.equal(scripted.code, 0, scripted.stderr);
+    assert.equal(scripted.stdout, 'the plan: canary 7d1f\n');
   });
 
   it('another user\'s token with the same label and PIN does not open the slot (exit 2)', async () => {
