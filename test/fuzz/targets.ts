@@ -3,7 +3,7 @@
 // throws (a TypeError, a RangeError, a wrong result, partial plaintext) is a bug. The seed run in
 // test/unit/fuzz and the soak run (test/bench/fuzz.ts) both walk FUZZ_TARGETS; a new parser is one entry.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { constants as cryptoConstants, createHash, createPublicKey as createPublicKeyFrom, diffieHellman, generateKeyPairSync, privateDecrypt, randomBytes, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +16,8 @@ import { EnvFileError, parseEnvText, type EnvFormat } from '../../server/src/cli
 import { bech32, bech32m } from '@scure/base';
 import { encodeAgeHybridRecipient, encodeAgeRecipient, encodeIdentity, parseAgeIdentityFile, parsePublicIdentity } from '../../server/src/keys/identity-strings';
 import { RECIPIENT_KINDS } from '../../server/src/keys/recipients';
-import { buildKeyfile, masterKeyIdOf, parseKeyfile, serializeKeyfile, unwrapWithKek, type MasterKeys } from '../../server/src/keys/keyfile';
+import { buildKeyfile, masterKeyIdOf, parseKeyfile, serializeKeyfile, unwrapWithKek, unwrapWithMasterKey, type MasterKeys } from '../../server/src/keys/keyfile';
+import { openSlot, wrapPkcs11Slot, wrapTpmSlot } from '../../server/src/keys/slots';
 import { createDetachedKey, loadDetachedKey } from '../../server/src/keys/keystore';
 import { Keyring } from '../../server/src/keys/keyring';
 import { TEST_KDF_POLICY } from '../../server/src/keys/kdf';
@@ -38,6 +39,11 @@ export interface FuzzContext {
   /** Valid append-mode files (recordings), closed and unfinished. */
   appendSamples: { file: Buffer; plaintext: Buffer; recorded: Buffer; headerLength: number; chunkSize: number; closed: boolean }[];
   keyfileText: string;
+  /** A keyfile with three unlock slots (version 2): two pkcs11 slots wrapping to `slotPrivateKey`'s public half (a
+   * software "token"), one tpm slot to `tpmPrivateKey`'s (a software "TPM"). */
+  slotKeyfileText: string;
+  slotPrivateKey: KeyObject;
+  tpmPrivateKey: KeyObject;
   kek: Uint8Array;
   masterKeys: MasterKeys;
   entry: { keyId: string; text: string; dataKey: Uint8Array };
@@ -101,13 +107,22 @@ export async function makeFuzzContext(): Promise<FuzzContext> {
   const masterKeys: MasterKeys = { current: { id: masterKeyIdOf(masterKey), key: masterKey }, retired: [{ id: masterKeyIdOf(new Uint8Array(32).fill(7)), key: new Uint8Array(32).fill(7) }] };
   const kek = new Uint8Array(randomBytes(32));
   const keyfileText = serializeKeyfile(buildKeyfile(masterKeys, kek, { m: 64, t: 1, p: 1, salt: new Uint8Array(randomBytes(16)) }));
+  const token = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const publicKey = new Uint8Array(token.publicKey.export({ format: 'der', type: 'spki' }));
+  const tpm = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const slots = [
+    ...['card', 'hsm'].map(name => wrapPkcs11Slot({ name, created: '2026-12-06T12:00:00.000Z', token: 'fuzz token', keyId: '0a0b', publicKey }, masterKeys.current)),
+    wrapTpmSlot({ name: 'tpm', created: '2026-12-06T12:00:00Z', pin: true, tpmPublic: new Uint8Array([1]), tpmPrivate: new Uint8Array([2]),
+      publicKey: new Uint8Array(tpm.publicKey.export({ format: 'der', type: 'spki' })) }, masterKeys.current),
+  ];
+  const slotKeyfileText = serializeKeyfile(buildKeyfile(masterKeys, kek, { m: 64, t: 1, p: 1, salt: new Uint8Array(randomBytes(16)) }, slots));
   const storeDir = path.join(dir, 'store');
   const created = await createDetachedKey(storeDir, masterKeys.current);
   const entry = { keyId: created.keyId, text: fs.readFileSync(path.join(storeDir, `${created.keyId}.key`), 'utf8'), dataKey: created.dataKey };
   const fresh = await keyring.newFileStanzas();
   const detached = await keyring.newFileStanzas({ detached: true });
   return {
-    dir, dataKey, keyring, keyfile, encSamples, appendSamples, keyfileText, kek, masterKeys, entry, recoveryKey,
+    dir, dataKey, keyring, keyfile, encSamples, appendSamples, keyfileText, slotKeyfileText, slotPrivateKey: token.privateKey, tpmPrivateKey: tpm.privateKey, kek, masterKeys, entry, recoveryKey,
     validStanzas: [...fresh.stanzas, ...detached.stanzas],
     async cleanup() { keyring.lock(); fs.rmSync(dir, { recursive: true, force: true }); },
   };
@@ -291,6 +306,34 @@ const keyfile: FuzzTarget<string> = {
     assert.equal(keys.retired.length, ctx.masterKeys.retired.length);
   },
   allowed: codes('DAMAGED_KEYFILE', 'WRONG_PASSPHRASE'),
+};
+
+const keyfileSlots: FuzzTarget<string> = {
+  name: 'keyfile-slots',
+  parses: 'a keyfile\'s unlock slot list (parseKeyfile, then each slot opened with its token key, then the MAC)',
+  inputs: ctx => textInputs(ctx.slotKeyfileText, true),
+  run(text, ctx) {
+    const kf = parseKeyfile(text, TEST_KDF_POLICY.floor);
+    for (const slot of kf.slots) {
+      let secret: Uint8Array;
+      if (slot.kind === 'pkcs11') {
+        const peer = { key: Buffer.from(slot.ephemeralKey), format: 'der' as const, type: 'spki' as const };
+        secret = new Uint8Array(diffieHellman({ privateKey: ctx.slotPrivateKey, publicKey: createPublicKeyFrom(peer) }));
+      } else {
+        try {
+          secret = new Uint8Array(privateDecrypt({ key: ctx.tpmPrivateKey, padding: cryptoConstants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, slot.sealedKey));
+        } catch { throw new NoteSealError('WRONG_KEY', 'the "TPM" refuses the sealed key'); } // what tpm2_rsadecrypt does
+      }
+      const keys = unwrapWithMasterKey(kf, openSlot(slot, secret, kf.masterKeyId), 'DAMAGED_KEYFILE');
+      // Opening at all means the master key is the original and the slot list is the one written (the MAC).
+      assert.ok(sameBytes(keys.current.key, ctx.masterKeys.current.key));
+      assert.deepEqual(kf.slots.map(s => s.name), ['card', 'hsm', 'tpm']);
+    }
+    const keys = unwrapWithKek(kf, ctx.kek);
+    assert.ok(sameBytes(keys.current.key, ctx.masterKeys.current.key));
+    assert.deepEqual(kf.slots.map(s => s.name), ['card', 'hsm', 'tpm']);
+  },
+  allowed: codes('DAMAGED_KEYFILE', 'WRONG_PASSPHRASE', 'WRONG_KEY'),
 };
 
 const keystoreEntry: FuzzTarget<string> = {
@@ -563,5 +606,5 @@ const recipientsFile: FuzzTarget<string> = {
 /** Every parser of untrusted bytes in this tree. Adding one: write a FuzzTarget and list it here. */
 export const FUZZ_TARGETS: FuzzTarget<never>[] = [
   header, payload, decryptToPath, recover, keyfile, keystoreEntry, stanzas, recoveryKey, wav, agentWire, identityStrings,
-  envFile('dotenv'), envFile('json'), envFile('yaml'), recipientsFile,
+  envFile('dotenv'), envFile('json'), envFile('yaml'), recipientsFile, keyfileSlots,
 ] as FuzzTarget<never>[];

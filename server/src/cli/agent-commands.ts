@@ -10,7 +10,7 @@ import type { AgentStatus } from '../agent/protocol';
 import { AgentServer } from '../agent/server';
 import { isNoteSealError } from '../crypto/errors';
 import { allowOnly, expectOperands, UsageError } from './args';
-import { keyfilePath, keyringFor, type CliContext } from './context';
+import { chooseSlot, keyfilePath, keyringFor, readPin, unlockThroughSlot, type CliContext } from './context';
 import { ExitCode, exitCodeFor } from './exit-codes';
 import { readSecret } from './secrets';
 import { writeToStdout } from './stdout';
@@ -65,14 +65,18 @@ async function startAgent(ctx: CliContext): Promise<number> {
     await sendOp(socketPath, 'stop');
     await waitGone(socketPath);
   }
-  keyringFor(ctx); // refuses a missing keyfile before asking anything
-  const passphrase = await readSecret({ name: 'PASSPHRASE', prompt: 'NoteSeal passphrase: ' }, ctx.env);
+  // refuses a missing keyfile before asking anything; an unlock slot's token is asked for its PIN once, here
+  const chosen = await chooseSlot(ctx, keyringFor(ctx));
+  const passphrase = chosen ? await readPin(ctx, chosen) : await readSecret({ name: 'PASSPHRASE', prompt: 'NoteSeal passphrase: ' }, ctx.env);
   const env: NodeJS.ProcessEnv = { ...ctx.env, NOTESEAL_AGENT_SOCK: socketPath };
   delete env.NOTESEAL_PASSPHRASE_FILE;
   delete env.NOTESEAL_PASSPHRASE_FD;
+  delete env.NOTESEAL_PIN_FILE;
+  delete env.NOTESEAL_PIN_FD;
+  const slotArgs = chosen ? ['--unlock', chosen.slot.name, ...('target' in chosen ? ['--module', chosen.target.module] : [])] : [];
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, see above
   const { spawn } = require('node:child_process') as typeof import('node:child_process'); // only `agent start` needs it
-  const child = spawn(process.execPath, [process.argv[1]!, 'agent', '__serve', '--keyfile', keyfile, '--idle-minutes', String(minutes)], {
+  const child = spawn(process.execPath, [process.argv[1]!, 'agent', '__serve', '--keyfile', keyfile, '--idle-minutes', String(minutes), ...slotArgs], {
     detached: true, cwd: '/', env, stdio: ['pipe', 'pipe', 'ignore'],
   });
   child.stdin!.on('error', () => {});
@@ -98,7 +102,7 @@ async function startAgent(ctx: CliContext): Promise<number> {
   return ExitCode.OK;
 }
 
-/** The detached child: unlock with the passphrase from stdin, serve, and report readiness on stdout. */
+/** The detached child: unlock with the passphrase (or with --unlock, the slot's PIN) from stdin, serve, and report readiness on stdout. */
 async function serveAgent(ctx: CliContext): Promise<number> {
   const say = (answer: object) => { try { fs.writeSync(1, JSON.stringify(answer) + '\n'); } catch { /* parent gone */ } };
   const socketPath = socketPathFromEnv(ctx.env);
@@ -106,7 +110,9 @@ async function serveAgent(ctx: CliContext): Promise<number> {
   const keyring = keyringFor(ctx);
   const passphrase = fs.readFileSync(0);
   try {
-    await keyring.unlock(passphrase);
+    const chosen = ctx.args.options.has('unlock') ? await chooseSlot(ctx, keyring) : null;
+    if (chosen) await unlockThroughSlot(keyring, chosen, passphrase, ctx.env);
+    else await keyring.unlock(passphrase);
   } catch (e) {
     say(isNoteSealError(e) ? { ok: false, message: e.message, code: e.code } : { ok: false, message: (e as Error).message });
     return ExitCode.WRONG_KEY;

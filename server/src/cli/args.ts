@@ -15,8 +15,8 @@ export interface ParsedArgs {
 }
 
 /** Options taking a value; everything else known is a boolean flag. Short aliases map to long names. */
-const VALUED = new Set(['keyfile', 'output', 'idle-minutes', 'identity', 'name', 'dir', 'my-name', 'allow-env', 'recipient']);
-const FLAGS = new Set(['force', 'detached', 'recovery', 'json', 'help', 'version', 'yes', 'rekey', 'trust', 'allow-unverified-writer', 'age', 'armor']);
+const VALUED = new Set(['keyfile', 'output', 'idle-minutes', 'identity', 'name', 'dir', 'my-name', 'allow-env', 'recipient', 'unlock', 'module', 'token']);
+const FLAGS = new Set(['force', 'detached', 'recovery', 'json', 'help', 'version', 'yes', 'rekey', 'trust', 'allow-unverified-writer', 'age', 'armor', 'rotate', 'pin']);
 /** Valued options that may be given more than once (all values kept in `repeated`). */
 const REPEATABLE = new Set(['allow-env', 'recipient']);
 const ALIASES: Record<string, string> = { o: 'output', f: 'force', h: 'help', y: 'yes', r: 'recipient', a: 'armor' };
@@ -68,7 +68,8 @@ export function expectOperands(args: ParsedArgs, min: number, max = min, what = 
 /** Throws if an option not valid for this command was given (catches typos like `verify -o x`). */
 export function allowOnly(args: ParsedArgs, ...allowed: string[]): void {
   for (const name of args.options.keys()) {
-    if (!allowed.includes(name) && name !== 'keyfile' && name !== 'help') {
+    // --unlock NAME / --module PATH choose how to unlock, so every command takes them (unlock slots, issue 28).
+    if (!allowed.includes(name) && !['keyfile', 'help', 'unlock', 'module'].includes(name)) {
       throw new UsageError(`${args.command}: option --${name} does not apply here`);
     }
   }

@@ -9,6 +9,9 @@ import { kdfPolicyFromEnv, TEST_KDF_POLICY, type KdfPolicy } from '../keys/kdf';
 import type { ParsedArgs } from './args';
 import { UsageError } from './args';
 import { readSecret } from './secrets';
+import { deriveOnToken, tokenPresent, type Pkcs11Target } from '../keys/pkcs11';
+import type { Pkcs11Slot, Slot, TpmSlot } from '../keys/slots';
+import { decryptOnTpm, tpmPresent } from '../keys/tpm';
 
 export interface CliContext {
   args: ParsedArgs;
@@ -39,9 +42,89 @@ export function keyringFor(ctx: CliContext): Keyring {
   return new Keyring(file, { kdf: kdfPolicy(ctx) });
 }
 
-/** Asks for the passphrase (terminal, or NOTESEAL_PASSPHRASE_FILE/FD) and unlocks. */
-export async function unlockedKeyring(ctx: CliContext): Promise<Keyring> {
+/** The PKCS#11 module: --module, else $NOTESEAL_PKCS11_MODULE (machine configuration, never from a repository). */
+export function pkcs11Module(ctx: CliContext): string | null {
+  const given = ctx.args.options.get('module');
+  if (typeof given === 'string') return path.resolve(given);
+  const fromEnv = ctx.env.NOTESEAL_PKCS11_MODULE;
+  return fromEnv ? path.resolve(fromEnv) : null;
+}
+
+export function slotTarget(ctx: CliContext, slot: Pkcs11Slot): Pkcs11Target | null {
+  const module = pkcs11Module(ctx);
+  return module ? { module, token: slot.token } : null;
+}
+
+export type ChosenSlot = { slot: Pkcs11Slot; target: Pkcs11Target } | { slot: TpmSlot };
+
+/** The slot with what it needs to be used, or a reason it cannot be (a PKCS#11 slot without a module). */
+function usable(ctx: CliContext, slot: Slot): ChosenSlot | string {
+  if (slot.kind === 'tpm') return { slot };
+  const target = slotTarget(ctx, slot);
+  return target ? { slot, target } : `unlock slot "${slot.name}" is a PKCS#11 token: pass --module PATH or set NOTESEAL_PKCS11_MODULE`;
+}
+
+async function canWorkNow(chosen: ChosenSlot, env: NodeJS.ProcessEnv): Promise<boolean> {
+  return 'target' in chosen ? tokenPresent(chosen.target, env) : tpmPresent(env);
+}
+
+/**
+ * How to unlock: `--unlock NAME` chooses that slot (an error if it cannot be used); without it, the first slot
+ * that can work now (its token is present, the TPM answers) unless NOTESEAL_PASSPHRASE_FILE/_FD is set; null
+ * means the passphrase (also `--unlock passphrase`).
+ */
+export async function chooseSlot(ctx: CliContext, keyring: Keyring, opts: { passphraseOnly?: boolean } = {}): Promise<ChosenSlot | null> {
+  const chosen = ctx.args.options.get('unlock');
+  if (typeof chosen === 'string' && chosen !== 'passphrase') {
+    if (opts.passphraseOnly) throw new UsageError(`${ctx.args.command}: this command needs the passphrase, not an unlock slot`);
+    const slot = (await Keyring.readSlots(keyring.keyfilePath, { kdf: kdfPolicyFromEnv(ctx.env) })).find(s => s.name === chosen);
+    if (!slot) throw new UsageError(`the keyfile has no unlock slot named "${chosen}" (see 'noteseal unlock list')`);
+    const use = usable(ctx, slot);
+    if (typeof use === 'string') throw new UsageError(use);
+    return use;
+  }
+  // A passphrase source a script set on purpose wins over trying the slots: adding a slot never changes what a script does.
+  const passphraseGiven = ctx.env.NOTESEAL_PASSPHRASE_FILE !== undefined || ctx.env.NOTESEAL_PASSPHRASE_FD !== undefined;
+  if (chosen === undefined && !opts.passphraseOnly && !passphraseGiven) {
+    for (const slot of await Keyring.readSlots(keyring.keyfilePath, { kdf: kdfPolicyFromEnv(ctx.env) })) {
+      const use = usable(ctx, slot);
+      if (typeof use !== 'string' && await canWorkNow(use, ctx.env)) return use;
+    }
+  }
+  return null;
+}
+
+/**
+ * Asks for the slot's PIN: the terminal (no echo), or NOTESEAL_PIN_FILE / NOTESEAL_PIN_FD. Caller wipes it.
+ * A TPM slot made without a PIN asks nothing (an empty buffer).
+ */
+export async function readPin(ctx: CliContext, chosen: ChosenSlot): Promise<Buffer> {
+  if (chosen.slot.kind === 'tpm' && !chosen.slot.pin) return Buffer.alloc(0);
+  const whose = chosen.slot.kind === 'pkcs11' ? `of the token "${chosen.slot.token}"` : 'of the TPM';
+  return readSecret({ name: 'PIN', prompt: `PIN ${whose} (unlock slot "${chosen.slot.name}"): ` }, ctx.env);
+}
+
+/** Unlocks through the slot with `pin` (not wiped here). */
+export async function unlockThroughSlot(keyring: Keyring, chosen: ChosenSlot, pin: Uint8Array, env: NodeJS.ProcessEnv): Promise<void> {
+  await keyring.unlockWithSlot(chosen.slot.name, s => {
+    if (s.kind === 'tpm') return decryptOnTpm(s, s.pin ? pin : null, env);
+    if (!('target' in chosen)) throw new NoteSealError('DAMAGED_KEYFILE', `The unlock slot "${s.name}" changed kind while it was being used.`);
+    return deriveOnToken(chosen.target, s.keyId, s.ephemeralKey, pin, env);
+  });
+}
+
+/**
+ * Unlocks through the chosen slot (chooseSlot), else with the passphrase. `passphraseOnly`: commands that
+ * rewrite the passphrase's wrap or the slots (rotate, unlock add/remove) need the passphrase itself.
+ */
+export async function unlockedKeyring(ctx: CliContext, opts: { passphraseOnly?: boolean } = {}): Promise<Keyring> {
   const keyring = keyringFor(ctx);
+  const chosen = await chooseSlot(ctx, keyring, opts);
+  if (chosen) {
+    const pin = await readPin(ctx, chosen);
+    try { await unlockThroughSlot(keyring, chosen, pin, ctx.env); } finally { pin.fill(0); }
+    return keyring;
+  }
   const passphrase = await readSecret({ name: 'PASSPHRASE', prompt: 'NoteSeal passphrase: ' }, ctx.env);
   try {
     await keyring.unlock(passphrase);
@@ -52,8 +135,8 @@ export async function unlockedKeyring(ctx: CliContext): Promise<Keyring> {
 }
 
 /** Runs `fn` with an unlocked keyring and always locks (zeroes keys) afterwards. */
-export async function withKeyring<T>(ctx: CliContext, fn: (keyring: Keyring) => Promise<T>): Promise<T> {
-  const keyring = await unlockedKeyring(ctx);
+export async function withKeyring<T>(ctx: CliContext, fn: (keyring: Keyring) => Promise<T>, opts: { passphraseOnly?: boolean } = {}): Promise<T> {
+  const keyring = await unlockedKeyring(ctx, opts);
   try { return await fn(keyring); } finally { keyring.lock(); }
 }
 

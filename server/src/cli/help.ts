@@ -58,6 +58,16 @@ Commands:
                         recovery key)
   rotate <folder>       new master key; rewrap the key of every .enc file
                         below <folder>
+  unlock list [--json]  the keyfile's unlock slots (beside the passphrase)
+  unlock add pkcs11 --module PATH [--token LABEL] [--name NAME]
+                        add a slot: a P-256 key made on the token opens
+                        the keyfile with the token's PIN
+  unlock add tpm [--pin] [--name NAME]
+                        add a slot sealed to this machine's TPM 2.0,
+                        optionally with a PIN
+  unlock remove NAME [--rotate [folder]]
+                        remove a slot; --rotate also rotates the master key
+                        (older keyfile copies then no longer open files)
   recover <file.enc>    seal an unfinished recording so it can be read
   shred <file.enc> --yes
                         destroy a file's detached key: the file becomes
@@ -100,6 +110,9 @@ Options:
                      %APPDATA%\\noteseal\\keyfile.json)
   -o, --output <p>   output file ('-' for stdout)
   -f, --force        overwrite an existing output file
+  --unlock NAME      unlock through that slot (default: the first slot
+                     whose token is present, else the passphrase)
+  --module PATH      the PKCS#11 module (default: $NOTESEAL_PKCS11_MODULE)
 
 Passphrases are never taken from the command line. They are typed at the
 terminal (no echo), or read from a file or an inherited file descriptor:
@@ -111,6 +124,8 @@ terminal (no echo), or read from a file or an inherited file descriptor:
                         the recovery key, for passwd --recovery
   NOTESEAL_AGE_PASSPHRASE_FILE=path or NOTESEAL_AGE_PASSPHRASE_FD=n
                         an age passphrase file's own passphrase
+  NOTESEAL_PIN_FILE=path or NOTESEAL_PIN_FD=n
+                        a token's PIN, for unlock slots
 decrypt, inspect, exec, grep and git also take age files (*.age). age files
 carry no signature, so they have no writer: exec refuses them (exit 12)
 unless --allow-unverified-writer, and the git merge driver does not merge
@@ -129,5 +144,5 @@ Exit status: 0 ok, 1 usage, 2 wrong passphrase or key, 3 not a NoteSeal file
 (or unsupported version), 4 damaged file (corrupted, truncated, trailing
 data, unfinished), 5 damaged keyfile, 6 key not found (shredded), 7 I/O
 error, 8 internal error, 9 agent locked, 10 no agent, 11 recipients list
-refused, 130 cancelled.
+refused, 12 unverified writer, 13 token absent, 130 cancelled.
 `;

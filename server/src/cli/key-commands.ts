@@ -10,7 +10,7 @@ import { readSecret } from './secrets';
 import { writeToStdout } from './stdout';
 
 /** The recovery key goes to stdout (so it can be captured); the warning about it to stderr. */
-async function showRecoveryKey(ctx: CliContext, recoveryKey: string, intro: string): Promise<void> {
+export async function showRecoveryKey(ctx: CliContext, recoveryKey: string, intro: string): Promise<void> {
   ctx.note(`${intro} Write it down and keep it offline: it is shown only this once, and it opens every file.`);
   ctx.note('It unlocks the keyfile through `noteseal passwd --recovery` if the passphrase is forgotten.');
   await writeToStdout(ctx.stdout, Buffer.from(recoveryKey + '\n'));
@@ -68,7 +68,7 @@ export async function rotateCommand(ctx: CliContext): Promise<number> {
   const result = await withKeyring(ctx, keyring => keyring.rotate(folder, p => {
     const why = p.outcome === 'failed' ? `: ${p.errorMessage}` : '';
     ctx.note(`[${p.done}/${p.total}] ${p.outcome} ${p.file}${why}`);
-  }));
+  }), { passphraseOnly: true }); // the new master key is wrapped under the passphrase's KEK: a slot cannot rotate
   const { files } = result;
   ctx.note(`New master key ${result.masterKeyId}: ${files.rewrapped} file(s) rewrapped, ${files.alreadyCurrent} already current, `
     + `${files.detached} with detached keys (${result.detachedKeysRewrapped} key store entries rewrapped), ${files.failed.length} failed.`);

@@ -21,6 +21,7 @@ import { initCommand, passwdCommand, rotateCommand, shredCommand } from './key-c
 import { PromptCancelled } from './secrets';
 import { StdoutClosed, writeToStdout } from './stdout';
 import { UnverifiedWriter } from './writer-check';
+import { unlockCommand } from './unlock-commands';
 
 const COMMANDS: Record<string, (ctx: CliContext) => Promise<number>> = {
   init: initCommand,
@@ -40,6 +41,7 @@ const COMMANDS: Record<string, (ctx: CliContext) => Promise<number>> = {
   recipients: recipientsCommand,
   updatekeys: updatekeysCommand,
   set: setCommand,
+  unlock: unlockCommand,
 };
 
 function report(error: unknown, note: (line: string) => void, debug: boolean): number {

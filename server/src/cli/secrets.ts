@@ -5,11 +5,12 @@
 //   NOTESEAL_NEW_PASSPHRASE_FILE / _FD      the new passphrase for `passwd`
 //   NOTESEAL_RECOVERY_KEY_FILE / _FD        the recovery key for `passwd --recovery`
 //   NOTESEAL_AGE_PASSPHRASE_FILE / _FD      the passphrase of an age passphrase (scrypt) file: never NoteSeal's
+//   NOTESEAL_PIN_FILE / _FD                 a token's PIN (unlock slots: `unlock add`, `--unlock NAME`)
 import fs from 'node:fs';
 import tty from 'node:tty';
 import { UsageError } from './args';
 
-export type SecretName = 'PASSPHRASE' | 'NEW_PASSPHRASE' | 'RECOVERY_KEY' | 'AGE_PASSPHRASE';
+export type SecretName = 'PASSPHRASE' | 'NEW_PASSPHRASE' | 'RECOVERY_KEY' | 'AGE_PASSPHRASE' | 'PIN';
 
 export class PromptCancelled extends Error {
   override readonly name = 'PromptCancelled';
@@ -92,10 +93,11 @@ export class PassphraseLine {
 }
 
 /** Reads one line from the terminal with echo off (see PassphraseLine for the keys it understands). */
-async function promptNoEcho(prompt: string): Promise<Buffer> {
+async function promptNoEcho(prompt: string, name: SecretName = 'PASSPHRASE'): Promise<Buffer> {
   let fd: number;
   try { fd = fs.openSync('/dev/tty', 'r+'); } catch {
-    throw new UsageError('no terminal to ask for the passphrase: set NOTESEAL_PASSPHRASE_FILE or NOTESEAL_PASSPHRASE_FD');
+    const what = name === 'PIN' ? 'the token\'s PIN' : 'the passphrase';
+    throw new UsageError(`no terminal to ask for ${what}: set NOTESEAL_${name === 'PIN' ? 'PIN' : 'PASSPHRASE'}_FILE or NOTESEAL_${name === 'PIN' ? 'PIN' : 'PASSPHRASE'}_FD`);
   }
   const input = new tty.ReadStream(fd);
   const output = new tty.WriteStream(fd);
@@ -131,7 +133,7 @@ export interface SecretRequest {
 export async function readSecret(req: SecretRequest, env: NodeJS.ProcessEnv = process.env): Promise<Buffer> {
   const fromEnv = fromEnvSource(req.name, env);
   if (fromEnv) return fromEnv;
-  const first = await promptNoEcho(req.prompt);
+  const first = await promptNoEcho(req.prompt, req.name);
   if (req.confirm) {
     const second = await promptNoEcho('Repeat to confirm: ');
     const same = first.equals(second);

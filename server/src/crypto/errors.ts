@@ -16,6 +16,8 @@ export type NoteSealErrorCode =
   | 'LIMIT_EXCEEDED'       // a size field is outside the sane limits of the format
   | 'INVALID_ARGUMENT'     // a caller passed something unusable
   | 'UNTRUSTED_RECIPIENTS' // a recipients list that is not a chain of member signatures (or no longer extends the pin)
+  | 'WRONG_PIN'            // a token refused its PIN (unlock slots, keys/pkcs11.ts); the message says how many tries are left
+  | 'TOKEN_ABSENT'         // an unlock slot's token is not present (or does not answer)
   | 'NOT_A_REGULAR_FILE';  // a symbolic link, folder, pipe or device where NoteSeal reads or writes a file (crypto/safe-open.ts)
 
 export class NoteSealError extends Error {

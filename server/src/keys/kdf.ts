@@ -1,3 +1,5 @@
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- an ambient module (no import can name it); it keeps the deep import typed when a build starts from another entry file (the library's types)
+/// <reference path="./hash-wasm-argon2.d.ts" />
 // Passphrase -> key-encryption key (KEK) with Argon2id. Parameters are calibrated once at setup to about
 // one second on this machine and never drop below the floor; they are stored in the keyfile.
 import { randomKey } from './bytes';

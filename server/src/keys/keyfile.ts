@@ -15,9 +15,12 @@ import { writeFileAtomic } from '../crypto/format';
 import { deriveSubkey, KEY_LENGTH, open, seal, type Sealed } from './aead';
 import { constantTimeEqual, fromBase64, toBase64, toHex, utf8, wipe } from './bytes';
 import { KDF_CEILING, KDF_FLOOR, kdfParamsAcceptable, type KdfParams } from './kdf';
+import { parseSlotList, slotMacInput, slotToJson, type Slot, type SlotJson } from './slots';
 
 export const KEYFILE_FORMAT = 'noteseal-keyfile';
 export const KEYFILE_VERSION = 1;
+/** A keyfile with unlock slots is version 2, so a build that knows no slots refuses it instead of dropping them. */
+export const KEYFILE_VERSION_WITH_SLOTS = 2;
 const KEY_ID_BYTES = 8;
 
 export interface KeyfileKdf extends KdfParams { salt: Uint8Array }
@@ -30,6 +33,8 @@ export interface Keyfile {
   masterKeyId: string;
   wrappedMasterKey: Sealed;
   retired: RetiredEntry[];
+  /** Unlock slots (slots.ts); empty in a version-1 keyfile. */
+  slots: Slot[];
   mac: Uint8Array;
 }
 
@@ -54,6 +59,7 @@ export function masterKeyIdOf(masterKey: Uint8Array): string {
 
 function kekAad(kf: Pick<Keyfile, 'kdf' | 'masterKeyId'>): Uint8Array {
   const { m, t, p, salt } = kf.kdf;
+  // Always version 1 here: adding the first slot (version 2) must not change the passphrase's wrap.
   return utf8(JSON.stringify([KEYFILE_FORMAT, KEYFILE_VERSION, 'argon2id', m, t, p, toBase64(salt), kf.masterKeyId]));
 }
 
@@ -63,6 +69,8 @@ function macInput(kf: Omit<Keyfile, 'mac'>): Uint8Array {
     new TextDecoder().decode(kekAad(kf)),
     sealed(kf.wrappedMasterKey),
     kf.retired.map(r => [r.masterKeyId, ...sealed(r)]),
+    // Only present with slots, so version-1 MACs stay as they were; stripping the slots breaks the MAC.
+    ...(kf.slots.length > 0 ? [['slots', ...kf.slots.map(slotMacInput)]] : []),
   ]));
 }
 
@@ -87,6 +95,7 @@ interface KeyfileJson {
   masterKeyId: string;
   wrappedMasterKey: SealedJson;
   retired: (SealedJson & { masterKeyId: string })[];
+  slots?: SlotJson[];
   mac: string;
   checksum?: string;
 }
@@ -95,11 +104,12 @@ function toJson(kf: Keyfile): KeyfileJson {
   const sealed = (s: Sealed): SealedJson => ({ nonce: toBase64(s.nonce), ciphertext: toBase64(s.ciphertext) });
   return {
     format: KEYFILE_FORMAT,
-    version: KEYFILE_VERSION,
+    version: kf.slots.length > 0 ? KEYFILE_VERSION_WITH_SLOTS : KEYFILE_VERSION,
     kdf: { alg: 'argon2id', m: kf.kdf.m, t: kf.kdf.t, p: kf.kdf.p, salt: toBase64(kf.kdf.salt) },
     masterKeyId: kf.masterKeyId,
     wrappedMasterKey: sealed(kf.wrappedMasterKey),
     retired: kf.retired.map(r => ({ masterKeyId: r.masterKeyId, ...sealed(r) })),
+    ...(kf.slots.length > 0 ? { slots: kf.slots.map(slotToJson) } : {}),
     mac: toBase64(kf.mac),
   };
 }
@@ -139,8 +149,8 @@ export function parseKeyfile(text: string, floor: Readonly<KdfParams> = KDF_FLOO
   let json: unknown;
   try { json = JSON.parse(text); } catch { throw damaged('it is not valid JSON.'); }
   if (!isRecord(json) || json.format !== KEYFILE_FORMAT) throw damaged('it is not a NoteSeal keyfile.');
-  if (json.version !== KEYFILE_VERSION) {
-    throw damaged(`version ${String(json.version)} is not supported by this build (expected ${KEYFILE_VERSION}).`);
+  if (json.version !== KEYFILE_VERSION && json.version !== KEYFILE_VERSION_WITH_SLOTS) {
+    throw damaged(`version ${String(json.version)} is not supported by this build (expected ${KEYFILE_VERSION} or ${KEYFILE_VERSION_WITH_SLOTS}).`);
   }
   if (typeof json.checksum !== 'string' || json.checksum !== checksumOf(json as unknown as KeyfileJson)) {
     throw damaged('its checksum does not match (the file was altered or corrupted).');
@@ -161,6 +171,8 @@ export function parseKeyfile(text: string, floor: Readonly<KdfParams> = KDF_FLOO
     if (!isRecord(r) || !isKeyId(r.masterKeyId)) throw damaged(`retired key ${i + 1} is malformed.`);
     return { masterKeyId: r.masterKeyId, ...parseSealed(r, `retired key ${i + 1}`) };
   });
+  if (json.version === KEYFILE_VERSION && json.slots !== undefined) throw damaged('a version-1 keyfile has no unlock slots.');
+  const slots = json.version === KEYFILE_VERSION ? [] : parseSlotList(json.slots, damaged);
   const mac = typeof json.mac === 'string' ? fromBase64(json.mac) : null;
   if (!mac || mac.length !== 32) throw damaged('the mac is malformed.');
   return {
@@ -168,18 +180,22 @@ export function parseKeyfile(text: string, floor: Readonly<KdfParams> = KDF_FLOO
     masterKeyId: json.masterKeyId,
     wrappedMasterKey: parseSealed(json.wrappedMasterKey, 'the wrapped master key'),
     retired,
+    slots,
     mac,
   };
 }
 
-/** Builds a keyfile for `keys`, wrapping the current master key under `kek` and the retired ones under it. */
-export function buildKeyfile(keys: MasterKeys, kek: Uint8Array, kdf: KeyfileKdf): Keyfile {
+/**
+ * Builds a keyfile for `keys`, wrapping the current master key under `kek` and the retired ones under it.
+ * `slots` must already wrap `keys.current` (slots.ts); the MAC covers them.
+ */
+export function buildKeyfile(keys: MasterKeys, kek: Uint8Array, kdf: KeyfileKdf, slots: readonly Slot[] = []): Keyfile {
   const partial = { kdf: { ...kdf, salt: kdf.salt.slice() }, masterKeyId: keys.current.id };
   const wrappedMasterKey = seal(kek, keys.current.key, kekAad(partial));
   const wrapKey = retiredWrapKey(keys.current);
   const retired = keys.retired.map(r => ({ masterKeyId: r.id, ...seal(wrapKey, r.key, utf8(r.id)) }));
   wipe(wrapKey);
-  const body = { ...partial, wrappedMasterKey, retired };
+  const body = { ...partial, wrappedMasterKey, retired, slots: [...slots] };
   return { ...body, mac: computeMac(keys.current.key, body) };
 }
 

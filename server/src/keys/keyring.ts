@@ -27,6 +27,7 @@ import { generateIdentity, loadIdentity, rewrapIdentity, storeIdentity, wipeIden
 import { importAgeIdentities, loadAgeIdentities, rewrapAgeIdentities } from './age-identities';
 import { importDotenvxKeys, loadDotenvxKey, rewrapDotenvxKeys } from './dotenvx-keys';
 import { recipientStanzas, unwrapWithReceivingKeys, type ReceivingKey, type Recipient } from './recipients';
+import { checkSlotName, openSlot, rewrapSlot, wrapPkcs11Slot, wrapTpmSlot, type Pkcs11Slot, type Slot, type TpmSlot } from './slots';
 
 export type Passphrase = string | Uint8Array;
 
@@ -106,6 +107,8 @@ export class Keyring {
   private kdf: KeyfileKdf | null = null;
   /** The keyfile's MAC as last read or written: lets us refuse to overwrite a keyfile another process changed. */
   private loadedMac: Uint8Array | null = null;
+  /** The keyfile's unlock slots as last read or written (they wrap the current master key). */
+  private slots: Slot[] = [];
   private readonly policy: Readonly<KdfPolicy>;
   /** The keyfile's identity while unlocked (undefined: not loaded yet; null: this keyfile has none). */
   private heldIdentity: HeldIdentity | null | undefined = undefined;
@@ -170,6 +173,62 @@ export class Keyring {
     this.kek = kek;
     this.kdf = kf.kdf;
     this.loadedMac = kf.mac;
+    this.slots = kf.slots;
+  }
+
+  /**
+   * Unlocks through an unlock slot (slots.ts). `slotSecret` gets the slot's secret from its device: the ECDH
+   * output from the token (keys/pkcs11.ts) or the slot key the TPM decrypts (keys/tpm.ts). KEY_NOT_FOUND for an unknown slot name; WRONG_KEY when the
+   * token's answer does not open the slot; DAMAGED_KEYFILE when the keyfile was altered (its MAC).
+   * Unlocked this way the keyring holds no KEK: changing the passphrase works, rotating and slot changes need it.
+   */
+  async unlockWithSlot(name: string, slotSecret: (slot: Slot) => Promise<Uint8Array>): Promise<void> {
+    const kf = await readKeyfile(this.keyfilePath, this.policy.floor);
+    const slot = kf.slots.find(s => s.name === name);
+    if (!slot) throw new NoteSealError('KEY_NOT_FOUND', `The keyfile has no unlock slot named "${name}".`);
+    const masterKey = openSlot(slot, await slotSecret(slot), kf.masterKeyId);
+    this.adopt(unwrapWithMasterKey(kf, masterKey, 'DAMAGED_KEYFILE'), null, kf);
+  }
+
+  /** The unlock slots of the keyfile on disk, read without unlocking (names, kinds, dates, token labels). */
+  static async readSlots(keyfilePath: string, options: KeyringOptions = {}): Promise<Slot[]> {
+    return (await readKeyfile(keyfilePath, (options.kdf ?? PRODUCTION_KDF_POLICY).floor)).slots;
+  }
+
+  /** Adds a PKCS#11 slot wrapping the current master key to the token key `publicKey` (the token is not needed). */
+  addPkcs11Slot(fields: { name: string; token: string; keyId: string; publicKey: Uint8Array }, now = new Date()): Promise<Pkcs11Slot> {
+    return this.addSlot(fields.name, master => wrapPkcs11Slot({ ...fields, created: now.toISOString() }, master));
+  }
+
+  /** Adds a TPM slot wrapping the current master key to the TPM key's public half (keys/tpm.ts made the key). */
+  addTpmSlot(fields: { name: string; pin: boolean; tpmPublic: Uint8Array; tpmPrivate: Uint8Array; publicKey: Uint8Array }, now = new Date()): Promise<TpmSlot> {
+    return this.addSlot(fields.name, master => wrapTpmSlot({ ...fields, created: now.toISOString() }, master));
+  }
+
+  private async addSlot<S extends Slot>(name: string, wrap: (master: MasterKeys['current']) => S): Promise<S> {
+    const keys = this.requireKeys();
+    const kek = this.requireKek('add an unlock slot');
+    checkSlotName(name, this.slots);
+    const slot = wrap(keys.current);
+    await this.save(keys, kek.slice(), this.kdf!, { slots: [...this.slots, slot] });
+    return slot;
+  }
+
+  /** Removes a slot. Older copies of the keyfile still open with it: rotate to cut it off (`unlock remove --rotate`). */
+  async removeSlot(name: string): Promise<Slot> {
+    const keys = this.requireKeys();
+    const kek = this.requireKek('remove an unlock slot');
+    const slot = this.slots.find(s => s.name === name);
+    if (!slot) throw new NoteSealError('KEY_NOT_FOUND', `The keyfile has no unlock slot named "${name}".`);
+    await this.save(keys, kek.slice(), this.kdf!, { slots: this.slots.filter(s => s !== slot) });
+    return slot;
+  }
+
+  private requireKek(what: string): Uint8Array {
+    if (!this.kek || !this.kdf) {
+      throw new NoteSealError('INVALID_ARGUMENT', `To ${what}, unlock with the passphrase (not the recovery key or an unlock slot).`);
+    }
+    return this.kek;
   }
 
   /**
@@ -190,6 +249,7 @@ export class Keyring {
     this.kek = null;
     this.kdf = null;
     this.loadedMac = null;
+    this.slots = [];
   }
 
   private requireKeys(): MasterKeys {
@@ -338,7 +398,7 @@ export class Keyring {
   async rotate(folder?: string, onProgress?: OnRotationProgress): Promise<RotationResult> {
     const keys = this.requireKeys();
     if (!this.kek || !this.kdf) {
-      throw new NoteSealError('INVALID_ARGUMENT', 'Set a new passphrase before rotating (unlocked with the recovery key).');
+      throw new NoteSealError('INVALID_ARGUMENT', 'Set a new passphrase before rotating (unlocked with the recovery key), or unlock with the passphrase (not an unlock slot).');
     }
     await this.refuseIfChangedOnDisk();
     const masterKey = randomKey(KEY_LENGTH);
@@ -347,7 +407,8 @@ export class Keyring {
       retired: [keys.current, ...keys.retired],
     };
     try {
-      await this.save(rotated, this.kek, this.kdf);
+      // Every slot is rewrapped for the new master key (a pkcs11 slot needs only its token's public key).
+      await this.save(rotated, this.kek, this.kdf, { slots: this.slots.map(s => rewrapSlot(s, rotated.current)) });
     } catch (e) {
       wipe(masterKey);
       throw e;
@@ -406,8 +467,8 @@ export class Keyring {
    * Holds the keyfile lock, and under it re-checks that the keyfile on disk is still the one we read (or,
    * with `create`, creates it exclusively): two windows or the CLI changing it at once never lose a master key.
    */
-  private async save(keys: MasterKeys, kek: Uint8Array, kdf: KeyfileKdf, opts: { create?: boolean } = {}): Promise<void> {
-    const kf = buildKeyfile(keys, kek, kdf);
+  private async save(keys: MasterKeys, kek: Uint8Array, kdf: KeyfileKdf, opts: { create?: boolean; slots?: Slot[] } = {}): Promise<void> {
+    const kf = buildKeyfile(keys, kek, kdf, opts.slots ?? this.slots);
     await fs.mkdir(path.dirname(this.keyfilePath), { recursive: true, mode: 0o700 });
     await withLock(keyfileLockPath(this.keyfilePath), { waitMs: KEYFILE_LOCK_WAIT_MS, what: 'The keyfile' }, async () => {
       if (opts.create) {
@@ -422,6 +483,7 @@ export class Keyring {
     this.kek = kek;
     this.kdf = kf.kdf;
     this.loadedMac = kf.mac;
+    this.slots = kf.slots;
   }
 
   /** Never clobber a keyfile that changed since we read it: its new master key would be lost. */

@@ -49,6 +49,8 @@ export class NotARegularFileError extends errorClass('NOT_A_REGULAR_FILE', 'NotA
 export class NoKeyError extends errorClass('NO_KEY', 'NoKeyError') {}
 export class AgentRefusedError extends errorClass('AGENT_REFUSED', 'AgentRefusedError') {}
 export class UnverifiedWriterError extends errorClass('UNVERIFIED_WRITER', 'UnverifiedWriterError') {}
+export class WrongPinError extends errorClass('WRONG_PIN', 'WrongPinError') {}
+export class TokenAbsentError extends errorClass('TOKEN_ABSENT', 'TokenAbsentError') {}
 export class UsageError extends errorClass('USAGE', 'UsageError') {}
 
 const CLASSES: Record<ErrorCode, new (message: string, detail?: { chunk?: number; offset?: number }) => NoteSealError> = {
@@ -58,6 +60,7 @@ const CLASSES: Record<ErrorCode, new (message: string, detail?: { chunk?: number
   KEY_NOT_FOUND: KeyNotFoundError, LIMIT_EXCEEDED: LimitExceededError, INVALID_ARGUMENT: InvalidArgumentError,
   UNTRUSTED_RECIPIENTS: UntrustedRecipientsError, NOT_A_REGULAR_FILE: NotARegularFileError,
   NO_KEY: NoKeyError, AGENT_REFUSED: AgentRefusedError, UNVERIFIED_WRITER: UnverifiedWriterError, USAGE: UsageError,
+  WRONG_PIN: WrongPinError, TOKEN_ABSENT: TokenAbsentError,
 };
 
 /** The library's error for anything thrown inside it (the same message; the class of its code). */

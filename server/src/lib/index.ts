@@ -8,6 +8,6 @@ export {
   NoteSealError, WrongKeyError, WrongPassphraseError, NotNoteSealError, UnsupportedVersionError, CorruptedError,
   TruncatedError, TrailingDataError, UnfinishedError, DamagedKeyfileError, KeyNotFoundError, LimitExceededError,
   InvalidArgumentError, UntrustedRecipientsError, NotARegularFileError, NoKeyError, AgentRefusedError,
-  UnverifiedWriterError, UsageError, type ErrorCode,
+  UnverifiedWriterError, WrongPinError, TokenAbsentError, UsageError, type ErrorCode,
 } from './errors';
 export { VERSION } from '../version';
