@@ -84,7 +84,9 @@ connection.onInitialize(params => {
     warning: e => notify(Method.recordingWarning, e),
     stopped: e => { notify(Method.recordingStopped, e); info(`recording ${e.id} ended (${e.summary.endedBy})`); },
   });
-  transcriptions = new TranscriptionService(vault, files, (token, done, total) => notify(Method.progress, { token, done, total }));
+  // Its own EncFileSystem, not told the watchers: the note's change reaches VS Code as any other writer's
+  // would, so an open (unmodified) meeting note shows its new transcript.
+  transcriptions = new TranscriptionService(vault, new EncFileSystem(vault), (token, done, total) => notify(Method.progress, { token, done, total }));
   if (options.agent !== false) {
     agent = new WorkerAgent(vault, {
       lock: () => lockVault(),
