@@ -90,25 +90,23 @@ async function recordSpeech(dir: string, keys: RecordingKeySource): Promise<stri
   return started.path;
 }
 
-/** Files under `roots` changed since `since` (ms), below 64 MiB, that contain any of `needles`. */
+/**
+ * Files under `roots` changed since `since` (ms), below 64 MiB, that contain any of `needles`. GNU find lists
+ * the candidates (a home folder holds hundreds of thousands of files); Node reads them.
+ */
 async function findOnDisk(needles: Buffer[], roots: string[], since: number): Promise<string[]> {
+  const find = spawn('find', [...roots, '-xdev', '(', '-name', 'node_modules', '-o', '-name', '.git', ')', '-prune', '-o',
+    '-type', 'f', '-newermt', new Date(since).toISOString(), '-size', '-64M', '-print0'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const out: Buffer[] = [];
+  find.stdout.on('data', d => out.push(d));
+  await once(find, 'close');
   const hits: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    let entries;
-    try { entries = await fs.readdir(dir, { withFileTypes: true }); } catch { return; }
-    for (const e of entries) {
-      const file = path.join(dir, e.name);
-      if (e.isDirectory()) { if (!['node_modules', '.git', 'proc'].includes(e.name)) await walk(file); continue; }
-      if (!e.isFile()) continue;
-      try {
-        const st = await fs.stat(file);
-        if (st.mtimeMs < since || st.size > 64 * 1024 * 1024) continue;
-        const bytes = await fs.readFile(file);
-        if (needles.some(n => bytes.includes(n))) hits.push(file);
-      } catch { /* gone, or not ours to read */ }
-    }
-  };
-  for (const r of roots) await walk(r);
+  for (const file of Buffer.concat(out).toString('utf8').split('\0').filter(Boolean)) {
+    try {
+      const bytes = await fs.readFile(file);
+      if (needles.some(n => bytes.includes(n))) hits.push(file);
+    } catch { /* gone, or not ours to read */ }
+  }
   return hits;
 }
 
