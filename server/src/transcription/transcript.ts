@@ -69,19 +69,26 @@ export const TRANSCRIPT_HEADING = '## Transcript';
 
 /** The note's "Transcript" section: what made it, then one line per segment with its time. */
 export function transcriptSection(segments: readonly Segment[], about: { engine: string; recordingName: string }): string {
-  const lines = [TRANSCRIPT_HEADING, '', `_Transcribed on this machine by ${about.engine} from ${about.recordingName}._`, ''];
+  const lines = [TRANSCRIPT_HEADING, '', byline(about.engine, about.recordingName), ''];
   if (segments.length === 0) lines.push('_No speech was recognised._');
   for (const s of segments) lines.push(`- **${formatTimestamp(s.start)}** ${s.text}`);
   return lines.join('\n') + '\n';
 }
 
+/** The byline that names the recording a "Transcript" section was made from. */
+function byline(engine: string, recordingName: string): string {
+  return `_Transcribed on this machine by ${engine} from ${recordingName}._`;
+}
+
 /**
- * The note with `section` in it: it replaces an earlier "## Transcript" section (up to the next `## `
- * heading or the end), or is appended after the rest of the note.
+ * The note with `section` in it: it replaces the "## Transcript" section made from the same recording (its
+ * byline names it; the section runs up to the next `#`/`##` heading or the end), or is appended after the rest
+ * of the note. A transcript of another recording in the same note is never replaced.
  */
-export function withTranscript(note: string, section: string): string {
+export function withTranscript(note: string, section: string, recordingName: string): string {
   const lines = note.split('\n');
-  const at = lines.findIndex(l => l.trimEnd() === TRANSCRIPT_HEADING);
+  const names = (l: string) => l.startsWith('_Transcribed on this machine by ') && l.trimEnd().endsWith(` from ${recordingName}._`);
+  const at = lines.findIndex((l, i) => l.trimEnd() === TRANSCRIPT_HEADING && names(lines.slice(i + 1).find(n => n.trim()) ?? ''));
   if (at < 0) return `${note.replace(/\n*$/, '')}\n\n${section}`;
   let end = lines.findIndex((l, i) => i > at && /^#{1,2} /.test(l));
   if (end < 0) end = lines.length;

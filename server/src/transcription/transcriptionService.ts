@@ -139,7 +139,7 @@ export class TranscriptionService {
       if ((e as { code?: string }).code === 'FileNotFound') return null;
       throw e;
     });
-    const text = existing ? withTranscript(existing.toString('utf8'), section) : newMeetingNote(path.basename(recording), section);
+    const text = existing ? withTranscript(existing.toString('utf8'), section, path.basename(recording)) : newMeetingNote(path.basename(recording), section);
     existing?.fill(0);
     const bytes = Buffer.from(text, 'utf8');
     try {

@@ -257,7 +257,10 @@ describe('finding the engine', () => {
     const out = 'hello world\n<s> 0.000 0.100 0.9\nhello(2) 0.110 0.500 0.8\n<sil> 0.51 0.6 0.9\nworld 0.610 1.000 0.7\n</s> 1.010 1.100 1.0\nagain\n<s> 3.5 3.6 1\nagain 3.61 4.0 1e-05\n</s> 4.0 4.1 1\n';
     assert.deepEqual(parsePocketsphinxOutput(out), [{ start: 0, end: 1.1, text: 'hello world' }, { start: 3.5, end: 4.1, text: 'again' }]);
     assert.throws(() => parsePocketsphinxOutput('hello\n\u0000\u0001 garbage\n'), /not a transcript/);
-    assert.equal(withTranscript('# T\n\n## Transcript\n\nold\n\n## Later\n\nx\n', '## Transcript\n\nnew\n'), '# T\n\n## Transcript\n\nnew\n\n## Later\n\nx\n');
-    assert.equal(withTranscript('# T\n\n## Notes\n', '## Transcript\n\nnew\n'), '# T\n\n## Notes\n\n## Transcript\n\nnew\n');
+    const by = (name: string) => `_Transcribed on this machine by PocketSphinx from ${name}._`;
+    const old = `# T\n\n## Transcript\n\n${by('a.wav.enc')}\n\n- **0:00** old\n\n## Later\n\nx\n`;
+    assert.equal(withTranscript(old, `## Transcript\n\n${by('a.wav.enc')}\n\nnew\n`, 'a.wav.enc'), `# T\n\n## Transcript\n\n${by('a.wav.enc')}\n\nnew\n\n## Later\n\nx\n`, 'the same recording\'s transcript is replaced');
+    assert.equal(withTranscript(old, `## Transcript\n\n${by('b.wav.enc')}\n\nnew\n`, 'b.wav.enc'), `${old}\n## Transcript\n\n${by('b.wav.enc')}\n\nnew\n`, 'another recording\'s transcript is kept');
+    assert.equal(withTranscript('# T\n\n## Notes\n', '## Transcript\n\nnew\n', 'a.wav.enc'), '# T\n\n## Notes\n\n## Transcript\n\nnew\n');
   });
 });
