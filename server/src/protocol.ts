@@ -35,6 +35,26 @@ export interface AgeFileDescription {
   nextSaveProblem?: string;
 }
 
+/** The `noteseal.transcription.*` settings, as the client read them (machine scope only). */
+export interface TranscriptionSettings {
+  /** `noteseal.transcription.engine`: only `pocketsphinx` for now (see docs/ARCHITECTURE.md). */
+  engine?: string | null;
+  /** `noteseal.transcription.command`: the engine's program, a name on an absolute PATH entry or an absolute path. */
+  command?: string | null;
+  /** `noteseal.transcription.model`: a model folder laid out like Debian's /usr/share/pocketsphinx/model/en-us. */
+  model?: string | null;
+  /** `noteseal.transcription.language`: the model's language name inside that folder (default en-us). */
+  language?: string | null;
+}
+
+/** What a transcription wrote: the note, how many timed segments, how much audio, by which engine. */
+export interface TranscribeResult {
+  notePath: string;
+  segments: number;
+  durationSeconds: number;
+  engine: string;
+}
+
 /** Requests the client sends to the worker. */
 export interface ClientToWorkerRequests {
   'noteseal/workerStatus': { params: void; result: WorkerStatus };
@@ -88,6 +108,12 @@ export interface ClientToWorkerRequests {
   'noteseal/recording/describe': { params: { path: string }; result: RecordingFacts };
   /** For the player: decrypted PCM bytes [start, end) of the audio data (not the WAV header). */
   'noteseal/recording/read': { params: { path: string; start: number; end: number }; result: { data: Bytes } };
+  /**
+   * Transcribes a sealed recording into its meeting note (default `<name>.md.enc` beside it) with the engine the
+   * machine-scoped settings choose; progress comes as `noteseal/progress` with the same token.
+   */
+  'noteseal/transcription/start': { params: { token: string; path: string; notePath?: string | null; settings: TranscriptionSettings }; result: TranscribeResult };
+  'noteseal/transcription/cancel': { params: { token: string }; result: void };
   /** Seals the unsaved text of a note that could not be saved; needs no key (public-key sealing). */
   'noteseal/recovery/seal': { params: { path: string; data: Bytes }; result: { id: string } };
   /** The sealed copies waiting to be restored (needs the key). */
@@ -240,6 +266,8 @@ export const Method = {
   recordingShred: 'noteseal/recording/shred',
   recordingDescribe: 'noteseal/recording/describe',
   recordingRead: 'noteseal/recording/read',
+  transcriptionStart: 'noteseal/transcription/start',
+  transcriptionCancel: 'noteseal/transcription/cancel',
   recoverySeal: 'noteseal/recovery/seal',
   recoveryList: 'noteseal/recovery/list',
   recoveryRead: 'noteseal/recovery/read',
@@ -335,6 +363,7 @@ export type WorkerErrorCode =
   | 'WRONG_KEY' | 'WRONG_PASSPHRASE' | 'NOT_NOTESEAL' | 'UNSUPPORTED_VERSION' | 'CORRUPTED' | 'TRUNCATED'
   | 'TRAILING_DATA' | 'UNFINISHED' | 'DAMAGED_KEYFILE' | 'KEY_NOT_FOUND' | 'LIMIT_EXCEEDED' | 'INVALID_ARGUMENT'
   | 'RECORDING' | 'CAPTURE_FAILED' | 'CHANGED_ON_DISK'
+  | 'ENGINE_MISSING' | 'TRANSCRIPTION_FAILED' | 'CANCELLED'
   | 'UNTRUSTED_RECIPIENTS' | 'NOT_A_REGULAR_FILE' | 'WRONG_PIN' | 'TOKEN_ABSENT';
 /** The JSON-RPC error code the worker uses for all of the above (in the server-defined range). */
 export const WORKER_ERROR = -32050;

@@ -14,6 +14,7 @@ import {
   type WorkerInitOptions, type WorkerRequest, type WorkerRequestParamsOf, type WorkerRequestResultOf,
 } from './protocol';
 import { RecordingService } from './recording/recordingService';
+import { TranscriptionService } from './transcription/transcriptionService';
 import { SearchService } from './search/service';
 import { EncFileSystem, MAX_NOTE_BYTES } from './vault/encFileSystem';
 import { describeAgeNote } from './vault/ageNotes';
@@ -50,6 +51,7 @@ function ask<M extends WorkerRequest>(method: M, params: WorkerRequestParamsOf<M
 let vault: VaultService | undefined;
 let files: EncFileSystem | undefined;
 let recordings: RecordingService | undefined;
+let transcriptions: TranscriptionService | undefined;
 let recovery: RecoveryStore | undefined;
 /** The recipient key pair is made or checked after each unlock; recovery requests wait for it. */
 let recipientReady: Promise<unknown> = Promise.resolve();
@@ -73,6 +75,8 @@ connection.onInitialize(params => {
         .then(r => { if (r !== 'ok') info(`recovery key ${r}`); })
         .catch(e => notify(Method.log, { level: 'warn', message: `recovery key not available: ${(e as Error).message}` }));
     }
+    // However the vault locked (command, auto-lock, the agent), a transcription stops and drops what it held.
+    if (state.locked) transcriptions?.cancelAll();
     notify(Method.vaultDidChange, state);
     info(state.locked ? 'vault locked: keys wiped from memory' : 'vault unlocked');
   });
@@ -83,6 +87,9 @@ connection.onInitialize(params => {
     warning: e => notify(Method.recordingWarning, e),
     stopped: e => { notify(Method.recordingStopped, e); info(`recording ${e.id} ended (${e.summary.endedBy})`); },
   });
+  // Its own EncFileSystem, not told the watchers: the note's change reaches VS Code as any other writer's
+  // would, so an open (unmodified) meeting note shows its new transcript.
+  transcriptions = new TranscriptionService(vault, new EncFileSystem(vault), (token, done, total) => notify(Method.progress, { token, done, total }));
   if (options.agent !== false) {
     agent = new WorkerAgent(vault, {
       lock: () => lockVault(),
@@ -104,7 +111,7 @@ process.on('exit', () => { agent?.close(); removeTempSiblingsInFlight(); });
 process.on('SIGTERM', () => process.exit(143)); // so that the 'exit' handler runs
 
 /** Locking ends a running recording first: its data key goes with the others. */
-async function lockVault() { await recordings!.stopAll(); return vault!.lock(); }
+async function lockVault() { transcriptions?.cancelAll(); await recordings!.stopAll(); return vault!.lock(); }
 
 onRequest(Method.workerStatus, async () => ({
   version: VERSION,
@@ -170,6 +177,9 @@ onRequest(Method.searchStart, p => search!.search(p.id, p.query, p.roots));
 onRequest(Method.searchCancel, p => search!.cancel(p.id));
 
 onRequest(Method.recordingRead, async p => ({ data: await recordings!.read(p.path, p.start, p.end) }));
+// Transcription (issue 31)
+onRequest(Method.transcriptionStart, p => transcriptions!.transcribe(p.token, { path: p.path, notePath: p.notePath ?? null, settings: p.settings }));
+onRequest(Method.transcriptionCancel, async p => { transcriptions!.cancel(p.token); });
 // Sharing (issue 13)
 onRequest(Method.sharingIdentity, async () => ({ identity: (await vault!.unlocked().ensureIdentity()).identity.public.text }));
 onRequest(Method.sharingAddMember, p => addMember(vault!.unlocked(), p.folder, p.identity, { ...(p.name ? { name: p.name } : {}), firstName: p.firstName }));

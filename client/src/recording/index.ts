@@ -1,4 +1,4 @@
-// Meeting recording as the user sees it: the commands, the status-bar meter, the player of `*.wav.enc`.
+// Meeting recording as the user sees it: the commands, the status-bar meter, the player of `*.wav.enc`, transcripts.
 // May use shared/ and vault/; capture, sealing and files are the worker's (server/src/recording/).
 import * as vscode from 'vscode';
 import { Commands } from '../shared/commands';
@@ -6,6 +6,7 @@ import type { Core } from '../shared/index';
 import type { AutoLock } from '../vault/autoLock';
 import type { VaultController } from '../vault/vault';
 import { RecordingController } from './recording';
+import { registerTranscription } from './transcribe';
 
 export function registerRecording(context: vscode.ExtensionContext, deps: Core & { vault: VaultController; autoLock: AutoLock }): RecordingController {
   const { worker, vault, autoLock, log, command } = deps;
@@ -30,5 +31,6 @@ export function registerRecording(context: vscode.ExtensionContext, deps: Core &
   command(Commands.exportRecording, (uri?: vscode.Uri) => recording.exportRecording(uri));
   // Only a Uri is taken from the arguments: nothing another extension passes can skip the question.
   command(Commands.shredRecording, (uri?: unknown) => recording.shredRecording(uri instanceof vscode.Uri ? uri : undefined));
+  registerTranscription({ worker, vault, log, command });
   return recording;
 }

@@ -22,6 +22,7 @@ export const Commands = {
   selectMicrophone: 'noteseal.selectMicrophone',
   exportRecording: 'noteseal.exportRecording',
   shredRecording: 'noteseal.shredRecording',
+  transcribeRecording: 'noteseal.transcribeRecording',
   installCommandLineTool: 'noteseal.installCommandLineTool',
   searchEncryptedNotes: 'noteseal.searchEncryptedNotes',
   allowAiChatForNote: 'noteseal.allowAiChatForNote',

@@ -75,6 +75,11 @@ describe('package.json manifest', () => {
       'noteseal.recording.folder': 'resource', // a workspace value is confined to the workspace (settingRules.ts)
       'noteseal.recording.device': 'machine',
       'noteseal.recording.captureCommand': 'machine',
+      // The engine is a program the worker starts: a workspace can choose neither it nor its model (issue 31).
+      'noteseal.transcription.engine': 'machine',
+      'noteseal.transcription.command': 'machine',
+      'noteseal.transcription.model': 'machine',
+      'noteseal.transcription.language': 'machine',
     });
     assert.equal(props['noteseal.trace.server'], undefined, 'tracing is not a setting: it is pinned off (workerClient.ts)');
     assert.equal(manifest.capabilities.virtualWorkspaces, false);
