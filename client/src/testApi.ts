@@ -55,6 +55,8 @@ export interface NoteSealApi {
   };
   /** Replaces the modal that offers a recipients list for acceptance when a save below it is refused. */
   setListAcceptance(ask: (pending: PendingList) => Promise<boolean>): void;
+  /** Replaces the modal asked on the first save of a note from a writer you do not trust (issue 21 §2). */
+  setTakeOver(ask: (uri: vscode.Uri, who: string, warning: string) => Promise<boolean>): void;
   /** Replaces the agent's "Allow ... to decrypt ...?" modal (noteseal.agent.askBeforeServing). */
   setAgentConsent(ask: (question: AgentConsentQuestion) => Promise<AgentConsentAnswer>): void;
   /** The settings as NoteSeal applies them (user values for auto-lock, a confined recording folder). */
@@ -122,6 +124,7 @@ export function testApiFor(context: vscode.ExtensionContext, parts: TestApiParts
     },
     setAgentConsent: ask => { agent.consent.ask = ask; },
     setListAcceptance: ask => { listAcceptance.ask = ask; },
+    setTakeOver: ask => { fsProvider.askTakeOver = ask; },
     openWarnings: openWarningsSoFar,
     effectiveSettings: () => {
       const folder = recordingFolderChoice();

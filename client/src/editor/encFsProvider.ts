@@ -28,6 +28,16 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
   onChangedWhileSaving: (uri: vscode.Uri) => void = () => undefined;
   /** A read was refused because NoteSeal stayed locked (lockedOpens.ts offers Unlock and Open). */
   onReadRefused: (uri: vscode.Uri) => void = () => undefined;
+  /**
+   * Issue 21 §2: saving re-signs a note as the user's. A note whose writer the worker does not judge
+   * authentic (its open warning) is saved only once the user agreed to take it over; asked on the first
+   * save in the session (tests replace the modal). Declined: nothing is written and the save fails.
+   */
+  askTakeOver: (uri: vscode.Uri, who: string, warning: string) => Promise<boolean> = askTakeOverModal;
+  /** The user declined to take `uri` over: its unsaved text is sealed and the editor reverted (editor/index.ts). */
+  onTakeOverDeclined: (uri: vscode.Uri) => void = () => undefined;
+  /** The notes (by path) the user agreed to sign as theirs in this session. */
+  private readonly takenOver = new Set<string>();
 
   constructor(private readonly worker: WorkerClient, private readonly vault: VaultController) {
     this.subscriptions.push(worker.onNotification(Method.fsDidChange, ({ events }) => {
@@ -94,6 +104,7 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
     this.onActivity();
     await this.withKey(uri, 'Saving an encrypted note needs the key.', async () => {
       try {
+        await this.confirmWriter(uri);
         // A list not accepted yet refuses the save: the user may review and accept it, then it is saved.
         await withListAcceptance(this.worker, logicalFsPath(uri) + ENC_SUFFIX,
           () => this.worker.request(Method.fsWriteFile, { path: logicalFsPath(uri), data: content, create: options.create, overwrite: options.overwrite }));
@@ -102,6 +113,25 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
         throw e;
       }
     }, false);
+  }
+
+  /** Throws (nothing written) when the note's writer is not authentic and the user declines to take it over. */
+  private async confirmWriter(uri: vscode.Uri): Promise<void> {
+    const file = logicalFsPath(uri);
+    if (this.takenOver.has(file)) return;
+    // The worker judges (describeSharing → judgeWriter); a new note (not found) has no writer yet.
+    const facts = await this.worker.request(Method.sharingDescribe, { path: file + ENC_SUFFIX }).catch(e => {
+      if (isWorkerError(e, 'LOCKED', 'NOT_INITIALIZED')) throw e;
+      return undefined;
+    });
+    const warning = facts?.writer.warning;
+    if (!warning) return;
+    const who = facts.writer.name ?? (facts.writer.signer ? vscode.l10n.t('signing key {0}…', facts.writer.signer.slice(0, 16)) : vscode.l10n.t('an unknown writer (unsigned)'));
+    if (!(await this.askTakeOver(uri, who, warning))) {
+      this.onTakeOverDeclined(uri);
+      throw vscode.FileSystemError.NoPermissions(vscode.l10n.t('Not saved: {0} was written by {1}, whom you do not trust, and you did not agree to sign it as yours. Your changes are kept in a sealed recovery copy.', nameOf(uri), who));
+    }
+    this.takenOver.add(file);
   }
 
   async delete(uri: vscode.Uri, options: { readonly recursive: boolean }): Promise<void> {
@@ -146,6 +176,16 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
     for (const s of this.subscriptions) s.dispose();
     this.changes.dispose();
   }
+}
+
+const nameOf = (uri: vscode.Uri) => uri.path.slice(uri.path.lastIndexOf('/') + 1);
+
+async function askTakeOverModal(uri: vscode.Uri, who: string, warning: string): Promise<boolean> {
+  const sign = vscode.l10n.t('Save and Sign as Mine');
+  const pick = await vscode.window.showWarningMessage(
+    vscode.l10n.t('{0} was written by {1}, whom you do not trust. Saving signs it as yours: others will see you as its writer.', nameOf(uri), who),
+    { modal: true, detail: warning }, sign);
+  return pick === sign;
 }
 
 /** Worker errors → the FileSystemError VS Code understands (so e.g. "file not found" behaves natively). */

@@ -56,6 +56,21 @@ export class NoteRecovery {
     }
   }
 
+  /**
+   * A save the user refused (a note from a writer they do not trust, issue 21 §2): its text is sealed, then the
+   * editor goes back to the file, so no dirty model is left for VS Code's hot-exit backup. The copy is offered
+   * back at the next unlock. A note that cannot be sealed stays dirty (its text would be lost).
+   */
+  async sealAndRevert(uri: vscode.Uri): Promise<void> {
+    const doc = vscode.workspace.textDocuments.find(d => d.uri.toString() === uri.toString());
+    if (!doc || doc.isClosed || !doc.isDirty || !(await this.seal(doc))) return;
+    for (let i = 0; i < 4 && doc.isDirty && !doc.isClosed; i++) {
+      await vscode.window.showTextDocument(doc, { preview: false, preserveFocus: false });
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    }
+    if (!doc.isDirty) this.copies.delete(uri.toString());
+  }
+
   /** The note was saved: its recovery copy is no longer needed. */
   saved(doc: vscode.TextDocument): void {
     const id = this.copies.get(doc.uri.toString());
