@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { ENC_SUFFIX } from '../../../server/src/shared';
 import { Method, type FileStatInfo } from '../../../server/src/protocol';
 import type { InMemoryFiles, MemoryFileOptions, MemoryStat } from '../leak/leakGuard';
-import { withListAcceptance } from '../sharing/listAcceptance';
+import { offerList, withListAcceptance } from '../sharing/listAcceptance';
 import { logicalFsPath, NOTESEAL_SCHEME } from '../shared/uris';
 import type { VaultController } from '../vault/vault';
 import { isWorkerError, WorkerCallError, type WorkerClient } from '../shared/workerClient';
@@ -103,11 +103,12 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
     }
     this.onActivity();
     await this.withKey(uri, 'Saving an encrypted note needs the key.', async () => {
+      const write = () => this.worker.request(Method.fsWriteFile, { path: logicalFsPath(uri), data: content, create: options.create, overwrite: options.overwrite });
       try {
-        await this.confirmWriter(uri);
+        // The user declined the list that governs the note: the worker refuses the write (nothing written).
+        if (await this.confirmWriter(uri) === 'listDeclined') await write();
         // A list not accepted yet refuses the save: the user may review and accept it, then it is saved.
-        await withListAcceptance(this.worker, logicalFsPath(uri) + ENC_SUFFIX,
-          () => this.worker.request(Method.fsWriteFile, { path: logicalFsPath(uri), data: content, create: options.create, overwrite: options.overwrite }));
+        else await withListAcceptance(this.worker, logicalFsPath(uri) + ENC_SUFFIX, write);
       } catch (e) {
         if (isWorkerError(e, 'CHANGED_ON_DISK')) this.onChangedWhileSaving(uri);
         throw e;
@@ -115,23 +116,35 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
     }, false);
   }
 
-  /** Throws (nothing written) when the note's writer is not authentic and the user declines to take it over. */
-  private async confirmWriter(uri: vscode.Uri): Promise<void> {
+  /**
+   * Throws (nothing written) when the note's writer is not authentic and the user declines to take it over.
+   * A list waiting for acceptance vouches for nobody yet, so it is offered first: accepting it may vouch for
+   * the writer (a teammate's note in a freshly cloned shared folder), and then nothing more is asked.
+   * 'listDeclined': the user declined that list (the write is refused by the worker; no second question).
+   */
+  private async confirmWriter(uri: vscode.Uri): Promise<'ok' | 'listDeclined'> {
     const file = logicalFsPath(uri);
-    if (this.takenOver.has(file)) return;
+    if (this.takenOver.has(file)) return 'ok';
     // The worker judges (describeSharing → judgeWriter); a new note (not found) has no writer yet.
-    const facts = await this.worker.request(Method.sharingDescribe, { path: file + ENC_SUFFIX }).catch(e => {
+    const describe = () => this.worker.request(Method.sharingDescribe, { path: file + ENC_SUFFIX }).catch(e => {
       if (isWorkerError(e, 'LOCKED', 'NOT_INITIALIZED')) throw e;
       return undefined;
     });
+    let facts = await describe();
+    if (!facts?.writer.warning) return 'ok';
+    // Only a refused list can be waiting for acceptance (no list, or a trusted one: nothing to offer).
+    const list = facts.listFile && facts.listProblem ? await offerList(this.worker, file + ENC_SUFFIX) : 'none';
+    if (list === 'declined') return 'listDeclined';
+    if (list === 'accepted') facts = await describe();
     const warning = facts?.writer.warning;
-    if (!warning) return;
+    if (!facts || !warning) return 'ok';
     const who = facts.writer.name ?? (facts.writer.signer ? vscode.l10n.t('signing key {0}…', facts.writer.signer.slice(0, 16)) : vscode.l10n.t('an unknown writer (unsigned)'));
     if (!(await this.askTakeOver(uri, who, warning))) {
       this.onTakeOverDeclined(uri);
       throw vscode.FileSystemError.NoPermissions(vscode.l10n.t('Not saved: {0} was written by {1}, whom you do not trust, and you did not agree to sign it as yours. Your changes are kept in a sealed recovery copy.', nameOf(uri), who));
     }
     this.takenOver.add(file);
+    return 'ok';
   }
 
   async delete(uri: vscode.Uri, options: { readonly recursive: boolean }): Promise<void> {

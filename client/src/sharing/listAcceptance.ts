@@ -25,7 +25,7 @@ export const listAcceptance = { ask: askInModal };
  * it, when acceptance is what is missing. True when accepted (retry the write), false otherwise.
  */
 export async function offerListAcceptance(worker: WorkerClient, encPath: string): Promise<boolean> {
-  return await offer(worker, encPath) === 'accepted';
+  return await offerList(worker, encPath) === 'accepted';
 }
 
 /**
@@ -33,10 +33,11 @@ export async function offerListAcceptance(worker: WorkerClient, encPath: string)
  * acceptance, asks first. False only when the user declined (then nothing should be encrypted).
  */
 export async function acceptListBeforeBulkWrite(worker: WorkerClient, folder: string): Promise<boolean> {
-  return await offer(worker, path.join(folder, 'any.enc')) !== 'declined';
+  return await offerList(worker, path.join(folder, 'any.enc')) !== 'declined';
 }
 
-async function offer(worker: WorkerClient, encPath: string): Promise<'none' | 'accepted' | 'declined'> {
+/** Offers the list that waits for acceptance at `encPath`, if any: 'none' when no list waits. */
+export async function offerList(worker: WorkerClient, encPath: string): Promise<'none' | 'accepted' | 'declined'> {
   const pending = await worker.request(Method.sharingPendingList, { path: encPath }).catch(() => null);
   if (!pending) return 'none';
   if (!(await listAcceptance.ask(pending))) return 'declined';
