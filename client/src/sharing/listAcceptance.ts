@@ -8,13 +8,14 @@ import { Method, type PendingList } from '../../../server/src/protocol';
 import { acceptanceText } from './sharingText';
 import { isWorkerError, type WorkerClient } from '../shared/workerClient';
 
-const ACCEPT = 'Accept and Encrypt to These Members';
+const accept = () => vscode.l10n.t('Accept and Encrypt to These Members');
 
 /** The modal question: true when the user accepts the list. */
 async function askInModal(pending: PendingList): Promise<boolean> {
   const { message, detail } = acceptanceText(pending, vscode.workspace.asRelativePath(pending.folder));
   const show = pending.reason === 'rewritten' || pending.reason === 'replaced' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-  return await show(message, { modal: true, detail }, ACCEPT) === ACCEPT;
+  const label = accept();
+  return await show(message, { modal: true, detail }, label) === label;
 }
 
 /** Who answers the question: the modal, or (integration tests, through the test API) a replacement. */
