@@ -130,12 +130,12 @@ export class NoteRecovery {
     copies.sort((a, b) => a.savedAt.localeCompare(b.savedAt));
     const perNote = new Map<string, number>();
     for (const c of copies) perNote.set(c.path, (perNote.get(c.path) ?? 0) + 1);
-    const list = [...perNote].map(([p, n]) => (n > 1 ? `${nameOf(p)} (${n} copies: the newest is restored)` : nameOf(p))).join(', ');
+    const list = [...perNote].map(([p, n]) => (n > 1 ? vscode.l10n.t('{0} ({1} copies: the newest is restored)', nameOf(p), n) : nameOf(p))).join(', ');
     const choice = await vscode.window.showWarningMessage(
-      `NoteSeal kept ${perNote.size} unsaved note(s) in sealed recovery copies when they could not be saved: ${list}. Restore them?`,
+      vscode.l10n.t('NoteSeal kept {0} unsaved note(s) in sealed recovery copies when they could not be saved: {1}. Restore them?', perNote.size, list),
       'Restore', 'Later', 'Discard');
     if (choice === 'Discard') {
-      const sure = await vscode.window.showWarningMessage(`Discard the unsaved text of ${list} for good?`, { modal: true }, 'Discard');
+      const sure = await vscode.window.showWarningMessage(vscode.l10n.t('Discard the unsaved text of {0} for good?', list), { modal: true }, 'Discard');
       if (sure === 'Discard') for (const c of copies) await this.worker.request(Method.recoveryDiscard, { id: c.id });
       return 0;
     }
