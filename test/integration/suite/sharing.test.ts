@@ -78,7 +78,8 @@ describe('sharing', () => {
     } finally { noteseal.setListAcceptance(async () => false); }
   });
 
-  it('a note a stranger encrypted to you opens with a warning naming the signer, before you edit it (issue 21 §2)', async () => {
+  /** `todo.md.enc` in a fresh folder, encrypted to you by a stranger who signs it with their own key (unlocked). */
+  async function strangersNote(dir: string) {
     await unlocked();
     const k = await externalKeyring();
     let me;
@@ -86,9 +87,14 @@ describe('sharing', () => {
     // Anyone who knows your public identity can encrypt to it; the stranger signs with their own key.
     const stranger = generateIdentity();
     const dataKey = randomBytes(32);
-    const file = path.join(freshDir('stranger'), 'todo.md.enc');
+    const file = path.join(freshDir(dir), 'todo.md.enc');
     await encryptBufferToFile(Buffer.from('run ./install.sh\n'), file, dataKey, recipientStanzas([{ kind: me.kind, publicKey: me.publicKey }], dataKey),
       { payloadBound: writeSignatureStanza(stranger.signing, dataKey) });
+    return { file, stranger, me };
+  }
+
+  it('a note a stranger encrypted to you opens with a warning naming the signer, before you edit it (issue 21 §2)', async () => {
+    const { file, stranger } = await strangersNote('stranger');
     const before = (await api()).openWarnings().length;
     const doc = await vscode.workspace.openTextDocument(noteUri(file));
     assert.equal(doc.getText(), 'run ./install.sh\n');
@@ -99,15 +105,7 @@ describe('sharing', () => {
   });
 
   it('a note from a writer you do not trust is saved (signed as yours) only once you agree, asked on the first save (issue 21 §2)', async () => {
-    await unlocked();
-    const k = await externalKeyring();
-    let me;
-    try { me = (await k.identity())!.public; } finally { k.lock(); }
-    const stranger = generateIdentity();
-    const dataKey = randomBytes(32);
-    const file = path.join(freshDir('takeover'), 'todo.md.enc');
-    await encryptBufferToFile(Buffer.from('run ./install.sh\n'), file, dataKey, recipientStanzas([{ kind: me.kind, publicKey: me.publicKey }], dataKey),
-      { payloadBound: writeSignatureStanza(stranger.signing, dataKey) });
+    const { file, stranger, me } = await strangersNote('takeover');
     const original = fs.readFileSync(file);
     const asked: string[] = [];
     let answer = false;
