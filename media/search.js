@@ -84,6 +84,14 @@
     head.append(el('span', 'twistie', '▾'), el('span', 'name', file.relativePath.slice(slash + 1)),
       el('span', 'dir', slash > 0 ? file.relativePath.slice(0, slash) : ''), el('span', 'badge', String(file.matches)));
     head.title = file.relativePath;
+    if (file.writerWarning) {
+      // Issue 21 §2: the worker judged this note's writer not authentic (unsigned, not a member, invalid, another path).
+      const warn = el('span', 'writer-warning', '⚠ untrusted writer');
+      warn.title = file.writerWarning;
+      head.insertBefore(warn, head.lastChild);
+      head.title = `${file.relativePath}\n${file.writerWarning}`;
+      group.classList.add('untrusted');
+    }
     head.addEventListener('click', () => {
       const open = group.getAttribute('aria-expanded') !== 'true';
       group.setAttribute('aria-expanded', String(open));

@@ -57,6 +57,8 @@ export interface NoteSealApi {
   setListAcceptance(ask: (pending: PendingList) => Promise<boolean>): void;
   /** Answers the `.age-recipients` acceptance question instead of the modal (issue 26). */
   setAgeListAcceptance(ask: (pending: PendingAgeList) => Promise<boolean>): void;
+  /** Replaces the modal asked on the first save of a note from a writer you do not trust (issue 21 §2). */
+  setTakeOver(ask: (uri: vscode.Uri, who: string, warning: string) => Promise<boolean>): void;
   /** Replaces the agent's "Allow ... to decrypt ...?" modal (noteseal.agent.askBeforeServing). */
   setAgentConsent(ask: (question: AgentConsentQuestion) => Promise<AgentConsentAnswer>): void;
   /** The settings as NoteSeal applies them (user values for auto-lock, a confined recording folder). */
@@ -125,6 +127,7 @@ export function testApiFor(context: vscode.ExtensionContext, parts: TestApiParts
     setAgentConsent: ask => { agent.consent.ask = ask; },
     setListAcceptance: ask => { listAcceptance.ask = ask; },
     setAgeListAcceptance: ask => { listAcceptance.askAge = ask; },
+    setTakeOver: ask => { fsProvider.askTakeOver = ask; },
     openWarnings: openWarningsSoFar,
     effectiveSettings: () => {
       const folder = recordingFolderChoice();

@@ -406,6 +406,8 @@ export interface SearchFileResult {
   lines: SearchLine[];
   context: SearchContextLine[];
   matches: number;
+  /** Issue 21 §2: the note's writer is not authentic (unsigned, not a member, invalid, signed for another path). */
+  writerWarning?: string;
 }
 
 export interface SearchFailure { path: string; code: string; message: string }

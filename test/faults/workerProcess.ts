@@ -65,6 +65,11 @@ export class WorkerProcess {
       .map(n => n.params as { done: number; total: number });
   }
 
+  /** Every notification of `method` received so far, oldest first. */
+  notificationsOf(method: string): unknown[] {
+    return this.notifications.filter(n => n.method === method).map(n => n.params);
+  }
+
   kill(signal: NodeJS.Signals = 'SIGKILL'): void { this.child.kill(signal); }
 
   /** Ends the worker and every process of its group (what it started), whether or not the worker still runs. */

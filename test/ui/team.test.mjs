@@ -212,8 +212,9 @@ describe('a team edits one encrypted config, each in VS Code, and each sees who 
     const offered = (await dialog.innerText()).replace(/[ \t]+/g, ' ');
     await screenshot(page, 'team-5b-bob-accept-list');
     assert.match(offered, /recipients list of config/);
-    assert.match(offered, /• alice — key [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} \(xwing\), signed in by alice/, offered);
-    assert.match(offered, /• bob — key [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} \(xwing\), signed in by alice/, offered);
+    assert.match(offered, /• alice — NoteSeal identity, fingerprint [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4}, signed in by alice/, offered);
+    assert.match(offered, /• bob — NoteSeal identity, fingerprint [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4}, signed in by alice/, offered);
+    assert.doesNotMatch(offered, /xwing|x25519/, 'no algorithm names (issue 25)');
     assert.ok(!fs.readFileSync(config(bobRepo)).length || !bob.run(['decrypt', config(bobRepo)]).stdout.includes(canaryBob), 'nothing saved before he accepts');
     await dialog.locator('.monaco-button', { hasText: 'Accept and Encrypt to These Members' }).first().click();
     await dialog.waitFor({ state: 'detached', timeout: 10_000 });

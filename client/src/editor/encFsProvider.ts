@@ -4,8 +4,9 @@
 // operation fails and a save leaves the editor dirty.
 import * as vscode from 'vscode';
 import { Method, type FileStatInfo } from '../../../server/src/protocol';
+import { isAgePath } from '../../../server/src/shared';
 import type { InMemoryFiles, MemoryFileOptions, MemoryStat } from '../leak/leakGuard';
-import { withListAcceptance } from '../sharing/listAcceptance';
+import { offerList, withListAcceptance } from '../sharing/listAcceptance';
 import { logicalFsPath, NOTESEAL_SCHEME, sealedFileOf } from '../shared/uris';
 import type { VaultController } from '../vault/vault';
 import { isWorkerError, WorkerCallError, type WorkerClient } from '../shared/workerClient';
@@ -27,6 +28,16 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
   onChangedWhileSaving: (uri: vscode.Uri) => void = () => undefined;
   /** A read was refused because NoteSeal stayed locked (lockedOpens.ts offers Unlock and Open). */
   onReadRefused: (uri: vscode.Uri) => void = () => undefined;
+  /**
+   * Issue 21 §2: saving re-signs a note as the user's. A note whose writer the worker does not judge
+   * authentic (its open warning) is saved only once the user agreed to take it over; asked on the first
+   * save in the session (tests replace the modal). Declined: nothing is written and the save fails.
+   */
+  askTakeOver: (uri: vscode.Uri, who: string, warning: string) => Promise<boolean> = askTakeOverModal;
+  /** The user declined to take `uri` over: its unsaved text is sealed and the editor reverted (editor/index.ts). */
+  onTakeOverDeclined: (uri: vscode.Uri) => void = () => undefined;
+  /** The notes (by path) the user agreed to sign as theirs in this session. */
+  private readonly takenOver = new Set<string>();
 
   constructor(private readonly worker: WorkerClient, private readonly vault: VaultController) {
     this.subscriptions.push(worker.onNotification(Method.fsDidChange, ({ events }) => {
@@ -92,15 +103,50 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
     }
     this.onActivity();
     await this.withKey(uri, 'Saving an encrypted note needs the key.', async () => {
+      const write = () => this.worker.request(Method.fsWriteFile, { path: logicalFsPath(uri), data: content, create: options.create, overwrite: options.overwrite });
       try {
+        // The user declined the list that governs the note: the worker refuses the write (nothing written).
+        if (await this.confirmWriter(uri) === 'listDeclined') await write();
         // A list not accepted yet refuses the save: the user may review and accept it, then it is saved.
-        await withListAcceptance(this.worker, sealedFileOf(uri),
-          () => this.worker.request(Method.fsWriteFile, { path: logicalFsPath(uri), data: content, create: options.create, overwrite: options.overwrite }));
+        else await withListAcceptance(this.worker, sealedFileOf(uri), write);
       } catch (e) {
         if (isWorkerError(e, 'CHANGED_ON_DISK')) this.onChangedWhileSaving(uri);
         throw e;
       }
     }, false);
+  }
+
+  /**
+   * Throws (nothing written) when the note's writer is not authentic and the user declines to take it over.
+   * A list waiting for acceptance vouches for nobody yet, so it is offered first: accepting it may vouch for
+   * the writer (a teammate's note in a freshly cloned shared folder), and then nothing more is asked.
+   * 'listDeclined': the user declined that list (the write is refused by the worker; no second question).
+   */
+  private async confirmWriter(uri: vscode.Uri): Promise<'ok' | 'listDeclined'> {
+    const file = logicalFsPath(uri);
+    const sealed = sealedFileOf(uri);
+    // An age file has no writer to take over (age has no signatures; "Who Can Read" says so).
+    if (this.takenOver.has(file) || isAgePath(sealed)) return 'ok';
+    // The worker judges (describeSharing → judgeWriter); a new note (not found) has no writer yet.
+    const describe = () => this.worker.request(Method.sharingDescribe, { path: sealed }).catch(e => {
+      if (isWorkerError(e, 'LOCKED', 'NOT_INITIALIZED')) throw e;
+      return undefined;
+    });
+    let facts = await describe();
+    if (!facts?.writer.warning) return 'ok';
+    // Only a refused list can be waiting for acceptance (no list, or a trusted one: nothing to offer).
+    const list = facts.listFile && facts.listProblem ? await offerList(this.worker, sealed) : 'none';
+    if (list === 'declined') return 'listDeclined';
+    if (list === 'accepted') facts = await describe();
+    const warning = facts?.writer.warning;
+    if (!facts || !warning) return 'ok';
+    const who = facts.writer.name ?? (facts.writer.signer ? vscode.l10n.t('signing key {0}…', facts.writer.signer.slice(0, 16)) : vscode.l10n.t('an unknown writer (unsigned)'));
+    if (!(await this.askTakeOver(uri, who, warning))) {
+      this.onTakeOverDeclined(uri);
+      throw vscode.FileSystemError.NoPermissions(vscode.l10n.t('Not saved: {0} was written by {1}, whom you do not trust, and you did not agree to sign it as yours. Your changes are kept in a sealed recovery copy.', nameOf(uri), who));
+    }
+    this.takenOver.add(file);
+    return 'ok';
   }
 
   async delete(uri: vscode.Uri, options: { readonly recursive: boolean }): Promise<void> {
@@ -145,6 +191,16 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
     for (const s of this.subscriptions) s.dispose();
     this.changes.dispose();
   }
+}
+
+const nameOf = (uri: vscode.Uri) => uri.path.slice(uri.path.lastIndexOf('/') + 1);
+
+async function askTakeOverModal(uri: vscode.Uri, who: string, warning: string): Promise<boolean> {
+  const sign = vscode.l10n.t('Save and Sign as Mine');
+  const pick = await vscode.window.showWarningMessage(
+    vscode.l10n.t('{0} was written by {1}, whom you do not trust. Saving signs it as yours: others will see you as its writer.', nameOf(uri), who),
+    { modal: true, detail: warning }, sign);
+  return pick === sign;
 }
 
 /** Worker errors → the FileSystemError VS Code understands (so e.g. "file not found" behaves natively). */

@@ -32,6 +32,14 @@ export function registerEditor(context: vscode.ExtensionContext, deps: Core & Le
   const files = new FileCommands(worker, vault, guard);
   const recovery = new NoteRecovery(worker, fsProvider, log);
   leakGuard.onSaveFailed = async doc => { await recovery.seal(doc); };
+  const reverting = new Set<string>();
+  fsProvider.onTakeOverDeclined = uri => {
+    if (reverting.has(uri.toString())) return;
+    reverting.add(uri.toString());
+    // Once the refused save has failed (save-soon and the user's own save may both be refused).
+    setTimeout(() => void recovery.sealAndRevert(uri).catch(e => log.warn(`a refused note was not reverted: ${(e as Error).message}`))
+      .finally(() => reverting.delete(uri.toString())), 100);
+  };
   fsProvider.onChangedWhileSaving = uri => leakGuard.savedOverByAnotherWriter(uri);
   const lockedOpens = new LockedOpens(vault, file => guard.openDecrypted(file));
   fsProvider.onReadRefused = uri => lockedOpens.report(uri);

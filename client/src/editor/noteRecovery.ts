@@ -56,6 +56,21 @@ export class NoteRecovery {
     }
   }
 
+  /**
+   * A save the user refused (a note from a writer they do not trust, issue 21 §2): its text is sealed, then the
+   * editor goes back to the file, so no dirty model is left for VS Code's hot-exit backup. The copy is offered
+   * back at the next unlock. A note that cannot be sealed stays dirty (its text would be lost).
+   */
+  async sealAndRevert(uri: vscode.Uri): Promise<void> {
+    const doc = vscode.workspace.textDocuments.find(d => d.uri.toString() === uri.toString());
+    if (!doc || doc.isClosed || !doc.isDirty || !(await this.seal(doc))) return;
+    for (let i = 0; i < 4 && doc.isDirty && !doc.isClosed; i++) {
+      await vscode.window.showTextDocument(doc, { preview: false, preserveFocus: false });
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    }
+    if (!doc.isDirty) this.copies.delete(uri.toString());
+  }
+
   /** The note was saved: its recovery copy is no longer needed. */
   saved(doc: vscode.TextDocument): void {
     const id = this.copies.get(doc.uri.toString());
@@ -115,12 +130,12 @@ export class NoteRecovery {
     copies.sort((a, b) => a.savedAt.localeCompare(b.savedAt));
     const perNote = new Map<string, number>();
     for (const c of copies) perNote.set(c.path, (perNote.get(c.path) ?? 0) + 1);
-    const list = [...perNote].map(([p, n]) => (n > 1 ? `${nameOf(p)} (${n} copies: the newest is restored)` : nameOf(p))).join(', ');
+    const list = [...perNote].map(([p, n]) => (n > 1 ? vscode.l10n.t('{0} ({1} copies: the newest is restored)', nameOf(p), n) : nameOf(p))).join(', ');
     const choice = await vscode.window.showWarningMessage(
-      `NoteSeal kept ${perNote.size} unsaved note(s) in sealed recovery copies when they could not be saved: ${list}. Restore them?`,
+      vscode.l10n.t('NoteSeal kept {0} unsaved note(s) in sealed recovery copies when they could not be saved: {1}. Restore them?', perNote.size, list),
       'Restore', 'Later', 'Discard');
     if (choice === 'Discard') {
-      const sure = await vscode.window.showWarningMessage(`Discard the unsaved text of ${list} for good?`, { modal: true }, 'Discard');
+      const sure = await vscode.window.showWarningMessage(vscode.l10n.t('Discard the unsaved text of {0} for good?', list), { modal: true }, 'Discard');
       if (sure === 'Discard') for (const c of copies) await this.worker.request(Method.recoveryDiscard, { id: c.id });
       return 0;
     }

@@ -124,7 +124,7 @@ export class WorkerClient implements vscode.Disposable {
           return { action: CloseAction.DoNotRestart, message };
         }
         this.log.warn('worker stopped unexpectedly; restarting it');
-        void vscode.window.showWarningMessage('The NoteSeal worker stopped unexpectedly and was restarted. Its keys are gone: NoteSeal is locked.');
+        void vscode.window.showWarningMessage(vscode.l10n.t('The NoteSeal worker stopped unexpectedly and was restarted. Its keys are gone: NoteSeal is locked.'));
         return { action: CloseAction.Restart, handled: true };
       },
     };

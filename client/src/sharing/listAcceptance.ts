@@ -9,13 +9,14 @@ import { isAgePath } from '../../../server/src/shared';
 import { acceptanceText, ageAcceptanceText } from './sharingText';
 import { isWorkerError, type WorkerClient } from '../shared/workerClient';
 
-const ACCEPT = 'Accept and Encrypt to These Members';
+const accept = () => vscode.l10n.t('Accept and Encrypt to These Members');
 
 /** The modal question: true when the user accepts the list. */
 async function askInModal(pending: PendingList): Promise<boolean> {
   const { message, detail } = acceptanceText(pending, vscode.workspace.asRelativePath(pending.folder));
   const show = pending.reason === 'rewritten' || pending.reason === 'replaced' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-  return await show(message, { modal: true, detail }, ACCEPT) === ACCEPT;
+  const label = accept();
+  return await show(message, { modal: true, detail }, label) === label;
 }
 
 /** The same question for an age file's `.age-recipients` (unsigned: every recipient is listed). */
@@ -34,7 +35,7 @@ export const listAcceptance = { ask: askInModal, askAge: askAgeInModal };
  * it, when acceptance is what is missing. True when accepted (retry the write), false otherwise.
  */
 export async function offerListAcceptance(worker: WorkerClient, encPath: string): Promise<boolean> {
-  return await offer(worker, encPath) === 'accepted';
+  return await offerList(worker, encPath) === 'accepted';
 }
 
 /**
@@ -42,10 +43,11 @@ export async function offerListAcceptance(worker: WorkerClient, encPath: string)
  * acceptance, asks first. False only when the user declined (then nothing should be encrypted).
  */
 export async function acceptListBeforeBulkWrite(worker: WorkerClient, folder: string): Promise<boolean> {
-  return await offer(worker, path.join(folder, 'any.enc')) !== 'declined';
+  return await offerList(worker, path.join(folder, 'any.enc')) !== 'declined';
 }
 
-async function offer(worker: WorkerClient, encPath: string): Promise<'none' | 'accepted' | 'declined'> {
+/** Offers the list that waits for acceptance at `encPath` (an age file: its `.age-recipients`), if any: 'none' when no list waits. */
+export async function offerList(worker: WorkerClient, encPath: string): Promise<'none' | 'accepted' | 'declined'> {
   if (isAgePath(encPath)) return offerAgeList(worker, encPath);
   const pending = await worker.request(Method.sharingPendingList, { path: encPath }).catch(() => null);
   if (!pending) return 'none';
@@ -57,7 +59,7 @@ async function offer(worker: WorkerClient, encPath: string): Promise<'none' | 'a
 /** An age file is governed by the nearest `.age-recipients` (or, without one, by the `.noteseal/recipients` members). */
 async function offerAgeList(worker: WorkerClient, agePath: string): Promise<'none' | 'accepted' | 'declined'> {
   const pending = await worker.request(Method.agePendingList, { path: agePath }).catch(() => null);
-  if (!pending) return offer(worker, agePath.slice(0, -'.age'.length) + '.enc');
+  if (!pending) return offerList(worker, agePath.slice(0, -'.age'.length) + '.enc');
   if (!(await listAcceptance.askAge(pending))) return 'declined';
   await worker.request(Method.ageAcceptList, { listFile: pending.listFile, sha256: pending.sha256 });
   return 'accepted';

@@ -71,14 +71,16 @@ async function pickMember(worker: WorkerClient, folder: vscode.Uri, title: strin
     ? await worker.request(Method.sharingKnownMembers, { listFiles: lists, folder: folder.fsPath }).catch(() => ({ members: [], refused: [] }))
     : { members: [], refused: [] };
   if (!members.length) return {};
-  const paste: MemberPick = { label: '$(clippy) Paste a public identity…', alwaysShow: true };
-  const items: MemberPick[] = [paste, { label: 'Members of other shared folders', kind: vscode.QuickPickItemKind.Separator },
+  const paste: MemberPick = { label: vscode.l10n.t('$(clippy) Paste a public identity…'), alwaysShow: true };
+  const items: MemberPick[] = [paste, { label: vscode.l10n.t('Members of other shared folders'), kind: vscode.QuickPickItemKind.Separator },
     ...members.map(m => ({
       label: m.name, identity: m.identity, memberName: m.name,
       description: `${identityKindLabel(m.identity)} · ${vscode.workspace.asRelativePath(m.list)}`,
-      detail: `${m.identity.slice(0, 24)}…${m.identity.slice(-8)}`,
+      detail: m.identity.slice(0, 24) + '…' + m.identity.slice(-8),
     }))];
-  const placeHolder = `Pick a member or paste an identity${refused.length ? ` (${refused.length} list(s) not offered: they do not verify on this machine)` : ''}`;
+  const placeHolder = refused.length
+    ? vscode.l10n.t('Pick a member or paste an identity ({0} list(s) not offered: they do not verify on this machine)', refused.length)
+    : vscode.l10n.t('Pick a member or paste an identity');
   const pick = await vscode.window.showQuickPick(items, { title, placeHolder, ignoreFocusOut: true, matchOnDescription: true });
   if (!pick) return undefined;
   return pick === paste ? {} : { identity: pick.identity!, name: pick.memberName! };
@@ -109,7 +111,7 @@ export function registerSharing(context: vscode.ExtensionContext, worker: Worker
       void worker.request(Method.sharingDescribe, { path: logicalFsPath(doc.uri) + ENC_SUFFIX }).then(facts => {
         const warning = openWarning(facts);
         if (warning) openWarningsShown.push(warning);
-        if (warning) void vscode.window.showWarningMessage(`NoteSeal: ${warning}`, 'Who Can Read This File?')
+        if (warning) void vscode.window.showWarningMessage(vscode.l10n.t('NoteSeal: {0}', warning), vscode.l10n.t('Who Can Read This File?'))
           .then(pick => { if (pick) void vscode.commands.executeCommand(Commands.whoCanRead, doc.uri); });
       }, () => undefined);
     }));
@@ -118,32 +120,32 @@ export function registerSharing(context: vscode.ExtensionContext, worker: Worker
     if (!(await vault.ensureUnlocked('Your identity is stored under your key.'))) return undefined;
     const { identity } = await worker.request(Method.sharingIdentity);
     await vscode.env.clipboard.writeText(identity);
-    void vscode.window.showInformationMessage('Your NoteSeal public identity is on the clipboard. It is public: send it to whoever shares a folder with you.');
+    void vscode.window.showInformationMessage(vscode.l10n.t('Your NoteSeal public identity is on the clipboard. It is public: send it to whoever shares a folder with you.'));
     return identity;
   });
 
   command(Commands.shareFolder, async (uri?: vscode.Uri) => {
     const folder = uri?.scheme === 'file' ? uri : vscode.workspace.workspaceFolders?.[0]?.uri;
-    if (!folder) { void vscode.window.showErrorMessage('Choose a folder in the Explorer to share.'); return undefined; }
-    const title = `Share ${vscode.workspace.asRelativePath(folder)}`;
+    if (!folder) { void vscode.window.showErrorMessage(vscode.l10n.t('Choose a folder in the Explorer to share.')); return undefined; }
+    const title = vscode.l10n.t('Share {0}', vscode.workspace.asRelativePath(folder));
     if (!(await vault.ensureUnlocked('Adding a member is signed with your key.'))) return undefined;
     const member = await pickMember(worker, folder, title);
     if (!member) return undefined;
     const identity = member.identity ?? await vscode.window.showInputBox({
-      title, prompt: 'Paste the member\'s public identity (noteseal1…, age1… or age1pq1…)', ignoreFocusOut: true,
+      title, prompt: vscode.l10n.t('Paste the member\'s public identity (noteseal1…, age1… or age1pq1…)'), ignoreFocusOut: true,
       validateInput: identityInputProblem,
     });
     if (!identity) return undefined;
     const name = await vscode.window.showInputBox({
-      title: 'Member name', prompt: 'How the list names them (shown as the writer of their saves)', ignoreFocusOut: true, value: member.name ?? '',
-      validateInput: v => (v.trim() && v.trim() === v && v.length <= 64 ? undefined : '1 to 64 characters, no surrounding spaces.'),
+      title: vscode.l10n.t('Member name'), prompt: vscode.l10n.t('How the list names them (shown as the writer of their saves)'), ignoreFocusOut: true, value: member.name ?? '',
+      validateInput: v => (v.trim() && v.trim() === v && v.length <= 64 ? undefined : vscode.l10n.t('1 to 64 characters, no surrounding spaces.')),
     });
     if (!name) return undefined;
     // A new list names you too: asked, prefilled as the CLI's `recipients add` would name you ($USER, else the login name).
     const listExists = await vscode.workspace.fs.stat(vscode.Uri.joinPath(folder, '.noteseal', 'recipients')).then(() => true, () => false);
     const firstName = listExists ? defaultOwnName(process.env) : await vscode.window.showInputBox({
-      title: 'Your name in the new list', prompt: 'How the new list names you, its first member (shown as the writer of your saves)', ignoreFocusOut: true,
-      value: defaultOwnName(process.env), validateInput: v => (v.trim() && v.trim() === v && v.length <= 64 ? undefined : '1 to 64 characters, no surrounding spaces.'),
+      title: vscode.l10n.t('Your name in the new list'), prompt: vscode.l10n.t('How the new list names you, its first member (shown as the writer of your saves)'), ignoreFocusOut: true,
+      value: defaultOwnName(process.env), validateInput: v => (v.trim() && v.trim() === v && v.length <= 64 ? undefined : vscode.l10n.t('1 to 64 characters, no surrounding spaces.')),
     });
     if (!firstName) return undefined;
     const r = await worker.request(Method.sharingAddMember, { folder: folder.fsPath, identity: identity.trim(), name, firstName });
@@ -155,7 +157,7 @@ export function registerSharing(context: vscode.ExtensionContext, worker: Worker
 
   command(Commands.whoCanRead, async (uri?: vscode.Uri) => {
     const file = encPathOf(uri);
-    if (!file) { void vscode.window.showErrorMessage('Choose an encrypted file (.enc) or open a note.'); return undefined; }
+    if (!file) { void vscode.window.showErrorMessage(vscode.l10n.t('Choose an encrypted file (.enc) or open a note.')); return undefined; }
     if (!(await vault.ensureUnlocked('Checking the writer needs your key.'))) return undefined;
     if (isAgePath(file)) {
       const age = await worker.request(Method.ageDescribe, { path: file });

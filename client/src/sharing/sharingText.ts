@@ -63,19 +63,25 @@ export function identityInputProblem(value: string): string | undefined {
   return /^(noteseal1|age1pq1|age1)[02-9ac-hj-np-z]+$/.test(v) ? undefined : 'A public identity starts with noteseal1, age1 or age1pq1.';
 }
 
-const WHY: Record<PendingList['reason'], string> = {
-  'new': 'This machine has not accepted this list yet. A list met for the first time (or a new list in a subfolder) decides who can read what you save here.',
-  'previously-pinned': 'You used this list before. NoteSeal now asks once before encrypting to a list: check that these are the people you share this folder with.',
-  'rewritten': 'WARNING: this list does not extend the one you accepted: its history was rewritten, replaced or rolled back. Accept only if you know why.',
-  'replaced': 'WARNING: this is a different list from the one you accepted for this folder. Accept only if you know why.',
+const WHY: Record<PendingList['reason'], () => string> = {
+  'new': () => l10n.t('This machine has not accepted this list yet. A list met for the first time (or a new list in a subfolder) decides who can read what you save here.'),
+  'previously-pinned': () => l10n.t('You used this list before. NoteSeal now asks once before encrypting to a list: check that these are the people you share this folder with.'),
+  'rewritten': () => l10n.t('WARNING: this list does not extend the one you accepted: its history was rewritten, replaced or rolled back. Accept only if you know why.'),
+  'replaced': () => l10n.t('WARNING: this is a different list from the one you accepted for this folder. Accept only if you know why.'),
 };
 
-/** The acceptance modal's text (listAcceptance.ts): why, then one line per member with key fingerprint and who signed them in. */
+/**
+ * The acceptance modal's text (listAcceptance.ts): why, then one line per member with key fingerprint, the
+ * kind of key in words (issue 25: no algorithm names) and who signed them in.
+ */
 export function acceptanceText(p: PendingList, relativeFolder: string): { message: string; detail: string } {
+  const line = (m: PendingList['members'][number]) => m.addedAt
+    ? l10n.t('• {0} — {1}, fingerprint {2}, signed in by {3} on {4}', m.name, identityKindLabel(m.identity), m.fingerprint, m.addedBy, m.addedAt.slice(0, 10))
+    : l10n.t('• {0} — {1}, fingerprint {2}, signed in by {3}', m.name, identityKindLabel(m.identity), m.fingerprint, m.addedBy);
   return {
-    message: `Encrypt to the ${p.members.length} members of the recipients list of ${relativeFolder}?`,
-    detail: [WHY[p.reason], '', ...p.members.map(m => `• ${m.name} — key ${m.fingerprint} (${m.kind}), signed in by ${m.addedBy}${m.addedAt ? ` on ${m.addedAt.slice(0, 10)}` : ''}`),
-      '', 'Nothing was saved yet. If you do not accept, the save fails and your changes stay in the editor.'].join('\n'),
+    message: l10n.t('Encrypt to the {0} of the recipients list of {1}?', members(p.members.length), relativeFolder),
+    detail: [WHY[p.reason](), '', ...p.members.map(line),
+      '', l10n.t('Nothing was saved yet. If you do not accept, the save fails and your changes stay in the editor.')].join('\n'),
   };
 }
 

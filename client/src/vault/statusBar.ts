@@ -11,14 +11,14 @@ export class LockStatusItem implements vscode.Disposable {
     this.item.name = 'NoteSeal Lock';
     this.item.command = Commands.toggleLock;
     this.item.text = '$(sync~spin) NoteSeal';
-    this.item.tooltip = 'NoteSeal: the worker is starting';
+    this.item.tooltip = vscode.l10n.t('NoteSeal: the worker is starting');
     this.item.show();
   }
 
   show(state: VaultState, autoLockAt?: number): void {
     if (!state.initialized) {
       this.item.text = '$(lock) NoteSeal: Set Up';
-      this.item.tooltip = 'NoteSeal is not set up yet. Click to choose a passphrase.';
+      this.item.tooltip = vscode.l10n.t('NoteSeal is not set up yet. Click to choose a passphrase.');
       return;
     }
     if (state.locked) {

@@ -1,7 +1,7 @@
 // Who wrote a file, for the commands that read one (exec, decrypt, verify, inspect, the git drivers, grep,
 // updatekeys, --rekey): the write signature checked (its key commitment too, where the key is held) and
 // judged against the members the governing list trusts (keys/authorship.ts).
-import type { Stanza, UnwrapDataKey } from '../crypto/format';
+import type { Stanza } from '../crypto/format';
 import { judgeWriter, type WriterVerdict } from '../keys/authorship';
 import { trustedWritersFor } from '../keys/sharing';
 import { readPublicIdentity } from '../keys/identity';
@@ -14,23 +14,7 @@ export class UnverifiedWriter extends Error {
   override readonly name = 'UnverifiedWriter';
 }
 
-/**
- * An unwrap that keeps a copy of the data key it hands out (the format wipes its own), so the write
- * signature's key commitment can be checked once the file has authenticated. `wipe()` when done.
- */
-export function keepingDataKey(unwrap: UnwrapDataKey): { unwrap: UnwrapDataKey; dataKey(): Uint8Array | undefined; wipe(): void } {
-  let kept: Uint8Array | undefined;
-  return {
-    unwrap: async stanzas => {
-      const key = await unwrap(stanzas);
-      kept?.fill(0);
-      kept = Uint8Array.from(key);
-      return key;
-    },
-    dataKey: () => kept,
-    wipe: () => { kept?.fill(0); kept = undefined; },
-  };
-}
+export { keepingDataKey } from '../search/writer';
 
 /** The verdict on `file` (on disk, or its bytes when given), with its data key when held. */
 export async function writerVerdict(ctx: CliContext, file: string, stanzas: readonly Stanza[], opts: { bytes?: Uint8Array; dataKey?: Uint8Array; pathKnown?: boolean } = {}): Promise<WriterVerdict> {

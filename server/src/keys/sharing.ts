@@ -212,7 +212,8 @@ export interface PendingList {
   reason: NotAcceptedReason;
   /** The head the user is shown: acceptance applies only if the list still ends there. */
   head: string;
-  members: { name: string; fingerprint: string; kind: string; addedBy: string; addedAt: string }[];
+  /** `identity`: the member's public identity text (noteseal1…, age1…), for its kind in words. */
+  members: { name: string; fingerprint: string; kind: string; identity: string; addedBy: string; addedAt: string }[];
 }
 
 /** The list governing `target` when a write is refused only because it is not accepted yet; else null. */
@@ -230,7 +231,7 @@ export async function pendingList(target: string, ctx: SharingContext): Promise<
 }
 
 export function membersForReview(chain: VerifiedChain): PendingList['members'] {
-  return chain.members.map(m => ({ name: m.name, fingerprint: keyFingerprint(m.identity), kind: m.identity.kind, addedBy: m.addedBy, addedAt: m.addedAt }));
+  return chain.members.map(m => ({ name: m.name, fingerprint: keyFingerprint(m.identity), kind: m.identity.kind, identity: m.identity.text, addedBy: m.addedBy, addedAt: m.addedAt }));
 }
 
 /** A short fingerprint of a member's key: the first 16 hex digits of the SHA-256 of its identity text. */

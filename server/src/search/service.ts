@@ -10,6 +10,8 @@ import { runSearch } from './engine';
 import type { NoteFile } from './walk';
 import { QueryError } from './query';
 import { SlowPattern, ThreadMatcher } from './threadMatcher';
+import { keepingDataKey, writerWarningOf } from './writer';
+import { ENC_SUFFIX } from '../encPaths';
 
 /** Results are sent at most this often (and at the end), so a search over thousands of notes is a few messages. */
 const BATCH_MS = 50;
@@ -23,6 +25,11 @@ export class SearchService {
   private readonly running = new Map<number, { cancelled: boolean }>();
   /** Matching runs in a thread of its own, so that a runaway pattern cannot stall saves, locking or the agent. */
   private readonly matcher: ThreadMatcher;
+  /**
+   * Why a note's writer is not trusted, by `.enc` path: judged when the note is decrypted, kept as long as its
+   * plaintext is cached (a changed note is decrypted, so judged, again).
+   */
+  private readonly writerWarnings = new Map<string, string>();
 
   /** `matcherScript`: the bundled matcher thread; `stuckMs`: how long a note may take before the search is stopped. */
   constructor(private readonly vault: VaultService, private readonly events: SearchEvents, matcherScript: string, stuckMs?: number) {
@@ -35,11 +42,26 @@ export class SearchService {
     for (const r of this.running.values()) r.cancelled = true;
     this.matcher.terminate(new WorkerError('LOCKED', 'NoteSeal was locked during the search.'));
     this.cache.wipe();
+    this.writerWarnings.clear();
   }
 
   cancel(id: number): void {
     const r = this.running.get(id);
     if (r) r.cancelled = true;
+  }
+
+  /** Decrypts a note for searching and judges its writer (with the data key, for the key commitment). */
+  private async open(encPath: string): Promise<Buffer> {
+    const keyring = this.vault.unlocked();
+    const kept = keepingDataKey(keyring.unwrap);
+    try {
+      const text = await decryptNote(encPath, kept.unwrap);
+      // A check that fails is no reason to trust the writer.
+      const warning = await writerWarningOf(keyring, encPath, kept.dataKey())
+        .catch((e: Error) => `${encPath}: its writer could not be checked (${e.message}): do not trust its content.`);
+      if (warning) this.writerWarnings.set(encPath, warning); else this.writerWarnings.delete(encPath);
+      return text;
+    } finally { kept.wipe(); }
   }
 
   async search(id: number, query: SearchQuery, roots: string[]): Promise<SearchSummary> {
@@ -59,11 +81,14 @@ export class SearchService {
       const summary = await runSearch({
         query, roots, cache: this.cache,
         // Checked per note: a lock during the search ends it with LOCKED.
-        open: encPath => decryptNote(encPath, this.vault.unlocked().unwrap),
+        open: encPath => this.open(encPath),
         isCancelled: () => state.cancelled,
         // Only a regular expression can backtrack for ever; a literal (escaped, whole word or not) scans in linear time here.
         ...(query.isRegex ? { scan: (data: Buffer, maxMatches: number, note: NoteFile) => matcher.scan(data, maxMatches, note.relativePath) } : {}),
-        onFile: r => { batch.push(r); },
+        onFile: r => {
+          const writerWarning = this.writerWarnings.get(r.path + ENC_SUFFIX);
+          batch.push(writerWarning ? { ...r, writerWarning } : r);
+        },
         onProgress: (searched, total) => {
           progress = { searched, total };
           if (performance.now() - lastSent >= BATCH_MS) send();

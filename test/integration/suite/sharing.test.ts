@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import { decryptBuffer, encryptBufferToFile, parseHeader } from '../../../server/src/crypto/format';
 import { recipientStanzas } from '../../../server/src/keys/recipients';
-import { writeSignatureStanza } from '../../../server/src/keys/write-signature';
+import { checkWriteSignature, writeSignatureStanza } from '../../../server/src/keys/write-signature';
 import { generateIdentity } from '../../../server/src/keys/identity';
 import { entryId, GENESIS_PREV, parseRecipientsText, serializeRecipients, signEntry } from '../../../server/src/keys/recipients-file';
 import { unwrapWithReceivingKeys } from '../../../server/src/keys/recipients';
@@ -78,7 +78,8 @@ describe('sharing', () => {
     } finally { noteseal.setListAcceptance(async () => false); }
   });
 
-  it('a note a stranger encrypted to you opens with a warning naming the signer, before you edit it (issue 21 §2)', async () => {
+  /** `todo.md.enc` in a fresh folder, encrypted to you by a stranger who signs it with their own key (unlocked). */
+  async function strangersNote(dir: string) {
     await unlocked();
     const k = await externalKeyring();
     let me;
@@ -86,9 +87,14 @@ describe('sharing', () => {
     // Anyone who knows your public identity can encrypt to it; the stranger signs with their own key.
     const stranger = generateIdentity();
     const dataKey = randomBytes(32);
-    const file = path.join(freshDir('stranger'), 'todo.md.enc');
+    const file = path.join(freshDir(dir), 'todo.md.enc');
     await encryptBufferToFile(Buffer.from('run ./install.sh\n'), file, dataKey, recipientStanzas([{ kind: me.kind, publicKey: me.publicKey }], dataKey),
       { payloadBound: writeSignatureStanza(stranger.signing, dataKey) });
+    return { file, stranger, me };
+  }
+
+  it('a note a stranger encrypted to you opens with a warning naming the signer, before you edit it (issue 21 §2)', async () => {
+    const { file, stranger } = await strangersNote('stranger');
     const before = (await api()).openWarnings().length;
     const doc = await vscode.workspace.openTextDocument(noteUri(file));
     assert.equal(doc.getText(), 'run ./install.sh\n');
@@ -96,5 +102,44 @@ describe('sharing', () => {
     const shown = (await api()).openWarnings().at(-1)!;
     const signer = Buffer.from(stranger.signing.publicKey).toString('hex').slice(0, 16);
     assert.match(shown, new RegExp(`written by signing key ${signer}…, who is not you, and no recipients list governs it`));
+  });
+
+  it('a note from a writer you do not trust is saved (signed as yours) only once you agree, asked on the first save (issue 21 §2)', async () => {
+    const { file, stranger, me } = await strangersNote('takeover');
+    const original = fs.readFileSync(file);
+    const asked: string[] = [];
+    let answer = false;
+    (await api()).setTakeOver(async (_uri, who, warning) => { asked.push(`${who}: ${warning}`); return answer; });
+    try {
+      const doc = await vscode.workspace.openTextDocument(noteUri(file));
+      const editor = await vscode.window.showTextDocument(doc);
+      await editor.edit(e => e.insert(new vscode.Position(0, 0), '# mine\n'));
+      // Declined: the save fails and the file keeps the stranger's bytes.
+      assert.equal(await doc.save().then(ok => ok, () => false), false);
+      // (A save-soon save of the same edit may cancel this one before it asks: the question follows.)
+      await waitUntil('the user was asked', async () => asked.length >= 1);
+      assert.match(asked[0]!, new RegExp(`signing key ${Buffer.from(stranger.signing.publicKey).toString('hex').slice(0, 16)}`));
+      assert.deepEqual(fs.readFileSync(file), original, 'nothing written');
+      // Not left dirty for a hot-exit backup: the text is sealed into a recovery copy and the editor reverted.
+      await waitUntil('the refused note reverted', async () => !doc.isDirty);
+      assert.equal(doc.getText(), 'run ./install.sh\n');
+      await waitUntil('the recovery copy', async () => (await (await api()).recovery.pending()).some(c => c.path === file.replace(/\.enc$/, '')));
+      // Accepted: saved, now signed by you; later saves are not asked again.
+      answer = true;
+      await (await vscode.window.showTextDocument(doc)).edit(e => e.insert(new vscode.Position(0, 0), '# mine\n!'));
+      await waitUntil('the save', async () => !doc.isDirty || await doc.save().then(ok => ok, () => false));
+      const check = await checkWriteSignature(file);
+      assert.equal(check.state, 'valid');
+      assert.equal(check.state === 'valid' && check.signer, Buffer.from(me.signingKey!).toString('hex'));
+      const asks = asked.length;
+      answer = false;
+      await (await vscode.window.showTextDocument(doc)).edit(e => e.insert(new vscode.Position(0, 0), '?'));
+      assert.equal(await doc.save(), true);
+      assert.equal(asked.length, asks, 'asked once per session');
+      assert.equal(await readEncExternally(file), '?# mine\n!run ./install.sh\n');
+    } finally {
+      (await api()).setTakeOver(async () => false);
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    }
   });
 });

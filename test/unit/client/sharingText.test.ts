@@ -51,14 +51,18 @@ test('a private note (no list) names its writer as you, or as another key, never
 
 test('the acceptance modal names every member, their key fingerprint and who signed them in; a rewritten list is a warning', () => {
   const members = [
-    { name: 'alice', fingerprint: '0a1b 2c3d 4e5f 6a7b', kind: 'xwing', addedBy: 'alice', addedAt: '2026-11-20T10:00:00.000Z' },
-    { name: 'ci', fingerprint: '9f8e 7d6c 5b4a 3928', kind: 'x25519', addedBy: 'alice', addedAt: '2026-11-21T10:00:00.000Z' },
+    { name: 'alice', fingerprint: '0a1b 2c3d 4e5f 6a7b', kind: 'xwing', identity: 'noteseal1qqqq', addedBy: 'alice', addedAt: '2026-11-20T10:00:00.000Z' },
+    { name: 'ci', fingerprint: '9f8e 7d6c 5b4a 3928', kind: 'x25519', identity: 'age1qqqq', addedBy: 'alice', addedAt: '2026-11-21T10:00:00.000Z' },
+    { name: 'pq', fingerprint: '1111 2222 3333 4444', kind: 'xwing', identity: 'age1pq1qqqq', addedBy: 'ci', addedAt: '' },
   ];
   const { message, detail } = acceptanceText({ listFile: '/r/config/.noteseal/recipients', folder: '/r/config', reason: 'new', head: 'h', members }, 'config');
-  assert.equal(message, 'Encrypt to the 2 members of the recipients list of config?');
+  assert.equal(message, 'Encrypt to the 3 members of the recipients list of config?');
   assert.match(detail, /^This machine has not accepted this list yet/);
-  assert.match(detail, /• alice — key 0a1b 2c3d 4e5f 6a7b \(xwing\), signed in by alice on 2026-11-20/);
-  assert.match(detail, /• ci — key 9f8e 7d6c 5b4a 3928 \(x25519\), signed in by alice on 2026-11-21/);
+  // The kind of key in words, never an algorithm name (issue 25).
+  assert.match(detail, /• alice — NoteSeal identity, fingerprint 0a1b 2c3d 4e5f 6a7b, signed in by alice on 2026-11-20\n/);
+  assert.match(detail, /• ci — age key, fingerprint 9f8e 7d6c 5b4a 3928, signed in by alice on 2026-11-21\n/);
+  assert.match(detail, /• pq — age post-quantum key, fingerprint 1111 2222 3333 4444, signed in by ci\n/);
+  assert.doesNotMatch(detail, /xwing|x25519/);
   assert.match(detail, /Nothing was saved yet/);
   assert.match(acceptanceText({ listFile: '', folder: '', reason: 'rewritten', head: '', members }, 'x').detail, /^WARNING: .*rewritten/);
   assert.match(acceptanceText({ listFile: '', folder: '', reason: 'previously-pinned', head: '', members }, 'x').detail, /^You used this list before/);

@@ -87,6 +87,29 @@ describe('package.json manifest', () => {
     assert.deepEqual([...manifest.capabilities.untrustedWorkspaces.restrictedConfigurations].sort(), Object.keys(props).sort());
   });
 
+  it('has no key twice in one object (JSON keeps the last: a second "keybindings" dropped the first)', () => {
+    // Every object's keys, by the indentation npm and the editors keep: a key repeated at the same depth
+    // inside the same object is a duplicate.
+    const open: Set<string>[] = [];
+    const repeated: string[] = [];
+    for (const line of fs.readFileSync(path.join(root, 'package.json'), 'utf8').split('\n')) {
+      const depth = line.length - line.trimStart().length;
+      const key = /^\s*"([^"]+)":/.exec(line)?.[1];
+      if (key !== undefined) {
+        open.length = Math.max(open.length, depth + 1);
+        const seen = (open[depth] ??= new Set());
+        if (seen.has(key)) repeated.push(`${key} (column ${depth})`);
+        seen.add(key);
+      }
+      // An object closing at this depth forgets the keys of its deeper lines.
+      if (/^\s*[}\]]/.test(line)) open.length = Math.min(open.length, depth + 1);
+      if (/[{[]\s*$/.test(line)) open[depth + 2] = new Set();
+    }
+    assert.deepEqual(repeated, []);
+    const bound = manifest.contributes.keybindings.map((k: { command: string }) => k.command);
+    assert.ok(bound.includes('noteseal.toggleLock') && bound.includes('workbench.action.findInFiles'), bound.join(', '));
+  });
+
   it('declares the core dependencies', () => {
     for (const dep of ['vscode-languageclient', 'vscode-languageserver', '@noble/ciphers', 'hash-wasm']) assert.ok(manifest.dependencies[dep], dep);
     for (const dep of ['@vscode/test-electron', 'esbuild']) assert.ok(manifest.devDependencies[dep], dep);
