@@ -44,9 +44,10 @@ export const quietSettings = {
  * Starts code-server on 127.0.0.1. Everything it writes (user data, extensions, XDG dirs, TMPDIR for its
  * sockets) goes below `stateDir`, so a leak test can search one place and cleanup removes it all.
  * `smokeTestDriver` lets the URL payload load an extension under development and run its tests.
- * `env` reaches the extension host and so the NoteSeal worker (e.g. NOTESEAL_KEYFILE).
+ * `env` reaches the extension host and so the NoteSeal worker (e.g. NOTESEAL_KEYFILE). `vscodeArgs`: more
+ * command-line options for the VS Code server (such as --enable-proposed-api for a test extension).
  */
-export async function startServer({ stateDir, port, settings = {}, smokeTestDriver = true, log = false, disableExtensions = false, userDataDir, extensionsDir, env = {} } = {}) {
+export async function startServer({ stateDir, port, settings = {}, smokeTestDriver = true, log = false, disableExtensions = false, userDataDir, extensionsDir, env = {}, vscodeArgs = [] } = {}) {
   const { node, entry } = hostPaths();
   stateDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-host-'));
   port ??= await freePort();
@@ -65,6 +66,7 @@ export async function startServer({ stateDir, port, settings = {}, smokeTestDriv
     // the smoke-test driver is enabled.
     ...(smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
     ...(disableExtensions ? ['--vscode-option', 'disable-extensions'] : []),
+    ...vscodeArgs,
     '--log', process.env.CS_LOG || 'info'];
   // Its own process group: code-server's children (extension host, the NoteSeal worker, pty and file
   // watcher hosts) outlive a SIGTERM to the parent for a second or two and keep writing logs into

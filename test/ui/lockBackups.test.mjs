@@ -63,11 +63,21 @@ describe('no hot-exit backup of a note that cannot be saved', () => {
     await runCommand(page, 'View: Close All Editors');
   });
 
-  // Not yet a guarantee (issue 22 §2 stays open): in 1 of 3 runs on an idle machine VS Code wrote its backup
-  // before the lock had sealed and reverted the note (the sweeper then destroys it). A todo: a failure does
-  // not fail the run, and the output still says whether it held.
-  it('lock right after typing: no backup', { todo: 'VS Code can back up the note before the lock has sealed and reverted it (seen in 1 of 3 runs)' }, async () => {
+  /** Forgets what the watcher saw so far (a case must not count the backups of the case before). */
+  async function freshWatch() {
+    await page.waitForTimeout(500);
+    seen.clear();
+  }
+
+  // Not yet a guarantee (issue 22 §2 stays open), a todo: a failure does not fail the run, and the output
+  // still says whether it held. The cause, from the NoteSeal log of a failing run: the note is saved 250 ms
+  // after the last keystroke through the worker (leakGuard.ts, saveSoon), and stays dirty until that save
+  // returns; VS Code writes its backup 1000 ms after the last keystroke if the note is dirty then
+  // (workingCopyBackupTracker.ts, scheduleBackup). The lock's own save joins that running save. When the
+  // worker's save takes longer than the 750 ms between them, the backup is written (the sweeper destroys it).
+  it('lock right after typing: no backup', { todo: 'the save 250 ms after typing goes through the worker while the note stays dirty; a save slower than 750 ms lets VS Code back it up (seen in 1 of 3 runs)' }, async () => {
     await openNote();
+    await freshWatch();
     await page.locator('.monaco-editor .view-lines').first().click();
     await page.keyboard.press('Control+End');
     await page.keyboard.type(' typed just before the lock');
@@ -78,9 +88,11 @@ describe('no hot-exit backup of a note that cannot be saved', () => {
     assert.deepEqual(noteBackups(), [], 'no hot-exit backup of the note appeared');
   });
 
-  it('Restart Worker, then typing into the note, then declining the unlock: no backup', { todo: 'the watcher also counts a backup the case before left (the same note)' }, async () => {
+  // Still a todo: it failed in 1 of 3 runs after the watcher fix (14:50 UTC, reason not analysed in time).
+  it('Restart Worker, then typing into the note, then declining the unlock: no backup', { todo: 'failed in 1 of 3 runs (not analysed yet)' }, async () => {
     await unlockFromStatusBar(page, PASSPHRASE);
     await openNote();
+    await freshWatch();
     await runCommand(page, 'NoteSeal: Restart Worker');
     await statusItem('NoteSeal: Locked').waitFor({ timeout: 30_000 });
     await runCommand(page, 'View: Show Explorer');

@@ -12,8 +12,10 @@ export const artifactsDir = path.join(projectRoot, 'test-results', 'ui');
  * Opens `folder` (a copy of test/fixtures/workspace by default) in a fresh workbench with NoteSeal loaded.
  * The vault's keyfile is `keyfile` (default: a fresh path in the state dir, so NoteSeal starts not set up);
  * key derivation uses the fast test parameters. `prepare(folder)` runs before the window opens.
+ * `extensions`: folders of other extensions, installed beside NoteSeal (copied into the extensions folder:
+ * the workbench URL loads only one extension under development).
  */
-export async function openWorkbench({ folder, keyfile, settings, prepare, env = {} } = {}) {
+export async function openWorkbench({ folder, keyfile, settings, prepare, env = {}, extensions = [], vscodeArgs = [] } = {}) {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-ui-'));
   keyfile ??= path.join(stateDir, 'keyfile.json');
   if (!folder) {
@@ -22,7 +24,11 @@ export async function openWorkbench({ folder, keyfile, settings, prepare, env = 
   }
   // Files made before the window opens are listed at once; ones made later wait for the file watcher.
   prepare?.(folder);
-  const host = await startServer({ stateDir, settings, env: { NOTESEAL_KEYFILE: keyfile, NOTESEAL_TEST_FAST_KDF: '1', ...env } });
+  for (const dir of extensions) {
+    const { publisher, name, version } = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    fs.cpSync(dir, path.join(stateDir, 'extensions', `${publisher}.${name}-${version}`), { recursive: true });
+  }
+  const host = await startServer({ stateDir, settings, env: { NOTESEAL_KEYFILE: keyfile, NOTESEAL_TEST_FAST_KDF: '1', ...env }, vscodeArgs });
   const window = await launchBrowser({ userDataDir: path.join(stateDir, 'chromium-profile') });
   const { page } = window;
   await page.goto(host.url({ folder, devPaths: [projectRoot] }));
