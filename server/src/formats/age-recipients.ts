@@ -29,6 +29,12 @@ const MAX_BYTES = 1024 * 1024;
 export interface AgeRecipientsContext extends SearchBounds {
   keyfilePath: string;
   ownIdentity: PublicIdentity | null;
+  /**
+   * The identity of yours that opened the file being saved (its public half), when it is one of your imported
+   * age identities: "your identity" then means that one, so a file `age` wrote to your keys.txt stays one that
+   * `age -d -i keys.txt` opens (your NoteSeal identity is post-quantum, which age before 1.3 cannot read).
+   */
+  openedBy?: Recipient | null;
   /** Accept a new or changed `.age-recipients` (the user asked for it on purpose). */
   trust?: boolean;
 }
@@ -127,7 +133,7 @@ export async function ageRecipientsFor(target: string, ctx: AgeRecipientsContext
     const source = (await findRecipientsFile(target, ctx)) ?? 'the folder\'s recipients list';
     return { source, texts: members.map(m => ageRecipientOf(m.kind, m.publicKey)), recipients: members.map(ageRecipientFor) };
   }
-  const own = ctx.ownIdentity;
+  const own = ctx.openedBy ?? ctx.ownIdentity;
   if (!own) throw new NoteSealError('INVALID_ARGUMENT', 'This keyfile has no identity yet to encrypt the age file to: run \'noteseal identity\' first, or name recipients with -r.');
   return { source: 'your identity', texts: [ageRecipientOf(own.kind, own.publicKey)], recipients: [ageRecipientFor(own)] };
 }

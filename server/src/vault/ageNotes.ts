@@ -8,10 +8,12 @@ import { isNoteSealError } from '../crypto/errors';
 import { readRegularFile } from '../crypto/safe-open';
 import { writeAll, replaceFileAtomic } from '../crypto/atomic';
 import type { KeysAtHand } from '../formats';
-import { ageFileFacts, describeStanzas } from '../formats/age';
-import { ageFileKeyFor, ageFormat } from '../formats/age-format';
+import { ageFileFacts, describeStanzas, type AgeStanza } from '../formats/age';
+import { ageFileKeyFor, ageFileKeyFrom, ageFormat } from '../formats/age-format';
 import { ageRecipientsFor } from '../formats/age-recipients';
+import { wipe } from '../keys/bytes';
 import type { Keyring } from '../keys/keyring';
+import type { Recipient } from '../keys/recipients';
 import type { AgeFileDescription } from '../protocol';
 import { WorkerError } from './workerErrors';
 
@@ -49,15 +51,33 @@ export async function readAgeNote(keyring: Keyring, file: string, maxBytes: numb
 }
 
 /**
+ * Which of your imported age identities opens a file with these stanzas (null: none, or your NoteSeal identity
+ * does): a save falling back to "your identity" then encrypts to that one (ageRecipientsFor, openedBy).
+ */
+async function importedOpener(keyring: Keyring, facts: { stanzas?: readonly AgeStanza[] }): Promise<Recipient | null> {
+  if (!facts.stanzas?.length) return null;
+  const held = await keyring.ageReceivingKeys();
+  try {
+    const own = (await keyring.identity())?.receiving.publicKey;
+    for (const key of held) {
+      if (own && Buffer.from(key.publicKey).equals(Buffer.from(own))) continue;
+      try { wipe(ageFileKeyFrom([key], facts.stanzas)); } catch { continue; }
+      return { kind: key.kind, publicKey: new Uint8Array(key.publicKey) };
+    }
+    return null;
+  } finally { for (const k of held) wipe(k.secretKey); }
+}
+
+/**
  * Replaces the age file `file` (0 bytes: a new one) with `plaintext` sealed to the recipients rule, armored
  * if the file was. `beforeRename` may refuse at the last moment (the file changed meanwhile): nothing is replaced.
  */
 export async function writeAgeNote(keyring: Keyring, file: string, plaintext: Uint8Array, maxBytes: number, beforeRename?: () => Promise<void>): Promise<Stats> {
   const old = await readAgeBytes(file, maxBytes);
-  const facts = old.length ? ageFileFacts(old) : { armored: false, passphrase: false };
+  const facts = old.length ? ageFileFacts(old) : { armored: false, passphrase: false, stanzas: [] };
   if (facts.passphrase) throw passphraseFileRefused(file);
   const identity = await keyring.identity();
-  const ctx = { keyfilePath: keyring.keyfilePath, ownIdentity: identity?.public ?? null };
+  const ctx = { keyfilePath: keyring.keyfilePath, ownIdentity: identity?.public ?? null, openedBy: await importedOpener(keyring, facts) };
   const bytes = await ageFormat.save(plaintext, { armored: facts.armored, passphrase: null, recipients: async () => (await ageRecipientsFor(file, ctx)).recipients });
   return replaceFileAtomic(file, async handle => { await writeAll(handle, [bytes]); }, undefined, beforeRename);
 }
@@ -72,7 +92,7 @@ export async function describeAgeNote(keyring: Keyring, file: string, maxBytes: 
   if (facts.passphrase) return base;
   const identity = await keyring.identity();
   try {
-    const choice = await ageRecipientsFor(file, { keyfilePath: keyring.keyfilePath, ownIdentity: identity?.public ?? null });
+    const choice = await ageRecipientsFor(file, { keyfilePath: keyring.keyfilePath, ownIdentity: identity?.public ?? null, openedBy: await importedOpener(keyring, facts) });
     return { ...base, nextSave: { source: choice.source, recipients: choice.texts } };
   } catch (e) {
     if (!isNoteSealError(e)) throw e;

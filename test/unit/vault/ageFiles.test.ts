@@ -84,6 +84,19 @@ test('an age file is shown without .age, opens decrypted, and saves as an age fi
   assert.equal((await pendingAgeList(file, ctx))?.reason, 'changed');
 });
 
+test('with no list, a file age wrote to your imported key is saved to that key: `age -d -i keys.txt` still opens it', async () => {
+  const { keyring, store, files, ageEncrypt, ageDecrypt, recipient } = await setup();
+  await keyring.ensureIdentity(); // your NoteSeal identity (post-quantum) exists too: it must not take the file over
+  const loose = path.join(path.dirname(store), 'loose');
+  await fs.mkdir(loose);
+  const file = path.join(loose, 'secrets.env.age');
+  await ageEncrypt(file, 'TOKEN=1\n');
+  assert.deepEqual((await describeAgeNote(keyring, file, 1 << 20)).nextSave, { source: 'your identity', recipients: [recipient] });
+  await files.writeFile(path.join(loose, 'secrets.env'), Buffer.from('TOKEN=2\n'), WRITE);
+  assert.equal(ageDecrypt(file), 'TOKEN=2\n', 'the age tool that wrote it opens it after the save');
+  assert.equal((await files.readFile(path.join(loose, 'secrets.env'))).toString(), 'TOKEN=2\n');
+});
+
 test('an armored age file stays armored; a rename keeps .age', async () => {
   const { store, files, ageEncrypt, ageDecrypt, ctx } = await setup();
   const file = path.join(store, 'api.env.age');
