@@ -246,9 +246,11 @@ describe('search service (worker)', () => {
     const cache = new PlaintextCache();
     let release!: () => void;
     const gate = new Promise<void>(r => { release = r; });
+    let started!: () => void;
+    const firstOpen = new Promise<void>(r => { started = r; });
     const running = runSearch({ query: query('needle'), roots: [ws], cache, concurrency: 1,
-      open: async f => { await gate; return decryptNote(f, keyring.unwrap); } });
-    await new Promise(r => setTimeout(r, 20));
+      open: async f => { started(); await gate; return decryptNote(f, keyring.unwrap); } });
+    await firstOpen; // the first decrypt is running (a fixed 20 ms wait lost this race on a loaded machine)
     cache.wipe(); // the lock, while the first decrypt waits
     release();
     await running;
