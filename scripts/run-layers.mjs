@@ -69,6 +69,7 @@ const WINDOWS_NOT_RUN = new Map([
   ['safeOpen.test.js', 'POSIX symbolic links and O_NOFOLLOW (unproven on Windows: docs/RELIABILITY.md)'],
   ['unlockSlots.test.js', 'a real PKCS#11 token: SoftHSM2 and OpenSC\'s pkcs11-tool (Debian), sh and /dev/fd/3 (issue 28)'],
   ['unlockTpm.test.js', 'a real TPM: swtpm and tpm2-tools (Debian), Linux only (issue 28)'],
+  ['ageFiles.test.js', "Debian's age and age-keygen (Linux programs) make and read the files (issue 26)"],
   ['large.test.js', 'a 2 GiB file: 2 minutes under Wine for the same streaming code the smaller win32 tests run'],
 ]);
 
