@@ -133,13 +133,15 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
       return undefined;
     });
     let facts = await describe();
-    if (!facts?.writer.warning) return 'ok';
+    // Your own valid signature, for the path the note had before it was moved or copied: the content is yours,
+    // and the save signs it for its new path (the warning stays where the note is read).
+    if (!facts?.writer.warning || facts.writer.byYou) return 'ok';
     // Only a refused list can be waiting for acceptance (no list, or a trusted one: nothing to offer).
     const list = facts.listFile && facts.listProblem ? await offerList(this.worker, sealed) : 'none';
     if (list === 'declined') return 'listDeclined';
     if (list === 'accepted') facts = await describe();
     const warning = facts?.writer.warning;
-    if (!facts || !warning) return 'ok';
+    if (!facts || !warning || facts.writer.byYou) return 'ok';
     const who = facts.writer.name ?? (facts.writer.signer ? vscode.l10n.t('signing key {0}…', facts.writer.signer.slice(0, 16)) : vscode.l10n.t('an unknown writer (unsigned)'));
     if (!(await this.askTakeOver(uri, who, warning))) {
       this.onTakeOverDeclined(uri);
