@@ -14,6 +14,11 @@ async function workspaceSettings(values: Record<string, unknown> | undefined): P
   });
   if (values) { fs.mkdirSync(path.dirname(file), { recursive: true }); fs.writeFileSync(file, JSON.stringify(values)); } else fs.rmSync(file, { force: true });
   await Promise.race([changed, sleep(5000)]);
+  // The event can come late on a loaded machine (seen: not within 5 s): wait until VS Code shows the file's value.
+  const expected = values?.['noteseal.recording.folder'];
+  for (const end = Date.now() + 20_000; Date.now() < end; await sleep(100)) {
+    if (vscode.workspace.getConfiguration('noteseal.recording').inspect('folder')?.workspaceValue === expected) break;
+  }
   await sleep(200);
 }
 
