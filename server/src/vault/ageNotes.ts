@@ -54,11 +54,10 @@ export async function readAgeNote(keyring: Keyring, file: string, maxBytes: numb
  * Which of your imported age identities opens a file with these stanzas (null: none, or your NoteSeal identity
  * does): a save falling back to "your identity" then encrypts to that one (ageRecipientsFor, openedBy).
  */
-async function importedOpener(keyring: Keyring, facts: { stanzas?: readonly AgeStanza[] }): Promise<Recipient | null> {
+async function importedOpener(keyring: Keyring, facts: { stanzas?: readonly AgeStanza[] }, own: Uint8Array | undefined): Promise<Recipient | null> {
   if (!facts.stanzas?.length) return null;
   const held = await keyring.ageReceivingKeys();
   try {
-    const own = (await keyring.identity())?.receiving.publicKey;
     for (const key of held) {
       if (own && Buffer.from(key.publicKey).equals(Buffer.from(own))) continue;
       try { wipe(ageFileKeyFrom([key], facts.stanzas)); } catch { continue; }
@@ -77,7 +76,7 @@ export async function writeAgeNote(keyring: Keyring, file: string, plaintext: Ui
   const facts = old.length ? ageFileFacts(old) : { armored: false, passphrase: false, stanzas: [] };
   if (facts.passphrase) throw passphraseFileRefused(file);
   const identity = await keyring.identity();
-  const ctx = { keyfilePath: keyring.keyfilePath, ownIdentity: identity?.public ?? null, openedBy: await importedOpener(keyring, facts) };
+  const ctx = { keyfilePath: keyring.keyfilePath, ownIdentity: identity?.public ?? null, openedBy: await importedOpener(keyring, facts, identity?.receiving.publicKey) };
   const bytes = await ageFormat.save(plaintext, { armored: facts.armored, passphrase: null, recipients: async () => (await ageRecipientsFor(file, ctx)).recipients });
   return replaceFileAtomic(file, async handle => { await writeAll(handle, [bytes]); }, undefined, beforeRename);
 }
@@ -92,7 +91,7 @@ export async function describeAgeNote(keyring: Keyring, file: string, maxBytes: 
   if (facts.passphrase) return base;
   const identity = await keyring.identity();
   try {
-    const choice = await ageRecipientsFor(file, { keyfilePath: keyring.keyfilePath, ownIdentity: identity?.public ?? null, openedBy: await importedOpener(keyring, facts) });
+    const choice = await ageRecipientsFor(file, { keyfilePath: keyring.keyfilePath, ownIdentity: identity?.public ?? null, openedBy: await importedOpener(keyring, facts, identity?.receiving.publicKey) });
     return { ...base, nextSave: { source: choice.source, recipients: choice.texts } };
   } catch (e) {
     if (!isNoteSealError(e)) throw e;
