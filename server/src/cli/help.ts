@@ -68,7 +68,13 @@ Commands:
   unlock remove NAME [--rotate [folder]]
                         remove a slot; --rotate also rotates the master key
                         (older keyfile copies then no longer open files)
-  recover <file.enc>    seal an unfinished recording so it can be read
+  recover <file.enc>    seal an unfinished recording (or log) so it can be read
+  append <log.enc>      seal stdin into a log as it arrives (a sealed chunk at
+                        least every second); continues an existing log,
+                        recovering it first if a crash left it open
+  cat <log.enc> [--follow] [--identity FILE]
+                        print a log's sealed chunks (never a chunk still being
+                        written); --follow: wait for new ones (Ctrl-C ends)
   shred <file.enc> --yes
                         destroy a file's detached key: the file becomes
                         unreadable for good

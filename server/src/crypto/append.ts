@@ -1,11 +1,12 @@
-// Append mode, for recordings: chunks are sealed and fsynced as they fill, the final chunk is written on
-// close. A crash leaves a file without a final chunk (UNFINISHED); recoverFile seals what was written.
+// Append mode, for recordings and logs: chunks are sealed and fsynced as they fill, the final chunk is
+// written on close. A crash leaves a file without a final chunk (UNFINISHED); recoverFile seals what was
+// written. A log (FLAG_LOG, `noteseal append`) may also seal what it has before a chunk fills (flush()).
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_FILE_MODE, fsyncDirectory, replaceFileAtomic, writeAll, writeSequentially } from './atomic';
-import { sealChunk } from './chunks';
-import { CHUNK_FRAME_OVERHEAD, DEFAULT_CHUNK_SIZE, FLAG_APPEND, SALT_LENGTH } from './constants';
+import { DEFAULT_FILE_MODE, fsyncDirectory, replaceFileAtomic, tempSiblingPath, writeAll, writeSequentially } from './atomic';
+import { sealChunk, sealPartialChunk } from './chunks';
+import { CHUNK_FRAME_OVERHEAD, DEFAULT_CHUNK_SIZE, FLAG_APPEND, FLAG_LOG, SALT_LENGTH } from './constants';
 import { deriveFileKeys, type FileKeys } from './derive';
 import { isNoteSealError, NoteSealError } from './errors';
 import { openEncryptedFile, type UnwrapDataKey } from './file-io';
@@ -28,15 +29,16 @@ export class AppendWriter {
     private readonly chunkSize: number,
     private position: number,
     private readonly signing?: { bound: PayloadBoundStanza; stanzas: Stanza[]; prefix: Buffer; hash: Hash },
+    private readonly log = false,
   ) {
     this.pending = Buffer.alloc(chunkSize);
   }
 
   /** Creates a new recording at `path` (which must not exist) and makes its header durable. */
-  static async create(filePath: string, dataKey: Uint8Array, stanzas: Stanza[], opts: { chunkSize?: number; payloadBound?: PayloadBoundStanza } = {}): Promise<AppendWriter> {
+  static async create(filePath: string, dataKey: Uint8Array, stanzas: Stanza[], opts: AppendOptions = {}): Promise<AppendWriter> {
     const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
     const salt = randomBytes(SALT_LENGTH);
-    const prefix = serializePrefix({ chunkSize, salt, flags: FLAG_APPEND });
+    const prefix = serializePrefix({ chunkSize, salt, flags: opts.log ? FLAG_APPEND | FLAG_LOG : FLAG_APPEND });
     const keys = deriveFileKeys(dataKey, salt, prefix);
     let handle: FileHandle | undefined;
     try {
@@ -49,7 +51,7 @@ export class AppendWriter {
       await writeAll(handle, [header], 0);
       await handle.sync();
       await fsyncDirectory(path.dirname(filePath));
-      return new AppendWriter(handle, keys, chunkSize, header.length, signing);
+      return new AppendWriter(handle, keys, chunkSize, header.length, signing, opts.log === true);
     } catch (e) {
       keys.dispose();
       await handle?.close();
@@ -91,7 +93,29 @@ export class AppendWriter {
     });
   }
 
+  /**
+   * A log: seals the bytes buffered so far as a partial frame, written and fsynced before this resolves
+   * (nothing buffered: nothing written). What a crash can lose is then only what came after.
+   */
+  flush(): Promise<void> {
+    if (!this.log) return Promise.reject(new NoteSealError('INVALID_ARGUMENT', 'only a log seals partial chunks'));
+    return this.run(async () => {
+      if (this.filled === 0) return;
+      const frames = sealPartialChunk(this.keys.payloadKey, this.keys.chunkAad, this.counter++, this.pending.subarray(0, this.filled));
+      this.filled = 0;
+      await this.write(frames);
+    });
+  }
+
+  /** Bytes accepted but not yet sealed (a log's flush() seals them). */
+  get unsealedBytes(): number { return this.filled; }
+
   private async write(frames: Buffer[]): Promise<void> {
+    if (this.log) {
+      // A log is ours alone (its lock): bytes we did not write mean another writer; stop before mixing in.
+      const { size } = await this.handle.stat();
+      if (size !== this.position) throw new NoteSealError('CORRUPTED', `the log changed under this writer (${size} bytes where ${this.position} were written): another program wrote to it; stopped`);
+    }
     for (const f of frames) this.signing?.hash.update(f);
     this.position += await writeAll(this.handle, frames, this.position);
     await this.handle.datasync();
@@ -140,6 +164,62 @@ export class AppendWriter {
   }
 }
 
+export interface AppendOptions {
+  chunkSize?: number;
+  payloadBound?: PayloadBoundStanza;
+  /** A log (FLAG_LOG): flush() may seal partial chunks. */
+  log?: boolean;
+}
+
+/**
+ * Continues the log at `filePath` (written by `noteseal append`, finished or not): its authentic content is
+ * re-sealed, with the given fresh data key and stanzas, into a temporary sibling that replaces it, and the
+ * returned writer appends after it. A log a crash left without its final chunk is recovered on the way
+ * (`recovered`; a torn last frame is dropped, as recoverFile does). Never under the old salt: a chunk
+ * counter of the old file is never used again with other bytes. Refused, the file untouched: a file that
+ * is not a log, that our key does not open, or whose chunks fail anywhere but at a torn end (a foreign or
+ * damaged chunk; `noteseal recover` drops a damaged last chunk on purpose).
+ */
+export async function resumeLog(filePath: string, unwrap: UnwrapDataKey, dataKey: Uint8Array, stanzas: Stanza[], opts: Omit<AppendOptions, 'log' | 'chunkSize'> = {}): Promise<{ writer: AppendWriter; keptBytes: number; recovered: null | { droppedBytes: number } }> {
+  const file = await openEncryptedFile(filePath, unwrap);
+  let tmp: string | undefined;
+  let writer: AppendWriter | undefined;
+  try {
+    const { header, keys, size } = file;
+    if (!header.logMode) {
+      throw new NoteSealError('INVALID_ARGUMENT', `${filePath} is ${header.appendMode ? 'a recording' : 'a sealed file'}, not a log written by noteseal append; nothing was appended`);
+    }
+    const ctx: PayloadContext = { chunkSize: header.chunkSize, appendMode: true, logMode: true, headerLength: header.headerLength };
+    tmp = tempSiblingPath(filePath);
+    writer = await AppendWriter.create(tmp, dataKey, stanzas, { ...opts, chunkSize: header.chunkSize, log: true });
+    let recovered: null | { droppedBytes: number } = null;
+    try {
+      for await (const batch of openPayload(fileSource(file.handle, header.headerLength, size), ctx, localChunkCipher(keys.payloadKey, keys.chunkAad))) {
+        // A batch (a few MiB) at once: one fsync per batch, not per chunk.
+        const joined = Buffer.concat(batch);
+        for (const c of batch) c.fill(0);
+        try { await writer.append(joined); } finally { joined.fill(0); }
+      }
+    } catch (e) {
+      if (!isNoteSealError(e, 'UNFINISHED')) throw e;
+      recovered = { droppedBytes: size - (e.detail.offset ?? size) };
+    }
+    await writer.flush();
+    const keptBytes = writer.plaintextBytes;
+    await file.close();
+    await rename(tmp, filePath);
+    tmp = undefined;
+    await fsyncDirectory(path.dirname(filePath));
+    return { writer, keptBytes, recovered };
+  } catch (e) {
+    await writer?.abandon();
+    if (tmp) await unlink(tmp).catch(() => undefined);
+    throw e;
+  } finally {
+    await file.close();
+  }
+}
+
 /**
  * Seals an unfinished recording. Every complete, authentic chunk is kept; a torn or damaged last frame
  * is dropped. The kept plaintext is re-encrypted under a fresh salt (see FORMAT.md, "Recovery": sealing
@@ -150,7 +230,7 @@ export async function recoverFile(filePath: string, unwrap: UnwrapDataKey): Prom
   const file = await openEncryptedFile(filePath, unwrap);
   try {
     const { header, keys, size } = file;
-    const ctx: PayloadContext = { chunkSize: header.chunkSize, appendMode: header.appendMode, headerLength: header.headerLength };
+    const ctx: PayloadContext = { chunkSize: header.chunkSize, appendMode: header.appendMode, logMode: header.logMode, headerLength: header.headerLength };
     const cipher = localChunkCipher(keys.payloadKey, keys.chunkAad);
     let chunks = 0;
     let plaintextBytes = 0;
@@ -192,7 +272,7 @@ export async function recoverFile(filePath: string, unwrap: UnwrapDataKey): Prom
     } finally {
       newKeys.dispose();
     }
-    return { chunks: kept / header.chunkSize + 1, plaintextBytes: kept, droppedBytes: size - cut };
+    return { chunks: Math.floor(kept / header.chunkSize) + 1, plaintextBytes: kept, droppedBytes: size - cut };
   } finally {
     await file.close();
   }

@@ -2,7 +2,7 @@
 // AAD = SHA-256 of the immutable header prefix. Frames: 0x00 ct tag (full chunk) or
 // 0x01 len32 ct tag (the final chunk, len < chunk size).
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { FRAME_CHUNK, FRAME_FINAL, MAX_CHUNKS, NONCE_LENGTH, TAG_LENGTH } from './constants';
+import { FRAME_CHUNK, FRAME_FINAL, FRAME_PARTIAL, MAX_CHUNKS, NONCE_LENGTH, TAG_LENGTH } from './constants';
 import { NoteSealError } from './errors';
 
 export function chunkNonce(counter: number, final: boolean): Buffer {
@@ -31,6 +31,18 @@ export function sealChunk(key: Uint8Array, aad: Uint8Array, counter: number, fin
     head = Buffer.of(FRAME_CHUNK);
   }
   return [head, ct, tag];
+}
+
+/**
+ * A log's partial frame (FLAG_LOG files): a short chunk that is not the last, sealed under the nonce of a
+ * full chunk (its counter, not final). Head 0x02 len32, so a reader knows where it ends.
+ */
+export function sealPartialChunk(key: Uint8Array, aad: Uint8Array, counter: number, plaintext: Uint8Array): Buffer[] {
+  const [, ct, tag] = sealChunk(key, aad, counter, false, plaintext);
+  const head = Buffer.alloc(5);
+  head[0] = FRAME_PARTIAL;
+  head.writeUInt32BE(plaintext.length, 1);
+  return [head, ct!, tag!];
 }
 
 /** Decrypts one chunk body (ciphertext || tag); null when it fails authentication. */

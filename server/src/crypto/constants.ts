@@ -9,7 +9,12 @@ export const SUITE_AES_256_GCM = 1;
 
 /** Header flag: written by an AppendWriter (a recording); a missing final chunk reads as UNFINISHED. */
 export const FLAG_APPEND = 0x01;
-export const KNOWN_FLAGS = FLAG_APPEND;
+/**
+ * Header flag (with FLAG_APPEND only): a log written by `noteseal append`. Its payload may hold partial
+ * frames (FRAME_PARTIAL): a writer seals what it has every second instead of waiting for a full chunk.
+ */
+export const FLAG_LOG = 0x02;
+export const KNOWN_FLAGS = FLAG_APPEND | FLAG_LOG;
 
 export const SALT_LENGTH = 16;
 /** magic 8 + version 1 + suite 1 + flags 1 + chunk size 4 + salt 16: the part bound into every chunk. */
@@ -31,6 +36,8 @@ export const MAX_HEADER_LENGTH = PREFIX_LENGTH + 1 + MAX_STANZAS * (3 + MAX_STAN
 /** Frame kinds: the first byte of every chunk frame. */
 export const FRAME_CHUNK = 0x00;
 export const FRAME_FINAL = 0x01;
+/** A log's short, not final chunk: 0x02 len32 ct tag with 0 < len < chunk size (FLAG_LOG files only). */
+export const FRAME_PARTIAL = 0x02;
 /** kind 1 + tag 16 */
 export const CHUNK_FRAME_OVERHEAD = 1 + TAG_LENGTH;
 /** kind 1 + plaintext length 4 + tag 16 */

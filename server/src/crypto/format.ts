@@ -20,7 +20,7 @@ import { bufferSource, fileSource, readAt } from './source';
 export type { Stanza, HeaderInfo, PayloadBoundStanza } from './header';
 export type { UnwrapDataKey } from './file-io';
 export { writeFileAtomic } from './atomic';
-export { AppendWriter, recoverFile } from './append';
+export { AppendWriter, recoverFile, resumeLog, type AppendOptions } from './append';
 export { NoteSealError, isNoteSealError, type NoteSealErrorCode } from './errors';
 export { DEFAULT_CHUNK_SIZE, MIN_CHUNK_SIZE, MAX_CHUNK_SIZE } from './constants';
 
@@ -69,11 +69,11 @@ function hashWritten(fd: number): { update(at: number, length: number): void; di
 export interface DeterministicEncryptOptions extends EncryptOptions { salt: Uint8Array; flags?: number }
 
 function payloadContext(header: ParsedHeader): PayloadContext {
-  return { chunkSize: header.chunkSize, appendMode: header.appendMode, headerLength: header.headerLength };
+  return { chunkSize: header.chunkSize, appendMode: header.appendMode, logMode: header.logMode, headerLength: header.headerLength };
 }
 
 function publicInfo(h: ParsedHeader): HeaderInfo {
-  return { version: h.version, suite: h.suite, chunkSize: h.chunkSize, salt: h.salt, stanzas: h.stanzas, headerLength: h.headerLength, appendMode: h.appendMode };
+  return { version: h.version, suite: h.suite, chunkSize: h.chunkSize, salt: h.salt, stanzas: h.stanzas, headerLength: h.headerLength, appendMode: h.appendMode, logMode: h.logMode };
 }
 
 /** Structural parse only (no key needed); throws NOT_NOTESEAL / UNSUPPORTED_VERSION / TRUNCATED / LIMIT_EXCEEDED. */
@@ -180,12 +180,19 @@ async function* openFileBatches(file: OpenedFile, from: number, keepUntil = Numb
 /** openFileBatches' sequential decoder alone, from chunk `from`: it throws the precise error of a damaged file. */
 async function* sequentialBatches(file: OpenedFile, from: number, keepUntil = Number.POSITIVE_INFINITY): AsyncGenerator<FileBatch> {
   const { header, keys, size } = file;
-  let next = from;
+  // A log's frames vary in length (partial frames): it is read from its first chunk, skipping those before `from`.
+  let next = header.logMode ? 0 : from;
   const cipher = chooseCipher(keys, size - header.headerLength);
   const src = fileSource(file.handle, header.headerLength + next * (header.chunkSize + CHUNK_FRAME_OVERHEAD), size);
   for await (const batch of openPayload(src, payloadContext(header), cipher, next)) {
-    const first = next;
+    let first = next;
     next += batch.length;
+    if (first < from) {
+      const skip = Math.min(batch.length, from - first);
+      for (const c of batch.splice(0, skip)) c.fill(0);
+      first += skip;
+      if (batch.length === 0) continue;
+    }
     const keep = Math.max(0, Math.min(batch.length, keepUntil - first));
     for (const c of batch.slice(keep)) c.fill(0);
     yield { first, count: batch.length, plaintext: batch.slice(0, keep) };
@@ -246,6 +253,15 @@ export async function verifyFile(srcPath: string, unwrap: UnwrapDataKey): Promis
   const file = await openEncryptedFile(srcPath, unwrap);
   try {
     let chunks = 0;
+    if (file.header.logMode) {
+      // A log's chunks are not all full: count the bytes themselves.
+      let plaintextBytes = 0;
+      for await (const b of openFileBatches(file, 0)) {
+        chunks += b.count;
+        for (const c of b.plaintext) { plaintextBytes += c.length; c.fill(0); }
+      }
+      return { chunks, plaintextBytes };
+    }
     for await (const b of openFileBatches(file, 0, 0)) chunks += b.count;
     // Every chunk but the last is full; the final frame's length field has been authenticated.
     const C = file.header.chunkSize;
@@ -460,6 +476,7 @@ export async function readRangeAndLength(srcPath: string, unwrap: UnwrapDataKey,
     throw new NoteSealError('INVALID_ARGUMENT', 'readRange needs 0 <= start <= end');
   }
   const file = await openEncryptedFile(srcPath, unwrap);
+  if (file.header.logMode) return readLogRange(file, start, end);
   const chunks: Buffer[] = [];
   try {
     const { header, keys, handle, size } = file;
@@ -508,6 +525,28 @@ export async function readRangeAndLength(srcPath: string, unwrap: UnwrapDataKey,
     return { data: out, plaintextLength };
   } finally {
     for (const c of chunks) c.fill(0);
+    await file.close();
+  }
+}
+
+/** readRangeAndLength of a log: its partial frames leave no fixed offsets, so it is read from the start. */
+async function readLogRange(file: OpenedFile, start: number, end: number): Promise<{ data: Buffer; plaintextLength: number }> {
+  const parts: Buffer[] = [];
+  let at = 0;
+  try {
+    for await (const b of openFileBatches(file, 0)) {
+      for (const c of b.plaintext) {
+        const from = Math.max(start, at);
+        const to = Math.min(end, at + c.length);
+        if (from < to) parts.push(Buffer.from(c.subarray(from - at, to - at)));
+        at += c.length;
+        c.fill(0);
+      }
+    }
+    const data = Buffer.concat(parts);
+    return { data, plaintextLength: at };
+  } finally {
+    for (const p of parts) p.fill(0);
     await file.close();
   }
 }

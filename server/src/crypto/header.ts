@@ -1,7 +1,7 @@
 // The header: an immutable prefix (bound into every chunk), the key stanzas, and an HMAC over all of it.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import {
-  FLAG_APPEND, FORMAT_VERSION, KNOWN_FLAGS, MAC_LENGTH, MAGIC, MAX_CHUNK_SIZE, MAX_STANZA_BODY, MAX_STANZAS,
+  FLAG_APPEND, FLAG_LOG, FORMAT_VERSION, KNOWN_FLAGS, MAC_LENGTH, MAGIC, MAX_CHUNK_SIZE, MAX_STANZA_BODY, MAX_STANZAS,
   MIN_CHUNK_SIZE, PREFIX_LENGTH, SALT_LENGTH, SUITE_AES_256_GCM,
 } from './constants';
 import { NoteSealError } from './errors';
@@ -33,6 +33,8 @@ export interface HeaderInfo {
   headerLength: number;
   /** Written by an AppendWriter (a recording). */
   appendMode: boolean;
+  /** A log (`noteseal append`): append mode whose payload may hold partial frames. */
+  logMode: boolean;
 }
 
 /** What the format code needs beyond HeaderInfo: the exact bytes, to bind and to authenticate. */
@@ -76,6 +78,7 @@ export function parseHeader(bytes: Uint8Array): ParsedHeader {
   if (b.length < 11) throw truncated('flags');
   const flags = b[10]!;
   if ((flags & ~KNOWN_FLAGS) !== 0) throw new NoteSealError('UNSUPPORTED_VERSION', `unknown header flags 0x${flags.toString(16)}`);
+  if ((flags & FLAG_LOG) !== 0 && (flags & FLAG_APPEND) === 0) throw new NoteSealError('UNSUPPORTED_VERSION', 'header flags 0x2 (a log) without 0x1 (append mode) are not a valid combination');
   if (b.length < 15) throw truncated('chunk size');
   const chunkSize = b.readUInt32BE(11);
   if (chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
@@ -103,6 +106,7 @@ export function parseHeader(bytes: Uint8Array): ParsedHeader {
     stanzas,
     headerLength: pos + MAC_LENGTH,
     appendMode: (flags & FLAG_APPEND) !== 0,
+    logMode: (flags & FLAG_LOG) !== 0,
     prefix: Buffer.from(b.subarray(0, PREFIX_LENGTH)),
     macInput: Buffer.from(b.subarray(0, pos)),
     mac: Buffer.from(b.subarray(pos, pos + MAC_LENGTH)),

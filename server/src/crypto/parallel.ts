@@ -36,7 +36,8 @@ export interface PayloadLayout {
 }
 
 /** The frame layout an intact file of this size has; null if no intact file has this size. */
-export function payloadLayout(header: Pick<ParsedHeader, 'chunkSize' | 'headerLength'>, size: number): PayloadLayout | null {
+export function payloadLayout(header: Pick<ParsedHeader, 'chunkSize' | 'headerLength'> & { logMode?: boolean }, size: number): PayloadLayout | null {
+  if (header.logMode) return null; // a log's partial frames: where a chunk starts only a sequential read knows
   const C = header.chunkSize;
   const frame = C + CHUNK_FRAME_OVERHEAD;
   const payload = size - header.headerLength;

@@ -1,6 +1,6 @@
 // The payload: a sequence of chunk frames. Sealing re-chunks any input into full chunks plus one short
 // final chunk; opening walks the frames, authenticates each chunk and checks where the file ends.
-import { CHUNK_FRAME_OVERHEAD, FINAL_FRAME_OVERHEAD, FRAME_CHUNK, FRAME_FINAL } from './constants';
+import { CHUNK_FRAME_OVERHEAD, FINAL_FRAME_OVERHEAD, FRAME_CHUNK, FRAME_FINAL, FRAME_PARTIAL } from './constants';
 import { openChunk, sealChunk } from './chunks';
 import { NoteSealError } from './errors';
 import type { ByteSource } from './source';
@@ -31,6 +31,8 @@ export function localChunkCipher(key: Uint8Array, aad: Uint8Array): ChunkCipher 
 export interface PayloadContext {
   chunkSize: number;
   appendMode: boolean;
+  /** A log: partial frames (FRAME_PARTIAL) may appear between full ones. */
+  logMode?: boolean;
   /** File offset of the first frame, for error details. */
   headerLength: number;
 }
@@ -65,7 +67,7 @@ export async function* openPayload(src: ByteSource, ctx: PayloadContext, cipher:
   let counter = firstChunk;
   let offset = ctx.headerLength + firstChunk * frameLength;
   for (;;) {
-    const block = await src.read(batchFrames * frameLength);
+    let block = await src.read(batchFrames * frameLength);
     if (block.length === 0) throw endedEarly(ctx, counter, offset);
     const jobs: ChunkJob[] = [];
     const offsets: number[] = [];
@@ -76,11 +78,28 @@ export async function* openPayload(src: ByteSource, ctx: PayloadContext, cipher:
     while (pos < block.length && problem === null && !finalSeen) {
       const kind = block[pos]!;
       if (kind === FRAME_CHUNK) {
+        if (ctx.logMode && pos + frameLength > block.length) block = await readMore(src, block, pos + frameLength);
         if (pos + frameLength > block.length) { problem = endedEarly(ctx, counter, offset + pos); break; }
         jobs.push({ counter, final: false, body: block.subarray(pos + 1, pos + frameLength) });
         offsets.push(offset + pos);
         counter++;
         pos += frameLength;
+      } else if (kind === FRAME_PARTIAL && ctx.logMode) {
+        // A log's short chunk, sealed as a full one is. Frames after it no longer line up with the block.
+        block = await readMore(src, block, pos + 5);
+        if (block.length < pos + 5) { problem = endedEarly(ctx, counter, offset + pos); break; }
+        const length = block.readUInt32BE(pos + 1);
+        if (length === 0 || length >= C) {
+          problem = new NoteSealError('CORRUPTED', `the partial chunk ${counter} claims ${length} bytes, outside 1..chunk size`, { chunk: counter, offset: offset + pos });
+          break;
+        }
+        const need = length + FINAL_FRAME_OVERHEAD;
+        block = await readMore(src, block, pos + need);
+        if (block.length < pos + need) { problem = endedEarly(ctx, counter, offset + pos); break; }
+        jobs.push({ counter, final: false, body: block.subarray(pos + 5, pos + need) });
+        offsets.push(offset + pos);
+        counter++;
+        pos += need;
       } else if (kind === FRAME_FINAL) {
         let frame = await readMore(src, block.subarray(pos), 5);
         if (frame.length < 5) { problem = endedEarly(ctx, counter, offset + pos); break; }

@@ -57,7 +57,7 @@ export async function findUnfinishedRecordings(folder: string): Promise<Unfinish
     let handle: FileHandle | undefined;
     try {
       const header = await readHeaderFromFile(file);
-      if (!header.appendMode) continue;
+      if (!header.appendMode || header.logMode) continue; // a log (`noteseal append`) is not a recording
       if (await lockOwner(recordingLockPath(file)) !== null) continue;   // another window is recording it
       handle = await openRegularFile(file);
       const st = await handle.stat();

@@ -1,0 +1,175 @@
+// Sealed logs (`noteseal append`, the library's open(path, 'a')): bytes are sealed as they arrive, a chunk at
+// least every `flushMs` (1 s) and at the first line boundary once that much time has passed since the last
+// sealed chunk, so a crash loses at most the last second. One writer at a time (a lock file beside the log);
+// an existing log is continued (recovered first when a crash left it open), never written over.
+import { lstat } from 'node:fs/promises';
+import path from 'node:path';
+import { AppendWriter, resumeLog, type PayloadBoundStanza, type Stanza, type UnwrapDataKey } from '../crypto/format';
+import { acquireLock, lockOwner, type HeldLock } from '../keys/lockfile';
+
+export const DEFAULT_FLUSH_MS = 1000;
+
+/** `.<name>.lock` beside the log: its writer's pid (the shape recordings use; keys/lockfile.ts). */
+export function logLockPath(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.lock`);
+}
+
+/** The pid of the live process appending to `file`, or null. */
+export function logWriterPid(file: string): Promise<number | null> {
+  return lockOwner(logLockPath(file));
+}
+
+/** The keys a new or continued log is sealed with (a fresh data key, as for any new file). */
+export interface NewLogKeys { dataKey: Uint8Array; stanzas: Stanza[]; payloadBound?: PayloadBoundStanza }
+
+export interface OpenLogOptions {
+  /** Opens the existing log (its current key); needed only when the file exists. */
+  unwrap: UnwrapDataKey;
+  /** Called once, under the lock: the keys of what is written. The data key is wiped after use. */
+  newKeys(): Promise<NewLogKeys>;
+  flushMs?: number;
+  chunkSize?: number;
+}
+
+/** What opening found: a new log, a closed log continued, or an unclosed one recovered and continued. */
+export type LogStart =
+  | { kind: 'new' }
+  | { kind: 'continued'; keptBytes: number }
+  | { kind: 'recovered'; keptBytes: number; droppedBytes: number };
+
+export class LogAppender {
+  private queue: Promise<void> = Promise.resolve();
+  private lastSeal = Date.now();
+  private timer: NodeJS.Timeout | undefined;
+  private failure: unknown;
+  private closed = false;
+
+  private constructor(
+    private readonly writer: AppendWriter,
+    private readonly lock: HeldLock,
+    private readonly flushMs: number,
+    readonly start: LogStart,
+  ) {}
+
+  /**
+   * Takes the log's lock (a second writer is refused at once, naming the first), then creates the log or
+   * continues it. Nothing is written to a file that is not a log, that our key does not open, or whose
+   * chunks fail authentication before its end.
+   */
+  static async open(file: string, options: OpenLogOptions): Promise<LogAppender> {
+    const lock = await acquireLock(logLockPath(file), { what: `The log ${path.basename(file)}` });
+    try {
+      const keys = await options.newKeys();
+      try {
+        const bound = keys.payloadBound ? { payloadBound: keys.payloadBound } : {};
+        let writer: AppendWriter;
+        let start: LogStart;
+        // Which one is decided before a header is made: the signature commits to the salt it first sees.
+        if (await lstat(file).then(() => true, e => { if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false; throw e; })) {
+          const r = await resumeLog(file, options.unwrap, keys.dataKey, keys.stanzas, bound);
+          writer = r.writer;
+          start = r.recovered ? { kind: 'recovered', keptBytes: r.keptBytes, droppedBytes: r.recovered.droppedBytes } : { kind: 'continued', keptBytes: r.keptBytes };
+        } else {
+          // Created exclusively: a file that appeared meanwhile (not through this lock) fails with EEXIST.
+          writer = await AppendWriter.create(file, keys.dataKey, keys.stanzas, { ...bound, log: true, ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}) });
+          start = { kind: 'new' };
+        }
+        return new LogAppender(writer, lock, options.flushMs ?? DEFAULT_FLUSH_MS, start);
+      } finally {
+        keys.dataKey.fill(0);
+      }
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
+  }
+
+  /** Plaintext bytes written through this appender (not counting what the log held before). */
+  get bytesWritten(): number { return this.writer.plaintextBytes - (this.start.kind === 'new' ? 0 : this.start.keptBytes); }
+
+  private run(task: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(() => {
+      if (this.failure) throw this.failure;
+      if (this.closed) throw new Error('the log is closed');
+      return task().catch(e => { this.failure ??= e; throw e; });
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Appends `bytes`; resolves once they are buffered or sealed (a full chunk, or a due line boundary). */
+  write(bytes: Uint8Array): Promise<void> {
+    const copy = Buffer.from(bytes);
+    return this.run(async () => {
+      try {
+        const due = Date.now() - this.lastSeal >= this.flushMs;
+        const nl = due ? copy.lastIndexOf(0x0a) : -1;
+        if (nl >= 0) {
+          // A second has passed: seal through the last complete line now; the rest waits for the next boundary.
+          await this.append(copy.subarray(0, nl + 1));
+          await this.seal();
+          if (nl + 1 < copy.length) await this.append(copy.subarray(nl + 1));
+        } else {
+          await this.append(copy);
+        }
+      } finally {
+        copy.fill(0);
+      }
+    });
+  }
+
+  private async append(bytes: Uint8Array): Promise<void> {
+    const before = this.writer.unsealedBytes;
+    await this.writer.append(bytes);
+    if (this.writer.unsealedBytes < before + bytes.length) this.lastSeal = Date.now(); // a full chunk went out
+    this.arm();
+  }
+
+  private async seal(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.writer.flush();
+    this.lastSeal = Date.now();
+  }
+
+  /** The guarantee: whatever is buffered is sealed at most `flushMs` after the last seal. */
+  private arm(): void {
+    if (this.writer.unsealedBytes === 0) { clearTimeout(this.timer); this.timer = undefined; return; }
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.run(() => this.seal()).catch(() => undefined); // the failure is kept and reported by the next call
+    }, Math.max(0, this.lastSeal + this.flushMs - Date.now()));
+  }
+
+  /** Seals whatever is buffered now. */
+  flush(): Promise<void> {
+    return this.run(() => this.seal());
+  }
+
+  /** Seals the rest with the final chunk (signed, when keys were given to sign), then releases the lock. */
+  async close(): Promise<void> {
+    try {
+      await this.run(async () => {
+        clearTimeout(this.timer);
+        await this.writer.close();
+        this.closed = true;
+      });
+    } catch (e) {
+      clearTimeout(this.timer);
+      await this.writer.abandon();
+      throw e;
+    } finally {
+      await this.lock.release();
+    }
+  }
+
+  /** Stops without the final chunk, as a crash would (tests); the lock is released. */
+  async abandon(): Promise<void> {
+    clearTimeout(this.timer);
+    this.closed = true;
+    await this.queue;
+    await this.writer.abandon();
+    await this.lock.release();
+  }
+}
