@@ -18,6 +18,7 @@ import { othersCouldWrite } from '../keys/authorship';
 import { kindOfStanza, recipientIdOf, recipientStanzaId } from '../keys/recipients';
 import { toHex } from '../keys/bytes';
 import { ExitCode, exitCodeFor } from './exit-codes';
+import { logWriterPid } from '../logs/appender';
 import { withFileKeys } from './file-keys';
 import { membersFor, newFileKeysFor } from './new-file-keys';
 import { withIdentityFile } from './identity-commands';
@@ -253,6 +254,8 @@ export async function verifyCommand(ctx: CliContext): Promise<number> {
 export async function recoverCommand(ctx: CliContext): Promise<number> {
   allowOnly(ctx.args);
   const [file] = expectOperands(ctx.args, 1, 1, 'recording to recover');
+  const writer = await logWriterPid(file);
+  if (writer !== null) throw new UsageError(`recover: ${file} is being written (by pid ${writer}, which holds its lock); its writer seals it when it ends`);
   const result = await withFileKeys(ctx, keys => aboutFile(file, () => recoverFile(file, keys.unwrap)), file);
   ctx.note(`${file}: sealed and readable (${result.plaintextBytes} bytes kept, ${result.droppedBytes} bytes of torn data dropped).`);
   return ExitCode.OK;

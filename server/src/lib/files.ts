@@ -55,7 +55,7 @@ export function createReadStream(path: string, options: ReadOptions = {}): Reada
 }
 
 export interface WriteStreamOptions extends OpenOptions {
-  /** 'w' (default): replaces the file on end(), crash-safe; 'a': a new append-mode file, sealed as chunks fill. */
+  /** 'w' (default): replaces the file on end(), crash-safe; 'a': a log (continued if it exists), sealed at least every flushMs. */
   flags?: Exclude<OpenFlags, 'r'>;
 }
 

@@ -3,12 +3,14 @@
 //        and the final chunk are read and authenticated), and its length
 //   'w'  write a new version: sealed as it is written into a temporary sibling, fsynced and renamed over the
 //        file on close(); a failed close or abort() leaves the file as it was and no temporary file
-//   'a'  a new append-mode file (as recordings are): every full chunk is sealed and fsynced as it fills, the
-//        final chunk on close(); after a crash the file reads as UNFINISHED and recover() seals what was written
+//   'a'  a log (as `noteseal append` writes): what is written is sealed and fsynced at least every second
+//        (flushMs) and whenever a chunk fills, the final chunk on close(); one writer at a time (a lock beside
+//        the file). An existing log is continued: re-sealed under a new salt, recovered first when a crash left
+//        it open (said through onWarning); a file that is not a log, or not ours, is refused untouched
 // Text or binary: write() takes strings (UTF-8, or the encoding given) or bytes; read() gives a Buffer, or a
 // string when given an encoding.
-import fs from 'node:fs';
-import { AppendWriter, decryptFileToBuffer, encryptFile, readRangeAndLength, recoverFile } from '../crypto/format';
+import { decryptFileToBuffer, encryptFile, readRangeAndLength, recoverFile } from '../crypto/format';
+import { LogAppender, logWriterPid } from '../logs/appender';
 import { aboutFile } from '../cli/context';
 import { mapped, UsageError } from './errors';
 import { Feed } from './feed';
@@ -26,6 +28,8 @@ export interface OpenOptions extends KeyOptions {
    * keys, the file is encrypted to exactly these, unsigned.
    */
   recipients?: string[];
+  /** 'a': the longest written bytes wait before they are sealed, in ms (default 1000): what a crash can lose. */
+  flushMs?: number;
 }
 
 /** Bytes a 'w' handle queues before write() waits for the sealing to catch up. */
@@ -33,7 +37,7 @@ const WRITE_HIGH_WATER_MARK = 1024 * 1024;
 
 type Writing =
   | { kind: 'w'; feed: Feed; done: Promise<void> }
-  | { kind: 'a'; writer: AppendWriter };
+  | { kind: 'a'; log: LogAppender };
 
 const toBytes = (data: string | Uint8Array, encoding: BufferEncoding = 'utf8') =>
   (typeof data === 'string' ? Buffer.from(data, encoding) : data);
@@ -52,9 +56,7 @@ export class NoteSealFile {
   /** Opens `path`: for 'r' its key is found and its header and final chunk authenticated before this resolves. */
   static async open(path: string, flags: OpenFlags = 'r', options: OpenOptions = {}): Promise<NoteSealFile> {
     if (flags !== 'r' && flags !== 'w' && flags !== 'a') throw new UsageError(`open: flags must be 'r', 'w' or 'a', not ${JSON.stringify(flags)}`);
-    if (flags === 'a' && fs.existsSync(path)) {
-      throw new UsageError(`open: ${path} exists: 'a' starts a new append-mode file (appending to an existing one is not supported yet)`);
-    }
+    if (options.flushMs !== undefined && !(options.flushMs > 0)) throw new UsageError('open: flushMs must be a positive number of milliseconds');
     const session = await openKeySession(options, path);
     const unwrap = cachingUnwrap(session.keys.unwrap);
     try {
@@ -63,13 +65,23 @@ export class NoteSealFile {
           await readRangeAndLength(path, unwrap.unwrap, 0, 0);
           return undefined;
         }
-        const { dataKey, stanzas, signing } = await newFileKeys(session, path, options.recipients);
         const chunkSize = options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {};
         if (flags === 'a') {
-          try {
-            return { kind: 'a' as const, writer: await AppendWriter.create(path, dataKey, stanzas, { ...chunkSize, ...signing }) };
-          } finally { dataKey.fill(0); }
+          const log = await LogAppender.open(path, {
+            unwrap: unwrap.unwrap,
+            newKeys: async () => {
+              const { dataKey, stanzas, signing } = await newFileKeys(session, path, options.recipients);
+              return { dataKey, stanzas, ...(signing.payloadBound ? { payloadBound: signing.payloadBound } : {}) };
+            },
+            ...chunkSize,
+            ...(options.flushMs !== undefined ? { flushMs: options.flushMs } : {}),
+          });
+          if (log.start.kind === 'recovered') {
+            session.ctx.note(`noteseal: ${path} was not closed (its writer stopped without sealing the end): recovered ${log.start.keptBytes} bytes, dropped ${log.start.droppedBytes} bytes of a torn chunk; appending after it.`);
+          }
+          return { kind: 'a' as const, log };
         }
+        const { dataKey, stanzas, signing } = await newFileKeys(session, path, options.recipients);
         const feed = new Feed(WRITE_HIGH_WATER_MARK);
         const done = encryptFile(feed, path, dataKey, stanzas, { ...chunkSize, ...signing }).finally(() => dataKey.fill(0));
         done.catch(e => feed.fail(e)); // a failed write (a full disk) fails the writer waiting on the feed
@@ -114,12 +126,12 @@ export class NoteSealFile {
     return (await mapped(() => readRangeAndLength(this.path, this.unwrap.unwrap, 0, 0))).plaintextLength;
   }
 
-  /** Adds `data` at the end ('w' and 'a'); resolves when it is queued ('w') or buffered, full chunks sealed and fsynced ('a'). */
+  /** Adds `data` at the end ('w' and 'a'); resolves when it is queued ('w') or buffered, full chunks sealed and fsynced ('a'; the rest within flushMs). */
   async write(data: string | Uint8Array, encoding?: BufferEncoding): Promise<void> {
     this.check(['w', 'a'], 'write');
     const bytes = toBytes(data, encoding);
     const w = this.writing!;
-    await mapped(() => (w.kind === 'w' ? w.feed.push(bytes) : w.writer.append(bytes)));
+    await mapped(() => (w.kind === 'w' ? w.feed.push(bytes) : w.log.write(bytes)));
   }
 
   /** write() by its fs name: a handle only ever adds at the end. */
@@ -127,14 +139,21 @@ export class NoteSealFile {
     return this.write(data, encoding);
   }
 
-  /** 'w': seals the rest and renames the file into place; 'a': seals the final chunk. The keys are wiped. */
+  /** 'a': seals what is buffered now (it would be within flushMs anyway). */
+  async flush(): Promise<void> {
+    this.check(['a'], 'flush');
+    const w = this.writing;
+    if (w?.kind === 'a') await mapped(() => w.log.flush());
+  }
+
+  /** 'w': seals the rest and renames the file into place; 'a': seals the final chunk and releases the lock. The keys are wiped. */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
     try {
       const w = this.writing;
       if (w?.kind === 'w') { w.feed.end(); await mapped(() => w.done); }
-      if (w?.kind === 'a') await mapped(() => w.writer.close());
+      if (w?.kind === 'a') await mapped(() => w.log.close());
     } finally {
       this.unwrap.wipe();
       await this.session.release();
@@ -148,7 +167,7 @@ export class NoteSealFile {
     try {
       const w = this.writing;
       if (w?.kind === 'w') { w.feed.fail(new UsageError(`${this.path}: the write was aborted`)); await w.done.catch(() => undefined); }
-      if (w?.kind === 'a') await w.writer.abandon();
+      if (w?.kind === 'a') await w.log.abandon();
     } finally {
       this.unwrap.wipe();
       await this.session.release();
@@ -163,6 +182,8 @@ export function open(path: string, flags: OpenFlags = 'r', options: OpenOptions 
 /** Seals an unfinished append-mode file (a crash, an abort) so it reads again, as `noteseal recover` does. */
 export function recover(path: string, options: KeyOptions = {}): Promise<{ plaintextBytes: number; droppedBytes: number }> {
   return withKeys(options, path, async keys => {
+    const writer = await logWriterPid(path);
+    if (writer !== null) throw new UsageError(`recover: ${path} is being written (by pid ${writer}, which holds its lock); its writer seals it when it ends`);
     const r = await aboutFile(path, () => recoverFile(path, keys.unwrap));
     return { plaintextBytes: r.plaintextBytes, droppedBytes: r.droppedBytes };
   });

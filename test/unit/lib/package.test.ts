@@ -138,6 +138,44 @@ describe('@noteseal/core, installed from its tarball', () => {
     assert.deepEqual(readdirSync(app).filter(f => f.includes('.tmp')), [], 'no temporary file left');
   });
 
+  it("ESM 'a': continues a log the CLI wrote and one a crash left open (said through onWarning); flushMs seals without close; one writer at a time", async () => {
+    const r = await program('logs.mjs', `
+      import { open, readFile } from '@noteseal/core';
+      import { execFileSync } from 'node:child_process';
+      const cli = (args, input) => execFileSync(process.execPath, [process.env.NOTESEAL_CLI, ...args], { input, stdio: ['pipe', 'pipe', 'ignore'] }).toString();
+      const out = { warnings: [] };
+      const onWarning = m => out.warnings.push(m);
+      cli(['append', 'cli.log.enc'], 'from the cli\\n');
+      const a = await open('cli.log.enc', 'a', { onWarning });
+      await a.write('from the library\\n');
+      await a.close();
+      out.continued = cli(['cat', 'cli.log.enc']);
+      const live = await open('live.log.enc', 'a', { flushMs: 100, onWarning });
+      await live.write('sealed before close\\n');
+      try { await open('live.log.enc', 'a'); } catch (e) { out.second = e.code; }
+      for (let i = 0; i < 300 && !out.live; i++) {
+        out.live = cli(['cat', 'live.log.enc']);
+        if (!out.live) await new Promise(r => setTimeout(r, 100));
+      }
+      await live.write('never sealed');
+      await live.abort(); // as a crash: the last write was not sealed yet
+      const again = await open('live.log.enc', 'a', { onWarning });
+      await again.write('after the crash\\n');
+      await again.close();
+      out.after = await readFile('live.log.enc', 'utf8');
+      console.log(JSON.stringify(out));
+    `, { ...withPass(), NOTESEAL_CLI: path.join(ROOT, 'dist', 'cli.js') });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.continued, 'from the cli\nfrom the library\n');
+    assert.equal(out.second, 'INVALID_ARGUMENT');
+    assert.equal(out.live, 'sealed before close\n');
+    assert.equal(out.after, 'sealed before close\nafter the crash\n');
+    const warnings = out.warnings.filter((w: string) => !w.includes('NOTESEAL_TEST_FAST_KDF'));
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0], /live\.log\.enc was not closed .*recovered 20 bytes/);
+  });
+
   it('CommonJS: the same package through require(), with typed errors', async () => {
     const r = await program('cjs.cjs', `
       const core = require('@noteseal/core');

@@ -185,7 +185,7 @@ describe('noteseal append: a server killed mid-stream', () => {
 });
 
 describe('noteseal append and cat: one writer, foreign logs, follow', () => {
-  it('a second appender is refused while the first runs; both logs stay whole', async () => {
+  it('a second appender, and recover, are refused while the first runs; the log stays whole', async () => {
     const first = cli(['append', 'two.log.enc']);
     const done = finish(first);
     first.stdin!.write('from the first\n');
@@ -193,6 +193,9 @@ describe('noteseal append and cat: one writer, foreign logs, follow', () => {
     const second = await run(['append', 'two.log.enc'], { stdin: 'from the second\n' });
     assert.equal(second.code, 1);
     assert.match(second.stderr, /two\.log\.enc is in use by another NoteSeal process \(pid \d+/);
+    const recover = await run(['recover', 'two.log.enc']); // nor is it recovered (replaced) under its writer
+    assert.equal(recover.code, 1);
+    assert.match(recover.stderr, /is being written \(by pid \d+/);
     first.stdin!.end('still the first\n');
     const r = await done;
     assert.equal(r.code, 0, r.stderr);
