@@ -205,6 +205,37 @@ describe('continuing a log', () => {
     await unchanged(plain, 'INVALID_ARGUMENT');
   });
 
+  it('fuzz: continuing a damaged or grown log either refuses and leaves it byte for byte, or keeps a prefix of what was written', async t => {
+    const dir = tempDir(t);
+    const base = path.join(dir, 'base.log.enc');
+    const data = await writeLog(base, key, [[pattern(1500, 1), true], [pattern(40, 2), true], [pattern(2 * KiB, 3), false]], false);
+    const good = readFileSync(base);
+    const headerLength = parseHeader(good).headerLength;
+    let n = 0;
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }),
+      fc.option(fc.nat()),
+      fc.uint8Array({ maxLength: 40 }),
+      async (edits, cut, extra) => {
+        let bad = Buffer.from(good);
+        for (const [at, v] of edits) bad[headerLength + (at % (bad.length - headerLength))] = v;
+        if (cut !== null) bad = bad.subarray(0, headerLength + (cut % (bad.length - headerLength)));
+        bad = Buffer.concat([bad, extra]); // another writer's bytes
+        const p = path.join(dir, `r${n++}.log.enc`);
+        writeFileSync(p, bad);
+        try {
+          const r = await resumeLog(p, fixedKey(key), key, STANZAS);
+          await r.writer.close();
+        } catch (e) {
+          assert.ok(['CORRUPTED', 'TRAILING_DATA', 'TRUNCATED', 'WRONG_KEY'].includes((e as { code?: string }).code ?? ''), String(e));
+          assert.deepEqual(readFileSync(p), bad, 'refused: untouched');
+          return;
+        }
+        const kept = await decryptBuffer(readFileSync(p), fixedKey(key));
+        assert.ok(data.subarray(0, kept.length).equals(kept), 'continued: a prefix of what was written, nothing else');
+      }), { numRuns: 120 });
+  });
+
   it('a writer whose log grows under it stops without writing over the foreign bytes', async t => {
     const dir = tempDir(t);
     const f = path.join(dir, 'app.log.enc');
