@@ -18,6 +18,8 @@ export class AppendWriter {
   private pending: Buffer;
   private filled = 0;
   private counter = 0;
+  /** A log's full chunks written since the last fsync. */
+  private unsynced = false;
   private appended = 0;
   private state: 'open' | 'closed' | 'failed' = 'open';
   /** Calls run one after another, in the order they were made. */
@@ -71,7 +73,7 @@ export class AppendWriter {
     return next;
   }
 
-  /** Buffers `bytes`; every chunk that fills up is sealed, written and fsynced before this resolves. */
+  /** Buffers `bytes`; every chunk that fills up is sealed and written (and fsynced, but a log's at its next flush()) before this resolves. */
   append(bytes: Uint8Array): Promise<void> {
     const copy = Buffer.from(bytes); // the caller may reuse its buffer before our turn comes
     return this.run(async () => {
@@ -94,23 +96,34 @@ export class AppendWriter {
   }
 
   /**
-   * A log: seals the bytes buffered so far as a partial frame, written and fsynced before this resolves
-   * (nothing buffered: nothing written). What a crash can lose is then only what came after.
+   * A log: seals the bytes buffered so far as a partial frame, written and fsynced (with the full chunks
+   * before it) before this resolves. What a crash can lose is then only what came after.
    */
   flush(): Promise<void> {
     if (!this.log) return Promise.reject(new NoteSealError('INVALID_ARGUMENT', 'only a log seals partial chunks'));
     return this.run(async () => {
-      if (this.filled === 0) return;
-      const frames = sealPartialChunk(this.keys.payloadKey, this.keys.chunkAad, this.counter++, this.pending.subarray(0, this.filled));
-      this.filled = 0;
-      await this.write(frames);
+      if (this.filled > 0) {
+        const frames = sealPartialChunk(this.keys.payloadKey, this.keys.chunkAad, this.counter++, this.pending.subarray(0, this.filled));
+        this.filled = 0;
+        await this.write(frames, true);
+      } else if (this.unsynced) {
+        await this.handle.datasync();
+        this.unsynced = false;
+      }
     });
   }
 
   /** Bytes accepted but not yet sealed (a log's flush() seals them). */
   get unsealedBytes(): number { return this.filled; }
 
-  private async write(frames: Buffer[]): Promise<void> {
+  /** A log: bytes accepted that are not yet sealed, or sealed full chunks written but not yet fsynced (flush() does both). */
+  get flushPending(): boolean { return this.filled > 0 || this.unsynced; }
+
+  /**
+   * Writes sealed frames after the last. A recording fsyncs each time; a log's full chunks are fsynced by its
+   * next flush() (within its interval: one fsync a second, not one per chunk, for a fast producer).
+   */
+  private async write(frames: Buffer[], sync = !this.log): Promise<void> {
     if (this.log) {
       // A log is ours alone (its lock): bytes we did not write mean another writer; stop before mixing in.
       const { size } = await this.handle.stat();
@@ -118,13 +131,18 @@ export class AppendWriter {
     }
     for (const f of frames) this.signing?.hash.update(f);
     this.position += await writeAll(this.handle, frames, this.position);
-    await this.handle.datasync();
+    if (sync) {
+      await this.handle.datasync();
+      this.unsynced = false;
+    } else {
+      this.unsynced = true;
+    }
   }
 
   /** Seals the final chunk (the bytes still buffered), fsyncs and closes. */
   close(): Promise<void> {
     return this.run(async () => {
-      await this.write(sealChunk(this.keys.payloadKey, this.keys.chunkAad, this.counter, true, this.pending.subarray(0, this.filled)));
+      await this.write(sealChunk(this.keys.payloadKey, this.keys.chunkAad, this.counter, true, this.pending.subarray(0, this.filled)), true);
       await this.sign();
       await this.handle.close();
       this.state = 'closed';

@@ -119,9 +119,7 @@ export class LogAppender {
   }
 
   private async append(bytes: Uint8Array): Promise<void> {
-    const before = this.writer.unsealedBytes;
-    await this.writer.append(bytes);
-    if (this.writer.unsealedBytes < before + bytes.length) this.lastSeal = Date.now(); // a full chunk went out
+    await this.writer.append(bytes); // full chunks are written now, made durable by the next seal()
     this.arm();
   }
 
@@ -132,9 +130,9 @@ export class LogAppender {
     this.lastSeal = Date.now();
   }
 
-  /** The guarantee: whatever is buffered is sealed at most `flushMs` after the last seal. */
+  /** The guarantee: whatever was written is sealed and fsynced at most `flushMs` after the last seal. */
   private arm(): void {
-    if (this.writer.unsealedBytes === 0) { clearTimeout(this.timer); this.timer = undefined; return; }
+    if (!this.writer.flushPending) { clearTimeout(this.timer); this.timer = undefined; return; }
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;

@@ -1,0 +1,114 @@
+// `node scripts/bench.mjs logs` (issue 29): programs' files and logs.
+//   1. `noteseal append` of a fast producer (100 MB of log lines through a pipe) vs `cat > file`, whole
+//      processes, median of 3, with the appender's peak RSS.
+//   2. The library's streams (createWriteStream / createReadStream, in this process) vs plain fs streams and
+//      vs the CLI (`encrypt` / `decrypt -o`), NOTESEAL_BENCH_LIB_MIB of random bytes (default 1024 = 1 GiB);
+//      target: the library at least 70 % of the CLI's throughput, memory flat (peak RSS growth printed).
+// Keys: a keyfile made for the run, unlocked from a passphrase file with the production KDF (unlock time is
+// part of the CLI rows, once per process; the library unlocks once per stream, also counted).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { median, timed } from './stats';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-bench-logs-'));
+const f = (n: string) => path.join(dir, n);
+const MiB = 1024 * 1024;
+
+process.env.NOTESEAL_KEYFILE = f('keyfile.json');
+process.env.NOTESEAL_PASSPHRASE_FILE = f('pass.txt');
+process.env.NOTESEAL_AGENT_SOCK = f('no-agent.sock');
+fs.writeFileSync(f('pass.txt'), 'benchmark passphrase\n', { mode: 0o600 });
+execFileSync(process.execPath, [CLI, 'init'], { stdio: 'ignore' });
+
+function sh(script: string): { ms: number; peakKiB?: number } {
+  const timeFile = f('time.txt');
+  const hasTime = fs.existsSync('/usr/bin/time');
+  const t0 = performance.now();
+  const r = hasTime
+    ? spawnSync('/usr/bin/time', ['-f', '%M', '-o', timeFile, 'bash', '-c', script], { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawnSync('bash', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${script}: ${r.stderr.toString()}`);
+  return { ms, ...(hasTime ? { peakKiB: Number(fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop()) } : {}) };
+}
+
+function appendRows(): void {
+  const size = 100 * 1000 * 1000;
+  const lines: string[] = [];
+  let n = 0;
+  let bytes = 0;
+  while (bytes < size) {
+    const l = `2026-12-06T17:00:00.000Z INFO request ${++n} GET /api/items/${n % 977} 200 ${n % 113} ms\n`;
+    lines.push(l);
+    bytes += l.length;
+  }
+  fs.writeFileSync(f('lines.txt'), lines.join(''));
+  const t: Record<string, number[]> = {};
+  let peak = 0;
+  for (let i = 0; i < 3; i++) {
+    for (const p of ['out.log.enc', 'out.txt']) fs.rmSync(f(p), { force: true });
+    const a = sh(`cat '${f('lines.txt')}' | '${process.execPath}' '${CLI}' append '${f('out.log.enc')}'`);
+    (t['noteseal append'] ??= []).push(a.ms);
+    peak = Math.max(peak, a.peakKiB ?? 0);
+    (t['cat > file'] ??= []).push(sh(`cat '${f('lines.txt')}' | cat > '${f('out.txt')}'`).ms);
+    fs.rmSync(f('empty.log.enc'), { force: true });
+    (t['noteseal append of nothing (start, unlock)'] ??= []).push(sh(`'${process.execPath}' '${CLI}' append '${f('empty.log.enc')}' < /dev/null`).ms);
+  }
+  const mb = bytes / 1e6;
+  for (const [k, v] of Object.entries(t)) console.log(`  ${k.padEnd(44)} ${median(v).toFixed(0).padStart(6)} ms${k.includes('nothing') ? '' : `  ${(mb / (median(v) / 1000)).toFixed(0).padStart(5)} MB/s`}`);
+  const fixed = median(t['noteseal append of nothing (start, unlock)']!);
+  console.log(`  append's own throughput (less start and unlock): ${(mb / ((median(t['noteseal append']!) - fixed) / 1000)).toFixed(0)} MB/s`);
+  console.log(`  append / cat > file = ${(median(t['noteseal append']!) / median(t['cat > file']!)).toFixed(2)}${peak ? `; append peak RSS ${(peak / 1024).toFixed(0)} MiB` : ''}`);
+}
+
+async function libraryRows(): Promise<void> {
+  const { createReadStream, createWriteStream } = await import('../../server/src/lib/index');
+  const mib = Number(process.env.NOTESEAL_BENCH_LIB_MIB ?? 1024);
+  const plain = f('plain.bin');
+  const out = fs.openSync(plain, 'w');
+  for (let i = 0; i < mib; i++) fs.writeSync(out, randomBytes(MiB));
+  fs.closeSync(out);
+  let peak = 0;
+  const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
+  const t: Record<string, number[]> = {};
+  const rec = (k: string, ms: number) => { (t[k] ??= []).push(ms); };
+  const rssBefore = process.memoryUsage().rss;
+  for (let i = 0; i < 3; i++) {
+    for (const p of ['lib.enc', 'cli.enc', 'copy.bin']) fs.rmSync(f(p), { force: true });
+    rec('write: fs streams (plain copy)', await timed(() => pipeline(fs.createReadStream(plain), fs.createWriteStream(f('copy.bin')))));
+    rec('write: library createWriteStream', await timed(() => pipeline(fs.createReadStream(plain), createWriteStream(f('lib.enc')))));
+    rec('write: noteseal encrypt', sh(`'${process.execPath}' '${CLI}' encrypt '${plain}' -o '${f('cli.enc')}'`).ms);
+    rec('read: fs streams', await timed(() => pipeline(fs.createReadStream(f('copy.bin')), fs.createWriteStream('/dev/null'))));
+    rec('read: library createReadStream', await timed(() => pipeline(createReadStream(f('lib.enc')), fs.createWriteStream('/dev/null'))));
+    fs.rmSync(f('cli.out'), { force: true });
+    rec('read: noteseal decrypt -o', sh(`'${process.execPath}' '${CLI}' decrypt '${f('cli.enc')}' -o '${f('cli.out')}'`).ms);
+  }
+  clearInterval(sampler);
+  for (const [k, v] of Object.entries(t)) console.log(`  ${k.padEnd(40)} ${median(v).toFixed(0).padStart(6)} ms  ${(mib / (median(v) / 1000)).toFixed(0).padStart(5)} MiB/s`);
+  for (const op of ['write', 'read']) {
+    const lib = median(Object.entries(t).find(([k]) => k.startsWith(`${op}: library`))![1]);
+    const cli = median(Object.entries(t).find(([k]) => k.startsWith(`${op}: noteseal`))![1]);
+    const ratio = cli / lib;
+    console.log(`  ${op}: library throughput / CLI = ${ratio.toFixed(2)} (target >= 0.70: ${ratio >= 0.7 ? 'met' : 'NOT met'})`);
+  }
+  console.log(`  library peak RSS growth over ${mib} MiB: ${((peak - rssBefore) / MiB).toFixed(0)} MiB (flat: independent of the size)`);
+}
+
+async function main(): Promise<void> {
+  try {
+    console.log('noteseal append (100 MB of log lines through a pipe) vs cat > file');
+    appendRows();
+    console.log(`library streams vs fs streams vs the CLI (${process.env.NOTESEAL_BENCH_LIB_MIB ?? 1024} MiB)`);
+    await libraryRows();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch(e => { console.error(e); process.exit(1); });
