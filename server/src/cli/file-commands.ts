@@ -184,6 +184,7 @@ export async function inspectCommand(ctx: CliContext): Promise<number> {
       headerLength: header.headerLength,
       fileSize: size,
       appendMode: header.appendMode,
+      logMode: header.logMode,
       stanzas: header.stanzas.map(parseStanza).map(s =>
         s.kind === 'master-wrapped' ? { type: s.type, kind: s.kind, masterKeyId: s.masterKeyId }
           : s.kind === 'detached' ? { type: s.type, kind: s.kind, keyId: s.keyId }
@@ -204,7 +205,7 @@ export async function inspectCommand(ctx: CliContext): Promise<number> {
       `  chunk size      ${r.chunkSize} bytes`,
       `  header length   ${r.headerLength} bytes`,
       `  file size       ${r.fileSize} bytes`,
-      `  append mode     ${r.appendMode ? 'yes (recording)' : 'no'}`,
+      `  append mode     ${r.appendMode ? (r.logMode ? 'yes (a log: noteseal append)' : 'yes (recording)') : 'no'}`,
       `  key stanzas     ${r.stanzas.length}`);
     for (const s of r.stanzas) {
       const id = 'masterKeyId' in s ? `master key ${s.masterKeyId}` : 'keyId' in s ? `key id ${s.keyId}` : `${s.bodyLength} bytes`;

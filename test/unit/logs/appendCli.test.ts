@@ -200,6 +200,7 @@ describe('noteseal append and cat: one writer, foreign logs, follow', () => {
     const r = await done;
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await run(['cat', 'two.log.enc'])).stdout, 'from the first\nstill the first\n');
+    assert.match((await run(['inspect', 'two.log.enc'])).stdout, /append mode +yes \(a log: noteseal append\)/);
   });
 
   it('a log of another key, a sealed file and a log with bytes after its end are refused and left byte for byte', async () => {
