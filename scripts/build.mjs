@@ -12,8 +12,11 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 process.chdir(root);
 
 const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8'));
+// hash-wasm's Argon2-only build as text: Argon2id runs in a short-lived thread started from this source,
+// so its memory (64 MiB and more) is freed as soon as a key is derived (server/src/keys/kdf.ts).
+const argon2Umd = fs.readFileSync('node_modules/hash-wasm/dist/argon2.umd.min.js', 'utf8');
 const common = {
-  define: { __NOTESEAL_VERSION__: JSON.stringify(pkg.version) },
+  define: { __NOTESEAL_VERSION__: JSON.stringify(pkg.version), __NOTESEAL_ARGON2_UMD__: JSON.stringify(argon2Umd) },
   bundle: true, platform: 'node', target: 'node20', format: 'cjs',
   sourcemap: production ? false : 'linked', minify: production, logLevel: 'warning',
 };
