@@ -36,7 +36,9 @@ const builds = [
   { ...common, entryPoints: { searchThread: 'server/src/search/matchThread.ts' }, outdir },
 ];
 if (fs.existsSync('server/src/cli/main.ts')) {
-  builds.push({ ...common, entryPoints: { cli: 'server/src/cli/main.ts' }, outdir, banner: { js: '#!/usr/bin/env node' } });
+  // dist/cli.js is a small launcher that runs the CLI bundle (cli-main.js) through a V8 code cache (launcher.ts).
+  builds.push({ ...common, entryPoints: { 'cli-main': 'server/src/cli/main.ts' }, outdir });
+  builds.push({ ...common, entryPoints: { cli: 'server/src/cli/launcher.ts' }, outdir, banner: { js: '#!/usr/bin/env node' } });
 }
 if (args.has('--tests')) {
   const tests = [...find('test/unit', /\.ts$/), ...find('test/integration', /\.ts$/), ...find('test/ui', /\.ts$/), ...find('test/bench', /\.ts$/)]
