@@ -1,4 +1,4 @@
-// `noteseal`: the command-line tool. Bundled to dist/cli.js. Every failure ends as one line on stderr
+// `noteseal`: the command-line tool. Bundled to dist/cli-main.js, started by dist/cli.js (launcher.ts). Every failure ends as one line on stderr
 // and a documented exit status (exit-codes.ts, docs/CLI.md); secrets never appear in argv or output.
 import { AgentRefused } from '../agent/client';
 import { AgentPathError } from '../agent/paths';

@@ -5,7 +5,7 @@
 //   out = E_uncompressed(65) ‖ nonce(16) ‖ AES-256-GCM tag(16) ‖ ciphertext.
 // secp256k1 from @noble/curves (audited, constant-time scalar multiplication); AES-GCM and HKDF from node:crypto.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { secp256k1 } from '../keys/noble-lazy';
 import { wipe } from '../keys/bytes';
 
 const POINT = 65, NONCE = 16, TAG = 16;
@@ -16,14 +16,14 @@ function keyFrom(ephemeralPublic: Uint8Array, shared: Uint8Array): Buffer {
 
 /** Whether `publicKey` is a valid secp256k1 point (33-byte compressed or 65-byte uncompressed). */
 export function isSecp256k1PublicKey(publicKey: Uint8Array): boolean {
-  try { secp256k1.Point.fromBytes(publicKey); return true; } catch { return false; }
+  try { secp256k1().Point.fromBytes(publicKey); return true; } catch { return false; }
 }
 
 /** Encrypts to `publicKey`. `fixed` (tests only): the ephemeral secret and nonce, to compare bytes with eciesjs. */
 export function eciesEncrypt(publicKey: Uint8Array, plaintext: Uint8Array, fixed?: { ephemeralSecret: Uint8Array; nonce: Uint8Array }): Buffer {
-  const ephemeralSecret = fixed ? new Uint8Array(fixed.ephemeralSecret) : secp256k1.utils.randomSecretKey();
-  const ephemeralPublic = secp256k1.getPublicKey(ephemeralSecret, false);
-  const shared = secp256k1.getSharedSecret(ephemeralSecret, publicKey, false);
+  const ephemeralSecret = fixed ? new Uint8Array(fixed.ephemeralSecret) : secp256k1().utils.randomSecretKey();
+  const ephemeralPublic = secp256k1().getPublicKey(ephemeralSecret, false);
+  const shared = secp256k1().getSharedSecret(ephemeralSecret, publicKey, false);
   const key = keyFrom(ephemeralPublic, shared);
   const nonce = fixed ? Buffer.from(fixed.nonce) : randomBytes(NONCE);
   try {
@@ -38,7 +38,7 @@ export function eciesDecrypt(secretKey: Uint8Array, sealed: Uint8Array): Buffer 
   if (sealed.length < POINT + NONCE + TAG) return null;
   const ephemeralPublic = sealed.subarray(0, POINT);
   let shared: Uint8Array;
-  try { shared = secp256k1.getSharedSecret(secretKey, ephemeralPublic, false); } catch { return null; }
+  try { shared = secp256k1().getSharedSecret(secretKey, ephemeralPublic, false); } catch { return null; }
   const key = keyFrom(ephemeralPublic, shared);
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(POINT, POINT + NONCE));

@@ -7,7 +7,7 @@
 // The store itself (reading, locking, sealing, rewrapping) is sealed-secrets.ts, shared with age identities.
 import path from 'node:path';
 import { NoteSealError } from '../crypto/errors';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { secp256k1 } from './noble-lazy';
 import { wipe } from './bytes';
 import type { MasterKey, MasterKeys } from './keyfile';
 import { SealedSecrets, type Sealed } from './sealed-secrets';
@@ -25,7 +25,7 @@ const store = (dir: string) => new SealedSecrets<HeldDotenvxKey>({
 
 /** The public key a 32-byte secret key opens (compressed, hex, as dotenvx prints it); null for a malformed one. */
 export function publicHexOfSecret(secretKey: Uint8Array): string | null {
-  try { return Buffer.from(secp256k1.getPublicKey(secretKey, true)).toString('hex'); } catch { return null; }
+  try { return Buffer.from(secp256k1().getPublicKey(secretKey, true)).toString('hex'); } catch { return null; }
 }
 
 export function dotenvxKeysPath(keystoreDir: string): string {

@@ -53,7 +53,8 @@ export function kdfPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Readonly
   return env.NOTESEAL_TEST_FAST_KDF === '1' ? TEST_KDF_POLICY : PRODUCTION_KDF_POLICY;
 }
 
-export async function deriveKek(passphrase: Uint8Array, salt: Uint8Array, params: KdfParams): Promise<Uint8Array> {
+/** Argon2id in this thread (hash-wasm keeps its instance, and so its memory, for the life of the process). */
+async function deriveHere(passphrase: Uint8Array, salt: Uint8Array, params: KdfParams): Promise<Uint8Array> {
   // Loaded on first use: hash-wasm takes ~7 ms to load, which a CLI served by the agent never needs. Only
   // its Argon2 build (30 KB), not the package's index, which holds every algorithm it has (270 KB, 40 % of
   // the CLI bundle that every command compiles at start).
@@ -65,11 +66,64 @@ export async function deriveKek(passphrase: Uint8Array, salt: Uint8Array, params
   });
 }
 
+// hash-wasm's Argon2 build, as text, put in by the build (scripts/build.mjs); absent under plain tsc.
+declare const __NOTESEAL_ARGON2_UMD__: string | undefined;
+
+/** From this much memory on (KiB), Argon2id runs in a thread of its own: every production unlock (the floor is 64 MiB). */
+const THREAD_FROM_M = 16 * MiB;
+
+/**
+ * Argon2id in a thread that ends as soon as the key is derived: hash-wasm keeps its WebAssembly memory (the
+ * KDF's m, 64 MiB and more) for as long as its instance lives, which in this thread is the whole process;
+ * ending the thread returns it at once. A CLI command then works on its file without the KDF's memory
+ * (peak RSS, docs/ARCHITECTURE.md), and the long-lived extension worker does not keep it after an unlock.
+ * The thread gets a copy of the passphrase and wipes it; the key comes back in a transferred buffer.
+ */
+const KDF_THREAD = `
+const { parentPort } = require('node:worker_threads');
+const hashwasm = (function () { const module = { exports: {} }; const exports = module.exports; /*UMD*/; return module.exports; })();
+parentPort.once('message', async ({ password, salt, m, t, p, hashLength }) => {
+  try {
+    const key = await hashwasm.argon2id({ password, salt, memorySize: m, iterations: t, parallelism: p, hashLength, outputType: 'binary' });
+    parentPort.postMessage({ key }, [key.buffer]);
+  } catch (e) {
+    parentPort.postMessage({ error: String(e && e.message || e) });
+  } finally {
+    password.fill(0);
+  }
+});
+`;
+
+async function deriveInThread(umd: string, passphrase: Uint8Array, salt: Uint8Array, params: KdfParams): Promise<Uint8Array> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use: a command served by the agent never derives
+  const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const w = new Worker(KDF_THREAD.replace('/*UMD*/', () => umd), { eval: true });
+  const password = Uint8Array.from(passphrase); // the thread's own copy, wiped there
+  try {
+    return await new Promise<Uint8Array>((resolve, reject) => {
+      w.once('message', (r: { key?: Uint8Array; error?: string }) => (r.key ? resolve(new Uint8Array(r.key)) : reject(new Error(`Argon2id: ${r.error}`))));
+      w.once('error', reject);
+      w.once('exit', code => reject(new Error(`the Argon2id thread ended (${code})`)));
+      w.postMessage({ password, salt: Uint8Array.from(salt), m: params.m, t: params.t, p: params.p, hashLength: KEY_LENGTH }, [password.buffer]);
+    });
+  } finally {
+    if (password.byteLength > 0) password.fill(0); // transferred (detached, length 0) unless the post failed
+    await w.terminate();
+  }
+}
+
+export async function deriveKek(passphrase: Uint8Array, salt: Uint8Array, params: KdfParams): Promise<Uint8Array> {
+  const umd = typeof __NOTESEAL_ARGON2_UMD__ === 'string' ? __NOTESEAL_ARGON2_UMD__ : undefined;
+  if (umd && params.m >= THREAD_FROM_M) return deriveInThread(umd, passphrase, salt, params);
+  return deriveHere(passphrase, salt, params);
+}
+
 async function timeOneDerivation(params: KdfParams): Promise<number> {
   // Warm up first: compiling the WASM module on the first call would otherwise count as KDF time.
-  (await deriveKek(new Uint8Array(1), randomKey(SALT_LENGTH), { m: 8, t: 1, p: 1 })).fill(0);
+  // Both in this thread, so the warm-up compiles the instance that is timed (a thread would add its start).
+  (await deriveHere(new Uint8Array(1), randomKey(SALT_LENGTH), { m: 8, t: 1, p: 1 })).fill(0);
   const start = process.hrtime.bigint();
-  const kek = await deriveKek(new Uint8Array(16), randomKey(SALT_LENGTH), params);
+  const kek = await deriveHere(new Uint8Array(16), randomKey(SALT_LENGTH), params);
   kek.fill(0);
   return Number(process.hrtime.bigint() - start) / 1e6;
 }

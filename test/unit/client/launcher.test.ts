@@ -16,6 +16,7 @@ describe('noteseal launchers', () => {
   it('the launcher runs dist/cli.js; the installed forwarder runs the launcher', { skip: process.platform === 'win32' }, () => {
     const cli = path.join(dir, "it's cli.js");
     fs.copyFileSync(path.join(ROOT, 'dist', 'cli.js'), cli);
+    fs.copyFileSync(path.join(ROOT, 'dist', 'cli-main.js'), path.join(dir, 'cli-main.js')); // the bundle the launcher runs, beside it
     const launcher = path.join(dir, 'storage', 'bin', 'noteseal');
     writeExecutable(launcher, launcherScript(process.execPath, cli, 'linux', false));
     assert.equal(fs.statSync(launcher).mode & 0o777, 0o755);

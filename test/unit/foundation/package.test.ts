@@ -21,10 +21,10 @@ describe('npm run package (.vsix)', () => {
 
   it('contains the bundles, the manifest, the icon and the docs, and nothing else', () => {
     const names = files.map(f => f.name).filter(n => n.startsWith('extension/')).map(n => n.slice('extension/'.length)).sort();
-    for (const required of ['package.json', 'dist/client.js', 'dist/worker.js', 'dist/searchThread.js', 'dist/cli.js', 'media/icon.png', 'readme.md', 'changelog.md', 'LICENSE.txt']) {
+    for (const required of ['package.json', 'dist/client.js', 'dist/worker.js', 'dist/searchThread.js', 'dist/cli.js', 'dist/cli-main.js', 'media/icon.png', 'readme.md', 'changelog.md', 'LICENSE.txt']) {
       assert.ok(names.some(n => n.toLowerCase() === required.toLowerCase()), `${required} is in the vsix (have: ${names.join(', ')})`);
     }
-    const allowed = /^(package\.json|package\.nls\.json|l10n\/bundle\.l10n\.json|dist\/(client|worker|searchThread|cli)\.js|media\/.+|readme\.md|changelog\.md|LICENSE\.txt)$/i;
+    const allowed = /^(package\.json|package\.nls\.json|l10n\/bundle\.l10n\.json|dist\/(client|worker|searchThread|cli|cli-main)\.js|media\/.+|readme\.md|changelog\.md|LICENSE\.txt)$/i;
     assert.deepEqual(names.filter(n => !allowed.test(n)), [], 'no sources, tests, maps or node_modules');
   });
 

@@ -3,7 +3,7 @@
 // (KEM 0x647a), HKDF-SHA256 and ChaCha20-Poly1305, info "age-encryption.org/mlkem768x25519". NoteSeal's own
 // identities receive with X-Wing keys, so every NoteSeal identity is an age1pq1 recipient as it is.
 import { createHmac } from 'node:crypto';
-import { ml_kem768_x25519 as xwing } from '@noble/post-quantum/hybrid.js';
+import { xwingKem as xwing } from '../../keys/noble-lazy';
 import { wipe } from '../../keys/bytes';
 import { x25519 } from '../../keys/curves';
 import { xwingPublicOf } from '../../keys/recipients';
@@ -48,7 +48,7 @@ export function hybridRecipient(publicKey: Uint8Array): AgeRecipient {
   return {
     type: HYBRID_TYPE,
     wrap(fileKey) {
-      const { cipherText, sharedSecret } = xwing.encapsulate(publicKey);
+      const { cipherText, sharedSecret } = xwing().encapsulate(publicKey);
       const { key, nonce } = keySchedule(sharedSecret);
       try {
         return { args: [HYBRID_TYPE, encodeRawBase64(cipherText)], body: chachaSeal(key, nonce, fileKey) };
@@ -80,7 +80,7 @@ function openStanza(s: AgeStanza, seed: Uint8Array): Uint8Array | null {
   // X-Wing itself does not refuse an all-zero X25519 secret; age does (a low-order share), and so do we.
   if (!x25519.shared(PROBE_SCALAR, enc.subarray(X25519_SHARE_OFFSET))) throw headerFailure('an mlkem768x25519 stanza\'s X25519 share is a low-order point');
   let shared: Uint8Array;
-  try { shared = xwing.decapsulate(enc, seed); } catch { return null; }
+  try { shared = xwing().decapsulate(enc, seed); } catch { return null; }
   const { key, nonce } = keySchedule(shared);
   try { return chachaOpen(key, nonce, s.body); } finally { wipe(shared, key); }
 }

@@ -2,11 +2,11 @@
 // a KEM ciphertext per recipient, the wrap key from HKDF over the KEM's shared secret with the ciphertext
 // and the recipient's public key as the salt (docs/KEYS.md, "Type 5"). The secret key is X-Wing's 32-byte seed.
 import { hkdfSync, randomBytes } from 'node:crypto';
-import type { ml_kem768_x25519 } from '@noble/post-quantum/hybrid.js';
 import type { Stanza } from '../../crypto/format';
 import { KEY_LENGTH, NONCE_LENGTH, open, seal, TAG_LENGTH } from '../aead';
 import { concatBytes, utf8, wipe } from '../bytes';
 import { x25519 } from '../curves';
+import { xwingKem } from '../noble-lazy';
 import { RECIPIENT_ID_BYTES, recipientIdOf, type RecipientKind } from './kind';
 
 export const STANZA_XWING = 5;
@@ -15,17 +15,8 @@ export const XWING_CIPHERTEXT_LENGTH = 1120;
 const INFO = 'noteseal/v1/xwing-wrap';
 const AAD_PREFIX = 'noteseal/v1/stanza-5\0';
 
-let loaded: typeof ml_kem768_x25519 | undefined;
-
-/**
- * The X-Wing implementation, loaded on first use: setting it up (ML-KEM's tables, and noble's curves, which
- * probe WebCrypto and so load it) was a tenth of every CLI start's profile, though most commands never
- * meet an X-Wing stanza (a command through the agent never does).
- */
-function xwing(): typeof ml_kem768_x25519 {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, see above
-  return loaded ??= (require('@noble/post-quantum/hybrid.js') as typeof import('@noble/post-quantum/hybrid.js')).ml_kem768_x25519;
-}
+// Loaded on first use (keys/noble-lazy.ts): most commands never meet an X-Wing stanza.
+const xwing = xwingKem;
 
 function wrapKeyFor(shared: Uint8Array, cipherText: Uint8Array, publicKey: Uint8Array): Uint8Array {
   return new Uint8Array(hkdfSync('sha256', shared, concatBytes(cipherText, publicKey), utf8(INFO), KEY_LENGTH));
