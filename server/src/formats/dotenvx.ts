@@ -5,6 +5,7 @@
 // as they are (`encrypted:…`). Saving keeps every line whose value did not change byte for byte and
 // encrypts changed and new values to the public key, so a git diff shows the changed lines only.
 import { NoteSealError } from '../crypto/errors';
+import { looksLikeDotenvxText } from '../encPaths';
 import { publicHexOfSecret } from '../keys/dotenvx-keys';
 import { eciesDecrypt, eciesEncrypt, isSecp256k1PublicKey } from './dotenvx-ecies';
 import {
@@ -17,7 +18,6 @@ export { DotenvxParseError } from './dotenvx-parse';
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const SECRET_HEX = /^[0-9a-fA-F]{64}$/;
-const SNIFF = /(?:^|[\r\n])[ \t]*(?:export[ \t]+)?DOTENV_PUBLIC_KEY[A-Za-z0-9_]*[ \t]*=/;
 
 /** The file's public key: exactly one DOTENV_PUBLIC_KEY… entry holding a compressed secp256k1 point. */
 export function dotenvxPublicKey(items: readonly DotenvxItem[]): { name: string; hex: string; key: Uint8Array } {
@@ -165,7 +165,7 @@ export function dotenvxTextOf(bytes: Uint8Array): string {
 
 /** Whether a file's text is a dotenvx file (a DOTENV_PUBLIC_KEY… line). */
 export function looksLikeDotenvx(head: Uint8Array): boolean {
-  return SNIFF.test(Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('latin1'));
+  return looksLikeDotenvxText(Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('latin1'));
 }
 
 export const dotenvxFormat: FileFormat<DotenvxSaveState> = {
