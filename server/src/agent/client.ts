@@ -107,6 +107,20 @@ export class AgentConnection {
   }
 
   /**
+   * Each sealed value of a dotenvx file opened by the agent with its imported private key for `publicHex`
+   * (null where one does not open); the private key never leaves the agent. The caller wipes them.
+   */
+  async dotenvxDecrypt(keyfile: string, publicHex: string, sealed: readonly Uint8Array[], client?: ClientInfo): Promise<(Buffer | null)[]> {
+    const { blob } = await this.request({ op: 'dotenvx-decrypt', keyfile, publicKey: publicHex, values: sealed.map(toBase64), client });
+    let parsed: unknown;
+    try { parsed = JSON.parse(Buffer.from(blob).toString('utf8')); } catch { parsed = null; } finally { blob.fill(0); }
+    if (!Array.isArray(parsed) || parsed.length !== sealed.length || parsed.some(v => v !== null && typeof v !== 'string')) {
+      throw new AgentRefused('protocol', 'the agent sent malformed dotenvx values');
+    }
+    return (parsed as (string | null)[]).map(v => v === null ? null : Buffer.from(v, 'base64'));
+  }
+
+  /**
    * A fresh data key and the stanzas that let the agent's keyring open it again; the caller wipes the key.
    * `signTicket` (when the keyring has an identity) lets the file's write be signed once (signWrite).
    */

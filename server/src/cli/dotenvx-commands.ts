@@ -4,13 +4,15 @@
 //   set <.env> KEY VALUE|-  one value encrypted to the file's DOTENV_PUBLIC_KEY…, in place (no private key needed)
 //   identity import .env.keys   the DOTENV_PRIVATE_KEY… entries sealed in the key store
 // The private key comes from DOTENV_PRIVATE_KEY… in the environment (as dotenvx reads it), else from the key
-// store (after the NoteSeal passphrase), and only when the store holds one for the file's public key.
+// store, only when it holds one for the file's public key: through the agent (which opens the values and keeps
+// the key), or after the NoteSeal passphrase.
 import fs from 'node:fs/promises';
 import { NoteSealError } from '../crypto/errors';
 import { writeFileAtomic } from '../crypto/format';
 import { readRegularFile } from '../crypto/safe-open';
 import {
-  dotenvxPublicKey, dotenvxTextOf, dotenvxVariables, isEncryptedValue, openDotenvxText, parseDotenvKeysFile, secretFor, secretsFromEnv, setDotenvxValue,
+  dotenvxPublicKey, dotenvxTextOf, dotenvxVariables, isEncryptedValue, openDotenvxText, parseDotenvKeysFile, sealedValuesOf, secretFor, secretsFromEnv, setDotenvxValue,
+  type DotenvxOpener,
 } from '../formats/dotenvx';
 import { parseDotenvx } from '../formats/dotenvx-parse';
 import { dotenvxKeysPath, listDotenvxKeys } from '../keys/dotenvx-keys';
@@ -19,6 +21,7 @@ import { keystoreDirFor } from '../keys/keystore';
 import { allowOnly, expectOperands, UsageError } from './args';
 import { aboutFile, keyfilePath, keyringFor, withKeyring, type CliContext } from './context';
 import { ExitCode } from './exit-codes';
+import { withFileKeys } from './file-keys';
 import { offerToDelete } from './age-commands';
 import { writeToStdout } from './stdout';
 import { UnverifiedWriter } from './writer-check';
@@ -36,10 +39,11 @@ export async function readDotenvxFile(file: string): Promise<string> {
 }
 
 /**
- * Runs `fn` with the private key of the file's public key, or null when none is at hand: from the
- * environment first, then from the key store (unlocking it) when it holds one for that public key.
+ * Runs `fn` with what opens the file's values, or null when nothing is at hand: the environment's private key
+ * first; then, when the key store holds one for that public key, the agent (which opens the values and keeps
+ * the key) or the key store unlocked with the passphrase, as for any other file (file-keys.ts).
  */
-export async function withDotenvxSecret<T>(ctx: CliContext, text: string, fn: (secret: Uint8Array | null) => T | Promise<T>): Promise<T> {
+export async function withDotenvxSecret<T>(ctx: CliContext, text: string, fn: (secret: DotenvxOpener | null) => T | Promise<T>, about?: string): Promise<T> {
   const pub = dotenvxPublicKey(parseDotenvx(text));
   const fromEnv = secretsFromEnv(ctx.env);
   try {
@@ -48,10 +52,10 @@ export async function withDotenvxSecret<T>(ctx: CliContext, text: string, fn: (s
   } finally { wipe(...fromEnv); }
   const held = await listDotenvxKeys(keystoreDirFor(keyfilePath(ctx))).catch((): string[] => []);
   if (!held.includes(pub.hex)) return fn(null);
-  return withKeyring(ctx, async keyring => {
-    const secret = await keyring.dotenvxSecretKey(pub.hex);
-    try { return await fn(secret); } finally { wipe(secret); }
-  });
+  return withFileKeys(ctx, async keys => {
+    const opener = await keys.dotenvxOpener?.(pub.hex, sealedValuesOf(text)) ?? null;
+    try { return await fn(opener); } finally { if (opener instanceof Uint8Array) wipe(opener); }
+  }, about);
 }
 
 function noKey(text: string): NoteSealError {
@@ -66,7 +70,7 @@ export async function dotenvxDecrypt(ctx: CliContext, file: string, output: stri
     const items = parseDotenvx(text);
     if (!secret && items.some(i => i.kind === 'entry' && isEncryptedValue(i))) throw noKey(text);
     return openDotenvxText(text, secret).view;
-  }));
+  }), file);
   ctx.note(`noteseal: ${DOTENVX_NO_WRITER}`);
   const bytes = Buffer.from(view, 'utf8');
   try {
@@ -102,7 +106,7 @@ export async function dotenvxVariablesOf(ctx: CliContext, files: readonly string
   const out = new Map<string, Map<string, string>>();
   for (const file of which) {
     const text = await readDotenvxFile(file);
-    out.set(file, await withDotenvxSecret(ctx, text, secret => aboutFile(file, async () => dotenvxVariables(text, secret))));
+    out.set(file, await withDotenvxSecret(ctx, text, secret => aboutFile(file, async () => dotenvxVariables(text, secret)), file));
   }
   return out;
 }

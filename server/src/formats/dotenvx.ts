@@ -41,9 +41,21 @@ function sealedBytes(e: DotenvxEntry): Buffer {
   return Buffer.from(b64, 'base64');
 }
 
+/**
+ * What opens a file's values: its private key, or a function that opens one sealed value (the agent's answers,
+ * asked for all values at once: sealedValuesOf), null when it does not open.
+ */
+export type DotenvxOpener = Uint8Array | ((sealed: Buffer) => Uint8Array | null);
+
+/** The sealed bytes of every encrypted value of a dotenvx file (for an opener that asks the agent). */
+export function sealedValuesOf(text: string): Buffer[] {
+  return entriesOf(parseDotenvx(text)).filter(isEncryptedValue).map(sealedBytes);
+}
+
 /** The plaintext of one encrypted entry; a typed error naming the line and key (never the value) otherwise. */
-function decryptEntry(e: DotenvxEntry, secretKey: Uint8Array, publicName: string): string {
-  const plain = eciesDecrypt(secretKey, sealedBytes(e));
+function decryptEntry(e: DotenvxEntry, opener: DotenvxOpener, publicName: string): string {
+  const sealed = sealedBytes(e);
+  const plain = typeof opener === 'function' ? opener(sealed) : eciesDecrypt(opener, sealed);
   if (!plain) throw new NoteSealError('CORRUPTED', `line ${e.line}: the value of ${e.name} does not decrypt with the private key of ${publicName} (altered, or encrypted to another key)`);
   try { return new TextDecoder('utf-8', { fatal: true }).decode(plain); } catch {
     throw new NoteSealError('CORRUPTED', `line ${e.line}: the value of ${e.name} is not UTF-8 text`);
@@ -90,7 +102,7 @@ export interface DotenvxSaveState {
 }
 
 /** The plain dotenv view (values decrypted when `secretKey` is given) and what a save needs. */
-export function openDotenvxText(text: string, secretKey: Uint8Array | null): { view: string; state: DotenvxSaveState } {
+export function openDotenvxText(text: string, secretKey: DotenvxOpener | null): { view: string; state: DotenvxSaveState } {
   const items = parseDotenvx(text);
   const pub = dotenvxPublicKey(items);
   const original: { entry: DotenvxEntry; shown: string }[] = [];
@@ -144,7 +156,7 @@ export function setDotenvxValue(text: string, name: string, value: string): { te
 }
 
 /** Every entry's value, decrypted (for `noteseal exec`): a value no key at hand opens is an error. */
-export function dotenvxVariables(text: string, secretKey: Uint8Array | null): Map<string, string> {
+export function dotenvxVariables(text: string, secretKey: DotenvxOpener | null): Map<string, string> {
   const items = parseDotenvx(text);
   const pub = dotenvxPublicKey(items);
   const vars = new Map<string, string>();

@@ -108,4 +108,26 @@ describe('CLI: dotenvx files, both ways with the real dotenvx', () => {
     assert.equal(noKey.code, 2, noKey.stderr);
     assert.match(noKey.stderr, /line \d+: \w+ is encrypted and no private key for DOTENV_PUBLIC_KEY_PRODUCTION/);
   });
+
+  it('through the agent (no passphrase): exec and decrypt; the agent opens the values and keeps the key; locked refuses', async () => {
+    const file = path.join(dir, '.env.production');
+    const show = ['--', process.execPath, '-e', 'console.log(process.env.DB_URL + "|" + process.env.NEW_SECRET)'];
+    const start = await ann.cli(['agent', 'start']);
+    assert.equal(start.code, 0, start.stderr);
+    try {
+      const ran = await ann.cli(['exec', '--allow-unverified-writer', file, ...show], { noPass: true });
+      assert.equal(ran.code, 0, ran.stderr);
+      assert.equal(ran.stdout, 'postgres://db/other|from stdin\n');
+      const d = await ann.cli(['decrypt', file], { noPass: true });
+      assert.equal(d.code, 0, d.stderr);
+      assert.match(d.stdout, /^DB_URL="postgres:\/\/db\/other"$/m);
+      const locked = await ann.cli(['agent', 'lock'], { noPass: true });
+      assert.equal(locked.code, 0, locked.stderr);
+      const refused = await ann.cli(['exec', '--allow-unverified-writer', file, ...show], { noPass: true });
+      assert.equal(refused.code, 9, refused.stderr);
+      assert.equal(refused.stdout, '');
+    } finally {
+      await ann.cli(['agent', 'stop'], { noPass: true });
+    }
+  });
 });
