@@ -121,7 +121,7 @@ export function openDotenvxText(text: string, secretKey: DotenvxOpener | null): 
  * The file for an edited view: an entry whose value is unchanged keeps its original bytes; a changed or new
  * value is encrypted to the file's public key (a value typed as `encrypted:…`, and the public key, as typed).
  */
-export function saveDotenvxText(view: string, state: DotenvxSaveState): string {
+export function saveDotenvxText(view: string, state: DotenvxSaveState, ...alsoFrom: DotenvxSaveState[]): string {
   const items = parseDotenvx(view);
   const pub = dotenvxPublicKey(items);
   const encrypt = state.encrypt ?? encryptedRaw;
@@ -130,8 +130,9 @@ export function saveDotenvxText(view: string, state: DotenvxSaveState): string {
     if (item.kind === 'text') return item;
     const nth = seen.get(item.name) ?? 0;
     seen.set(item.name, nth + 1);
-    const orig = state.original.filter(o => o.entry.name === item.name)[nth];
-    if (orig && orig.shown === item.value) return { ...item, raw: orig.entry.raw };
+    // `alsoFrom` (a merge's other sides, same public key): a value one of them holds keeps that side's bytes.
+    const orig = [state, ...alsoFrom].map(st => st.original.filter(o => o.entry.name === item.name)[nth]).find(o => o && o.shown === item.value);
+    if (orig) return { ...item, raw: orig.entry.raw };
     if (PUBLIC_KEY_NAME.test(item.name) || isEncryptedValue(item)) return item;
     return { ...item, raw: encrypt(pub.key, item.value) };
   }));
