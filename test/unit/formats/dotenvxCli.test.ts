@@ -130,4 +130,20 @@ describe('CLI: dotenvx files, both ways with the real dotenvx', () => {
       await ann.cli(['agent', 'stop'], { noPass: true });
     }
   });
+
+  it('identity forget <DOTENV_PUBLIC_KEY> removes an imported dotenvx key (the file then opens for no one here)', async () => {
+    const file = path.join(dir, '.env.production');
+    const publicHex = /DOTENV_PUBLIC_KEY_PRODUCTION="?([0-9a-f]{66})/.exec(await fs.readFile(file, 'utf8'))![1]!;
+    const unknown = await ann.cli(['identity', 'forget', `02${'ab'.repeat(32)}`, '--yes'], { noPass: true });
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /No imported dotenvx key has the public key/);
+    const refused = await ann.cli(['identity', 'forget', publicHex], { noPass: true });
+    assert.notEqual(refused.code, 0, 'not confirmed: nothing forgotten');
+    assert.match((await ann.cli(['identity', 'list'], { noPass: true })).stdout, new RegExp(`^${publicHex}\\t`, 'm'));
+    const forgot = await ann.cli(['identity', 'forget', publicHex.toUpperCase(), '--yes'], { noPass: true });
+    assert.equal(forgot.code, 0, forgot.stderr);
+    assert.doesNotMatch((await ann.cli(['identity', 'list'], { noPass: true })).stdout, new RegExp(publicHex));
+    const d = await ann.cli(['decrypt', file]);
+    assert.equal(d.code, 2, d.stderr);
+  });
 });
