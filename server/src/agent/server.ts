@@ -14,7 +14,7 @@ import { AgentPathError, canonicalPath, ensurePrivateDir, isNamedPipe } from './
 import { AGENT_PROTOCOL_VERSION, type AgentReply, type AgentRequest, type AgentStatus, type ClientInfo, type WireAgeStanza, type WireStanza } from './protocol';
 import type { AgeStanza } from '../formats/age';
 import { ageFileKeyFor } from '../formats/age-format';
-import { eciesDecrypt } from '../formats/dotenvx-ecies';
+import { eciesDecryptor } from '../formats/dotenvx-ecies';
 import { encodeFrame, FrameReader } from './wire';
 
 export interface AgentBackend {
@@ -102,8 +102,9 @@ async function dotenvxDecryptWith(keyring: Keyring, publicHex: string, sealed: r
   const secret = await keyring.dotenvxSecretKey(publicHex);
   if (!secret) throw new NoteSealError('WRONG_KEY', `this keyfile holds no dotenvx private key for ${publicHex.slice(0, 10)}…`);
   try {
+    const open = eciesDecryptor(secret);
     return Buffer.from(JSON.stringify(sealed.map(b => {
-      const plain = eciesDecrypt(secret, b);
+      const plain = open(b);
       if (!plain) return null;
       try { return plain.toString('base64'); } finally { plain.fill(0); }
     })), 'utf8');

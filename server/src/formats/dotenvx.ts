@@ -7,7 +7,7 @@
 import { NoteSealError } from '../crypto/errors';
 import { looksLikeDotenvxText } from '../encPaths';
 import { publicHexOfSecret } from '../keys/dotenvx-keys';
-import { eciesDecrypt, eciesEncrypt, isSecp256k1PublicKey } from './dotenvx-ecies';
+import { eciesDecrypt, eciesDecryptor, eciesEncrypt, isSecp256k1PublicKey } from './dotenvx-ecies';
 import {
   DotenvxParseError, ENCRYPTED_PREFIX, entriesOf, parseDotenvx, PUBLIC_KEY_NAME, quoteValue, serializeDotenvx,
   type DotenvxEntry, type DotenvxItem,
@@ -46,6 +46,11 @@ function sealedBytes(e: DotenvxEntry): Buffer {
  * asked for all values at once: sealedValuesOf), null when it does not open.
  */
 export type DotenvxOpener = Uint8Array | ((sealed: Buffer) => Uint8Array | null);
+
+/** A private key as a function that opens one value (set up once for all of a file's values). */
+function asFunction(opener: DotenvxOpener | null): DotenvxOpener | null {
+  return opener instanceof Uint8Array ? eciesDecryptor(opener) : opener;
+}
 
 /** The sealed bytes of every encrypted value of a dotenvx file (for an opener that asks the agent). */
 export function sealedValuesOf(text: string): Buffer[] {
@@ -102,7 +107,8 @@ export interface DotenvxSaveState {
 }
 
 /** The plain dotenv view (values decrypted when `secretKey` is given) and what a save needs. */
-export function openDotenvxText(text: string, secretKey: DotenvxOpener | null): { view: string; state: DotenvxSaveState } {
+export function openDotenvxText(text: string, key: DotenvxOpener | null): { view: string; state: DotenvxSaveState } {
+  const secretKey = asFunction(key);
   const items = parseDotenvx(text);
   const pub = dotenvxPublicKey(items);
   const original: { entry: DotenvxEntry; shown: string }[] = [];
@@ -157,7 +163,8 @@ export function setDotenvxValue(text: string, name: string, value: string): { te
 }
 
 /** Every entry's value, decrypted (for `noteseal exec`): a value no key at hand opens is an error. */
-export function dotenvxVariables(text: string, secretKey: DotenvxOpener | null): Map<string, string> {
+export function dotenvxVariables(text: string, key: DotenvxOpener | null): Map<string, string> {
+  const secretKey = asFunction(key);
   const items = parseDotenvx(text);
   const pub = dotenvxPublicKey(items);
   const vars = new Map<string, string>();
