@@ -38,6 +38,25 @@ export function viewPathOf(sealedPath: string): string {
   throw new Error(`not an .enc or .age path: ${sealedPath}`);
 }
 
+/**
+ * dotenvx files (issue 27): `.env` and `.env.*` (not a sealed `.env.enc`/`.env.age`) whose text holds a
+ * `DOTENV_PUBLIC_KEY…` line open in the `noteseal:` view under their own name (`noteseal:/…/.env.production`):
+ * the file itself is the sealed file, each value encrypted on its own.
+ */
+export function hasDotenvName(p: string): boolean {
+  const name = p.slice(Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\')) + 1);
+  return (name === '.env' || name.startsWith('.env.')) && !isSealedPath(name) && name !== '.env.keys';
+}
+
+/** How far into a file the dotenvx public key line is looked for (formats/index.ts HEAD_BYTES). */
+export const DOTENVX_HEAD_BYTES = 2048;
+const DOTENVX_SNIFF = /(?:^|[\r\n])[ \t]*(?:export[ \t]+)?DOTENV_PUBLIC_KEY[A-Za-z0-9_]*[ \t]*=/;
+
+/** Whether a file's first bytes (as latin1 text) hold a dotenvx `DOTENV_PUBLIC_KEY…` line. */
+export function looksLikeDotenvxText(head: string): boolean {
+  return DOTENVX_SNIFF.test(head);
+}
+
 /** Our own crash-safe temp siblings (`.name.tmp-xxxx`, crypto/atomic.ts tempSiblingPath) are never shown or watched. */
 export function isTempSibling(name: string): boolean {
   return /^\..+\.tmp-[0-9a-f]{12}$/.test(name);

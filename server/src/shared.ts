@@ -1,7 +1,7 @@
 // What the extension (client/src/) may take from the worker's side besides the protocol (protocol.ts): the
 // paths, names and constants both sides must agree on. Pure, stateless; test/unit/foundation/boundaries.test.ts
 // fails when a client file imports any other worker module, so a new need is added here, in the open.
-export { AGE_SUFFIX, ENC_SUFFIX, encPathOf, isAgePath, isEncPath, isSealedPath, logicalPathOf, viewPathOf } from './encPaths';
+export { AGE_SUFFIX, ENC_SUFFIX, DOTENVX_HEAD_BYTES, encPathOf, hasDotenvName, isAgePath, isEncPath, isSealedPath, logicalPathOf, looksLikeDotenvxText, viewPathOf } from './encPaths';
 /** The first bytes of every NoteSeal file (a `.enc` holding anything else is plaintext). */
 export { MAGIC } from './crypto/constants';
 /** The keyfile setting is checked as the worker checks $NOTESEAL_KEYFILE: `~` expanded, then absolute. */

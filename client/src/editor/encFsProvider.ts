@@ -4,7 +4,7 @@
 // operation fails and a save leaves the editor dirty.
 import * as vscode from 'vscode';
 import { Method, type FileStatInfo } from '../../../server/src/protocol';
-import { isAgePath } from '../../../server/src/shared';
+import { hasDotenvName, isAgePath } from '../../../server/src/shared';
 import type { InMemoryFiles, MemoryFileOptions, MemoryStat } from '../leak/leakGuard';
 import { offerList, withListAcceptance } from '../sharing/listAcceptance';
 import { logicalFsPath, NOTESEAL_SCHEME, sealedFileOf } from '../shared/uris';
@@ -125,8 +125,8 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
   private async confirmWriter(uri: vscode.Uri): Promise<'ok' | 'listDeclined'> {
     const file = logicalFsPath(uri);
     const sealed = sealedFileOf(uri);
-    // An age file has no writer to take over (age has no signatures; "Who Can Read" says so).
-    if (this.takenOver.has(file) || isAgePath(sealed)) return 'ok';
+    // An age or dotenvx file has no writer to take over (no signatures; "Who Can Read" says so).
+    if (this.takenOver.has(file) || isAgePath(sealed) || hasDotenvName(sealed)) return 'ok';
     // The worker judges (describeSharing → judgeWriter); a new note (not found) has no writer yet.
     const describe = () => this.worker.request(Method.sharingDescribe, { path: sealed }).catch(e => {
       if (isWorkerError(e, 'LOCKED', 'NOT_INITIALIZED')) throw e;

@@ -8,6 +8,7 @@ import type { LeakDefence } from '../leak/index';
 import type { AutoLock } from '../vault/autoLock';
 import type { VaultController } from '../vault/vault';
 import { EncryptedDecorations } from './decorations';
+import { DotenvxOpens } from './dotenvxOpen';
 import { EncFileSystemProvider } from './encFsProvider';
 import { FileCommands } from './fileCommands';
 import { LockedNotes } from './lockedUnseen';
@@ -65,6 +66,7 @@ export function registerEditor(context: vscode.ExtensionContext, deps: Core & Le
     vscode.workspace.registerFileSystemProvider(NOTESEAL_SCHEME, fsProvider, { isCaseSensitive: process.platform === 'linux' }),
     vscode.window.registerFileDecorationProvider(new EncryptedDecorations()),
     vscode.window.registerCustomEditorProvider(REDIRECT_VIEW_TYPE, new EncOpenRedirect(context.extensionUri, worker, vault, guard), { supportsMultipleEditorsPerDocument: false }),
+    new DotenvxOpens(vault, log),
   );
   command(Commands.newNote, (folder?: vscode.Uri) => files.newNote(folder));
   command(Commands.encryptFile, (uri?: vscode.Uri) => files.encryptFile(uri));

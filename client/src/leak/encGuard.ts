@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { isAgePath, isEncPath, isNoteSealError, logicalPathOf, MAGIC, openRegularFile, readRegularFile } from '../../../server/src/shared';
+import { hasDotenvName, isAgePath, isEncPath, isNoteSealError, logicalPathOf, MAGIC, openRegularFile, readRegularFile } from '../../../server/src/shared';
 import { fixedCopyName, originalOfCopy, parseCopyName } from './encNames';
 import { historyDirOf, purgeHistoryOf } from './localHistory';
 import type { Logger } from '../shared/logger';
@@ -97,8 +97,9 @@ export class EncGuard implements vscode.Disposable {
       void vscode.window.showErrorMessage(`NoteSeal did not open ${rel(file)}: it is a symbolic link (or a pipe or device), and NoteSeal never follows one — a repository could point it at any file, such as an SSH key. Nothing was read or changed.`);
       return undefined;
     }
-    // An age file (issue 26) is not NoteSeal's format: the worker reads it as age, and refuses anything else.
-    if (content === 'plaintext' && !isAgePath(file.path)) {
+    // An age file (issue 26) or a dotenvx `.env…` (issue 27) is not NoteSeal's format: the worker reads it as
+    // such, and refuses anything else.
+    if (content === 'plaintext' && !isAgePath(file.path) && !hasDotenvName(file.path)) {
       if (!opts.sealPlaintext && !(await this.askToSeal(file))) {
         void vscode.window.showWarningMessage(`NoteSeal did not open ${rel(file)}: it is not encrypted. Nothing was changed.`);
         return undefined;

@@ -4,7 +4,7 @@
 // through `noteseal-rev:` instead, which decrypts that revision's bytes, never the working copy.
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { AGE_SUFFIX, ENC_SUFFIX, isEncPath, isSealedPath, viewPathOf } from '../../../server/src/shared';
+import { AGE_SUFFIX, ENC_SUFFIX, hasDotenvName, isEncPath, isSealedPath, viewPathOf } from '../../../server/src/shared';
 import { localPathProblem } from './uriRules';
 
 export const NOTESEAL_SCHEME = 'noteseal';
@@ -27,17 +27,23 @@ export function logicalFsPath(uri: vscode.Uri): string {
 export function decryptedViewOf(encFile: vscode.Uri): vscode.Uri {
   const problem = localPathProblem(encFile, 'file');
   if (problem) throw new Error(`NoteSeal opens only local files: ${encFile.toString(true)} (${problem}).`);
+  // A dotenvx `.env…` file (issue 27) is shown under its own name: the file itself holds the sealed values.
+  if (hasDotenvName(encFile.path)) return vscode.Uri.from({ scheme: NOTESEAL_SCHEME, path: encFile.path });
   if (!isSealedPath(encFile.path)) throw new Error(`not an .enc or .age file: ${encFile.path}`);
   return vscode.Uri.from({ scheme: NOTESEAL_SCHEME, path: viewPathOf(encFile.path) });
 }
 
 /**
  * The real file behind a `noteseal:` view: `plan.md.enc`, or `plan.md.age` when only an age file has that
- * name (the worker resolves it the same way, server/src/vault/encFileSystem.ts); a new note is a `.enc`.
+ * name, or a dotenvx `.env…` file itself (the worker resolves it the same way, server/src/vault/encFileSystem.ts);
+ * a new note is a `.enc`.
  */
 export function sealedFileOf(view: vscode.Uri): string {
   const logical = logicalFsPath(view);
-  return !existsSync(logical + ENC_SUFFIX) && existsSync(logical + AGE_SUFFIX) ? logical + AGE_SUFFIX : logical + ENC_SUFFIX;
+  if (existsSync(logical + ENC_SUFFIX)) return logical + ENC_SUFFIX;
+  if (existsSync(logical + AGE_SUFFIX)) return logical + AGE_SUFFIX;
+  // A dotenvx file is its own view (the worker checks its content; a plain `.env` is never opened there).
+  return hasDotenvName(logical) && existsSync(logical) ? logical : logical + ENC_SUFFIX;
 }
 
 /** `git:/notes/plan.md.enc?…` → `noteseal-rev:/notes/plan.md?<the git URI>`: the name gives the language. */

@@ -2,9 +2,9 @@
 // decoration on shared encrypted files. All keys, signatures and list checks stay in the worker; this
 // module only asks and shows.
 import * as vscode from 'vscode';
-import { defaultOwnName, ENC_SUFFIX, isAgePath, isSealedPath } from '../../../server/src/shared';
+import { defaultOwnName, ENC_SUFFIX, hasDotenvName, isAgePath, isSealedPath } from '../../../server/src/shared';
 import { Method } from '../../../server/src/protocol';
-import { ageNoWriter, describeAgeFile, describeFacts, identityInputProblem, identityKindLabel, members, openWarning, writerTooltip } from './sharingText';
+import { ageNoWriter, describeAgeFile, describeDotenvxFile, dotenvxNoWriter, describeFacts, identityInputProblem, identityKindLabel, members, openWarning, writerTooltip } from './sharingText';
 import { Commands } from '../shared/commands';
 import { decryptedViewOf, logicalFsPath, NOTESEAL_SCHEME, sealedFileOf } from '../shared/uris';
 import type { VaultController } from '../vault/vault';
@@ -45,6 +45,7 @@ export class WriterDecorations implements vscode.FileDecorationProvider {
   async provideFileDecoration(uri: vscode.Uri): Promise<vscode.FileDecoration | undefined> {
     if (uri.scheme !== NOTESEAL_SCHEME || this.vault.state.locked) return undefined;
     if (isAgePath(sealedFileOf(uri))) return { tooltip: ageNoWriter(), propagate: false };
+    if (hasDotenvName(sealedFileOf(uri))) return { tooltip: dotenvxNoWriter(), propagate: false };
     let tooltip = this.tooltips.get(uri.toString());
     if (tooltip === undefined) {
       const facts = await this.worker.request(Method.sharingDescribe, { path: logicalFsPath(uri) + ENC_SUFFIX }).catch(() => undefined);
@@ -159,6 +160,11 @@ export function registerSharing(context: vscode.ExtensionContext, worker: Worker
     const file = encPathOf(uri);
     if (!file) { void vscode.window.showErrorMessage(vscode.l10n.t('Choose an encrypted file (.enc) or open a note.')); return undefined; }
     if (!(await vault.ensureUnlocked('Checking the writer needs your key.'))) return undefined;
+    if (hasDotenvName(file)) {
+      const [first, ...rest] = describeDotenvxFile(vscode.workspace.asRelativePath(file)).split('\n');
+      await vscode.window.showInformationMessage(first!, { modal: true, detail: rest.join('\n') });
+      return { dotenvx: file };
+    }
     if (isAgePath(file)) {
       const age = await worker.request(Method.ageDescribe, { path: file });
       const [first, ...rest] = describeAgeFile(age, vscode.workspace.asRelativePath(file), age.nextSave && vscode.workspace.asRelativePath(age.nextSave.source)).split('\n');

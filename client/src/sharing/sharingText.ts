@@ -104,6 +104,20 @@ export function ageNoWriter(): string {
   return l10n.t('Written by: no one can be named. age files carry no signature, so anyone who knows a recipient can write one.');
 }
 
+/** Said wherever NoteSeal would show a writer: a dotenvx file has none (issue 27). */
+export function dotenvxNoWriter(): string {
+  return l10n.t('Written by: no one can be named. dotenvx files carry no signature, so anyone who can write the file can change a value.');
+}
+
+/** "Who Can Read This File?" for a dotenvx file: whoever holds the private key of its DOTENV_PUBLIC_KEY, and no writer. */
+export function describeDotenvxFile(relativeFile: string): string {
+  return [
+    l10n.t('{0} is a dotenvx file.', relativeFile),
+    l10n.t('Each value is encrypted to the DOTENV_PUBLIC_KEY in the file: whoever holds its private key (a .env.keys file, DOTENV_PRIVATE_KEY…) reads every value. Your saves encrypt changed and new values to that same key.'),
+    dotenvxNoWriter(),
+  ].join('\n');
+}
+
 /** "Who Can Read This File?" for an age file: the header's stanza types, who the next save is for, and no writer. */
 export function describeAgeFile(d: AgeFileDescription, relativeFile: string, relativeSource?: string): string {
   const lines = [l10n.t('{0} is an age file ({1}).', relativeFile, d.armored ? l10n.t('ASCII-armored') : l10n.t('binary'))];

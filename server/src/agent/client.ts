@@ -21,6 +21,21 @@ export class AgentRefused extends Error {
 
 type Request = AgentRequest extends infer R ? R extends { v: 1 } ? Omit<R, 'v'> : never : never;
 
+/** The base64 characters of sealed dotenvx values sent in one request (a frame's JSON and blob hold 128 KiB). */
+const DOTENVX_BATCH_CHARS = 96 * 1024;
+
+/** Consecutive groups of `values` whose lengths add up to at most `limit` (a longer value goes alone). */
+function batchesOf(values: readonly string[], limit: number): string[][] {
+  const out: string[][] = [];
+  let size = Infinity;
+  for (const v of values) {
+    if (size + v.length > limit) { out.push([]); size = 0; }
+    out[out.length - 1]!.push(v);
+    size += v.length;
+  }
+  return out;
+}
+
 export class AgentConnection {
   private readonly reader = new FrameReader();
   private waiting: ((frame: Frame | Error) => void) | null = null;
@@ -104,6 +119,25 @@ export class AgentConnection {
     const { blob } = await this.request({ op: 'age-unwrap', keyfile, stanzas: stanzas.map(s => ({ args: s.args, body: toBase64(s.body) })), client });
     if (blob.length !== 16) { blob.fill(0); throw new AgentRefused('protocol', 'the agent sent an age file key of the wrong size'); }
     return blob;
+  }
+
+  /**
+   * Each sealed value of a dotenvx file opened by the agent with its imported private key for `publicHex`
+   * (null where one does not open); the private key never leaves the agent. The caller wipes them.
+   */
+  async dotenvxDecrypt(keyfile: string, publicHex: string, sealed: readonly Uint8Array[], client?: ClientInfo): Promise<(Buffer | null)[]> {
+    // In batches: a value's plaintext is shorter than its sealed form, so a reply is no larger than its request.
+    const out: (Buffer | null)[] = [];
+    for (const batch of batchesOf(sealed.map(toBase64), DOTENVX_BATCH_CHARS)) {
+      const { blob } = await this.request({ op: 'dotenvx-decrypt', keyfile, publicKey: publicHex, values: batch, client });
+      let parsed: unknown;
+      try { parsed = JSON.parse(Buffer.from(blob).toString('utf8')); } catch { parsed = null; } finally { blob.fill(0); }
+      if (!Array.isArray(parsed) || parsed.length !== batch.length || parsed.some(v => v !== null && typeof v !== 'string')) {
+        throw new AgentRefused('protocol', 'the agent sent malformed dotenvx values');
+      }
+      out.push(...(parsed as (string | null)[]).map(v => v === null ? null : Buffer.from(v, 'base64')));
+    }
+    return out;
   }
 
   /**

@@ -17,6 +17,12 @@ export type AgentRequest =
   | { v: 1; op: 'new-file-keys'; keyfile: string; detached: boolean; client?: ClientInfo }
   /** An age file's header stanzas (arguments and base64 body): the blob is its 16-byte file key (docs/CLI.md, "age files"). */
   | { v: 1; op: 'age-unwrap'; keyfile: string; stanzas: WireAgeStanza[]; client?: ClientInfo }
+  /**
+   * A dotenvx file's sealed values (base64 of each `encrypted:` value) for its DOTENV_PUBLIC_KEY (66 hex digits):
+   * the blob is a JSON array of each value's plaintext (base64), or null where it does not open. The private
+   * key itself never crosses (docs/CLI.md, "dotenvx files").
+   */
+  | { v: 1; op: 'dotenvx-decrypt'; keyfile: string; publicKey: string; values: string[]; client?: ClientInfo }
   /** prefix: the file's 31 immutable bytes; commitment and payloadSha256: 32 bytes each; all base64. The blob: the stanza's body. */
   | { v: 1; op: 'sign-write'; keyfile: string; ticket: string; prefix: string; commitment: string; payloadSha256: string; /** The signed path (a version 2 signature); absent: version 1. */ path?: string }
   | { v: 1; op: 'lock' }

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { isNoteSealError } from '../crypto/errors';
+import { isNoteSealError, NoteSealError } from '../crypto/errors';
 import type { Stanza } from '../crypto/format';
 import type { Keyring } from '../keys/keyring';
 import { MAX_SIGNED_PATH_BYTES, signWriteBody } from '../keys/write-signature';
@@ -14,6 +14,7 @@ import { AgentPathError, canonicalPath, ensurePrivateDir, isNamedPipe } from './
 import { AGENT_PROTOCOL_VERSION, type AgentReply, type AgentRequest, type AgentStatus, type ClientInfo, type WireAgeStanza, type WireStanza } from './protocol';
 import type { AgeStanza } from '../formats/age';
 import { ageFileKeyFor } from '../formats/age-format';
+import { eciesDecryptor } from '../formats/dotenvx-ecies';
 import { encodeFrame, FrameReader } from './wire';
 
 export interface AgentBackend {
@@ -82,6 +83,32 @@ function clientInfo(raw: unknown): ClientInfo {
   const c = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
   const text = (v: unknown) => (typeof v === 'string' ? v.slice(0, 512) : undefined);
   return { pid: Number.isInteger(c.pid) ? (c.pid as number) : undefined, name: text(c.name), file: text(c.file) };
+}
+
+/** A dotenvx request's values from the wire, bounded (at most 10,000 of up to 64 KiB each); null when malformed. */
+function decodeDotenvxValues(publicKey: unknown, wire: unknown): Buffer[] | null {
+  if (typeof publicKey !== 'string' || !/^[0-9a-fA-F]{66}$/.test(publicKey)) return null;
+  if (!Array.isArray(wire) || wire.length > 10_000) return null;
+  const out: Buffer[] = [];
+  for (const v of wire) {
+    if (typeof v !== 'string' || v.length > 87_384 || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) return null;
+    out.push(Buffer.from(v, 'base64'));
+  }
+  return out;
+}
+
+/** Each sealed value opened with the key store's private key for `publicHex` (WRONG_KEY when it holds none). */
+async function dotenvxDecryptWith(keyring: Keyring, publicHex: string, sealed: readonly Buffer[]): Promise<Uint8Array> {
+  const secret = await keyring.dotenvxSecretKey(publicHex);
+  if (!secret) throw new NoteSealError('WRONG_KEY', `this keyfile holds no dotenvx private key for ${publicHex.slice(0, 10)}…`);
+  try {
+    const open = eciesDecryptor(secret);
+    return Buffer.from(JSON.stringify(sealed.map(b => {
+      const plain = open(b);
+      if (!plain) return null;
+      try { return plain.toString('base64'); } finally { plain.fill(0); }
+    })), 'utf8');
+  } finally { secret.fill(0); }
 }
 
 export class AgentServer {
@@ -197,6 +224,7 @@ export class AgentServer {
         return { reply: ok() };
       case 'unwrap':
       case 'age-unwrap':
+      case 'dotenvx-decrypt':
       case 'new-file-keys':
         return this.keyRequest(req, socket);
       case 'sign-write':
@@ -215,17 +243,19 @@ export class AgentServer {
     };
   }
 
-  private async keyRequest(req: Extract<AgentRequest, { op: 'unwrap' | 'age-unwrap' | 'new-file-keys' }>, socket: net.Socket): Promise<{ reply: AgentReply; blob?: Uint8Array }> {
+  private async keyRequest(req: Extract<AgentRequest, { op: 'unwrap' | 'age-unwrap' | 'dotenvx-decrypt' | 'new-file-keys' }>, socket: net.Socket): Promise<{ reply: AgentReply; blob?: Uint8Array }> {
     const wrongKeyfile = this.refuseOtherKeyfile(req.keyfile);
     if (wrongKeyfile) return { reply: wrongKeyfile };
     const stanzas = req.op === 'unwrap' ? decodeStanzas(req.stanzas) : [];
     const ageStanzas = req.op === 'age-unwrap' ? decodeAgeStanzas(req.stanzas) : [];
     if (!stanzas || !ageStanzas) return { reply: refusal('bad-request', 'malformed key stanzas') };
+    const sealed = req.op === 'dotenvx-decrypt' ? decodeDotenvxValues(req.publicKey, req.values) : [];
+    if (!sealed) return { reply: refusal('bad-request', 'malformed dotenvx values') };
     if (!this.backend.keyring()) return { reply: refusal('locked', this.backend.lockedMessage) };
     if (this.backend.authorize) {
       // The user may take a while to answer: the idle-connection timeout waits with them.
       socket.setTimeout(0);
-      const allowed = await this.backend.authorize(req.op === 'age-unwrap' ? 'unwrap' : req.op, clientInfo(req.client), socket).catch(() => false);
+      const allowed = await this.backend.authorize(req.op === 'age-unwrap' || req.op === 'dotenvx-decrypt' ? 'unwrap' : req.op, clientInfo(req.client), socket).catch(() => false);
       socket.setTimeout(this.connectionTimeoutMs);
       if (!allowed) return { reply: refusal('denied', 'the request was denied in VS Code (NoteSeal asks before serving the command line: noteseal.agent.askBeforeServing)') };
     }
@@ -237,6 +267,11 @@ export class AgentServer {
         const fileKey = await ageFileKeyFor(keyring, ageStanzas);
         this.lastUse = Date.now();
         return { reply: { v: AGENT_PROTOCOL_VERSION, ok: true }, blob: fileKey };
+      }
+      if (req.op === 'dotenvx-decrypt') {
+        const blob = await dotenvxDecryptWith(keyring, req.publicKey.toLowerCase(), sealed);
+        this.lastUse = Date.now();
+        return { reply: { v: AGENT_PROTOCOL_VERSION, ok: true }, blob };
       }
       if (req.op === 'unwrap') {
         const dataKey = await keyring.unwrap(stanzas);

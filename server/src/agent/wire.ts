@@ -2,7 +2,7 @@
 // The JSON carries the request or reply (always with `v`, the protocol version); the blob carries key
 // bytes, so they travel as a Buffer that can be wiped instead of as a JavaScript string that cannot.
 export const MAX_JSON_BYTES = 128 * 1024;  // 16 stanzas of 2 KiB in base64, with room to spare
-export const MAX_BLOB_BYTES = 4 * 1024;    // a data key is 32 bytes
+export const MAX_BLOB_BYTES = 128 * 1024; // a data key is 32 bytes; dotenvx values (dotenvx-decrypt) come back in batches below this
 const HEAD = 8;
 
 export class FrameError extends Error {

@@ -16,7 +16,7 @@ import { ageRecipientFor, ageRecipientsFor } from '../formats/age-recipients';
 import type { KeysAtHand } from '../formats';
 import { ageIdentitiesPath, ageRecipientOf, forgetAgeIdentity, listAgeIdentities } from '../keys/age-identities';
 import { wipe } from '../keys/bytes';
-import { listDotenvxKeys } from '../keys/dotenvx-keys';
+import { dotenvxKeysPath, forgetDotenvxKey, listDotenvxKeys } from '../keys/dotenvx-keys';
 import { readPublicIdentity } from '../keys/identity';
 import { parseAgeIdentityFile, parsePublicIdentity } from '../keys/identity-strings';
 import { keystoreDirFor } from '../keys/keystore';
@@ -190,7 +190,8 @@ export async function ageIdentitySubcommand(ctx: CliContext): Promise<number> {
   }
   if (sub === 'forget') {
     allowOnly(ctx.args, 'yes');
-    const [, recipient] = expectOperands(ctx.args, 2, 2, 'recipient (age1… or age1pq1…) to forget');
+    const [, recipient] = expectOperands(ctx.args, 2, 2, 'recipient (age1… or age1pq1…, or a dotenvx public key) to forget');
+    if (/^0[23][0-9a-fA-F]{64}$/.test(recipient!.trim())) return forgetDotenvxCommand(ctx, dir, recipient!.trim().toLowerCase());
     if (!(await listAgeIdentities(dir)).some(i => i.recipient === recipient!.trim().toLowerCase())) {
       throw new NoteSealError('KEY_NOT_FOUND', `No imported age identity has the recipient ${recipient!.slice(0, 20)}… ('noteseal identity list' shows them).`);
     }
@@ -253,4 +254,17 @@ export async function grepAgeFile(ctx: CliContext, file: string, query: SearchQu
     if (isBinary(plaintext)) return [];
     return matchText(decodeNote(plaintext), re, { maxMatches: Number.MAX_SAFE_INTEGER, previewChars: Infinity, contextLines: 0 }).lines;
   } finally { plaintext.fill(0); }
+}
+
+/** `identity forget <DOTENV_PUBLIC_KEY hex>`: removes an imported dotenvx private key (as for age identities). */
+async function forgetDotenvxCommand(ctx: CliContext, dir: string, publicKey: string): Promise<number> {
+  if (!(await listDotenvxKeys(dir)).includes(publicKey)) {
+    throw new NoteSealError('KEY_NOT_FOUND', `No imported dotenvx key has the public key ${publicKey.slice(0, 20)}… ('noteseal identity list' shows them).`);
+  }
+  if (!ctx.args.options.has('yes') && !await confirm('Forget this dotenvx private key? Values encrypted to its public key become unreadable unless you keep a copy of it elsewhere. [y/N] ')) {
+    throw new UsageError('identity forget: not confirmed (pass --yes to forget without asking)');
+  }
+  await forgetDotenvxKey(dir, publicKey);
+  ctx.note(`Forgot the dotenvx private key of ${publicKey.slice(0, 20)}… (${dotenvxKeysPath(dir)})`);
+  return ExitCode.OK;
 }

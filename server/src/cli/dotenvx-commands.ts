@@ -4,13 +4,15 @@
 //   set <.env> KEY VALUE|-  one value encrypted to the file's DOTENV_PUBLIC_KEY…, in place (no private key needed)
 //   identity import .env.keys   the DOTENV_PRIVATE_KEY… entries sealed in the key store
 // The private key comes from DOTENV_PRIVATE_KEY… in the environment (as dotenvx reads it), else from the key
-// store (after the NoteSeal passphrase), and only when the store holds one for the file's public key.
+// store, only when it holds one for the file's public key: through the agent (which opens the values and keeps
+// the key), or after the NoteSeal passphrase.
 import fs from 'node:fs/promises';
 import { NoteSealError } from '../crypto/errors';
 import { writeFileAtomic } from '../crypto/format';
 import { readRegularFile } from '../crypto/safe-open';
 import {
-  dotenvxPublicKey, dotenvxTextOf, dotenvxVariables, isEncryptedValue, openDotenvxText, parseDotenvKeysFile, secretFor, secretsFromEnv, setDotenvxValue,
+  dotenvxPublicKey, dotenvxTextOf, dotenvxVariables, isEncryptedValue, openDotenvxText, parseDotenvKeysFile, sealedValuesOf, secretFor, secretsFromEnv, setDotenvxValue,
+  type DotenvxOpener,
 } from '../formats/dotenvx';
 import { parseDotenvx } from '../formats/dotenvx-parse';
 import { dotenvxKeysPath, listDotenvxKeys } from '../keys/dotenvx-keys';
@@ -19,10 +21,14 @@ import { keystoreDirFor } from '../keys/keystore';
 import { allowOnly, expectOperands, UsageError } from './args';
 import { aboutFile, keyfilePath, keyringFor, withKeyring, type CliContext } from './context';
 import { ExitCode } from './exit-codes';
+import { withFileKeys, type FileKeys } from './file-keys';
 import { offerToDelete } from './age-commands';
 import { writeToStdout } from './stdout';
 import { UnverifiedWriter } from './writer-check';
 import { isDotenvxFile } from '../formats';
+import type { SearchLine, SearchQuery } from '../protocol';
+import { matchText } from '../search/matcher';
+import { compileQuery } from '../search/query';
 
 /** A .env file is a config, not a database: bigger is refused before it is parsed. */
 const MAX_BYTES = 1024 * 1024;
@@ -36,10 +42,11 @@ export async function readDotenvxFile(file: string): Promise<string> {
 }
 
 /**
- * Runs `fn` with the private key of the file's public key, or null when none is at hand: from the
- * environment first, then from the key store (unlocking it) when it holds one for that public key.
+ * Runs `fn` with what opens the file's values, or null when nothing is at hand: the environment's private key
+ * first; then, when the key store holds one for that public key, the agent (which opens the values and keeps
+ * the key) or the key store unlocked with the passphrase, as for any other file (file-keys.ts).
  */
-export async function withDotenvxSecret<T>(ctx: CliContext, text: string, fn: (secret: Uint8Array | null) => T | Promise<T>): Promise<T> {
+export async function withDotenvxSecret<T>(ctx: CliContext, text: string, fn: (secret: DotenvxOpener | null) => T | Promise<T>, about?: string, options: { prompt?: boolean } = {}): Promise<T> {
   const pub = dotenvxPublicKey(parseDotenvx(text));
   const fromEnv = secretsFromEnv(ctx.env);
   try {
@@ -48,13 +55,13 @@ export async function withDotenvxSecret<T>(ctx: CliContext, text: string, fn: (s
   } finally { wipe(...fromEnv); }
   const held = await listDotenvxKeys(keystoreDirFor(keyfilePath(ctx))).catch((): string[] => []);
   if (!held.includes(pub.hex)) return fn(null);
-  return withKeyring(ctx, async keyring => {
-    const secret = await keyring.dotenvxSecretKey(pub.hex);
-    try { return await fn(secret); } finally { wipe(secret); }
-  });
+  return withFileKeys(ctx, async keys => {
+    const opener = await keys.dotenvxOpener?.(pub.hex, sealedValuesOf(text)) ?? null;
+    try { return await fn(opener); } finally { if (opener instanceof Uint8Array) wipe(opener); }
+  }, about, options);
 }
 
-function noKey(text: string): NoteSealError {
+export function noKey(text: string): NoteSealError {
   const pub = dotenvxPublicKey(parseDotenvx(text));
   return new NoteSealError('WRONG_KEY', `no private key for its ${pub.name} (${pub.hex.slice(0, 10)}…) is at hand: `
     + `import the .env.keys that holds it (noteseal identity import .env.keys), or set ${pub.name.replace('PUBLIC', 'PRIVATE')}`);
@@ -66,7 +73,7 @@ export async function dotenvxDecrypt(ctx: CliContext, file: string, output: stri
     const items = parseDotenvx(text);
     if (!secret && items.some(i => i.kind === 'entry' && isEncryptedValue(i))) throw noKey(text);
     return openDotenvxText(text, secret).view;
-  }));
+  }), file);
   ctx.note(`noteseal: ${DOTENVX_NO_WRITER}`);
   const bytes = Buffer.from(view, 'utf8');
   try {
@@ -102,7 +109,7 @@ export async function dotenvxVariablesOf(ctx: CliContext, files: readonly string
   const out = new Map<string, Map<string, string>>();
   for (const file of which) {
     const text = await readDotenvxFile(file);
-    out.set(file, await withDotenvxSecret(ctx, text, secret => aboutFile(file, async () => dotenvxVariables(text, secret))));
+    out.set(file, await withDotenvxSecret(ctx, text, secret => aboutFile(file, async () => dotenvxVariables(text, secret)), file));
   }
   return out;
 }
@@ -151,4 +158,69 @@ export async function dotenvxImportCommand(ctx: CliContext): Promise<number> {
   } finally { wipe(...secrets); }
   await offerToDelete(ctx, file);
   return ExitCode.OK;
+}
+
+export interface DotenvxInspectReport {
+  file: string; format: 'dotenvx'; fileSize: number; publicKeyName: string; publicKey: string;
+  values: { encrypted: number; plain: number }; privateKey: 'environment' | 'key store' | 'none'; writer: string;
+}
+
+/** `inspect` of a dotenvx file: its public key, how many values are encrypted, where a private key is (no key is used). */
+export async function dotenvxInspectReport(ctx: CliContext, file: string): Promise<DotenvxInspectReport> {
+  const text = await readDotenvxFile(file);
+  const { items, pub } = await aboutFile(file, async () => { const items = parseDotenvx(text); return { items, pub: dotenvxPublicKey(items) }; });
+  const values = items.filter(i => i.kind === 'entry' && !/^DOTENV_PUBLIC_KEY/.test(i.name));
+  const encrypted = values.filter(i => i.kind === 'entry' && isEncryptedValue(i)).length;
+  const fromEnv = secretsFromEnv(ctx.env);
+  const inEnv = secretFor(fromEnv, pub.hex) !== null;
+  wipe(...fromEnv);
+  const held = !inEnv && (await listDotenvxKeys(keystoreDirFor(keyfilePath(ctx))).catch((): string[] => [])).includes(pub.hex);
+  return {
+    file, format: 'dotenvx', fileSize: Buffer.byteLength(text), publicKeyName: pub.name, publicKey: pub.hex,
+    values: { encrypted, plain: values.length - encrypted },
+    privateKey: inEnv ? 'environment' : held ? 'key store' : 'none',
+    writer: `none: ${DOTENVX_NO_WRITER}`,
+  };
+}
+
+export function dotenvxInspectLines(r: DotenvxInspectReport): string[] {
+  return [r.file,
+    '  format          dotenvx (values encrypted with ECIES on secp256k1)',
+    `  file size       ${r.fileSize} bytes`,
+    `  public key      ${r.publicKeyName} ${r.publicKey}`,
+    `  values          ${r.values.encrypted} encrypted, ${r.values.plain} plain`,
+    `  private key     ${r.privateKey === 'none' ? 'none at hand (the file opens write-only)' : `in the ${r.privateKey}`}`,
+    `  written by      ${r.writer}`];
+}
+
+/**
+ * The plain dotenv view of a dotenvx file with the keys of a command that already holds them (grep, git's
+ * drivers): the environment's private key first, then the agent's or key store's; WRONG_KEY when a value
+ * is encrypted and no key is at hand.
+ */
+export async function dotenvxViewWith(ctx: CliContext, file: string, keys: FileKeys | null): Promise<string> {
+  const text = await readDotenvxFile(file);
+  return aboutFile(file, async () => dotenvxViewOfText(ctx, text, keys));
+}
+
+export async function dotenvxViewOfText(ctx: CliContext, text: string, keys: FileKeys | null): Promise<string> {
+  const pub = dotenvxPublicKey(parseDotenvx(text));
+  const fromEnv = secretsFromEnv(ctx.env);
+  let opener: DotenvxOpener | null = null;
+  try {
+    const env = secretFor(fromEnv, pub.hex);
+    const held = !env && keys && (await listDotenvxKeys(keystoreDirFor(keyfilePath(ctx))).catch((): string[] => [])).includes(pub.hex);
+    opener = env ? new Uint8Array(env) : held ? await keys.dotenvxOpener?.(pub.hex, sealedValuesOf(text)) ?? null : null;
+  } finally { wipe(...fromEnv); }
+  try {
+    if (!opener && sealedValuesOf(text).length) throw noKey(text);
+    return openDotenvxText(text, opener).view;
+  } finally { if (opener instanceof Uint8Array) wipe(opener); }
+}
+
+/** grep of one dotenvx file: the lines of its decrypted view that match. */
+export async function grepDotenvxFile(ctx: CliContext, file: string, query: SearchQuery, keys: FileKeys): Promise<SearchLine[]> {
+  const re = compileQuery(query);
+  if (!re) return [];
+  return matchText(await dotenvxViewWith(ctx, file, keys), re, { maxMatches: Number.MAX_SAFE_INTEGER, previewChars: Infinity, contextLines: 0 }).lines;
 }

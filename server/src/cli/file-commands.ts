@@ -26,7 +26,7 @@ import { stdinBlocks } from './stdin';
 import { writeManyToStdout, writeToStdout } from './stdout';
 import { keepingDataKey, writerVerdict } from './writer-check';
 import { isAgeFile, isDotenvxFile } from '../formats';
-import { dotenvxDecrypt } from './dotenvx-commands';
+import { dotenvxDecrypt, dotenvxInspectLines, dotenvxInspectReport } from './dotenvx-commands';
 import { ageDecrypt, ageEncryptCommand, ageInspectLines, ageInspectReport } from './age-commands';
 
 /**
@@ -173,6 +173,7 @@ export async function inspectCommand(ctx: CliContext): Promise<number> {
   const reports = [];
   for (const file of files) {
     if (await isAgeFile(file)) { reports.push(await ageInspectReport(file)); continue; }
+    if (await isDotenvxFile(file)) { reports.push(await dotenvxInspectReport(ctx, file)); continue; }
     const header = await aboutFile(file, () => readHeaderFromFile(file));
     const { size } = await fs.stat(file);
     const sharing = await sharingFacts(ctx, file, header.stanzas);
@@ -198,7 +199,7 @@ export async function inspectCommand(ctx: CliContext): Promise<number> {
   }
   const lines: string[] = [];
   for (const r of reports) {
-    if ('format' in r) { lines.push(...ageInspectLines(r)); continue; }
+    if ('format' in r) { lines.push(...(r.format === 'dotenvx' ? dotenvxInspectLines(r) : ageInspectLines(r))); continue; }
     lines.push(`${r.file}`,
       `  format version  ${r.version}`,
       `  suite           ${r.suite}${r.suite === 1 ? ' (AES-256-GCM chunks, HKDF-SHA256, HMAC-SHA256 header)' : ''}`,

@@ -13,6 +13,7 @@ import { UsageError } from './args';
 import { identityGiven, orIdentity, type GivenIdentity } from './identity-keys';
 import type { AgeStanza } from '../formats/age';
 import { ageFileKeyFor } from '../formats/age-format';
+import type { DotenvxOpener } from '../formats/dotenvx';
 
 /** A new file's keys: the data key (the caller wipes it), its stanzas, and its write signature. */
 export interface NewFileKeys {
@@ -30,6 +31,11 @@ export interface FileKeys {
   newFileStanzas(options: { detached?: boolean; signedPath?: string }): Promise<NewFileKeys>;
   /** The file key of an age header, from the age identities the agent or the keyring holds (the caller wipes it). */
   ageFileKey(stanzas: AgeStanza[]): Promise<Uint8Array>;
+  /**
+   * What opens a dotenvx file's values (`sealed`: all of them, asked at once) for its public key: the agent's
+   * answers, or the key store's private key; null when no key for it is held (the caller wipes what it got).
+   */
+  dotenvxOpener?(publicHex: string, sealed: readonly Buffer[]): Promise<DotenvxOpener | null>;
   /** 'agent' when the agent hands out the keys; 'identity' when only an identity (NOTESEAL_IDENTITY…) reads. */
   source: 'agent' | 'passphrase' | 'identity';
 }
@@ -123,6 +129,11 @@ async function withFileKeysOrIdentity<T>(ctx: CliContext, fn: (keys: FileKeys) =
         source: 'agent',
         unwrap: orIdentity(stanzas => withAgent(socketPath, spare, agent => agent.unwrap(keyfile, stanzas, clientInfo(about))), identity),
         ageFileKey: stanzas => withAgent(socketPath, spare, agent => agent.ageUnwrap(keyfile, stanzas, clientInfo(about))),
+        dotenvxOpener: async (publicHex, sealed) => {
+          const opened = await withAgent(socketPath, spare, agent => agent.dotenvxDecrypt(keyfile, publicHex, sealed, clientInfo(about)));
+          const byValue = new Map(sealed.map((s, i) => [s.toString('base64'), opened[i] ?? null]));
+          return (s: Buffer) => { const p = byValue.get(s.toString('base64')); return p ? Buffer.from(p) : null; };
+        },
         newFileStanzas: async options => {
           const { dataKey, stanzas, signTicket } = await withAgent(socketPath, spare, agent => agent.newFileKeys(keyfile, options.detached === true, clientInfo(about)));
           // The agent signs this one write (its ticket came with the keys): the CLI never holds the signing key.
@@ -152,6 +163,7 @@ async function withFileKeysOrIdentity<T>(ctx: CliContext, fn: (keys: FileKeys) =
     source: 'passphrase',
     unwrap: orIdentity(keyring.unwrap, identity, 'first'),
     ageFileKey: stanzas => ageFileKeyFor(keyring, stanzas),
+    dotenvxOpener: publicHex => keyring.dotenvxSecretKey(publicHex),
     newFileStanzas: async options => {
       const keys = await keyring.newFileStanzas({ ...(options.detached ? { detached: true } : {}) });
       const identity = await keyring.identity();

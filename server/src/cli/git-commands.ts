@@ -4,12 +4,15 @@
 // process's memory only: git hands us ciphertext temp files, textconv writes to git's pipe, and the merge
 // result is encrypted before it is written into git's %A file.
 import { isAgeBytes, openAgeForGit, writeMergedAge } from './git-age';
+import { hasDotenvBaseName, isDotenvxBytes, mergeDotenvxInto, openDotenvxForGit } from './git-dotenvx';
+import { DOTENVX_NO_WRITER } from './dotenvx-commands';
 import { AGE_NO_WRITER } from './age-commands';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { AgentRefused } from '../agent/client';
-import { decryptBuffer, encryptBufferToFile, isNoteSealError, parseHeader } from '../crypto/format';
+import { decryptBuffer, encryptBufferToFile, isNoteSealError, parseHeader, writeFileAtomic } from '../crypto/format';
 import { wipe } from '../keys/bytes';
+import { MAGIC } from '../crypto/constants';
 import { readRegularFile } from '../crypto/safe-open';
 import { expectOperands, allowOnly, UsageError } from './args';
 import type { CliContext } from './context';
@@ -84,6 +87,9 @@ async function textconvCommand(ctx: CliContext, file: string): Promise<number> {
   if (bytes === 'not-regular') return write(ctx, placeholder(Buffer.from(file), 'a symbolic link or special file: not followed'));
   if (bytes === null) return write(ctx, placeholder(Buffer.from(file), 'encrypted file too large to diff as text'));
   if (bytes.length === 0) return ExitCode.OK; // an empty .enc is an empty note
+  // A `.env…` file (.gitattributes sends them all to us): a dotenvx one decrypted, a plain one as it is.
+  if (isDotenvxBytes(bytes)) return dotenvxTextconv(ctx, bytes, file);
+  if (hasDotenvBaseName(file) && !isAgeBytes(bytes) && !isNoteSealBytes(bytes)) { await writeToStdout(ctx.stdout, bytes); return ExitCode.OK; }
   let plaintext: Buffer | null = null;
   try {
     const age = isAgeBytes(bytes);
@@ -118,6 +124,19 @@ async function textconvCommand(ctx: CliContext, file: string): Promise<number> {
   }
 }
 
+/** textconv of a dotenvx file: its plain dotenv view, under a banner (its values carry no signature). */
+async function dotenvxTextconv(ctx: CliContext, bytes: Buffer, file: string): Promise<number> {
+  let view: Buffer | null = null;
+  try {
+    view = Buffer.from((await openDotenvxForGit(quiet(ctx), bytes, file)).view, 'utf8');
+    await writeToStdout(ctx.stdout, Buffer.from(`[NoteSeal: WARNING: not from a trusted writer: ${DOTENVX_NO_WRITER}]\n`));
+    await writeToStdout(ctx.stdout, view);
+    return ExitCode.OK;
+  } catch (e) {
+    return write(ctx, placeholder(bytes, whyNot(e)));
+  } finally { view?.fill(0); }
+}
+
 async function write(ctx: CliContext, line: string): Promise<number> {
   await writeToStdout(ctx.stdout, Buffer.from(line));
   return ExitCode.OK;
@@ -137,7 +156,7 @@ export async function keysForMergedFile(ctx: CliContext, keys: FileKeys, repoPat
 /** Why a side cannot be merged as text, or null. Checked on the ciphertext, before any key is asked for. */
 function unmergeable(bytes: Buffer, repoPath: string): string | null {
   if (isRecordingPath(repoPath)) return 'recordings are never merged';
-  if (bytes.length === 0 || isAgeBytes(bytes)) return null;
+  if (bytes.length === 0 || isAgeBytes(bytes) || isDotenvxBytes(bytes)) return null;
   try {
     if (parseHeader(bytes).appendMode) return 'recordings are never merged';
   } catch (e) {
@@ -167,8 +186,10 @@ async function mergeDriverCommand(ctx: CliContext, basePath: string, oursPath: s
   const plain: Buffer[] = [];
   try {
     if (!base || !ours || !theirs) throw new KeptOurs(`larger than ${MAX_TEXT_BYTES} bytes`);
+    if (hasDotenvBaseName(repoPath) && sides.every(b => !isNoteSealBytes(b!) && !isAgeBytes(b!) && !isDotenvxBytes(b!))) return await mergePlainDotenv(ctx, [base, ours, theirs], oursPath, repoPath);
     const reason = [base, ours, theirs].map(b => unmergeable(b, repoPath)).find(r => r !== null);
     if (reason) throw new KeptOurs(reason);
+    if ([ours, theirs].some(isDotenvxBytes)) return await mergeDotenvxSides(ctx, [base, ours, theirs], oursPath, repoPath);
     return await withFileKeys(ctx, async keys => {
       for (const [i, bytes] of [base, ours, theirs].entries()) {
         if (bytes.length === 0) { plain.push(Buffer.alloc(0)); continue; }
@@ -222,6 +243,32 @@ async function mergeDriverCommand(ctx: CliContext, basePath: string, oursPath: s
   } finally {
     for (const p of plain) p.fill(0);
   }
+}
+
+/** Whether bytes begin as every NoteSeal file does. */
+function isNoteSealBytes(bytes: Uint8Array): boolean {
+  return bytes.length >= MAGIC.length && Buffer.from(bytes.subarray(0, MAGIC.length)).equals(Buffer.from(MAGIC));
+}
+
+/** A plain `.env…` file (not encrypted at all) merged as git would: text, conflict markers in the file. */
+async function mergePlainDotenv(ctx: CliContext, sides: Buffer[], oursPath: string, repoPath: string): Promise<number> {
+  if (!sides.every(isMergeableText)) throw new KeptOurs('its content is not text');
+  const [o, a, b] = sides.map(p => p.toString('utf8'));
+  const merged = mergeText(a!, o!, b!);
+  await writeFileAtomic(oursPath, Buffer.from(merged.text, 'utf8'));
+  if (merged.conflicts === 0) return ExitCode.OK;
+  ctx.note(`noteseal: ${repoPath}: ${merged.conflicts} conflict${merged.conflicts > 1 ? 's' : ''} (a plain file: marked in it)`);
+  return ExitCode.USAGE;
+}
+
+/** The merge driver for dotenvx sides (git-dotenvx.ts): both must be dotenvx files; conflicts keep ours, unwritten. */
+async function mergeDotenvxSides(ctx: CliContext, sides: Buffer[], oursPath: string, repoPath: string): Promise<number> {
+  if (![sides[1]!, sides[2]!].every(isDotenvxBytes) || (sides[0]!.length > 0 && !isDotenvxBytes(sides[0]!))) throw new KeptOurs('one side is a dotenvx file and another is not');
+  const conflicts = await mergeDotenvxInto(ctx, sides, oursPath, repoPath);
+  if (conflicts.length === 0) return ExitCode.OK;
+  ctx.note(`noteseal: ${repoPath}: both sides changed ${conflicts.join(', ')} differently: kept ours (nothing decrypted is written). `
+    + `Set the value you want (noteseal set ${repoPath} KEY VALUE, or in VS Code), then git add ${repoPath}`);
+  return ExitCode.USAGE;
 }
 
 export async function gitCommand(ctx: CliContext): Promise<number> {

@@ -22,6 +22,9 @@ export const ATTRIBUTE_LINES = [
   '*.wav.enc binary',
   // age files (binary or armored): diffs and merges decrypted in memory, merges written as age files again.
   '*.age -text diff=noteseal merge=noteseal',
+  // dotenvx files (issue 27): diffs show decrypted values, merges keep each side's values; a plain .env passes through.
+  '.env diff=noteseal merge=noteseal',
+  '.env.* diff=noteseal merge=noteseal',
 ] as const;
 
 /**
@@ -173,6 +176,7 @@ export async function checkGit(git: Git, env: NodeJS.ProcessEnv, platform: NodeJ
   items.push({ ok: attr(note, 'diff') === 'noteseal', what: `*.enc files diff through NoteSeal (diff=${attr(note, 'diff')})` });
   items.push({ ok: attr(note, 'merge') === 'noteseal', what: `*.enc files merge through NoteSeal (merge=${attr(note, 'merge')})` });
   items.push({ ok: attr('probe.age', 'diff') === 'noteseal' && attr('probe.age', 'merge') === 'noteseal', what: `*.age files diff and merge through NoteSeal (diff=${attr('probe.age', 'diff')})` });
+  items.push({ ok: attr('.env.probe', 'diff') === 'noteseal' && attr('.env.probe', 'merge') === 'noteseal', what: `.env and .env.* (dotenvx) files diff and merge through NoteSeal (diff=${attr('.env.probe', 'diff')})` });
   items.push({ ok: attr(recording, 'merge') === 'unset' && attr(recording, 'diff') === 'unset', what: `*.wav.enc recordings are binary (diff=${attr(recording, 'diff')}, merge=${attr(recording, 'merge')})` });
   for (const [key, value] of gitConfigFor(platform)) {
     const now = configValue(git, key);

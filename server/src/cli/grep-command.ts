@@ -5,7 +5,7 @@
 // 2 an error (also when some note could not be opened, as rg does; the others are still searched).
 import fs from 'node:fs';
 import path from 'node:path';
-import { ENC_SUFFIX, isEncPath } from '../encPaths';
+import { DOTENVX_HEAD_BYTES, ENC_SUFFIX, hasDotenvName, isEncPath, looksLikeDotenvxText } from '../encPaths';
 import type { SearchFileResult, SearchQuery } from '../protocol';
 import { decryptNote } from '../search/decrypt';
 import { readHeaderFromFile } from '../crypto/format';
@@ -18,6 +18,7 @@ import { withFileKeys } from './file-keys';
 import { hasAgeName } from '../formats';
 import { isNoteSealError } from '../crypto/errors';
 import { grepAgeFile } from './age-commands';
+import { grepDotenvxFile } from './dotenvx-commands';
 import { StdoutClosed, writeToStdout } from './stdout';
 
 export const GrepExit = { FOUND: 0, NONE: 1, ERROR: 2 } as const;
@@ -62,15 +63,26 @@ export function parseGrepArgs(argv: readonly string[]): ParsedArgs {
 }
 
 /** What one operand searches: a folder (its notes), or one note (given as `x.md.enc` or as `x.md`). */
-function target(operand: string): { root: string; encFile?: string; ageFile?: string } {
+function target(operand: string): { root: string; encFile?: string; ageFile?: string; dotenvxFile?: string } {
   const stat = (p: string) => { try { return fs.statSync(p); } catch { return undefined; } };
   const s = stat(operand);
   if (s?.isDirectory()) return { root: operand };
   if (s?.isFile() && isEncPath(operand)) return { root: path.dirname(operand), encFile: operand };
   if (s?.isFile() && hasAgeName(operand)) return { root: path.dirname(operand), ageFile: operand };
+  if (s?.isFile() && hasDotenvName(operand) && headIsDotenvx(operand)) return { root: path.dirname(operand), dotenvxFile: operand };
   if (!s && stat(operand + ENC_SUFFIX)?.isFile()) return { root: path.dirname(operand), encFile: operand + ENC_SUFFIX };
   if (s?.isFile()) throw new UsageError(`${operand} is not an encrypted note (.enc)`);
   throw Object.assign(new Error(`${operand}: No such file or directory`), { code: 'ENOENT', syscall: 'stat' });
+}
+
+/** Whether a regular file's first bytes hold a dotenvx DOTENV_PUBLIC_KEY line (read through safe-open later). */
+function headIsDotenvx(file: string): boolean {
+  let fd: number;
+  try { fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0)); } catch { return false; }
+  try {
+    const head = Buffer.alloc(DOTENVX_HEAD_BYTES);
+    return looksLikeDotenvxText(head.subarray(0, fs.readSync(fd, head, 0, head.length, 0)).toString('latin1'));
+  } catch { return false; } finally { fs.closeSync(fd); }
 }
 
 function globList(args: ParsedArgs, name: string): string | undefined {
@@ -107,15 +119,16 @@ export async function grepCommand(ctx: CliContext): Promise<number> {
     for (const t of targets) {
       if ('error' in t && t.error) { ctx.note(`noteseal: grep: ${t.error.message}`); failed = true; continue; }
       if (closed) break;
-      if (t.ageFile) {
-        // One age file named on the command line (folders are searched for .enc notes only).
+      if (t.ageFile || t.dotenvxFile) {
+        // One age or dotenvx file named on the command line (folders are searched for .enc notes only).
+        const file = (t.ageFile ?? t.dotenvxFile)!;
         try {
-          const lines = await grepAgeFile(ctx, t.ageFile, base, keys);
+          const lines = t.ageFile ? await grepAgeFile(ctx, file, base, keys) : await grepDotenvxFile(ctx, file, base, keys);
           if (lines.length) {
             found = true;
-            if (on('files-with-matches')) print(`${t.ageFile}\n`);
-            else if (on('count')) print(`${t.ageFile}:${lines.length}\n`);
-            else print(lines.map(l => `${t.ageFile}:${l.line + 1}:${l.text}\n`).join(''));
+            if (on('files-with-matches')) print(`${file}\n`);
+            else if (on('count')) print(`${file}:${lines.length}\n`);
+            else print(lines.map(l => `${file}:${l.line + 1}:${l.text}\n`).join(''));
           }
         } catch (e) {
           if (!isNoteSealError(e)) throw e;

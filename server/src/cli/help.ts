@@ -31,7 +31,8 @@ Commands:
   identity list [--json]
                         the age identities held (public halves)
   identity forget <recipient> [--yes]
-                        remove an imported age identity
+                        remove an imported age identity (or dotenvx key,
+                        given its DOTENV_PUBLIC_KEY)
   identity export --age your identity as AGE-SECRET-KEY-PQ-1… (stdout only:
                         it is your secret key)
   recipients add <identity> [--name NAME] [--my-name NAME] [--dir D]

@@ -5,8 +5,9 @@
 // as they are (`encrypted:…`). Saving keeps every line whose value did not change byte for byte and
 // encrypts changed and new values to the public key, so a git diff shows the changed lines only.
 import { NoteSealError } from '../crypto/errors';
+import { looksLikeDotenvxText } from '../encPaths';
 import { publicHexOfSecret } from '../keys/dotenvx-keys';
-import { eciesDecrypt, eciesEncrypt, isSecp256k1PublicKey } from './dotenvx-ecies';
+import { eciesDecrypt, eciesDecryptor, eciesEncrypt, isSecp256k1PublicKey } from './dotenvx-ecies';
 import {
   DotenvxParseError, ENCRYPTED_PREFIX, entriesOf, parseDotenvx, PUBLIC_KEY_NAME, quoteValue, serializeDotenvx,
   type DotenvxEntry, type DotenvxItem,
@@ -17,7 +18,6 @@ export { DotenvxParseError } from './dotenvx-parse';
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const SECRET_HEX = /^[0-9a-fA-F]{64}$/;
-const SNIFF = /(?:^|[\r\n])[ \t]*(?:export[ \t]+)?DOTENV_PUBLIC_KEY[A-Za-z0-9_]*[ \t]*=/;
 
 /** The file's public key: exactly one DOTENV_PUBLIC_KEY… entry holding a compressed secp256k1 point. */
 export function dotenvxPublicKey(items: readonly DotenvxItem[]): { name: string; hex: string; key: Uint8Array } {
@@ -41,9 +41,26 @@ function sealedBytes(e: DotenvxEntry): Buffer {
   return Buffer.from(b64, 'base64');
 }
 
+/**
+ * What opens a file's values: its private key, or a function that opens one sealed value (the agent's answers,
+ * asked for all values at once: sealedValuesOf), null when it does not open.
+ */
+export type DotenvxOpener = Uint8Array | ((sealed: Buffer) => Uint8Array | null);
+
+/** A private key as a function that opens one value (set up once for all of a file's values). */
+function asFunction(opener: DotenvxOpener | null): DotenvxOpener | null {
+  return opener instanceof Uint8Array ? eciesDecryptor(opener) : opener;
+}
+
+/** The sealed bytes of every encrypted value of a dotenvx file (for an opener that asks the agent). */
+export function sealedValuesOf(text: string): Buffer[] {
+  return entriesOf(parseDotenvx(text)).filter(isEncryptedValue).map(sealedBytes);
+}
+
 /** The plaintext of one encrypted entry; a typed error naming the line and key (never the value) otherwise. */
-function decryptEntry(e: DotenvxEntry, secretKey: Uint8Array, publicName: string): string {
-  const plain = eciesDecrypt(secretKey, sealedBytes(e));
+function decryptEntry(e: DotenvxEntry, opener: DotenvxOpener, publicName: string): string {
+  const sealed = sealedBytes(e);
+  const plain = typeof opener === 'function' ? opener(sealed) : eciesDecrypt(opener, sealed);
   if (!plain) throw new NoteSealError('CORRUPTED', `line ${e.line}: the value of ${e.name} does not decrypt with the private key of ${publicName} (altered, or encrypted to another key)`);
   try { return new TextDecoder('utf-8', { fatal: true }).decode(plain); } catch {
     throw new NoteSealError('CORRUPTED', `line ${e.line}: the value of ${e.name} is not UTF-8 text`);
@@ -90,7 +107,8 @@ export interface DotenvxSaveState {
 }
 
 /** The plain dotenv view (values decrypted when `secretKey` is given) and what a save needs. */
-export function openDotenvxText(text: string, secretKey: Uint8Array | null): { view: string; state: DotenvxSaveState } {
+export function openDotenvxText(text: string, key: DotenvxOpener | null): { view: string; state: DotenvxSaveState } {
+  const secretKey = asFunction(key);
   const items = parseDotenvx(text);
   const pub = dotenvxPublicKey(items);
   const original: { entry: DotenvxEntry; shown: string }[] = [];
@@ -109,7 +127,7 @@ export function openDotenvxText(text: string, secretKey: Uint8Array | null): { v
  * The file for an edited view: an entry whose value is unchanged keeps its original bytes; a changed or new
  * value is encrypted to the file's public key (a value typed as `encrypted:…`, and the public key, as typed).
  */
-export function saveDotenvxText(view: string, state: DotenvxSaveState): string {
+export function saveDotenvxText(view: string, state: DotenvxSaveState, ...alsoFrom: DotenvxSaveState[]): string {
   const items = parseDotenvx(view);
   const pub = dotenvxPublicKey(items);
   const encrypt = state.encrypt ?? encryptedRaw;
@@ -118,8 +136,9 @@ export function saveDotenvxText(view: string, state: DotenvxSaveState): string {
     if (item.kind === 'text') return item;
     const nth = seen.get(item.name) ?? 0;
     seen.set(item.name, nth + 1);
-    const orig = state.original.filter(o => o.entry.name === item.name)[nth];
-    if (orig && orig.shown === item.value) return { ...item, raw: orig.entry.raw };
+    // `alsoFrom` (a merge's other sides, same public key): a value one of them holds keeps that side's bytes.
+    const orig = [state, ...alsoFrom].map(st => st.original.filter(o => o.entry.name === item.name)[nth]).find(o => o && o.shown === item.value);
+    if (orig) return { ...item, raw: orig.entry.raw };
     if (PUBLIC_KEY_NAME.test(item.name) || isEncryptedValue(item)) return item;
     return { ...item, raw: encrypt(pub.key, item.value) };
   }));
@@ -144,7 +163,8 @@ export function setDotenvxValue(text: string, name: string, value: string): { te
 }
 
 /** Every entry's value, decrypted (for `noteseal exec`): a value no key at hand opens is an error. */
-export function dotenvxVariables(text: string, secretKey: Uint8Array | null): Map<string, string> {
+export function dotenvxVariables(text: string, key: DotenvxOpener | null): Map<string, string> {
+  const secretKey = asFunction(key);
   const items = parseDotenvx(text);
   const pub = dotenvxPublicKey(items);
   const vars = new Map<string, string>();
@@ -165,7 +185,7 @@ export function dotenvxTextOf(bytes: Uint8Array): string {
 
 /** Whether a file's text is a dotenvx file (a DOTENV_PUBLIC_KEY… line). */
 export function looksLikeDotenvx(head: Uint8Array): boolean {
-  return SNIFF.test(Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('latin1'));
+  return looksLikeDotenvxText(Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('latin1'));
 }
 
 export const dotenvxFormat: FileFormat<DotenvxSaveState> = {

@@ -52,6 +52,15 @@ export async function listDotenvxKeys(dir: string): Promise<string[]> {
   return (await store(dir).read()).map(e => e.publicKey);
 }
 
+/** Removes the private key of `publicKey` (hex); false when it was not held. */
+export async function forgetDotenvxKey(dir: string, publicKey: string): Promise<boolean> {
+  const hex = publicKey.trim().toLowerCase();
+  return store(dir).update(entries => {
+    const kept = entries.filter(e => e.publicKey !== hex);
+    return { entries: kept.length !== entries.length ? kept : null, result: kept.length !== entries.length };
+  });
+}
+
 /** One entry's private key, checked against its public key (the caller wipes it). */
 function openEntry(dir: string, e: Sealed<HeldDotenvxKey>, keys: MasterKeys): Uint8Array {
   const name = `The imported dotenvx key for ${e.publicKey.slice(0, 10)}…`;

@@ -8,8 +8,9 @@ import path from 'node:path';
 import { decryptFileToBuffer, encryptBufferToFile, isNoteSealError } from '../crypto/format';
 import { wipe } from '../keys/bytes';
 import { newStanzasFor } from '../keys/sharing';
-import { AGE_SUFFIX, ENC_SUFFIX, encPathOf, isSealedPath, isTempSibling, viewPathOf } from '../encPaths';
+import { AGE_SUFFIX, ENC_SUFFIX, encPathOf, hasDotenvName, isSealedPath, isTempSibling, viewPathOf } from '../encPaths';
 import { readAgeNote, writeAgeNote } from './ageNotes';
+import { isDotenvxNote, readDotenvxNote, writeDotenvxNote } from './dotenvxNotes';
 import type { DirectoryEntry, FileStatInfo } from '../protocol';
 import { withWipedDataKeys } from './dataKeys';
 import type { VaultService } from './vaultService';
@@ -29,7 +30,7 @@ export interface OwnWrites {
   ownWriteEnded(real: string, stat: Stats | undefined): void;
 }
 
-type Target = { kind: 'file'; real: string; format: 'enc' | 'age' } | { kind: 'directory'; real: string } | { kind: 'missing'; real: string };
+type Target = { kind: 'file'; real: string; format: 'enc' | 'age' | 'dotenvx' } | { kind: 'directory'; real: string } | { kind: 'missing'; real: string };
 
 /** Which version of a file is on disk: inode, size and nanosecond mtime (null: none). */
 async function versionOf(p: string): Promise<string | null> {
@@ -79,6 +80,12 @@ export class EncFileSystem {
     if (encStat && ageStat && !encStat.isDirectory() && !ageStat.isDirectory()) {
       throw new WorkerError('NoPermissions', `Both ${enc} and ${age} exist: NoteSeal shows one file per name and will not guess which you meant. Rename one of them.`);
     }
+    // A dotenvx `.env…` file is its own view (issue 27); beside an `x.enc`/`x.age` of the same name: refused.
+    const dotenvx = await this.isDotenvxAt(logical);
+    if (dotenvx && ((encStat && !encStat.isDirectory()) || (ageStat && !ageStat.isDirectory()))) {
+      throw new WorkerError('NoPermissions', `Both ${logical} (a dotenvx file) and ${encStat ? enc : age} exist: NoteSeal shows one file per name and will not guess which you meant. Rename one of them.`);
+    }
+    if (dotenvx) return { kind: 'file', real: logical, format: 'dotenvx' };
     if (encStat?.isFile()) return { kind: 'file', real: enc, format: 'enc' };
     if (encStat && !encStat.isDirectory()) await regularFileStat(enc); // throws, naming what it is
     if (ageStat?.isFile()) return { kind: 'file', real: age, format: 'age' };
@@ -86,6 +93,12 @@ export class EncFileSystem {
     const dirStat = await statOrNull(logical);
     if (dirStat?.isDirectory()) return { kind: 'directory', real: logical };
     return { kind: 'missing', real: enc };
+  }
+
+  /** Whether `logical` is itself a dotenvx file (a `.env…` name, a regular file, a DOTENV_PUBLIC_KEY line). */
+  private async isDotenvxAt(logical: string): Promise<boolean> {
+    if (!hasDotenvName(logical) || !(await statOrNull(logical))?.isFile()) return false;
+    return isDotenvxNote(logical);
   }
 
   async stat(logical: string): Promise<FileStatInfo> {
@@ -120,6 +133,7 @@ export class EncFileSystem {
     if (t.kind === 'missing') throw new WorkerError('FileNotFound', `No such encrypted file: ${t.real}`);
     if (isNewEmptyNote((await fs.lstat(t.real)).size)) return Buffer.alloc(0);
     if (t.format === 'age') return readAgeNote(this.vault.unlocked(), t.real, MAX_NOTE_BYTES);
+    if (t.format === 'dotenvx') return readDotenvxNote(this.vault.unlocked(), t.real, MAX_NOTE_BYTES);
     try {
       // The header is authenticated (and the size checked) before the payload is read.
       return await withWipedDataKeys(this.vault.unlocked().unwrap, unwrap => decryptFileToBuffer(t.real, unwrap, { maxBytes: MAX_NOTE_BYTES }));
@@ -147,6 +161,7 @@ export class EncFileSystem {
       throw new WorkerError('CHANGED_ON_DISK', `${t.real} changed on disk while NoteSeal was saving it (another window, git or a sync tool wrote it). The version on disk is kept; your text is still unsaved in the editor: save again to compare or overwrite.`);
     };
     if (t.kind === 'file' && t.format === 'age') await this.ageTo(t.real, plaintext, unchanged);
+    else if (t.kind === 'file' && t.format === 'dotenvx') await this.dotenvxTo(t.real, plaintext, unchanged);
     else await this.encryptTo(t.real, plaintext, unchanged);
   }
 
@@ -158,6 +173,17 @@ export class EncFileSystem {
       written = await writeAgeNote(this.vault.unlocked(), agePath, plaintext, MAX_NOTE_BYTES, beforeRename);
     } finally {
       this.ownWrites?.ownWriteEnded(agePath, written);
+    }
+  }
+
+  /** Saves the edited view `plaintext` of the dotenvx file `file` (changed values encrypted) crash-safely. */
+  private async dotenvxTo(file: string, plaintext: Uint8Array, beforeRename: () => Promise<void>): Promise<void> {
+    let written: Stats | undefined;
+    this.ownWrites?.ownWriteStarted(file);
+    try {
+      written = await writeDotenvxNote(this.vault.unlocked(), file, plaintext, MAX_NOTE_BYTES, beforeRename);
+    } finally {
+      this.ownWrites?.ownWriteEnded(file, written);
     }
   }
 
@@ -202,7 +228,7 @@ export class EncFileSystem {
   async rename(from: string, to: string, overwrite: boolean): Promise<void> {
     const src = await this.resolve(from);
     if (src.kind === 'missing') throw new WorkerError('FileNotFound', `No such encrypted file: ${src.real}`);
-    const dst = src.kind === 'file' ? (src.format === 'age' ? to + AGE_SUFFIX : encPathOf(to)) : to;
+    const dst = src.kind === 'file' ? (src.format === 'age' ? to + AGE_SUFFIX : src.format === 'dotenvx' ? to : encPathOf(to)) : to;
     const existing = await statOrNull(dst);
     if (existing && !overwrite) throw new WorkerError('FileExists', `${dst} already exists`);
     await fs.rename(src.real, dst);

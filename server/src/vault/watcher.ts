@@ -3,7 +3,7 @@
 // learns its file changed underneath. Events are coalesced for a short moment: one save is several events.
 import fs from 'node:fs';
 import path from 'node:path';
-import { AGE_SUFFIX, ENC_SUFFIX, isSealedPath, isTempSibling, viewPathOf } from '../encPaths';
+import { AGE_SUFFIX, ENC_SUFFIX, hasDotenvName, isSealedPath, isTempSibling, viewPathOf } from '../encPaths';
 import type { FileChange } from '../protocol';
 
 const COALESCE_MS = 60;
@@ -79,6 +79,8 @@ export class EncWatchers {
     if (!isDir) {
       // A logical file path `plan.md` is watched as its `plan.md.enc` (or `plan.md.age`), never as a plaintext `plan.md` beside it.
       dir = path.dirname(target); only = [path.basename(target) + ENC_SUFFIX, path.basename(target) + AGE_SUFFIX];
+      // A dotenvx `.env…` file is its own view (issue 27): it holds only ciphertext values.
+      if (hasDotenvName(target)) only.push(path.basename(target));
       if (!fs.existsSync(dir)) return;
     }
     const onPath = (full: string) => { if (!isTempSibling(path.basename(full))) this.queue(full); };
@@ -136,15 +138,20 @@ export class EncWatchers {
 
   private queue(real: string): void {
     if (this.writing.has(real)) { this.parked.add(real); return; }
-    let type: FileChange['type'];
     let stat: fs.Stats | undefined;
     try { stat = fs.statSync(real); } catch { /* gone */ }
     const isEnc = isSealedPath(real);
-    if (isEnc && this.isOwnWrite(real, stat)) return;
+    if ((isEnc || hasDotenvName(real)) && this.isOwnWrite(real, stat)) return;
+    // A `.env…` file may be a dotenvx file, shown under its own name (a plain one is simply never opened there).
+    if (hasDotenvName(real) && (stat ? stat.isFile() : !fs.existsSync(real + ENC_SUFFIX) && !fs.existsSync(real + AGE_SUFFIX))) return this.report(real, stat);
     // Plaintext files are not part of the noteseal view; a name that is gone counts as a folder unless
     // it is a plaintext `plan.md` whose `plan.md.enc` is still there (that note was not deleted).
     if (!isEnc && (stat ? !stat.isDirectory() : fs.existsSync(real + ENC_SUFFIX) || fs.existsSync(real + AGE_SUFFIX))) return;
-    const logical = isEnc ? viewPathOf(real) : real;
+    this.report(isEnc ? viewPathOf(real) : real, stat);
+  }
+
+  private report(logical: string, stat: fs.Stats | undefined): void {
+    let type: FileChange['type'];
     if (!stat) type = 'deleted';
     else type = this.pending.get(logical) === 'deleted' ? 'changed' : (stat.birthtimeMs > Date.now() - 2000 && stat.birthtimeMs === stat.mtimeMs ? 'created' : 'changed');
     this.pending.set(logical, type);

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { ROOT, runCli } from '../agent/cliRunner';
 import { errors, makePerson, type Person } from '../sharing/people';
+import { eciesEncrypt } from '../../../server/src/formats/dotenvx-ecies';
 
 const DOTENVX = path.join(ROOT, 'node_modules', '@dotenvx', 'dotenvx', 'src', 'cli', 'dotenvx.js');
 
@@ -107,5 +108,47 @@ describe('CLI: dotenvx files, both ways with the real dotenvx', () => {
     const noKey = await bob.cli(['exec', '--allow-unverified-writer', file, ...show], { noPass: true });
     assert.equal(noKey.code, 2, noKey.stderr);
     assert.match(noKey.stderr, /line \d+: \w+ is encrypted and no private key for DOTENV_PUBLIC_KEY_PRODUCTION/);
+  });
+
+  it('through the agent (no passphrase): exec and decrypt; the agent opens the values and keeps the key; locked refuses', async () => {
+    const file = path.join(dir, '.env.production');
+    const show = ['--', process.execPath, '-e', 'console.log(process.env.DB_URL + "|" + process.env.NEW_SECRET + "|" + process.env.MANY_199 + "|" + process.env.BIG.length)'];
+    // 200 more values and one of 60 KiB: the agent's answers come in batches (a frame holds 128 KiB).
+    const publicKey = Buffer.from(/DOTENV_PUBLIC_KEY_PRODUCTION="?([0-9a-f]{66})/.exec(await fs.readFile(file, 'utf8'))![1]!, 'hex');
+    const sealed = (v: string) => `"encrypted:${eciesEncrypt(publicKey, Buffer.from(v)).toString('base64')}"`;
+    await fs.appendFile(file, Array.from({ length: 200 }, (_, i) => `MANY_${i}=${sealed(`many-${i}-${'m'.repeat(400)}`)}\n`).join('') + `BIG=${sealed('b'.repeat(60_000))}\n`);
+    const start = await ann.cli(['agent', 'start']);
+    assert.equal(start.code, 0, start.stderr);
+    try {
+      const ran = await ann.cli(['exec', '--allow-unverified-writer', file, ...show], { noPass: true });
+      assert.equal(ran.code, 0, ran.stderr);
+      assert.equal(ran.stdout, `postgres://db/other|from stdin|many-199-${'m'.repeat(400)}|60000\n`);
+      const d = await ann.cli(['decrypt', file], { noPass: true });
+      assert.equal(d.code, 0, d.stderr);
+      assert.match(d.stdout, /^DB_URL="postgres:\/\/db\/other"$/m);
+      const locked = await ann.cli(['agent', 'lock'], { noPass: true });
+      assert.equal(locked.code, 0, locked.stderr);
+      const refused = await ann.cli(['exec', '--allow-unverified-writer', file, ...show], { noPass: true });
+      assert.equal(refused.code, 9, refused.stderr);
+      assert.equal(refused.stdout, '');
+    } finally {
+      await ann.cli(['agent', 'stop'], { noPass: true });
+    }
+  });
+
+  it('identity forget <DOTENV_PUBLIC_KEY> removes an imported dotenvx key (the file then opens for no one here)', async () => {
+    const file = path.join(dir, '.env.production');
+    const publicHex = /DOTENV_PUBLIC_KEY_PRODUCTION="?([0-9a-f]{66})/.exec(await fs.readFile(file, 'utf8'))![1]!;
+    const unknown = await ann.cli(['identity', 'forget', `02${'ab'.repeat(32)}`, '--yes'], { noPass: true });
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /No imported dotenvx key has the public key/);
+    const refused = await ann.cli(['identity', 'forget', publicHex], { noPass: true });
+    assert.notEqual(refused.code, 0, 'not confirmed: nothing forgotten');
+    assert.match((await ann.cli(['identity', 'list'], { noPass: true })).stdout, new RegExp(`^${publicHex}\\t`, 'm'));
+    const forgot = await ann.cli(['identity', 'forget', publicHex.toUpperCase(), '--yes'], { noPass: true });
+    assert.equal(forgot.code, 0, forgot.stderr);
+    assert.doesNotMatch((await ann.cli(['identity', 'list'], { noPass: true })).stdout, new RegExp(publicHex));
+    const d = await ann.cli(['decrypt', file]);
+    assert.equal(d.code, 2, d.stderr);
   });
 });

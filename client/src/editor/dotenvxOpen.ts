@@ -1,0 +1,55 @@
+// dotenvx `.env` files (issue 27) open through the `noteseal:` view. A `.env` cannot get a default custom
+// editor as `*.enc` does (openRedirect.ts): every plain `.env`, and each side of a Source Control diff of one,
+// would then go through it. Instead, a text tab of a local `.env` / `.env.*` file whose first bytes hold a
+// `DOTENV_PUBLIC_KEY…` line is replaced, in its own group and place, by `noteseal:` + the same path (values
+// decrypted in the worker). The tab it replaces showed only what is on disk (ciphertext values); diff tabs
+// and every other `.env` are left alone.
+import * as vscode from 'vscode';
+import { DOTENVX_HEAD_BYTES, hasDotenvName, looksLikeDotenvxText, openRegularFile } from '../../../server/src/shared';
+import { decryptedViewOf } from '../shared/uris';
+import type { VaultController } from '../vault/vault';
+
+/** Whether a local file is a dotenvx file by its first bytes (never through a link; false when unreadable). */
+export async function isDotenvxFile(file: string): Promise<boolean> {
+  try {
+    const handle = await openRegularFile(file);
+    try {
+      const head = Buffer.alloc(DOTENVX_HEAD_BYTES);
+      const { bytesRead } = await handle.read(head, 0, DOTENVX_HEAD_BYTES, 0);
+      return looksLikeDotenvxText(head.subarray(0, bytesRead).toString('latin1'));
+    } finally { await handle.close(); }
+  } catch { return false; }
+}
+
+export class DotenvxOpens implements vscode.Disposable {
+  private readonly subscription: vscode.Disposable;
+  private readonly busy = new Set<string>();
+
+  constructor(private readonly vault: VaultController, private readonly log: { warn(message: string): void }) {
+    this.subscription = vscode.window.tabGroups.onDidChangeTabs(e => { for (const tab of [...e.opened, ...e.changed]) void this.consider(tab); });
+  }
+
+  private async consider(tab: vscode.Tab): Promise<void> {
+    const uri = tab.input instanceof vscode.TabInputText ? tab.input.uri : undefined;
+    if (!uri || uri.scheme !== 'file' || tab.isDirty || !hasDotenvName(uri.path)) return;
+    const key = uri.toString();
+    if (this.busy.has(key) || !(await isDotenvxFile(uri.fsPath))) return;
+    this.busy.add(key);
+    try {
+      const view = decryptedViewOf(uri);
+      this.vault.userIsOpening(view);
+      const column = tab.group.viewColumn;
+      // As the preview it takes the plain tab's preview slot; then pinned if that tab was (openRedirect.ts).
+      const editor = await vscode.window.showTextDocument(view, { viewColumn: column, preview: tab.isPreview });
+      const stale = vscode.window.tabGroups.all.flatMap(g => g.tabs)
+        .filter(t => t.input instanceof vscode.TabInputText && t.input.uri.toString() === key && t.group.viewColumn === column);
+      if (stale.length) await vscode.window.tabGroups.close(stale, true);
+      if (!tab.isPreview) await vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, preview: false });
+    } catch (e) {
+      this.log.warn(`a dotenvx file was not opened through NoteSeal: ${(e as Error).message}`);
+      if (!this.vault.state.locked) void vscode.window.showErrorMessage(vscode.l10n.t('NoteSeal could not open {0}: {1}', vscode.workspace.asRelativePath(uri), (e as Error).message));
+    } finally { this.busy.delete(key); }
+  }
+
+  dispose(): void { this.subscription.dispose(); }
+}
