@@ -22,6 +22,7 @@ import { PromptCancelled } from './secrets';
 import { StdoutClosed, writeToStdout } from './stdout';
 import { UnverifiedWriter } from './writer-check';
 import { unlockCommand } from './unlock-commands';
+import { transcribeCommand } from './transcribe-command';
 
 const COMMANDS: Record<string, (ctx: CliContext) => Promise<number>> = {
   init: initCommand,
@@ -42,6 +43,7 @@ const COMMANDS: Record<string, (ctx: CliContext) => Promise<number>> = {
   updatekeys: updatekeysCommand,
   set: setCommand,
   unlock: unlockCommand,
+  transcribe: transcribeCommand,
 };
 
 function report(error: unknown, note: (line: string) => void, debug: boolean): number {
