@@ -10,8 +10,9 @@
 //   7. worker: notes written and read through the worker alone (no VS Code) vs plain crash-safe files
 //   8. age: 256 MiB age files through the CLI vs Debian's age; a 1 MiB .age note opened vs a .enc one
 //   9. unlock: an unlock per way in: the passphrase (production Argon2id) vs a PKCS#11 slot (SoftHSM2) and a TPM slot (swtpm) (issue 28)
+//  10. transcription: PocketSphinx per audio-minute through NoteSeal (sealed, decrypted onto its stdin) vs alone on the plain WAV; the worker's extra memory (issue 31)
 // `npm run soak` (node scripts/bench.mjs soak) runs the long reliability runs instead (docs/RELIABILITY.md).
-// Run one with: node scripts/bench.mjs crypto|provider|recording|agent|search|sharing|worker|age|unlock|fuzz|kill|load|activation
+// Run one with: node scripts/bench.mjs crypto|provider|recording|agent|search|sharing|worker|age|unlock|transcription|fuzz|kill|load|activation
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -31,6 +32,7 @@ const benches = {
   worker: [process.execPath, ['out/test/bench/worker.js']],
   age: [process.execPath, ['out/test/bench/age.js']],
   unlock: [process.execPath, ['out/test/bench/unlock.js']],
+  transcription: [process.execPath, ['--expose-gc', 'out/test/bench/transcription.js']],
   // The soak run (issue 15; `npm run soak`): fuzzing, kill loops, full/read-only disks, load.
   fuzz: [process.execPath, ['--expose-gc', 'out/test/bench/fuzz.js']],
   kill: [process.execPath, ['out/test/bench/soak.js', 'kill']],
