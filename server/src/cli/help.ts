@@ -95,7 +95,7 @@ Commands:
                         -c counts, -n line numbers (the default),
                         --include/--exclude GLOB; exit 0 found, 1 none,
                         2 error
-  transcribe <recording.wav.enc> [-o note.md.enc] [--engine pocketsphinx|whisper]
+  transcribe <recording.wav.enc> [-o NOTE.enc] [--engine pocketsphinx|whisper]
                         transcribe a sealed WAV on this machine (audio and
                         text on pipes only): to stdout as [m:ss] text, or
                         into the note's Transcript section with -o;
