@@ -65,6 +65,11 @@ describe('noteseal transcribe (real speech, real PocketSphinx)', () => {
     assert.match(text, /## Notes\n\nmy own words stay\n/);
     assert.match(text, /## Transcript\n\n_Transcribed on this machine by PocketSphinx from .*\.wav\.enc\._\n\n- \*\*0:00\*\* he was not/);
 
+    // Search sees it: a word said in the meeting is found by `noteseal grep` (the engine of Search Encrypted Notes).
+    const found = await cli(['grep', '-w', 'selfish', '.']);
+    assert.equal(found.code, 0, found.stderr);
+    assert.match(found.stdout, /^meeting\.md\.enc:\d+:- \*\*0:0\d\*\* .*selfish/m, found.stdout);
+
     // Through the agent: no passphrase given to this run.
     assert.equal((await cli(['agent', 'start'])).code, 0);
     let again;
