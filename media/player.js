@@ -85,8 +85,30 @@
     if (playing) play(t); else { position = t; render(); $('status').textContent = `Ready at ${fmt(t)}`; }
   });
 
+  // The transcript's lines, each with its time as a button that plays from there (text as text, never markup).
+  function showTranscript(lines) {
+    const list = $('transcript');
+    list.replaceChildren();
+    for (const line of lines) {
+      const li = document.createElement('li');
+      const at = document.createElement('button');
+      at.className = 'at';
+      at.textContent = fmt(line.start);
+      at.title = `Play from ${fmt(line.start)}`;
+      at.addEventListener('click', () => {
+        if (!facts) return;
+        const t = Math.min(line.start, facts.durationSeconds);
+        try { play(t); } catch (err) { fail(err); }
+        render();
+      });
+      li.append(at, document.createTextNode(` ${line.text}`));
+      list.append(li);
+    }
+  }
+
   window.addEventListener('message', e => {
     const m = e.data;
+    if (m.type === 'transcript') { showTranscript(m.lines); return; }
     if (m.type === 'info') {
       facts = m;
       $('title').textContent = m.name;

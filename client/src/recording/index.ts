@@ -6,7 +6,7 @@ import type { Core } from '../shared/index';
 import type { AutoLock } from '../vault/autoLock';
 import type { VaultController } from '../vault/vault';
 import { RecordingController } from './recording';
-import { registerTranscription } from './transcribe';
+import { registerTranscription, transcribeAfterRecording } from './transcribe';
 
 export function registerRecording(context: vscode.ExtensionContext, deps: Core & { vault: VaultController; autoLock: AutoLock }): RecordingController {
   const { worker, vault, autoLock, log, command } = deps;
@@ -31,6 +31,7 @@ export function registerRecording(context: vscode.ExtensionContext, deps: Core &
   command(Commands.exportRecording, (uri?: vscode.Uri) => recording.exportRecording(uri));
   // Only a Uri is taken from the arguments: nothing another extension passes can skip the question.
   command(Commands.shredRecording, (uri?: unknown) => recording.shredRecording(uri instanceof vscode.Uri ? uri : undefined));
-  registerTranscription({ worker, vault, log, command });
+  const transcription = registerTranscription({ worker, vault, log, command });
+  context.subscriptions.push(recording.onDidStop(stopped => transcribeAfterRecording(transcription, stopped)));
   return recording;
 }

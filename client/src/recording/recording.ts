@@ -8,7 +8,7 @@ import { Method, type RecordingInfo, type RecordingSummary } from '../../../serv
 import { Commands } from '../shared/commands';
 import type { Logger } from '../shared/logger';
 import { type FolderChoice, isInside, recordingFolder } from '../shared/settingRules';
-import { NOTESEAL_SCHEME } from '../shared/uris';
+import { logicalFsPath, NOTESEAL_SCHEME } from '../shared/uris';
 import type { VaultController } from '../vault/vault';
 import { showRecordingContext } from '../shared/contextKeys';
 import { isWorkerError, type WorkerClient } from '../shared/workerClient';
@@ -70,8 +70,8 @@ export class RecordingController implements vscode.Disposable {
   private active: (RecordingInfo & { title: string; paused: boolean; seconds: number; meter: string }) | null = null;
   private readonly item = vscode.window.createStatusBarItem('noteseal.recording', vscode.StatusBarAlignment.Left, 99);
   private readonly subscriptions: vscode.Disposable[] = [];
-  private readonly stoppedEmitter = new vscode.EventEmitter<RecordingSummary>();
-  /** Fires when a recording ended (stopped, or ended by itself), after its meeting note exists. */
+  private readonly stoppedEmitter = new vscode.EventEmitter<RecordingSummary & { notePath?: string }>();
+  /** Fires when a recording ended (stopped, or ended by itself), after its meeting note exists (`notePath`, the sealed file). */
   readonly onDidStop = this.stoppedEmitter.event;
   private lastPaint = 0;
   private stopping: Promise<RecordingSummary | undefined> | undefined;
@@ -178,13 +178,15 @@ export class RecordingController implements vscode.Disposable {
     if (summary.endedBy === 'failed') {
       void vscode.window.showWarningMessage(`The recording stopped by itself: ${summary.error ?? 'the capture tool ended'}. The audio until then is saved.`);
     }
+    let notePath: string | undefined;
     try {
       const note = await this.writeMeetingNote(summary, title);
+      notePath = `${logicalFsPath(note)}.enc`;
       await vscode.window.showTextDocument(note, { preview: false });
     } catch (e) {
       void vscode.window.showErrorMessage(`The recording is saved, but its meeting note could not be created: ${(e as Error).message}`);
     }
-    this.stoppedEmitter.fire(summary);
+    this.stoppedEmitter.fire({ ...summary, ...(notePath ? { notePath } : {}) });
     return summary;
   }
 

@@ -33,11 +33,29 @@ export function progressMessage(done: number, total: number, elapsedMs: number):
   return `${pct} · ${vscode.l10n.t('about {0} left', formatDuration((elapsedMs / share) * (1 - share) / 1000))}`;
 }
 
+/** From the palette: the workspace's recordings, newest first (the open player's first), or any file through Browse. */
+async function pickRecording(): Promise<vscode.Uri | undefined> {
+  const found = await vscode.workspace.findFiles('**/*.wav.enc', '**/node_modules/**', 500);
+  const dated = await Promise.all(found.map(async uri => ({ uri, mtime: (await vscode.workspace.fs.stat(uri).then(s => s.mtime, () => 0)) })));
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  const open = input instanceof vscode.TabInputCustom && /\.wav\.enc$/i.test(input.uri.path) ? input.uri.toString() : undefined;
+  dated.sort((a, b) => Number(b.uri.toString() === open) - Number(a.uri.toString() === open) || b.mtime - a.mtime);
+  const browse = vscode.l10n.t('Browse…');
+  const items: (vscode.QuickPickItem & { uri?: vscode.Uri })[] = [
+    ...dated.map(({ uri }) => ({ label: uri.path.split('/').pop()!, description: vscode.workspace.asRelativePath(uri.with({ path: uri.path.replace(/\/[^/]*$/, '') })), uri })),
+    { label: browse },
+  ];
+  const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Transcribe Recording'), placeHolder: vscode.l10n.t('The recording to transcribe') });
+  if (!pick) return undefined;
+  if (pick.uri) return pick.uri;
+  return (await vscode.window.showOpenDialog({ filters: { [vscode.l10n.t('NoteSeal recordings')]: ['enc'] }, title: vscode.l10n.t('Transcribe Recording') }))?.[0];
+}
+
 export class TranscriptionController {
   constructor(private readonly worker: WorkerClient, private readonly vault: VaultController, private readonly log: Logger) {}
 
   /** Transcribes without dialogs (the command's last step, and the test API); the note is not opened. */
-  async transcribe(recording: vscode.Uri, onProgress?: (message: string, share: number) => void, cancel?: vscode.CancellationToken): Promise<TranscribeResult> {
+  async transcribe(recording: vscode.Uri, onProgress?: (message: string, share: number) => void, cancel?: vscode.CancellationToken, notePath?: string): Promise<TranscribeResult> {
     const token = randomUUID();
     const started = Date.now();
     const sub = this.worker.onNotification(Method.progress, p => {
@@ -45,15 +63,16 @@ export class TranscriptionController {
     });
     const onCancel = cancel?.onCancellationRequested(() => { void this.worker.request(Method.transcriptionCancel, { token }).catch(() => undefined); });
     try {
-      return await this.worker.request(Method.transcriptionStart, { token, path: recording.fsPath, settings: transcriptionSettings() });
+      return await this.worker.request(Method.transcriptionStart, { token, path: recording.fsPath, settings: transcriptionSettings(), ...(notePath ? { notePath } : {}) });
     } finally {
       sub.dispose();
       onCancel?.dispose();
     }
   }
 
-  async transcribeCommand(uri?: vscode.Uri): Promise<TranscribeResult | undefined> {
-    uri ??= (await vscode.window.showOpenDialog({ filters: { [vscode.l10n.t('NoteSeal recordings')]: ['enc'] }, title: vscode.l10n.t('Transcribe Recording') }))?.[0];
+  /** The command: the progress notification, then the note opened. `notePath`: the meeting note (default beside the recording). */
+  async transcribeCommand(uri?: vscode.Uri, notePath?: string): Promise<TranscribeResult | undefined> {
+    uri ??= await pickRecording();
     if (!uri) return undefined;
     if (!(await this.vault.ensureUnlocked(vscode.l10n.t('Transcribing needs the key: the recording is decrypted in memory.')))) return undefined;
     const name = uri.path.split('/').pop()!;
@@ -65,7 +84,7 @@ export class TranscriptionController {
           return this.transcribe(uri!, (message, share) => {
             progress.report({ increment: Math.max(0, share * 100 - last), message });
             last = Math.max(last, share * 100);
-          }, cancel);
+          }, cancel, notePath);
         });
       this.log.info(`transcribed a recording: ${result.segments} segment(s), ${Math.round(result.durationSeconds)} s of audio, ${result.engine}`);
       await vscode.window.showTextDocument(decryptedViewOf(vscode.Uri.file(result.notePath)), { preview: false });
@@ -82,6 +101,17 @@ export class TranscriptionController {
       return undefined;
     }
   }
+}
+
+/**
+ * `noteseal.transcription.afterRecording` (machine scope, like the engine settings): a recording that stopped
+ * is transcribed into the meeting note it just wrote. Read when the recording stops, so a change applies to
+ * the next one.
+ */
+export function transcribeAfterRecording(t: TranscriptionController, stopped: { path: string; durationSeconds: number; notePath?: string }): void {
+  if (!vscode.workspace.getConfiguration('noteseal.transcription').get<boolean>('afterRecording', false)) return;
+  if (!(stopped.durationSeconds > 0)) return;
+  void t.transcribeCommand(vscode.Uri.file(stopped.path), stopped.notePath);
 }
 
 export function registerTranscription(deps: { worker: WorkerClient; vault: VaultController; log: Logger; command: (id: string, fn: (...args: never[]) => unknown) => void }): TranscriptionController {

@@ -102,6 +102,13 @@ Commands:
                         -c counts, -n line numbers (the default),
                         --include/--exclude GLOB; exit 0 found, 1 none,
                         2 error
+  transcribe <recording.wav.enc> [-o NOTE.enc] [--engine pocketsphinx|whisper]
+                        transcribe a sealed WAV on this machine (audio and
+                        text on pipes only): to stdout as [m:ss] text, or
+                        into the note's Transcript section with -o;
+                        --command PATH, --model PATH, --language L choose
+                        the engine's program and model (exit 14: no engine,
+                        or it failed)
   git setup|check       set up this repository's git to diff and merge .enc
                         files decrypted / say what is missing
   git textconv <file>   (for git) the decrypted text, or one placeholder

@@ -23,6 +23,7 @@ import { StdoutClosed, writeToStdout } from './stdout';
 import { UnverifiedWriter } from './writer-check';
 import { unlockCommand } from './unlock-commands';
 import { appendCommand, catCommand } from './log-commands';
+import { transcribeCommand } from './transcribe-command';
 
 const COMMANDS: Record<string, (ctx: CliContext) => Promise<number>> = {
   init: initCommand,
@@ -45,6 +46,7 @@ const COMMANDS: Record<string, (ctx: CliContext) => Promise<number>> = {
   unlock: unlockCommand,
   append: appendCommand,
   cat: catCommand,
+  transcribe: transcribeCommand,
 };
 
 function report(error: unknown, note: (line: string) => void, debug: boolean): number {

@@ -76,6 +76,7 @@ export async function runEngine(engine: EngineCommand, o: RunOptions): Promise<s
         stdio: ['pipe', 'pipe', 'pipe'],
         windowsHide: true,
       });
+      const idleMs = o.idleMs ?? engine.idleMs ?? DEFAULT_IDLE_MS;
       let settled = false, outBytes = 0, fed = 0, stdinDone = false;
       let idle: NodeJS.Timeout | undefined;
       const fail = (code: EngineRunError['code'], message: string) => {
@@ -88,7 +89,7 @@ export async function runEngine(engine: EngineCommand, o: RunOptions): Promise<s
       };
       const touch = () => {
         clearTimeout(idle);
-        idle = setTimeout(() => fail('TRANSCRIPTION_FAILED', `${engine.label} stopped responding (nothing for ${Math.round((o.idleMs ?? DEFAULT_IDLE_MS) / 1000)} s) and was stopped.`), o.idleMs ?? DEFAULT_IDLE_MS);
+        idle = setTimeout(() => fail('TRANSCRIPTION_FAILED', `${engine.label} stopped responding (nothing for ${Math.round((idleMs) / 1000)} s) and was stopped.`), idleMs);
       };
       const onAbort = () => fail('CANCELLED', 'Transcription cancelled.');
       if (o.signal?.aborted) return onAbort();

@@ -58,6 +58,33 @@ export function parsePocketsphinxOutput(output: string): Segment[] {
   return segments;
 }
 
+/** `[00:01:02.500 --> 00:01:05.000]  text`: how whisper.cpp's whisper-cli prints a segment (cli.cpp, to_timestamp). */
+const WHISPER_LINE = /^\[(\d+):(\d\d):(\d\d)[.,](\d{3}) --> (\d+):(\d\d):(\d\d)[.,](\d{3})\]\s?(.*)$/;
+
+function seconds(h: string, m: string, s: string, ms: string): number {
+  return Number(h) * 3600 + Number(m) * 60 + Number(s) + Number(ms) / 1000;
+}
+
+/**
+ * Parses whisper-cli's stdout: one `[start --> end]  text` line per segment (blank lines between runs). A
+ * segment of only a non-speech mark (`[BLANK_AUDIO]`, `(music)`) is dropped. Anything else throws.
+ */
+export function parseWhisperOutput(output: string): Segment[] {
+  const segments: Segment[] = [];
+  for (const raw of output.split('\n')) {
+    const line = raw.replace(/\r$/, '');
+    if (!line.trim()) continue;
+    const m = WHISPER_LINE.exec(line);
+    if (!m) throw new TranscriptParseError('the engine printed something that is not a transcript');
+    const start = seconds(m[1]!, m[2]!, m[3]!, m[4]!), end = seconds(m[5]!, m[6]!, m[7]!, m[8]!);
+    if (!(end >= start)) throw new TranscriptParseError('a segment ends before it starts');
+    const text = m[9]!.trim();
+    if (!text || /^(\[[^\]]*\]|\([^)]*\))$/.test(text)) continue;
+    segments.push({ start, end, text });
+  }
+  return segments;
+}
+
 /** 0:07, 12:30, 1:02:03. */
 export function formatTimestamp(seconds: number): string {
   const s = Math.floor(seconds);
@@ -97,8 +124,8 @@ export function withTranscript(note: string, section: string, recordingName: str
   return `${before ? `${before}\n\n` : ''}${section}${after ? `\n${after}` : ''}`;
 }
 
-/** A note for a recording that has none yet: its name, a link to it, the transcript. */
-export function newMeetingNote(recordingName: string, section: string): string {
+/** A note for a recording that has none yet: its name, a link to it (`link`: relative, URL-encoded; default beside the note), the transcript. */
+export function newMeetingNote(recordingName: string, section: string, link = `./${encodeURIComponent(recordingName)}`): string {
   const title = recordingName.replace(/\.wav\.enc$/i, '').replace(/\.enc$/i, '');
-  return [`# ${title}`, '', `- **Recording:** [${recordingName}](./${encodeURIComponent(recordingName)}) (encrypted; open it in VS Code to play)`, '', section].join('\n');
+  return [`# ${title}`, '', `- **Recording:** [${recordingName}](${link}) (encrypted; open it in VS Code to play)`, '', section].join('\n');
 }

@@ -28,6 +28,7 @@ describe('transcription (real speech, real PocketSphinx)', function () {
   this.timeout(300_000);
   after(async () => {
     await recordingConfig().update('captureCommand', undefined, vscode.ConfigurationTarget.Global);
+    await vscode.workspace.getConfiguration('noteseal.transcription').update('afterRecording', undefined, vscode.ConfigurationTarget.Global);
     await workspaceSettings(undefined);
     await closeAllEditors();
   });
@@ -62,5 +63,22 @@ describe('transcription (real speech, real PocketSphinx)', function () {
     for (const w of ['consider', 'selfish', 'respectable']) assert.ok(text.includes(w), `"${w}" in: ${text}`);
     assert.ok(!fs.readFileSync(`${note}.enc`).includes(Buffer.from('respectable')), 'the note on disk is sealed');
     fs.rmSync(evil);
+  });
+
+  it('noteseal.transcription.afterRecording: a recording that stops is transcribed into the meeting note it just wrote', async () => {
+    const noteseal = await unlocked();
+    await workspaceSettings(undefined);
+    await vscode.workspace.getConfiguration('noteseal.transcription').update('afterRecording', true, vscode.ConfigurationTarget.Global);
+    await recordingConfig().update('captureCommand', `sox ${CLIPS[1]} ${CLIPS[2]} -t raw -r 16000 -c 1 -b 16 -e signed-integer -L -`, vscode.ConfigurationTarget.Global);
+    const started = await noteseal.recording.start('Austen again');
+    assert.ok(started);
+    // The note may be "<name> (2).md" when one with the recording's name exists: whichever opens is the one transcribed.
+    await waitUntil('the meeting note to open with the transcript in it', () => {
+      const doc = vscode.window.activeTextEditor?.document;
+      return !!doc && doc.uri.scheme === 'noteseal' && doc.getText().startsWith('# Austen again') && doc.getText().includes('selfish');
+    }, 180_000);
+    const text = vscode.window.activeTextEditor!.document.getText();
+    assert.match(text, /## Notes\n/, 'the meeting note Stop Recording wrote');
+    assert.match(text, /## Transcript\n\n_Transcribed on this machine by PocketSphinx from .*Austen again.*\.wav\.enc\._\n\n- \*\*0:00\*\* he was not/);
   });
 });

@@ -51,7 +51,8 @@ export const ALLOWED: Record<string, readonly string[]> = {
   'server/src/recording/': [...CORE, 'server/src/protocol.ts', 'server/src/vault/'],
   // Transcription reads recordings' WAV headers (wav.ts) and writes the meeting note through the vault's file system.
   'server/src/transcription/': [...CORE, 'server/src/protocol.ts', 'server/src/vault/', 'server/src/recording/wav.ts'],
-  'server/src/cli/': [...CORE, 'server/src/protocol.ts', 'server/src/agent/', 'server/src/search/', 'server/src/loaderVariables.ts', 'server/src/formats/', 'server/src/logs/'],
+  // `noteseal transcribe` runs the engine the worker runs (issue 31): the engine, its pipes and the transcript's format.
+  'server/src/cli/': [...CORE, 'server/src/protocol.ts', 'server/src/agent/', 'server/src/search/', 'server/src/loaderVariables.ts', 'server/src/formats/', 'server/src/logs/', 'server/src/transcription/'],
   // Sealed logs (issue 29): `noteseal append`/`cat`, the library's 'a'; on the core only.
   'server/src/logs/': [...CORE],
   // The @noteseal/core library (issue 29): the CLI's key finding, checks and config parsing, for programs.

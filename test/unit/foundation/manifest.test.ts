@@ -80,6 +80,7 @@ describe('package.json manifest', () => {
       'noteseal.transcription.command': 'machine',
       'noteseal.transcription.model': 'machine',
       'noteseal.transcription.language': 'machine',
+      'noteseal.transcription.afterRecording': 'machine',
     });
     assert.equal(props['noteseal.trace.server'], undefined, 'tracing is not a setting: it is pinned off (workerClient.ts)');
     assert.equal(manifest.capabilities.virtualWorkspaces, false);

@@ -14,9 +14,9 @@ import { describe, it, type TestContext } from 'node:test';
 import { TEST_KDF_POLICY } from '../../../server/src/keys/kdf';
 import { Recorder, type RecordingKeySource, type RecordingResult } from '../../../server/src/recording/recorder';
 import { parseWavHeader, wavHeader } from '../../../server/src/recording/wav';
-import { engineInstallHint, pocketsphinxArgs, resolveEngine } from '../../../server/src/transcription/engine';
+import { engineInstallHint, pocketsphinxArgs, resolveEngine, whisperArgs } from '../../../server/src/transcription/engine';
 import { defaultNotePath, TranscriptionService } from '../../../server/src/transcription/transcriptionService';
-import { parsePocketsphinxOutput, withTranscript } from '../../../server/src/transcription/transcript';
+import { parsePocketsphinxOutput, parseWhisperOutput, withTranscript } from '../../../server/src/transcription/transcript';
 import { EncFileSystem } from '../../../server/src/vault/encFileSystem';
 import { VaultService } from '../../../server/src/vault/vaultService';
 import { newKeyring, PASSPHRASE, tempDir } from '../recording/helpers';
@@ -247,7 +247,7 @@ describe('finding the engine', () => {
     assert.equal((await resolveEngine({ command: path.join(planted, 'pocketsphinx_continuous') }, { PATH: '' }, 'linux')).program, path.join(planted, 'pocketsphinx_continuous'));
     assert.match(engineInstallHint('darwin'), /noteseal\.transcription\.command/);
     await assert.rejects(resolveEngine({}, { PATH: planted }, 'win32'), /not available on Windows/);
-    await assert.rejects(resolveEngine({ engine: 'whisper' }, { PATH: planted }, 'linux'), /"whisper" is not one NoteSeal can run/);
+    await assert.rejects(resolveEngine({ engine: 'vosk' }, { PATH: planted }, 'linux'), /"vosk" is not one NoteSeal can run/);
     await assert.rejects(resolveEngine({ language: 'de' }, { PATH: planted }, 'linux'), /set noteseal\.transcription\.model/);
     await assert.rejects(resolveEngine({ model: '/m', language: '../x' }, { PATH: planted }, 'linux'), /must be a model name/);
     assert.deepEqual(pocketsphinxArgs({ model: '/m', language: 'fr' }).slice(-6), ['-hmm', '/m/fr', '-lm', '/m/fr.lm.bin', '-dict', '/m/cmudict-fr.dict']);
@@ -262,5 +262,62 @@ describe('finding the engine', () => {
     assert.equal(withTranscript(old, `## Transcript\n\n${by('a.wav.enc')}\n\nnew\n`, 'a.wav.enc'), `# T\n\n## Transcript\n\n${by('a.wav.enc')}\n\nnew\n\n## Later\n\nx\n`, 'the same recording\'s transcript is replaced');
     assert.equal(withTranscript(old, `## Transcript\n\n${by('b.wav.enc')}\n\nnew\n`, 'b.wav.enc'), `${old}\n## Transcript\n\n${by('b.wav.enc')}\n\nnew\n`, 'another recording\'s transcript is kept');
     assert.equal(withTranscript('# T\n\n## Notes\n', '## Transcript\n\nnew\n', 'a.wav.enc'), '# T\n\n## Notes\n\n## Transcript\n\nnew\n');
+  });
+
+  it('whisper.cpp: whisper-cli with the chosen model, audio as a WAV on stdin (-f -), no file written; found like PocketSphinx', async t => {
+    const dir = tempDir(t, 'noteseal-whisper-');
+    assert.deepEqual(whisperArgs({ model: '/models/ggml-base.en.bin' }), ['-m', '/models/ggml-base.en.bin', '-l', 'en', '-np', '-f', '-']);
+    assert.deepEqual(whisperArgs({ model: '/m.bin', language: 'de' }).slice(2, 4), ['-l', 'de']);
+    assert.deepEqual(whisperArgs({ model: '/m.bin', language: 'auto' }).slice(2, 4), ['-l', 'auto']);
+    assert.throws(() => whisperArgs({}), /needs a model file/);
+    assert.throws(() => whisperArgs({ model: 'models/x.bin' }), /must be an absolute path/);
+    assert.throws(() => whisperArgs({ model: '/m.bin', language: '../x' }), /must be a model name/);
+    await assert.rejects(resolveEngine({ engine: 'whisper', model: '/m.bin' }, { PATH: 'bin:.' }, 'darwin'), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'ENGINE_MISSING');
+      assert.match(e.message, /brew install whisper-cpp/);
+      return true;
+    });
+    fakeEngine(dir, 'whisper-cli', '');
+    const found = await resolveEngine({ engine: 'whisper', model: '/m.bin' }, { PATH: dir }, 'win32');
+    assert.equal(found.program, path.join(dir, 'whisper-cli'), 'whisper.cpp reads stdin with fread: Windows is not refused');
+    assert.equal(found.input, 'wav');
+  });
+
+  it('parses whisper-cli output (cli.cpp: a blank line, then "[hh:mm:ss.mmm --> hh:mm:ss.mmm]  text" per segment)', () => {
+    // As whisper-cli prints it for whisper.cpp's samples/jfk.wav (README), and a longer run past an hour.
+    const out = '\n[00:00:00.000 --> 00:00:11.000]   And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.\n'
+      + '[00:00:11.000 --> 00:00:13.500]   [BLANK_AUDIO]\n[01:02:03.250 --> 01:02:05.000]   (music)\n[01:02:05.000 --> 01:02:07.120]   Thank you.\n';
+    assert.deepEqual(parseWhisperOutput(out), [
+      { start: 0, end: 11, text: 'And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.' },
+      { start: 3725, end: 3727.12, text: 'Thank you.' },
+    ]);
+    assert.throws(() => parseWhisperOutput('whisper_init_from_file: loading model\n'), /not a transcript/);
+    assert.throws(() => parseWhisperOutput('[00:00:05.000 --> 00:00:01.000]  backwards\n'), /ends before it starts/);
+  });
+
+  it('whisper.cpp through the worker: a stand-in whisper-cli gets a WAV header and the whole PCM on stdin, its segments land in the note', async t => {
+    const { dir, files, service } = await setup(t);
+    const sealed = path.join(dir, 'talk.wav.enc');
+    const pcm = Buffer.alloc(96_000);
+    for (let i = 0; i < pcm.length; i += 2) pcm.writeInt16LE((i % 400) - 200, i);
+    await files.encryptTo(sealed, Buffer.concat([wavHeader(undefined, pcm.length), pcm]));
+    // Checks what it was given exactly as whisper.cpp would need it, then prints in whisper-cli's format.
+    const engine = fakeEngine(dir, 'whisper-cli', `
+const argv = process.argv.slice(2);
+if (argv.join(' ') !== '-m ${dir}/ggml-tiny.en.bin -l en -np -f -') process.exit(9);
+const parts = []; process.stdin.on('data', d => parts.push(d)); process.stdin.on('end', () => {
+  const b = Buffer.concat(parts);
+  if (b.toString('latin1', 0, 4) !== 'RIFF' || b.readUInt32LE(40) !== ${pcm.length} || b.length !== 44 + ${pcm.length} || b.readUInt16LE(22) !== 1) process.exit(8);
+  if (require('fs').readdirSync('.').length) process.exit(7);
+  process.stdout.write('\\n[00:00:00.000 --> 00:00:02.500]   The budget is final.\\n[00:00:02.500 --> 00:00:03.000]   Done.\\n');
+});`);
+    const r = await service().transcribe('w', { path: sealed, settings: { engine: 'whisper', command: engine, model: path.join(dir, 'ggml-tiny.en.bin') } });
+    assert.equal(r.engine, 'whisper.cpp');
+    const note = (await files.readFile(r.notePath.slice(0, -4))).toString('utf8');
+    assert.match(note, /_Transcribed on this machine by whisper\.cpp from talk\.wav\.enc\._\n\n- \*\*0:00\*\* The budget is final\.\n- \*\*0:02\*\* Done\.\n/, note);
+    // whisper-cli exits 0 printing nothing when it cannot decode its input: an error, never an empty transcript.
+    const silent = fakeEngine(dir, 'silent', `process.stdin.resume(); process.stdin.on('end', () => {})`);
+    await assert.rejects(service().transcribe('w2', { path: sealed, notePath: path.join(dir, 'other.md.enc'), settings: { engine: 'whisper', command: silent, model: '/m.bin' } }), /printed no segment/);
+    assert.equal(existsSync(path.join(dir, 'other.md.enc')), false);
   });
 });
