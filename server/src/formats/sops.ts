@@ -4,10 +4,11 @@
 // entry, decrypts every value, checks the MAC and shows the document without its metadata, as `sops
 // decrypt` does. Saving encrypts it again with the same data key and options: an unchanged value keeps its
 // ciphertext, a changed one gets a fresh IV; the MAC and `lastmodified` are new, the recipients untouched.
+import { randomBytes } from 'node:crypto';
 import { NoteSealError } from '../crypto/errors';
 import { wipe } from '../keys/bytes';
 import { decryptValue, encryptValue } from './sops-cipher';
-import { sopsDataKey } from './sops-keys';
+import { ageEntriesFor, DATA_KEY_LENGTH, sopsDataKey } from './sops-keys';
 import { dotenvDocument, iniDocument } from './sops-lines';
 import { lastModifiedAad, nowRfc3339, optionsOf, type SopsMetadataObject } from './sops-metadata';
 import { decryptTree, encryptTree, SopsMacError, type SopsStash } from './sops-tree';
@@ -108,3 +109,19 @@ export const sopsFormat: FileFormat<SopsSaveState> = {
     return Promise.resolve(Buffer.from(encryptSopsText(Buffer.from(plaintext).toString('utf8'), state).text, 'utf8'));
   },
 };
+
+/** The sops version NoteSeal's files say they were written for (the metadata format of sops 3.13). */
+export const SOPS_VERSION = '3.13.2';
+
+/**
+ * The save state of a new sops file: a fresh data key wrapped to each age recipient, and the creation
+ * rule's options (`encrypted_regex`, `unencrypted_suffix`, …, as sops names them). The caller wipes the key.
+ */
+export function newSopsState(kind: SopsStoreKind, recipients: Parameters<typeof ageEntriesFor>[1], options: SopsMetadataObject, dataKey = new Uint8Array(randomBytes(DATA_KEY_LENGTH))): SopsSaveState {
+  if (recipients.length === 0) throw new NoteSealError('INVALID_ARGUMENT', 'a sops file needs at least one age recipient');
+  const metadata: SopsMetadataObject = { age: ageEntriesFor(dataKey, recipients), lastmodified: '', mac: '' };
+  for (const [k, v] of Object.entries(options)) if (v !== undefined && v !== null && v !== '' && v !== false) metadata[k] = v;
+  metadata['version'] = SOPS_VERSION;
+  optionsOf(metadata); // a rule with two options, or a regex NoteSeal cannot read, is refused before any write
+  return { kind, dataKey, metadata, stash: new Map() };
+}
