@@ -24,8 +24,9 @@ import { withIdentityFile } from './identity-commands';
 import { stdinBlocks } from './stdin';
 import { writeManyToStdout, writeToStdout } from './stdout';
 import { keepingDataKey, writerVerdict } from './writer-check';
-import { isAgeFile, isDotenvxFile } from '../formats';
+import { isAgeFile, isDotenvxFile, isSopsFile } from '../formats';
 import { dotenvxDecrypt } from './dotenvx-commands';
+import { sopsDecrypt } from './sops-commands';
 import { ageDecrypt, ageEncryptCommand, ageInspectLines, ageInspectReport } from './age-commands';
 
 /**
@@ -104,6 +105,8 @@ export async function decryptCommand(ctx: CliContext): Promise<number> {
   const given = ctx.args.options.get('output');
   const output = typeof given === 'string' && given !== '-' ? given : null;
   if (output) refuseToOverwrite(ctx, output);
+  // A sops file first: its metadata holds armored age files.
+  if (await isSopsFile(file)) return sopsDecrypt(ctx, file, output, typeof identityFile === 'string' ? identityFile : undefined);
   if (await isAgeFile(file)) return ageDecrypt(ctx, file, output, typeof identityFile === 'string' ? identityFile : undefined);
   if (await isDotenvxFile(file)) return dotenvxDecrypt(ctx, file, output);
   await warmThreadsFor(file);

@@ -87,7 +87,10 @@ Commands:
   set <.env> KEY VALUE|-
                         set one value of a dotenvx file, encrypted to its
                         DOTENV_PUBLIC_KEY… (- reads VALUE from stdin); no
-                        private key needed
+                        private key needed; on a sops file, KEY is a path
+                        (db.password, servers[0], "a.b") and the value is
+                        encrypted with the file's data key (an age identity
+                        you hold opens it)
   grep PATTERN [PATH...]
                         search inside encrypted notes (folders, or .enc
                         files): path:line:text, like rg; -i ignore case,
@@ -132,7 +135,10 @@ unless --allow-unverified-writer, and the git merge driver does not merge
 them. decrypt and exec also take dotenvx .env files (a DOTENV_PUBLIC_KEY…
 line): the private key comes from DOTENV_PRIVATE_KEY… in the environment or
 from an imported .env.keys; their values carry no signature either, so exec
-refuses them the same way.
+refuses them the same way. decrypt and set also take sops files (YAML,
+JSON, dotenv, INI with sops metadata) whose data key an age identity you
+hold opens (imported, or --identity FILE); the MAC is checked; a file only
+for PGP, KMS or Vault names the key that would open it.
 
 Commands that need file keys ask the agent first ($NOTESEAL_AGENT_SOCK or
 the default socket), then an age identity given on purpose (servers, CI:

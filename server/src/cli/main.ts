@@ -14,7 +14,7 @@ import { execCommand } from './exec-command';
 import { GrepExit, grepCommand, parseGrepArgs } from './grep-command';
 import { NoAgent } from './file-keys';
 import { gitCommand } from './git-commands';
-import { setCommand } from './dotenvx-commands';
+import { setAnyCommand } from './sops-commands';
 import { identityCommand } from './identity-commands';
 import { recipientsCommand, updatekeysCommand } from './recipients-commands';
 import { initCommand, passwdCommand, rotateCommand, shredCommand } from './key-commands';
@@ -40,7 +40,7 @@ const COMMANDS: Record<string, (ctx: CliContext) => Promise<number>> = {
   identity: identityCommand,
   recipients: recipientsCommand,
   updatekeys: updatekeysCommand,
-  set: setCommand,
+  set: setAnyCommand,
   unlock: unlockCommand,
 };
 

@@ -13,7 +13,8 @@ import type { FileFormat, FormatName } from './types';
 export type { FileFormat, FormatName, KeysAtHand, OpenedFile } from './types';
 
 export const HEAD_BYTES = 2048;
-export const FORMATS: readonly FileFormat<never>[] = [encFormat as FileFormat<never>, ageFormat as FileFormat<never>, dotenvxFormat as FileFormat<never>, sopsFormat as FileFormat<never>];
+// sops before age: a sops file's metadata holds armored age files, which age's sniff would take for one.
+export const FORMATS: readonly FileFormat<never>[] = [encFormat as FileFormat<never>, sopsFormat as FileFormat<never>, ageFormat as FileFormat<never>, dotenvxFormat as FileFormat<never>];
 
 export function formatNamed(name: FormatName): FileFormat<never> {
   return FORMATS.find(f => f.name === name)!;

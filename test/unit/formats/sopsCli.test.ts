@@ -1,0 +1,86 @@
+// sops files in the CLI (issue 27): `noteseal decrypt` (with --identity, or an imported age identity from the
+// keyring) and `noteseal set` (dotted paths, list items, quoted segments, a value from stdin), each checked
+// with the independent sops-age; a file wrapped only for PGP says which key would open it.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { ageRecipientFor, parseAgeRecipients } from '../../../server/src/formats/age-recipients';
+import { encryptSopsText, newSopsState } from '../../../server/src/formats/sops';
+import { runCli } from '../agent/cliRunner';
+import { errors, makePerson, type Person } from '../sharing/people';
+
+const sopsAge = createRequire(__filename)('sops-age') as { decryptSops(input: string, o: { secretKey: string; fileType: 'yaml' | 'json' | 'env' }): Promise<unknown> };
+
+let root: string; let ann: Person; let keyFile: string; let secretKey: string; let publicKey: string;
+before(async () => {
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'noteseal-sops-cli-'));
+  ann = await makePerson(root, 'ann');
+  const keygen = execFileSync('age-keygen', { encoding: 'utf8' });
+  secretKey = /^AGE-SECRET-KEY-1[0-9A-Z]+$/m.exec(keygen)![0];
+  publicKey = /# public key: (age1[0-9a-z]+)/.exec(keygen)![1]!;
+  keyFile = path.join(root, 'key.txt');
+  await fs.writeFile(keyFile, keygen, { mode: 0o600 });
+});
+after(() => fs.rm(root, { recursive: true, force: true }));
+
+const PLAIN = '# settings\ndb:\n    user: app\n    password: s3cret\nservers:\n    - alpha\n    - beta\n"a.b": dotted\n';
+
+async function sopsFile(name: string, plain: string, kind: 'yaml' | 'json' | 'dotenv' = 'yaml'): Promise<string> {
+  const recipients = parseAgeRecipients(publicKey, 'test').map(r => ({ text: r.text, recipient: ageRecipientFor(r.recipient) }));
+  const file = path.join(ann.home, name);
+  await fs.writeFile(file, encryptSopsText(plain, newSopsState(kind, recipients, { unencrypted_suffix: '_unencrypted' })).text);
+  return file;
+}
+
+describe('CLI: sops files', () => {
+  it('decrypt: refused (exit 2) naming the age recipient until a key is at hand; --identity opens it', async () => {
+    const file = await sopsFile('secrets.sops.yaml', PLAIN);
+    const none = await ann.cli(['decrypt', file]);
+    assert.equal(none.code, 2, none.stderr);
+    assert.match(errors(none), new RegExp(`age ${publicKey}`));
+    const shown = await ann.cli(['decrypt', '--identity', keyFile, file]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.deepEqual(parse(shown.stdout), parse(PLAIN));
+    assert.match(shown.stdout, /# settings/);
+    assert.doesNotMatch(shown.stdout, /sops:|ENC\[/);
+  });
+
+  it('set: after `identity import`, dotted paths, [0], "a.b" and - from stdin, read back by sops-age', async () => {
+    const file = await sopsFile('app.sops.yaml', PLAIN);
+    const imp = await ann.cli(['identity', 'import', keyFile]);
+    assert.equal(imp.code, 0, imp.stderr);
+    const before = await fs.readFile(file, 'utf8');
+    for (const [k, v] of [['db.password', 'n3w pass'], ['servers[0]', 'gamma'], ['"a.b"', 'still dotted'], ['db.port_unencrypted', '5432']]) {
+      const r = await ann.cli(['set', file, k!, v!]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const piped = await runCli(['set', file, 'db.user', '-'], { ...ann.env, NOTESEAL_PASSPHRASE_FILE: path.join(ann.home, 'pass') }, { cwd: ann.home, stdin: 'from stdin\n' });
+    assert.equal(piped.code, 0, piped.stderr);
+    const after_ = await fs.readFile(file, 'utf8');
+    assert.deepEqual(await sopsAge.decryptSops(after_, { secretKey, fileType: 'yaml' }), {
+      db: { user: 'from stdin', password: 'n3w pass', port_unencrypted: '5432' }, servers: ['gamma', 'beta'], 'a.b': 'still dotted',
+    });
+    assert.match(after_, /port_unencrypted: "5432"/);
+    // The recipients are kept exactly.
+    const ageBlock = (t: string) => /age:[\s\S]*?END AGE ENCRYPTED FILE-----/.exec(t)![0];
+    assert.equal(ageBlock(after_), ageBlock(before));
+    const bad = await ann.cli(['set', file, 'db..x', 'v']);
+    assert.notEqual(bad.code, 0);
+    assert.match(errors(bad), /key path/);
+  });
+
+  it('set on a sops dotenv file changes that line only', async () => {
+    const file = await sopsFile('prod.env', 'A=1\nB=2\n', 'dotenv');
+    const before = (await fs.readFile(file, 'utf8')).split('\n');
+    const r = await ann.cli(['set', file, 'B', 'two']);
+    assert.equal(r.code, 0, r.stderr);
+    const after_ = (await fs.readFile(file, 'utf8')).split('\n');
+    assert.deepEqual(after_.filter((l, i) => l !== before[i]).map(l => l.split('=')[0]), ['B', 'sops_lastmodified', 'sops_mac']);
+    assert.deepEqual(await sopsAge.decryptSops(after_.join('\n'), { secretKey, fileType: 'env' }), { A: '1', B: 'two' });
+  });
+});
