@@ -26,7 +26,7 @@ import { writeManyToStdout, writeToStdout } from './stdout';
 import { keepingDataKey, writerVerdict } from './writer-check';
 import { isAgeFile, isDotenvxFile, isSopsFile } from '../formats';
 import { dotenvxDecrypt } from './dotenvx-commands';
-import { sopsDecrypt } from './sops-commands';
+import { sopsDecrypt, sopsInspectLines, sopsInspectReport } from './sops-commands';
 import { ageDecrypt, ageEncryptCommand, ageInspectLines, ageInspectReport } from './age-commands';
 
 /**
@@ -174,6 +174,7 @@ export async function inspectCommand(ctx: CliContext): Promise<number> {
   const files = expectOperands(ctx.args, 1, Infinity, 'file to inspect');
   const reports = [];
   for (const file of files) {
+    if (await isSopsFile(file)) { reports.push(await sopsInspectReport(file)); continue; }
     if (await isAgeFile(file)) { reports.push(await ageInspectReport(file)); continue; }
     const header = await aboutFile(file, () => readHeaderFromFile(file));
     const { size } = await fs.stat(file);
@@ -199,7 +200,7 @@ export async function inspectCommand(ctx: CliContext): Promise<number> {
   }
   const lines: string[] = [];
   for (const r of reports) {
-    if ('format' in r) { lines.push(...ageInspectLines(r)); continue; }
+    if ('format' in r) { lines.push(...(r.format === 'sops' ? sopsInspectLines(r) : ageInspectLines(r))); continue; }
     lines.push(`${r.file}`,
       `  format version  ${r.version}`,
       `  suite           ${r.suite}${r.suite === 1 ? ' (AES-256-GCM chunks, HKDF-SHA256, HMAC-SHA256 header)' : ''}`,

@@ -2,11 +2,17 @@
 // unwrapped from an age entry by the age identities at hand (--identity FILE, else the agent or the keyring).
 import { readRegularFile } from '../crypto/safe-open';
 import { wipe } from '../keys/bytes';
-import { sopsFormat } from '../formats/sops';
+import { sopsDocument, sopsFormat, sopsStoreOf, type SopsStoreKind } from '../formats/sops';
+import { masterKeysOf } from '../formats/sops-keys';
+import type { SearchLine, SearchQuery } from '../protocol';
+import { decodeNote, matchText } from '../search/matcher';
+import { compileQuery } from '../search/query';
 import { writeFileAtomic } from '../crypto/format';
 import { isSopsFile } from '../formats';
 import { cliKeysAtHand } from './age-commands';
-import { allowOnly, expectOperands } from './args';
+import { allowOnly, expectOperands, UsageError } from './args';
+import type { EnvFormat } from './env-files';
+import { UnverifiedWriter } from './writer-check';
 import { setCommand } from './dotenvx-commands';
 import fs from 'node:fs/promises';
 import { NoteSealError } from '../crypto/errors';
@@ -22,15 +28,36 @@ const MAX_BYTES = 16 * 1024 * 1024;
 /** Said by decrypt (stderr): sops values carry a MAC under the data key, no signature. */
 export const SOPS_NO_WRITER = 'sops files have no writer: their MAC is made with the data key, so anyone who can open the file can have written it';
 
-/** The plaintext view of a sops file (values decrypted, MAC checked, metadata left out). */
-export async function openSopsFileCli(ctx: CliContext, file: string, identityFile?: string): Promise<Buffer> {
-  const bytes = await aboutFile(file, () => readRegularFile(file, { maxBytes: MAX_BYTES }));
-  const open = (keys: FileKeys | null) => aboutFile(file, async () => {
+/** The plaintext view of sops bytes (values decrypted, MAC checked, metadata left out) and its store. */
+export function openSopsBytesCli(ctx: CliContext, file: string, bytes: Buffer, keys: FileKeys | null, identityFile?: string): Promise<{ plaintext: Buffer; kind: SopsStoreKind }> {
+  return aboutFile(file, async () => {
     const opened = await sopsFormat.open(bytes, cliKeysAtHand(ctx, keys, identityFile), file);
     wipe(opened.saveState.dataKey);
-    return opened.plaintext;
+    return { plaintext: opened.plaintext, kind: opened.saveState.kind };
   });
+}
+
+/** As openSopsBytesCli, reading the file (never through a link, never unbounded) and finding the keys. */
+export async function openSopsFileCli(ctx: CliContext, file: string, identityFile?: string): Promise<Buffer> {
+  const bytes = await aboutFile(file, () => readRegularFile(file, { maxBytes: MAX_BYTES }));
+  const open = async (keys: FileKeys | null) => (await openSopsBytesCli(ctx, file, bytes, keys, identityFile)).plaintext;
   return identityFile ? open(null) : withFileKeys(ctx, keys => open(keys), file);
+}
+
+/** exec: a sops file's writer cannot be known (its MAC is keyed by the data key): refused unless allowed. */
+export function refuseSopsWriter(ctx: CliContext, file: string): void {
+  const warning = `${file} is a sops file: ${SOPS_NO_WRITER}.`;
+  if (ctx.args.options.has('allow-unverified-writer')) {
+    ctx.note(`noteseal: warning: ${warning} (run anyway: --allow-unverified-writer)`);
+    return;
+  }
+  throw new UnverifiedWriter(`exec: ${warning} Nothing was run. To run it anyway, pass --allow-unverified-writer.`);
+}
+
+/** exec: how a sops file's plaintext view gives variables (its top-level scalars); INI has none. */
+export function sopsEnvFormat(file: string, kind: SopsStoreKind): EnvFormat {
+  if (kind === 'ini') throw new UsageError(`exec: ${file} is a sops INI file: its values are in sections, not variables`);
+  return kind;
 }
 
 export async function sopsDecrypt(ctx: CliContext, file: string, output: string | null, identityFile?: string): Promise<number> {
@@ -78,4 +105,52 @@ export async function setAnyCommand(ctx: CliContext): Promise<number> {
   allowOnly(ctx.args);
   const [, keyPath, given] = expectOperands(ctx.args, 3, 3, 'file, KEY and VALUE (- reads the value from stdin)') as [string, string, string];
   return sopsSetCommand(ctx, file, keyPath, given === '-' ? await readStdinText() : given);
+}
+
+/** What `inspect` says of a sops file: its metadata only (no key needed, no value read). */
+export interface SopsInspectReport {
+  file: string; format: 'sops'; store: SopsStoreKind; fileSize: number; version: string; lastModified: string;
+  masterKeys: string[]; options: Record<string, string | boolean>; mac: boolean; writer: string;
+}
+
+const OPTION_NAMES = ['unencrypted_suffix', 'encrypted_suffix', 'unencrypted_regex', 'encrypted_regex', 'unencrypted_comment_regex', 'encrypted_comment_regex', 'mac_only_encrypted'];
+
+export async function sopsInspectReport(file: string): Promise<SopsInspectReport> {
+  const bytes = await aboutFile(file, () => readRegularFile(file, { maxBytes: MAX_BYTES }));
+  const text = bytes.toString('utf8');
+  const store = sopsStoreOf(file, text);
+  const metadata = await aboutFile(file, async () => sopsDocument(store, text).metadata ?? {});
+  const options: Record<string, string | boolean> = {};
+  for (const k of OPTION_NAMES) { const v = metadata[k]; if (typeof v === 'string' && v !== '' || v === true) options[k] = v; }
+  return {
+    file, format: 'sops', store, fileSize: bytes.length,
+    version: String(metadata['version'] ?? '?'), lastModified: String(metadata['lastmodified'] ?? '?'),
+    masterKeys: await aboutFile(file, async () => masterKeysOf(metadata)), options,
+    mac: typeof metadata['mac'] === 'string' && metadata['mac'] !== '', writer: `unknown: ${SOPS_NO_WRITER}`,
+  };
+}
+
+export function sopsInspectLines(r: SopsInspectReport): string[] {
+  return [
+    r.file,
+    `  format          sops ${r.version} (${r.store}), every value AES-256-GCM under one data key`,
+    `  file size       ${r.fileSize} bytes`,
+    `  last modified   ${r.lastModified}`,
+    `  MAC             ${r.mac ? 'present (checked when the file is opened)' : 'MISSING: the values cannot be checked'}`,
+    ...Object.entries(r.options).map(([k, v]) => `  ${k.padEnd(15)} ${String(v)}`),
+    `  master keys     ${r.masterKeys.length}`,
+    ...r.masterKeys.map(k => `    ${k}`),
+    `  written by      ${r.writer}`,
+  ];
+}
+
+/** grep: the matching lines of a sops file's plaintext view (the file named on the command line). */
+export async function grepSopsFile(ctx: CliContext, file: string, query: SearchQuery, keys: FileKeys): Promise<SearchLine[]> {
+  const re = compileQuery(query);
+  if (!re) return [];
+  const bytes = await aboutFile(file, () => readRegularFile(file, { maxBytes: MAX_BYTES }));
+  const { plaintext } = await openSopsBytesCli(ctx, file, bytes, keys);
+  try {
+    return matchText(decodeNote(plaintext), re, { maxMatches: Number.MAX_SAFE_INTEGER, previewChars: Infinity, contextLines: 0 }).lines;
+  } finally { plaintext.fill(0); }
 }

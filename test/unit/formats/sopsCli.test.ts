@@ -83,4 +83,22 @@ describe('CLI: sops files', () => {
     assert.deepEqual(after_.filter((l, i) => l !== before[i]).map(l => l.split('=')[0]), ['B', 'sops_lastmodified', 'sops_mac']);
     assert.deepEqual(await sopsAge.decryptSops(after_.join('\n'), { secretKey, fileType: 'env' }), { A: '1', B: 'two' });
   });
+
+  it('exec (refused exit 12 without --allow-unverified-writer), grep and inspect read sops files', async () => {
+    const file = await sopsFile('run.sops.yaml', 'DB_PASSWORD: hunter2\nPORT: 5432\n');
+    const refused = await ann.cli(['exec', file, '--', 'true']);
+    assert.equal(refused.code, 12, refused.stderr);
+    assert.match(errors(refused), /sops file/);
+    const ran = await ann.cli(['exec', '--allow-unverified-writer', file, '--', process.execPath, '-e', 'process.stdout.write(process.env.DB_PASSWORD + ":" + process.env.PORT)']);
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.equal(ran.stdout, 'hunter2:5432');
+    const found = await ann.cli(['grep', 'hunter', file]);
+    assert.equal(found.code, 0, found.stderr);
+    assert.equal(found.stdout, `${file}:1:DB_PASSWORD: hunter2\n`);
+    const inspected = await ann.cli(['inspect', '--json', file], { noPass: true });
+    assert.equal(inspected.code, 0, inspected.stderr);
+    const report = JSON.parse(inspected.stdout) as { format: string; store: string; masterKeys: string[]; mac: boolean };
+    assert.deepEqual([report.format, report.store, report.masterKeys, report.mac], ['sops', 'yaml', [`age ${publicKey}`], true]);
+    assert.doesNotMatch(inspected.stdout, /hunter2/);
+  });
 });
