@@ -26,7 +26,7 @@ import { writeManyToStdout, writeToStdout } from './stdout';
 import { keepingDataKey, writerVerdict } from './writer-check';
 import { isAgeFile, isDotenvxFile, isSopsFile } from '../formats';
 import { dotenvxDecrypt } from './dotenvx-commands';
-import { sopsDecrypt, sopsInspectLines, sopsInspectReport } from './sops-commands';
+import { sopsDecrypt, sopsEncryptCommand, sopsInspectLines, sopsInspectReport } from './sops-commands';
 import { ageDecrypt, ageEncryptCommand, ageInspectLines, ageInspectReport } from './age-commands';
 
 /**
@@ -60,6 +60,7 @@ async function warmThreadsFor(file: string): Promise<void> {
 
 export async function encryptCommand(ctx: CliContext): Promise<number> {
   if (ctx.args.options.has('age')) return ageEncryptCommand(ctx);
+  if (ctx.args.options.has('sops')) return sopsEncryptCommand(ctx);
   allowOnly(ctx.args, 'output', 'force', 'detached');
   const [input] = expectOperands(ctx.args, 1, 1, 'file to encrypt');
   const given = ctx.args.options.get('output');

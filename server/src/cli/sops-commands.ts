@@ -2,8 +2,12 @@
 // unwrapped from an age entry by the age identities at hand (--identity FILE, else the agent or the keyring).
 import { readRegularFile } from '../crypto/safe-open';
 import { wipe } from '../keys/bytes';
-import { sopsDocument, sopsFormat, sopsStoreOf, type SopsStoreKind } from '../formats/sops';
-import { masterKeysOf } from '../formats/sops-keys';
+import path from 'node:path';
+import { encryptSopsText, looksLikeSops, newSopsState, sopsDocument, sopsFormat, sopsStoreOf, type SopsStoreKind } from '../formats/sops';
+import { acceptedRuleFor, acceptSopsConfig, acceptSopsConfigCommand, readSopsConfig, sopsConfigState, type SopsConfig, type SopsRule } from '../formats/sops-config';
+import { ageRecipientFor, parseAgeRecipients } from '../formats/age-recipients';
+import type { AgeRecipient } from '../formats/age';
+import { ageEntriesFor, masterKeysOf } from '../formats/sops-keys';
 import type { SearchLine, SearchQuery } from '../protocol';
 import { decodeNote, matchText } from '../search/matcher';
 import { compileQuery } from '../search/query';
@@ -17,7 +21,7 @@ import { setCommand } from './dotenvx-commands';
 import fs from 'node:fs/promises';
 import { NoteSealError } from '../crypto/errors';
 import { setInPlaintext } from '../formats/sops-set';
-import { aboutFile, type CliContext } from './context';
+import { aboutFile, keyfilePath, refuseToOverwrite, type CliContext } from './context';
 import { ExitCode } from './exit-codes';
 import { withFileKeys, type FileKeys } from './file-keys';
 import { writeToStdout } from './stdout';
@@ -154,3 +158,94 @@ export async function grepSopsFile(ctx: CliContext, file: string, query: SearchQ
     return matchText(decodeNote(plaintext), re, { maxMatches: Number.MAX_SAFE_INTEGER, previewChars: Infinity, contextLines: 0 }).lines;
   } finally { plaintext.fill(0); }
 }
+
+/** `recipients list [--trust]` for a `.sops.yaml`: its creation rules and state; `--trust` accepts exactly what was shown. */
+export async function listSopsConfig(ctx: CliContext, file: string): Promise<number> {
+  const config = await readSopsConfig(file);
+  const { state, at } = await sopsConfigState(keyfilePath(ctx), config);
+  const shown = state === 'accepted' ? `accepted on this machine (${at})` : state === 'changed' ? `CHANGED since this machine accepted it (${at})` : 'not yet accepted on this machine';
+  if (ctx.args.options.has('json')) {
+    await writeToStdout(ctx.stdout, Buffer.from(JSON.stringify({ file, kind: 'sops-config', rules: config.rules, sha256: config.sha256, accepted: state === 'accepted' }, null, 2) + '\n'));
+  } else {
+    const lines = [`${file}: ${config.rules.length} sops creation rules (unsigned); ${shown}`];
+    for (const r of config.rules) {
+      lines.push(`  rule ${r.index + 1}: path_regex ${r.pathRegex ?? '(any file)'}`);
+      for (const a of r.age) lines.push(`    age ${a}`);
+      for (const o of r.others) lines.push(`    ${o} (not written by NoteSeal)`);
+      for (const [k, v] of Object.entries(r.options)) lines.push(`    ${k}: ${String(v)}`);
+    }
+    await writeToStdout(ctx.stdout, Buffer.from(lines.join('\n') + '\n'));
+  }
+  if (ctx.args.options.has('trust')) {
+    if (state !== 'accepted') await acceptSopsConfig(keyfilePath(ctx), config);
+    ctx.note(`Accepted ${file} on this machine: noteseal encrypt --sops and updatekeys below ${path.dirname(file)} use the rules above.`);
+    return ExitCode.OK;
+  }
+  if (state !== 'accepted') {
+    ctx.note(`${file} is not used until you accept it: review the rules above, then run ${acceptSopsConfigCommand(file)}`);
+    if (state === 'changed') return ExitCode.UNTRUSTED_RECIPIENTS;
+  }
+  return ExitCode.OK;
+}
+
+/** The age recipients of a rule, parsed (a line NoteSeal cannot encrypt to is refused, never dropped). */
+function ruleRecipients(config: SopsConfig, rule: SopsRule): { text: string; recipient: AgeRecipient }[] {
+  return parseAgeRecipients(rule.age.join('\n'), `${config.file} (rule ${rule.index + 1})`).map(r => ({ text: r.text, recipient: ageRecipientFor(r.recipient) }));
+}
+
+/** `noteseal encrypt --sops <file> [-o out]`: a plaintext YAML/JSON/dotenv/INI file made a sops file by the accepted `.sops.yaml`. */
+export async function sopsEncryptCommand(ctx: CliContext): Promise<number> {
+  allowOnly(ctx.args, 'sops', 'output', 'force');
+  const [input] = expectOperands(ctx.args, 1, 1, 'file to encrypt');
+  if (input === '-') throw new UsageError('encrypt --sops reads a file, not stdin (its name chooses YAML, JSON, dotenv or INI)');
+  const given = ctx.args.options.get('output');
+  const output = typeof given === 'string' ? given : null;
+  if (output === '-') throw new UsageError('encrypt --sops writes to a file, not to stdout');
+  if (output) refuseToOverwrite(ctx, output);
+  const target = output ?? input;
+  const { config, rule } = await acceptedRuleFor(keyfilePath(ctx), target);
+  const bytes = await aboutFile(input, () => readRegularFile(input, { maxBytes: MAX_BYTES }));
+  const text = bytes.toString('utf8');
+  if (looksLikeSops(text)) throw new UsageError(`${input} is already a sops file`);
+  const kind = sopsStoreOf(target, text);
+  const state = newSopsState(kind, ruleRecipients(config, rule), rule.options);
+  let sealed: string;
+  try { sealed = await aboutFile(input, async () => encryptSopsText(text, state).text); } finally { wipe(state.dataKey); bytes.fill(0); }
+  const { mode } = await fs.stat(input);
+  if (!output && !(await aboutFile(input, () => readRegularFile(input, { maxBytes: MAX_BYTES }))).equals(Buffer.from(text, 'utf8'))) {
+    throw new NoteSealError('INVALID_ARGUMENT', `${input} changed while it was being encrypted: nothing written, try again`);
+  }
+  await writeFileAtomic(output ?? input, Buffer.from(sealed, 'utf8'), output ? 0o644 : mode & 0o777);
+  ctx.note(`Encrypted ${input} as a sops ${kind} file${output ? ` to ${output}` : ' in place'} for ${rule.age.length} age recipient(s) by ${config.file} (rule ${rule.index + 1}).`);
+  if (!output) ctx.note('noteseal: the old plaintext was replaced by a new file (atomic rename); its blocks on the disk are not scrubbed.');
+  return ExitCode.OK;
+}
+
+/** `noteseal updatekeys <sops file>`: the data key rewrapped to the accepted rule's age recipients (as `sops updatekeys`). */
+export async function sopsUpdatekeys(ctx: CliContext, file: string): Promise<number> {
+  const { config, rule } = await acceptedRuleFor(keyfilePath(ctx), file);
+  const recipients = ruleRecipients(config, rule);
+  const before = await aboutFile(file, () => readRegularFile(file, { maxBytes: MAX_BYTES }));
+  const text = before.toString('utf8');
+  const run = (keys: FileKeys | null) => aboutFile(file, async () => {
+    const opened = await sopsFormat.open(before, cliKeysAtHand(ctx, keys), file);
+    opened.plaintext.fill(0);
+    try {
+      const old = ((opened.saveState.metadata['age'] ?? []) as { recipient?: string }[]).map(e => String(e.recipient));
+      const now = recipients.map(r => r.text);
+      if (old.length === now.length && old.every((r, i) => r === now[i])) return null;
+      const doc = sopsDocument(opened.saveState.kind, text);
+      return { bytes: Buffer.from(doc.print({ ...opened.saveState.metadata, age: ageEntriesFor(opened.saveState.dataKey, recipients) }), 'utf8'), old, now };
+    } finally { wipe(opened.saveState.dataKey); }
+  });
+  const result = await withFileKeys(ctx, keys => run(keys), file);
+  if (!result) { ctx.note(`${file}: its age recipients are already those of ${config.file} (rule ${rule.index + 1})`); return ExitCode.OK; }
+  const { mode } = await fs.stat(file);
+  if (!(await aboutFile(file, () => readRegularFile(file, { maxBytes: MAX_BYTES }))).equals(before)) throw new NoteSealError('INVALID_ARGUMENT', `${file} changed meanwhile: nothing written, try again`);
+  await writeFileAtomic(file, result.bytes, mode & 0o777);
+  for (const r of result.now.filter(r => !result.old.includes(r))) ctx.note(`+ age ${r}`);
+  for (const r of result.old.filter(r => !result.now.includes(r))) ctx.note(`- age ${r}`);
+  ctx.note(`Updated the age recipients of ${file} from ${config.file} (rule ${rule.index + 1}); values, MAC and other master keys unchanged.`);
+  return ExitCode.OK;
+}
+

@@ -101,4 +101,53 @@ describe('CLI: sops files', () => {
     assert.deepEqual([report.format, report.store, report.masterKeys, report.mac], ['sops', 'yaml', [`age ${publicKey}`], true]);
     assert.doesNotMatch(inspected.stdout, /hunter2/);
   });
+
+  it('encrypt --sops and updatekeys use only an accepted .sops.yaml (recipients list --trust --dir shows and accepts it)', async () => {
+    const repo = path.join(ann.home, 'repo');
+    await fs.mkdir(repo);
+    const rules = (extra: string) => `creation_rules:\n  - path_regex: \\.sops\\.yaml$\n    age: ${publicKey}${extra}\n    encrypted_regex: ^(password|token)$\n  - path_regex: \\.json$\n    age: ${publicKey}\n`;
+    await fs.writeFile(path.join(repo, '.sops.yaml'), rules(''));
+    const file = path.join(repo, 'app.sops.yaml');
+    await fs.writeFile(file, 'user: app\npassword: pw\n');
+    const refused = await ann.cli(['encrypt', '--sops', file]);
+    assert.notEqual(refused.code, 0);
+    assert.match(errors(refused), /has not been accepted on this machine.*recipients list --trust --dir/s);
+    assert.equal(await fs.readFile(file, 'utf8'), 'user: app\npassword: pw\n');
+    const shown = await ann.cli(['recipients', 'list', '--dir', repo]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, new RegExp(`rule 1: path_regex .*\\n\\s+age ${publicKey}`));
+    assert.match(shown.stdout, /not yet accepted/);
+    const trust = await ann.cli(['recipients', 'list', '--trust', '--dir', repo]);
+    assert.equal(trust.code, 0, trust.stderr);
+    const enc = await ann.cli(['encrypt', '--sops', file]);
+    assert.equal(enc.code, 0, enc.stderr);
+    assert.match(errors(enc), /not scrubbed/);
+    const sealed = await fs.readFile(file, 'utf8');
+    assert.match(sealed, /^user: app$/m);
+    assert.match(sealed, /^password: ENC\[AES256_GCM/m);
+    assert.deepEqual(await sopsAge.decryptSops(sealed, { secretKey, fileType: 'yaml' }), { user: 'app', password: 'pw' });
+    const json = path.join(repo, 'plain.json');
+    await fs.writeFile(json, '{"token": "t0k", "n": 1.5}');
+    const out = path.join(repo, 'secret.json');
+    const toOut = await ann.cli(['encrypt', '--sops', json, '-o', out]);
+    assert.equal(toOut.code, 0, toOut.stderr);
+    assert.deepEqual(await sopsAge.decryptSops(await fs.readFile(out, 'utf8'), { secretKey, fileType: 'json' }), { token: 't0k', n: 1.5 });
+
+    // A second recipient pushed into .sops.yaml is not applied until accepted; then updatekeys rewraps the data key.
+    const keygen2 = execFileSync('age-keygen', { encoding: 'utf8' });
+    const secret2 = /^AGE-SECRET-KEY-1[0-9A-Z]+$/m.exec(keygen2)![0];
+    const public2 = /# public key: (age1[0-9a-z]+)/.exec(keygen2)![1]!;
+    await fs.writeFile(path.join(repo, '.sops.yaml'), rules(`,${public2}`));
+    const changed = await ann.cli(['updatekeys', file]);
+    assert.notEqual(changed.code, 0);
+    assert.match(errors(changed), /changed since this machine accepted it/);
+    assert.equal(await fs.readFile(file, 'utf8'), sealed);
+    assert.equal((await ann.cli(['recipients', 'list', '--trust', '--dir', repo])).code, 0);
+    const upd = await ann.cli(['updatekeys', file]);
+    assert.equal(upd.code, 0, upd.stderr);
+    assert.match(errors(upd), new RegExp(`\\+ age ${public2}`));
+    const rewrapped = await fs.readFile(file, 'utf8');
+    assert.deepEqual(await sopsAge.decryptSops(rewrapped, { secretKey: secret2, fileType: 'yaml' }), { user: 'app', password: 'pw' });
+    assert.equal(/password: (.*)/.exec(rewrapped)![1], /password: (.*)/.exec(sealed)![1], 'values untouched');
+  });
 });
