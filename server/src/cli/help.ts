@@ -12,6 +12,10 @@ Commands:
   encrypt <file|-> [-o out]
                         encrypt a file (default output: <file>.enc);
                         --detached for a shreddable key
+  encrypt --sops <file> [-o out]
+                        make a plaintext YAML/JSON/dotenv/INI file a sops
+                        file (in place unless -o) by the matching rule of
+                        the accepted .sops.yaml above it
   encrypt --age [-r RECIPIENT]... [--armor] [--trust] <file|-> [-o out]
                         write an age file (default <file>.age): to the -r
                         recipients (age1…, age1pq1…, noteseal1…), else the
@@ -46,11 +50,14 @@ Commands:
                         fingerprints, who signed each in); --trust then
                         accepts it on this machine (needed once before
                         NoteSeal encrypts to it); also a .age-recipients
+                        and a .sops.yaml (its creation rules)
   recipients forget [--dir D]
                         this machine stops remembering D's list (after
                         deleting it on purpose)
   updatekeys <path>...  rewrap the headers of .enc files to their folder's
-                        members (content untouched)
+                        members (content untouched); a sops file: its data
+                        key rewrapped to the age recipients of its accepted
+                        .sops.yaml rule
   inspect <file.enc>... show header facts (version, suite, chunk size, key
                         stanzas); --json
   verify <file.enc>...  authenticate every chunk; prints nothing secret
