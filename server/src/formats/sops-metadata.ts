@@ -72,6 +72,7 @@ export function unflattenMetadata(flat: ReadonlyMap<string, string>): SopsMetada
     };
     while ((m = re.exec(flatKey))) { push(m.index); last = m.index; kind = m[1]!; }
     push(flatKey.length);
+    if (tokens.some(t => t === '__proto__' || t === 'constructor' || t === 'prototype')) throw new SopsMetadataError(`a metadata key named ${JSON.stringify(flatKey.slice(0, 64))}`);
     let node: Record<string | number, unknown> = root;
     tokens.forEach((t, i) => {
       if (i === tokens.length - 1) { node[t] = value; return; }

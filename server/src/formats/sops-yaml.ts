@@ -121,7 +121,11 @@ export function yamlDocument(text: string, json: boolean): SopsDocument {
     if (contents === null) { branches.push({ kind: 'map', items: [] }); continue; }
     if (!isMap(contents)) throw new SopsParseError(lineOf(contents), 'the top level is not a mapping (sops files are)');
     const meta = metadataNode(doc);
-    if (meta) metadata = meta.toJS(doc, { mapAsMap: false }) as SopsMetadataObject;
+    if (meta) {
+      try { metadata = meta.toJS(doc, { mapAsMap: false, maxAliasCount: 0 }) as SopsMetadataObject; } catch {
+        throw new SopsParseError(lineOf(meta), 'the sops metadata holds an alias or a value sops cannot read');
+      }
+    }
     const branch = mapOf(contents, json, '', true);
     branch.items.unshift(...commentsOf(doc, 'commentBefore'));
     branches.push(branch);
