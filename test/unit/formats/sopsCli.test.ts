@@ -150,4 +150,16 @@ describe('CLI: sops files', () => {
     assert.deepEqual(await sopsAge.decryptSops(rewrapped, { secretKey: secret2, fileType: 'yaml' }), { user: 'app', password: 'pw' });
     assert.equal(/password: (.*)/.exec(rewrapped)![1], /password: (.*)/.exec(sealed)![1], 'values untouched');
   });
+
+  it('your own identity opens a sops file for its age1pq1 form (no imported key needed)', async () => {
+    const own = await ann.cli(['identity', '--age'], { noPass: true });
+    assert.equal(own.code, 0, own.stderr);
+    const pq = /age1pq1[0-9a-z]+/.exec(own.stdout)![0];
+    const recipients = parseAgeRecipients(pq, 'test').map(r => ({ text: r.text, recipient: ageRecipientFor(r.recipient) }));
+    const file = path.join(ann.home, 'pq.sops.yaml');
+    await fs.writeFile(file, encryptSopsText('k: v\n', newSopsState('yaml', recipients, {})).text);
+    const shown = await ann.cli(['decrypt', file]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.equal(shown.stdout, 'k: v\n');
+  });
 });
