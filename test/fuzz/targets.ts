@@ -144,6 +144,21 @@ function bytesOrMutated(samples: { file: Uint8Array; headerLength?: number; chun
   );
 }
 
+/** What an attacker editing a text file by hand does: drop, repeat, swap or move 1-3 lines. */
+function lineEdits(text: string): fc.Arbitrary<string> {
+  const lines = text.split('\n');
+  return fc.array(fc.tuple(fc.constantFrom('drop', 'repeat', 'swap'), fc.nat({ max: lines.length - 1 }), fc.nat({ max: lines.length - 1 })), { minLength: 1, maxLength: 3 })
+    .map(ops => {
+      const l = [...lines];
+      for (const [op, a, b] of ops) {
+        if (op === 'drop') l.splice(a % l.length, 1);
+        else if (op === 'repeat') l.splice(b % (l.length + 1), 0, l[a % l.length]!);
+        else [l[a % l.length], l[b % l.length]] = [l[b % l.length]!, l[a % l.length]!];
+      }
+      return l.join('\n');
+    });
+}
+
 /** A valid header under ctx.dataKey followed by frames built from parts: kinds, lengths and bytes of the fuzzer's choosing. */
 function craftedPayload(ctx: FuzzContext): fc.Arbitrary<Uint8Array> {
   const header = ctx.encSamples[0]!.file.subarray(0, ctx.encSamples[0]!.headerLength);
@@ -570,19 +585,9 @@ const recipientsFile: FuzzTarget<string> = {
   parses: 'a .noteseal/recipients file (parseRecipientsText, verifyChain): the signed member list a cloned repository carries',
   inputs: () => {
     const { text } = recipientsSample();
-    const lines = text.split('\n');
     const latin1 = (b: Uint8Array) => Buffer.from(b).toString('latin1');
     // Byte mutations, and what an attacker editing by hand does: drop, repeat, swap or move lines.
-    const byLine = fc.array(fc.tuple(fc.constantFrom('drop', 'repeat', 'swap'), fc.nat({ max: lines.length - 1 }), fc.nat({ max: lines.length - 1 })), { minLength: 1, maxLength: 3 })
-      .map(ops => {
-        const l = [...lines];
-        for (const [op, a, b] of ops) {
-          if (op === 'drop') l.splice(a % l.length, 1);
-          else if (op === 'repeat') l.splice(b % (l.length + 1), 0, l[a % l.length]!);
-          else [l[a % l.length], l[b % l.length]] = [l[b % l.length]!, l[a % l.length]!];
-        }
-        return l.join('\n');
-      });
+    const byLine = lineEdits(text);
     // A stranger slips in: an entry's identity replaced by theirs (its signature kept), or a self-signed
     // addition appended after any entry, with the right link to it.
     const { entries, stranger } = recipientsSample();
@@ -634,18 +639,7 @@ function sopsFile(kind: SopsStoreKind): FuzzTarget<string> {
     parses: `a sops ${kind} file (sopsDocument, decryptSopsText): values, metadata and MAC of a file a repository carries`,
     inputs: () => {
       const { text } = sopsSample(kind);
-      const lines = text.split('\n');
-      const byLine = fc.array(fc.tuple(fc.constantFrom('drop', 'repeat', 'swap'), fc.nat({ max: lines.length - 1 }), fc.nat({ max: lines.length - 1 })), { minLength: 1, maxLength: 3 })
-        .map(ops => {
-          const l = [...lines];
-          for (const [op, a, b] of ops) {
-            if (op === 'drop') l.splice(a % l.length, 1);
-            else if (op === 'repeat') l.splice(b % (l.length + 1), 0, l[a % l.length]!);
-            else [l[a % l.length], l[b % l.length]] = [l[b % l.length]!, l[a % l.length]!];
-          }
-          return l.join('\n');
-        });
-      return fc.oneof(fc.constant(text), bytesOrMutated([{ file: Buffer.from(text) }], 300).map(b => Buffer.from(b).toString('utf8')), byLine, fc.string({ maxLength: 300 }));
+      return fc.oneof(fc.constant(text), bytesOrMutated([{ file: Buffer.from(text) }], 300).map(b => Buffer.from(b).toString('utf8')), lineEdits(text), fc.string({ maxLength: 300 }));
     },
     run(text) {
       const s = sopsSample(kind);

@@ -59,43 +59,50 @@ function walk(node: SopsNode, path: string[], comments: string[][], visit: Visit
 export type SopsStash = Map<string, string>;
 const stashKey = (path: readonly string[], v: SopsPlain) => JSON.stringify([path, v.type, v.text]);
 
+/** Walks every branch, telling each leaf and comment whether sops encrypts it, and returns the MAC. */
+function walkWithMac(branches: readonly SopsNode[], o: SopsOptions, visit: (node: SopsLeaf | SopsComment, path: string[], encrypted: boolean, hash: (text: string) => void) => void): string {
+  const hash = createHash('sha512');
+  if (o.macOnlyEncrypted) hash.update(MAC_ONLY_ENCRYPTED_INIT);
+  for (const branch of branches) {
+    walk(branch, [], [], (node, path, comments) => {
+      const encrypted = shouldBeEncrypted(o, path, comments, node.kind === 'comment');
+      visit(node, path, encrypted, text => { if (!o.macOnlyEncrypted || encrypted) hash.update(text, 'utf8'); });
+    });
+  }
+  return hash.digest('hex').toUpperCase();
+}
+
 /**
  * Decrypts every value sops encrypted, in place, and returns the MAC of the plaintext (upper-case hex of
  * SHA-512 over the values in order). A comment that does not decrypt stays as it is (older sops did not
  * encrypt comments); a value that does not decrypt is an error naming its key path.
  */
 export function decryptTree(branches: readonly SopsNode[], dataKey: Uint8Array, o: SopsOptions, stash?: SopsStash): string {
-  const hash = createHash('sha512');
-  if (o.macOnlyEncrypted) hash.update(MAC_ONLY_ENCRYPTED_INIT);
-  for (const branch of branches) {
-    walk(branch, [], [], (node, path, comments) => {
-      const encrypted = shouldBeEncrypted(o, path, comments, node.kind === 'comment');
-      if (node.kind === 'comment') {
-        if (encrypted && isEncValue(node.text)) {
-          const enc = node.text;
-          try {
-            const v = decryptValue(enc, dataKey, additionalData(path), path.join('.'));
-            if (v.type === 'comment') { stash?.set(stashKey(path, v), enc); node.set(v.text); }
-          } catch { /* kept as written */ }
-        }
-        return;
+  return walkWithMac(branches, o, (node, path, encrypted, hash) => {
+    if (node.kind === 'comment') {
+      if (encrypted && isEncValue(node.text)) {
+        const enc = node.text;
+        try {
+          const v = decryptValue(enc, dataKey, additionalData(path), path.join('.'));
+          if (v.type === 'comment') { stash?.set(stashKey(path, v), enc); node.set(v.text); }
+        } catch { /* kept as written */ }
       }
-      if (node.value === null) return;
-      let v = node.value;
-      if (encrypted) {
-        if (v.type !== 'str') throw new SopsValueError(path.join('.'), 'a value sops encrypts is not encrypted');
-        if (v.text !== '') {
-          const enc = v.text;
-          v = decryptValue(enc, dataKey, additionalData(path), path.join('.'));
-          if (v.type === 'comment') throw new SopsValueError(path.join('.'), 'a comment where a value belongs');
-          stash?.set(stashKey(path, v), enc);
-          node.set(v);
-        }
+      return;
+    }
+    if (node.value === null) return;
+    let v = node.value;
+    if (encrypted) {
+      if (v.type !== 'str') throw new SopsValueError(path.join('.'), 'a value sops encrypts is not encrypted');
+      if (v.text !== '') {
+        const enc = v.text;
+        v = decryptValue(enc, dataKey, additionalData(path), path.join('.'));
+        if (v.type === 'comment') throw new SopsValueError(path.join('.'), 'a comment where a value belongs');
+        stash?.set(stashKey(path, v), enc);
+        node.set(v);
       }
-      if (!o.macOnlyEncrypted || encrypted) hash.update(v.text, 'utf8');
-    });
-  }
-  return hash.digest('hex').toUpperCase();
+    }
+    hash(v.text);
+  });
 }
 
 /**
@@ -103,22 +110,16 @@ export function decryptTree(branches: readonly SopsNode[], dataKey: Uint8Array, 
  * type and plaintext match one read from the file keeps its ciphertext byte for byte.
  */
 export function encryptTree(branches: readonly SopsNode[], dataKey: Uint8Array, o: SopsOptions, stash?: SopsStash): string {
-  const hash = createHash('sha512');
-  if (o.macOnlyEncrypted) hash.update(MAC_ONLY_ENCRYPTED_INIT);
-  for (const branch of branches) {
-    walk(branch, [], [], (node, path, comments) => {
-      const encrypted = shouldBeEncrypted(o, path, comments, node.kind === 'comment');
-      if (node.kind === 'comment') {
-        const v: SopsPlain = { type: 'comment', text: node.text };
-        if (encrypted && v.text !== '') node.set(stash?.get(stashKey(path, v)) ?? encryptValue(v, dataKey, additionalData(path)));
-        return;
-      }
-      const v = node.value;
-      if (v === null) return;
-      if (!o.macOnlyEncrypted || encrypted) hash.update(v.text, 'utf8');
-      if (!encrypted || v.text === '') return;
-      node.set({ type: 'str', text: stash?.get(stashKey(path, v)) ?? encryptValue(v, dataKey, additionalData(path)) });
-    });
-  }
-  return hash.digest('hex').toUpperCase();
+  return walkWithMac(branches, o, (node, path, encrypted, hash) => {
+    if (node.kind === 'comment') {
+      const v: SopsPlain = { type: 'comment', text: node.text };
+      if (encrypted && v.text !== '') node.set(stash?.get(stashKey(path, v)) ?? encryptValue(v, dataKey, additionalData(path)));
+      return;
+    }
+    const v = node.value;
+    if (v === null) return;
+    hash(v.text);
+    if (!encrypted || v.text === '') return;
+    node.set({ type: 'str', text: stash?.get(stashKey(path, v)) ?? encryptValue(v, dataKey, additionalData(path)) });
+  });
 }
