@@ -21,6 +21,7 @@ apt_packages="chromium age git ripgrep fonts-noto-color-emoji iproute2 passwd ut
 apt_packages="$apt_packages wine wine64"  # the Windows lane: Windows Node runs the unit tests as win32 (issue 24, scripts/setup-windows.sh)
 apt_packages="$apt_packages softhsm2 opensc swtpm swtpm-tools tpm2-tools"  # unlock slots (issue 28): pkcs11-tool and tpm2-tools, which they talk through; SoftHSM2 and swtpm, a real token and TPM for the tests
 apt_packages="$apt_packages pocketsphinx pocketsphinx-en-us pocketsphinx-testdata"  # transcription engine, its US English model, real speech for the tests (issue 31)
+apt_packages="$apt_packages gnupg"  # sops compatibility proof: gpg opens the data key of sops's own test files with its published test key (issue 27)
 if [ "${NOTESEAL_SKIP_APT:-0}" != 1 ] && ! dpkg -s $apt_packages >/dev/null 2>&1; then
   if [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null; then log "need root (or sudo) to install: $apt_packages"; exit 1; fi
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

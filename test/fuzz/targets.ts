@@ -27,6 +27,8 @@ import { generateIdentity } from '../../server/src/keys/identity';
 import { entryId, GENESIS_PREV, parseRecipientsText, serializeRecipients, signEntry, verifyChain, type ChainEntry } from '../../server/src/keys/recipients-file';
 import { parseWavHeader, wavHeader } from '../../server/src/recording/wav';
 import { encFrameLayout, mutateAll, mutationArb, sameBytes } from './mutations';
+import { x25519Recipient } from '../../server/src/formats/age';
+import { decryptSopsText, encryptSopsText, newSopsState, type SopsStoreKind } from '../../server/src/formats/sops';
 
 /** Shared state of one fuzz run: keys, valid samples, a scratch folder (on tmpfs when there is one). */
 export interface FuzzContext {
@@ -140,6 +142,21 @@ function bytesOrMutated(samples: { file: Uint8Array; headerLength?: number; chun
       return mutateAll(s.file, ms, layout);
     }) },
   );
+}
+
+/** What an attacker editing a text file by hand does: drop, repeat, swap or move 1-3 lines. */
+function lineEdits(text: string): fc.Arbitrary<string> {
+  const lines = text.split('\n');
+  return fc.array(fc.tuple(fc.constantFrom('drop', 'repeat', 'swap'), fc.nat({ max: lines.length - 1 }), fc.nat({ max: lines.length - 1 })), { minLength: 1, maxLength: 3 })
+    .map(ops => {
+      const l = [...lines];
+      for (const [op, a, b] of ops) {
+        if (op === 'drop') l.splice(a % l.length, 1);
+        else if (op === 'repeat') l.splice(b % (l.length + 1), 0, l[a % l.length]!);
+        else [l[a % l.length], l[b % l.length]] = [l[b % l.length]!, l[a % l.length]!];
+      }
+      return l.join('\n');
+    });
 }
 
 /** A valid header under ctx.dataKey followed by frames built from parts: kinds, lengths and bytes of the fuzzer's choosing. */
@@ -568,19 +585,9 @@ const recipientsFile: FuzzTarget<string> = {
   parses: 'a .noteseal/recipients file (parseRecipientsText, verifyChain): the signed member list a cloned repository carries',
   inputs: () => {
     const { text } = recipientsSample();
-    const lines = text.split('\n');
     const latin1 = (b: Uint8Array) => Buffer.from(b).toString('latin1');
     // Byte mutations, and what an attacker editing by hand does: drop, repeat, swap or move lines.
-    const byLine = fc.array(fc.tuple(fc.constantFrom('drop', 'repeat', 'swap'), fc.nat({ max: lines.length - 1 }), fc.nat({ max: lines.length - 1 })), { minLength: 1, maxLength: 3 })
-      .map(ops => {
-        const l = [...lines];
-        for (const [op, a, b] of ops) {
-          if (op === 'drop') l.splice(a % l.length, 1);
-          else if (op === 'repeat') l.splice(b % (l.length + 1), 0, l[a % l.length]!);
-          else [l[a % l.length], l[b % l.length]] = [l[b % l.length]!, l[a % l.length]!];
-        }
-        return l.join('\n');
-      });
+    const byLine = lineEdits(text);
     // A stranger slips in: an entry's identity replaced by theirs (its signature kept), or a self-signed
     // addition appended after any entry, with the right link to it.
     const { entries, stranger } = recipientsSample();
@@ -603,8 +610,50 @@ const recipientsFile: FuzzTarget<string> = {
   allowed: codes('UNTRUSTED_RECIPIENTS'),
 };
 
+// ---- sops files (issue 27) ------------------------------------------------------------------------------
+
+const SOPS_CANARY = 'CANARY-sops-value-7f3e';
+const SOPS_PLAIN: Record<SopsStoreKind, string> = {
+  yaml: `# note\nuser: ${SOPS_CANARY}\nport: 5432\nratio: 1.5\non: true\nlist:\n    - ${SOPS_CANARY}\n    - nested: x\n`,
+  json: `{"user": "${SOPS_CANARY}", "port": 5432, "on": false, "list": ["${SOPS_CANARY}", {"a": null}]}`,
+  dotenv: `# note\nUSER=${SOPS_CANARY}\nPORT=5432\n`,
+  ini: `[db]\nuser = ${SOPS_CANARY}\n; comment\nport = 5432\n`,
+};
+const sopsSamples = new Map<SopsStoreKind, { text: string; mac: string; dataKey: Uint8Array }>();
+function sopsSample(kind: SopsStoreKind) {
+  let s = sopsSamples.get(kind);
+  if (!s) {
+    const keygen = x25519Recipient(new Uint8Array(randomBytes(32)));
+    const state = newSopsState(kind, [{ text: 'age1fuzz', recipient: keygen }], { unencrypted_suffix: '_unencrypted' });
+    const { text, mac } = encryptSopsText(SOPS_PLAIN[kind], state);
+    s = { text, mac, dataKey: state.dataKey };
+    sopsSamples.set(kind, s);
+  }
+  return s;
+}
+
+/** A sops file of one store: a valid NoteSeal-written file with its bytes or lines mutated, or random text. */
+function sopsFile(kind: SopsStoreKind): FuzzTarget<string> {
+  return {
+    name: `sops-${kind}`,
+    parses: `a sops ${kind} file (sopsDocument, decryptSopsText): values, metadata and MAC of a file a repository carries`,
+    inputs: () => {
+      const { text } = sopsSample(kind);
+      return fc.oneof(fc.constant(text), bytesOrMutated([{ file: Buffer.from(text) }], 300).map(b => Buffer.from(b).toString('utf8')), lineEdits(text), fc.string({ maxLength: 300 }));
+    },
+    run(text) {
+      const s = sopsSample(kind);
+      const opened = decryptSopsText(kind, text, s.dataKey);
+      // A file that opens carries exactly the values the MAC covers: the sample's, in its order.
+      assert.equal(opened.mac, s.mac);
+    },
+    allowed: e => codes('CORRUPTED', 'INVALID_ARGUMENT')(e) && !(e as Error).message.includes(SOPS_CANARY),
+  };
+}
+
 /** Every parser of untrusted bytes in this tree. Adding one: write a FuzzTarget and list it here. */
 export const FUZZ_TARGETS: FuzzTarget<never>[] = [
   header, payload, decryptToPath, recover, keyfile, keystoreEntry, stanzas, recoveryKey, wav, agentWire, identityStrings,
   envFile('dotenv'), envFile('json'), envFile('yaml'), recipientsFile, keyfileSlots,
+  sopsFile('yaml'), sopsFile('json'), sopsFile('dotenv'), sopsFile('ini'),
 ] as FuzzTarget<never>[];

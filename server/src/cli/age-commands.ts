@@ -31,7 +31,7 @@ import { withFileKeys, type FileKeys } from './file-keys';
 import { writeToStdout } from './stdout';
 
 /** The keys at hand in the CLI: an identity file (--identity), else the agent or the keyring (withFileKeys). */
-function cliKeysAtHand(ctx: CliContext, keys: FileKeys | null, identityFile?: string): KeysAtHand {
+export function cliKeysAtHand(ctx: CliContext, keys: FileKeys | null, identityFile?: string): KeysAtHand {
   return {
     unwrap: () => { throw new NoteSealError('INVALID_ARGUMENT', 'not a .enc file'); },
     async ageFileKey(stanzas) {

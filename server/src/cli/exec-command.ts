@@ -13,7 +13,8 @@ import { aboutFile, type CliContext } from './context';
 import { EnvFileError, envFormatOf, parseEnvText } from './env-files';
 import { withFileKeys, type FileKeys } from './file-keys';
 import { dotenvxVariablesOf } from './dotenvx-commands';
-import { isAgeFile } from '../formats';
+import { isAgeFile, isSopsFile } from '../formats';
+import { openSopsBytesCli, refuseSopsWriter, sopsEnvFormat } from './sops-commands';
 import { openAgeBytesCli } from './age-commands';
 import { keepingDataKey, UnverifiedWriter, writerVerdict } from './writer-check';
 import { windowsSpawn, type WindowsSpawn } from './windows-command';
@@ -76,7 +77,15 @@ export async function variablesOf(ctx: CliContext, files: readonly string[], key
         if (isNoteSealError(e, 'LIMIT_EXCEEDED')) throw new UsageError(`exec: ${file} is larger than ${MAX_FILE_BYTES} bytes: not a config file`);
         throw e;
       });
-      if (await isAgeFile(file)) {
+      let format = envFormatOf(file);
+      if (await isSopsFile(file)) {
+        // sops files carry a MAC under the data key, no signature: their writer is never known either.
+        const bytes = await aboutFile(file, readConfig);
+        refuseSopsWriter(ctx, file);
+        const opened = await openSopsBytesCli(ctx, file, bytes, keys);
+        plaintext = opened.plaintext;
+        format = sopsEnvFormat(file, opened.kind);
+      } else if (await isAgeFile(file)) {
         // age files carry no signature: their writer is never known, so they are never an authentic writer.
         const bytes = await aboutFile(file, readConfig);
         refuseAgeWriter(ctx, file);
@@ -94,7 +103,7 @@ export async function variablesOf(ctx: CliContext, files: readonly string[], key
       }
       try {
         // Later files override earlier ones, as later lines of one dotenv file do.
-        addVariables(ctx, file, parseEnvText(plaintext.toString('utf8'), envFormatOf(file)), vars);
+        addVariables(ctx, file, parseEnvText(plaintext.toString('utf8'), format), vars);
       } catch (e) {
         if (e instanceof EnvFileError) throw new UsageError(`exec: ${file}: ${e.message}`);
         throw e;
@@ -150,7 +159,12 @@ export async function execCommand(ctx: CliContext): Promise<number> {
   if (files.length === 0) throw new UsageError('exec: missing file to decrypt before --');
   if (command === undefined) throw new UsageError('exec: missing command after --');
   // An age file is refused before any key is asked for (its writer can never be known).
-  if (!ctx.args.options.has('allow-unverified-writer')) for (const file of files) if (await isAgeFile(file)) refuseAgeWriter(ctx, file);
+  if (!ctx.args.options.has('allow-unverified-writer')) {
+    for (const file of files) {
+      if (await isSopsFile(file)) refuseSopsWriter(ctx, file);
+      else if (await isAgeFile(file)) refuseAgeWriter(ctx, file);
+    }
+  }
   const vars = await variablesOf(ctx, files);
   const env = { ...ctx.env, ...Object.fromEntries(vars) };
   // Running as Node inside Electron (VS Code's launcher) needs ELECTRON_RUN_AS_NODE; the command must not inherit it.

@@ -25,8 +25,9 @@ import { withIdentityFile } from './identity-commands';
 import { stdinBlocks } from './stdin';
 import { writeManyToStdout, writeToStdout } from './stdout';
 import { keepingDataKey, writerVerdict } from './writer-check';
-import { isAgeFile, isDotenvxFile } from '../formats';
+import { isAgeFile, isDotenvxFile, isSopsFile } from '../formats';
 import { dotenvxDecrypt, dotenvxInspectLines, dotenvxInspectReport } from './dotenvx-commands';
+import { sopsDecrypt, sopsEncryptCommand, sopsInspectLines, sopsInspectReport } from './sops-commands';
 import { ageDecrypt, ageEncryptCommand, ageInspectLines, ageInspectReport } from './age-commands';
 
 /**
@@ -60,6 +61,7 @@ async function warmThreadsFor(file: string): Promise<void> {
 
 export async function encryptCommand(ctx: CliContext): Promise<number> {
   if (ctx.args.options.has('age')) return ageEncryptCommand(ctx);
+  if (ctx.args.options.has('sops')) return sopsEncryptCommand(ctx);
   allowOnly(ctx.args, 'output', 'force', 'detached');
   const [input] = expectOperands(ctx.args, 1, 1, 'file to encrypt');
   const given = ctx.args.options.get('output');
@@ -105,6 +107,8 @@ export async function decryptCommand(ctx: CliContext): Promise<number> {
   const given = ctx.args.options.get('output');
   const output = typeof given === 'string' && given !== '-' ? given : null;
   if (output) refuseToOverwrite(ctx, output);
+  // A sops file first: its metadata holds armored age files.
+  if (await isSopsFile(file)) return sopsDecrypt(ctx, file, output, typeof identityFile === 'string' ? identityFile : undefined);
   if (await isAgeFile(file)) return ageDecrypt(ctx, file, output, typeof identityFile === 'string' ? identityFile : undefined);
   if (await isDotenvxFile(file)) return dotenvxDecrypt(ctx, file, output);
   await warmThreadsFor(file);
@@ -172,6 +176,7 @@ export async function inspectCommand(ctx: CliContext): Promise<number> {
   const files = expectOperands(ctx.args, 1, Infinity, 'file to inspect');
   const reports = [];
   for (const file of files) {
+    if (await isSopsFile(file)) { reports.push(await sopsInspectReport(file)); continue; }
     if (await isAgeFile(file)) { reports.push(await ageInspectReport(file)); continue; }
     if (await isDotenvxFile(file)) { reports.push(await dotenvxInspectReport(ctx, file)); continue; }
     const header = await aboutFile(file, () => readHeaderFromFile(file));
@@ -199,7 +204,7 @@ export async function inspectCommand(ctx: CliContext): Promise<number> {
   }
   const lines: string[] = [];
   for (const r of reports) {
-    if ('format' in r) { lines.push(...(r.format === 'dotenvx' ? dotenvxInspectLines(r) : ageInspectLines(r))); continue; }
+    if ('format' in r) { lines.push(...(r.format === 'sops' ? sopsInspectLines(r) : r.format === 'dotenvx' ? dotenvxInspectLines(r) : ageInspectLines(r))); continue; }
     lines.push(`${r.file}`,
       `  format version  ${r.version}`,
       `  suite           ${r.suite}${r.suite === 1 ? ' (AES-256-GCM chunks, HKDF-SHA256, HMAC-SHA256 header)' : ''}`,

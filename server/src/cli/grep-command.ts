@@ -15,10 +15,11 @@ import { QueryError } from '../search/query';
 import { UsageError, type ParsedArgs } from './args';
 import type { CliContext } from './context';
 import { withFileKeys } from './file-keys';
-import { hasAgeName } from '../formats';
+import { hasAgeName, isSopsFile } from '../formats';
 import { isNoteSealError } from '../crypto/errors';
 import { grepAgeFile } from './age-commands';
 import { grepDotenvxFile } from './dotenvx-commands';
+import { grepSopsFile } from './sops-commands';
 import { StdoutClosed, writeToStdout } from './stdout';
 
 export const GrepExit = { FOUND: 0, NONE: 1, ERROR: 2 } as const;
@@ -100,7 +101,14 @@ export async function grepCommand(ctx: CliContext): Promise<number> {
     include: globList(args, 'include'), exclude: globList(args, 'exclude'), maxResults: Number.MAX_SAFE_INTEGER,
   };
   if (pattern === '') throw new UsageError('grep: the pattern is empty');
-  const targets = (operands.length ? operands : ['.']).map(o => { try { return { operand: o, ...target(o) }; } catch (e) { return { operand: o, error: e as Error }; } });
+  type Target = { operand: string; root: string; encFile?: string; ageFile?: string; dotenvxFile?: string; sopsFile?: string; error?: undefined } | { operand: string; error: Error };
+  const targets = await Promise.all((operands.length ? operands : ['.']).map(async (o): Promise<Target> => {
+    try { return { operand: o, ...target(o) }; } catch (e) {
+      // A sops file named on the command line (its metadata, at its end, says so).
+      if (e instanceof UsageError && await isSopsFile(o)) return { operand: o, root: path.dirname(o), sopsFile: o };
+      return { operand: o, error: e as Error };
+    }
+  }));
   for (const t of targets) if ('error' in t && t.error instanceof UsageError) throw t.error;
   let found = false;
   let failed = false;
@@ -119,16 +127,17 @@ export async function grepCommand(ctx: CliContext): Promise<number> {
     for (const t of targets) {
       if ('error' in t && t.error) { ctx.note(`noteseal: grep: ${t.error.message}`); failed = true; continue; }
       if (closed) break;
-      if (t.ageFile || t.dotenvxFile) {
-        // One age or dotenvx file named on the command line (folders are searched for .enc notes only).
-        const file = (t.ageFile ?? t.dotenvxFile)!;
+      const single = t.ageFile ?? t.dotenvxFile ?? t.sopsFile;
+      if (single) {
+        // One age, dotenvx or sops file named on the command line (folders are searched for .enc notes only).
         try {
-          const lines = t.ageFile ? await grepAgeFile(ctx, file, base, keys) : await grepDotenvxFile(ctx, file, base, keys);
+          const lines = t.sopsFile ? await grepSopsFile(ctx, single, base, keys)
+            : t.dotenvxFile ? await grepDotenvxFile(ctx, single, base, keys) : await grepAgeFile(ctx, single, base, keys);
           if (lines.length) {
             found = true;
-            if (on('files-with-matches')) print(`${file}\n`);
-            else if (on('count')) print(`${file}:${lines.length}\n`);
-            else print(lines.map(l => `${file}:${l.line + 1}:${l.text}\n`).join(''));
+            if (on('files-with-matches')) print(`${single}\n`);
+            else if (on('count')) print(`${single}:${lines.length}\n`);
+            else print(lines.map(l => `${single}:${l.line + 1}:${l.text}\n`).join(''));
           }
         } catch (e) {
           if (!isNoteSealError(e)) throw e;

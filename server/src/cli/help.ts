@@ -12,6 +12,10 @@ Commands:
   encrypt <file|-> [-o out]
                         encrypt a file (default output: <file>.enc);
                         --detached for a shreddable key
+  encrypt --sops <file> [-o out]
+                        make a plaintext YAML/JSON/dotenv/INI file a sops
+                        file (in place unless -o) by the matching rule of
+                        the accepted .sops.yaml above it
   encrypt --age [-r RECIPIENT]... [--armor] [--trust] <file|-> [-o out]
                         write an age file (default <file>.age): to the -r
                         recipients (age1…, age1pq1…, noteseal1…), else the
@@ -47,11 +51,14 @@ Commands:
                         fingerprints, who signed each in); --trust then
                         accepts it on this machine (needed once before
                         NoteSeal encrypts to it); also a .age-recipients
+                        and a .sops.yaml (its creation rules)
   recipients forget [--dir D]
                         this machine stops remembering D's list (after
                         deleting it on purpose)
   updatekeys <path>...  rewrap the headers of .enc files to their folder's
-                        members (content untouched)
+                        members (content untouched); a sops file: its data
+                        key rewrapped to the age recipients of its accepted
+                        .sops.yaml rule
   inspect <file.enc>... show header facts (version, suite, chunk size, key
                         stanzas); --json
   verify <file.enc>...  authenticate every chunk; prints nothing secret
@@ -94,7 +101,10 @@ Commands:
   set <.env> KEY VALUE|-
                         set one value of a dotenvx file, encrypted to its
                         DOTENV_PUBLIC_KEY… (- reads VALUE from stdin); no
-                        private key needed
+                        private key needed; on a sops file, KEY is a path
+                        (db.password, servers[0], "a.b") and the value is
+                        encrypted with the file's data key (an age identity
+                        you hold opens it)
   grep PATTERN [PATH...]
                         search inside encrypted notes (folders, or .enc
                         files): path:line:text, like rg; -i ignore case,
@@ -146,7 +156,10 @@ unless --allow-unverified-writer, and the git merge driver does not merge
 them. decrypt and exec also take dotenvx .env files (a DOTENV_PUBLIC_KEY…
 line): the private key comes from DOTENV_PRIVATE_KEY… in the environment or
 from an imported .env.keys; their values carry no signature either, so exec
-refuses them the same way.
+refuses them the same way. decrypt and set also take sops files (YAML,
+JSON, dotenv, INI with sops metadata) whose data key an age identity you
+hold opens (imported, or --identity FILE); the MAC is checked; a file only
+for PGP, KMS or Vault names the key that would open it.
 
 Commands that need file keys ask the agent first ($NOTESEAL_AGENT_SOCK or
 the default socket), then an age identity given on purpose (servers, CI:

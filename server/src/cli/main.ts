@@ -3,8 +3,9 @@
 import { AgentRefused } from '../agent/client';
 import { AgentPathError } from '../agent/paths';
 import { isNoteSealError } from '../crypto/errors';
+import { isSopsFile } from '../formats';
 import { VERSION } from '../version';
-import { parseArgs, UsageError } from './args';
+import { allowOnly, expectOperands, parseArgs, UsageError } from './args';
 import type { CliContext } from './context';
 import { ExitCode, exitCodeFor } from './exit-codes';
 import { agentCommand } from './agent-commands';
@@ -14,7 +15,7 @@ import { execCommand } from './exec-command';
 import { GrepExit, grepCommand, parseGrepArgs } from './grep-command';
 import { NoAgent } from './file-keys';
 import { gitCommand } from './git-commands';
-import { setCommand } from './dotenvx-commands';
+import { setAnyCommand, sopsUpdatekeys } from './sops-commands';
 import { identityCommand } from './identity-commands';
 import { recipientsCommand, updatekeysCommand } from './recipients-commands';
 import { initCommand, passwdCommand, rotateCommand, shredCommand } from './key-commands';
@@ -24,6 +25,15 @@ import { UnverifiedWriter } from './writer-check';
 import { unlockCommand } from './unlock-commands';
 import { appendCommand, catCommand } from './log-commands';
 import { transcribeCommand } from './transcribe-command';
+
+/** `noteseal updatekeys`: a sops file by its `.sops.yaml` rule (one at a time), anything else NoteSeal's own. */
+async function updatekeysAnyCommand(ctx: CliContext): Promise<number> {
+  const [first] = ctx.args.operands;
+  if (first === undefined || !(await isSopsFile(first))) return updatekeysCommand(ctx);
+  allowOnly(ctx.args);
+  const [file] = expectOperands(ctx.args, 1, 1, 'sops file (one at a time)');
+  return sopsUpdatekeys(ctx, file!);
+}
 
 const COMMANDS: Record<string, (ctx: CliContext) => Promise<number>> = {
   init: initCommand,
@@ -41,8 +51,8 @@ const COMMANDS: Record<string, (ctx: CliContext) => Promise<number>> = {
   git: gitCommand,
   identity: identityCommand,
   recipients: recipientsCommand,
-  updatekeys: updatekeysCommand,
-  set: setCommand,
+  updatekeys: updatekeysAnyCommand,
+  set: setAnyCommand,
   unlock: unlockCommand,
   append: appendCommand,
   cat: catCommand,

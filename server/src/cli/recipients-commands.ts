@@ -23,6 +23,8 @@ import { aboutFile, keyfilePath, withKeyring, type CliContext } from './context'
 import { ExitCode, exitCodeFor } from './exit-codes';
 import { writeToStdout } from './stdout';
 import { acceptAgeList, acceptAgeListCommand, ageListState, findAgeRecipientsFile, readAgeRecipientsList } from '../formats/age-recipients';
+import { findSopsConfig } from '../formats/sops-config';
+import { listSopsConfig } from './sops-commands';
 import { UnverifiedWriter, writerVerdict } from './writer-check';
 
 function folderOf(ctx: CliContext): string {
@@ -187,9 +189,12 @@ async function listCommand(ctx: CliContext): Promise<number> {
   const file = await findRecipientsFile(path.join(folder, 'x'));
   // A `.age-recipients` (age files, issue 26) is shown and accepted the same way: never used before that.
   const ageList = await findAgeRecipientsFile(path.join(folder, 'x'));
-  if (!file && !ageList) throw new UsageError(`no .noteseal/recipients or .age-recipients applies to ${folder}`);
-  const ageStatus = ageList ? await listAgeRecipientsFile(ctx, ageList) : ExitCode.OK;
-  if (!file) return ageStatus;
+  // A `.sops.yaml` (sops files, issue 27) too: its creation rules are used only once accepted.
+  const sopsConfig = await findSopsConfig(path.join(folder, 'x'));
+  if (!file && !ageList && !sopsConfig) throw new UsageError(`no .noteseal/recipients, .age-recipients or .sops.yaml applies to ${folder}`);
+  const sopsStatus = sopsConfig ? await listSopsConfig(ctx, sopsConfig) : ExitCode.OK;
+  const ageStatus = ageList ? await listAgeRecipientsFile(ctx, ageList) : sopsStatus;
+  if (!file) return ageStatus === ExitCode.OK ? sopsStatus : ageStatus;
   const chain = await readChain(file);
   const trust = ctx.args.options.has('trust');
   const judged = await judgeList(file, chain, await readAcceptedLists(keyfilePath(ctx)));

@@ -7,12 +7,14 @@ import { openRegularFile } from '../crypto/safe-open';
 import { ageFormat } from './age-format';
 import { dotenvxFormat } from './dotenvx';
 import { encFormat } from './enc';
+import { looksLikeSops, sopsFormat } from './sops';
 import type { FileFormat, FormatName } from './types';
 
 export type { FileFormat, FormatName, KeysAtHand, OpenedFile } from './types';
 
 export const HEAD_BYTES = 2048;
-export const FORMATS: readonly FileFormat<never>[] = [encFormat as FileFormat<never>, ageFormat as FileFormat<never>, dotenvxFormat as FileFormat<never>];
+// sops before age: a sops file's metadata holds armored age files, which age's sniff would take for one.
+export const FORMATS: readonly FileFormat<never>[] = [encFormat as FileFormat<never>, sopsFormat as FileFormat<never>, ageFormat as FileFormat<never>, dotenvxFormat as FileFormat<never>];
 
 export function formatNamed(name: FormatName): FileFormat<never> {
   return FORMATS.find(f => f.name === name)!;
@@ -53,4 +55,22 @@ export async function isDotenvxFile(file: string): Promise<boolean> {
 /** Whether a path is an age file by its name (the Explorer's and the CLI's first guess). */
 export function hasAgeName(file: string): boolean {
   return /\.age$/i.test(file);
+}
+
+/** The most of a file read to tell whether it is a sops file (its metadata block comes last). */
+const SOPS_SNIFF_LIMIT = 16 * 1024 * 1024;
+
+/** Whether a file carries sops metadata anywhere (sops writes it at the end); false when unreadable. */
+export async function isSopsFile(file: string): Promise<boolean> {
+  if (file === '-') return false;
+  try {
+    const handle = await openRegularFile(file);
+    try {
+      const { size } = await handle.stat();
+      if (size > SOPS_SNIFF_LIMIT) return false;
+      const bytes = Buffer.alloc(size);
+      const { bytesRead } = await handle.read(bytes, 0, size, 0);
+      return looksLikeSops(bytes.subarray(0, bytesRead).toString('utf8'));
+    } finally { await handle.close(); }
+  } catch { return false; }
 }

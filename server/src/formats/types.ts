@@ -2,7 +2,7 @@
 import type { EncryptOptions, Stanza, UnwrapDataKey } from '../crypto/format';
 import type { AgeRecipient, AgeStanza } from './age';
 
-export type FormatName = 'enc' | 'age' | 'dotenvx';
+export type FormatName = 'enc' | 'age' | 'dotenvx' | 'sops';
 
 /** The keys a caller has at hand; each format asks only for what its file needs. */
 export interface KeysAtHand {

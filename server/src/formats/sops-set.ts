@@ -1,0 +1,101 @@
+// One value of a sops file's plaintext view changed by key path (`noteseal set FILE KEY VALUE`): a dotted
+// path, `[0]` for a list item, `"a.b"` for a segment holding a dot. YAML and JSON take a nested path; a
+// dotenv file a single key; an INI file `section.key`. The new value is a string (type str).
+import { isMap, isSeq, parseDocument } from 'yaml';
+import { NoteSealError } from '../crypto/errors';
+import type { SopsStoreKind } from './sops';
+
+export type PathSegment = string | number;
+
+/** `db.password`, `servers[0].host`, `"a.b".c` → segments; a typed error for a malformed path. */
+export function parseKeyPath(path: string): PathSegment[] {
+  const out: PathSegment[] = [];
+  let i = 0;
+  const bad = (why: string) => new NoteSealError('INVALID_ARGUMENT', `the key path ${JSON.stringify(path)} ${why}`);
+  if (path === '') throw bad('is empty');
+  while (i < path.length) {
+    if (path[i] === '[') {
+      const end = path.indexOf(']', i);
+      const n = end < 0 ? '' : path.slice(i + 1, end);
+      if (!/^\d+$/.test(n)) throw bad(`has a malformed list index at ${i + 1}`);
+      out.push(Number(n)); i = end + 1;
+    } else if (path[i] === '"') {
+      let seg = ''; i++;
+      while (i < path.length && path[i] !== '"') { if (path[i] === '\\' && i + 1 < path.length) i++; seg += path[i]; i++; }
+      if (i >= path.length) throw bad('has an unclosed quote');
+      out.push(seg); i++;
+    } else {
+      let seg = '';
+      while (i < path.length && path[i] !== '.' && path[i] !== '[') seg += path[i++];
+      if (seg === '') throw bad(`has an empty segment at ${i + 1}`);
+      out.push(seg);
+    }
+    if (i < path.length) {
+      if (path[i] === '.') { i++; if (i >= path.length) throw bad('ends with a dot'); } else if (path[i] !== '[') throw bad(`has an unexpected character at ${i + 1}`);
+    }
+  }
+  return out;
+}
+
+function setDotenv(text: string, key: string, value: string): string {
+  const lines = text.split('\n');
+  const line = `${key}=${value.replace(/\n/g, '\\n')}`;
+  const at = lines.findIndex(l => !l.startsWith('#') && l.slice(0, l.indexOf('=')) === key);
+  if (at >= 0) lines[at] = line;
+  else { while (lines.length && lines[lines.length - 1] === '') lines.pop(); lines.push(line, ''); }
+  return lines.join('\n');
+}
+
+function setIni(text: string, section: string, key: string, value: string): string {
+  if (value.includes('\n')) throw new NoteSealError('INVALID_ARGUMENT', 'an INI value of more than one line cannot be set');
+  const lines = text.split('\n');
+  let inSection = section === 'DEFAULT'; let sectionEnd = inSection ? 0 : -1;
+  for (let i = 0; i < lines.length; i++) {
+    const h = /^\s*\[([^\]]*)\]\s*$/.exec(lines[i]!);
+    if (h) { if (inSection) break; inSection = h[1]!.trim() === section; if (inSection) sectionEnd = i + 1; continue; }
+    if (!inSection) continue;
+    const m = /^(\s*([^=:;#]+?)\s*[=:]\s?)/.exec(lines[i]!);
+    if (m && m[2] === key) { lines[i] = m[1] + value; return lines.join('\n'); }
+    if (lines[i]!.trim() !== '') sectionEnd = i + 1;
+  }
+  if (sectionEnd < 0) {
+    while (lines.length && lines[lines.length - 1] === '') lines.pop();
+    lines.push('', `[${section}]`, `${key} = ${value}`, '');
+    return lines.join('\n');
+  }
+  lines.splice(sectionEnd, 0, `${key} = ${value}`);
+  return lines.join('\n');
+}
+
+/** The plaintext view with the value at `path` set (added when missing); whether it was added. */
+export function setInPlaintext(kind: SopsStoreKind, plaintext: string, path: string, value: string): { text: string; added: boolean } {
+  const segs = parseKeyPath(path);
+  if (kind === 'dotenv') {
+    if (segs.length !== 1 || typeof segs[0] !== 'string') throw new NoteSealError('INVALID_ARGUMENT', 'a dotenv file has no nesting: KEY is one name');
+    const added = !plaintext.split('\n').some(l => !l.startsWith('#') && l.slice(0, l.indexOf('=')) === segs[0]);
+    return { text: setDotenv(plaintext, segs[0], value), added };
+  }
+  if (kind === 'ini') {
+    const [section, key] = segs.length === 1 ? ['DEFAULT', segs[0]] : segs;
+    if (segs.length > 2 || typeof section !== 'string' || typeof key !== 'string') throw new NoteSealError('INVALID_ARGUMENT', 'an INI key path is section.key');
+    return { text: setIni(plaintext, section, key, value), added: false };
+  }
+  const doc = parseDocument(plaintext, { intAsBigInt: true });
+  if (doc.errors.length) throw new NoteSealError('INVALID_ARGUMENT', `the document is not valid ${kind === 'json' ? 'JSON' : 'YAML'}`);
+  let node: unknown = doc.contents;
+  for (const [i, seg] of segs.slice(0, -1).entries()) {
+    const next = isMap(node) || isSeq(node) ? node.get(seg, true) : undefined;
+    if (next === undefined) break;
+    if (!isMap(next) && !isSeq(next)) throw new NoteSealError('INVALID_ARGUMENT', `${segs.slice(0, i + 1).join('.')} holds a value, not a mapping or list`);
+    node = next;
+  }
+  const added = !doc.hasIn(segs);
+  if (typeof segs[0] === 'number' && !isSeq(doc.contents)) throw new NoteSealError('INVALID_ARGUMENT', 'the top level is a mapping: the path starts with a key');
+  const last = segs[segs.length - 1]!;
+  const parent = segs.length > 1 ? doc.getIn(segs.slice(0, -1), true) : doc.contents;
+  if (typeof last === 'number' && parent !== undefined && !(isSeq(parent) && last <= parent.items.length)) throw new NoteSealError('INVALID_ARGUMENT', `no list item [${last}] to set at ${path}`);
+  if (doc.contents === null) doc.contents = doc.createNode({}) as never;
+  doc.setIn(segs, value);
+  // A JSON document comes back in YAML syntax: the JSON store reads YAML (a superset) and prints JSON.
+  return { text: doc.toString({ lineWidth: 0, indent: 4 }), added };
+}
