@@ -9,12 +9,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { Encrypter } from 'age-encryption';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { searchForCanary, watchTree } from './leakSearch.mjs';
-import { explorerRow, noteseal, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
+import { answerQuickInput, explorerRow, noteseal, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
 
 const PASSPHRASE = 'age files test passphrase 26';
 const startedAt = Date.now() - 1000;
@@ -24,6 +25,8 @@ describe('age files in the workbench (a passage-style store)', () => {
   const canary = `CANARY${randomBytes(10).toString('hex')}`;
   const atConflict = `CANARY${randomBytes(10).toString('hex')}`;
   const atRestart = `CANARY${randomBytes(10).toString('hex')}`;
+  const inPassphraseFile = `CANARY${randomBytes(10).toString('hex')}`;
+  const FILE_PASSPHRASE = 'the age file passphrase, not NoteSeal';
   const cli = (...args) => noteseal(keyfile, PASSPHRASE, ...args);
   const ageDecrypt = file => execFileSync('age', ['-d', '-i', keys, file], { encoding: 'utf8' });
   const store = () => path.join(wb.folder, 'store');
@@ -75,6 +78,10 @@ describe('age files in the workbench (a passage-style store)', () => {
     execFileSync('age-keygen', ['-o', keys], { stdio: 'ignore' });
     recipient = execFileSync('age-keygen', ['-y', keys], { encoding: 'utf8' }).trim();
     cli('identity', 'import', keys);                         // sealed in NoteSeal's key store; keys.txt is kept (not confirmed)
+    const scrypt = new Encrypter();                          // a passphrase (age -p) file, as typage writes one
+    scrypt.setPassphrase(FILE_PASSPHRASE);
+    scrypt.setScryptWorkFactor(12);
+    const passphraseFile = await scrypt.encrypt('typage wrote this\n');
     wb = await openWorkbench({
       keyfile,
       prepare: folder => {
@@ -87,6 +94,7 @@ describe('age files in the workbench (a passage-style store)', () => {
         fs.writeFileSync(plain, 'API_KEY=first\n');
         execFileSync('age', ['-a', '-r', recipient, '-o', path.join(s, 'api.env.age'), plain]);
         fs.rmSync(plain);
+        fs.writeFileSync(path.join(s, 'pw.txt.age'), passphraseFile);
       },
     });
     page = wb.page;
@@ -196,6 +204,41 @@ describe('age files in the workbench (a passage-style store)', () => {
     assert.ok(/^-----BEGIN AGE ENCRYPTED FILE-----\n/.test(fs.readFileSync(file, 'latin1')), 'still armored');
   });
 
+  it('a passphrase (scrypt) age file asks for its own passphrase, not NoteSeal\'s; a save keeps it one that `age -d` opens; a lock forgets it', async () => {
+    const file = path.join(store(), 'pw.txt.age');
+    const box = page.locator('.quick-input-widget');
+    const asked = async () => {
+      await explorerRow(page, 'pw.txt.age').click();
+      await box.locator('input').waitFor({ state: 'visible', timeout: 20_000 });
+      const text = await box.innerText();
+      assert.match(text, /Passphrase of the age file pw\.txt\.age/);
+      assert.match(text, /not your NoteSeal passphrase/);
+    };
+    await asked();
+    await screenshot(page, 'agefiles-passphrase-asked');
+    await answerQuickInput(page, 'not the right one');
+    await box.getByText('That passphrase does not open pw.txt.age').waitFor({ timeout: 20_000 });
+    await answerQuickInput(page, FILE_PASSPHRASE);
+    await editorShows('typage wrote this').waitFor({ timeout: 20_000 });
+    await typeAtEnd(`pw ${inPassphraseFile}`, { save: true, atOnce: true });
+    // Debian's age reads a passphrase only from a terminal: through `script`'s pty.
+    const out = path.join(dir, 'pw-out.txt');
+    const ageReads = () => {
+      try {
+        execFileSync('script', ['-qec', `age -d -o '${out}' '${file}'`, '/dev/null'], { input: `${FILE_PASSPHRASE}\n`, stdio: ['pipe', 'ignore', 'ignore'], timeout: 60_000 });
+        return fs.readFileSync(out, 'utf8') === `typage wrote this\npw ${inPassphraseFile}`;
+      } catch { return false; } finally { fs.rmSync(out, { force: true }); }
+    };
+    await waitFor('age -d with the passphrase to give the saved text', ageReads, 60_000);
+    assert.match(fs.readFileSync(file, 'latin1'), /\n-> scrypt /, 'still a passphrase (scrypt) file');
+    await statusItem('NoteSeal: Unlocked').click();
+    await statusItem('NoteSeal: Locked').waitFor({ timeout: 20_000 });
+    await unlockFromStatusBar(page, PASSPHRASE);
+    await asked();                                            // the lock wiped it: asked again
+    await page.keyboard.press('Escape');
+    await waitFor('the box to close', async () => !(await box.locator('input').isVisible()));
+  });
+
   it('locking hides the decrypted text of the age files', async () => {
     await page.locator('.statusbar-item', { hasText: 'NoteSeal: Unlocked' }).click();
     await page.locator('.statusbar-item', { hasText: 'NoteSeal: Locked' }).waitFor({ timeout: 10_000 });
@@ -212,7 +255,7 @@ describe('age files in the workbench (a passage-style store)', () => {
       { dir: path.dirname(keyfile) },                        // the keyfile's folder (key store, pins)
       { dir: os.tmpdir(), since: startedAt }, { dir: '/var/tmp', since: startedAt }, { dir: '/dev/shm', since: startedAt },
     ];
-    for (const c of [canary, atConflict, atRestart]) {
+    for (const c of [canary, atConflict, atRestart, inPassphraseFile]) {
       const { scanned, hits } = searchForCanary(c, roots);
       assert.ok(scanned > 50, `searched ${scanned} files`);
       assert.deepEqual(hits, [], 'the canary is nowhere on disk');
