@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { searchForCanary, watchTree } from './leakSearch.mjs';
-import { answerQuickInput, explorerRow, noteseal, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
+import { answerQuickInput, answerSaveDialog, explorerRow, noteseal, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
 
 const PASSPHRASE = 'age files test passphrase 26';
 const startedAt = Date.now() - 1000;
@@ -237,6 +237,19 @@ describe('age files in the workbench (a passage-style store)', () => {
     await asked();                                            // the lock wiped it: asked again
     await page.keyboard.press('Escape');
     await waitFor('the box to close', async () => !(await box.locator('input').isVisible()));
+  });
+
+  it('Save As from a decrypted note to a name ending .age writes an age file (not .age.enc) that `age -d` reads, and the editor follows', async () => {
+    await openFromExplorer('api.env.age', 'API_KEY=first');
+    await runCommand(page, 'File: Save As...');
+    const target = path.join(store(), 'copy.env.age');
+    await answerSaveDialog(page, target);
+    await waitFor('the age file copy.env.age, and no copy.env.age.enc', () => ageHolds(target, atRestart) && !fs.existsSync(`${target}.enc`), 30_000);
+    assert.ok(fs.readFileSync(target).subarray(0, 21).equals(Buffer.from('age-encryption.org/v1')), 'a real age file');
+    const tabs = async () => (await page.locator('.tabs-container .tab').allInnerTexts()).map(t => t.replace(/\s+/g, ''));
+    await waitFor('the copy.env tab', async () => (await tabs()).some(t => /^copy\.env/.test(t) && !/\.age/.test(t)))
+      .catch(async e => { await screenshot(page, 'agefiles-save-as-age'); throw new Error(`${e.message}; tabs: ${(await tabs()).join(', ')}`); });
+    await screenshot(page, 'agefiles-save-as-age');
   });
 
   it('locking hides the decrypted text of the age files', async () => {
