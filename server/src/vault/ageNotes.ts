@@ -46,7 +46,14 @@ async function readAgeBytes(file: string, maxBytes: number): Promise<Buffer> {
 
 /** The plaintext of an age file (authenticated to its end before any of it is returned). */
 export async function readAgeNote(keyring: Keyring, file: string, maxBytes: number): Promise<Buffer> {
-  const bytes = await readAgeBytes(file, maxBytes);
+  return openAgeBytes(keyring, await readAgeBytes(file, maxBytes), file);
+}
+
+/**
+ * The plaintext of age bytes: the file's, or a revision's (git, Timeline: `file` then names it). A passphrase
+ * file opens with the passphrase held for `file`, else FILE_PASSPHRASE_NEEDED.
+ */
+export async function openAgeBytes(keyring: Keyring, bytes: Uint8Array, file: string): Promise<Buffer> {
   let passphraseFile = false;
   try {
     passphraseFile = ageFileFacts(bytes).passphrase;

@@ -16,10 +16,11 @@ import { parseAgeIdentityFile } from '../../../server/src/keys/identity-strings'
 import type { Keyring } from '../../../server/src/keys/keyring';
 import { describeAgeNote } from '../../../server/src/vault/ageNotes';
 import { EncFileSystem } from '../../../server/src/vault/encFileSystem';
-import type { VaultService } from '../../../server/src/vault/vaultService';
+import { VaultService } from '../../../server/src/vault/vaultService';
+import { TEST_KDF_POLICY } from '../../../server/src/keys/kdf';
 import { EncWatchers } from '../../../server/src/vault/watcher';
 import type { FileChange } from '../../../server/src/protocol';
-import { newKeyring } from '../keys/helpers';
+import { newKeyring, PASSPHRASE } from '../keys/helpers';
 
 const WRITE = { create: true, overwrite: true };
 const vaultOf = (keyring: Keyring) => ({ unlocked: () => keyring }) as unknown as VaultService;
@@ -188,4 +189,23 @@ test('the watcher of an age note reports another writer under the shown name', a
     while (!events.some(e => e.path === path.join(store, 'w.md')) && Date.now() < end) await new Promise(r => setTimeout(r, 50));
     assert.ok(events.some(e => e.path === path.join(store, 'w.md')), JSON.stringify(events));
   } finally { watchers.dispose(); }
+});
+
+test('an earlier revision of an age file (git, Timeline: its bytes) is decrypted in memory by the worker; a passphrase one says what it needs', async () => {
+  const { keyring, store, ageEncrypt } = await setup();
+  keyring.lock();
+  const vault = new VaultService(keyring.keyfilePath, { get: async () => null, store: async () => {}, delete: async () => {} }, TEST_KDF_POLICY);
+  await vault.unlock(PASSPHRASE, false);
+  for (const armor of [false, true]) {
+    await ageEncrypt(path.join(store, 'old.md.age'), `# the old revision ${armor}\n`, armor);
+    assert.equal((await vault.decryptBytes(await fs.readFile(path.join(store, 'old.md.age')))).toString(), `# the old revision ${armor}\n`);
+  }
+  const e = new Encrypter();
+  e.setPassphrase('its own');
+  e.setScryptWorkFactor(10);
+  await assert.rejects(vault.decryptBytes(await e.encrypt('behind a passphrase')), (err: Error & { code?: string }) => err.code === 'FILE_PASSPHRASE_NEEDED' && !err.message.includes('behind'));
+  const tampered = await fs.readFile(path.join(store, 'old.md.age'));
+  tampered[tampered.length - 30] ^= 1;
+  await assert.rejects(vault.decryptBytes(tampered));
+  vault.lock();
 });
