@@ -166,6 +166,8 @@ export interface ClientToWorkerRequests {
   'noteseal/age/describe': { params: { path: string }; result: AgeFileDescription };
   /** Accepts the `.age-recipients` at `listFile` if its text still has `sha256` (what the user reviewed). */
   'noteseal/age/acceptList': { params: { listFile: string; sha256: string }; result: { recipients: number } };
+  /** Holds the own passphrase of the passphrase (scrypt) age file `path` in the worker's memory until the lock. */
+  'noteseal/age/filePassphrase': { params: { path: string; passphrase: string }; result: void };
 }
 
 /** Requests the worker sends to the client: the client owns SecretStorage, the worker never touches it. */
@@ -248,6 +250,7 @@ export const Method = {
   agePendingList: 'noteseal/age/pendingList',
   ageAcceptList: 'noteseal/age/acceptList',
   ageDescribe: 'noteseal/age/describe',
+  ageFilePassphrase: 'noteseal/age/filePassphrase',
   sharingAddMember: 'noteseal/sharing/addMember',
   sharingDescribe: 'noteseal/sharing/describe',
   sharingIsShared: 'noteseal/sharing/isShared',
@@ -364,7 +367,9 @@ export type WorkerErrorCode =
   | 'TRAILING_DATA' | 'UNFINISHED' | 'DAMAGED_KEYFILE' | 'KEY_NOT_FOUND' | 'LIMIT_EXCEEDED' | 'INVALID_ARGUMENT'
   | 'RECORDING' | 'CAPTURE_FAILED' | 'CHANGED_ON_DISK'
   | 'ENGINE_MISSING' | 'TRANSCRIPTION_FAILED' | 'CANCELLED'
-  | 'UNTRUSTED_RECIPIENTS' | 'NOT_A_REGULAR_FILE' | 'WRONG_PIN' | 'TOKEN_ABSENT';
+  | 'UNTRUSTED_RECIPIENTS' | 'NOT_A_REGULAR_FILE' | 'WRONG_PIN' | 'TOKEN_ABSENT'
+  /** A passphrase (scrypt) age file: the editor asks for the file's own passphrase (never NoteSeal's). */
+  | 'FILE_PASSPHRASE_NEEDED';
 /** The JSON-RPC error code the worker uses for all of the above (in the server-defined range). */
 export const WORKER_ERROR = -32050;
 

@@ -191,6 +191,7 @@ onRequest(Method.agePendingList, async p => {
   return pendingAgeList(p.path, { keyfilePath: keys.keyfilePath, ownIdentity: (await keys.identity())?.public ?? null });
 });
 onRequest(Method.ageDescribe, p => describeAgeNote(vault!.unlocked(), p.path, MAX_NOTE_BYTES));
+onRequest(Method.ageFilePassphrase, async p => { vault!.unlocked().filePassphrases.set(p.path, new TextEncoder().encode(p.passphrase)); });
 onRequest(Method.ageAcceptList, async p => {
   const keys = vault!.unlocked();
   return { recipients: await acceptAgeListAt(p.listFile, p.sha256, { keyfilePath: keys.keyfilePath, ownIdentity: (await keys.identity())?.public ?? null }) };

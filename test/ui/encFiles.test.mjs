@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { searchForCanary } from './leakSearch.mjs';
-import { explorerRow, noteseal, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
+import { answerSaveDialog, explorerRow, noteseal, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
 
 const PASSPHRASE = 'enc files test passphrase 42';
 const startedAt = Date.now() - 1000;
@@ -22,15 +22,7 @@ describe('.enc files made outside NoteSeal, in the workbench', () => {
   const row = name => explorerRow(page, name);
   const tabTitles = async () => (await page.locator('.tabs-container .tab').allInnerTexts()).map(t => t.replace(/\s+/g, ''));
   const sealed = file => fs.existsSync(file) && fs.readFileSync(file).subarray(0, 8).equals(MAGIC);
-  /** Types `target` into the web workbench's simple save dialog once it has made its own proposal, then accepts. */
-  async function saveDialog(target) {
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 15_000 });
-    await waitFor('the dialog\'s proposal', async () => (await input.inputValue()).includes('/'));
-    await page.waitForTimeout(500);
-    await waitFor('the typed path', async () => { await input.fill(target); await page.waitForTimeout(300); return await input.inputValue() === target; });
-    await page.keyboard.press('Enter');
-  }
+  const saveDialog = target => answerSaveDialog(page, target);
   async function waitFor(what, cond, ms = 20_000) {
     const end = Date.now() + ms;
     while (!(await cond())) { if (Date.now() > end) throw new Error(`timed out waiting for ${what}`); await page.waitForTimeout(100); }

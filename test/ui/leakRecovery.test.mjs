@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { searchForCanary } from './leakSearch.mjs';
+import { searchForCanary, watchTree } from './leakSearch.mjs';
 import { answerQuickInput, explorerRow, noteseal, noteSealLogs, openWorkbench, runCommand, screenshot, workerPidOf } from './workbench.mjs';
 
 const PASSPHRASE = 'ui leak passphrase, long enough';
@@ -24,14 +24,6 @@ async function waitFor(check, timeout, what) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise(r => setTimeout(r, 100));
   }
-}
-
-/** Every file name that ever appears under `dir` (inotify reports a backup even if the sweeper kills it at once). */
-function watchTree(dir) {
-  fs.mkdirSync(dir, { recursive: true });
-  const seen = new Set();
-  const watcher = fs.watch(dir, { recursive: true, persistent: false }, (_e, name) => { if (name) seen.add(String(name)); });
-  return { seen, close: () => watcher.close() };
 }
 
 describe('leaks when a save cannot happen', () => {

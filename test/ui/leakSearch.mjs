@@ -44,3 +44,11 @@ export function searchForCanary(canary, roots, { skip = [] } = {}) {
   }
   return { scanned, hits };
 }
+
+/** Every file name that ever appears under `dir` (inotify reports a backup even if the sweeper kills it at once). */
+export function watchTree(dir) {
+  fs.mkdirSync(dir, { recursive: true });
+  const seen = new Set();
+  const watcher = fs.watch(dir, { recursive: true, persistent: false }, (_e, name) => { if (name) seen.add(String(name)); });
+  return { seen, close: () => watcher.close() };
+}

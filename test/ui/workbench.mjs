@@ -70,6 +70,20 @@ export async function answerQuickInput(page, text, timeout) {
   await page.keyboard.press('Enter');
 }
 
+/** Types `target` into the web workbench's simple save dialog once it has made its own proposal, then accepts. */
+export async function answerSaveDialog(page, target) {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  const until = async (what, cond) => {
+    const end = Date.now() + 20_000;
+    while (!(await cond())) { if (Date.now() > end) throw new Error(`timed out waiting for ${what}`); await page.waitForTimeout(100); }
+  };
+  await until('the dialog\'s proposal', async () => (await input.inputValue()).includes('/'));
+  await page.waitForTimeout(500);
+  await until('the typed path', async () => { await input.fill(target); await page.waitForTimeout(300); return await input.inputValue() === target; });
+  await page.keyboard.press('Enter');
+}
+
 /** Unlocks as a user would: click the status-bar lock (the worker may still be starting), type the passphrase. */
 export async function unlockFromStatusBar(page, passphrase) {
   await page.locator('.statusbar-item', { hasText: 'NoteSeal: Locked' }).click({ timeout: 60_000 });

@@ -7,6 +7,7 @@ import { Method, type FileStatInfo } from '../../../server/src/protocol';
 import { hasDotenvName, isAgePath } from '../../../server/src/shared';
 import type { InMemoryFiles, MemoryFileOptions, MemoryStat } from '../leak/leakGuard';
 import { offerList, withListAcceptance } from '../sharing/listAcceptance';
+import { withFilePassphrase } from './filePassphrase';
 import { logicalFsPath, NOTESEAL_SCHEME, sealedFileOf } from '../shared/uris';
 import type { VaultController } from '../vault/vault';
 import { isWorkerError, WorkerCallError, type WorkerClient } from '../shared/workerClient';
@@ -89,7 +90,8 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
     const mem = this.memory.get(uri.toString());
     if (mem) return mem.content;
     this.onActivity();
-    const { data } = await this.withKey(uri, 'Opening an encrypted note needs the key.', () => this.worker.request(Method.fsReadFile, { path: logicalFsPath(uri) }), this.vault.takeUserOpen(uri), u => this.onReadRefused(u));
+    const read = () => withFilePassphrase(this.worker, uri, () => this.worker.request(Method.fsReadFile, { path: logicalFsPath(uri) }));
+    const { data } = await this.withKey(uri, 'Opening an encrypted note needs the key.', read, this.vault.takeUserOpen(uri), u => this.onReadRefused(u));
     return data;
   }
 

@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { hasDotenvName, isAgePath, isEncPath, isNoteSealError, logicalPathOf, MAGIC, openRegularFile, readRegularFile } from '../../../server/src/shared';
+import { hasDotenvName, isAgePath, isEncPath, isNoteSealError, isSealedPath, logicalPathOf, MAGIC, openRegularFile, readRegularFile } from '../../../server/src/shared';
 import { fixedCopyName, originalOfCopy, parseCopyName } from './encNames';
 import { historyDirOf, purgeHistoryOf } from './localHistory';
 import type { Logger } from '../shared/logger';
@@ -279,7 +279,7 @@ export class EncGuard implements vscode.Disposable {
 
   /** VS Code creates a Save As target before it saves into it: `noteseal:/…/x.md.enc` would be the file `x.md.enc.enc`. */
   private noteSaveAsTarget(uri: vscode.Uri): void {
-    if (uri.scheme !== NOTESEAL_SCHEME || !isEncPath(uri.path)) return;
+    if (uri.scheme !== NOTESEAL_SCHEME || !isSealedPath(uri.path)) return;
     const key = uri.toString();
     this.saveAsTargets.add(key);
     setTimeout(() => this.saveAsTargets.delete(key), 60_000);
@@ -287,6 +287,7 @@ export class EncGuard implements vscode.Disposable {
 
   /** After the Save As: `x.md.enc.enc` → `x.md.enc` (asking before replacing one), and the editor follows. */
   private async fixSaveAsTarget(wrong: vscode.Uri): Promise<void> {
+    if (isAgePath(wrong.path)) return this.fixAgeSaveAsTarget(wrong);
     const right = wrong.with({ path: logicalPathOf(wrong.path) });
     const rightFile = vscode.Uri.file(wrong.with({ scheme: 'file' }).fsPath);
     try {
@@ -303,6 +304,37 @@ export class EncGuard implements vscode.Disposable {
       await vscode.workspace.fs.rename(wrong, right, { overwrite: exists });
       await this.retarget(wrong, right);
     } catch (e) { void vscode.window.showErrorMessage(`NoteSeal could not store the note as ${rel(rightFile)}: ${message(e)}`); }
+  }
+
+  /**
+   * Saved as `y.md.age` in the decrypted view: NoteSeal stored it as `y.md.age.enc`, but the user asked for an
+   * age file. It is written again as the age file `y.md.age` (by the worker: the recipients rule, asking to
+   * accept a new `.age-recipients` as any age save does), the `.enc` copy is removed, and the editor follows to
+   * `y.md`. The plaintext goes from the worker to the worker through this process's memory only.
+   */
+  private async fixAgeSaveAsTarget(wrong: vscode.Uri): Promise<void> {
+    const ageFile = wrong.with({ scheme: 'file' }).fsPath;              // y.md.age
+    const right = wrong.with({ path: wrong.path.slice(0, -'.age'.length) }); // noteseal:/…/y.md
+    try {
+      const end = Date.now() + 3000;
+      while (!textTabsOf(wrong).length && Date.now() < end) await new Promise(r => setTimeout(r, 50));
+      if (await encContentOf(ageFile.slice(0, -'.age'.length) + '.enc') !== 'missing') {
+        void vscode.window.showWarningMessage(vscode.l10n.t('NoteSeal kept the note as {0}.enc: {1}.enc exists, and an age file beside it could not be opened by its name.', rel(vscode.Uri.file(ageFile)), rel(right.with({ scheme: 'file' }))));
+        return;
+      }
+      const exists = await encContentOf(ageFile) !== 'missing';
+      if (exists) {
+        const replace = vscode.l10n.t('Replace');
+        const choice = await vscode.window.showWarningMessage(vscode.l10n.t('{0} already exists. Replace it with the note you saved?', rel(vscode.Uri.file(ageFile))), {
+          modal: true, detail: vscode.l10n.t('It will be written as an age file to its recipients.'),
+        }, replace);
+        if (choice !== replace) { void vscode.window.showInformationMessage(vscode.l10n.t('NoteSeal kept the note as {0}.enc.', rel(vscode.Uri.file(ageFile)))); return; }
+      } else await fs.writeFile(ageFile, '', { flag: 'wx' });          // an empty age file: its first save seals it
+      const text = await vscode.workspace.fs.readFile(wrong);
+      try { await vscode.workspace.fs.writeFile(right, text); } finally { text.fill(0); }
+      await vscode.workspace.fs.delete(wrong);
+      await this.retarget(wrong, right);
+    } catch (e) { void vscode.window.showErrorMessage(vscode.l10n.t('NoteSeal could not store the note as the age file {0}: {1}', rel(vscode.Uri.file(ageFile)), message(e))); }
   }
 
   // ── renames in the Explorer ────────────────────────────────────────────────────────────────────

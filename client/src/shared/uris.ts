@@ -46,10 +46,11 @@ export function sealedFileOf(view: vscode.Uri): string {
   return hasDotenvName(logical) && existsSync(logical) ? logical : logical + ENC_SUFFIX;
 }
 
-/** `git:/notes/plan.md.enc?…` → `noteseal-rev:/notes/plan.md?<the git URI>`: the name gives the language. */
+/** `git:/notes/plan.md.enc?…` (or `….age`) → `noteseal-rev:/notes/plan.md?<the git URI>`: the name gives the language. */
 export function revisionViewOf(encUri: vscode.Uri): vscode.Uri {
-  if (!isEncPath(encUri.path)) throw new Error(isSealedPath(encUri.path) ? 'earlier revisions of age files are not shown decrypted yet (only .enc files); use noteseal decrypt on a checked-out copy.' : `not an .enc file: ${encUri.path}`);
-  return vscode.Uri.from({ scheme: REVISION_SCHEME, path: encUri.path.slice(0, -ENC_SUFFIX.length), query: encUri.toString() });
+  if (!isSealedPath(encUri.path)) throw new Error(`not an .enc or .age file: ${encUri.path}`);
+  const suffix = isEncPath(encUri.path) ? ENC_SUFFIX : AGE_SUFFIX;
+  return vscode.Uri.from({ scheme: REVISION_SCHEME, path: encUri.path.slice(0, -suffix.length), query: encUri.toString() });
 }
 
 /** The URI whose bytes a `noteseal-rev:` view decrypts. */

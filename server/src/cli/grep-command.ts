@@ -1,12 +1,15 @@
 // `noteseal grep PATTERN [PATH…]`: the search engine of VS Code's search view (server/src/search), from a
 // terminal. Keys come from the agent when one is unlocked, else the passphrase (file-keys.ts). Notes are
 // decrypted in memory one by one and zeroed after; nothing is written but the matches on stdout, as rg
-// prints them: `path:line:text`, the path being the `.enc` file. Exit status as grep's: 0 a match, 1 none,
+// prints them: `path:line:text`, the path being the `.enc` (or `.age`) file. Exit status as grep's: 0 a match, 1 none,
 // 2 an error (also when some note could not be opened, as rg does; the others are still searched).
 import fs from 'node:fs';
 import path from 'node:path';
-import { DOTENVX_HEAD_BYTES, ENC_SUFFIX, hasDotenvName, isEncPath, looksLikeDotenvxText } from '../encPaths';
-import type { SearchFileResult, SearchQuery } from '../protocol';
+import { AGE_SUFFIX, DOTENVX_HEAD_BYTES, ENC_SUFFIX, hasDotenvName, isAgePath, isEncPath, looksLikeDotenvxText } from '../encPaths';
+import type { SearchQuery } from '../protocol';
+import type { NoteFile } from '../search/walk';
+import { readRegularFile } from '../crypto/safe-open';
+import { ageFileFacts } from '../formats/age';
 import { decryptNote } from '../search/decrypt';
 import { readHeaderFromFile } from '../crypto/format';
 import { keepingDataKey, writerVerdict } from './writer-check';
@@ -14,10 +17,10 @@ import { runSearch } from '../search/engine';
 import { QueryError } from '../search/query';
 import { UsageError, type ParsedArgs } from './args';
 import type { CliContext } from './context';
-import { withFileKeys } from './file-keys';
+import { withFileKeys, type FileKeys } from './file-keys';
 import { hasAgeName, isSopsFile } from '../formats';
-import { isNoteSealError } from '../crypto/errors';
-import { grepAgeFile } from './age-commands';
+import { isNoteSealError, NoteSealError } from '../crypto/errors';
+import { AGE_NO_WRITER, grepAgeFile, openAgeBytesCli } from './age-commands';
 import { grepDotenvxFile } from './dotenvx-commands';
 import { grepSopsFile } from './sops-commands';
 import { StdoutClosed, writeToStdout } from './stdout';
@@ -120,8 +123,8 @@ export async function grepCommand(ctx: CliContext): Promise<number> {
       throw e;
     });
   };
-  const shown = (t: { operand: string; encFile?: string }, r: SearchFileResult) =>
-    t.encFile ?? (path.join(t.operand, r.relativePath) + ENC_SUFFIX);
+  const shown = (t: { operand: string; root: string; encFile?: string }, note: NoteFile) =>
+    t.encFile ?? path.join(t.operand, path.relative(t.root, note.encPath));
   const unverified = new Map<string, string>();
   await withFileKeys(ctx, async keys => {
     for (const t of targets) {
@@ -129,7 +132,7 @@ export async function grepCommand(ctx: CliContext): Promise<number> {
       if (closed) break;
       const single = t.ageFile ?? t.dotenvxFile ?? t.sopsFile;
       if (single) {
-        // One age, dotenvx or sops file named on the command line (folders are searched for .enc notes only).
+        // One age, dotenvx or sops file named on the command line (an age passphrase file is asked for its passphrase here).
         try {
           const lines = t.sopsFile ? await grepSopsFile(ctx, single, base, keys)
             : t.dotenvxFile ? await grepDotenvxFile(ctx, single, base, keys) : await grepAgeFile(ctx, single, base, keys);
@@ -151,6 +154,7 @@ export async function grepCommand(ctx: CliContext): Promise<number> {
         query: t.encFile ? { ...base, include: `./${path.basename(t.encFile)}`, exclude: undefined } : base,
         roots: [t.root], contextLines: 0, previewChars: Infinity, concurrency: 8,
         open: async encPath => {
+          if (isAgePath(encPath)) return openAgeInFolder(ctx, encPath, keys, unverified);
           // The writer is judged as the note is read (its key commitment needs the key); warned about on a match.
           const kept = keepingDataKey(keys.unwrap);
           try {
@@ -162,10 +166,10 @@ export async function grepCommand(ctx: CliContext): Promise<number> {
           } finally { kept.wipe(); }
         },
         isCancelled: () => closed,
-        onFile: r => {
+        onFile: (r, note) => {
           found = true;
-          const name = shown(t, r);
-          const warning = unverified.get(path.resolve(t.root, r.relativePath + ENC_SUFFIX));
+          const name = shown(t, note);
+          const warning = unverified.get(path.resolve(note.encPath));
           if (warning) ctx.note(`noteseal: grep: warning: ${warning}`);
           if (on('files-with-matches')) print(`${name}\n`);
           else if (on('count')) print(`${name}:${r.lines.length}\n`);
@@ -173,7 +177,7 @@ export async function grepCommand(ctx: CliContext): Promise<number> {
         },
       }).catch(e => { throw e instanceof QueryError ? new UsageError(`grep: ${e.message}`) : e; });
       for (const f of summary.failed) {
-        ctx.note(`noteseal: grep: ${t.encFile ?? path.join(t.operand, path.relative(t.root, f.path)) + ENC_SUFFIX}: ${f.message}`);
+        ctx.note(`noteseal: grep: ${t.encFile ?? path.join(t.operand, path.relative(t.root, sealedFileOf(f.path)))}: ${f.message}`);
         failed = true;
       }
       await out;
@@ -182,4 +186,22 @@ export async function grepCommand(ctx: CliContext): Promise<number> {
   await out;
   if (failed) return GrepExit.ERROR;
   return found ? GrepExit.FOUND : GrepExit.NONE;
+}
+
+/** The file the search took for a logical path (the walk's rule: `x.enc`, else `x.age`). */
+function sealedFileOf(logical: string): string {
+  return !fs.existsSync(logical + ENC_SUFFIX) && fs.existsSync(logical + AGE_SUFFIX) ? logical + AGE_SUFFIX : logical + ENC_SUFFIX;
+}
+
+/**
+ * An age file met while searching a folder: opened with the keys at hand and, as age has no signatures,
+ * warned about on a match. A passphrase file is not searched there (one prompt per file, eight at a time,
+ * would be no way to ask): it is listed as not searched, and searched when named alone.
+ */
+async function openAgeInFolder(ctx: CliContext, file: string, keys: FileKeys, unverified: Map<string, string>): Promise<Buffer> {
+  const bytes = await readRegularFile(file);
+  if (ageFileFacts(bytes).passphrase) throw new NoteSealError('WRONG_KEY', `a passphrase-protected age file: name it alone (noteseal grep PATTERN ${file}) to search it with its passphrase`);
+  const text = await openAgeBytesCli(ctx, file, bytes, { keys });
+  unverified.set(path.resolve(file), `${file}: ${AGE_NO_WRITER}`);
+  return text;
 }

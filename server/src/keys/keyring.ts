@@ -25,6 +25,7 @@ import { rewrapFolder, type OnRotationProgress, type RotationReport } from './ro
 import { detachedStanza, parseStanza, unwrapDataKeyStanza, wrapDataKeyStanza } from './stanzas';
 import { generateIdentity, loadIdentity, rewrapIdentity, storeIdentity, wipeIdentity, type HeldIdentity } from './identity';
 import { importAgeIdentities, loadAgeIdentities, rewrapAgeIdentities } from './age-identities';
+import { FilePassphrases } from './file-passphrases';
 import { importDotenvxKeys, loadDotenvxKey, rewrapDotenvxKeys } from './dotenvx-keys';
 import { recipientStanzas, unwrapWithReceivingKeys, type ReceivingKey, type Recipient } from './recipients';
 import { checkSlotName, openSlot, rewrapSlot, wrapPkcs11Slot, wrapTpmSlot, type Pkcs11Slot, type Slot, type TpmSlot } from './slots';
@@ -112,6 +113,8 @@ export class Keyring {
   private readonly policy: Readonly<KdfPolicy>;
   /** The keyfile's identity while unlocked (undefined: not loaded yet; null: this keyfile has none). */
   private heldIdentity: HeldIdentity | null | undefined = undefined;
+  /** Passphrases of passphrase (scrypt) age files the user gave while unlocked; wiped by lock(). */
+  readonly filePassphrases = new FilePassphrases();
   readonly keystoreDir: string;
 
   constructor(readonly keyfilePath: string, options: KeyringOptions = {}) {
@@ -245,6 +248,7 @@ export class Keyring {
     wipe(this.kek);
     wipeIdentity(this.heldIdentity);
     this.heldIdentity = undefined;
+    this.filePassphrases.wipeAll();
     this.keys = null;
     this.kek = null;
     this.kdf = null;

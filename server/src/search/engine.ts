@@ -17,10 +17,11 @@ import { listNotes, type NoteFile } from './walk';
 export interface SearchRun {
   query: SearchQuery;
   roots: readonly string[];
-  /** Decrypts a note's `.enc` file; the buffer returned is the engine's to zero. */
+  /** Decrypts a note's sealed file (`.enc` or `.age`); the buffer returned is the engine's to zero. */
   open(encPath: string): Promise<Buffer>;
   cache?: PlaintextCache;
-  onFile?(result: SearchFileResult): void;
+  /** A note with matches; `note` says which file on disk it is (`.enc` or `.age`). */
+  onFile?(result: SearchFileResult, note: NoteFile): void;
   onProgress?(searched: number, total: number): void;
   isCancelled?(): boolean;
   /** Characters of a long line shown around its matches (default 250; Infinity for whole lines). */
@@ -159,7 +160,7 @@ export async function runSearch(run: SearchRun): Promise<SearchSummary> {
           summary.matchedFiles++;
           summary.matches += found.matches;
           const note = notes[i]!;
-          run.onFile?.({ path: note.path, relativePath: note.relativePath, lines: found.lines, context: found.context, matches: found.matches });
+          run.onFile?.({ path: note.path, relativePath: note.relativePath, lines: found.lines, context: found.context, matches: found.matches }, note);
         }
         if (found.truncated || summary.matches >= maxResults) { summary.limitHit = found.truncated || i < notes.length - 1; break; }
       } finally {

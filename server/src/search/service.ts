@@ -11,9 +11,16 @@ import type { NoteFile } from './walk';
 import { QueryError } from './query';
 import { SlowPattern, ThreadMatcher } from './threadMatcher';
 import { keepingDataKey, writerWarningOf } from './writer';
-import { ENC_SUFFIX } from '../encPaths';
+import { isAgePath } from '../encPaths';
+import { NoteSealError } from '../crypto/errors';
+import type { Keyring } from '../keys/keyring';
+import { readAgeNote } from '../vault/ageNotes';
+import { MAX_NOTE_BYTES } from '../vault/encFileSystem';
 
 /** Results are sent at most this often (and at the end), so a search over thousands of notes is a few messages. */
+/** An age match's warning (age has no signatures: docs/KEYS.md, "age files have no writer"). */
+const AGE_HAS_NO_WRITER = 'an age file: it carries no signature, so who wrote it cannot be known (anyone who knows a recipient can write one).';
+
 const BATCH_MS = 50;
 
 export interface SearchEvents {
@@ -53,6 +60,7 @@ export class SearchService {
   /** Decrypts a note for searching and judges its writer (with the data key, for the key commitment). */
   private async open(encPath: string): Promise<Buffer> {
     const keyring = this.vault.unlocked();
+    if (isAgePath(encPath)) return this.openAge(keyring, encPath);
     const kept = keepingDataKey(keyring.unwrap);
     try {
       const text = await decryptNote(encPath, kept.unwrap);
@@ -62,6 +70,21 @@ export class SearchService {
       if (warning) this.writerWarnings.set(encPath, warning); else this.writerWarnings.delete(encPath);
       return text;
     } finally { kept.wipe(); }
+  }
+
+  /**
+   * An age file: opened with the age identities held (or the passphrase the user gave for it in the editor; a
+   * passphrase file without one is listed as not searched). age files have no writer: a match says so.
+   */
+  private async openAge(keyring: Keyring, agePath: string): Promise<Buffer> {
+    try {
+      const text = await readAgeNote(keyring, agePath, MAX_NOTE_BYTES);
+      this.writerWarnings.set(agePath, `${agePath}: ${AGE_HAS_NO_WRITER}`);
+      return text;
+    } catch (e) {
+      if (e instanceof WorkerError && e.code === 'FILE_PASSPHRASE_NEEDED') throw new NoteSealError('WRONG_KEY', `${agePath} is a passphrase-protected age file: open it in the editor (it asks for its passphrase) to search it until NoteSeal locks.`);
+      throw e;
+    }
   }
 
   async search(id: number, query: SearchQuery, roots: string[]): Promise<SearchSummary> {
@@ -85,8 +108,8 @@ export class SearchService {
         isCancelled: () => state.cancelled,
         // Only a regular expression can backtrack for ever; a literal (escaped, whole word or not) scans in linear time here.
         ...(query.isRegex ? { scan: (data: Buffer, maxMatches: number, note: NoteFile) => matcher.scan(data, maxMatches, note.relativePath) } : {}),
-        onFile: r => {
-          const writerWarning = this.writerWarnings.get(r.path + ENC_SUFFIX);
+        onFile: (r, note) => {
+          const writerWarning = this.writerWarnings.get(note.encPath);
           batch.push(writerWarning ? { ...r, writerWarning } : r);
         },
         onProgress: (searched, total) => {

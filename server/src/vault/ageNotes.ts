@@ -2,13 +2,14 @@
 // saves back as a real age file, through the format interface (formats/). Reading uses every age identity
 // NoteSeal holds (your identity as age1pq1, imported ones); a save writes a fresh age file (armored if the
 // file was) to the recipients rule (formats/age-recipients.ts: the accepted `.age-recipients`, else the
-// folder's accepted members, else your identity). Plaintext stays in memory, as for `.enc` notes.
+// folder's accepted members, else your identity); a passphrase (scrypt) file opens with, and is saved again to,
+// its own passphrase, which the user gives in the editor. Plaintext stays in memory, as for `.enc` notes.
 import type { Stats } from 'node:fs';
 import { isNoteSealError } from '../crypto/errors';
 import { readRegularFile } from '../crypto/safe-open';
 import { writeAll, replaceFileAtomic } from '../crypto/atomic';
 import type { KeysAtHand } from '../formats';
-import { ageFileFacts, describeStanzas, type AgeStanza } from '../formats/age';
+import { ageFileFacts, describeStanzas, isAgeError, scryptRecipient, type AgeStanza } from '../formats/age';
 import { ageFileKeyFor, ageFileKeyFrom, ageFormat } from '../formats/age-format';
 import { ageRecipientsFor } from '../formats/age-recipients';
 import { wipe } from '../keys/bytes';
@@ -17,17 +18,22 @@ import type { Recipient } from '../keys/recipients';
 import type { AgeFileDescription } from '../protocol';
 import { WorkerError } from './workerErrors';
 
-/** The keys the worker has for age files: the keyring's age identities; no passphrase prompt in the editor. */
+/**
+ * The keys the worker has for age files: the keyring's age identities, and the own passphrase of a
+ * passphrase (scrypt) file that the user gave in the editor (held while unlocked: keys/file-passphrases.ts).
+ */
 function keysAtHand(keyring: Keyring): KeysAtHand {
   return {
     unwrap: () => { throw new WorkerError('INVALID_ARGUMENT', 'not a .enc file'); },
     ageFileKey: stanzas => ageFileKeyFor(keyring, stanzas),
-    filePassphrase: file => Promise.reject(passphraseFileRefused(file)),
+    filePassphrase: async file => heldFilePassphrase(keyring, file),
   };
 }
 
-function passphraseFileRefused(file: string): WorkerError {
-  return new WorkerError('INVALID_ARGUMENT', `${file} is a passphrase-protected age file: the editor does not open those yet (nothing was asked or read). Use 'noteseal decrypt', which asks for the file's own passphrase.`);
+function heldFilePassphrase(keyring: Keyring, file: string): Uint8Array {
+  const held = keyring.filePassphrases.get(file);
+  if (held) return held;
+  throw new WorkerError('FILE_PASSPHRASE_NEEDED', `${file} is a passphrase-protected age file: it opens with its own age passphrase (the one given to age -p), not your NoteSeal passphrase. Nothing was read.`);
 }
 
 /** Bytes of an age file, safely (never through a link or a pipe), at most `maxBytes`. */
@@ -40,11 +46,25 @@ async function readAgeBytes(file: string, maxBytes: number): Promise<Buffer> {
 
 /** The plaintext of an age file (authenticated to its end before any of it is returned). */
 export async function readAgeNote(keyring: Keyring, file: string, maxBytes: number): Promise<Buffer> {
-  const bytes = await readAgeBytes(file, maxBytes);
+  return openAgeBytes(keyring, await readAgeBytes(file, maxBytes), file);
+}
+
+/**
+ * The plaintext of age bytes: the file's, or a revision's (git, Timeline: `file` then names it). A passphrase
+ * file opens with the passphrase held for `file`, else FILE_PASSPHRASE_NEEDED.
+ */
+export async function openAgeBytes(keyring: Keyring, bytes: Uint8Array, file: string): Promise<Buffer> {
+  let passphraseFile = false;
   try {
-    const { plaintext } = await ageFormat.open(bytes, keysAtHand(keyring), file);
+    passphraseFile = ageFileFacts(bytes).passphrase;
+    const { plaintext, saveState } = await ageFormat.open(bytes, keysAtHand(keyring), file);
+    wipe(saveState.passphrase);
     return plaintext;
   } catch (e) {
+    if (passphraseFile && isAgeError(e, 'no match')) {
+      keyring.filePassphrases.forget(file); // a wrong one is not kept: the editor asks again
+      throw new WorkerError('FILE_PASSPHRASE_NEEDED', `That passphrase does not open the age file ${file} (it needs the file's own age passphrase, not your NoteSeal passphrase). Nothing was read.`);
+    }
     if (isNoteSealError(e)) e.message = `${file}: ${e.message}`;
     throw e;
   }
@@ -74,7 +94,14 @@ async function importedOpener(keyring: Keyring, facts: { stanzas?: readonly AgeS
 export async function writeAgeNote(keyring: Keyring, file: string, plaintext: Uint8Array, maxBytes: number, beforeRename?: () => Promise<void>): Promise<Stats> {
   const old = await readAgeBytes(file, maxBytes);
   const facts = old.length ? ageFileFacts(old) : { armored: false, passphrase: false, stanzas: [] };
-  if (facts.passphrase) throw passphraseFileRefused(file);
+  if (facts.passphrase) {
+    // A passphrase file stays one: sealed again to the passphrase the user opened it with.
+    const passphrase = heldFilePassphrase(keyring, file);
+    try {
+      const bytes = await ageFormat.save(plaintext, { armored: facts.armored, passphrase, recipients: async () => [scryptRecipient(passphrase)] });
+      return await replaceFileAtomic(file, async handle => { await writeAll(handle, [bytes]); }, undefined, beforeRename);
+    } finally { wipe(passphrase); }
+  }
   const identity = await keyring.identity();
   const ctx = { keyfilePath: keyring.keyfilePath, ownIdentity: identity?.public ?? null, openedBy: await importedOpener(keyring, facts, identity?.receiving.publicKey) };
   const bytes = await ageFormat.save(plaintext, { armored: facts.armored, passphrase: null, recipients: async () => (await ageRecipientsFor(file, ctx)).recipients });

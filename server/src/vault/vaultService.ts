@@ -8,6 +8,8 @@ import { PRODUCTION_KDF_POLICY, type KdfPolicy } from '../keys/kdf';
 import type { RememberedSecret, VaultState } from '../protocol';
 import { WorkerError } from './workerErrors';
 import { withWipedDataKeys } from './dataKeys';
+import { ageFormat } from '../formats/age-format';
+import { openAgeBytes } from './ageNotes';
 
 export interface SecretBridge {
   get(name: RememberedSecret): Promise<string | null>;
@@ -108,8 +110,9 @@ export class VaultService {
     else await this.forgetRemembered();
   }
 
-  /** Decrypts a whole `.enc` file's bytes in memory (a revision the client read). */
+  /** Decrypts a whole `.enc` or age file's bytes in memory (a revision the client read: git, Timeline). */
   async decryptBytes(data: Uint8Array): Promise<Buffer> {
+    if (ageFormat.sniff(data.subarray(0, 64))) return openAgeBytes(this.unlocked(), data, 'this revision');
     return withWipedDataKeys(this.unlocked().unwrap, unwrap => decryptBuffer(data, unwrap));
   }
 

@@ -106,6 +106,34 @@ describe('CLI: age identities and age files', () => {
     assert.match(errors(again), /it is for X25519; the identities tried are mlkem768x25519/);
   });
 
+  it('grep over a folder searches .age files beside .enc notes (a match warns: no writer); a passphrase file is listed as not searched', async () => {
+    const dir = path.join(root, 'grep-store');
+    await fs.mkdir(dir);
+    const recipient = (await ann.cli(['identity', '--age'], { noPass: true })).stdout.trim().split('\n').pop()!;
+    const plain = path.join(root, 'grep-plain');
+    await fs.writeFile(plain, 'token: in the enc note\n');
+    assert.equal((await ann.cli(['encrypt', plain, '-o', path.join(dir, 'a.md.enc')])).code, 0);
+    const e = new Encrypter();
+    e.addRecipient(recipient);
+    await fs.writeFile(path.join(dir, 'b.env.age'), await e.encrypt('TOKEN=in the age file\n'));
+    await fs.writeFile(path.join(dir, 'both.md.age'), await e.encrypt('token: the age twin\n'));
+    assert.equal((await ann.cli(['encrypt', plain, '-o', path.join(dir, 'both.md.enc')])).code, 0);
+    const p = new Encrypter();
+    p.setPassphrase('file passphrase');
+    p.setScryptWorkFactor(10);
+    await fs.writeFile(path.join(dir, 'pw.txt.age'), await p.encrypt('token: behind a passphrase\n'));
+    const r = await ann.cli(['grep', '-i', 'token', dir]);
+    assert.equal(r.code, 2, r.stderr);                       // a file could not be searched (as rg: still 2)
+    assert.equal(r.stdout, [
+      `${path.join(dir, 'a.md.enc')}:1:token: in the enc note`,
+      `${path.join(dir, 'b.env.age')}:1:TOKEN=in the age file`,
+      `${path.join(dir, 'both.md.enc')}:1:token: in the enc note`,  // x.enc wins over x.age, as the view's x
+    ].join('\n') + '\n');
+    assert.match(r.stderr, /warning: .*b\.env\.age: age files have no writer/);
+    assert.match(r.stderr, /pw\.txt\.age: a passphrase-protected age file: name it alone/);
+    assert.doesNotMatch(r.stdout + r.stderr, /behind a passphrase|the age twin/);
+  });
+
   it('encrypt --age -r … --armor writes what age -d reads; a flipped bit is refused with no output', async () => {
     const keys = path.join(root, 'bob.txt');
     execFileSync('age-keygen', ['-o', keys], { stdio: 'ignore' });

@@ -1,6 +1,6 @@
 // Issue 21 §2 in the search view: the real worker bundle (dist/worker.js) marks a result from a note whose
 // writer is not authentic (here: encrypted to you and signed by a stranger) with the warning every reader
-// gives; your own notes carry none.
+// gives; your own notes carry none. age files are searched too (issue 26): a match says they have no writer.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -14,6 +14,8 @@ import { TEST_KDF_POLICY } from '../../../server/src/keys/kdf';
 import { recipientStanzas } from '../../../server/src/keys/recipients';
 import { writeSignatureStanza } from '../../../server/src/keys/write-signature';
 import { Method, type SearchFileResult } from '../../../server/src/protocol';
+import { ageRecipientOf } from '../../../server/src/keys/age-identities';
+import { Encrypter } from 'age-encryption';
 import { WorkerProcess } from '../../faults/workerProcess';
 
 const PASSPHRASE = 'writer warning search passphrase';
@@ -53,5 +55,36 @@ describe('search results name an untrusted writer', () => {
       const signer = Buffer.from(stranger.signing.publicKey).toString('hex').slice(0, 16);
       assert.match(byName.get('theirs.md')!.writerWarning ?? '', new RegExp(`theirs\\.md\\.enc was written by signing key ${signer}…, who is not you`));
     }
+  });
+
+  it('age files are searched too: a match says age files have no writer; a passphrase file only once its passphrase is held', async () => {
+    const ws = path.join(dir, 'ws-age');
+    fs.mkdirSync(ws);
+    const k = new Keyring(keyfile, { kdf: TEST_KDF_POLICY });
+    let me;
+    try { await k.unlock(PASSPHRASE); me = (await k.identity())!.public; } finally { k.lock(); }
+    const e = new Encrypter();
+    e.addRecipient(ageRecipientOf(me.kind, me.publicKey));
+    fs.writeFileSync(path.join(ws, 'cfg.yaml.age'), await e.encrypt('deploy: from age\n'));
+    const p = new Encrypter();
+    p.setPassphrase('its own passphrase');
+    p.setScryptWorkFactor(10);
+    fs.writeFileSync(path.join(ws, 'pw.txt.age'), await p.encrypt('deploy: behind a passphrase\n'));
+    const search = async (id: number) => {
+      const summary = await worker.request(Method.searchStart, { id, query: { pattern: 'deploy', isRegex: false, matchCase: false, wholeWord: false }, roots: [ws] });
+      const files = worker.notificationsOf(Method.searchDidFind).filter(n => (n as { id: number }).id === id)
+        .flatMap(n => (n as { files: SearchFileResult[] }).files);
+      return { summary, byName: new Map(files.map(f => [f.relativePath, f])) };
+    };
+    const first = await search(11);
+    assert.deepEqual([...first.byName.keys()], ['cfg.yaml']);
+    assert.equal(first.byName.get('cfg.yaml')!.lines[0]!.text, 'deploy: from age');
+    assert.match(first.byName.get('cfg.yaml')!.writerWarning ?? '', /cfg\.yaml\.age: an age file: it carries no signature/);
+    assert.equal(first.summary.failed.length, 1);
+    assert.match(first.summary.failed[0]!.message, /passphrase-protected age file: open it in the editor/);
+    await worker.request(Method.ageFilePassphrase, { path: path.join(ws, 'pw.txt.age'), passphrase: 'its own passphrase' });
+    const second = await search(12);
+    assert.deepEqual([...second.byName.keys()].sort(), ['cfg.yaml', 'pw.txt']);
+    assert.equal(second.summary.failed.length, 0);
   });
 });

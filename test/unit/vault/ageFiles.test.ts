@@ -1,22 +1,26 @@
 // age files in the worker's `noteseal:` view (issue 26), on a real disk with a real keyring and Debian's
 // `age`: `x.md.age` is shown as `x.md`, opens with an imported age identity, and a save writes a real age
-// file (armored if it was) to the accepted `.age-recipients` only; a passphrase file, two files for one
-// name and a tampered file are refused with no plaintext.
+// file (armored if it was) to the accepted `.age-recipients` only; a passphrase (scrypt) file opens with its
+// own passphrase, held in memory while unlocked, and stays a passphrase file that `age -d` opens; two files
+// for one name and a tampered file are refused with no plaintext.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { Decrypter, Encrypter } from 'age-encryption';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { scryptRecipient, sealAge } from '../../../server/src/formats/age';
+import { ageFileFacts } from '../../../server/src/formats/age';
 import { acceptAgeListAt, pendingAgeList } from '../../../server/src/formats/age-recipients';
 import { parseAgeIdentityFile } from '../../../server/src/keys/identity-strings';
 import type { Keyring } from '../../../server/src/keys/keyring';
 import { describeAgeNote } from '../../../server/src/vault/ageNotes';
 import { EncFileSystem } from '../../../server/src/vault/encFileSystem';
-import type { VaultService } from '../../../server/src/vault/vaultService';
+import { VaultService } from '../../../server/src/vault/vaultService';
+import { TEST_KDF_POLICY } from '../../../server/src/keys/kdf';
 import { EncWatchers } from '../../../server/src/vault/watcher';
 import type { FileChange } from '../../../server/src/protocol';
-import { newKeyring } from '../keys/helpers';
+import { newKeyring, PASSPHRASE } from '../keys/helpers';
 
 const WRITE = { create: true, overwrite: true };
 const vaultOf = (keyring: Keyring) => ({ unlocked: () => keyring }) as unknown as VaultService;
@@ -110,11 +114,48 @@ test('an armored age file stays armored; a rename keeps .age', async () => {
   assert.deepEqual((await fs.readdir(store)).filter(n => !n.startsWith('.')), ['prod.env.age']);
 });
 
-test('refused with no plaintext: a passphrase age file, a tampered one, an unknown identity, two files for one name', async () => {
+/** `age -d` of a passphrase file: Debian's age reads a passphrase only from a terminal, so through `script`'s pty. */
+function ageDecryptWithPassphrase(file: string, passphrase: string, out: string): string {
+  execFileSync('script', ['-qec', `age -d -o '${out}' '${file}'`, '/dev/null'], { input: `${passphrase}\n`, stdio: ['pipe', 'ignore', 'ignore'], timeout: 60_000 });
+  return readFileSync(out, 'utf8');
+}
+
+test('a passphrase (scrypt) age file opens with its own passphrase, held only while unlocked; a save keeps it one that age opens', async () => {
+  const { keyring, store, files } = await setup();
+  const file = path.join(store, 'pw.txt.age');
+  const view = path.join(store, 'pw.txt');
+  const e = new Encrypter();
+  e.setPassphrase('file passphrase 26');
+  e.setScryptWorkFactor(10);
+  await fs.writeFile(file, await e.encrypt('typage wrote this\n'));
+  const needed = (re: RegExp) => (err: Error & { code?: string }) => err.code === 'FILE_PASSPHRASE_NEEDED' && re.test(err.message) && !err.message.includes('typage wrote');
+  // Asked for the file's own passphrase (never NoteSeal's), nothing read before it is given.
+  await assert.rejects(files.readFile(view), needed(/own age passphrase.*not your NoteSeal passphrase/));
+  await assert.rejects(files.writeFile(view, Buffer.from('x'), WRITE), needed(/own age passphrase/));
+  // A wrong one is said so and not kept.
+  keyring.filePassphrases.set(file, Buffer.from('wrong'));
+  await assert.rejects(files.readFile(view), needed(/does not open/));
+  assert.equal(keyring.filePassphrases.get(file), null);
+  keyring.filePassphrases.set(file, Buffer.from('file passphrase 26'));
+  assert.equal((await files.readFile(view)).toString(), 'typage wrote this\n');
+  await files.stat(view);
+  await files.writeFile(view, Buffer.from('saved by NoteSeal\n'), WRITE);
+  const facts = ageFileFacts(await fs.readFile(file));
+  assert.ok(facts.passphrase, 'still a passphrase (scrypt) file');
+  assert.equal(ageDecryptWithPassphrase(file, 'file passphrase 26', path.join(path.dirname(store), 'out.txt')), 'saved by NoteSeal\n');
+  const d = new Decrypter();
+  d.addPassphrase('file passphrase 26');
+  assert.equal(await d.decrypt(await fs.readFile(file), 'text'), 'saved by NoteSeal\n');
+  // The lock wipes it: the next open asks again.
+  const held = keyring.filePassphrases.get(file);
+  assert.ok(held);
+  keyring.lock();
+  assert.equal(keyring.filePassphrases.get(file), null);
+  assert.equal(keyring.filePassphrases.size, 0);
+});
+
+test('refused with no plaintext: a tampered age file, an unknown identity, two files for one name', async () => {
   const { store, files, ageEncrypt } = await setup();
-  const scrypt = path.join(store, 'pw.txt.age');
-  await fs.writeFile(scrypt, sealAge(Buffer.from('secret'), [scryptRecipient(new TextEncoder().encode('file passphrase'))]));
-  await assert.rejects(files.readFile(path.join(store, 'pw.txt')), /passphrase-protected age file: the editor does not open those yet/);
 
   const tampered = path.join(store, 't.md.age');
   await ageEncrypt(tampered, 'x'.repeat(100));
@@ -148,4 +189,23 @@ test('the watcher of an age note reports another writer under the shown name', a
     while (!events.some(e => e.path === path.join(store, 'w.md')) && Date.now() < end) await new Promise(r => setTimeout(r, 50));
     assert.ok(events.some(e => e.path === path.join(store, 'w.md')), JSON.stringify(events));
   } finally { watchers.dispose(); }
+});
+
+test('an earlier revision of an age file (git, Timeline: its bytes) is decrypted in memory by the worker; a passphrase one says what it needs', async () => {
+  const { keyring, store, ageEncrypt } = await setup();
+  keyring.lock();
+  const vault = new VaultService(keyring.keyfilePath, { get: async () => null, store: async () => {}, delete: async () => {} }, TEST_KDF_POLICY);
+  await vault.unlock(PASSPHRASE, false);
+  for (const armor of [false, true]) {
+    await ageEncrypt(path.join(store, 'old.md.age'), `# the old revision ${armor}\n`, armor);
+    assert.equal((await vault.decryptBytes(await fs.readFile(path.join(store, 'old.md.age')))).toString(), `# the old revision ${armor}\n`);
+  }
+  const e = new Encrypter();
+  e.setPassphrase('its own');
+  e.setScryptWorkFactor(10);
+  await assert.rejects(vault.decryptBytes(await e.encrypt('behind a passphrase')), (err: Error & { code?: string }) => err.code === 'FILE_PASSPHRASE_NEEDED' && !err.message.includes('behind'));
+  const tampered = await fs.readFile(path.join(store, 'old.md.age'));
+  tampered[tampered.length - 30] ^= 1;
+  await assert.rejects(vault.decryptBytes(tampered));
+  vault.lock();
 });
