@@ -81,7 +81,7 @@ export interface ClientToWorkerRequests {
    * Adds a PKCS#11 slot: a P-256 key pair made on the token (PIN), the master key wrapped to it. Needs the
    * passphrase itself (verified here; an unlocked window is not enough). The keys stay unlocked as they were.
    */
-  'noteseal/vault/addPkcs11Slot': { params: { passphrase: string; pkcs11Module: string; token: string; name: string; pin: string }; result: SlotChoice };
+  'noteseal/vault/addTokenSlot': { params: { passphrase: string; pkcs11Module: string; token: string; name: string; pin: string }; result: SlotChoice };
   /**
    * Removes a slot (needs the passphrase). `rotate`: then rotates the master key, rewrapping every other slot
    * and the `.enc` files below `folder`, and returns the new recovery key (shown once). The passphrase itself
@@ -251,7 +251,7 @@ export const Method = {
   vaultSlots: 'noteseal/vault/slots',
   vaultUnlockWithSlot: 'noteseal/vault/unlockWithSlot',
   vaultTokens: 'noteseal/vault/tokens',
-  vaultAddPkcs11Slot: 'noteseal/vault/addPkcs11Slot',
+  vaultAddTokenSlot: 'noteseal/vault/addTokenSlot',
   vaultRemoveSlot: 'noteseal/vault/removeSlot',
   vaultTokenRemoved: 'noteseal/vault/tokenRemoved',
   vaultChangePassphrase: 'noteseal/vault/changePassphrase',
