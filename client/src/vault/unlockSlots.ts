@@ -48,16 +48,24 @@ type SlotPick = vscode.QuickPickItem & { slot?: SlotChoice };
  * The unlock prompt when slots can work: those slots, the first preselected, and the passphrase always last.
  * Resolves to the chosen slot, 'passphrase', or undefined (dismissed).
  */
-export async function pickUnlockWay(slots: readonly SlotChoice[], reason: string | undefined): Promise<SlotChoice | 'passphrase' | undefined> {
-  const items: SlotPick[] = [
+export function pickUnlockWay(slots: readonly SlotChoice[], reason: string | undefined, unlockedElsewhere: vscode.Event<VaultState>): Promise<SlotChoice | 'passphrase' | undefined> {
+  const pick = vscode.window.createQuickPick<SlotPick>();
+  pick.title = vscode.l10n.t('Unlock NoteSeal');
+  pick.placeholder = reason ? vscode.l10n.t('{0} Unlock with:', reason) : vscode.l10n.t('Unlock with:');
+  pick.ignoreFocusOut = true;
+  pick.items = [
     ...slots.map(slot => ({ label: iconLabel('key', slot.name), description: slotPlace(slot), slot })),
     { label: iconLabel('lock', vscode.l10n.t('Passphrase')), description: vscode.l10n.t('or the recovery key') },
   ];
-  const pick = await vscode.window.showQuickPick(items, {
-    title: vscode.l10n.t('Unlock NoteSeal'), ignoreFocusOut: true,
-    placeHolder: reason ? vscode.l10n.t('{0} Unlock with:', reason) : vscode.l10n.t('Unlock with:'),
+  return new Promise(resolve => {
+    let settled = false;
+    // Unlocked another way meanwhile: nothing left to choose (as the passphrase box does).
+    const elsewhere = unlockedElsewhere(s => { if (!s.locked) finish(undefined); });
+    const finish = (way: SlotChoice | 'passphrase' | undefined) => { if (!settled) { settled = true; elsewhere.dispose(); resolve(way); pick.dispose(); } };
+    pick.onDidAccept(() => { const chosen = pick.selectedItems[0]; if (chosen) finish(chosen.slot ?? 'passphrase'); });
+    pick.onDidHide(() => finish(undefined));
+    pick.show();
   });
-  return pick === undefined ? undefined : pick.slot ?? 'passphrase';
 }
 
 /**

@@ -84,8 +84,8 @@ export class VaultController implements vscode.Disposable {
     const slots = await availableSlots(this.worker);
     if (slots.length === 0) return this.promptUnlock(reason);
     for (;;) {
-      const way = await pickUnlockWay(slots, reason);
-      if (way === undefined) return false;
+      const way = await pickUnlockWay(slots, reason, this.changed.event);
+      if (way === undefined) return !this.current.locked;
       if (way === 'passphrase') return this.promptUnlock(reason);
       const how = await unlockWithSlot(this.worker, way, s => this.update(s), this.changed.event);
       if (how === 'unlocked') { this.log.info('unlocked with an unlock slot'); return true; }
