@@ -65,6 +65,29 @@ export interface ClientToWorkerRequests {
   'noteseal/vault/unlockRemembered': { params: void; result: VaultState };
   'noteseal/vault/unlockWithRecoveryKey': { params: { recoveryKey: string; newPassphrase: string }; result: VaultState };
   'noteseal/vault/lock': { params: void; result: VaultState };
+  /**
+   * Unlock slots (issue 28): the keyfile's slots, read without unlocking, each with whether it can work now
+   * (its token is present with `pkcs11Module`, the TPM answers). Runs no tool when the keyfile has no slot.
+   */
+  'noteseal/vault/slots': { params: { pkcs11Module: string | null }; result: { slots: SlotChoice[] } };
+  /**
+   * Unlocks through a slot with its PIN (WRONG_PIN says the tries left; TOKEN_ABSENT). `watchToken`: while
+   * unlocked this way, the worker polls the token and sends `vault/tokenRemoved` once it is gone.
+   */
+  'noteseal/vault/unlockWithSlot': { params: { name: string; pin: string; pkcs11Module: string | null; watchToken: boolean }; result: VaultState };
+  /** The labels of the tokens the PKCS#11 module shows now. */
+  'noteseal/vault/tokens': { params: { pkcs11Module: string }; result: { labels: string[] } };
+  /**
+   * Adds a PKCS#11 slot: a P-256 key pair made on the token (PIN), the master key wrapped to it. Needs the
+   * passphrase itself (verified here; an unlocked window is not enough). The keys stay unlocked as they were.
+   */
+  'noteseal/vault/addTokenSlot': { params: { passphrase: string; pkcs11Module: string; token: string; name: string; pin: string }; result: SlotChoice };
+  /**
+   * Removes a slot (needs the passphrase). `rotate`: then rotates the master key, rewrapping every other slot
+   * and the `.enc` files below `folder`, and returns the new recovery key (shown once). The passphrase itself
+   * cannot be removed: it and the recovery key are always there.
+   */
+  'noteseal/vault/removeSlot': { params: { passphrase: string; name: string; rotate: boolean; folder: string | null }; result: SlotRemoval };
   'noteseal/vault/forgetRemembered': { params: void; result: void };
   /**
    * Verifies `currentPassphrase` (WRONG_PASSPHRASE otherwise), rewraps the master key under `newPassphrase`,
@@ -210,6 +233,8 @@ export interface WorkerToClientNotifications {
   /** About ten times a second while recording: the level meter and the elapsed time. */
   'noteseal/recording/level': { params: { id: number; rms: number; peak: number; seconds: number; paused: boolean } };
   'noteseal/recording/warning': { params: { id: number; code: string; message: string } };
+  /** The token of the PKCS#11 slot NoteSeal was unlocked with is gone (`watchToken`): the client locks. */
+  'noteseal/vault/tokenRemoved': { params: { slot: string; token: string } };
   /** The recording ended: by stop, or by itself (the tool died: what was captured is kept). */
   'noteseal/recording/stopped': { params: { id: number; summary: RecordingSummary } };
   /** Search (issue 16): the next files with matches of search `id`, and how far it got. */
@@ -225,6 +250,12 @@ export const Method = {
   vaultUnlockWithRecoveryKey: 'noteseal/vault/unlockWithRecoveryKey',
   vaultLock: 'noteseal/vault/lock',
   vaultForgetRemembered: 'noteseal/vault/forgetRemembered',
+  vaultSlots: 'noteseal/vault/slots',
+  vaultUnlockWithSlot: 'noteseal/vault/unlockWithSlot',
+  vaultTokens: 'noteseal/vault/tokens',
+  vaultAddTokenSlot: 'noteseal/vault/addTokenSlot',
+  vaultRemoveSlot: 'noteseal/vault/removeSlot',
+  vaultTokenRemoved: 'noteseal/vault/tokenRemoved',
   vaultChangePassphrase: 'noteseal/vault/changePassphrase',
   fsStat: 'noteseal/fs/stat',
   fsReadDirectory: 'noteseal/fs/readDirectory',
@@ -322,6 +353,26 @@ export interface VaultState {
 }
 
 export type RememberedSecret = 'masterKey';
+
+/** An unlock slot as the unlock prompt and Remove Unlock Method show it: nothing secret. */
+export interface SlotChoice {
+  name: string;
+  kind: 'pkcs11' | 'tpm';
+  /** ISO 8601 UTC. */
+  created: string;
+  /** PKCS#11: the token's label. */
+  token?: string;
+  needsPin: boolean;
+  /** It can work now: its token is present (with the configured module), or the TPM answers. */
+  available: boolean;
+}
+
+export interface SlotRemoval {
+  /** With `rotate`: the new recovery key (the old one no longer works); null otherwise. */
+  recoveryKey: string | null;
+  rewrapped: number;
+  failed: { path: string; message: string }[];
+}
 
 export type FileKind = 'file' | 'directory';
 export interface FileStatInfo { type: FileKind; ctime: number; mtime: number; size: number; readonly: boolean }

@@ -80,6 +80,10 @@ connection.onInitialize(params => {
     notify(Method.vaultDidChange, state);
     info(state.locked ? 'vault locked: keys wiped from memory' : 'vault unlocked');
   });
+  vault.onTokenRemoved((slot, token) => {
+    info(`the token of unlock slot ${slot} was removed`);
+    notify(Method.vaultTokenRemoved, { slot, token });
+  });
   files = new EncFileSystem(vault, watchers);
   search = new SearchService(vault, { found: (id, found, searched, total) => notify(Method.searchDidFind, { id, files: found, searched, total }) }, path.join(__dirname, 'searchThread.js'));
   recordings = new RecordingService(vault, {
@@ -136,6 +140,11 @@ onRequest(Method.vaultUnlockRemembered, () => vault!.unlockRemembered());
 onRequest(Method.vaultUnlockWithRecoveryKey, p => vault!.unlockWithRecoveryKey(p.recoveryKey, p.newPassphrase));
 onRequest(Method.vaultLock, () => lockVault());
 onRequest(Method.vaultForgetRemembered, () => vault!.forgetRemembered());
+onRequest(Method.vaultSlots, async p => ({ slots: await vault!.slots(p.pkcs11Module) }));
+onRequest(Method.vaultUnlockWithSlot, p => vault!.unlockWithSlot(p.name, p.pin, p.pkcs11Module, p.watchToken));
+onRequest(Method.vaultTokens, async p => ({ labels: await vault!.tokenLabels(p.pkcs11Module) }));
+onRequest(Method.vaultAddTokenSlot, p => vault!.addPkcs11Slot(p.passphrase, p.pkcs11Module, p.token, p.name, p.pin));
+onRequest(Method.vaultRemoveSlot, p => vault!.removeSlot(p.passphrase, p.name, p.rotate, p.folder));
 onRequest(Method.vaultChangePassphrase, p => vault!.changePassphrase(p.currentPassphrase, p.newPassphrase, p.remember));
 
 onRequest(Method.fsStat, p => files!.stat(p.path));

@@ -10,6 +10,8 @@ export const Commands = {
   toggleLock: 'noteseal.toggleLock',
   changePassphrase: 'noteseal.changePassphrase',
   forgetRememberedKey: 'noteseal.forgetRememberedKey',
+  addUnlockMethod: 'noteseal.addUnlockMethod',
+  removeUnlockMethod: 'noteseal.removeUnlockMethod',
   newNote: 'noteseal.newNote',
   encryptFile: 'noteseal.encryptFile',
   decryptFile: 'noteseal.decryptFile',

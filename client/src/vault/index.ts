@@ -7,6 +7,9 @@ import type { Core } from '../shared/index';
 import { AutoLock } from './autoLock';
 import { LockStatusItem } from './statusBar';
 import { VaultController } from './vault';
+import { addUnlockMethod, removeUnlockMethod } from './unlockMethods';
+import { lockOnTokenRemoval } from './unlockSlots';
+import { Method } from '../../../server/src/protocol';
 
 export interface VaultFeature {
   vault: VaultController;
@@ -32,6 +35,11 @@ export function registerVault(context: vscode.ExtensionContext, deps: Core): Vau
     vault.onDidChange(s => { autoLock.setActive(!s.locked); showState(); }),
     worker.onDidRestart(() => void closeAfterRestart()),
     autoLock.onDidChangeDeadline(showState),
+    // noteseal.lockOnTokenRemoval: the worker watched the token NoteSeal was unlocked with, and it is gone.
+    worker.onNotification(Method.vaultTokenRemoved, ({ slot }) => {
+      log.info(`the token of unlock slot ${slot} was removed`);
+      if (lockOnTokenRemoval() && !vault.state.locked) void vault.lock('token');
+    }),
   );
   command(Commands.setup, () => vault.setup());
   command(Commands.unlock, () => vault.ensureUnlocked());
@@ -39,6 +47,8 @@ export function registerVault(context: vscode.ExtensionContext, deps: Core): Vau
   command(Commands.toggleLock, () => (!vault.state.initialized ? vault.setup() : vault.state.locked ? vault.ensureUnlocked() : vault.lock()));
   command(Commands.changePassphrase, () => vault.changePassphrase());
   command(Commands.forgetRememberedKey, () => vault.forgetRemembered());
+  command(Commands.addUnlockMethod, () => addUnlockMethod(worker, vault));
+  command(Commands.removeUnlockMethod, () => removeUnlockMethod(worker, vault));
   command(Commands.restartWorker, async () => {
     await worker.restart();
     await vault.refresh();

@@ -6,8 +6,12 @@ import { Method, type VaultState } from '../../../server/src/protocol';
 import type { Logger } from '../shared/logger';
 import { passphraseProblem } from './passphraseStrength';
 import { isWorkerError, type WorkerClient } from '../shared/workerClient';
+import { availableSlots, pickUnlockWay, unlockWithSlot } from './unlockSlots';
 
 const SECRET_PREFIX = 'noteseal.';
+
+/** Why a lock happens: the user, auto-lock (idle, sleep), or the unlock token removed (noteseal.lockOnTokenRemoval). */
+export type LockReason = 'user' | 'idle' | 'sleep' | 'token';
 
 export class VaultController implements vscode.Disposable {
   private current: VaultState = { initialized: false, locked: true, keyfile: '', masterKeyId: null };
@@ -16,7 +20,7 @@ export class VaultController implements vscode.Disposable {
   private readonly subscriptions: vscode.Disposable[] = [];
   private unlocking: Promise<boolean> | undefined;
   /** Runs first when locking (a running recording is stopped and its note written); false cancels. */
-  beforeLock: (reason: 'user' | 'idle' | 'sleep') => Promise<boolean> = async () => true;
+  beforeLock: (reason: LockReason) => Promise<boolean> = async () => true;
   /** Closes every view of decrypted content (noteRecovery.ts); `trySave` while the key is still there. */
   closeDecrypted: (trySave: boolean) => Promise<{ sealed: string[]; keptOpen: string[] }> = async () => ({ sealed: [], keptOpen: [] });
 
@@ -76,7 +80,19 @@ export class VaultController implements vscode.Disposable {
       return choice ? this.setup() : false;
     }
     if (useRemembered && await this.tryRemembered()) return true;
-    return this.promptUnlock(reason);
+    // Unlock slots (issue 28): the ones that can work now are offered first, the passphrase always with them.
+    const slots = await availableSlots(this.worker);
+    if (slots.length === 0) return this.promptUnlock(reason);
+    for (;;) {
+      const way = await pickUnlockWay(slots, reason, this.changed.event);
+      if (way === undefined) return !this.current.locked;
+      if (way === 'passphrase') return this.promptUnlock(reason);
+      const how = await unlockWithSlot(this.worker, way, s => this.update(s), this.changed.event);
+      if (how === 'unlocked') { this.log.info('unlocked with an unlock slot'); return true; }
+      if (how === 'passphrase') return this.promptUnlock(reason);
+      if (!this.current.locked) return true;
+      // Dismissed the PIN box: back to the choice.
+    }
   }
 
   private async tryRemembered(): Promise<boolean> {
@@ -164,13 +180,14 @@ export class VaultController implements vscode.Disposable {
    * view of decrypted content (closeDecrypted), then wipes the keys in the worker. Only a note that could not
    * even be sealed stays open, so that its text is not lost, and the user is told.
    */
-  async lock(reason: 'user' | 'idle' | 'sleep' = 'user'): Promise<void> {
+  async lock(reason: LockReason = 'user'): Promise<void> {
     if (!(await this.beforeLock(reason))) return;
     const { sealed, keptOpen } = await this.closeDecrypted(true);
     this.update(await this.worker.request(Method.vaultLock));
     this.log.info(`locked (${reason})`);
     if (keptOpen.length) void vscode.window.showWarningMessage(`NoteSeal locked, but ${keptOpen.length} note(s) could neither be saved nor sealed and stay open: unlock and save them.`);
     else if (sealed.length) void vscode.window.showWarningMessage(`NoteSeal locked. ${sealed.length} note(s) could not be saved: their text is kept in a sealed recovery copy, offered back when you unlock.`);
+    else if (reason === 'token') void vscode.window.showInformationMessage(vscode.l10n.t('NoteSeal locked: the token it was unlocked with was removed.'));
     else if (reason !== 'user') void vscode.window.showInformationMessage(reason === 'idle' ? 'NoteSeal locked after being idle.' : 'NoteSeal locked after the computer slept.');
   }
 
@@ -223,9 +240,9 @@ export function tabUri(tab: vscode.Tab): vscode.Uri | undefined {
   return undefined;
 }
 
-async function showRecoveryKey(recoveryKey: string): Promise<void> {
+export async function showRecoveryKey(recoveryKey: string, title = 'Your NoteSeal recovery key'): Promise<void> {
   for (;;) {
-    const choice = await vscode.window.showWarningMessage('Your NoteSeal recovery key', {
+    const choice = await vscode.window.showWarningMessage(title, {
       modal: true,
       detail: `${recoveryKey}\n\nIt opens every note if you forget the passphrase. Write it down or keep it in a password manager. It is shown only this once and is not stored anywhere by NoteSeal.`,
     }, 'Copy to Clipboard', 'I Have Saved It');

@@ -1,17 +1,16 @@
 // What every command needs: parsed arguments, the environment, output channels, and an unlocked keyring.
 import fs from 'node:fs';
 import path from 'node:path';
-import { NoteSealError } from '../crypto/errors';
 import { refuseLinkedFoldersInRepository } from '../crypto/safe-open';
 import { Keyring } from '../keys/keyring';
 import { defaultKeyfilePath } from '../keys/location';
 import { kdfPolicyFromEnv, TEST_KDF_POLICY, type KdfPolicy } from '../keys/kdf';
+import { NoteSealError } from '../crypto/errors';
 import type { ParsedArgs } from './args';
 import { UsageError } from './args';
 import { readSecret } from './secrets';
-import { deriveOnToken, tokenPresent, type Pkcs11Target } from '../keys/pkcs11';
-import type { Pkcs11Slot, Slot, TpmSlot } from '../keys/slots';
-import { decryptOnTpm, tpmPresent } from '../keys/tpm';
+import type { Slot } from '../keys/slots';
+import { canWorkNow, slotWithModule, unlockThroughSlot, type ChosenSlot } from '../keys/slot-use';
 
 export interface CliContext {
   args: ParsedArgs;
@@ -50,22 +49,10 @@ export function pkcs11Module(ctx: CliContext): string | null {
   return fromEnv ? path.resolve(fromEnv) : null;
 }
 
-export function slotTarget(ctx: CliContext, slot: Pkcs11Slot): Pkcs11Target | null {
-  const module = pkcs11Module(ctx);
-  return module ? { module, token: slot.token } : null;
-}
-
-export type ChosenSlot = { slot: Pkcs11Slot; target: Pkcs11Target } | { slot: TpmSlot };
-
 /** The slot with what it needs to be used, or a reason it cannot be (a PKCS#11 slot without a module). */
 function usable(ctx: CliContext, slot: Slot): ChosenSlot | string {
-  if (slot.kind === 'tpm') return { slot };
-  const target = slotTarget(ctx, slot);
-  return target ? { slot, target } : `unlock slot "${slot.name}" is a PKCS#11 token: pass --module PATH or set NOTESEAL_PKCS11_MODULE`;
-}
-
-async function canWorkNow(chosen: ChosenSlot, env: NodeJS.ProcessEnv): Promise<boolean> {
-  return 'target' in chosen ? tokenPresent(chosen.target, env) : tpmPresent(env);
+  return slotWithModule(slot, pkcs11Module(ctx))
+    ?? `unlock slot "${slot.name}" is a PKCS#11 token: pass --module PATH or set NOTESEAL_PKCS11_MODULE`;
 }
 
 /**
@@ -102,15 +89,6 @@ export async function readPin(ctx: CliContext, chosen: ChosenSlot): Promise<Buff
   if (chosen.slot.kind === 'tpm' && !chosen.slot.pin) return Buffer.alloc(0);
   const whose = chosen.slot.kind === 'pkcs11' ? `of the token "${chosen.slot.token}"` : 'of the TPM';
   return readSecret({ name: 'PIN', prompt: `PIN ${whose} (unlock slot "${chosen.slot.name}"): ` }, ctx.env);
-}
-
-/** Unlocks through the slot with `pin` (not wiped here). */
-export async function unlockThroughSlot(keyring: Keyring, chosen: ChosenSlot, pin: Uint8Array, env: NodeJS.ProcessEnv): Promise<void> {
-  await keyring.unlockWithSlot(chosen.slot.name, s => {
-    if (s.kind === 'tpm') return decryptOnTpm(s, s.pin ? pin : null, env);
-    if (!('target' in chosen)) throw new NoteSealError('DAMAGED_KEYFILE', `The unlock slot "${s.name}" changed kind while it was being used.`);
-    return deriveOnToken(chosen.target, s.keyId, s.ephemeralKey, pin, env);
-  });
 }
 
 /**

@@ -1,15 +1,15 @@
 // `noteseal unlock` with a real PKCS#11 token: SoftHSM2 (Debian softhsm2) through OpenSC's pkcs11-tool, both
 // installed by scripts/setup.sh. Each token lives in this test's temp folder (SOFTHSM2_CONF) and goes with it.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli, type Run } from './slotCli';
+import { SOFTHSM_MODULE, SOFTHSM_PIN, softHsm } from '../keys/softhsm';
 
-const MODULE = '/usr/lib/softhsm/libsofthsm2.so';
-const PIN = '246810';
+const MODULE = SOFTHSM_MODULE;
+const PIN = SOFTHSM_PIN;
 
 let dir: string;
 let keyfile: string;
@@ -17,17 +17,7 @@ let passFile: string;
 let pinFile: string;
 
 /** A SoftHSM2 configuration of its own (a "machine" or a "user"), with one token per label given. */
-async function softhsm(name: string, labels: string[]): Promise<string> {
-  const tokens = path.join(dir, name, 'tokens');
-  await fs.mkdir(tokens, { recursive: true });
-  const conf = path.join(dir, name, 'softhsm2.conf');
-  await fs.writeFile(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\n`);
-  for (const label of labels) {
-    execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', PIN, '--so-pin', '13579'],
-      { env: { ...process.env, SOFTHSM2_CONF: conf }, stdio: 'pipe' });
-  }
-  return conf;
-}
+const softhsm = (name: string, labels: string[]) => softHsm(path.join(dir, name), labels);
 
 let machine: string;
 

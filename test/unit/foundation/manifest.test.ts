@@ -81,6 +81,9 @@ describe('package.json manifest', () => {
       'noteseal.transcription.model': 'machine',
       'noteseal.transcription.language': 'machine',
       'noteseal.transcription.afterRecording': 'machine',
+      // The PKCS#11 module is a library pkcs11-tool loads; token removal must lock whatever a workspace says (issue 28).
+      'noteseal.pkcs11.module': 'machine',
+      'noteseal.lockOnTokenRemoval': 'machine',
     });
     assert.equal(props['noteseal.trace.server'], undefined, 'tracing is not a setting: it is pinned off (workerClient.ts)');
     assert.equal(manifest.capabilities.virtualWorkspaces, false);
