@@ -70,6 +70,26 @@ describe('.enc files made outside NoteSeal, in the workbench', () => {
     await screenshot(page, 'encfiles-save-as-from-note');
   });
 
+  it('Untitled → Save As notes/u.txt.age writes a real age file (never the typed text) and opens it decrypted', async () => {
+    const canary = `CANARY${randomBytes(10).toString('hex')}`;
+    canaries.push(canary);
+    await runCommand(page, 'View: Close All Editors');
+    await runCommand(page, 'File: New Untitled Text File');
+    await page.locator('.tabs-container .tab', { hasText: 'Untitled' }).waitFor();
+    await page.waitForTimeout(500);                   // the new editor has the focus (its hint overlay takes clicks)
+    await page.keyboard.type(`typed in Untitled for age ${canary}`);
+    await runCommand(page, 'File: Save As...');
+    const target = path.join(wb.folder, 'notes', 'u.txt.age');
+    await saveDialog(target);
+    const isAge = () => fs.existsSync(target) && fs.readFileSync(target).subarray(0, 21).toString('latin1') === 'age-encryption.org/v1';
+    await waitFor('the age file', isAge);
+    assert.ok(!fs.readFileSync(target).includes(canary), 'the typed text is not in the age file');
+    assert.equal(cli('decrypt', target), `typed in Untitled for age ${canary}`);
+    await waitFor('one decrypted tab', async () => { const t = await tabTitles(); return t.length === 1 && /^u\.txt/.test(t[0]) && !/\.age/.test(t[0]); });
+    await runCommand(page, 'View: Close All Editors');
+    await screenshot(page, 'encfiles-save-as-age');
+  });
+
   it('Explorer → New File notes/secret.md.enc opens an empty encrypted note; typed text is sealed', async () => {
     const canary = `CANARY${randomBytes(10).toString('hex')}`;
     canaries.push(canary);

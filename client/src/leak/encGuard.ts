@@ -49,6 +49,19 @@ export async function encContentOf(fsPath: string): Promise<EncContent> {
 }
 
 const isFileEnc = (uri: vscode.Uri) => uri.scheme === 'file' && isEncPath(uri.path);
+/** A `file:` `.enc` or `.age`: a raw text save of either must never write its text (issue 26: Untitled → Save As `x.age`). */
+const isFileSealed = (uri: vscode.Uri) => uri.scheme === 'file' && isSealedPath(uri.path);
+
+/** Whether a file on disk starts as an age file does (binary or armored; c2sp.org/age): its raw bytes are ciphertext. */
+async function isAgeOnDisk(fsPath: string): Promise<boolean> {
+  let h: fs.FileHandle;
+  try { h = await openRegularFile(fsPath); } catch { return false; }
+  try {
+    const head = Buffer.alloc(64);
+    const text = head.subarray(0, (await h.read(head, 0, head.length, 0)).bytesRead).toString('latin1');
+    return text.startsWith('age-encryption.org/v1\n') || text.trimStart().startsWith('-----BEGIN AGE ENCRYPTED FILE-----');
+  } finally { await h.close(); }
+}
 const isRecordingFile = (uri: vscode.Uri) => /\.wav\.enc$/i.test(uri.path);
 const rel = (uri: vscode.Uri) => vscode.workspace.asRelativePath(uri);
 const textTabsOf = (uri: vscode.Uri) => vscode.window.tabGroups.all.flatMap(g => g.tabs)
@@ -69,7 +82,7 @@ export class EncGuard implements vscode.Disposable {
     this.subscriptions.push(
       vscode.workspace.onWillSaveTextDocument(e => this.beforeRawSave(e)),
       vscode.workspace.onDidSaveTextDocument(doc => {
-        if (isFileEnc(doc.uri)) void this.afterRawSave(doc);
+        if (isFileSealed(doc.uri)) void this.afterRawSave(doc);
         else if (doc.uri.scheme === NOTESEAL_SCHEME && this.saveAsTargets.delete(doc.uri.toString())) void this.fixSaveAsTarget(doc.uri);
       }),
       vscode.window.tabGroups.onDidChangeTabs(e => { for (const t of [...e.opened, ...e.changed]) this.refuseRawTab(t); }),
@@ -135,7 +148,7 @@ export class EncGuard implements vscode.Disposable {
 
   private beforeRawSave(e: vscode.TextDocumentWillSaveEvent): void {
     const doc = e.document;
-    if (!isFileEnc(doc.uri)) return;
+    if (!isFileSealed(doc.uri)) return;
     const text = doc.getText();
     if (!text) return; // an empty note: 0 bytes is what the worker reads as one
     const key = doc.uri.toString();
@@ -149,7 +162,10 @@ export class EncGuard implements vscode.Disposable {
     // Synchronously registered, so the emptying edit is applied before VS Code writes the document.
     e.waitUntil((async () => {
       // A raw view of a NoteSeal file ("Open Anyway" on its binary bytes): keep the real file to restore.
-      try { if (await encContentOf(doc.uri.fsPath) === 'sealed') save.previous = await readRegularFile(doc.uri.fsPath); } catch { /* none */ }
+      try {
+        const sealedNow = isAgePath(doc.uri.path) ? await isAgeOnDisk(doc.uri.fsPath) : await encContentOf(doc.uri.fsPath) === 'sealed';
+        if (sealedNow) save.previous = await readRegularFile(doc.uri.fsPath);
+      } catch { /* none */ }
       return [vscode.TextEdit.delete(all)];
     })());
   }
@@ -165,6 +181,12 @@ export class EncGuard implements vscode.Disposable {
         void vscode.window.showWarningMessage(`NoteSeal kept ${rel(doc.uri)} encrypted: saving a text editor on its raw bytes would have destroyed it. Edit it in the decrypted view.`);
       } else if (save) {
         await this.sealText(doc, save.text);
+      } else if (isAgePath(doc.uri.path)) {
+        // A save that skipped the participant into an age name: NoteSeal does not rewrite a file that is not
+        // an age file into one on its own (the worker refuses it); it says so plainly instead.
+        if (await encContentOf(doc.uri.fsPath) === 'plaintext' && !(await isAgeOnDisk(doc.uri.fsPath))) {
+          void vscode.window.showErrorMessage(vscode.l10n.t('{0} holds PLAINTEXT on disk: this save bypassed NoteSeal (such as Save without Formatting). Delete it, or save the text again with a plain Save.', rel(doc.uri)));
+        }
       } else if (await encContentOf(doc.uri.fsPath) === 'plaintext') {
         await this.sealSlipped(doc.uri);
       }
