@@ -89,6 +89,7 @@ export async function runEngine(engine: EngineCommand, o: RunOptions): Promise<s
       };
       const touch = () => {
         clearTimeout(idle);
+        if (settled) return; // output that arrives after the end must not start a timer nobody clears (it held the process 120 s)
         idle = setTimeout(() => fail('TRANSCRIPTION_FAILED', `${engine.label} stopped responding (nothing for ${Math.round((idleMs) / 1000)} s) and was stopped.`), idleMs);
       };
       const onAbort = () => fail('CANCELLED', 'Transcription cancelled.');
