@@ -15,8 +15,8 @@ export const ExitCode = {
   AGENT_REFUSED: 9,    // the agent is locked (or refused) and there is no other way to the key; `agent status`: locked
   NO_AGENT: 10,        // `agent status|stop|lock`: no agent answers
   UNTRUSTED_RECIPIENTS: 11, // the folder's recipients list is refused (an unsigned change, a rewritten history)
-  UNVERIFIED_WRITER: 12,
-  TOKEN_ABSENT: 13,    // `--unlock NAME`: the slot's token is not present (or does not answer) // exec, the merge driver: a file not signed by you or a trusted member of its list (or its signature is invalid)
+  UNVERIFIED_WRITER: 12, // exec, the merge driver: a file not signed by you or a trusted member of its list (or its signature is invalid)
+  TOKEN_ABSENT: 13,    // `--unlock NAME`: the slot's token is not present (or does not answer)
   TRANSCRIPTION: 14,   // `transcribe`: no engine installed, or the engine failed (exited early, hung, printed no transcript)
   INTERRUPTED: 130,    // Ctrl-C at a prompt
 } as const;

@@ -77,6 +77,7 @@ describe('CLI: sops files', () => {
   it('set on a sops dotenv file changes that line only', async () => {
     const file = await sopsFile('prod.env', 'A=1\nB=2\n', 'dotenv');
     const before = (await fs.readFile(file, 'utf8')).split('\n');
+    await new Promise(r => setTimeout(r, 1100)); // lastmodified has whole seconds: let the set come in a later one
     const r = await ann.cli(['set', file, 'B', 'two']);
     assert.equal(r.code, 0, r.stderr);
     const after_ = (await fs.readFile(file, 'utf8')).split('\n');
