@@ -82,6 +82,13 @@ export interface ClientToWorkerRequests {
    * passphrase itself (verified here; an unlocked window is not enough). The keys stay unlocked as they were.
    */
   'noteseal/vault/addTokenSlot': { params: { passphrase: string; pkcs11Module: string; token: string; name: string; pin: string }; result: SlotChoice };
+  /** Whether this machine's TPM answers now (Add Unlock Method offers a TPM slot only then). */
+  'noteseal/vault/tpmPresent': { params: void; result: { present: boolean } };
+  /**
+   * Adds a TPM slot: an RSA key made in this machine's TPM (with `pin` as its auth value, if not null), the
+   * master key wrapped to it, as `noteseal unlock add tpm [--pin]` does. Needs the passphrase itself.
+   */
+  'noteseal/vault/addTpmSlot': { params: { passphrase: string; name: string; pin: string | null }; result: SlotChoice };
   /**
    * Removes a slot (needs the passphrase). `rotate`: then rotates the master key, rewrapping every other slot
    * and the `.enc` files below `folder`, and returns the new recovery key (shown once). The passphrase itself
@@ -254,6 +261,8 @@ export const Method = {
   vaultUnlockWithSlot: 'noteseal/vault/unlockWithSlot',
   vaultTokens: 'noteseal/vault/tokens',
   vaultAddTokenSlot: 'noteseal/vault/addTokenSlot',
+  vaultTpmPresent: 'noteseal/vault/tpmPresent',
+  vaultAddTpmSlot: 'noteseal/vault/addTpmSlot',
   vaultRemoveSlot: 'noteseal/vault/removeSlot',
   vaultTokenRemoved: 'noteseal/vault/tokenRemoved',
   vaultChangePassphrase: 'noteseal/vault/changePassphrase',

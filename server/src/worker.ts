@@ -144,6 +144,8 @@ onRequest(Method.vaultSlots, async p => ({ slots: await vault!.slots(p.pkcs11Mod
 onRequest(Method.vaultUnlockWithSlot, p => vault!.unlockWithSlot(p.name, p.pin, p.pkcs11Module, p.watchToken));
 onRequest(Method.vaultTokens, async p => ({ labels: await vault!.tokenLabels(p.pkcs11Module) }));
 onRequest(Method.vaultAddTokenSlot, p => vault!.addPkcs11Slot(p.passphrase, p.pkcs11Module, p.token, p.name, p.pin));
+onRequest(Method.vaultTpmPresent, async () => ({ present: await vault!.tpmPresent() }));
+onRequest(Method.vaultAddTpmSlot, p => vault!.addTpmSlot(p.passphrase, p.name, p.pin));
 onRequest(Method.vaultRemoveSlot, p => vault!.removeSlot(p.passphrase, p.name, p.rotate, p.folder));
 onRequest(Method.vaultChangePassphrase, p => vault!.changePassphrase(p.currentPassphrase, p.newPassphrase, p.remember));
 

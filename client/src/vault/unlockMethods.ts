@@ -1,7 +1,7 @@
 // "NoteSeal: Add Unlock Method…" and "NoteSeal: Remove Unlock Method…" (issue 28). Both need the passphrase
 // itself (the worker verifies it: an unlocked window left alone is not enough to add a way in). Adding a
-// PKCS#11 slot makes a key pair on the token with its PIN; TPM slots are added with the CLI
-// (`noteseal unlock add tpm`) and used here like any slot. Removing never touches the passphrase or the
+// PKCS#11 slot makes a key pair on the token with its PIN; where this machine's TPM answers, a TPM slot (a
+// key made in the TPM, with an optional PIN, as `noteseal unlock add tpm [--pin]` makes it) is offered too. Removing never touches the passphrase or the
 // recovery key, and offers what `noteseal unlock remove --rotate` does: a new master key, so that an older copy
 // of the keyfile no longer opens with the removed slot.
 import * as vscode from 'vscode';
@@ -21,6 +21,41 @@ function defaultName(token: string, taken: readonly string[]): string {
   return name;
 }
 
+function askSlotName(value: string, taken: readonly string[], prompt: string): Thenable<string | undefined> {
+  return vscode.window.showInputBox({
+    title: vscode.l10n.t('Add Unlock Method: a name for it'), value, ignoreFocusOut: true, prompt,
+    validateInput: v => (!SLOT_NAME.test(v) ? vscode.l10n.t('1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit.')
+      : ['passphrase', 'recovery'].includes(v.toLowerCase()) || taken.includes(v) ? vscode.l10n.t('This name is taken.') : undefined),
+  });
+}
+
+/** A TPM slot: a key made in this machine's TPM; an optional PIN (asked twice), limited by the TPM's lockout. */
+async function addTpmMethod(worker: WorkerClient): Promise<void> {
+  const taken = (await worker.request(Method.vaultSlots, { pkcs11Module: null })).slots.map(s => s.name);
+  const name = await askSlotName(defaultName('tpm', taken), taken, vscode.l10n.t('How the unlock prompt and `noteseal --unlock NAME` call this machine\'s TPM.'));
+  if (name === undefined) return;
+  const passphrase = await askPassphrase(vscode.l10n.t('Add Unlock Method: your NoteSeal passphrase'));
+  if (passphrase === undefined) return;
+  const pin = await vscode.window.showInputBox({
+    title: vscode.l10n.t('Add Unlock Method: a PIN for the TPM slot (optional)'), password: true, ignoreFocusOut: true,
+    prompt: vscode.l10n.t('Leave it empty for no PIN: then anyone who can use this TPM as you unlocks NoteSeal. With a PIN, the TPM\'s own lockout limits guessing. The PIN is not stored.'),
+  });
+  if (pin === undefined) return;
+  if (pin) {
+    const again = await vscode.window.showInputBox({
+      title: vscode.l10n.t('Add Unlock Method: the same PIN again'), password: true, ignoreFocusOut: true,
+      validateInput: v => (v === pin ? undefined : vscode.l10n.t('The PINs differ.')),
+    });
+    if (again === undefined) return;
+  }
+  let slot: SlotChoice;
+  try {
+    slot = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('NoteSeal: making a key in this machine\'s TPM…') },
+      () => worker.request(Method.vaultAddTpmSlot, { passphrase, name, pin: pin || null }));
+  } catch (e) { failed(vscode.l10n.t('Adding the unlock method'), e); return; }
+  void vscode.window.showInformationMessage(vscode.l10n.t('NoteSeal: added the unlock method "{0}" ({1}). A copy of the keyfile on another machine cannot use it; the passphrase and the recovery key still work.', slot.name, slotPlace(slot)));
+}
+
 async function askPassphrase(title: string): Promise<string | undefined> {
   return vscode.window.showInputBox({
     title, password: true, ignoreFocusOut: true, prompt: vscode.l10n.t('Changing how NoteSeal unlocks needs your passphrase (not the recovery key or a PIN).'),
@@ -35,6 +70,14 @@ function failed(what: string, e: unknown): void {
 
 export async function addUnlockMethod(worker: WorkerClient, vault: VaultController): Promise<void> {
   if (!(await vault.refresh()).initialized) { await vault.setup(); return; }
+  if ((await worker.request(Method.vaultTpmPresent)).present) {
+    const kind = await vscode.window.showQuickPick([
+      { label: iconLabel('key', vscode.l10n.t('Hardware token (PKCS#11)')), description: vscode.l10n.t('smart card, YubiKey PIV, HSM'), tpm: false },
+      { label: iconLabel('device-desktop', vscode.l10n.t('This machine\'s TPM')), description: vscode.l10n.t('no passphrase on this machine; an optional PIN'), tpm: true },
+    ], { title: vscode.l10n.t('Add Unlock Method'), ignoreFocusOut: true });
+    if (!kind) return;
+    if (kind.tpm) { await addTpmMethod(worker); return; }
+  }
   const module = pkcs11ModuleSetting();
   if (!module) {
     const open = vscode.l10n.t('Open Settings');
@@ -53,12 +96,7 @@ export async function addUnlockMethod(worker: WorkerClient, vault: VaultControll
   const token = labels.length === 1 ? labels[0] : (await vscode.window.showQuickPick(labels, { title: vscode.l10n.t('Add Unlock Method: which token?'), ignoreFocusOut: true }));
   if (token === undefined) return;
   const taken = (await worker.request(Method.vaultSlots, { pkcs11Module: null })).slots.map(s => s.name);
-  const name = await vscode.window.showInputBox({
-    title: vscode.l10n.t('Add Unlock Method: a name for it'), value: defaultName(token, taken), ignoreFocusOut: true,
-    prompt: vscode.l10n.t('How the unlock prompt and `noteseal --unlock NAME` call this token.'),
-    validateInput: v => (!SLOT_NAME.test(v) ? vscode.l10n.t('1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit.')
-      : ['passphrase', 'recovery'].includes(v.toLowerCase()) || taken.includes(v) ? vscode.l10n.t('This name is taken.') : undefined),
-  });
+  const name = await askSlotName(defaultName(token, taken), taken, vscode.l10n.t('How the unlock prompt and `noteseal --unlock NAME` call this token.'));
   if (name === undefined) return;
   const passphrase = await askPassphrase(vscode.l10n.t('Add Unlock Method: your NoteSeal passphrase'));
   if (passphrase === undefined) return;

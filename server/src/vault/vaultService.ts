@@ -6,6 +6,7 @@ import { decryptBuffer } from '../crypto/format';
 import { Keyring } from '../keys/keyring';
 import { PRODUCTION_KDF_POLICY, type KdfPolicy } from '../keys/kdf';
 import { generateSlotKey, listTokenLabels } from '../keys/pkcs11';
+import { createTpmKey, tpmPresent } from '../keys/tpm';
 import { checkSlotName, RESERVED_SLOT_NAMES, type Slot } from '../keys/slots';
 import { canWorkNow, slotNeedsPin, slotWithModule, unlockThroughSlot } from '../keys/slot-use';
 import type { RememberedSecret, SlotChoice, SlotRemoval, VaultState } from '../protocol';
@@ -182,6 +183,25 @@ export class VaultService {
         return slotChoice(await keyring.addPkcs11Slot({ name, token, keyId, publicKey }), true);
       } finally {
         pinBytes.fill(0);
+      }
+    });
+  }
+
+  tpmPresent(): Promise<boolean> {
+    return tpmPresent(this.env);
+  }
+
+  /** Adds a TPM slot (`noteseal unlock add tpm [--pin]`): a key made in this machine's TPM; `pin` null: none. */
+  async addTpmSlot(passphrase: string, name: string, pin: string | null): Promise<SlotChoice> {
+    if (pin !== null && pin.length === 0) throw new WorkerError('INVALID_ARGUMENT', 'The PIN is empty: give one, or add the slot without a PIN.');
+    return this.withPassphraseKeyring(passphrase, async keyring => {
+      checkSlotName(name, await Keyring.readSlots(this.keyfilePath, { kdf: this.kdf }));
+      const pinBytes = pin === null ? null : Buffer.from(pin, 'utf8');
+      try {
+        const key = await createTpmKey(pinBytes, this.env);
+        return slotChoice(await keyring.addTpmSlot({ name, pin: pinBytes !== null, ...key }), true);
+      } finally {
+        pinBytes?.fill(0);
       }
     });
   }

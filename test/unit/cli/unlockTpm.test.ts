@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli, type Run } from './slotCli';
+import { freePort, swtpmMachine } from '../keys/swtpm';
 
 const PIN = '4711';
 
@@ -18,33 +18,11 @@ let passFile: string;
 let pinFile: string;
 const daemons: number[] = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-/** A TPM of its own ("a machine"): a swtpm daemon on a free port pair. Returns the TCTI for tpm2-tools. */
+/** A TPM of its own ("a machine"): a swtpm daemon. Returns the TCTI for tpm2-tools. */
 async function machine(name: string): Promise<string> {
-  const state = path.join(dir, name);
-  await fs.mkdir(state, { recursive: true });
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    try {
-      execFileSync('swtpm', ['socket', '--tpm2', '--tpmstate', `dir=${state}`, '--server', `type=tcp,port=${port},bindaddr=127.0.0.1`,
-        '--ctrl', `type=tcp,port=${port + 1},bindaddr=127.0.0.1`, '--flags', 'not-need-init,startup-clear', '--daemon',
-        '--pid', `file=${path.join(state, 'pid')}`], { stdio: 'pipe' });
-      daemons.push(Number((await fs.readFile(path.join(state, 'pid'), 'utf8')).trim()));
-      return `swtpm:host=127.0.0.1,port=${port}`;
-    } catch (e) {
-      if (attempt >= 3) throw e; // the port was taken meanwhile: try another
-    }
-  }
+  const { tcti, pid } = await swtpmMachine(path.join(dir, name));
+  daemons.push(pid);
+  return tcti;
 }
 
 let tpmA: string;

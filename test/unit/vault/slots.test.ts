@@ -11,6 +11,7 @@ import { TEST_KDF_POLICY } from '../../../server/src/keys/kdf';
 import { VaultService } from '../../../server/src/vault/vaultService';
 import { TokenWatch } from '../../../server/src/vault/tokenWatch';
 import { SOFTHSM_MODULE, SOFTHSM_PIN, softHsm } from '../keys/softhsm';
+import { freePort, swtpmMachine } from '../keys/swtpm';
 
 const PASS = 'slot worker passphrase';
 let dir: string;
@@ -127,5 +128,40 @@ describe('TokenWatch', () => {
     watch.stop();
     assert.equal(gone, 1);
     assert.equal(answers.length, 2, 'stopped polling once it reported (after the 5th answer)');
+  });
+});
+
+// What Add Unlock Method's "This machine's TPM" goes through (issue 28): swtpm as the TPM (test/unit/keys/swtpm.ts).
+describe('TPM slots in the worker (swtpm)', () => {
+  const daemons: number[] = [];
+  after(() => { for (const pid of daemons) { try { process.kill(pid); } catch { /* already gone */ } } });
+
+  it('tpmPresent says whether the TPM answers; adding a slot needs the passphrase; it unlocks with its PIN, and only with this TPM', async () => {
+    const { vault, keyfile } = await setup('tpm');
+    vault.env = { ...process.env, TPM2TOOLS_TCTI: `swtpm:host=127.0.0.1,port=${await freePort()}` };
+    assert.equal(await vault.tpmPresent(), false, 'no TPM answers there');
+    const a = await swtpmMachine(path.join(dir, 'tpm-a'));
+    const b = await swtpmMachine(path.join(dir, 'tpm-b'));
+    daemons.push(a.pid, b.pid);
+    vault.env = { ...process.env, TPM2TOOLS_TCTI: a.tcti };
+    assert.equal(await vault.tpmPresent(), true);
+    const before = fs.readFileSync(keyfile);
+    await assert.rejects(vault.addTpmSlot('not it', 'tpm', '2468'), code('WRONG_PASSPHRASE'));
+    await assert.rejects(vault.addTpmSlot(PASS, 'tpm', ''), code('INVALID_ARGUMENT'));
+    assert.deepEqual(fs.readFileSync(keyfile), before, 'nothing written by a refused add');
+    const added = await vault.addTpmSlot(PASS, 'tpm', '2468');
+    assert.deepEqual({ ...added, created: '' }, { name: 'tpm', kind: 'tpm', created: '', needsPin: true, available: true });
+    assert.doesNotMatch(fs.readFileSync(keyfile, 'utf8'), /2468/);
+    vault.lock();
+    await assert.rejects(vault.unlockWithSlot('tpm', '1111', null, false), code('WRONG_PIN'));
+    await vault.unlockWithSlot('tpm', '2468', null, false);
+    assert.equal(vault.state().locked, false, 'unlocked through the TPM');
+    vault.lock();
+    vault.env = { ...process.env, TPM2TOOLS_TCTI: b.tcti };
+    await assert.rejects(vault.unlockWithSlot('tpm', '2468', null, false), code('WRONG_KEY'));
+    assert.equal(vault.state().locked, true, 'another machine\'s TPM cannot use the slot');
+    const noPin = await setup('tpm-no-pin');
+    noPin.vault.env = { ...process.env, TPM2TOOLS_TCTI: a.tcti };
+    assert.equal((await noPin.vault.addTpmSlot(PASS, 'tpm', null)).needsPin, false);
   });
 });
