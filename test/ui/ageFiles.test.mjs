@@ -237,6 +237,14 @@ describe('age files in the workbench (a passage-style store)', () => {
     await statusItem('NoteSeal: Unlocked').click();
     await statusItem('NoteSeal: Locked').waitFor({ timeout: 20_000 });
     await unlockFromStatusBar(page, PASSPHRASE);
+    // Seen once in a fresh-clone run: a second "Unlock NoteSeal" box (raised while locked by the closing editor)
+    // was still open after the unlock, so the click below showed it instead. Close it, and say so.
+    await waitFor('no NoteSeal unlock box left open', async () => {
+      if (!(await box.locator('input').isVisible())) return true;
+      console.log(`# a quick input was still open after the unlock: ${JSON.stringify(await box.innerText())}; closed with Escape`);
+      await page.keyboard.press('Escape');
+      return false;
+    });
     await asked();                                            // the lock wiped it: asked again
     await page.keyboard.press('Escape');
     await waitFor('the box to close', async () => !(await box.locator('input').isVisible()));
