@@ -99,7 +99,12 @@ describe('transcribing a recording in the workbench', () => {
     await frame.locator('#status', { hasText: 'Playing' }).waitFor({ timeout: 15_000 });
     const firstRead = Number(await frame.locator('body').getAttribute('data-last-read'));
     assert.ok(firstRead >= at * 32000, `played from ${firstRead / 32000} s, the line starts at ${at} s`);
-    const time = await frame.locator('#time').innerText();
+    // The time shown follows playback a moment later (seen once at 0:02 for a line at 3 s right after "Playing").
+    let time = '';
+    for (const end = Date.now() + 1_500; Date.now() < end; await page.waitForTimeout(100)) { // played from 0, it would need `at` s
+      time = await frame.locator('#time').innerText();
+      if (seconds(time.split(' / ')[0]) >= at) break;
+    }
     assert.ok(seconds(time.split(' / ')[0]) >= at, `the player is at ${time}, the line at ${at} s`);
     await screenshot(page, 'transcribe-player');
   });
