@@ -4,6 +4,7 @@
 export { AGE_SUFFIX, ENC_SUFFIX, DOTENVX_HEAD_BYTES, encPathOf, hasDotenvName, isAgePath, isEncPath, isSealedPath, logicalPathOf, looksLikeDotenvxText, viewPathOf } from './encPaths';
 /** The first bytes of every NoteSeal file (a `.enc` holding anything else is plaintext). */
 export { MAGIC } from './crypto/constants';
+export { AGE_SNIFF_BYTES, looksLikeAgeFile } from './formats/age/sniff';
 /** The keyfile setting is checked as the worker checks $NOTESEAL_KEYFILE: `~` expanded, then absolute. */
 export { absoluteKeyfilePath } from './keys/location';
 /** The name Share Folder… gives the user in a new recipients list, the same as the CLI's. */

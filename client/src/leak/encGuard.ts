@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { hasDotenvName, isAgePath, isEncPath, isNoteSealError, isSealedPath, logicalPathOf, MAGIC, openRegularFile, readRegularFile } from '../../../server/src/shared';
+import { AGE_SNIFF_BYTES, hasDotenvName, isAgePath, isEncPath, isNoteSealError, isSealedPath, logicalPathOf, looksLikeAgeFile, MAGIC, openRegularFile, readRegularFile } from '../../../server/src/shared';
 import { fixedCopyName, originalOfCopy, parseCopyName } from './encNames';
 import { historyDirOf, purgeHistoryOf } from './localHistory';
 import type { Logger } from '../shared/logger';
@@ -52,14 +52,13 @@ const isFileEnc = (uri: vscode.Uri) => uri.scheme === 'file' && isEncPath(uri.pa
 /** A `file:` `.enc` or `.age`: a raw text save of either must never write its text (issue 26: Untitled → Save As `x.age`). */
 const isFileSealed = (uri: vscode.Uri) => uri.scheme === 'file' && isSealedPath(uri.path);
 
-/** Whether a file on disk starts as an age file does (binary or armored; c2sp.org/age): its raw bytes are ciphertext. */
+/** Whether a file on disk starts as an age file does (binary or armored): its raw bytes are ciphertext. */
 async function isAgeOnDisk(fsPath: string): Promise<boolean> {
   let h: fs.FileHandle;
   try { h = await openRegularFile(fsPath); } catch { return false; }
   try {
-    const head = Buffer.alloc(64);
-    const text = head.subarray(0, (await h.read(head, 0, head.length, 0)).bytesRead).toString('latin1');
-    return text.startsWith('age-encryption.org/v1\n') || text.trimStart().startsWith('-----BEGIN AGE ENCRYPTED FILE-----');
+    const head = Buffer.alloc(AGE_SNIFF_BYTES);
+    return looksLikeAgeFile(head.subarray(0, (await h.read(head, 0, head.length, 0)).bytesRead));
   } finally { await h.close(); }
 }
 const isRecordingFile = (uri: vscode.Uri) => /\.wav\.enc$/i.test(uri.path);

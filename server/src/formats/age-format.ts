@@ -6,12 +6,12 @@ import fs from 'node:fs/promises';
 import { wipe } from '../keys/bytes';
 import { parseAgeIdentityFile } from '../keys/identity-strings';
 import {
-  ageFileFacts, isAgeError, looksArmored, openAge, openAgeWithFileKey, sealAge, scryptIdentity, scryptRecipient, unwrapFileKey, type AgeRecipient, type AgeStanza,
+  ageFileFacts, isAgeError, openAge, openAgeWithFileKey, sealAge, scryptIdentity, scryptRecipient, unwrapFileKey, type AgeRecipient, type AgeStanza,
 } from './age';
 import type { Keyring } from '../keys/keyring';
 import type { ReceivingKey } from '../keys/recipients';
 import { ageIdentityOf } from './age/identities';
-import { VERSION_LINE } from './age/header';
+import { looksLikeAgeFile } from './age/sniff';
 import type { FileFormat, KeysAtHand } from './types';
 
 export interface AgeSaveState {
@@ -21,8 +21,6 @@ export interface AgeSaveState {
   /** The recipients of a new write (re-read at each save: the lists may change while it is open). */
   recipients: () => Promise<AgeRecipient[]>;
 }
-
-const BINARY_START = Buffer.from(VERSION_LINE + '\n', 'latin1');
 
 /** Opens age bytes with the keys at hand; the passphrase is asked only for a passphrase file. */
 export async function openAgeWith(bytes: Uint8Array, keys: KeysAtHand, file: string): Promise<{ plaintext: Buffer; armored: boolean; passphrase: Uint8Array | null }> {
@@ -62,8 +60,7 @@ export async function importAgeIdentityFile(keyring: Keyring, file: string): Pro
 
 export const ageFormat: FileFormat<AgeSaveState> = {
   name: 'age',
-  sniff: head => (head.length >= BINARY_START.length && BINARY_START.equals(head.subarray(0, BINARY_START.length)))
-    || (looksArmored(head) && Buffer.from(head).includes('-----BEGIN AGE ENCRYPTED FILE-----')),
+  sniff: looksLikeAgeFile,
   async open(bytes, keys, file) {
     const { plaintext, armored, passphrase } = await openAgeWith(bytes, keys, file);
     const rule = keys.ageRecipientsFor;

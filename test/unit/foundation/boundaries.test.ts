@@ -39,7 +39,7 @@ export const ALLOWED: Record<string, readonly string[]> = {
   'server/src/loaderVariables.ts': [],
   'server/src/crypto/': [...LEAVES],
   'server/src/keys/': [...CORE],
-  'server/src/shared.ts': ['server/src/encPaths.ts', 'server/src/crypto/constants.ts', 'server/src/keys/location.ts', 'server/src/keys/own-name.ts', 'server/src/crypto/errors.ts', 'server/src/crypto/safe-open.ts'],
+  'server/src/shared.ts': ['server/src/encPaths.ts', 'server/src/crypto/constants.ts', 'server/src/keys/location.ts', 'server/src/keys/own-name.ts', 'server/src/crypto/errors.ts', 'server/src/crypto/safe-open.ts', 'server/src/formats/age/sniff.ts'],
   // The typed protocol names the age list a save waits on (formats/age-recipients.ts, issue 26).
   'server/src/protocol.ts': [...CORE, 'server/src/formats/'],
   // File formats (.enc, age: issue 26) on the crypto and key core; the agent, the CLI and the worker use them.
