@@ -2,34 +2,21 @@
 // see the red recording item in the status bar, stop, get the meeting note; then play it back.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { projectRoot } from '../host/codeServer.mjs';
-import { answerQuickInput, explorerRow, noteseal, openWorkbench, runCommand, screenshot } from './workbench.mjs';
+import { openMicWorkbench, vmic } from './micWorkbench.mjs';
+import { answerQuickInput, explorerRow, runCommand, screenshot } from './workbench.mjs';
 
 const PASSPHRASE = 'recording ui passphrase 42';
-const vmic = path.join(projectRoot, 'scripts/virtual-mic.sh');
 
 describe('recording a meeting in the workbench', () => {
-  let wb, page, micWasRunning, pulse, dir;
+  let wb, page, mic;
   before(async () => {
-    micWasRunning = spawnSync('bash', [vmic, 'status'], { stdio: 'ignore' }).status === 0;
-    execFileSync('bash', [vmic, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    pulse = execFileSync('bash', [vmic, 'env'], { encoding: 'utf8' }).trim().replace(/^export PULSE_SERVER=/, '');
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-recui-'));
-    const keyfile = path.join(dir, 'keyfile.json');
-    noteseal(keyfile, PASSPHRASE, 'init');
-    wb = await openWorkbench({ keyfile, env: { PULSE_SERVER: pulse }, settings: { 'noteseal.recording.device': 'virtmic' } });
-    page = wb.page;
-    await page.locator('.statusbar-item', { hasText: 'NoteSeal: Locked' }).waitFor({ timeout: 60_000 });
+    mic = await openMicWorkbench('noteseal-recui-', PASSPHRASE);
+    ({ wb, page } = mic);
   });
-  after(async () => {
-    await wb?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-    if (!micWasRunning) spawnSync('bash', [vmic, 'stop'], { stdio: 'ignore' });
-  });
+  after(async () => { await mic?.close(); });
 
   it('Start Recording (palette) asks to unlock, then shows the red recording item with time and level', async () => {
     await runCommand(page, 'NoteSeal: Start Recording');

@@ -4,15 +4,12 @@
 // from there.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { projectRoot } from '../host/codeServer.mjs';
-import { answerQuickInput, explorerRow, noteseal, openWorkbench, runCommand, screenshot } from './workbench.mjs';
+import { openMicWorkbench, vmic } from './micWorkbench.mjs';
+import { answerQuickInput, explorerRow, runCommand, screenshot } from './workbench.mjs';
 
 const PASSPHRASE = 'transcribe ui passphrase 31';
-const vmic = path.join(projectRoot, 'scripts/virtual-mic.sh');
 const LIBRIVOX = '/usr/share/pocketsphinx/test/data/librivox';
 const CLIPS = ['0880', '0890', '0930'].map(n => path.join(LIBRIVOX, `sense_and_sensibility_01_austen_64kb-${n}.wav`));
 
@@ -24,23 +21,12 @@ const play = file => new Promise((resolve, reject) => {
 const seconds = mss => { const [m, s] = mss.split(':').map(Number); return m * 60 + s; };
 
 describe('transcribing a recording in the workbench', () => {
-  let wb, page, micWasRunning, pulse, dir;
+  let page, mic;
   before(async () => {
-    micWasRunning = spawnSync('bash', [vmic, 'status'], { stdio: 'ignore' }).status === 0;
-    execFileSync('bash', [vmic, 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    pulse = execFileSync('bash', [vmic, 'env'], { encoding: 'utf8' }).trim().replace(/^export PULSE_SERVER=/, '');
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-transcribeui-'));
-    const keyfile = path.join(dir, 'keyfile.json');
-    noteseal(keyfile, PASSPHRASE, 'init');
-    wb = await openWorkbench({ keyfile, env: { PULSE_SERVER: pulse }, settings: { 'noteseal.recording.device': 'virtmic' } });
-    page = wb.page;
-    await page.locator('.statusbar-item', { hasText: 'NoteSeal: Locked' }).waitFor({ timeout: 60_000 });
+    mic = await openMicWorkbench('noteseal-transcribeui-', PASSPHRASE);
+    ({ page } = mic);
   });
-  after(async () => {
-    await wb?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-    if (!micWasRunning) spawnSync('bash', [vmic, 'stop'], { stdio: 'ignore' });
-  });
+  after(async () => { await mic?.close(); });
 
   it('records speech from the virtual microphone, stops, transcribes from the palette (progress, Cancel) and shows the transcript in the note', async () => {
     await runCommand(page, 'NoteSeal: Start Recording');
