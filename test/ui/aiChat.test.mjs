@@ -56,6 +56,13 @@ describe('AI chat and other extensions', () => {
     });
     page = wb.page;
     await unlockFromStatusBar(page, PASSPHRASE);
+    // The stand-in assistant starts after start-up; until its participant and model exist, the chat may offer
+    // VS Code's own set-up instead. Wait for it, as a user would wait for their assistant to load.
+    const end = Date.now() + 60_000;
+    while (!records('activated').length) {
+      if (Date.now() > end) assert.fail('the AI proof extension never activated');
+      await page.waitForTimeout(200);
+    }
   });
   after(async () => {
     await wb?.close();

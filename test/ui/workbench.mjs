@@ -51,14 +51,40 @@ export function explorerRow(page, name) {
   return page.locator('.explorer-folders-view .monaco-list-row', { hasText });
 }
 
-/** Runs a command by its palette title, as a user would: F1, type, Enter. */
+/** The text of a modal dialog open in the workbench, or undefined when none is. */
+export async function openDialogText(page) {
+  const dialog = page.locator('.monaco-dialog-box').first();
+  return await dialog.isVisible().catch(() => false) ? (await dialog.innerText()).replace(/\s+/g, ' ').trim() : undefined;
+}
+
+/**
+ * Runs a command by its palette title, as a user would: F1, type, Enter. A modal dialog open before or
+ * while typing makes the palette inert: the error then names the dialog (a screenshot is kept), instead of a
+ * bare time-out on the palette. A palette that closed by itself with no dialog is opened once more.
+ */
 export async function runCommand(page, title) {
-  await page.locator('.monaco-workbench').click({ position: { x: 640, y: 300 } });
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
+  const failWith = async (why, dialog) => {
+    await screenshot(page, `runCommand-${title.replace(/\W+/g, '-')}-FAILED`);
+    throw new Error(`running "${title}" from the palette: ${why}${dialog ? `; a modal dialog is open: "${dialog}"` : ''}`);
+  };
+  for (let attempt = 0; ; attempt++) {
+    let before = await openDialogText(page);
+    for (const end = Date.now() + 5000; before && Date.now() < end; before = await openDialogText(page)) await page.waitForTimeout(100); // one closing
+    if (before) await failWith('the palette cannot open', before);
+    await page.locator('.monaco-workbench').click({ position: { x: 640, y: 300 } });
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    try {
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(`>${title}`, { timeout: 10_000 });
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
+      break;
+    } catch (e) {
+      const dialog = await openDialogText(page);
+      if (dialog || attempt === 1) await failWith(e.message.split('\n')[0], dialog);
+      await page.keyboard.press('Escape');
+    }
+  }
   await page.keyboard.press('Enter');
 }
 
