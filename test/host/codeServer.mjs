@@ -40,6 +40,10 @@ export const quietSettings = {
   'workbench.enableExperiments': false, 'chat.disableAIFeatures': true, 'workbench.tips.enabled': false,
 };
 
+/** NoteSeal's settings with a `machine` scope (package.json), which a remote window reads from the Machine settings. */
+const machineScoped = new Set([JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')).contributes.configuration].flat()
+  .flatMap(section => Object.entries(section.properties ?? {})).filter(([, v]) => /^machine/.test(v.scope ?? '')).map(([key]) => key));
+
 /**
  * Starts code-server on 127.0.0.1. Everything it writes (user data, extensions, XDG dirs, TMPDIR for its
  * sockets) goes below `stateDir`, so a leak test can search one place and cleanup removes it all.
@@ -58,6 +62,16 @@ export async function startServer({ stateDir, port, settings = {}, smokeTestDriv
   fs.mkdirSync(tmp, { recursive: true });
   const settingsFile = path.join(userDataDir, 'User', 'settings.json');
   if (!fs.existsSync(settingsFile)) fs.writeFileSync(settingsFile, JSON.stringify({ ...quietSettings, ...settings }, null, 1));
+  // A code-server window is a remote window: VS Code reads `machine`-scoped settings from the remote ("Machine")
+  // settings, and with a value in the user settings alone the extension did not see it in 3 of 4 runs (the
+  // unlock-slots test). NoteSeal's machine settings are written to both; the others stay in the user settings
+  // only, so a test can still change them there as a user would (the Machine layer would override it).
+  const machine = Object.fromEntries(Object.entries(settings).filter(([key]) => machineScoped.has(key)));
+  const machineFile = path.join(userDataDir, 'Machine', 'settings.json');
+  if (Object.keys(machine).length && !fs.existsSync(machineFile)) {
+    fs.mkdirSync(path.dirname(machineFile), { recursive: true });
+    fs.writeFileSync(machineFile, JSON.stringify(machine, null, 1));
+  }
   const args = [entry, '--config', path.join(stateDir, 'config.yaml'), '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
     '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir,
     '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',

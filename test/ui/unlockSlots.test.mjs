@@ -32,12 +32,6 @@ describe('unlock slots in the workbench (SoftHSM2 token)', () => {
       settings: { 'noteseal.pkcs11.module': SOFTHSM_MODULE },
       env: { SOFTHSM2_CONF: conf },
       prepare: folder => {
-        // A code-server window is a remote window, where VS Code reads `machine`-scoped settings from the remote
-        // ("Machine") settings; with the value in the user settings alone, the command did not see it in 3 of 4
-        // runs here. Both are written.
-        const machineSettings = path.join(path.dirname(folder), 'user-data', 'Machine');
-        fs.mkdirSync(machineSettings, { recursive: true });
-        fs.writeFileSync(path.join(machineSettings, 'settings.json'), JSON.stringify({ 'noteseal.pkcs11.module': SOFTHSM_MODULE }));
         const plain = path.join(dir, 'input');
         fs.writeFileSync(plain, `# Plan\n\n${CANARY}\n`);
         try { noteseal(keyfile, PASSPHRASE, 'encrypt', plain, '-o', path.join(folder, 'plan.md.enc')); } finally { fs.rmSync(plain); }
