@@ -6,7 +6,7 @@
 // succeeded without a word on stderr; anything else (a warning, an error, an option, another format, another
 // keyfile or home) is refused, and the client runs the whole CLI, which then says it as it always has.
 import { canonicalPath } from '../agent/paths';
-import { isAgeFile, isDotenvxFile, isSopsFile } from '../formats';
+import { formatOfFile, isSopsFile } from '../formats';
 import { ageFileKeyFor } from '../formats/age-format';
 import type { Keyring } from '../keys/keyring';
 import { MAX_BLOB_BYTES } from '../agent/wire';
@@ -73,8 +73,9 @@ export async function serveCommand(keyring: Keyring, argv: string[], env: Record
   useAgentOwnKeys(ctx, keyringKeys(keyring));
   // The keyfile the client's CLI would use must be this agent's (else that CLI asks for a passphrase).
   if (canonicalPath(keyfilePath(ctx)) !== canonicalPath(keyring.keyfilePath)) return null;
+  // NoteSeal's own files only (by their first bytes, and no sops metadata, which the CLI looks for first).
   for (const file of files) {
-    if (await isSopsFile(file) || await isAgeFile(file) || await isDotenvxFile(file)) return null;
+    if ((await formatOfFile(file).catch(() => undefined))?.name !== 'enc' || await isSopsFile(file)) return null;
   }
   try {
     if (args.command === 'decrypt') {
