@@ -82,6 +82,15 @@ describe('the agent\'s short way for small commands', { skip: !posix && 'POSIX o
     }
     // And the agent really answered none of them: the launcher alone fails on each (no bundle to fall back to).
     for (const args of cases.slice(0, 3)) assert.match((await run(launcherOnly, args, env)).stderr, /cli-main\.js/, args.join(' '));
+    // A success with a warning (a recipients list governs the file, not accepted here): the whole CLI says it.
+    await fs.mkdir(path.join(dir, 'shared', '.noteseal'), { recursive: true });
+    await fs.writeFile(path.join(dir, 'shared', '.noteseal', 'recipients'), 'not a list anyone accepted\n');
+    await fs.copyFile(path.join(dir, '.env.enc'), path.join(dir, 'shared', 'x.env.enc'));
+    const warned = await run(CLI, ['decrypt', 'shared/x.env.enc'], env);
+    assert.equal(warned.code, 0, warned.stderr);
+    assert.match(warned.stderr, /warning/);
+    assert.deepEqual(warned, await whole(['decrypt', 'shared/x.env.enc']));
+    assert.match((await run(launcherOnly, ['decrypt', 'shared/x.env.enc'], env)).stderr, /cli-main\.js/, 'the agent did not answer it');
     // A locked agent: the CLI's own refusal.
     assert.equal((await setup(['agent', 'lock'])).code, 0);
     const [a, b] = [await run(CLI, ['decrypt', '.env.enc'], env), await whole(['decrypt', '.env.enc'])];
