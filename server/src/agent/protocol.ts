@@ -25,6 +25,14 @@ export type AgentRequest =
   | { v: 1; op: 'dotenvx-decrypt'; keyfile: string; publicKey: string; values: string[]; client?: ClientInfo }
   /** prefix: the file's 31 immutable bytes; commitment and payloadSha256: 32 bytes each; all base64. The blob: the stanza's body. */
   | { v: 1; op: 'sign-write'; keyfile: string; ticket: string; prefix: string; commitment: string; payloadSha256: string; /** The signed path (a version 2 signature); absent: version 1. */ path?: string }
+  /**
+   * A whole small command (`decrypt FILE`, `exec FILE... -- CMD`, files given by absolute path) run by the agent
+   * itself with the client's environment (`env`: only the variables those commands read), so a short command
+   * need not load the CLI (docs/CLI.md, "Agent"). The blob: decrypt's stdout, or exec's variables as JSON
+   * pairs. Refused as 'unsupported' whenever the whole CLI could answer otherwise (any warning or error, any
+   * option, a format other than NoteSeal's own): the client then runs the whole CLI, which says why.
+   */
+  | { v: 1; op: 'command'; argv: string[]; env: Record<string, string> }
   | { v: 1; op: 'lock' }
   | { v: 1; op: 'stop' };
 

@@ -15,7 +15,7 @@ import { AGENT_PROTOCOL_VERSION, type AgentReply, type AgentRequest, type AgentS
 import type { AgeStanza } from '../formats/age';
 import { ageFileKeyFor } from '../formats/age-format';
 import { eciesDecryptor } from '../formats/dotenvx-ecies';
-import { encodeFrame, FrameReader } from './wire';
+import { encodeFrame, FrameReader, MAX_BLOB_BYTES } from './wire';
 
 export interface AgentBackend {
   readonly kind: AgentStatus['kind'];
@@ -25,6 +25,12 @@ export interface AgentBackend {
   /** Shown to a client refused because the agent is locked. */
   readonly lockedMessage: string;
   lock(): void | Promise<void>;
+  /**
+   * Runs a whole small command (protocol.ts, op 'command') with the unlocked keyring: its output, or null
+   * where the client must run the whole CLI instead. Absent: 'command' is refused (VS Code's worker, which
+   * asks before serving the command line, hands out only keys).
+   */
+  command?(keyring: Keyring, argv: string[], env: Record<string, string>): Promise<Uint8Array | null>;
   /** Absent: `stop` is refused (the VS Code worker ends with its window). */
   stop?(): void | Promise<void>;
   /**
@@ -229,6 +235,8 @@ export class AgentServer {
         return this.keyRequest(req, socket);
       case 'sign-write':
         return this.signWrite(req);
+      case 'command':
+        return this.command(req);
       default:
         return { reply: refusal('bad-request', `unknown operation ${JSON.stringify((req as { op?: unknown }).op)}`) };
     }
@@ -294,6 +302,24 @@ export class AgentServer {
       if (isNoteSealError(e)) return { reply: refusal('noteseal', e.message, e.code) };
       return { reply: refusal('noteseal', `the agent failed: ${(e as Error).message}`, 'INVALID_ARGUMENT') };
     }
+  }
+
+  private async command(req: Extract<AgentRequest, { op: 'command' }>): Promise<{ reply: AgentReply; blob?: Uint8Array }> {
+    const run = this.backend.command;
+    if (!run) return { reply: refusal('unsupported', 'this agent does not run commands') };
+    const { argv, env } = req;
+    if (!Array.isArray(argv) || argv.length === 0 || argv.length > 256 || !argv.every(a => typeof a === 'string' && a.length <= 4096)
+      || !env || typeof env !== 'object' || Array.isArray(env) || Object.keys(env).length > 32
+      || !Object.values(env).every(v => typeof v === 'string' && v.length <= 4096)) {
+      return { reply: refusal('bad-request', 'malformed command') };
+    }
+    const keyring = this.backend.keyring();
+    if (!keyring) return { reply: refusal('locked', this.backend.lockedMessage) };
+    const out = await run.call(this.backend, keyring, argv, env).catch(() => null);
+    if (!out) return { reply: refusal('unsupported', 'run the whole command line for this') };
+    if (out.length > MAX_BLOB_BYTES) { wipe(out); return { reply: refusal('unsupported', 'the output is too large for one reply') }; }
+    this.lastUse = Date.now();
+    return { reply: { v: AGENT_PROTOCOL_VERSION, ok: true }, blob: out };
   }
 
   /** The refusal of a request naming a keyfile this agent does not serve, or undefined when it serves it. */

@@ -15,6 +15,7 @@ import { unlockThroughSlot } from '../keys/slot-use';
 import { ExitCode, exitCodeFor } from './exit-codes';
 import { readSecret } from './secrets';
 import { writeToStdout } from './stdout';
+import { serveCommand } from './agent-served';
 
 export const DEFAULT_IDLE_MINUTES = 15;
 const START_TIMEOUT_MS = 120_000;
@@ -127,6 +128,7 @@ async function serveAgent(ctx: CliContext): Promise<number> {
     lockedMessage: "the NoteSeal agent is locked (noteseal agent lock): run 'noteseal agent start' again",
     lock: () => keyring.lock(),
     stop: () => stop(),
+    command: serveCommand,
   });
   let stopping = false;
   const stop = async () => {

@@ -2,9 +2,6 @@
 // dotenv, JSON or YAML files in its environment (the pattern of `sops exec-env` and `op run`). Every
 // file is decrypted and parsed in memory before anything starts: a file that fails to authenticate or
 // parse starts nothing. Nothing is written anywhere; the command's exit status is passed through.
-import type { ChildProcess } from 'node:child_process';
-import { statSync } from 'node:fs';
-import os from 'node:os';
 import { decryptBuffer, isNoteSealError, parseHeader } from '../crypto/format';
 import { readRegularFile } from '../crypto/safe-open';
 import { isLoaderVariable } from '../loaderVariables';
@@ -17,11 +14,7 @@ import { isAgeFile, isSopsFile } from '../formats';
 import { openSopsBytesCli, refuseSopsWriter, sopsEnvFormat } from './sops-commands';
 import { openAgeBytesCli } from './age-commands';
 import { keepingDataKey, UnverifiedWriter, writerVerdict } from './writer-check';
-import { windowsSpawn, type WindowsSpawn } from './windows-command';
-
-function isFile(p: string): boolean {
-  try { return statSync(p).isFile(); } catch { return false; }
-}
+import { childEnv, runCommand } from './run-command';
 
 /** A config that big is not a config, and would not fit an environment anyway (ARG_MAX). */
 const MAX_FILE_BYTES = 1024 * 1024;
@@ -121,36 +114,8 @@ function allowedByName(ctx: CliContext, name: string): boolean {
   return (ctx.args.repeated?.get('allow-env') ?? []).some(n => n.toUpperCase() === name.toUpperCase());
 }
 
-/** The command's exit status; killed by a signal: 128 + its number, as a shell reports it. */
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, note: (line: string) => void): Promise<number> {
-  return new Promise(resolve => {
-    // Required here, not at the top: every other command would pay for loading child_process.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, see above
-    const { spawn } = require('node:child_process') as typeof import('node:child_process');
-    let target: WindowsSpawn = { file: command, args, verbatim: false };
-    if (process.platform === 'win32') {
-      try { target = windowsSpawn(command, args, env, process.cwd(), isFile); } catch (e) {
-        note(`noteseal: exec: ${command}: ${(e as Error).message}`);
-        resolve(126);
-        return;
-      }
-    }
-    const child: ChildProcess = spawn(target.file, target.args, { stdio: 'inherit', env, windowsVerbatimArguments: target.verbatim });
-    // Ctrl-C and Ctrl-\ reach the command from the terminal itself; we wait for its status.
-    const ignore = () => {};
-    const forward = (signal: NodeJS.Signals) => () => { child.kill(signal); };
-    const handlers: [NodeJS.Signals, () => void][] = [['SIGINT', ignore], ['SIGQUIT', ignore], ['SIGTERM', forward('SIGTERM')], ['SIGHUP', forward('SIGHUP')]];
-    for (const [s, h] of handlers) process.on(s, h);
-    const done = (code: number) => { for (const [s, h] of handlers) process.off(s, h); resolve(code); };
-    child.once('error', (e: NodeJS.ErrnoException) => {
-      note(`noteseal: exec: ${command}: ${e.code === 'ENOENT' ? 'command not found' : e.message}`);
-      done(e.code === 'ENOENT' ? 127 : 126);
-    });
-    child.once('exit', (code, signal) => done(code ?? 128 + (signal ? os.constants.signals[signal] ?? 0 : 0)));
-  });
-}
-
-export async function execCommand(ctx: CliContext): Promise<number> {
+/** The command to run and its files' variables, every check done (nothing has run yet). */
+export async function execPlan(ctx: CliContext): Promise<{ command: string; args: string[]; vars: Map<string, string> }> {
   allowOnly(ctx.args, 'allow-unverified-writer', 'allow-env', 'identity');
   const split = ctx.args.beforeSeparator;
   if (split === undefined) throw new UsageError('exec: put -- between the files and the command: noteseal exec <file.enc>... -- <command> [args]');
@@ -165,9 +130,10 @@ export async function execCommand(ctx: CliContext): Promise<number> {
       else if (await isAgeFile(file)) refuseAgeWriter(ctx, file);
     }
   }
-  const vars = await variablesOf(ctx, files);
-  const env = { ...ctx.env, ...Object.fromEntries(vars) };
-  // Running as Node inside Electron (VS Code's launcher) needs ELECTRON_RUN_AS_NODE; the command must not inherit it.
-  if (process.versions.electron && !vars.has('ELECTRON_RUN_AS_NODE')) delete env.ELECTRON_RUN_AS_NODE;
-  return run(command, args, env, ctx.note);
+  return { command, args, vars: await variablesOf(ctx, files) };
+}
+
+export async function execCommand(ctx: CliContext): Promise<number> {
+  const { command, args, vars } = await execPlan(ctx);
+  return runCommand(command, args, childEnv(ctx.env, vars), ctx.note);
 }

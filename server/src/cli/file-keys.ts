@@ -103,12 +103,23 @@ export class NoAgent extends Error {
   override readonly name = 'NoAgent';
 }
 
+/** The contexts of commands the agent runs itself (agent-served.ts), with its own keyring's keys. */
+const agentOwnKeys = new WeakMap<CliContext, FileKeys>();
+
+/** Where the agent runs a command itself: every file's keys come from its own keyring, as `keys`. */
+export function useAgentOwnKeys(ctx: CliContext, keys: FileKeys): void {
+  agentOwnKeys.set(ctx, keys);
+}
+
 /**
  * Runs `fn` with the keys of files from the agent, or from the keyring unlocked with the passphrase.
  * `prompt: false`: without an agent, only a passphrase given on purpose (a file or descriptor) is used;
  * otherwise NoAgent is thrown instead of asking.
  */
 export async function withFileKeys<T>(ctx: CliContext, fn: (keys: FileKeys) => Promise<T>, about?: string, options: { prompt?: boolean } = {}): Promise<T> {
+  // The agent running a command itself (agent-served.ts) is the agent: its keyring serves.
+  const own = agentOwnKeys.get(ctx);
+  if (own) return fn(own);
   // An identity given on purpose (NOTESEAL_IDENTITY, NOTESEAL_IDENTITY_FILE, --identity): after the agent, before a passphrase.
   const identity = await identityGiven(ctx);
   try {
