@@ -9,6 +9,7 @@ import readline from 'node:readline/promises';
 import { bech32 } from '@scure/base';
 import { NoteSealError } from '../crypto/errors';
 import { writeFileAtomic } from '../crypto/format';
+import { replaceFileAtomic, withFlushBehind, writeSequentially } from '../crypto/atomic';
 import { openRegularFile, readRegularFile } from '../crypto/safe-open';
 import { ageFileFacts, describeStanzas, looksArmored, SCRYPT_TYPE, sealAgeStream, type AgeStanza } from '../formats/age';
 import { armorStream } from '../formats/age/armor';
@@ -103,7 +104,7 @@ export async function ageDecrypt(ctx: CliContext, file: string, output: string |
       await aboutFile(file, async () => {
         checkHeaderMac(header, fileKey);
         ctx.note(`noteseal: ${AGE_NO_WRITER}`);
-        if (output) await writeFileAtomic(output, openPayloadFile(handle, header, size, fileKey), 0o600);
+        if (output) await writeFileDurably(output, openPayloadFile(handle, header, size, fileKey), 0o600);
         else await openPayloadVerifiedFirst(handle, header, size, fileKey, parts => writeManyToStdout(ctx.stdout, parts), STDOUT_RETAIN_BYTES);
       });
     } finally { wipe(fileKey); }
@@ -119,6 +120,18 @@ async function ageFileKeyCli(ctx: CliContext, file: string, stanzas: AgeStanza[]
     return fileKey;
   };
   return aboutFile(file, () => (identityFile || stanzas.some(s => s.args[0] === SCRYPT_TYPE) ? get(null) : withFileKeys(ctx, get, file)));
+}
+
+/**
+ * writeFileAtomic for a long stream: the temporary sibling is flushed behind as it is written, so the fsync
+ * before the rename waits for the tail only (age itself does not fsync at all).
+ */
+function writeFileDurably(target: string, data: AsyncIterable<Uint8Array | Uint8Array[]>, mode?: number): Promise<unknown> {
+  return replaceFileAtomic(target, handle => withFlushBehind(handle, wrote => writeSequentially(handle, data, pieces => {
+    let n = 0;
+    for (const p of pieces) n += p.length;
+    wrote(n);
+  })), mode);
 }
 
 async function readWhole(handle: FileHandle, size: number): Promise<Buffer> {
@@ -188,7 +201,7 @@ export async function ageEncryptCommand(ctx: CliContext): Promise<number> {
   // Streamed: the input is read 1 MiB at a time and sealed chunk by chunk (memory bounded whatever its size).
   const source = input === '-' ? process.stdin : createReadStream(input, { highWaterMark: 1024 * 1024 });
   const binary = sealAgeStream(source, recipients);
-  await writeFileAtomic(output, ctx.args.options.has('armor') ? armorStream(binary) : binary);
+  await writeFileDurably(output, ctx.args.options.has('armor') ? armorStream(binary) : binary);
   ctx.note(`Encrypted ${input === '-' ? 'stdin' : input} -> ${output} (age, for ${texts.length} recipient${texts.length === 1 ? '' : 's'})`);
   return ExitCode.OK;
 }
