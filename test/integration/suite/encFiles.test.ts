@@ -111,24 +111,6 @@ describe('.enc files outside the decrypted view', () => {
     try { assert.deepEqual(filesHolding(secret, history), [path.join(planted, 'Ab12.enc')]); } finally { fs.rmSync(planted, { recursive: true }); }
   });
 
-  it('a save that bypasses NoteSeal into an .age name (Save without Formatting) is sealed at once as an age file', async () => {
-    await vscode.commands.executeCommand('noteseal.copyPublicIdentity'); // the identity an age file with no list is for
-    const dir = freshDir('age-slipped');
-    const file = path.join(dir, 'z.md.age');
-    fs.writeFileSync(file, '');
-    const history = await historyDir();
-    await vscode.workspace.getConfiguration('workbench.localHistory').update('exclude', { '**/*.age': false }, vscode.ConfigurationTarget.Global);
-    const secret = canary();
-    const doc = await append(vscode.Uri.file(file), `slipped ${secret}\n`);
-    await vscode.window.showTextDocument(doc, { preview: false });
-    await vscode.commands.executeCommand('workbench.action.files.saveWithoutFormatting');
-    const isAge = () => fs.existsSync(file) && fs.readFileSync(file).subarray(0, 21).toString('latin1') === 'age-encryption.org/v1';
-    await waitUntil('the file to be sealed as an age file', isAge);
-    const view = vscode.Uri.from({ scheme: 'noteseal', path: vscode.Uri.file(file.replace(/\.age$/, '')).path });
-    assert.equal(Buffer.from(await vscode.workspace.fs.readFile(view)).toString('utf8'), `slipped ${secret}\n`);
-    await waitUntil('no copy of the plaintext on disk or in Local History', () => filesHolding(secret, dir, history).length === 0, 8000);
-  });
-
   it('a .enc holding plaintext is never shown decrypted: it is sealed in place first', async () => {
     const dir = freshDir('enc-plaintext');
     const file = path.join(dir, 'p.md.enc');
