@@ -1,6 +1,8 @@
 // `node scripts/bench.mjs age`: NoteSeal's age implementation against Debian's age in the same run.
 //   1. 256 MiB through the CLI: `noteseal encrypt --age -r` vs `age -r`, `noteseal decrypt --identity` vs
-//      `age -d -i` (X25519, whole processes, rounds interleaved, median of 3; target: no slower than age).
+//      `age -d -i` (X25519, whole processes, rounds interleaved, median of 3; target: no slower than age),
+//      each with its peak RSS (/usr/bin/time %M, max over rounds): NoteSeal streams age files, so its peak
+//      stays flat whatever the file size (decrypt to stdout keeps at most 64 MiB, see docs/CLI.md).
 //   2. Opening a 1 MiB note through the format interface: an age file (your identity, age1pq1) vs a .enc one.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -20,11 +22,21 @@ const CLI = path.join(ROOT, 'dist', 'cli.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-bench-age-'));
 const f = (n: string) => path.join(dir, n);
 
-function run(cmd: string, args: string[]): number {
+const TIME = '/usr/bin/time';
+const peaks: Record<string, number> = {};
+
+/** Wall ms of one whole process; its peak RSS (KiB) kept per row when /usr/bin/time exists. */
+function run(row: string, cmd: string, args: string[]): number {
+  const timeFile = f('time.txt');
+  const timing = fs.existsSync(TIME);
   const t0 = performance.now();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 20 });
+  const r = timing
+    ? spawnSync(TIME, ['-f', '%M', '-o', timeFile, cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 20 })
+    : spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 20 });
+  const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr.toString()}`);
-  return performance.now() - t0;
+  if (timing) peaks[row] = Math.max(peaks[row] ?? 0, Number(fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop()));
+  return ms;
 }
 
 async function cliRows(): Promise<void> {
@@ -34,18 +46,23 @@ async function cliRows(): Promise<void> {
   execFileSync('age-keygen', ['-o', f('key.txt')], { stdio: 'ignore' });
   const pub = execFileSync('age-keygen', ['-y', f('key.txt')], { encoding: 'utf8' }).trim();
   const t: Record<string, number[]> = {};
-  const rec = (k: string, ms: number) => { (t[k] ??= []).push(ms); };
+  const rec = (k: string, cmd: string, args: string[]) => { (t[k] ??= []).push(run(k, cmd, args)); };
   for (let i = 0; i < 3; i++) {
     for (const p of ['n.age', 'a.age']) fs.rmSync(f(p), { force: true });
-    rec('encrypt: noteseal encrypt --age', run(process.execPath, [CLI, 'encrypt', '--age', '-r', pub, plain, '-o', f('n.age')]));
-    rec('encrypt: age -r', run('age', ['-r', pub, '-o', f('a.age'), plain]));
+    rec('encrypt: noteseal encrypt --age', process.execPath, [CLI, 'encrypt', '--age', '-r', pub, plain, '-o', f('n.age')]);
+    rec('encrypt: age -r', 'age', ['-r', pub, '-o', f('a.age'), plain]);
     for (const p of ['n.out', 'a.out']) fs.rmSync(f(p), { force: true });
-    rec('decrypt: noteseal decrypt --identity', run(process.execPath, [CLI, 'decrypt', '--identity', f('key.txt'), f('a.age'), '-o', f('n.out')]));
-    rec('decrypt: age -d -i', run('age', ['-d', '-i', f('key.txt'), '-o', f('a.out'), f('n.age')]));
+    rec('decrypt: noteseal decrypt --identity', process.execPath, [CLI, 'decrypt', '--identity', f('key.txt'), f('a.age'), '-o', f('n.out')]);
+    rec('decrypt: age -d -i', 'age', ['-d', '-i', f('key.txt'), '-o', f('a.out'), f('n.age')]);
+    rec('decrypt to stdout: noteseal decrypt', process.execPath, [CLI, 'decrypt', '--identity', f('key.txt'), f('a.age')]);
+    rec('decrypt to stdout: age -d', 'age', ['-d', '-i', f('key.txt'), f('n.age')]);
   }
   const mib = size / 1024 / 1024;
-  for (const [k, v] of Object.entries(t)) console.log(`  ${k.padEnd(40)} ${median(v).toFixed(0).padStart(6)} ms  ${(mib / (median(v) / 1000)).toFixed(0).padStart(5)} MiB/s`);
-  for (const op of ['encrypt', 'decrypt']) {
+  for (const [k, v] of Object.entries(t)) {
+    const peak = peaks[k] !== undefined ? `  peak RSS ${(peaks[k] / 1024).toFixed(0).padStart(4)} MiB` : '';
+    console.log(`  ${k.padEnd(40)} ${median(v).toFixed(0).padStart(6)} ms  ${(mib / (median(v) / 1000)).toFixed(0).padStart(5)} MiB/s${peak}`);
+  }
+  for (const op of ['encrypt', 'decrypt', 'decrypt to stdout']) {
     const ours = median(Object.entries(t).find(([k]) => k.startsWith(`${op}: noteseal`))![1]);
     const theirs = median(Object.entries(t).find(([k]) => k.startsWith(`${op}: age`))![1]);
     console.log(`  ${op}: NoteSeal / age = ${(ours / theirs).toFixed(2)} (target <= 1.00)`);

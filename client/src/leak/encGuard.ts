@@ -7,7 +7,11 @@
 //    VS Code writes 0 bytes (and Local History copies 0 bytes); after the save the text is sealed through the
 //    `noteseal:` view and the editor becomes the decrypted one. A save that skips participants ("Save without
 //    Formatting", a listener that used up the shared 1.5 s budget) does write plaintext: it is sealed at once,
-//    its Local History copies destroyed, and the user told (docs/ARCHITECTURE.md, "Leak defence").
+//    its Local History copies destroyed, and the user told (docs/ARCHITECTURE.md, "Leak defence"). No API can
+//    prevent that save: the command passes skipSaveParticipants (src/vs/workbench/contrib/files/browser/
+//    fileCommands.ts, SAVE_FILE_WITHOUT_FORMATTING_COMMAND_ID) and TextFileEditorModel then runs no participant
+//    at all (src/vs/workbench/services/textfile/common/textFileEditorModel.ts, doSave); VS Code's own shutdown
+//    save-all skips them too. An `.age` name is sealed the same way, as an age file (sealSlippedAge).
 //  - A text editor on the raw bytes of a `.enc` is replaced by the decrypted view (or the player).
 //  - A `.enc` holding plaintext is never shown decrypted or as garbage: NoteSeal asks, then seals it in place.
 //  - Explorer renames follow open notes; a Save As to `x.md.enc` from a decrypted note lands in `x.md.enc`;
@@ -181,11 +185,7 @@ export class EncGuard implements vscode.Disposable {
       } else if (save) {
         await this.sealText(doc, save.text);
       } else if (isAgePath(doc.uri.path)) {
-        // A save that skipped the participant into an age name: NoteSeal does not rewrite a file that is not
-        // an age file into one on its own (the worker refuses it); it says so plainly instead.
-        if (await encContentOf(doc.uri.fsPath) === 'plaintext' && !(await isAgeOnDisk(doc.uri.fsPath))) {
-          void vscode.window.showErrorMessage(vscode.l10n.t('{0} holds PLAINTEXT on disk: this save bypassed NoteSeal (such as Save without Formatting). Delete it, or save the text again with a plain Save.', rel(doc.uri)));
-        }
+        if (await encContentOf(doc.uri.fsPath) === 'plaintext' && !(await isAgeOnDisk(doc.uri.fsPath))) await this.sealSlippedAge(doc);
       } else if (await encContentOf(doc.uri.fsPath) === 'plaintext') {
         await this.sealSlipped(doc.uri);
       }
@@ -229,6 +229,22 @@ export class EncGuard implements vscode.Disposable {
     }
     await this.swapToView(file, false);
     void vscode.window.showWarningMessage(`NoteSeal encrypted ${rel(file)} right after VS Code saved it as plaintext (a save that bypassed NoteSeal, such as Save without Formatting). Its Local History copies were destroyed; blocks on the disk may still hold the plaintext.`);
+  }
+
+  /**
+   * A save that skipped the participant (Save without Formatting) wrote plaintext into an age name. No API
+   * stops that write (see the top of this file); the text is sealed as an age file at once: the file is
+   * emptied (0 bytes is a new age note to the worker), the text written through the decrypted view (the
+   * recipients rule, with the list acceptance as any age save), Local History copies destroyed.
+   */
+  private async sealSlippedAge(doc: vscode.TextDocument): Promise<void> {
+    const file = doc.uri;
+    const plaintext = await readRegularFile(file.fsPath); // never through a link
+    await fs.truncate(file.fsPath, 0);
+    for (const ms of [0, 1000, 5000]) setTimeout(() => void this.purgeHistory(file, plaintext), ms);
+    await this.sealText(doc, new TextDecoder().decode(plaintext));
+    plaintext.fill(0);
+    void vscode.window.showWarningMessage(vscode.l10n.t('NoteSeal encrypted {0} as an age file right after VS Code saved it as plaintext (a save that bypassed NoteSeal, such as Save without Formatting). Its Local History copies were destroyed; blocks on the disk may still hold the plaintext.', rel(file)));
   }
 
   private async putBack(file: vscode.Uri, text: string): Promise<void> {

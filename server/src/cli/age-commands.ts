@@ -3,15 +3,19 @@
 //   identity --age | import <file|-> | list | forget <recipient> | export --age
 // Opening uses the identities NoteSeal holds (your identity is an age1pq1 identity; imported ones), after
 // the NoteSeal passphrase; a passphrase (scrypt) file asks for ITS passphrase instead, and says so.
-import fs from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import fs, { type FileHandle } from 'node:fs/promises';
 import readline from 'node:readline/promises';
 import { bech32 } from '@scure/base';
 import { NoteSealError } from '../crypto/errors';
 import { writeFileAtomic } from '../crypto/format';
-import { readRegularFile } from '../crypto/safe-open';
-import { ageFileFacts, describeStanzas, sealAgeParts } from '../formats/age';
-import { armor } from '../formats/age/armor';
-import { ageFileKeyFrom, openAgeWith } from '../formats/age-format';
+import { replaceFileAtomic, withFlushBehind, writeSequentially } from '../crypto/atomic';
+import { openRegularFile, readRegularFile } from '../crypto/safe-open';
+import { ageFileFacts, describeStanzas, looksArmored, SCRYPT_TYPE, sealAgeStream, type AgeStanza } from '../formats/age';
+import { armorStream } from '../formats/age/armor';
+import { openPayloadFile, openPayloadVerifiedFirst, readHead } from '../formats/age/file-stream';
+import { checkHeaderMac, parseHeader } from '../formats/age/header';
+import { ageFileKeyFrom, ageFileKeyWith, openAgeWith } from '../formats/age-format';
 import { ageRecipientFor, ageRecipientsFor } from '../formats/age-recipients';
 import type { KeysAtHand } from '../formats';
 import { ageIdentitiesPath, ageRecipientOf, forgetAgeIdentity, listAgeIdentities } from '../keys/age-identities';
@@ -28,7 +32,7 @@ import type { SearchLine, SearchQuery } from '../protocol';
 import { decodeNote, isBinary, matchText } from '../search/matcher';
 import { compileQuery } from '../search/query';
 import { withFileKeys, type FileKeys } from './file-keys';
-import { writeToStdout } from './stdout';
+import { writeManyToStdout, writeToStdout } from './stdout';
 
 /** The keys at hand in the CLI: an identity file (--identity), else the agent or the keyring (withFileKeys). */
 export function cliKeysAtHand(ctx: CliContext, keys: FileKeys | null, identityFile?: string): KeysAtHand {
@@ -68,14 +72,76 @@ export async function openAgeBytesCli(ctx: CliContext, file: string, bytes: Buff
   });
 }
 
+/** Plaintext decrypt keeps in memory before writing to stdout, as for .enc files (see ageDecrypt). */
+const STDOUT_RETAIN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * `decrypt` of an age file, streamed: a binary file is read chunk by chunk from one open descriptor. To a file
+ * (-o): a temporary sibling, fsynced and renamed to its name only once the last chunk authenticated (age
+ * itself leaves a partial file behind, cmd/age/age.go's lazyOpener). To stdout: nothing before every chunk
+ * and the file's end have authenticated (the first 64 MiB kept from the checking pass, the rest decrypted
+ * again); age writes each chunk as it authenticates, so a damaged file there yields a partial output first.
+ * An armored file (text meant for copy and paste) is read whole.
+ */
 export async function ageDecrypt(ctx: CliContext, file: string, output: string | null, identityFile?: string): Promise<number> {
-  const plaintext = await openAgeFileCli(ctx, file, identityFile ? { identityFile } : {});
-  ctx.note(`noteseal: ${AGE_NO_WRITER}`);
+  const handle = await aboutFile(file, () => openRegularFile(file));
   try {
-    if (output) await writeFileAtomic(output, plaintext, 0o600);
-    else await writeToStdout(ctx.stdout, plaintext);
-  } finally { plaintext.fill(0); }
-  return ExitCode.OK;
+    const size = (await handle.stat()).size;
+    const head = await aboutFile(file, () => readHead(handle, size));
+    if (looksArmored(head)) {
+      const bytes = size === head.length ? head : await aboutFile(file, () => readWhole(handle, size));
+      const plaintext = await openAgeBytesCli(ctx, file, bytes, identityFile ? { identityFile } : {});
+      ctx.note(`noteseal: ${AGE_NO_WRITER}`);
+      try {
+        if (output) await writeFileAtomic(output, plaintext, 0o600);
+        else await writeToStdout(ctx.stdout, plaintext);
+      } finally { plaintext.fill(0); }
+      return ExitCode.OK;
+    }
+    const header = await aboutFile(file, async () => parseHeader(head));
+    const fileKey = await ageFileKeyCli(ctx, file, header.stanzas, identityFile);
+    try {
+      await aboutFile(file, async () => {
+        checkHeaderMac(header, fileKey);
+        ctx.note(`noteseal: ${AGE_NO_WRITER}`);
+        if (output) await writeFileDurably(output, openPayloadFile(handle, header, size, fileKey), 0o600);
+        else await openPayloadVerifiedFirst(handle, header, size, fileKey, parts => writeManyToStdout(ctx.stdout, parts), STDOUT_RETAIN_BYTES);
+      });
+    } finally { wipe(fileKey); }
+    return ExitCode.OK;
+  } finally { await handle.close(); }
+}
+
+/** The file key of an age header: an identity file's, the file's own passphrase, or the agent's / keyring's identities. */
+async function ageFileKeyCli(ctx: CliContext, file: string, stanzas: AgeStanza[], identityFile?: string): Promise<Uint8Array> {
+  const get = async (keys: FileKeys | null) => {
+    const { fileKey, passphrase } = await ageFileKeyWith(stanzas, cliKeysAtHand(ctx, keys, identityFile), file);
+    if (passphrase) wipe(passphrase);
+    return fileKey;
+  };
+  return aboutFile(file, () => (identityFile || stanzas.some(s => s.args[0] === SCRYPT_TYPE) ? get(null) : withFileKeys(ctx, get, file)));
+}
+
+/**
+ * writeFileAtomic for a long stream: the temporary sibling is flushed behind as it is written, so the fsync
+ * before the rename waits for the tail only (age itself does not fsync at all).
+ */
+function writeFileDurably(target: string, data: AsyncIterable<Uint8Array | Uint8Array[]>, mode?: number): Promise<unknown> {
+  return replaceFileAtomic(target, handle => withFlushBehind(handle, wrote => writeSequentially(handle, data, pieces => {
+    let n = 0;
+    for (const p of pieces) n += p.length;
+    wrote(n);
+  })), mode);
+}
+
+async function readWhole(handle: FileHandle, size: number): Promise<Buffer> {
+  const bytes = Buffer.alloc(size);
+  for (let done = 0; done < size;) {
+    const { bytesRead } = await handle.read(bytes, done, size - done, done);
+    if (bytesRead === 0) return bytes.subarray(0, done);
+    done += bytesRead;
+  }
+  return bytes;
 }
 
 /** Said by decrypt (stderr): an age file is never from an authentic writer. */
@@ -132,11 +198,10 @@ export async function ageEncryptCommand(ctx: CliContext): Promise<number> {
   if (new Set(recipients.map(r => r.type)).size > 1) {
     ctx.note('noteseal: warning: this age file goes to post-quantum (age1pq1) and X25519 (age1) recipients together: it is only as strong as X25519 (age advises against mixing them)');
   }
-  const plaintext = input === '-' ? await readAll(process.stdin) : await fs.readFile(input);
-  try {
-    if (ctx.args.options.has('armor')) await writeFileAtomic(output, armor(Buffer.concat([...sealAgeParts(plaintext, recipients)])));
-    else await writeFileAtomic(output, (async function* () { yield* sealAgeParts(plaintext, recipients); })());
-  } finally { plaintext.fill(0); }
+  // Streamed: the input is read 1 MiB at a time and sealed chunk by chunk (memory bounded whatever its size).
+  const source = input === '-' ? process.stdin : createReadStream(input, { highWaterMark: 1024 * 1024 });
+  const binary = sealAgeStream(source, recipients);
+  await writeFileDurably(output, ctx.args.options.has('armor') ? armorStream(binary) : binary);
   ctx.note(`Encrypted ${input === '-' ? 'stdin' : input} -> ${output} (age, for ${texts.length} recipient${texts.length === 1 ? '' : 's'})`);
   return ExitCode.OK;
 }

@@ -3,7 +3,7 @@
 // from the agent only (or a passphrase given on purpose), never from a prompt. Plaintext lives in this
 // process's memory only: git hands us ciphertext temp files, textconv writes to git's pipe, and the merge
 // result is encrypted before it is written into git's %A file.
-import { isAgeBytes, openAgeForGit, writeMergedAge } from './git-age';
+import { isAgeBytes, mergeAgeSides, openAgeForGit } from './git-age';
 import { hasDotenvBaseName, isDotenvxBytes, mergeDotenvxInto, openDotenvxForGit } from './git-dotenvx';
 import { DOTENVX_NO_WRITER } from './dotenvx-commands';
 import { AGE_NO_WRITER } from './age-commands';
@@ -190,15 +190,10 @@ async function mergeDriverCommand(ctx: CliContext, basePath: string, oursPath: s
     const reason = [base, ours, theirs].map(b => unmergeable(b, repoPath)).find(r => r !== null);
     if (reason) throw new KeptOurs(reason);
     if ([ours, theirs].some(isDotenvxBytes)) return await mergeDotenvxSides(ctx, [base, ours, theirs], oursPath, repoPath);
+    if ([base, ours, theirs].some(isAgeBytes)) return await mergeAgeSides(ctx, [base, ours, theirs], oursPath, repoPath);
     return await withFileKeys(ctx, async keys => {
       for (const [i, bytes] of [base, ours, theirs].entries()) {
         if (bytes.length === 0) { plain.push(Buffer.alloc(0)); continue; }
-        if (isAgeBytes(bytes)) {
-          // age files carry no signature: a side nobody can vouch for is never merged (as an unverified writer).
-          if (i > 0) throw new UnverifiedWriter(`${i === 1 ? 'ours' : 'theirs'}: ${AGE_NO_WRITER}.`);
-          plain.push(await openAgeForGit(bytes, keys));
-          continue;
-        }
         const kept = keepingDataKey(keys.unwrap);
         try {
           plain.push(await decryptBuffer(bytes, kept.unwrap));
@@ -210,16 +205,11 @@ async function mergeDriverCommand(ctx: CliContext, basePath: string, oursPath: s
       const [o, a, b] = plain.map(p => p.toString('utf8'));
       const merged = mergeText(a, o, b);
       const result = Buffer.from(merged.text, 'utf8');
-      if (isAgeBytes(ours)) {
-        // An age file stays an age file: a new one for the recipients rule's recipients (as a save).
-        try { await writeMergedAge(ctx, result, ours, oursPath, repoPath); } finally { wipe(result); }
-      } else {
-        const { dataKey, stanzas, options } = await keysForMergedFile(ctx, keys, repoPath);
-        try {
-          await encryptBufferToFile(result, oursPath, dataKey, stanzas, options);
-        } finally {
-          wipe(dataKey, result);
-        }
+      const { dataKey, stanzas, options } = await keysForMergedFile(ctx, keys, repoPath);
+      try {
+        await encryptBufferToFile(result, oursPath, dataKey, stanzas, options);
+      } finally {
+        wipe(dataKey, result);
       }
       if (merged.conflicts === 0) return ExitCode.OK;
       ctx.note(`noteseal: ${repoPath}: ${merged.conflicts} conflict${merged.conflicts > 1 ? 's' : ''}, marked inside the encrypted file: open it in VS Code, resolve, save, then git add`);

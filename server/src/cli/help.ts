@@ -152,8 +152,9 @@ terminal (no echo), or read from a file or an inherited file descriptor:
                         a token's PIN, for unlock slots
 decrypt, inspect, exec, grep and git also take age files (*.age). age files
 carry no signature, so they have no writer: exec refuses them (exit 12)
-unless --allow-unverified-writer, and the git merge driver does not merge
-them. decrypt and exec also take dotenvx .env files (a DOTENV_PUBLIC_KEY…
+unless --allow-unverified-writer; the git merge driver merges them only when
+every side opens with your identities, for recipients you accepted. decrypt
+and exec also take dotenvx .env files (a DOTENV_PUBLIC_KEY…
 line): the private key comes from DOTENV_PRIVATE_KEY… in the environment or
 from an imported .env.keys; their values carry no signature either, so exec
 refuses them the same way. decrypt and set also take sops files (YAML,

@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import { wipe } from '../keys/bytes';
 import { parseAgeIdentityFile } from '../keys/identity-strings';
 import {
-  ageFileFacts, isAgeError, openAge, openAgeWithFileKey, sealAge, scryptIdentity, scryptRecipient, unwrapFileKey, type AgeRecipient, type AgeStanza,
+  ageFileFacts, isAgeError, openAgeWithFileKey, sealAge, scryptIdentity, scryptRecipient, SCRYPT_TYPE, unwrapFileKey, type AgeRecipient, type AgeStanza,
 } from './age';
 import type { Keyring } from '../keys/keyring';
 import type { ReceivingKey } from '../keys/recipients';
@@ -25,20 +25,31 @@ export interface AgeSaveState {
 /** Opens age bytes with the keys at hand; the passphrase is asked only for a passphrase file. */
 export async function openAgeWith(bytes: Uint8Array, keys: KeysAtHand, file: string): Promise<{ plaintext: Buffer; armored: boolean; passphrase: Uint8Array | null }> {
   const facts = ageFileFacts(bytes); // a header failure before any key or prompt
-  if (facts.passphrase) {
-    const passphrase = await keys.filePassphrase(file);
-    const id = scryptIdentity(new Uint8Array(passphrase));
-    try {
-      const opened = openAge(bytes, [id]);
-      return { plaintext: opened.plaintext, armored: opened.armored, passphrase };
-    } catch (e) {
-      wipe(passphrase);
-      if (isAgeError(e, 'no match')) throw Object.assign(e, { message: `The passphrase does not open the age file ${file} (it asks for the file's own passphrase, not NoteSeal's).` });
-      throw e;
-    } finally { id.wipe(); }
+  const { fileKey, passphrase } = await ageFileKeyWith(facts.stanzas, keys, file);
+  try {
+    const opened = await openAgeWithFileKey(bytes, async () => fileKey);
+    return { plaintext: opened.plaintext, armored: opened.armored, passphrase };
+  } catch (e) {
+    if (passphrase) wipe(passphrase);
+    throw e;
   }
-  const opened = await openAgeWithFileKey(bytes, stanzas => keys.ageFileKey(stanzas));
-  return { plaintext: opened.plaintext, armored: opened.armored, passphrase: null };
+}
+
+/**
+ * The file key of an age header with the keys at hand: a passphrase file asks for its own passphrase (returned,
+ * for a save that keeps it a passphrase file); any other asks the keys for its identities. The caller wipes both.
+ */
+export async function ageFileKeyWith(stanzas: AgeStanza[], keys: KeysAtHand, file: string): Promise<{ fileKey: Uint8Array; passphrase: Uint8Array | null }> {
+  if (!stanzas.some(s => s.args[0] === SCRYPT_TYPE)) return { fileKey: await keys.ageFileKey(stanzas), passphrase: null };
+  const passphrase = await keys.filePassphrase(file);
+  const id = scryptIdentity(new Uint8Array(passphrase));
+  try {
+    return { fileKey: unwrapFileKey(stanzas, [id]), passphrase };
+  } catch (e) {
+    wipe(passphrase);
+    if (isAgeError(e, 'no match')) throw Object.assign(e, { message: `The passphrase does not open the age file ${file} (it asks for the file's own passphrase, not NoteSeal's).` });
+    throw e;
+  } finally { id.wipe(); }
 }
 
 /** The file key of an age header from `keys` (an identity file's, or the keyring's: your identity and imported ones). */

@@ -56,3 +56,25 @@ export function armor(binary: Uint8Array): Buffer {
   lines.push(END, '');
   return Buffer.from(lines.join('\n'), 'latin1');
 }
+
+/** Binary bytes per armor line (64 base64 columns). */
+const LINE_BYTES = (COLUMNS / 4) * 3;
+
+/** The armored form of a binary age file given in pieces, line by line as they come: the same bytes as armor(). */
+export async function* armorStream(parts: AsyncIterable<Uint8Array[]>): AsyncGenerator<Buffer> {
+  yield Buffer.from(BEGIN + '\n', 'latin1');
+  let carry = Buffer.alloc(0);
+  const lines = (bytes: Buffer): Buffer => {
+    const b64 = bytes.toString('base64');
+    let text = '';
+    for (let i = 0; i < b64.length; i += COLUMNS) text += b64.slice(i, i + COLUMNS) + '\n';
+    return Buffer.from(text, 'latin1');
+  };
+  for await (const batch of parts) {
+    const bytes = Buffer.concat([carry, ...batch]);
+    const whole = bytes.length - (bytes.length % LINE_BYTES);
+    carry = Buffer.from(bytes.subarray(whole));
+    if (whole > 0) yield lines(bytes.subarray(0, whole));
+  }
+  yield Buffer.concat([carry.length ? lines(carry) : Buffer.alloc(0), Buffer.from(END + '\n', 'latin1')]);
+}

@@ -11,7 +11,7 @@ export const VERSION_LINE = 'age-encryption.org/v1';
 const COLUMNS = 64;
 export const FILE_KEY_LENGTH = 16;
 /** No real header comes near this (a hybrid stanza is ~1.6 KB); it bounds the work on crafted input. */
-const MAX_HEADER_BYTES = 1024 * 1024;
+export const MAX_HEADER_BYTES = 1024 * 1024;
 
 export interface AgeStanza { args: string[]; body: Uint8Array }
 

@@ -7,6 +7,7 @@ import { AgeError, headerFailure } from './errors';
 import { checkHeaderMac, encodeHeader, FILE_KEY_LENGTH, parseHeader, type AgeHeader, type AgeStanza } from './header';
 import type { AgeIdentity, AgeRecipient } from './recipient';
 import { SCRYPT_TYPE } from './scrypt';
+import { sealPayloadStream } from './file-stream';
 import { NONCE_LENGTH, openPayload, plaintextLengthOf, sealPayload } from './stream';
 
 export { AgeError, isAgeError, type AgeFailure } from './errors';
@@ -109,13 +110,27 @@ export function sealAge(plaintext: Uint8Array, recipients: readonly AgeRecipient
 
 /** The binary age file in pieces (header, nonce, chunks), for writing a large file without one more copy. */
 export function* sealAgeParts(plaintext: Uint8Array, recipients: readonly AgeRecipient[]): Generator<Buffer> {
-  if (recipients.length === 0) throw new AgeError('header', 'An age file needs at least one recipient.', 'INVALID_ARGUMENT');
-  if (recipients.some(r => r.type === SCRYPT_TYPE) && recipients.length !== 1) {
-    throw new AgeError('header', 'A passphrase (scrypt) age file has no other recipient.', 'INVALID_ARGUMENT');
-  }
+  checkRecipients(recipients);
   const fileKey = new Uint8Array(randomBytes(FILE_KEY_LENGTH));
   try {
     yield encodeHeader(recipients.map(r => r.wrap(fileKey)), fileKey);
     yield* sealPayload(fileKey, plaintext);
   } finally { wipe(fileKey); }
+}
+
+/** The binary age file of what `source` yields, in batches, in memory bounded by a chunk (the CLI's encrypt). */
+export async function* sealAgeStream(source: AsyncIterable<Uint8Array>, recipients: readonly AgeRecipient[]): AsyncGenerator<Buffer[]> {
+  checkRecipients(recipients);
+  const fileKey = new Uint8Array(randomBytes(FILE_KEY_LENGTH));
+  try {
+    yield [encodeHeader(recipients.map(r => r.wrap(fileKey)), fileKey)];
+    yield* sealPayloadStream(fileKey, source);
+  } finally { wipe(fileKey); }
+}
+
+function checkRecipients(recipients: readonly AgeRecipient[]): void {
+  if (recipients.length === 0) throw new AgeError('header', 'An age file needs at least one recipient.', 'INVALID_ARGUMENT');
+  if (recipients.some(r => r.type === SCRYPT_TYPE) && recipients.length !== 1) {
+    throw new AgeError('header', 'A passphrase (scrypt) age file has no other recipient.', 'INVALID_ARGUMENT');
+  }
 }
