@@ -1,7 +1,7 @@
 // A three-way merge of sops files (issue 27, "Git"): the decrypted views of base, ours and theirs are merged
 // in memory and encrypted again as one valid sops file, with ours' data key, recipients and options, a new
 // `lastmodified` and a MAC computed over the merged values (what a plain text merge of two sops branches
-// breaks: getsops/sops#52, open since 2016). Every value a side holds keeps that side's ciphertext byte for
+// breaks, an open sops bug since 2016). Every value a side holds keeps that side's ciphertext byte for
 // byte (ours first); only a value none of them holds gets a fresh IV. A conflict returns the key paths
 // (never a value) and writes nothing: the caller keeps ours, so nothing decrypted reaches the disk.
 import { NoteSealError } from '../crypto/errors';

@@ -1,6 +1,6 @@
 // sops files merged by git (issue 27, "Git"): the merge driver merges the decrypted values of two sops
-// branches and writes a valid sops file (a new MAC over the merged values: what a plain git merge breaks,
-// getsops/sops#52), ours' recipients and data key kept, every unchanged value's ciphertext byte for byte.
+// branches and writes a valid sops file (a new MAC over the merged values: what a plain git merge breaks, an open
+// sops bug since 2016), ours' recipients and data key kept, every unchanged value's ciphertext byte for byte.
 // Proven on sops 3.13's own file (data key via Debian gpg: the MAC checks under sops's own key), read back by
 // the independent sops-decoder (its own MAC check) and sops-age, and in real git repositories of two people
 // (two HOMEs, two age identities): decrypted diffs, a clean merge, a conflict that writes nothing decrypted.
