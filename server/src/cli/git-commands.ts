@@ -278,6 +278,7 @@ function isNoteSealBytes(bytes: Uint8Array): boolean {
  * kept and nothing decrypted written. sops values carry no signature, so no writer is checked or claimed.
  */
 async function mergeSopsSides(ctx: CliContext, sides: Buffer[], oursPath: string, repoPath: string): Promise<number> {
+  if (![sides[1]!, sides[2]!].every(isSopsBytes) || (sides[0]!.length > 0 && !isSopsBytes(sides[0]!))) throw new KeptOurs('one side is a sops file and another is not');
   const conflicts = await mergeSopsInto(ctx, sides, oursPath, repoPath);
   if (conflicts.length === 0) return ExitCode.OK;
   ctx.note(`noteseal: ${repoPath}: both sides changed ${conflicts.join(', ')} differently: kept ours (nothing decrypted is written). `
