@@ -128,12 +128,12 @@ async function textconvCommand(ctx: CliContext, file: string): Promise<number> {
   }
 }
 
-/** textconv of a dotenvx file: its plain dotenv view, under a banner (its values carry no signature). */
-async function dotenvxTextconv(ctx: CliContext, bytes: Buffer, file: string): Promise<number> {
+/** textconv of a file with no writer (dotenvx, sops): its decrypted view under a banner saying so, or a placeholder. */
+async function viewTextconv(ctx: CliContext, bytes: Buffer, noWriter: string, openView: () => Promise<string>): Promise<number> {
   let view: Buffer | null = null;
   try {
-    view = Buffer.from((await openDotenvxForGit(quiet(ctx), bytes, file)).view, 'utf8');
-    await writeToStdout(ctx.stdout, Buffer.from(`[NoteSeal: WARNING: not from a trusted writer: ${DOTENVX_NO_WRITER}]\n`));
+    view = Buffer.from(await openView(), 'utf8');
+    await writeToStdout(ctx.stdout, Buffer.from(`[NoteSeal: WARNING: not from a trusted writer: ${noWriter}]\n`));
     await writeToStdout(ctx.stdout, view);
     return ExitCode.OK;
   } catch (e) {
@@ -141,22 +141,18 @@ async function dotenvxTextconv(ctx: CliContext, bytes: Buffer, file: string): Pr
   } finally { view?.fill(0); }
 }
 
-/** textconv of a sops file: its decrypted view (metadata left out, MAC checked), under a banner (no writer). */
-async function sopsTextconv(ctx: CliContext, bytes: Buffer, file: string): Promise<number> {
-  let view: Buffer | null = null;
-  try {
-    const side = await withFileKeys(quiet(ctx), async keys => {
-      const opened = await openSopsForGit(quiet(ctx), bytes, file, keys);
-      wipe(opened.state.dataKey);
-      return opened.plaintext;
-    }, file, { prompt: false });
-    view = Buffer.from(side, 'utf8');
-    await writeToStdout(ctx.stdout, Buffer.from(`[NoteSeal: WARNING: not from a trusted writer: ${SOPS_NO_WRITER}]\n`));
-    await writeToStdout(ctx.stdout, view);
-    return ExitCode.OK;
-  } catch (e) {
-    return write(ctx, placeholder(bytes, whyNot(e)));
-  } finally { view?.fill(0); }
+/** textconv of a dotenvx file: its plain dotenv view (its values carry no signature). */
+function dotenvxTextconv(ctx: CliContext, bytes: Buffer, file: string): Promise<number> {
+  return viewTextconv(ctx, bytes, DOTENVX_NO_WRITER, async () => (await openDotenvxForGit(quiet(ctx), bytes, file)).view);
+}
+
+/** textconv of a sops file: its decrypted view (metadata left out, MAC checked; a MAC names no writer). */
+function sopsTextconv(ctx: CliContext, bytes: Buffer, file: string): Promise<number> {
+  return viewTextconv(ctx, bytes, SOPS_NO_WRITER, () => withFileKeys(quiet(ctx), async keys => {
+    const opened = await openSopsForGit(quiet(ctx), bytes, file, keys);
+    wipe(opened.state.dataKey);
+    return opened.plaintext;
+  }, file, { prompt: false }));
 }
 
 async function write(ctx: CliContext, line: string): Promise<number> {
