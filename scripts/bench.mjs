@@ -10,11 +10,12 @@
 //   7. worker: notes written and read through the worker alone (no VS Code) vs plain crash-safe files
 //   8. age: 256 MiB age files through the CLI vs Debian's age; a 1 MiB .age note opened vs a .enc one
 //  10. dotenvx: a dotenvx .env of 200 values opened and saved through the worker vs a .enc of the same text (issue 27)
+//  10b. sops: a sops YAML of 1,000 values opened and edited by NoteSeal vs the independent sops-age reader and a .enc of the same text (issue 27)
 //   9. unlock: an unlock per way in: the passphrase (production Argon2id) vs a PKCS#11 slot (SoftHSM2) and a TPM slot (swtpm) (issue 28)
 //  11. logs: `noteseal append` of 100 MB of log lines vs `cat > file`; the library's streams vs fs streams and the CLI (issue 29)
 //  12. transcription: PocketSphinx per audio-minute through NoteSeal (sealed, decrypted onto its stdin) vs alone on the plain WAV; the worker's extra memory (issue 31)
 // `npm run soak` (node scripts/bench.mjs soak) runs the long reliability runs instead (docs/RELIABILITY.md).
-// Run one with: node scripts/bench.mjs crypto|provider|recording|agent|search|sharing|worker|age|dotenvx|unlock|logs|transcription|fuzz|kill|load|activation
+// Run one with: node scripts/bench.mjs crypto|provider|recording|agent|search|sharing|worker|age|dotenvx|sops|unlock|logs|transcription|fuzz|kill|load|activation
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -34,6 +35,7 @@ const benches = {
   worker: [process.execPath, ['out/test/bench/worker.js']],
   age: [process.execPath, ['out/test/bench/age.js']],
   dotenvx: [process.execPath, ['out/test/bench/dotenvx.js']],
+  sops: [process.execPath, ['out/test/bench/sops.js']],
   unlock: [process.execPath, ['out/test/bench/unlock.js']],
   logs: [process.execPath, ['out/test/bench/logs.js']],
   transcription: [process.execPath, ['--expose-gc', 'out/test/bench/transcription.js']],

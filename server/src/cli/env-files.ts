@@ -1,7 +1,11 @@
 // The variables of a decrypted config file, for `noteseal exec`: dotenv, a flat JSON object, or a flat
-// YAML mapping (a small strict parser for that subset, so no YAML dependency). Error messages name the
-// line and the key, never a value: the text is a secret.
-export type EnvFormat = 'dotenv' | 'json' | 'yaml';
+// YAML mapping (a small strict parser for that subset, so no YAML dependency), or the INI view of a sops
+// INI file (read as sops reads INI). Error messages name the line and the key, never a value: the text is
+// a secret.
+import { iniDocument } from '../formats/sops-lines';
+import { SopsParseError } from '../formats/sops-yaml';
+
+export type EnvFormat = 'dotenv' | 'json' | 'yaml' | 'ini';
 
 export class EnvFileError extends Error {
   override readonly name = 'EnvFileError';
@@ -32,7 +36,39 @@ export function parseEnvText(text: string, format: EnvFormat): Map<string, strin
     case 'dotenv': return parseDotenv(text);
     case 'json': return parseFlatJson(text);
     case 'yaml': return parseFlatYaml(text);
+    case 'ini': return parseIni(text);
   }
+}
+
+/**
+ * INI (only for sops INI files, whose store NoteSeal shares): every `key = value` of every section by its key
+ * (`[default] aws_access_key_id = …` gives aws_access_key_id), the section headers only grouping them, as the
+ * AWS-style credentials files that sops INI files usually are. A key in two sections is refused (which one
+ * would be meant?), as is a key that is not a variable name. sops's own exec-env refuses INI files outright
+ * (their values are nested in sections).
+ */
+function parseIni(text: string): Map<string, string> {
+  let doc;
+  try { doc = iniDocument(text); } catch (e) {
+    if (e instanceof SopsParseError) throw new EnvFileError(e.message);
+    throw e;
+  }
+  const vars = new Map<string, string>();
+  const seen = new Map<string, string>();
+  const root = doc.branches[0]!;
+  for (const section of root.kind === 'map' ? root.items : []) {
+    if (section.kind !== 'item' || section.value.kind !== 'map') continue;
+    for (const item of section.value.items) {
+      if (item.kind !== 'item' || item.value.kind !== 'leaf' || !item.value.value) continue;
+      const where = `[${section.key}]`;
+      checkName(item.key, where);
+      const before = seen.get(item.key);
+      if (before !== undefined) throw new EnvFileError(`${item.key} is in ${before === where ? `${where} twice` : `both ${before} and ${where}`}: exec takes each name once`);
+      seen.set(item.key, where);
+      vars.set(item.key, checkValue(item.key, item.value.value.text));
+    }
+  }
+  return vars;
 }
 
 const DOUBLE_ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', '"': '"', '\\': '\\', $: '$' };

@@ -77,7 +77,7 @@ export async function variablesOf(ctx: CliContext, files: readonly string[], key
         refuseSopsWriter(ctx, file);
         const opened = await openSopsBytesCli(ctx, file, bytes, keys);
         plaintext = opened.plaintext;
-        format = sopsEnvFormat(file, opened.kind);
+        format = sopsEnvFormat(opened.kind);
       } else if (await isAgeFile(file)) {
         // age files carry no signature: their writer is never known, so they are never an authentic writer.
         const bytes = await aboutFile(file, readConfig);

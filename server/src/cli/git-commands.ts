@@ -6,6 +6,8 @@
 import { isAgeBytes, mergeAgeSides, openAgeForGit } from './git-age';
 import { hasDotenvBaseName, isDotenvxBytes, mergeDotenvxInto, openDotenvxForGit } from './git-dotenvx';
 import { DOTENVX_NO_WRITER } from './dotenvx-commands';
+import { hasSopsName, isSopsBytes, mergeSopsInto, openSopsForGit } from './git-sops';
+import { SOPS_NO_WRITER } from './sops-commands';
 import { AGE_NO_WRITER } from './age-commands';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
@@ -89,7 +91,9 @@ async function textconvCommand(ctx: CliContext, file: string): Promise<number> {
   if (bytes.length === 0) return ExitCode.OK; // an empty .enc is an empty note
   // A `.env…` file (.gitattributes sends them all to us): a dotenvx one decrypted, a plain one as it is.
   if (isDotenvxBytes(bytes)) return dotenvxTextconv(ctx, bytes, file);
-  if (hasDotenvBaseName(file) && !isAgeBytes(bytes) && !isNoteSealBytes(bytes)) { await writeToStdout(ctx.stdout, bytes); return ExitCode.OK; }
+  // A sops file (any name: its metadata says so); a plain file of a sops-like name or `.env…` as it is.
+  if (isSopsBytes(bytes)) return sopsTextconv(ctx, bytes, file);
+  if ((hasDotenvBaseName(file) || hasSopsName(file)) && !isAgeBytes(bytes) && !isNoteSealBytes(bytes)) { await writeToStdout(ctx.stdout, bytes); return ExitCode.OK; }
   let plaintext: Buffer | null = null;
   try {
     const age = isAgeBytes(bytes);
@@ -124,17 +128,31 @@ async function textconvCommand(ctx: CliContext, file: string): Promise<number> {
   }
 }
 
-/** textconv of a dotenvx file: its plain dotenv view, under a banner (its values carry no signature). */
-async function dotenvxTextconv(ctx: CliContext, bytes: Buffer, file: string): Promise<number> {
+/** textconv of a file with no writer (dotenvx, sops): its decrypted view under a banner saying so, or a placeholder. */
+async function viewTextconv(ctx: CliContext, bytes: Buffer, noWriter: string, openView: () => Promise<string>): Promise<number> {
   let view: Buffer | null = null;
   try {
-    view = Buffer.from((await openDotenvxForGit(quiet(ctx), bytes, file)).view, 'utf8');
-    await writeToStdout(ctx.stdout, Buffer.from(`[NoteSeal: WARNING: not from a trusted writer: ${DOTENVX_NO_WRITER}]\n`));
+    view = Buffer.from(await openView(), 'utf8');
+    await writeToStdout(ctx.stdout, Buffer.from(`[NoteSeal: WARNING: not from a trusted writer: ${noWriter}]\n`));
     await writeToStdout(ctx.stdout, view);
     return ExitCode.OK;
   } catch (e) {
     return write(ctx, placeholder(bytes, whyNot(e)));
   } finally { view?.fill(0); }
+}
+
+/** textconv of a dotenvx file: its plain dotenv view (its values carry no signature). */
+function dotenvxTextconv(ctx: CliContext, bytes: Buffer, file: string): Promise<number> {
+  return viewTextconv(ctx, bytes, DOTENVX_NO_WRITER, async () => (await openDotenvxForGit(quiet(ctx), bytes, file)).view);
+}
+
+/** textconv of a sops file: its decrypted view (metadata left out, MAC checked; a MAC names no writer). */
+function sopsTextconv(ctx: CliContext, bytes: Buffer, file: string): Promise<number> {
+  return viewTextconv(ctx, bytes, SOPS_NO_WRITER, () => withFileKeys(quiet(ctx), async keys => {
+    const opened = await openSopsForGit(quiet(ctx), bytes, file, keys);
+    wipe(opened.state.dataKey);
+    return opened.plaintext;
+  }, file, { prompt: false }));
 }
 
 async function write(ctx: CliContext, line: string): Promise<number> {
@@ -156,7 +174,7 @@ export async function keysForMergedFile(ctx: CliContext, keys: FileKeys, repoPat
 /** Why a side cannot be merged as text, or null. Checked on the ciphertext, before any key is asked for. */
 function unmergeable(bytes: Buffer, repoPath: string): string | null {
   if (isRecordingPath(repoPath)) return 'recordings are never merged';
-  if (bytes.length === 0 || isAgeBytes(bytes) || isDotenvxBytes(bytes)) return null;
+  if (bytes.length === 0 || isAgeBytes(bytes) || isDotenvxBytes(bytes) || isSopsBytes(bytes)) return null;
   try {
     if (parseHeader(bytes).appendMode) return 'recordings are never merged';
   } catch (e) {
@@ -186,11 +204,12 @@ async function mergeDriverCommand(ctx: CliContext, basePath: string, oursPath: s
   const plain: Buffer[] = [];
   try {
     if (!base || !ours || !theirs) throw new KeptOurs(`larger than ${MAX_TEXT_BYTES} bytes`);
-    if (hasDotenvBaseName(repoPath) && sides.every(b => !isNoteSealBytes(b!) && !isAgeBytes(b!) && !isDotenvxBytes(b!))) return await mergePlainDotenv(ctx, [base, ours, theirs], oursPath, repoPath);
+    if ((hasDotenvBaseName(repoPath) || hasSopsName(repoPath)) && sides.every(b => !isNoteSealBytes(b!) && !isAgeBytes(b!) && !isDotenvxBytes(b!) && !isSopsBytes(b!))) return await mergePlainDotenv(ctx, [base, ours, theirs], oursPath, repoPath);
     const reason = [base, ours, theirs].map(b => unmergeable(b, repoPath)).find(r => r !== null);
     if (reason) throw new KeptOurs(reason);
     if ([ours, theirs].some(isDotenvxBytes)) return await mergeDotenvxSides(ctx, [base, ours, theirs], oursPath, repoPath);
     if ([base, ours, theirs].some(isAgeBytes)) return await mergeAgeSides(ctx, [base, ours, theirs], oursPath, repoPath);
+    if ([ours, theirs].some(isSopsBytes)) return await mergeSopsSides(ctx, [base, ours, theirs], oursPath, repoPath);
     return await withFileKeys(ctx, async keys => {
       for (const [i, bytes] of [base, ours, theirs].entries()) {
         if (bytes.length === 0) { plain.push(Buffer.alloc(0)); continue; }
@@ -238,6 +257,19 @@ async function mergeDriverCommand(ctx: CliContext, basePath: string, oursPath: s
 /** Whether bytes begin as every NoteSeal file does. */
 function isNoteSealBytes(bytes: Uint8Array): boolean {
   return bytes.length >= MAGIC.length && Buffer.from(bytes.subarray(0, MAGIC.length)).equals(Buffer.from(MAGIC));
+}
+
+/**
+ * The merge driver for sops sides (git-sops.ts): a valid sops file with a new MAC, or, on a conflict, ours
+ * kept and nothing decrypted written. sops values carry no signature, so no writer is checked or claimed.
+ */
+async function mergeSopsSides(ctx: CliContext, sides: Buffer[], oursPath: string, repoPath: string): Promise<number> {
+  if (![sides[1]!, sides[2]!].every(isSopsBytes) || (sides[0]!.length > 0 && !isSopsBytes(sides[0]!))) throw new KeptOurs('one side is a sops file and another is not');
+  const conflicts = await mergeSopsInto(ctx, sides, oursPath, repoPath);
+  if (conflicts.length === 0) return ExitCode.OK;
+  ctx.note(`noteseal: ${repoPath}: both sides changed ${conflicts.join(', ')} differently: kept ours (nothing decrypted is written). `
+    + `Set the value you want (noteseal set ${repoPath} KEY VALUE), then git add ${repoPath}`);
+  return ExitCode.USAGE;
 }
 
 /** A plain `.env…` file (not encrypted at all) merged as git would: text, conflict markers in the file. */

@@ -25,6 +25,10 @@ export const ATTRIBUTE_LINES = [
   // dotenvx files (issue 27): diffs show decrypted values, merges keep each side's values; a plain .env passes through.
   '.env diff=noteseal merge=noteseal',
   '.env.* diff=noteseal merge=noteseal',
+  // sops files (issue 27) by their usual names: decrypted diffs, merges written as valid sops files (a new MAC).
+  // A sops file of another name is one line in .gitattributes away (the drivers know it by its metadata).
+  ...['*.sops.yaml', '*.sops.yml', '*.sops.json', '*.sops.env', '*.sops.ini', '*.enc.yaml', '*.enc.yml', '*.enc.json', '*.enc.env', '*.enc.ini', 'secrets*.yaml', 'secrets*.yml', 'secrets*.json']
+    .map(p => `${p} diff=noteseal merge=noteseal`),
 ] as const;
 
 /**
@@ -177,6 +181,7 @@ export async function checkGit(git: Git, env: NodeJS.ProcessEnv, platform: NodeJ
   items.push({ ok: attr(note, 'merge') === 'noteseal', what: `*.enc files merge through NoteSeal (merge=${attr(note, 'merge')})` });
   items.push({ ok: attr('probe.age', 'diff') === 'noteseal' && attr('probe.age', 'merge') === 'noteseal', what: `*.age files diff and merge through NoteSeal (diff=${attr('probe.age', 'diff')})` });
   items.push({ ok: attr('.env.probe', 'diff') === 'noteseal' && attr('.env.probe', 'merge') === 'noteseal', what: `.env and .env.* (dotenvx) files diff and merge through NoteSeal (diff=${attr('.env.probe', 'diff')})` });
+  items.push({ ok: attr('probe.sops.yaml', 'diff') === 'noteseal' && attr('probe.sops.yaml', 'merge') === 'noteseal', what: `*.sops.yaml and the other sops names diff and merge through NoteSeal (diff=${attr('probe.sops.yaml', 'diff')})` });
   items.push({ ok: attr(recording, 'merge') === 'unset' && attr(recording, 'diff') === 'unset', what: `*.wav.enc recordings are binary (diff=${attr(recording, 'diff')}, merge=${attr(recording, 'merge')})` });
   for (const [key, value] of gitConfigFor(platform)) {
     const now = configValue(git, key);

@@ -102,9 +102,10 @@ Commands:
                         set one value of a dotenvx file, encrypted to its
                         DOTENV_PUBLIC_KEY… (- reads VALUE from stdin); no
                         private key needed; on a sops file, KEY is a path
-                        (db.password, servers[0], "a.b") and the value is
-                        encrypted with the file's data key (an age identity
-                        you hold opens it)
+                        (db.password, servers[0], "a.b", ["a"][0]) and the
+                        value is encrypted with the file's data key (an age
+                        identity you hold opens it); --json: VALUE is JSON,
+                        as sops set takes it (5433, true, null, "text", {…})
   grep PATTERN [PATH...]
                         search inside encrypted notes (folders, or .enc
                         files): path:line:text, like rg; -i ignore case,
@@ -119,8 +120,9 @@ Commands:
                         --command PATH, --model PATH, --language L choose
                         the engine's program and model (exit 14: no engine,
                         or it failed)
-  git setup|check       set up this repository's git to diff and merge .enc
-                        files decrypted / say what is missing
+  git setup|check       set up this repository's git to diff and merge .enc,
+                        age, dotenvx and sops files decrypted / say what is
+                        missing
   git textconv <file>   (for git) the decrypted text, or one placeholder
                         line while locked
   git merge-driver %O %A %B %P

@@ -20,7 +20,7 @@ import { UnverifiedWriter } from './writer-check';
 import { setCommand } from './dotenvx-commands';
 import fs from 'node:fs/promises';
 import { NoteSealError } from '../crypto/errors';
-import { setInPlaintext } from '../formats/sops-set';
+import { setInPlaintext, type SetValueOptions } from '../formats/sops-set';
 import { aboutFile, keyfilePath, refuseToOverwrite, type CliContext } from './context';
 import { ExitCode } from './exit-codes';
 import { withFileKeys, type FileKeys } from './file-keys';
@@ -58,9 +58,8 @@ export function refuseSopsWriter(ctx: CliContext, file: string): void {
   throw new UnverifiedWriter(`exec: ${warning} Nothing was run. To run it anyway, pass --allow-unverified-writer.`);
 }
 
-/** exec: how a sops file's plaintext view gives variables (its top-level scalars); INI has none. */
-export function sopsEnvFormat(file: string, kind: SopsStoreKind): EnvFormat {
-  if (kind === 'ini') throw new UsageError(`exec: ${file} is a sops INI file: its values are in sections, not variables`);
+/** exec: how a sops file's plaintext view gives variables (top-level scalars; INI: the keys of its sections). */
+export function sopsEnvFormat(kind: SopsStoreKind): EnvFormat {
   return kind;
 }
 
@@ -74,13 +73,16 @@ export async function sopsDecrypt(ctx: CliContext, file: string, output: string 
   return ExitCode.OK;
 }
 
-/** `noteseal set <sops file> KEY VALUE|-`: one value changed, the file re-encrypted as a save in VS Code would. */
-export async function sopsSetCommand(ctx: CliContext, file: string, keyPath: string, value: string): Promise<number> {
+/**
+ * `noteseal set <sops file> KEY VALUE|-`: one value changed, the file re-encrypted as a save in VS Code would.
+ * VALUE is a string; with `--json` a JSON value, as `sops set` takes it (a number, bool, null, object, list).
+ */
+export async function sopsSetCommand(ctx: CliContext, file: string, keyPath: string, value: string, opts: SetValueOptions = {}): Promise<number> {
   const before = await aboutFile(file, () => readRegularFile(file, { maxBytes: MAX_BYTES }));
   const run = (keys: FileKeys | null) => aboutFile(file, async () => {
     const opened = await sopsFormat.open(before, cliKeysAtHand(ctx, keys), file);
     try {
-      const next = setInPlaintext(opened.saveState.kind, opened.plaintext.toString('utf8'), keyPath, value);
+      const next = setInPlaintext(opened.saveState.kind, opened.plaintext.toString('utf8'), keyPath, value, opts);
       opened.plaintext.fill(0);
       return { bytes: await sopsFormat.save(Buffer.from(next.text, 'utf8'), opened.saveState), added: next.added };
     } finally { wipe(opened.saveState.dataKey); }
@@ -106,9 +108,9 @@ async function readStdinText(): Promise<string> {
 export async function setAnyCommand(ctx: CliContext): Promise<number> {
   const [file] = ctx.args.operands;
   if (file === undefined || !(await isSopsFile(file))) return setCommand(ctx);
-  allowOnly(ctx.args);
+  allowOnly(ctx.args, 'json');
   const [, keyPath, given] = expectOperands(ctx.args, 3, 3, 'file, KEY and VALUE (- reads the value from stdin)') as [string, string, string];
-  return sopsSetCommand(ctx, file, keyPath, given === '-' ? await readStdinText() : given);
+  return sopsSetCommand(ctx, file, keyPath, given === '-' ? await readStdinText() : given, { json: ctx.args.options.has('json') });
 }
 
 /** What `inspect` says of a sops file: its metadata only (no key needed, no value read). */

@@ -1,6 +1,8 @@
 // One value of a sops file's plaintext view changed by key path (`noteseal set FILE KEY VALUE`): a dotted
-// path, `[0]` for a list item, `"a.b"` for a segment holding a dot. YAML and JSON take a nested path; a
-// dotenv file a single key; an INI file `section.key`. The new value is a string (type str).
+// path, `[0]` for a list item, `"a.b"` for a segment holding a dot, or sops's own `["a"][0]`. YAML and JSON
+// take a nested path; a dotenv file a single key; an INI file `section.key`. The new value is a string
+// (type str), or with `--json` any JSON value as `sops set` takes it: the store then types it as sops does
+// when it reads the file (YAML: 5 int, 2.5 float, true bool, null left as null; JSON: every number a float).
 import { isMap, isSeq, parseDocument } from 'yaml';
 import { NoteSealError } from '../crypto/errors';
 import type { SopsStoreKind } from './sops';
@@ -14,7 +16,13 @@ export function parseKeyPath(path: string): PathSegment[] {
   const bad = (why: string) => new NoteSealError('INVALID_ARGUMENT', `the key path ${JSON.stringify(path)} ${why}`);
   if (path === '') throw bad('is empty');
   while (i < path.length) {
-    if (path[i] === '[') {
+    if (path.startsWith('["', i)) {
+      // sops's own syntax: ["key"] (a JSON string inside brackets).
+      let seg = ''; i += 2;
+      while (i < path.length && path[i] !== '"') { if (path[i] === '\\' && i + 1 < path.length) i++; seg += path[i]; i++; }
+      if (path[i] !== '"' || path[i + 1] !== ']') throw bad('has an unclosed ["…"] segment');
+      out.push(seg); i += 2;
+    } else if (path[i] === '[') {
       const end = path.indexOf(']', i);
       const n = end < 0 ? '' : path.slice(i + 1, end);
       if (!/^\d+$/.test(n)) throw bad(`has a malformed list index at ${i + 1}`);
@@ -67,9 +75,28 @@ function setIni(text: string, section: string, key: string, value: string): stri
   return lines.join('\n');
 }
 
+/** How `set` reads VALUE: a string as given, or (`--json`, as `sops set` does) a JSON value. */
+export interface SetValueOptions { json?: boolean }
+
+/** A `--json` VALUE parsed (never shown in an error: it may be a secret). */
+function jsonValue(value: string): unknown {
+  try { return JSON.parse(value) as unknown; } catch {
+    throw new NoteSealError('INVALID_ARGUMENT', 'with --json the value must be JSON, as sops set takes it: a string in double quotes ("…"), a number, true, false, null, an object or a list');
+  }
+}
+
+/** A `--json` value for a dotenv or INI file, which hold strings only: a number or bool as its JSON text. */
+function lineValue(kind: SopsStoreKind, v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return JSON.stringify(v);
+  throw new NoteSealError('INVALID_ARGUMENT', `a sops ${kind} file holds strings only: --json takes a string, a number or a bool there`);
+}
+
 /** The plaintext view with the value at `path` set (added when missing); whether it was added. */
-export function setInPlaintext(kind: SopsStoreKind, plaintext: string, path: string, value: string): { text: string; added: boolean } {
+export function setInPlaintext(kind: SopsStoreKind, plaintext: string, path: string, given: string, opts: SetValueOptions = {}): { text: string; added: boolean } {
   const segs = parseKeyPath(path);
+  const parsed = opts.json ? jsonValue(given) : given;
+  const value = kind === 'dotenv' || kind === 'ini' ? lineValue(kind, parsed) : given;
   if (kind === 'dotenv') {
     if (segs.length !== 1 || typeof segs[0] !== 'string') throw new NoteSealError('INVALID_ARGUMENT', 'a dotenv file has no nesting: KEY is one name');
     const added = !plaintext.split('\n').some(l => !l.startsWith('#') && l.slice(0, l.indexOf('=')) === segs[0]);
@@ -95,7 +122,8 @@ export function setInPlaintext(kind: SopsStoreKind, plaintext: string, path: str
   const parent = segs.length > 1 ? doc.getIn(segs.slice(0, -1), true) : doc.contents;
   if (typeof last === 'number' && parent !== undefined && !(isSeq(parent) && last <= parent.items.length)) throw new NoteSealError('INVALID_ARGUMENT', `no list item [${last}] to set at ${path}`);
   if (doc.contents === null) doc.contents = doc.createNode({}) as never;
-  doc.setIn(segs, value);
+  // A JSON value goes in as the node YAML reads from that text (JSON is YAML): integers stay exact (BigInt).
+  doc.setIn(segs, opts.json ? parseDocument(given, { intAsBigInt: true }).contents : value);
   // A JSON document comes back in YAML syntax: the JSON store reads YAML (a superset) and prints JSON.
   return { text: doc.toString({ lineWidth: 0, indent: 4 }), added };
 }

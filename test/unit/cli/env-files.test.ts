@@ -7,7 +7,7 @@ import { EnvFileError, envFormatOf, parseEnvText } from '../../../server/src/cli
 const obj = (m: Map<string, string>) => Object.fromEntries(m);
 const SECRET = 'hunter2-canary';
 
-function refuses(text: string, format: 'dotenv' | 'json' | 'yaml', pattern: RegExp): void {
+function refuses(text: string, format: 'dotenv' | 'json' | 'yaml' | 'ini', pattern: RegExp): void {
   assert.throws(() => parseEnvText(text, format), (e: Error) => {
     assert.ok(e instanceof EnvFileError, String(e));
     assert.match(e.message, pattern);
@@ -60,5 +60,14 @@ describe('exec config formats', () => {
     refuses(`A: 'x\nB: ${SECRET}'`, 'yaml', /never ends/);
     refuses(`A: x\n---\nB: ${SECRET}`, 'yaml', /several YAML documents/);
     refuses(`A: a: ${SECRET}`, 'yaml', /cannot hold ": "/);
+  });
+
+  it('INI (sops INI files): every section\'s keys, values as sops reads them; a key in two sections refused', () => {
+    const text = `; c\ntop = 1\n[default]\naws_access_key_id = AKIA\nsecret: "${SECRET}"\nmulti = """one\ntwo"""\n[other]\nregion=eu\n`;
+    assert.deepEqual(obj(parseEnvText(text, 'ini')), { top: '1', aws_access_key_id: 'AKIA', secret: SECRET, multi: 'one\ntwo', region: 'eu' });
+    refuses(`[a]\nk = ${SECRET}\n[b]\nk = x\n`, 'ini', /k is in both \[a\] and \[b\]/);
+    refuses(`[a]\nk = ${SECRET}\nk = x\n`, 'ini', /k is in \[a\] twice/);
+    refuses(`[a]\nbad-name = ${SECRET}\n`, 'ini', /not a variable name/);
+    refuses(`[a]\n${SECRET}\n`, 'ini', /line 2: not a key = value line/);
   });
 });

@@ -30,7 +30,7 @@ after(() => fs.rm(root, { recursive: true, force: true }));
 
 const PLAIN = '# settings\ndb:\n    user: app\n    password: s3cret\nservers:\n    - alpha\n    - beta\n"a.b": dotted\n';
 
-async function sopsFile(name: string, plain: string, kind: 'yaml' | 'json' | 'dotenv' = 'yaml'): Promise<string> {
+async function sopsFile(name: string, plain: string, kind: 'yaml' | 'json' | 'dotenv' | 'ini' = 'yaml'): Promise<string> {
   const recipients = parseAgeRecipients(publicKey, 'test').map(r => ({ text: r.text, recipient: ageRecipientFor(r.recipient) }));
   const file = path.join(ann.home, name);
   await fs.writeFile(file, encryptSopsText(plain, newSopsState(kind, recipients, { unencrypted_suffix: '_unencrypted' })).text);
@@ -74,6 +74,23 @@ describe('CLI: sops files', () => {
     assert.match(errors(bad), /key path/);
   });
 
+  it('set --json: VALUE as sops set takes it (a number, a bool, an object; sops\'s ["a"][0] paths)', async () => {
+    const file = await sopsFile('typed.sops.yaml', PLAIN);
+    for (const [k, v] of [['db.port', '5433'], ['["db"]["tls"]', 'true'], ['["servers"][1]', '{"host":"beta","weight":2}'], ['db.password', '"12345"']]) {
+      const r = await ann.cli(['set', '--json', file, k!, v!]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const text = await fs.readFile(file, 'utf8');
+    assert.deepEqual(await sopsAge.decryptSops(text, { secretKey, fileType: 'yaml' }), {
+      db: { user: 'app', password: '12345', port: 5433, tls: true }, servers: ['alpha', { host: 'beta', weight: 2 }], 'a.b': 'dotted',
+    });
+    assert.match(text, /port: ENC\[AES256_GCM,[^\]]*type:int\]/);
+    const bad = await ann.cli(['set', '--json', file, 'db.password', 'not-json-canary']);
+    assert.equal(bad.code, 1);
+    assert.match(errors(bad), /must be JSON/);
+    assert.doesNotMatch(bad.stderr, /not-json-canary/);
+  });
+
   it('set on a sops dotenv file changes that line only', async () => {
     const file = await sopsFile('prod.env', 'A=1\nB=2\n', 'dotenv');
     const before = (await fs.readFile(file, 'utf8')).split('\n');
@@ -101,6 +118,19 @@ describe('CLI: sops files', () => {
     const report = JSON.parse(inspected.stdout) as { format: string; store: string; masterKeys: string[]; mac: boolean };
     assert.deepEqual([report.format, report.store, report.masterKeys, report.mac], ['sops', 'yaml', [`age ${publicKey}`], true]);
     assert.doesNotMatch(inspected.stdout, /hunter2/);
+  });
+
+  it('exec reads a sops INI file: the keys of its sections as variables; a key in two sections refused', async () => {
+    const file = await sopsFile('credentials.sops.ini', '; aws\n[default]\naws_access_key_id = AKIA0000\naws_secret_access_key = s3cr3t/key\n\n[tool]\nregion = eu-west-1\n', 'ini');
+    assert.match(await fs.readFile(file, 'utf8'), /^\[sops\]$/m);
+    const ran = await ann.cli(['exec', '--allow-unverified-writer', file, '--', process.execPath, '-e', 'process.stdout.write([process.env.aws_access_key_id, process.env.aws_secret_access_key, process.env.region].join(","))']);
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.equal(ran.stdout, 'AKIA0000,s3cr3t/key,eu-west-1');
+    const twice = await sopsFile('twice.sops.ini', '[a]\ntoken = one-canary\n[b]\ntoken = two-canary\n', 'ini');
+    const refused = await ann.cli(['exec', '--allow-unverified-writer', twice, '--', 'true']);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(errors(refused), /token is in both \[a\] and \[b\]/);
+    assert.doesNotMatch(refused.stderr, /canary/);
   });
 
   it('encrypt --sops and updatekeys use only an accepted .sops.yaml (recipients list --trust --dir shows and accepts it)', async () => {

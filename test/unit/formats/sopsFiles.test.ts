@@ -4,9 +4,7 @@
 // then decrypts every value, recomputes the very MAC sops stored, and its writer, run on the unchanged
 // plaintext, writes the same MAC and the same ciphertext of every value.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
@@ -15,15 +13,7 @@ import { decryptSopsText, encryptSopsText, sopsDocument, sopsFormat, sopsStoreOf
 import { decryptTree } from '../../../server/src/formats/sops-tree';
 import { optionsOf, unflattenMetadata } from '../../../server/src/formats/sops-metadata';
 import { formatOfBytes } from '../../../server/src/formats';
-
-/** ../shared/testdata/sops beside the repository (CI lays shared/ beside its clone; a worktree may sit deeper). */
-function sharedSops(): string {
-  for (let dir = process.cwd(), i = 0; i < 4; i++, dir = path.dirname(dir)) {
-    const candidate = path.join(dir, '..', 'shared', 'testdata', 'sops');
-    if (fs.existsSync(path.join(candidate, 'sops_functional_tests_key.asc'))) return candidate;
-  }
-  throw new Error('../shared/testdata/sops is missing: the sops compatibility proof needs sops\'s own files');
-}
+import { sharedSops, sopsGpg, type SopsGpg } from './sopsTestdata';
 
 const FILES = [
   'format.enc.yaml', 'format.enc.json', 'format.enc.env', 'format.enc.ini', 'format-2.enc.ini', 'comments.enc.yaml',
@@ -32,20 +22,10 @@ const FILES = [
 
 describe('sops 3.13\'s own files, data key from Debian gpg', () => {
   const dir = sharedSops();
-  const gnupg = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-sops-gpg-'));
-  const gpg = (args: string[], input?: string) => execFileSync('gpg', ['--batch', '--quiet', '--homedir', gnupg, ...args], { input, stdio: ['pipe', 'pipe', 'pipe'] });
-  before(() => { fs.chmodSync(gnupg, 0o700); gpg(['--import', path.join(dir, 'sops_functional_tests_key.asc')]); });
-  after(() => { try { gpg(['--batch', '--yes', '--delete-secret-and-public-keys', 'FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4']); } catch { /* the folder goes anyway */ } fs.rmSync(gnupg, { recursive: true, force: true }); });
-
-  /** The file's metadata as the store reads it, and its data key opened by gpg from the first pgp entry that opens. */
-  function dataKeyOf(file: string, text: string): Uint8Array {
-    const doc = sopsDocument(sopsStoreOf(file, text), text);
-    const pgp = (doc.metadata?.['pgp'] ?? []) as { enc: string }[];
-    for (const entry of pgp) {
-      try { return gpg(['--decrypt'], entry.enc); } catch { /* the next entry */ }
-    }
-    throw new Error(`gpg opens no pgp entry of ${file}`);
-  }
+  let gpg: SopsGpg;
+  before(() => { gpg = sopsGpg(dir); });
+  after(() => gpg.dispose());
+  const dataKeyOf = (file: string, text: string) => gpg.dataKeyOf(file, text);
 
   it('finds all thirteen files', () => {
     for (const f of FILES) assert.ok(fs.existsSync(path.join(dir, f)), f);
