@@ -94,6 +94,13 @@ export function parseDotenvKeysFile(text: string): Uint8Array[] {
   return keys;
 }
 
+/** The error for a dotenvx file whose values no key at hand opens: it names the key to import or set. */
+export function noDotenvxKey(text: string): NoteSealError {
+  const pub = dotenvxPublicKey(parseDotenvx(text));
+  return new NoteSealError('WRONG_KEY', `no private key for its ${pub.name} (${pub.hex.slice(0, 10)}…) is at hand: `
+    + `import the .env.keys that holds it (noteseal identity import .env.keys), or set ${pub.name.replace('PUBLIC', 'PRIVATE')}`);
+}
+
 /** The secret key that belongs to `publicHex` among `secrets`, or null. */
 export function secretFor(secrets: readonly Uint8Array[], publicHex: string): Uint8Array | null {
   return secrets.find(s => publicHexOfSecret(s) === publicHex) ?? null;

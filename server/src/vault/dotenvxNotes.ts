@@ -8,7 +8,8 @@ import { isNoteSealError } from '../crypto/errors';
 import { readRegularFile } from '../crypto/safe-open';
 import { writeAll, replaceFileAtomic } from '../crypto/atomic';
 import { formatOfFile, type KeysAtHand } from '../formats';
-import { dotenvxFormat, secretFor, secretsFromEnv, type DotenvxSaveState } from '../formats/dotenvx';
+import { dotenvxFormat, dotenvxPublicKey, dotenvxTextOf, noDotenvxKey, openDotenvxText, sealedValuesOf, secretFor, secretsFromEnv, type DotenvxSaveState } from '../formats/dotenvx';
+import { parseDotenvx } from '../formats/dotenvx-parse';
 import type { Keyring } from '../keys/keyring';
 import { WorkerError } from './workerErrors';
 
@@ -52,6 +53,20 @@ async function openDotenvx(keyring: Keyring, file: string, maxBytes: number) {
 /** The plain dotenv view of a dotenvx file (values decrypted, or shown `encrypted:…` without the key). */
 export async function readDotenvxNote(keyring: Keyring, file: string, maxBytes: number): Promise<Buffer> {
   return (await openDotenvx(keyring, file, maxBytes)).plaintext;
+}
+
+/**
+ * The decrypted view of a dotenvx file for searching (search/service.ts), in memory only. Unlike the editor's
+ * read, a file whose values no key at hand opens is not searched (its write-only view holds only ciphertexts):
+ * WRONG_KEY, naming the key to import, so the search lists it as not searched.
+ */
+export async function readDotenvxForSearch(keyring: Keyring, file: string, maxBytes: number): Promise<Buffer> {
+  const text = dotenvxTextOf(await readDotenvxBytes(file, maxBytes));
+  const secret = await keysAtHand(keyring).dotenvxSecretKey!(dotenvxPublicKey(parseDotenvx(text)).hex);
+  try {
+    if (!secret && sealedValuesOf(text).length) throw noDotenvxKey(text);
+    return Buffer.from(openDotenvxText(text, secret).view, 'utf8');
+  } finally { secret?.fill(0); }
 }
 
 /**
