@@ -151,6 +151,18 @@ export function saveDotenvxText(view: string, state: DotenvxSaveState, ...alsoFr
   }));
 }
 
+/**
+ * The save state of a file just written from `view` by saveDotenvxText (which maps the view's entries one to
+ * one): each entry of the written file, shown as the view showed it. null when they do not pair up; then the
+ * next save opens the file again.
+ */
+export function savedDotenvxState(view: string, fileText: string): DotenvxSaveState | null {
+  const shown = entriesOf(parseDotenvx(view));
+  const written = entriesOf(parseDotenvx(fileText));
+  if (shown.length !== written.length || shown.some((e, i) => e.name !== written[i]!.name)) return null;
+  return { original: written.map((entry, i) => ({ entry, shown: shown[i]!.value })) };
+}
+
 /** `noteseal set`: one value encrypted to the file's public key, in place (the last entry of that name) or appended. */
 export function setDotenvxValue(text: string, name: string, value: string): { text: string; added: boolean } {
   if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) throw new NoteSealError('INVALID_ARGUMENT', `${JSON.stringify(name.slice(0, 64))} is not a dotenv key name`);
