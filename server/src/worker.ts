@@ -77,6 +77,7 @@ connection.onInitialize(params => {
     }
     // However the vault locked (command, auto-lock, the agent), a transcription stops and drops what it held.
     if (state.locked) transcriptions?.cancelAll();
+    if (state.locked) files?.forgetDecrypted();
     notify(Method.vaultDidChange, state);
     info(state.locked ? 'vault locked: keys wiped from memory' : 'vault unlocked');
   });

@@ -2,7 +2,11 @@
 // `.env.production`; its `.env.keys` is imported into NoteSeal (`noteseal identity import .env.keys --yes`:
 // sealed, the plaintext file deleted). Opened from the Explorer, the file shows as its decrypted dotenv view;
 // one value edited and saved changes that one line only and `dotenvx get` reads the new value; no writer is
-// asked about; a plain `.env` opens as usual; a lock hides the text; and nothing typed is found on disk.
+// asked about; a plain `.env` opens as usual. The leak scenarios of `.enc` notes run for it too: a git merge
+// of two branches' `.env.production` (NoteSeal's merge driver; a clean one and a conflicting one), a change on
+// disk under a dirty editor and then a lock while it is dirty, Restart Worker while typing (the text is sealed,
+// never backed up, and comes back on unlock); a lock hides the text; and nothing typed is found on disk
+// afterwards (user data, Backups, Local History, workspace, temp, every git object), with planted controls.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -12,15 +16,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../host/codeServer.mjs';
 import { searchForCanary } from './leakSearch.mjs';
-import { explorerRow, noteseal, openWorkbench, screenshot, unlockFromStatusBar } from './workbench.mjs';
+import { conflictLeftDirty, gitObjectsHold, leakRoots, restoreSealedCopy, sealedCopies } from './leakScenarios.mjs';
+import { explorerRow, noteseal, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
 
 const PASSPHRASE = 'dotenvx files test passphrase 27';
 const DOTENVX = path.join(projectRoot, 'node_modules', '@dotenvx', 'dotenvx', 'src', 'cli', 'dotenvx.js');
+const CLI = path.join(projectRoot, 'dist/cli.js');
 const startedAt = Date.now() - 1000;
 
 describe('dotenvx files in the workbench', () => {
-  let wb, page, dir, keyfile, privateKey, original;
+  let wb, page, dir, keyfile, privateKey, original, gitEnv;
   const canary = `CANARY${randomBytes(10).toString('hex')}`;
+  const inOurs = `CANARY${randomBytes(10).toString('hex')}`;      // a value committed on our branch
+  const inTheirs = `CANARY${randomBytes(10).toString('hex')}`;    // a value dotenvx set on their branch
+  const atConflict = `CANARY${randomBytes(10).toString('hex')}`;
+  const atRestart = `CANARY${randomBytes(10).toString('hex')}`;
+  const canaries = () => [canary, inOurs, inTheirs, atConflict, atRestart];
   const cli = (...args) => noteseal(keyfile, PASSPHRASE, ...args);
   /** The real dotenvx, run in `cwd` with only PATH and HOME (and the key, when given). */
   const dotenvx = (cwd, args, env = {}) => execFileSync(process.execPath, [DOTENVX, ...args],
@@ -31,6 +42,21 @@ describe('dotenvx files in the workbench', () => {
     while (!(await cond())) { if (Date.now() > end) throw new Error(`timed out waiting for ${what}`); await page.waitForTimeout(100); }
   }
   const tabTitles = async () => (await page.locator('.tabs-container .tab').allInnerTexts()).map(t => t.replace(/\s+/g, ''));
+  const statusItem = text => page.locator('.statusbar-item', { hasText: text });
+  const editorShows = text => page.locator('.monaco-editor .view-lines', { hasText: text });
+  const dotenvTab = () => page.locator('.tabs-container .tab', { hasText: /^\s*\.env\.production\b/ });
+  /** Real git in `cwd`, its merge driver NoteSeal's CLI (on PATH as `noteseal`) with the passphrase given on purpose. */
+  const git = (cwd, ...args) => execFileSync('git', args, { cwd, env: gitEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  /** The decrypted view of the workspace's `.env.production`, by NoteSeal's CLI ('' when it does not open). */
+  const view = () => { try { return cli('decrypt', file()); } catch { return ''; } };
+  /** Opens `.env.production` from the Explorer and puts the cursor at the end of its view. */
+  async function openAtEnd() {
+    await explorerRow(page, '.env.production').click();
+    await editorShows('DOTENV_PUBLIC_KEY_PRODUCTION=').waitFor({ timeout: 30_000 })
+      .catch(async e => { await screenshot(page, 'dotenvx-not-opened'); throw new Error(`${e.message}; tabs: ${(await tabTitles()).join(', ')}`); });
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+End');
+  }
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-dotenvxui-'));
@@ -45,11 +71,24 @@ describe('dotenvx files in the workbench', () => {
     assert.ok(!fs.existsSync(path.join(app, '.env.keys')), 'the plaintext .env.keys was deleted after the import');
     original = fs.readFileSync(path.join(app, '.env.production'), 'utf8');
     assert.match(original, /SECRET_NOTE="encrypted:/);
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'noteseal'), `#!/bin/sh\nexec '${process.execPath}' '${CLI}' "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, 'pass'), PASSPHRASE, { mode: 0o600 });
+    gitEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, NOTESEAL_KEYFILE: keyfile, NOTESEAL_PASSPHRASE_FILE: path.join(dir, 'pass'),
+      NOTESEAL_TEST_FAST_KDF: '1', NOTESEAL_AGENT_SOCK: path.join(dir, 'no-agent.sock'), GIT_CONFIG_NOSYSTEM: '1', HOME: dir,
+      GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.invalid' };
     wb = await openWorkbench({
       keyfile,
       prepare: folder => {
         fs.writeFileSync(path.join(folder, '.env.production'), original);
         fs.writeFileSync(path.join(folder, '.env'), 'PLAIN_ONLY=visible as usual\n');
+        // The workspace is a repository set up for NoteSeal's drivers (`noteseal git setup`), as a team's would be.
+        git(folder, 'init', '-q', '-b', 'main');
+        git(folder, 'config', 'core.autocrlf', 'false');
+        execFileSync(process.execPath, [CLI, 'git', 'setup'], { cwd: folder, env: gitEnv, stdio: 'ignore' });
+        git(folder, 'add', '.');
+        git(folder, 'commit', '-qm', 'start');
       },
     });
     page = wb.page;
@@ -104,31 +143,115 @@ describe('dotenvx files in the workbench', () => {
     assert.deepEqual(fs.readdirSync(wb.folder).filter(n => n.startsWith('.env')).sort(), ['.env', '.env.production'], 'no .enc, no temp file beside it');
   });
 
+  it('a git merge of two branches\' .env.production keeps each side\'s changed value; a conflicting one writes nothing decrypted', async () => {
+    // Their branch: a teammate's clone, where the real dotenvx sets a new value (with the private key, as they hold it).
+    const clone = path.join(dir, 'theirs');
+    git(dir, 'clone', '-q', wb.folder, clone);
+    dotenvx(clone, ['set', 'THEIRS_ONLY', inTheirs, '-f', '.env.production'], { DOTENV_PRIVATE_KEY_PRODUCTION: privateKey });
+    git(clone, 'commit', '-qam', 'theirs: THEIRS_ONLY');
+    // Our branch: the edit saved in the editor above, and one more value, both committed.
+    cli('set', file(), 'OURS_ONLY', inOurs);
+    await editorShows(`OURS_ONLY="${inOurs}"`).waitFor({ timeout: 30_000 }); // the open view follows the file
+    git(wb.folder, 'commit', '-qam', 'ours: SECRET_NOTE, OURS_ONLY');
+    git(wb.folder, 'pull', '-q', '--no-rebase', '--no-edit', clone, 'main');
+    const merged = view();
+    assert.ok(merged.includes(`SECRET_NOTE="before${canary}"`) && merged.includes(`OURS_ONLY="${inOurs}"`) && merged.includes(`THEIRS_ONLY="${inTheirs}"`), 'both sides\' values are in the merge');
+    assert.equal(dotenvx(wb.folder, ['get', 'THEIRS_ONLY', '-f', '.env.production'], { DOTENV_PRIVATE_KEY_PRODUCTION: privateKey }).trim(), inTheirs, 'dotenvx reads the merged file');
+    assert.ok(!canaries().some(c => fs.readFileSync(file(), 'utf8').includes(c)), 'every value is encrypted in the merged file');
+    await editorShows(`THEIRS_ONLY="${inTheirs}"`).waitFor({ timeout: 30_000 });  // the open (clean) view shows the merge
+    // Both sides change DB_URL: git stops; the file is ours as it was, the message names the key and no value.
+    dotenvx(clone, ['set', 'DB_URL', 'postgres://theirs/db', '-f', '.env.production'], { DOTENV_PRIVATE_KEY_PRODUCTION: privateKey });
+    git(clone, 'commit', '-qam', 'theirs: DB_URL');
+    cli('set', file(), 'DB_URL', 'postgres://ours/db');
+    git(wb.folder, 'commit', '-qam', 'ours: DB_URL');
+    const ours = fs.readFileSync(file());
+    const failed = (() => { try { git(wb.folder, 'pull', '-q', '--no-rebase', '--no-edit', clone, 'main'); return null; } catch (e) { return `${e.stdout}${e.stderr}`; } })();
+    assert.ok(failed !== null, 'the conflicting merge stops');
+    assert.match(failed, /DB_URL/);
+    assert.doesNotMatch(failed, /postgres:\/\/(theirs|ours)\/db/, 'no value in the message');
+    assert.ok(fs.readFileSync(file()).equals(ours), 'the file is ours, untouched');
+    git(wb.folder, 'merge', '--abort');
+    assert.equal(git(wb.folder, 'status', '--porcelain', '--untracked-files=no').trim(), '');
+    await screenshot(page, 'dotenvx-merged');
+  });
+
+  it('.env.production changed on disk under a dirty editor: theirs is kept, mine is sealed; a lock while it is dirty closes it; unlock brings it back', async () => {
+    // Theirs: the file with one value changed by `noteseal set` (no key needed), outside the workspace until copied in.
+    const theirsDir = path.join(dir, 'pulled');
+    fs.mkdirSync(theirsDir);
+    fs.copyFileSync(file(), path.join(theirsDir, '.env.production'));
+    cli('set', path.join(theirsDir, '.env.production'), 'NODE_ENV', 'theirs');
+    const theirs = fs.readFileSync(path.join(theirsDir, '.env.production'));
+    const dirtyTab = page.locator('.tabs-container .tab.dirty', { hasText: /^\s*\.env\.production\b/ });
+    await dotenvTab().click();
+    const backedUp = await conflictLeftDirty({
+      page, stateDir: wb.stateDir, dirtyTab, shot: 'dotenvx-conflict',
+      type: async () => {
+        await page.locator('.monaco-editor .view-lines').first().click();
+        await page.keyboard.press('Control+End');
+        await page.keyboard.insertText(`\nMINE="${atConflict}"`);
+      },
+      landTheirs: () => fs.copyFileSync(path.join(theirsDir, '.env.production'), file()),
+      theirsOnDisk: () => fs.readFileSync(file()).equals(theirs),
+    });
+    console.log(`# VS Code's backup of the dirty dotenvx view seen (then swept): ${backedUp}`);
+    await waitFor('a sealed recovery copy', () => sealedCopies(keyfile).length >= 1);
+    assert.ok(fs.readFileSync(file()).equals(theirs), 'their version is intact on disk');
+    await screenshot(page, 'dotenvx-conflict-dirty');
+    await statusItem('NoteSeal: Unlocked').click();
+    await statusItem('NoteSeal: Locked').waitFor({ timeout: 20_000 });
+    await waitFor('the dotenvx tab to close', async () => await dotenvTab().count() === 0);
+    await waitFor('no typed text on screen', async () => await editorShows(atConflict).count() === 0);
+    assert.ok(fs.readFileSync(file()).equals(theirs), 'the lock did not overwrite theirs');
+    await unlockFromStatusBar(page, PASSPHRASE);
+    await restoreSealedCopy(page, () => view().includes(`MINE="${atConflict}"`), 'dotenvx-conflict-offer');
+    assert.doesNotMatch(fs.readFileSync(file(), 'utf8'), /^MINE="CANARY/m, 'restored into the file encrypted');
+  });
+
+  it('Restart Worker while typing in .env.production: it closes, nothing decrypted stays on screen, the text is not lost', async () => {
+    await openAtEnd();
+    await page.keyboard.type(`\nNEXT="${atRestart}"`, { delay: 15 });   // real keystrokes, then at once:
+    await runCommand(page, 'NoteSeal: Restart Worker');
+    await statusItem('NoteSeal: Locked').waitFor({ timeout: 30_000 });
+    await waitFor('the dotenvx tab to close', async () => await dotenvTab().count() === 0);
+    assert.deepEqual(fs.readdirSync(wb.folder).filter(n => /\.tmp-[0-9a-f]{12}$/.test(n)), [], 'no temp sibling is left');
+    assert.equal(await editorShows(atRestart).count(), 0, 'no editor shows the text while locked');
+    await screenshot(page, 'dotenvx-restart-locked');
+    await unlockFromStatusBar(page, PASSPHRASE);
+    await restoreSealedCopy(page, () => view().includes(`NEXT="${atRestart}"`), 'dotenvx-restart-offer');
+    assert.doesNotMatch(fs.readFileSync(file(), 'utf8'), /^NEXT="CANARY/m, 'restored into the file encrypted');
+  });
+
   it('locking hides the decrypted values', async () => {
-    await page.locator('.statusbar-item', { hasText: 'NoteSeal: Unlocked' }).click();
-    await page.locator('.statusbar-item', { hasText: 'NoteSeal: Locked' }).waitFor({ timeout: 10_000 });
+    await statusItem('NoteSeal: Unlocked').click();
+    await statusItem('NoteSeal: Locked').waitFor({ timeout: 10_000 });
     await waitFor('no decrypted text on screen', async () => {
       const shown = await page.locator('.monaco-workbench').innerText();
-      return !shown.includes(canary) && !shown.includes('postgres://db/app');
+      return !canaries().some(c => shown.includes(c)) && !shown.includes('postgres://ours/db');
     });
     await screenshot(page, 'dotenvx-locked');
   });
 
-  it('leaves no trace of the typed value on disk (workspace, user data, logs, temp)', async () => {
+  it('leaves no trace of any typed, set or merged value on disk (user data, Backups, Local History, workspace, temp, git objects)', async () => {
     await wb.closeWindow();
     await wb.host.stop();
-    const roots = [
-      { dir: wb.stateDir },                                  // user data (Backups, logs, storage), chromium profile, server temp
-      { dir: wb.folder },                                    // the workspace
-      { dir: path.dirname(keyfile) },                        // the keyfile's folder (key store)
-      { dir: os.tmpdir(), since: startedAt }, { dir: '/var/tmp', since: startedAt }, { dir: '/dev/shm', since: startedAt },
-    ];
-    const { scanned, hits } = searchForCanary(canary, roots);
-    assert.ok(scanned > 50, `searched ${scanned} files`);
-    assert.deepEqual(hits, [], 'the canary is nowhere on disk');
-    // The planted control: the same search finds it where it is.
-    fs.writeFileSync(path.join(dir, 'planted'), Buffer.from(`x${canary}y`, 'utf16le'));
-    assert.equal(searchForCanary(canary, [{ dir }]).hits.length, 1);
+    const roots = leakRoots(wb, { since: startedAt, also: [path.dirname(keyfile)] }); // the keyfile's folder: key store, recovery copies, the clone
+    const repos = [wb.folder, path.join(dir, 'theirs')];
+    // The planted controls: the same searches find a canary where one is (UTF-16 in user data; in a git object).
+    const planted = `CANARY${randomBytes(10).toString('hex')}`;
+    const plantedAt = path.join(wb.stateDir, 'user-data', 'User', 'History', 'planted-control');
+    fs.mkdirSync(path.dirname(plantedAt), { recursive: true });
+    fs.writeFileSync(plantedAt, Buffer.from(`x${planted}y`, 'utf16le'));
+    assert.equal(searchForCanary(planted, roots).hits.length, 1, 'the disk search finds a planted canary');
+    fs.rmSync(plantedAt);
+    execFileSync('git', ['hash-object', '-w', '--stdin'], { cwd: wb.folder, input: `x ${planted} y\n` });
+    assert.ok(gitObjectsHold(wb.folder, planted), 'the git object search finds a planted canary');
+    for (const c of canaries()) {
+      const { scanned, hits } = searchForCanary(c, roots);
+      assert.ok(scanned > 50, `searched ${scanned} files`);
+      assert.deepEqual(hits, [], 'the canary is nowhere on disk');
+      for (const repo of repos) assert.ok(!gitObjectsHold(repo, c), 'nor in any git object');
+    }
     const store = fs.readdirSync(path.join(dir, 'keyfile.keys'), { withFileTypes: true, recursive: true }).filter(e => e.isFile())
       .map(e => fs.readFileSync(path.join(e.parentPath, e.name), 'latin1')).join('\n');
     assert.ok(!store.includes(privateKey), 'the imported private key is sealed');

@@ -11,7 +11,7 @@ import { NoteSealError } from '../crypto/errors';
 import { writeFileAtomic } from '../crypto/format';
 import { readRegularFile } from '../crypto/safe-open';
 import {
-  dotenvxPublicKey, dotenvxTextOf, dotenvxVariables, isEncryptedValue, openDotenvxText, parseDotenvKeysFile, sealedValuesOf, secretFor, secretsFromEnv, setDotenvxValue,
+  dotenvxPublicKey, dotenvxTextOf, dotenvxVariables, isEncryptedValue, noDotenvxKey, openDotenvxText, parseDotenvKeysFile, sealedValuesOf, secretFor, secretsFromEnv, setDotenvxValue,
   type DotenvxOpener,
 } from '../formats/dotenvx';
 import { parseDotenvx } from '../formats/dotenvx-parse';
@@ -61,11 +61,7 @@ export async function withDotenvxSecret<T>(ctx: CliContext, text: string, fn: (s
   }, about, options);
 }
 
-export function noKey(text: string): NoteSealError {
-  const pub = dotenvxPublicKey(parseDotenvx(text));
-  return new NoteSealError('WRONG_KEY', `no private key for its ${pub.name} (${pub.hex.slice(0, 10)}…) is at hand: `
-    + `import the .env.keys that holds it (noteseal identity import .env.keys), or set ${pub.name.replace('PUBLIC', 'PRIVATE')}`);
-}
+export const noKey = noDotenvxKey;
 
 export async function dotenvxDecrypt(ctx: CliContext, file: string, output: string | null): Promise<number> {
   const text = await readDotenvxFile(file);

@@ -1,7 +1,7 @@
 // `noteseal grep PATTERN [PATH…]`: the search engine of VS Code's search view (server/src/search), from a
 // terminal. Keys come from the agent when one is unlocked, else the passphrase (file-keys.ts). Notes are
 // decrypted in memory one by one and zeroed after; nothing is written but the matches on stdout, as rg
-// prints them: `path:line:text`, the path being the `.enc` (or `.age`) file. Exit status as grep's: 0 a match, 1 none,
+// prints them: `path:line:text`, the path being the `.enc` (or `.age`, or dotenvx `.env…`) file. Exit status as grep's: 0 a match, 1 none,
 // 2 an error (also when some note could not be opened, as rg does; the others are still searched).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,7 +21,7 @@ import { withFileKeys, type FileKeys } from './file-keys';
 import { hasAgeName, isSopsFile } from '../formats';
 import { isNoteSealError, NoteSealError } from '../crypto/errors';
 import { AGE_NO_WRITER, grepAgeFile, openAgeBytesCli } from './age-commands';
-import { grepDotenvxFile } from './dotenvx-commands';
+import { DOTENVX_NO_WRITER, dotenvxViewOfText, grepDotenvxFile, readDotenvxFile } from './dotenvx-commands';
 import { grepSopsFile } from './sops-commands';
 import { StdoutClosed, writeToStdout } from './stdout';
 
@@ -155,6 +155,7 @@ export async function grepCommand(ctx: CliContext): Promise<number> {
         roots: [t.root], contextLines: 0, previewChars: Infinity, concurrency: 8,
         open: async encPath => {
           if (isAgePath(encPath)) return openAgeInFolder(ctx, encPath, keys, unverified);
+          if (hasDotenvName(encPath)) return openDotenvxInFolder(ctx, encPath, keys, unverified);
           // The writer is judged as the note is read (its key commitment needs the key); warned about on a match.
           const kept = keepingDataKey(keys.unwrap);
           try {
@@ -188,9 +189,22 @@ export async function grepCommand(ctx: CliContext): Promise<number> {
   return found ? GrepExit.FOUND : GrepExit.NONE;
 }
 
-/** The file the search took for a logical path (the walk's rule: `x.enc`, else `x.age`). */
+/** The file the search took for a logical path (the walk's rule: `x.enc`, else `x.age`; a dotenvx file is its own). */
 function sealedFileOf(logical: string): string {
+  if (hasDotenvName(logical) && !fs.existsSync(logical + ENC_SUFFIX) && !fs.existsSync(logical + AGE_SUFFIX)) return logical;
   return !fs.existsSync(logical + ENC_SUFFIX) && fs.existsSync(logical + AGE_SUFFIX) ? logical + AGE_SUFFIX : logical + ENC_SUFFIX;
+}
+
+/**
+ * A dotenvx file met while searching a folder (the walk took it by its DOTENV_PUBLIC_KEY line): its view
+ * decrypted with the keys at hand (the environment's private key, else the agent's or the key store's); without
+ * one it is listed as not searched. dotenvx has no signatures: warned about on a match.
+ */
+async function openDotenvxInFolder(ctx: CliContext, file: string, keys: FileKeys, unverified: Map<string, string>): Promise<Buffer> {
+  // Read through aboutFile (its errors name the file); the view's own errors not: grep names the file.
+  const text = Buffer.from(await dotenvxViewOfText(ctx, await readDotenvxFile(file), keys), 'utf8');
+  unverified.set(path.resolve(file), `${file}: ${DOTENVX_NO_WRITER}`);
+  return text;
 }
 
 /**

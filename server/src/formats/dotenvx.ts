@@ -94,6 +94,13 @@ export function parseDotenvKeysFile(text: string): Uint8Array[] {
   return keys;
 }
 
+/** The error for a dotenvx file whose values no key at hand opens: it names the key to import or set. */
+export function noDotenvxKey(text: string): NoteSealError {
+  const pub = dotenvxPublicKey(parseDotenvx(text));
+  return new NoteSealError('WRONG_KEY', `no private key for its ${pub.name} (${pub.hex.slice(0, 10)}…) is at hand: `
+    + `import the .env.keys that holds it (noteseal identity import .env.keys), or set ${pub.name.replace('PUBLIC', 'PRIVATE')}`);
+}
+
 /** The secret key that belongs to `publicHex` among `secrets`, or null. */
 export function secretFor(secrets: readonly Uint8Array[], publicHex: string): Uint8Array | null {
   return secrets.find(s => publicHexOfSecret(s) === publicHex) ?? null;
@@ -142,6 +149,18 @@ export function saveDotenvxText(view: string, state: DotenvxSaveState, ...alsoFr
     if (PUBLIC_KEY_NAME.test(item.name) || isEncryptedValue(item)) return item;
     return { ...item, raw: encrypt(pub.key, item.value) };
   }));
+}
+
+/**
+ * The save state of a file just written from `view` by saveDotenvxText (which maps the view's entries one to
+ * one): each entry of the written file, shown as the view showed it. null when they do not pair up; then the
+ * next save opens the file again.
+ */
+export function savedDotenvxState(view: string, fileText: string): DotenvxSaveState | null {
+  const shown = entriesOf(parseDotenvx(view));
+  const written = entriesOf(parseDotenvx(fileText));
+  if (shown.length !== written.length || shown.some((e, i) => e.name !== written[i]!.name)) return null;
+  return { original: written.map((entry, i) => ({ entry, shown: shown[i]!.value })) };
 }
 
 /** `noteseal set`: one value encrypted to the file's public key, in place (the last entry of that name) or appended. */

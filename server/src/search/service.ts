@@ -11,15 +11,18 @@ import type { NoteFile } from './walk';
 import { QueryError } from './query';
 import { SlowPattern, ThreadMatcher } from './threadMatcher';
 import { keepingDataKey, writerWarningOf } from './writer';
-import { isAgePath } from '../encPaths';
+import { hasDotenvName, isAgePath } from '../encPaths';
 import { NoteSealError } from '../crypto/errors';
 import type { Keyring } from '../keys/keyring';
 import { readAgeNote } from '../vault/ageNotes';
+import { readDotenvxForSearch } from '../vault/dotenvxNotes';
 import { MAX_NOTE_BYTES } from '../vault/encFileSystem';
 
 /** Results are sent at most this often (and at the end), so a search over thousands of notes is a few messages. */
 /** An age match's warning (age has no signatures: docs/KEYS.md, "age files have no writer"). */
 const AGE_HAS_NO_WRITER = 'an age file: it carries no signature, so who wrote it cannot be known (anyone who knows a recipient can write one).';
+/** A dotenvx match's warning (docs/CLI.md, "dotenvx files": no writer). */
+const DOTENVX_HAS_NO_WRITER = 'a dotenvx file: its values carry no signature, so who wrote them cannot be known (anyone who knows its public key can write one).';
 
 const BATCH_MS = 50;
 
@@ -61,6 +64,7 @@ export class SearchService {
   private async open(encPath: string): Promise<Buffer> {
     const keyring = this.vault.unlocked();
     if (isAgePath(encPath)) return this.openAge(keyring, encPath);
+    if (hasDotenvName(encPath)) return this.openDotenvx(keyring, encPath);
     const kept = keepingDataKey(keyring.unwrap);
     try {
       const text = await decryptNote(encPath, kept.unwrap);
@@ -85,6 +89,17 @@ export class SearchService {
       if (e instanceof WorkerError && e.code === 'FILE_PASSPHRASE_NEEDED') throw new NoteSealError('WRONG_KEY', `${agePath} is a passphrase-protected age file: open it in the editor (it asks for its passphrase) to search it until NoteSeal locks.`);
       throw e;
     }
+  }
+
+  /**
+   * A dotenvx `.env` file (the walk took it by its DOTENV_PUBLIC_KEY line): its values decrypted in memory with
+   * the private key at hand (the worker's environment, else the key store); without one it is listed as not
+   * searched. dotenvx files have no writer: a match says so.
+   */
+  private async openDotenvx(keyring: Keyring, file: string): Promise<Buffer> {
+    const text = await readDotenvxForSearch(keyring, file, MAX_NOTE_BYTES);
+    this.writerWarnings.set(file, `${file}: ${DOTENVX_HAS_NO_WRITER}`);
+    return text;
   }
 
   async search(id: number, query: SearchQuery, roots: string[]): Promise<SearchSummary> {

@@ -1,19 +1,21 @@
 // The notes a search looks at: every regular `*.enc` and `*.age` file below the roots, by logical path (the
 // name without its suffix, as the `noteseal:` view shows it; where both `x.enc` and `x.age` exist, the view
-// refuses `x` and the search takes the `.enc`, as the CLI's `x` operand does). Symbolic links
+// refuses `x` and the search takes the `.enc`, as the CLI's `x` operand does), and every dotenvx `.env`/`.env.*`
+// file (its first bytes hold a DOTENV_PUBLIC_KEY line; its own path is its view, as in encFileSystem.ts;
+// where `x.enc` or `x.age` exists too, the view refuses `x` and the search takes the sealed one). Symbolic links
 // are not followed (a crafted repository could point one anywhere), version-control and dependency
 // folders are not walked, the worker's own temp siblings are skipped, and recordings are counted apart.
-import type { Dirent } from 'node:fs';
+import { constants as fsConstants, type Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { AGE_SUFFIX, ENC_SUFFIX, isEncPath, isSealedPath, isTempSibling, viewPathOf } from '../encPaths';
+import { AGE_SUFFIX, DOTENVX_HEAD_BYTES, ENC_SUFFIX, hasDotenvName, isEncPath, isSealedPath, isTempSibling, looksLikeDotenvxText, viewPathOf } from '../encPaths';
 import type { PathFilter } from './globs';
 
 const SKIPPED_FOLDERS = new Set(['.git', '.hg', '.svn', 'node_modules']);
 const RECORDING_SUFFIX = '.wav' + ENC_SUFFIX;
 
 export interface NoteFile {
-  /** The sealed file on disk: `.enc`, or `.age` (an age file). */
+  /** The sealed file on disk: `.enc`, `.age` (an age file), or a dotenvx `.env…` file (then the same as `path`). */
   encPath: string;
   /** Its logical path (without `.enc` / `.age`). */
   path: string;
@@ -32,6 +34,17 @@ export function isRecordingPath(p: string): boolean {
   return p.endsWith(RECORDING_SUFFIX);
 }
 
+/** Whether a `.env…` file is a dotenvx file by its first bytes; opened without following a link, never blocking on a FIFO. */
+async function isDotenvxFile(file: string): Promise<boolean> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(file, fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0) | (fsConstants.O_NONBLOCK ?? 0));
+    const head = Buffer.alloc(DOTENVX_HEAD_BYTES);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return looksLikeDotenvxText(head.subarray(0, bytesRead).toString('latin1'));
+  } catch { return false; } finally { await handle?.close().catch(() => undefined); }
+}
+
 /** Every note below `roots` that the filter admits, in a stable order (by root, then path); each file once. */
 export async function listNotes(roots: readonly string[], filter: PathFilter): Promise<NoteList> {
   const seen = new Set<string>();
@@ -44,13 +57,16 @@ export async function listNotes(roots: readonly string[], filter: PathFilter): P
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const folders: string[] = [];
     const encNames = new Set(entries.filter(e => e.isFile() && isEncPath(e.name)).map(e => e.name));
+    const names = new Set(entries.filter(e => e.isFile()).map(e => e.name));
     for (const e of entries) {
       const full = path.join(dir, e.name);
       if (e.isDirectory()) { if (!SKIPPED_FOLDERS.has(e.name)) folders.push(full); continue; }
-      if (!e.isFile() || !isSealedPath(e.name) || isTempSibling(e.name)) continue;
-      if (!isEncPath(e.name) && encNames.has(e.name.slice(0, -AGE_SUFFIX.length) + ENC_SUFFIX)) continue; // x.enc wins over x.age
+      if (!e.isFile() || isTempSibling(e.name)) continue;
+      const dotenvx = hasDotenvName(e.name) && !names.has(e.name + ENC_SUFFIX) && !names.has(e.name + AGE_SUFFIX) && await isDotenvxFile(full);
+      if (!dotenvx && !isSealedPath(e.name)) continue;
+      if (!dotenvx && !isEncPath(e.name) && encNames.has(e.name.slice(0, -AGE_SUFFIX.length) + ENC_SUFFIX)) continue; // x.enc wins over x.age
       present.add(full);
-      const logical = viewPathOf(full);
+      const logical = dotenvx ? full : viewPathOf(full);
       const relativePath = path.relative(root, logical).split(path.sep).join('/');
       if (!filter(relativePath) || seen.has(full)) continue;
       seen.add(full);

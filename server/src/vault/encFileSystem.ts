@@ -10,7 +10,7 @@ import { wipe } from '../keys/bytes';
 import { newStanzasFor } from '../keys/sharing';
 import { AGE_SUFFIX, ENC_SUFFIX, encPathOf, hasDotenvName, isSealedPath, isTempSibling, viewPathOf } from '../encPaths';
 import { readAgeNote, writeAgeNote } from './ageNotes';
-import { isDotenvxNote, readDotenvxNote, writeDotenvxNote } from './dotenvxNotes';
+import { DotenvxOpenStates, isDotenvxNote, readDotenvxNote, writeDotenvxNote } from './dotenvxNotes';
 import type { DirectoryEntry, FileStatInfo } from '../protocol';
 import { withWipedDataKeys } from './dataKeys';
 import type { VaultService } from './vaultService';
@@ -57,12 +57,20 @@ async function statOrNull(p: string) {
 export class EncFileSystem {
   /** The version of each file as the last stat reported it (VS Code stats a file right before it writes it). */
   private readonly statSeen = new Map<string, { version: string; at: number }>();
+  /** Each dotenvx file's values as last opened or saved here, so that a save need not decrypt the file again (dropped at lock). */
+  private readonly dotenvxStates = new DotenvxOpenStates();
 
   /** `ownWrites` hears of every file this worker replaces (the watchers use it to skip their own events). */
   constructor(private readonly vault: VaultService, private readonly ownWrites?: OwnWrites) {}
 
   /** The unlocked keyring (LOCKED / NOT_INITIALIZED otherwise). */
   vaultKeyring() { return this.vault.unlocked(); }
+
+  /** At lock: drops every decrypted value held for saves (dotenvx files' open states). */
+  forgetDecrypted(): void { this.dotenvxStates.clear(); }
+
+  /** How many files' decrypted values are held for saves (tests). */
+  get heldStates(): number { return this.dotenvxStates.size; }
 
   /**
    * What a logical path names on disk: its `.enc` file, a folder, or nothing yet (a new file). Links are never
@@ -133,7 +141,7 @@ export class EncFileSystem {
     if (t.kind === 'missing') throw new WorkerError('FileNotFound', `No such encrypted file: ${t.real}`);
     if (isNewEmptyNote((await fs.lstat(t.real)).size)) return Buffer.alloc(0);
     if (t.format === 'age') return readAgeNote(this.vault.unlocked(), t.real, MAX_NOTE_BYTES);
-    if (t.format === 'dotenvx') return readDotenvxNote(this.vault.unlocked(), t.real, MAX_NOTE_BYTES);
+    if (t.format === 'dotenvx') return readDotenvxNote(this.vault.unlocked(), t.real, MAX_NOTE_BYTES, this.dotenvxStates);
     try {
       // The header is authenticated (and the size checked) before the payload is read.
       return await withWipedDataKeys(this.vault.unlocked().unwrap, unwrap => decryptFileToBuffer(t.real, unwrap, { maxBytes: MAX_NOTE_BYTES }));
@@ -181,7 +189,7 @@ export class EncFileSystem {
     let written: Stats | undefined;
     this.ownWrites?.ownWriteStarted(file);
     try {
-      written = await writeDotenvxNote(this.vault.unlocked(), file, plaintext, MAX_NOTE_BYTES, beforeRename);
+      written = await writeDotenvxNote(this.vault.unlocked(), file, plaintext, MAX_NOTE_BYTES, beforeRename, this.dotenvxStates);
     } finally {
       this.ownWrites?.ownWriteEnded(file, written);
     }

@@ -135,3 +135,40 @@ test('the watcher reports a foreign write of a dotenvx file under its own name',
     assert.ok(seen.some(e => e.path === file && e.type === 'changed'), JSON.stringify(seen));
   } finally { watchers.dispose(); }
 });
+
+test('a save does not decrypt the file again: it uses what the open (or the last save) left, unless another writer changed the file; a lock drops it', async () => {
+  const { keyring, file, text, secret, secretHex, files } = await setup();
+  await keyring.importDotenvxKeys([secret]);
+  let keyUses = 0; // every decrypt of the file's values asks the key store for its key first
+  const own = keyring.dotenvxSecretKey.bind(keyring);
+  keyring.dotenvxSecretKey = publicHex => { keyUses++; return own(publicHex); };
+  const save = async (view: string) => { await files.stat(file); await files.writeFile(file, Buffer.from(view), WRITE); };
+
+  const view = (await files.readFile(file)).toString();
+  assert.equal(keyUses, 1);
+  await save(view.replace('tok-123', 'tok-456'));
+  await save(view.replace('tok-123', 'tok-789') + 'NEW_ONE=fresh\n');
+  assert.equal(keyUses, 1, 'two saves, no decrypt: the open\'s values, then the first save\'s');
+  const after = await fs.readFile(file, 'utf8');
+  const [a, b] = [text.split('\n'), after.split('\n')];
+  assert.deepEqual(a.slice(0, -1).flatMap((l, i) => l === b[i] ? [] : [i]), [5], 'only API_TOKEN\'s line differs from the original');
+  assert.equal(valueIn(after, 'API_TOKEN', secretHex), 'tok-789');
+  assert.equal(valueIn(after, 'NEW_ONE', secretHex), 'fresh');
+
+  // Another writer (dotenvx, git): the file's bytes are not the ones saved, so it is opened again.
+  await fs.writeFile(file, after.replace(/^NEW_ONE=.*$/m, `NEW_ONE="${dotenvx.encrypt(Buffer.from(secp256k1.getPublicKey(secret, true)).toString('hex'), 'theirs')}"`));
+  const mine = (await files.readFile(file)).toString();
+  assert.equal(keyUses, 2);
+  await save(mine.replace('PLAIN=kept', 'PLAIN=changed'));
+  assert.equal(keyUses, 2);
+  await fs.appendFile(file, 'FOREIGN=1\n');
+  await save(mine.replace('PLAIN=kept', 'PLAIN=again'));
+  assert.equal(keyUses, 3, 'changed on disk since: opened afresh');
+  assert.equal(valueIn(await fs.readFile(file, 'utf8'), 'NEW_ONE', secretHex), 'theirs', 'a value unchanged in the view keeps its bytes');
+
+  assert.equal(files.heldStates, 1);
+  files.forgetDecrypted();
+  assert.equal(files.heldStates, 0, 'dropped at lock');
+  await save(mine);
+  assert.equal(keyUses, 4, 'after a lock a save opens the file again');
+});

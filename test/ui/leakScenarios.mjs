@@ -1,0 +1,83 @@
+// The steps the UI leak scenarios share, for any kind of file the `noteseal:` view shows (a dotenvx `.env`
+// uses them; the `.enc` and age scenarios in leakRecovery.test.mjs and ageFiles.test.mjs are the same shape):
+// a conflict left dirty past VS Code's backup delay, the sealed recovery copy offered back on unlock, and the
+// places a canary is searched for afterwards (including every git object, which raw bytes would hide: git
+// stores them compressed).
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { watchTree } from './leakSearch.mjs';
+import { runCommand, screenshot } from './workbench.mjs';
+
+/** Waits on a condition (never a fixed sleep: the host is slow and shared); rejects naming `what`. */
+export async function waitUntil(what, cond, ms = 20_000) {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise(r => setTimeout(r, 100));
+  }
+}
+
+/** The sealed recovery copies NoteSeal keeps beside `keyfile` (`<keyfile>.recovery/<32 hex>.enc`, renamed from keyfile.json). */
+export function sealedCopies(keyfile) {
+  const dir = keyfile.replace(/\.json$/, '') + '.recovery';
+  try { return fs.readdirSync(dir).filter(n => /^[0-9a-f]{32}\.enc$/.test(n)); } catch { return []; }
+}
+
+/**
+ * Makes an edit that cannot be saved: `type()` edits the open file, `landTheirs()` replaces it on disk at once
+ * (a git pull), before save-soon (250 ms) saves it. Waits until the editor is still dirty past VS Code's
+ * backup delay with theirs on disk (`theirsOnDisk()`). On a loaded machine the save can win that race (the
+ * editor then just shows theirs): tried again, up to 5 times, saying so. Returns whether VS Code's own backup
+ * of the dirty file was seen being written (then swept by NoteSeal): reported, not asserted (under heavy load
+ * it was once not seen within the wait; the disk search asserts the outcome).
+ */
+export async function conflictLeftDirty({ page, stateDir, dirtyTab, type, landTheirs, theirsOnDisk, shot }) {
+  const backups = watchTree(path.join(stateDir, 'user-data', 'User', 'Backups'));
+  try {
+    for (let attempt = 1; ; attempt++) {
+      await type();
+      landTheirs();
+      const typedAt = Date.now();
+      const ok = await waitUntil('the file to stay dirty with theirs on disk past the backup delay',
+        async () => Date.now() - typedAt > 2500 && await dirtyTab.count() === 1 && theirsOnDisk(), 15_000).then(() => true, e => e);
+      if (ok === true) break;
+      console.log(`# attempt ${attempt}: no conflict (dirty tabs: ${await dirtyTab.count()})`);
+      if (attempt === 5) { await screenshot(page, `${shot}-no-conflict`); throw ok; }
+    }
+    return await waitUntil("VS Code's backup of the dirty file", () => [...backups.seen].some(n => n.split(path.sep).includes('noteseal')), 15_000)
+      .then(() => true, () => false);
+  } finally { backups.close(); }
+}
+
+/** After an unlock: the text is saved already (`saved()`), or offered back from its sealed copy: restore it, then wait until it is saved. */
+export async function restoreSealedCopy(page, saved, shot) {
+  if (!saved()) {
+    await runCommand(page, 'Notifications: Show Notifications');
+    const offer = page.locator('.notifications-center .notification-list-item', { hasText: 'sealed recovery' }).first();
+    await offer.waitFor({ timeout: 30_000 });
+    await screenshot(page, shot);
+    await offer.locator('.monaco-button', { hasText: 'Restore' }).click();
+    await page.keyboard.press('Escape'); // closes the notification center; nothing else is expected to be open
+  }
+  await waitUntil('the recovered text to be saved into the file', saved, 30_000)
+    .catch(async e => { await screenshot(page, `${shot}-not-saved`); throw e; });
+}
+
+/**
+ * Where a leak would land, once the window is closed and the server stopped: the workbench's state (user data
+ * with Backups and Local History, logs, the Chromium profile, the server's temp), the workspace, the keyfile's
+ * folder, and the shared temp folders (files changed since `since`).
+ */
+export function leakRoots(wb, { since, also = [] }) {
+  return [
+    { dir: wb.stateDir }, { dir: wb.folder }, ...also.map(dir => ({ dir })),
+    { dir: os.tmpdir(), since }, { dir: '/var/tmp', since }, { dir: '/dev/shm', since },
+  ];
+}
+
+/** Whether any object of the git repository `repo` (loose or packed, decompressed by git itself) holds `canary`. */
+export function gitObjectsHold(repo, canary) {
+  return execFileSync('git', ['cat-file', '--batch-all-objects', '--batch'], { cwd: repo, maxBuffer: 256 * 1024 * 1024 }).includes(canary);
+}
