@@ -12,7 +12,8 @@
 //  10. dotenvx: a dotenvx .env of 200 values opened and saved through the worker vs a .enc of the same text (issue 27)
 //  10b. sops: a sops YAML of 1,000 values opened and edited by NoteSeal vs the independent sops-age reader and a .enc of the same text (issue 27)
 //   9. unlock: an unlock per way in: the passphrase (production Argon2id) vs a PKCS#11 slot (SoftHSM2) and a TPM slot (swtpm) (issue 28)
-//  11. logs: `noteseal append` of 100 MB of log lines vs `cat > file`; the library's streams vs fs streams and the CLI (issue 29)
+//  11. logs: `noteseal append` of 100 MB of log lines vs `cat > file`; the library's streams vs fs streams and the CLI (1 GiB);
+//      loadEnv through the agent vs dotenvx's config() (issue 29)
 //  12. transcription: PocketSphinx per audio-minute through NoteSeal (sealed, decrypted onto its stdin) vs alone on the plain WAV; the worker's extra memory (issue 31)
 // `npm run soak` (node scripts/bench.mjs soak) runs the long reliability runs instead (docs/RELIABILITY.md).
 // Run one with: node scripts/bench.mjs crypto|provider|recording|agent|search|sharing|worker|age|dotenvx|sops|unlock|logs|transcription|fuzz|kill|load|activation

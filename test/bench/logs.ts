@@ -4,6 +4,11 @@
 //   2. The library's streams (createWriteStream / createReadStream, in this process) vs plain fs streams and
 //      vs the CLI (`encrypt` / `decrypt -o`), NOTESEAL_BENCH_LIB_MIB of random bytes (default 1024 = 1 GiB);
 //      target: the library at least 70 % of the CLI's throughput, memory flat (peak RSS growth printed).
+//      Temp files live under os.tmpdir() (here /tmp, on disk: 1 GiB needs ~5 GiB free; not /dev/shm).
+//   3. `loadEnv` of a 1 KiB .env.enc through the agent (`noteseal agent start`, production KDF) vs dotenvx's
+//      own `config()` (the pinned @dotenvx/dotenvx) on the same variables in a .env that `dotenvx encrypt`
+//      wrote (its .env.keys beside it); both in this process into a fresh object, the first call of each
+//      (cold) and the median of NOTESEAL_BENCH_ROUNDS (default 11) interleaved calls after it.
 // Keys: a keyfile made for the run, unlocked from a passphrase file with the production KDF (unlock time is
 // part of the CLI rows, once per process; the library unlocks once per stream, also counted).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -100,8 +105,62 @@ async function libraryRows(): Promise<void> {
   console.log(`  library peak RSS growth over ${mib} MiB: ${((peak - rssBefore) / MiB).toFixed(0)} MiB (flat: independent of the size)`);
 }
 
+async function loadEnvRows(): Promise<void> {
+  const { loadEnv } = await import('../../server/src/lib/index');
+  const dotenvx = await import('@dotenvx/dotenvx');
+  const text = Array.from({ length: 40 }, (_, i) => `KEY_${String(i).padStart(2, '0')}=${randomBytes(9).toString('hex')}`).join('\n').slice(0, 1023) + '\n';
+  const expected = Object.fromEntries(text.trim().split('\n').map(l => l.split('=') as [string, string]));
+  fs.mkdirSync(f('env'));
+  fs.mkdirSync(f('dx'));
+  fs.writeFileSync(f('env/.env'), text);
+  execFileSync(process.execPath, [CLI, 'encrypt', f('env/.env')], { stdio: 'ignore' });
+  fs.rmSync(f('env/.env'));
+  fs.writeFileSync(f('dx/.env'), text);
+  const dotenvxCli = path.join(ROOT, 'node_modules', '@dotenvx', 'dotenvx', 'src', 'cli', 'dotenvx.js');
+  execFileSync(process.execPath, [dotenvxCli, 'encrypt', '-f', '.env'], { cwd: f('dx'), stdio: 'ignore', env: { PATH: process.env.PATH ?? '', HOME: dir } });
+  if (fs.readFileSync(f('dx/.env'), 'utf8').includes(Object.values(expected)[0]!)) throw new Error('dotenvx encrypt left the values in plaintext');
+  const agentEnv = { PATH: process.env.PATH ?? '', HOME: dir, NOTESEAL_KEYFILE: f('keyfile.json'), NOTESEAL_AGENT_SOCK: f('agent.sock') };
+  execFileSync(process.execPath, [CLI, 'agent', 'start', '--idle-minutes', '0'], { env: { ...agentEnv, NOTESEAL_PASSPHRASE_FILE: f('pass.txt') }, stdio: 'ignore' });
+  try {
+    // No passphrase in the library's environment: the agent is the only key source.
+    const viaAgent = async () => {
+      const into: Record<string, string | undefined> = {};
+      await loadEnv(f('env/.env.enc'), { env: agentEnv, processEnv: into });
+      return into;
+    };
+    const viaDotenvx = async () => {
+      const into: Record<string, string> = {};
+      dotenvx.config({ path: f('dx/.env'), envKeysFile: f('dx/.env.keys'), processEnv: into, quiet: true, strict: true });
+      return into;
+    };
+    const check = (what: string, got: Record<string, string | undefined>) => {
+      for (const [k, v] of Object.entries(expected)) if (got[k] !== v) throw new Error(`${what} did not load ${k}`);
+    };
+    const cold = { loadEnv: 0, dotenvx: 0 };
+    let got: Record<string, string | undefined> = {};
+    cold.loadEnv = await timed(async () => { got = await viaAgent(); });
+    check('loadEnv', got);
+    cold.dotenvx = await timed(async () => { got = await viaDotenvx(); });
+    check('dotenvx config()', got);
+    const rounds = Number(process.env.NOTESEAL_BENCH_ROUNDS || 11);
+    const t = { loadEnv: [] as number[], dotenvx: [] as number[] };
+    for (let i = 0; i < rounds; i++) {
+      t.loadEnv.push(await timed(viaAgent));
+      t.dotenvx.push(await timed(viaDotenvx));
+    }
+    const row = (k: string, first: number, v: number[]) => console.log(`  ${k.padEnd(52)} first ${first.toFixed(1).padStart(6)} ms  median ${median(v).toFixed(2).padStart(6)} ms`);
+    row(`loadEnv (${text.length}-byte .env.enc, through the agent)`, cold.loadEnv, t.loadEnv);
+    row(`dotenvx config() (its own encrypted .env, ${Object.keys(expected).length} values)`, cold.dotenvx, t.dotenvx);
+    console.log(`  loadEnv / dotenvx config() = ${(median(t.loadEnv) / median(t.dotenvx)).toFixed(2)} (median; < 1: loadEnv is faster)`);
+  } finally {
+    spawnSync(process.execPath, [CLI, 'agent', 'stop'], { env: agentEnv, stdio: 'ignore' });
+  }
+}
+
 async function main(): Promise<void> {
   try {
+    console.log('loadEnv through the agent vs dotenvx config() (1 KiB)');
+    await loadEnvRows();
     console.log('noteseal append (100 MB of log lines through a pipe) vs cat > file');
     appendRows();
     console.log(`library streams vs fs streams vs the CLI (${process.env.NOTESEAL_BENCH_LIB_MIB ?? 1024} MiB)`);

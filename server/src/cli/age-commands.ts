@@ -22,7 +22,7 @@ import { ageIdentitiesPath, ageRecipientOf, forgetAgeIdentity, listAgeIdentities
 import { wipe } from '../keys/bytes';
 import { dotenvxKeysPath, forgetDotenvxKey, listDotenvxKeys } from '../keys/dotenvx-keys';
 import { readPublicIdentity } from '../keys/identity';
-import { parseAgeIdentityFile, parsePublicIdentity } from '../keys/identity-strings';
+import { encodeIdentitySecret, parseAgeIdentityFile, parsePublicIdentity } from '../keys/identity-strings';
 import { keystoreDirFor } from '../keys/keystore';
 import { allowOnly, expectOperands, UsageError } from './args';
 import { aboutFile, keyfilePath, keyringFor, refuseToOverwrite, withKeyring, type CliContext } from './context';
@@ -40,7 +40,7 @@ export function cliKeysAtHand(ctx: CliContext, keys: FileKeys | null, identityFi
     unwrap: () => { throw new NoteSealError('INVALID_ARGUMENT', 'not a .enc file'); },
     async ageFileKey(stanzas) {
       if (!identityFile) return keys!.ageFileKey(stanzas);
-      const held = parseAgeIdentityFile(await fs.readFile(identityFile, 'utf8'));
+      const held = parseAgeIdentityFile(await fs.readFile(identityFile, 'utf8'), { identitySecrets: true });
       try { return ageFileKeyFrom(held, stanzas); } finally { for (const k of held) wipe(k.secretKey); }
     },
     async filePassphrase(file) {
@@ -267,10 +267,23 @@ export async function ageIdentitySubcommand(ctx: CliContext): Promise<number> {
     ctx.note(`Forgot the age identity ${recipient!.slice(0, 20)}… (${ageIdentitiesPath(dir)})`);
     return ExitCode.OK;
   }
+  // export --secret: the whole identity, for a server or CI job's NOTESEAL_IDENTITY
+  if (ctx.args.options.has('secret')) {
+    allowOnly(ctx.args, 'secret');
+    expectOperands(ctx.args, 1, 1);
+    if (process.stdout.isTTY) ctx.note('noteseal: warning: this prints your SECRET identity: anyone who sees it can read every file shared with you. Put it where the program reads NOTESEAL_IDENTITY (a CI secret).');
+    const { text, line } = await withKeyring(ctx, async keyring => {
+      const id = await keyring.identity();
+      if (!id) throw new NoteSealError('KEY_NOT_FOUND', 'This keyfile has no identity yet: run \'noteseal identity\' first.');
+      return { text: id.public.text, line: encodeIdentitySecret(id.receiving.kind, id.receiving.secretKey, id.signing.secretKey) };
+    });
+    await writeToStdout(ctx.stdout, Buffer.from(`# NoteSeal identity secret (NOTESEAL_IDENTITY)\n# public identity: ${text}\n${line}\n`));
+    return ExitCode.OK;
+  }
   // export --age
   allowOnly(ctx.args, 'age');
   expectOperands(ctx.args, 1, 1);
-  if (!ctx.args.options.has('age')) throw new UsageError('identity export: only --age is supported (your identity as AGE-SECRET-KEY-PQ-1…)');
+  if (!ctx.args.options.has('age')) throw new UsageError('identity export: --age (your identity as AGE-SECRET-KEY-PQ-1…) or --secret (as NOTESEAL-SECRET-KEY-1…, for NOTESEAL_IDENTITY)');
   if (process.stdout.isTTY) ctx.note('noteseal: warning: this prints your SECRET key: anyone who sees it can read every file shared with you. Redirect it to where age needs it.');
   const line = await withKeyring(ctx, async keyring => {
     const id = await keyring.identity();

@@ -16,7 +16,7 @@ export interface ParsedArgs {
 
 /** Options taking a value; everything else known is a boolean flag. Short aliases map to long names. */
 const VALUED = new Set(['keyfile', 'output', 'idle-minutes', 'identity', 'name', 'dir', 'my-name', 'allow-env', 'recipient', 'unlock', 'module', 'token', 'engine', 'command', 'model', 'language']);
-const FLAGS = new Set(['force', 'detached', 'recovery', 'json', 'help', 'version', 'yes', 'rekey', 'trust', 'allow-unverified-writer', 'age', 'armor', 'rotate', 'pin', 'follow', 'sops']);
+const FLAGS = new Set(['force', 'detached', 'recovery', 'json', 'help', 'version', 'yes', 'rekey', 'trust', 'allow-unverified-writer', 'age', 'armor', 'rotate', 'pin', 'follow', 'sops', 'secret']);
 /** Valued options that may be given more than once (all values kept in `repeated`). */
 const REPEATABLE = new Set(['allow-env', 'recipient']);
 const ALIASES: Record<string, string> = { o: 'output', f: 'force', h: 'help', y: 'yes', r: 'recipient', a: 'armor' };

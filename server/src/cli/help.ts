@@ -39,6 +39,9 @@ Commands:
                         given its DOTENV_PUBLIC_KEY)
   identity export --age your identity as AGE-SECRET-KEY-PQ-1… (stdout only:
                         it is your secret key)
+  identity export --secret
+                        your whole identity as NOTESEAL-SECRET-KEY-1… (stdout
+                        only), for a server's or CI job's NOTESEAL_IDENTITY
   recipients add <identity> [--name NAME] [--my-name NAME] [--dir D]
                         share folder D (default .) with a member: signs a
                         change to D/.noteseal/recipients; a new list names
@@ -167,7 +170,8 @@ for PGP, KMS or Vault names the key that would open it.
 Commands that need file keys ask the agent first ($NOTESEAL_AGENT_SOCK or
 the default socket), then an age identity given on purpose (servers, CI:
 --identity FILE for decrypt, exec, grep and verify, or NOTESEAL_IDENTITY
-holding AGE-SECRET-KEY-… lines, or NOTESEAL_IDENTITY_FILE=path), which
+holding AGE-SECRET-KEY-… or NOTESEAL-SECRET-KEY-… lines, or
+NOTESEAL_IDENTITY_FILE=path), which
 opens files shared to it but never writes, then the passphrase.
 
 Exit status: 0 ok, 1 usage, 2 wrong passphrase or key, 3 not a NoteSeal file

@@ -44,9 +44,9 @@ export async function identityCommand(ctx: CliContext): Promise<number> {
   return ExitCode.OK;
 }
 
-/** The unwrap function of an age identity file (AGE-SECRET-KEY-1… and AGE-SECRET-KEY-PQ-1… lines); its keys are wiped after `fn`. */
+/** The unwrap function of an identity file (AGE-SECRET-KEY-1…, AGE-SECRET-KEY-PQ-1…, NOTESEAL-SECRET-KEY-1… lines); its keys are wiped after `fn`. */
 export async function withIdentityFile<T>(file: string, fn: (unwrap: UnwrapDataKey) => Promise<T>): Promise<T> {
-  const keys = parseAgeIdentityFile(await fs.readFile(file, 'utf8'));
+  const keys = parseAgeIdentityFile(await fs.readFile(file, 'utf8'), { identitySecrets: true });
   try {
     return await fn(async stanzas => {
       const dataKey = unwrapWithReceivingKeys(stanzas, keys);

@@ -1,5 +1,6 @@
 // Keys for programs with nobody to type a passphrase (servers, CI jobs): an age identity given on purpose,
-// as `--identity FILE`, NOTESEAL_IDENTITY (the AGE-SECRET-KEY-… lines themselves) or NOTESEAL_IDENTITY_FILE.
+// as `--identity FILE`, NOTESEAL_IDENTITY (the AGE-SECRET-KEY-… or NOTESEAL-SECRET-KEY-… lines themselves)
+// or NOTESEAL_IDENTITY_FILE.
 // It opens the files shared to it (its public key is a member of their folder); it never writes: a new file
 // needs a keyfile (the agent or a passphrase) for its own stanza and its write signature.
 import fs from 'node:fs/promises';
@@ -39,7 +40,7 @@ export async function identityGiven(ctx: CliContext): Promise<GivenIdentity | nu
 function fromText(text: string, where: string): GivenIdentity {
   let keys: ReceivingKey[];
   try {
-    keys = parseAgeIdentityFile(text);
+    keys = parseAgeIdentityFile(text, { identitySecrets: true });
   } catch (e) {
     // parseAgeIdentityFile speaks of "the identity file"; name where it really came from.
     if (isNoteSealError(e)) throw new NoteSealError(e.code, `${where}: ${e.message}`);

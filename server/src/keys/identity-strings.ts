@@ -7,11 +7,14 @@
 //   AGE-SECRET-KEY-1…   an age X25519 identity (secret key): bech32, HRP "AGE-SECRET-KEY-" in upper case, 32 bytes
 //   AGE-SECRET-KEY-PQ-1… an age post-quantum identity: bech32, HRP "AGE-SECRET-KEY-PQ-" in upper case, 32 bytes =
 //                       the X-Wing seed (NoteSeal's own X-Wing secret key, so these are X-Wing recipients as they are)
+//   NOTESEAL-SECRET-KEY-1… a NoteSeal identity secret (a server's or CI job's NOTESEAL_IDENTITY): bech32 without its
+//                       length limit, HRP "NOTESEAL-SECRET-KEY-" in upper case, 65 bytes = kind (1 X-Wing, 2 X25519) |
+//                       receiving secret (32) | Ed25519 signing secret (32), the secret the key store seals (keys/identity.ts)
 // Every parser here takes untrusted text and fails only with INVALID_ARGUMENT.
 import { bech32, bech32m } from '@scure/base';
 import { NoteSealError } from '../crypto/errors';
-import { constantTimeEqual } from './bytes';
-import { x25519 } from './curves';
+import { constantTimeEqual, wipe } from './bytes';
+import { ed25519, x25519 } from './curves';
 import { RECIPIENT_KINDS, xwingPublicKeyProblem, xwingPublicOf, type ReceivingKey, type Recipient, type RecipientKindName } from './recipients';
 
 export const IDENTITY_HRP = 'noteseal';
@@ -100,17 +103,63 @@ export function shortIdentity(text: string): string {
 /**
  * The keys of an age identity file (`age-keygen` output): one `AGE-SECRET-KEY-1…` (X25519) or
  * `AGE-SECRET-KEY-PQ-1…` (X-Wing) per line, `#` comments and blank lines ignored. Anything else is refused,
- * never guessed at; a message names the line, never its content (it is a secret key).
+ * never guessed at; a message names the line, never its content (it is a secret key). `identitySecrets`:
+ * `NOTESEAL-SECRET-KEY-1…` lines too (their receiving keys: an identity given to a program only reads).
  */
-export function parseAgeIdentityFile(text: string): ReceivingKey[] {
+export function parseAgeIdentityFile(text: string, options: { identitySecrets?: boolean } = {}): ReceivingKey[] {
   const keys: ReceivingKey[] = [];
   for (const [i, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
-    keys.push(parseAgeIdentityLine(line, i + 1));
+    if (options.identitySecrets && line.toUpperCase().startsWith(SECRET_PREFIX)) {
+      const secret = parseIdentitySecret(line, `The identity file's line ${i + 1}`);
+      wipe(secret.signingSecret);
+      keys.push(secret.receiving);
+    } else {
+      keys.push(parseAgeIdentityLine(line, i + 1));
+    }
   }
-  if (keys.length === 0) throw new NoteSealError('INVALID_ARGUMENT', 'The identity file holds no AGE-SECRET-KEY-1… or AGE-SECRET-KEY-PQ-1… line.');
+  const forms = options.identitySecrets ? 'NOTESEAL-SECRET-KEY-1…, AGE-SECRET-KEY-1… or AGE-SECRET-KEY-PQ-1…' : 'AGE-SECRET-KEY-1… or AGE-SECRET-KEY-PQ-1…';
+  if (keys.length === 0) throw new NoteSealError('INVALID_ARGUMENT', `The identity file holds no ${forms} line.`);
   return keys;
+}
+
+const SECRET_HRP = 'noteseal-secret-key-';
+const SECRET_PREFIX = SECRET_HRP.toUpperCase() + '1';
+const SECRET_KINDS: Record<number, RecipientKindName> = { 1: 'xwing', 2: 'x25519' };
+
+/** A NoteSeal identity's secret as one line, `NOTESEAL-SECRET-KEY-1…` (upper case, as age's secret keys are). */
+export function encodeIdentitySecret(kind: RecipientKindName, receivingSecret: Uint8Array, signingSecret: Uint8Array): string {
+  const data = new Uint8Array(65);
+  data[0] = KIND_CODES[kind];
+  data.set(receivingSecret, 1);
+  data.set(signingSecret, 33);
+  const words = bech32.toWords(data);
+  wipe(data);
+  return bech32.encode(SECRET_HRP, words, false).toUpperCase();
+}
+
+/** The held form of a NoteSeal identity secret: its receiving key, its signing secret, its public identity. */
+export interface IdentitySecret { receiving: ReceivingKey; signingSecret: Uint8Array; identity: string }
+
+/**
+ * Parses a `NOTESEAL-SECRET-KEY-1…` line. Refused (INVALID_ARGUMENT, `where` first) unless it is all upper
+ * case, its checksum holds and it carries a known kind and both 32-byte secrets; the message never quotes it.
+ */
+export function parseIdentitySecret(line: string, where = 'The NoteSeal identity secret'): IdentitySecret {
+  const bad = (why: string) => new NoteSealError('INVALID_ARGUMENT', `${where} ${why}.`);
+  const text = line.trim();
+  if (!text.startsWith(SECRET_PREFIX)) throw bad('is not a NOTESEAL-SECRET-KEY-1… identity secret');
+  if (text !== text.toUpperCase()) throw bad('is not all upper case, as NoteSeal identity secrets are');
+  const d = decodeBech32(bech32, text);
+  if (!d || d.prefix !== SECRET_HRP) throw bad('is not a NoteSeal identity secret: its checksum or encoding is wrong');
+  const kind = SECRET_KINDS[d.bytes[0]!];
+  if (!kind || d.bytes.length !== 65) { wipe(d.bytes); throw bad(`holds ${kind ? `${d.bytes.length} bytes, not 65` : 'an unknown identity kind'}`); }
+  const secretKey = d.bytes.slice(1, 33);
+  const signingSecret = d.bytes.slice(33, 65);
+  wipe(d.bytes);
+  const publicKey = kind === 'xwing' ? xwingPublicOf(secretKey) : x25519.publicOf(secretKey);
+  return { receiving: { kind, secretKey, publicKey }, signingSecret, identity: encodeIdentity(kind, ed25519.publicOf(signingSecret), publicKey) };
 }
 
 function parseAgeIdentityLine(line: string, n: number): ReceivingKey {

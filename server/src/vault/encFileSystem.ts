@@ -5,7 +5,7 @@
 import type { BigIntStats, Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { decryptFileToBuffer, encryptBufferToFile, isNoteSealError } from '../crypto/format';
+import { decryptFileToBuffer, encryptBufferToFile, isNoteSealError, readHeaderFromFile } from '../crypto/format';
 import { wipe } from '../keys/bytes';
 import { newStanzasFor } from '../keys/sharing';
 import { AGE_SUFFIX, ENC_SUFFIX, encPathOf, hasDotenvName, isSealedPath, isTempSibling, viewPathOf } from '../encPaths';
@@ -17,6 +17,7 @@ import type { VaultService } from './vaultService';
 import { WorkerError } from './workerErrors';
 import { errnoOf } from '../ioErrors';
 import { refuseLinkedFolderInRepository, refuseLinkedFoldersInRepository, regularFileStat } from '../crypto/safe-open';
+import { readLog } from '../logs/reader';
 
 /**
  * The largest `.enc` file the editor path decrypts into memory (the worker holds it twice, VS Code's
@@ -115,6 +116,10 @@ export class EncFileSystem {
     const s = await fs.lstat(t.real, { bigint: true });
     let readonly = false;
     try { await fs.access(t.real, fs.constants.W_OK); } catch { readonly = true; }
+    // A log (`noteseal append`) is shown read-only: VS Code makes a text editor read-only when the stat of
+    // its file says so (FilePermission.Readonly → IFileStat.readonly: filesConfigurationService.ts isReadonly,
+    // "check if file is marked readonly from the file system provider"; TextFileEditorModel.isReadonly).
+    if (t.kind === 'file' && t.format === 'enc' && await isLogFile(t.real)) readonly = true;
     if (t.kind === 'file') {
       if (this.statSeen.size > 1000) for (const [k, v] of this.statSeen) if (Date.now() - v.at > STAT_SEEN_MS) this.statSeen.delete(k);
       this.statSeen.set(t.real, { version: versionIn(s), at: Date.now() });
@@ -142,6 +147,7 @@ export class EncFileSystem {
     if (isNewEmptyNote((await fs.lstat(t.real)).size)) return Buffer.alloc(0);
     if (t.format === 'age') return readAgeNote(this.vault.unlocked(), t.real, MAX_NOTE_BYTES);
     if (t.format === 'dotenvx') return readDotenvxNote(this.vault.unlocked(), t.real, MAX_NOTE_BYTES, this.dotenvxStates);
+    if (await isLogFile(t.real)) return this.readLogView(t.real);
     try {
       // The header is authenticated (and the size checked) before the payload is read.
       return await withWipedDataKeys(this.vault.unlocked().unwrap, unwrap => decryptFileToBuffer(t.real, unwrap, { maxBytes: MAX_NOTE_BYTES }));
@@ -151,9 +157,33 @@ export class EncFileSystem {
     }
   }
 
+  /**
+   * What a log shows in the editor: its sealed chunks so far, each authenticated (logs/reader.ts), so a log
+   * that `noteseal append` is still writing opens too, without the chunk being sealed right now (or one a
+   * crash tore). The watcher reports each new chunk as a change and VS Code reads the log again.
+   */
+  private async readLogView(real: string): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    let total = 0;
+    try {
+      await withWipedDataKeys(this.vault.unlocked().unwrap, unwrap => readLog(real, unwrap, async plain => {
+        total += plain.length;
+        if (total > MAX_NOTE_BYTES) throw new WorkerError('LIMIT_EXCEEDED', `${real} is too large to open in the editor (more than ${MAX_NOTE_BYTES} bytes). Use noteseal cat for it.`);
+        parts.push(Buffer.from(plain)); // the reader wipes its buffer after this
+      }));
+      return Buffer.concat(parts, total);
+    } finally {
+      for (const p of parts) wipe(p);
+    }
+  }
+
   async writeFile(logical: string, plaintext: Uint8Array, flags: { create: boolean; overwrite: boolean }): Promise<void> {
     const t = await this.resolve(logical);
     if (t.kind === 'directory') throw new WorkerError('FileIsADirectory', `${t.real} is a folder`);
+    // A log is written only by its appender: a save would turn it into an ordinary sealed file under it.
+    if (t.kind === 'file' && t.format === 'enc' && await isLogFile(t.real)) {
+      throw new WorkerError('NoPermissions', `${t.real} is a log (written by noteseal append): NoteSeal shows it read-only and never writes it.`);
+    }
     if (t.kind === 'missing' && !flags.create) throw new WorkerError('FileNotFound', `No such encrypted file: ${t.real}`);
     if (t.kind === 'file' && !flags.overwrite) throw new WorkerError('FileExists', `${t.real} already exists`);
     const parent = await statOrNull(path.dirname(t.real));
@@ -245,6 +275,15 @@ export class EncFileSystem {
   async createDirectory(logical: string): Promise<void> {
     await fs.mkdir(logical);
   }
+}
+
+/**
+ * Whether the `.enc` file `real` is a log (its header's log flag, set by `noteseal append`). The flag is not
+ * authenticated here: it only decides that the view is read-only and read chunk by chunk, and that read
+ * authenticates everything. Anything unreadable as a header is no log (the read reports why).
+ */
+async function isLogFile(real: string): Promise<boolean> {
+  try { return (await readHeaderFromFile(real)).logMode; } catch { return false; }
 }
 
 /**

@@ -46,7 +46,7 @@ export const ALLOWED: Record<string, readonly string[]> = {
   'server/src/formats/': [...CORE],
   'server/src/agent/': [...CORE, 'server/src/protocol.ts', 'server/src/formats/'],
   // The noteseal: view opens and saves age files through the format interface (issue 26).
-  'server/src/vault/': [...CORE, 'server/src/protocol.ts', 'server/src/agent/', 'server/src/formats/'],
+  'server/src/vault/': [...CORE, 'server/src/protocol.ts', 'server/src/agent/', 'server/src/formats/', 'server/src/logs/'],
   'server/src/search/': [...CORE, 'server/src/protocol.ts', 'server/src/vault/'],
   'server/src/recording/': [...CORE, 'server/src/protocol.ts', 'server/src/vault/'],
   // Transcription reads recordings' WAV headers (wav.ts) and writes the meeting note through the vault's file system.

@@ -6,10 +6,12 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { NoteSealError } from '../../../server/src/crypto/errors';
 import type { Stanza } from '../../../server/src/crypto/format';
-import { parsePublicIdentity } from '../../../server/src/keys/identity-strings';
+import { encodeIdentitySecret, parseIdentitySecret, parsePublicIdentity } from '../../../server/src/keys/identity-strings';
+import { ed25519, x25519 } from '../../../server/src/keys/curves';
+import { errors, makePerson, type Person } from './people';
 import { wrapToRecipient } from '../../../server/src/keys/recipients';
 import { UsageError } from '../../../server/src/cli/args';
 import type { CliContext } from '../../../server/src/cli/context';
@@ -71,5 +73,84 @@ describe('an identity from the environment', () => {
     await assert.rejects(async () => orIdentity(refused, id(ok(2)))([]), /refused/);
     const alone = ok(1);
     assert.equal(orIdentity(alone, null), alone, 'no identity: the unwrap itself');
+  });
+});
+
+describe('a NoteSeal identity secret (NOTESEAL-SECRET-KEY-1…) in NOTESEAL_IDENTITY', () => {
+  let root: string;
+  let alice: Person;
+  let ci: Person;
+  before(async () => {
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'noteseal-idsecret-'));
+    [alice, ci] = [await makePerson(root, 'alice'), await makePerson(root, 'ci')];
+  });
+  after(() => fs.rm(root, { recursive: true, force: true }));
+
+  it('`identity export --secret` prints the identity secret, which opens what is shared to that identity, with no keyfile', async () => {
+    const ex = await ci.cli(['identity', 'export', '--secret']);
+    assert.equal(ex.code, 0, errors(ex));
+    assert.ok(ex.stdout.includes(`# public identity: ${ci.identity}\n`), ex.stdout);
+    const secret = ex.stdout.split('\n').find(l => l.startsWith('NOTESEAL-SECRET-KEY-1'))!;
+    assert.ok(secret, ex.stdout);
+    const parsed = parseIdentitySecret(secret);
+    assert.equal(parsed.identity, ci.identity, 'the secret is the very identity (both its keys)');
+
+    // Alice shares a folder with the CI identity and writes a .env.enc there.
+    const team = path.join(root, 'team');
+    await fs.mkdir(team);
+    assert.equal((await alice.cli(['recipients', 'add', ci.identity, '--name', 'ci'], { cwd: team })).code, 0);
+    await fs.writeFile(path.join(team, '.env'), 'DEPLOY_TOKEN=shared-with-ci\n');
+    const enc = await alice.cli(['encrypt', '.env'], { cwd: team });
+    assert.equal(enc.code, 0, errors(enc));
+
+    // A CI job: no keyfile, no agent, no passphrase; only the secret in the environment (or in a file).
+    const job = { NOTESEAL_KEYFILE: path.join(root, 'no-keyfile.json'), NOTESEAL_AGENT_SOCK: path.join(root, 'no-agent.sock') };
+    const secretFile = path.join(root, 'ci-secret.txt');
+    await fs.writeFile(secretFile, ex.stdout, { mode: 0o600 });
+    for (const env of [{ NOTESEAL_IDENTITY: secret }, { NOTESEAL_IDENTITY: ex.stdout }, { NOTESEAL_IDENTITY_FILE: secretFile }] as Record<string, string>[]) {
+      const dec = await ci.cli(['decrypt', '.env.enc'], { cwd: team, noPass: true, env: { ...job, ...env } });
+      assert.equal(dec.code, 0, errors(dec));
+      assert.equal(dec.stdout, 'DEPLOY_TOKEN=shared-with-ci\n');
+    }
+    const exec = await ci.cli(['exec', '--allow-unverified-writer', '.env.enc', '--', 'sh', '-c', 'echo "token=$DEPLOY_TOKEN"'], { cwd: team, noPass: true, env: { ...job, NOTESEAL_IDENTITY: secret } });
+    assert.equal(exec.stdout, 'token=shared-with-ci\n', errors(exec));
+    const byFile = await ci.cli(['decrypt', '--identity', secretFile, '.env.enc'], { cwd: team, noPass: true, env: job });
+    assert.equal(byFile.stdout, 'DEPLOY_TOKEN=shared-with-ci\n', errors(byFile));
+    // It reads only: writing with it alone is refused.
+    await fs.writeFile(path.join(team, 'new.env'), 'X=1\n');
+    const write = await ci.cli(['encrypt', 'new.env'], { cwd: team, noPass: true, env: { ...job, NOTESEAL_IDENTITY: secret } });
+    assert.notEqual(write.code, 0);
+    await assert.rejects(fs.access(path.join(team, 'new.env.enc')));
+    // Alice's own secret opens nothing of the CI's, and says so by the variable's name.
+    const aliceSecret = (await alice.cli(['identity', 'export', '--secret'])).stdout.split('\n').find(l => l.startsWith('NOTESEAL-SECRET-KEY-1'))!;
+    const own = path.join(root, 'ci-only');
+    await fs.mkdir(own);
+    await fs.writeFile(path.join(own, 'x.txt'), 'for the ci alone\n');
+    assert.equal((await ci.cli(['encrypt', 'x.txt'], { cwd: own })).code, 0);
+    const stranger = await ci.cli(['decrypt', 'x.txt.enc'], { cwd: own, noPass: true, env: { ...job, NOTESEAL_IDENTITY: aliceSecret } });
+    assert.equal(stranger.code, 2, errors(stranger));
+    assert.match(errors(stranger), /NOTESEAL_IDENTITY/);
+  });
+
+  it('round-trips both kinds; a damaged, lower-case or cut secret is refused by name, never quoted', async () => {
+    for (const kind of ['xwing', 'x25519'] as const) {
+      const receiving = new Uint8Array(32).fill(kind === 'xwing' ? 3 : 4);
+      const signing = ed25519.generate();
+      const line = encodeIdentitySecret(kind, receiving, signing.secretKey);
+      assert.match(line, /^NOTESEAL-SECRET-KEY-1[0-9A-Z]+$/);
+      const back = parseIdentitySecret(line);
+      assert.equal(back.receiving.kind, kind);
+      assert.deepEqual(Buffer.from(back.receiving.secretKey), Buffer.from(receiving));
+      assert.deepEqual(Buffer.from(back.signingSecret), Buffer.from(signing.secretKey));
+      if (kind === 'x25519') assert.deepEqual(Buffer.from(back.receiving.publicKey), Buffer.from(x25519.publicOf(receiving)));
+      assert.equal(parsePublicIdentity(back.identity).signingKey?.length, 32);
+    }
+    const good = encodeIdentitySecret('xwing', new Uint8Array(32).fill(9), ed25519.generate().secretKey);
+    const flipped = good.slice(0, 40) + (good[40] === 'Q' ? 'P' : 'Q') + good.slice(41);
+    for (const bad of [flipped, good.toLowerCase(), good.slice(0, -3)]) {
+      await assert.rejects(identityGiven(ctx({ NOTESEAL_IDENTITY: bad })), (e: NoteSealError) =>
+        e.code === 'INVALID_ARGUMENT' && e.message.startsWith('NOTESEAL_IDENTITY: ') && !e.message.toUpperCase().includes(good.slice(25, 45)));
+    }
+    assert.throws(() => parseIdentitySecret('AGE-SECRET-KEY-1QQQQ'), (e: NoteSealError) => e.code === 'INVALID_ARGUMENT');
   });
 });

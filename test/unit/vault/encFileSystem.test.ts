@@ -11,6 +11,7 @@ import type { Keyring } from '../../../server/src/keys/keyring';
 import { EncFileSystem, MAX_NOTE_BYTES } from '../../../server/src/vault/encFileSystem';
 import type { VaultService } from '../../../server/src/vault/vaultService';
 import { EncWatchers } from '../../../server/src/vault/watcher';
+import { LogAppender } from '../../../server/src/logs/appender';
 import type { FileChange } from '../../../server/src/protocol';
 import { newKeyring } from '../keys/helpers';
 
@@ -198,4 +199,28 @@ test('a recursive watcher keeps reporting a note replaced again and again, and n
   } finally {
     watchers.dispose();
   }
+});
+
+test('a log (noteseal append) reads as its sealed chunks while it is written, is read-only in the view and is never written', async () => {
+  const { keyring, ws, files } = await setup();
+  const real = path.join(ws, 'server.log.enc');
+  const log = await LogAppender.open(real, { unwrap: keyring.unwrap.bind(keyring), newKeys: () => keyring.newFileStanzas(), flushMs: 60_000 });
+  try {
+    await log.write(Buffer.from('first line\n'));
+    await log.flush();
+    await log.write(Buffer.from('buffered, not sealed yet\n'));
+    const logical = path.join(ws, 'server.log');
+    assert.equal((await files.readFile(logical)).toString(), 'first line\n', 'the sealed chunks only; a log being written opens');
+    assert.equal((await files.stat(logical)).readonly, true);
+    const before = await fs.readFile(real);
+    await assert.rejects(files.writeFile(logical, Buffer.from('overwritten\n'), WRITE), (e: Error & { code?: string }) =>
+      e.code === 'NoPermissions' && /is a log/.test(e.message));
+    assert.ok((await fs.readFile(real)).equals(before), 'the log is untouched');
+  } finally {
+    await log.close();
+  }
+  assert.equal((await files.readFile(path.join(ws, 'server.log'))).toString(), 'first line\nbuffered, not sealed yet\n');
+  assert.equal((await files.stat(path.join(ws, 'server.log'))).readonly, true, 'a closed log stays read-only');
+  await files.writeFile(path.join(ws, 'note.md'), Buffer.from('a note'), WRITE);
+  assert.equal((await files.stat(path.join(ws, 'note.md'))).readonly, false, 'an ordinary note is not');
 });
