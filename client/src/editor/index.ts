@@ -33,6 +33,9 @@ export function registerEditor(context: vscode.ExtensionContext, deps: Core & Le
   const files = new FileCommands(worker, vault, guard);
   const recovery = new NoteRecovery(worker, fsProvider, log);
   leakGuard.onSaveFailed = async doc => { await recovery.seal(doc); };
+  fsProvider.onLateWriteFailed = (uri, content, error) => recovery.lateSaveFailed(uri, content, error, () => vault.state.locked, () => vault.ensureUnlocked());
+  // A slow worker, for the UI test of the backup window (issue 22 §2); never in an installed extension.
+  if (context.extensionMode !== vscode.ExtensionMode.Production) fsProvider.testWriteDelayMs = Number(process.env.NOTESEAL_TEST_SLOW_SAVE_MS) || 0;
   const reverting = new Set<string>();
   fsProvider.onTakeOverDeclined = uri => {
     if (reverting.has(uri.toString())) return;
@@ -83,6 +86,7 @@ export function registerEditor(context: vscode.ExtensionContext, deps: Core & Le
     beforeWorkerStops: async () => {
       // Reload Window / quit with a note that could not be saved: seal its text (the new window offers it back on
       // unlock), then destroy the plaintext backup VS Code has just written for the next window to restore.
+      await Promise.race([fsProvider.whenWritten(), new Promise(resolve => setTimeout(resolve, 2000))]);
       for (const doc of vscode.workspace.textDocuments) if (doc.uri.scheme === NOTESEAL_SCHEME && doc.isDirty) await recovery.seal(doc);
       const n = leakGuard.sweepSync();
       log.info(`window shutting down: dirty notes sealed, ${n} hot-exit backup(s) destroyed`);
