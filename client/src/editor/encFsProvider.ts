@@ -69,11 +69,18 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
   private writeSeq = 0;
   /**
    * A save reported done to VS Code failed afterwards (nothing written): the editor feature seals `content`
-   * into a recovery copy, shows the file again and tells the user; if it cannot seal, puts the text back.
+   * into a recovery copy (unless `sealed`: the worker already did, SAVE_SEALED), shows the file again and tells
+   * the user; if it cannot seal, puts the text back.
    */
-  onLateWriteFailed: (uri: vscode.Uri, content: Uint8Array, error: unknown) => Promise<void> = async () => undefined;
-  /** Test hosts only (a slow worker, issue 22 §2): each write waits this long before it starts. */
-  testWriteDelayMs = 0;
+  onLateWriteFailed: (uri: vscode.Uri, content: Uint8Array, error: unknown, sealed: boolean) => Promise<void> = async () => undefined;
+  /** Writes (by seq) whose request reached the worker: from then on the worker finishes or seals them. */
+  private readonly sent = new Set<number>();
+  /** Late writes whose text was sealed here when the window closed before they reached the worker (handOver). */
+  private readonly handedOver = new Set<number>();
+  /** Writes the worker refused SAVE_SEALED: it sealed their text itself. */
+  private readonly sealedByWorker = new Set<number>();
+  /** Seals a late write's text into a recovery copy (handOver); returns false if it could not. */
+  sealLate: (uri: vscode.Uri, content: Uint8Array) => Promise<boolean> = async () => false;
 
   constructor(private readonly worker: WorkerClient, private readonly vault: VaultController) {
     this.subscriptions.push(worker.onNotification(Method.fsDidChange, ({ events }) => {
@@ -146,10 +153,13 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
     const seq = ++this.writeSeq;
     this.lastWrite.set(key, seq);
     const deadline = this.writes.has(key) ? 0 : SAVE_DEADLINE_MS;
-    const written = (this.writes.get(key) ?? Promise.resolve()).then(() => this.writeThrough(uri, content, options));
+    const written = (this.writes.get(key) ?? Promise.resolve()).then(() => this.writeThrough(uri, content, options, seq));
     const end = written.then(() => this.shownAfterLateWrite(uri, seq), e => this.lateWriteFailed(uri, content, e, seq));
     this.writes.set(key, end);
-    void end.finally(() => { if (this.writes.get(key) === end) this.writes.delete(key); });
+    void end.finally(() => {
+      if (this.writes.get(key) === end) this.writes.delete(key);
+      this.sent.delete(seq); this.handedOver.delete(seq); this.sealedByWorker.delete(seq);
+    });
     // In time, VS Code gets the outcome as it is (a failure keeps the editor dirty and says why). Late, the
     // save is marked late in the timer's own turn, so that its end (a later turn) always finds the mark.
     await new Promise<void>((resolve, reject) => {
@@ -165,6 +175,34 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
   /** Resolves once every save reported to VS Code has really been written, or failed and been sealed (lock, restart). */
   async whenWritten(): Promise<void> {
     while (this.writes.size) await Promise.all([...this.writes.values()]);
+  }
+
+  /** whenWritten, or false once `ms` have passed. */
+  async writtenWithin(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const done = await Promise.race([this.whenWritten().then(() => true), new Promise<false>(resolve => { timer = setTimeout(() => resolve(false), ms); })]);
+    clearTimeout(timer);
+    return done;
+  }
+
+  /**
+   * The window closes (deactivate, issue 22 §2): waits up to `ms` for the saves VS Code was told had ended. A
+   * late save still not sent to the worker then (an unlock prompt, a question about the note's writer or list,
+   * a newer save queued behind a slow one) has its text sealed here into a recovery copy and is never sent; the
+   * ones the worker has are the worker's to finish or seal (server/src/vault/writeJoin.ts). Returns how many
+   * were sealed here, and how many could not be (their text is lost with the window: logged).
+   */
+  async handOver(ms: number): Promise<{ sealed: number; notSealed: number }> {
+    if (await this.writtenWithin(ms)) return { sealed: 0, notSealed: 0 };
+    let sealed = 0; let notSealed = 0;
+    for (const [key, late] of this.late) {
+      // Only the note's newest text counts (a newer save, not late, keeps the note dirty: sealed as such), and the
+      // worker has the writes it was sent.
+      if (this.lastWrite.get(key) !== late.seq || this.sent.has(late.seq)) continue;
+      this.handedOver.add(late.seq);
+      if (await this.sealLate(vscode.Uri.parse(key), late.content)) sealed++; else notSealed++;
+    }
+    return { sealed, notSealed };
   }
 
   /** A late save was written: from now on the real file is served, under the stat VS Code was given. */
@@ -184,13 +222,18 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
     this.late.delete(key);
     this.shownStats.delete(key);
     if (this.lastWrite.get(key) !== seq) return; // a later save of newer text is queued: its outcome counts
-    await this.onLateWriteFailed(uri, content, error).catch(() => undefined);
+    if (this.handedOver.has(seq)) return; // sealed when the window closed
+    await this.onLateWriteFailed(uri, content, error, this.sealedByWorker.has(seq)).catch(() => undefined);
   }
 
-  private async writeThrough(uri: vscode.Uri, content: Uint8Array, options: { readonly create: boolean; readonly overwrite: boolean }): Promise<void> {
-    if (this.testWriteDelayMs) await delay(this.testWriteDelayMs);
+  private async writeThrough(uri: vscode.Uri, content: Uint8Array, options: { readonly create: boolean; readonly overwrite: boolean }, seq: number): Promise<void> {
     await this.withKey(uri, 'Saving an encrypted note needs the key.', async () => {
-      const write = () => this.worker.request(Method.fsWriteFile, { path: logicalFsPath(uri), data: content, create: options.create, overwrite: options.overwrite });
+      const write = () => {
+        // Sealed when the window closed (handOver): the recovery copy holds this text; nothing more is written.
+        if (this.handedOver.has(seq)) throw new Error('The window closed before this save reached the worker: its text is kept in a sealed recovery copy.');
+        this.sent.add(seq);
+        return this.worker.request(Method.fsWriteFile, { path: logicalFsPath(uri), data: content, create: options.create, overwrite: options.overwrite });
+      };
       try {
         // The user declined the list that governs the note: the worker refuses the write (nothing written).
         if (await this.confirmWriter(uri) === 'listDeclined') await write();
@@ -198,6 +241,7 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
         else await withListAcceptance(this.worker, sealedFileOf(uri), write);
       } catch (e) {
         if (isWorkerError(e, 'CHANGED_ON_DISK')) this.onChangedWhileSaving(uri);
+        if (isWorkerError(e, 'SAVE_SEALED')) this.sealedByWorker.add(seq);
         throw e;
       }
     }, false);
@@ -283,7 +327,6 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
 }
 
 const nameOf = (uri: vscode.Uri) => uri.path.slice(uri.path.lastIndexOf('/') + 1);
-const delay = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms));
 
 async function askTakeOverModal(uri: vscode.Uri, who: string, warning: string): Promise<boolean> {
   const sign = vscode.l10n.t('Save and Sign as Mine');

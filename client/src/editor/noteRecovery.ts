@@ -77,7 +77,7 @@ export class NoteRecovery {
    * so that nothing dirty is left for VS Code to back up, and the user is told, with the way back. Where the
    * text cannot be sealed it is put back into the editor, unsaved: never lost, never shown as saved.
    */
-  async lateSaveFailed(uri: vscode.Uri, content: Uint8Array, error: unknown, locked: () => boolean, unlock: () => Promise<boolean>): Promise<void> {
+  async lateSaveFailed(uri: vscode.Uri, content: Uint8Array, error: unknown, sealedByWorker: boolean, locked: () => boolean, unlock: () => Promise<boolean>): Promise<void> {
     const why = (error as Error)?.message ?? String(error);
     // Typing into the locked text (undone at once, lockedUnseen.ts) is nothing to keep.
     const typed = new TextDecoder().decode(content);
@@ -86,7 +86,9 @@ export class NoteRecovery {
       return;
     }
     let id: string | undefined;
-    try { ({ id } = await this.worker.request(Method.recoverySeal, { path: logicalFsPath(uri), data: content })); } catch (e) {
+    // The worker stopped (a restart) before it could write the note and sealed the text itself (SAVE_SEALED).
+    if (sealedByWorker) id = undefined;
+    else try { ({ id } = await this.worker.request(Method.recoverySeal, { path: logicalFsPath(uri), data: content })); } catch (e) {
       this.log.warn(`a late save failed (${why}) and its text could not be sealed (${(e as Error).message}): put back into the editor`);
       const doc = await vscode.workspace.openTextDocument(uri).then(d => d, () => undefined);
       const text = typed;
@@ -104,8 +106,31 @@ export class NoteRecovery {
     const restore = vscode.l10n.t('Restore');
     // Not awaited: a lock waits for this (whenWritten), not for the user's answer.
     void vscode.window.showErrorMessage(vscode.l10n.t('{0} was not saved: {1} Your text is kept in a sealed recovery copy.', nameOf(uri.path), why), restore)
-      .then(async pick => { if (pick === restore && (!locked() || await unlock())) await this.restore([id]); })
+      .then(async pick => { if (pick === restore && (!locked() || await unlock())) await this.restore(id ? [id] : await this.newestCopyOf(uri)); })
       .then(undefined, e => this.log.warn(`a recovery copy was not restored: ${(e as Error).message}`));
+  }
+
+  /** The newest recovery copy of the note at `uri` (the one the worker sealed when it stopped), if any. */
+  private async newestCopyOf(uri: vscode.Uri): Promise<string[]> {
+    const copies = (await this.worker.request(Method.recoveryList)).filter(c => c.path === logicalFsPath(uri));
+    return copies.length ? [copies[copies.length - 1].id] : [];
+  }
+
+  /**
+   * Seals the text of a save VS Code was told had ended, when the window closes before it reached the worker
+   * (encFsProvider.ts, handOver). Offered back at the next unlock. False if it could not be sealed.
+   */
+  async sealText(uri: vscode.Uri, content: Uint8Array): Promise<boolean> {
+    const typed = new TextDecoder().decode(content);
+    if (typed.startsWith(LOCKED_TEXT) || typed.startsWith(PLACEHOLDER_TEXT)) return true;
+    try {
+      await this.worker.request(Method.recoverySeal, { path: logicalFsPath(uri), data: content });
+      this.log.warn('the window closed before a save had reached the worker: its text is kept in a sealed recovery copy');
+      return true;
+    } catch (e) {
+      this.log.error(`the window closed before a save had reached the worker, and its text could not be sealed (${(e as Error).message})`);
+      return false;
+    }
   }
 
   /** The note was saved: its recovery copy is no longer needed. */

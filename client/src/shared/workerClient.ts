@@ -13,6 +13,11 @@ import { workerExecArgv } from './workerLaunch';
 /** Restarts allowed inside RESTART_WINDOW_MS before we give up (a worker that crashes on start would loop). */
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 3 * 60_000;
+/**
+ * How long a stop waits for the worker's shutdown answer; then the languageclient kills it (2 s later). Longer than
+ * the worker's own wait for the notes it is writing plus sealing what is left (server/src/vault/writeJoin.ts).
+ */
+const STOP_TIMEOUT_MS = 8000;
 
 /** A request the worker refused, with the protocol's stable error code. */
 export class WorkerCallError extends Error {
@@ -95,10 +100,14 @@ export class WorkerClient implements vscode.Disposable {
     }
   }
 
-  /** Stops the worker and starts a fresh one (the user's "Restart Worker" command). */
+  /**
+   * Stops the worker and starts a fresh one (the user's "Restart Worker" command). Not LanguageClient.restart():
+   * its stop gives the worker 2 s, and the worker's shutdown may wait longer for a note being written.
+   */
   async restart(): Promise<void> {
     this.log.info('worker restart requested');
-    await this.client.restart();
+    await this.client.stop(STOP_TIMEOUT_MS);
+    await this.client.start();
   }
 
   private async whenRunning(timeoutMs = 20_000): Promise<void> {
@@ -132,7 +141,7 @@ export class WorkerClient implements vscode.Disposable {
 
   async dispose(): Promise<void> {
     this.restartedEmitter.dispose();
-    if (this.client.state !== State.Stopped) await this.client.stop(5000).catch(() => undefined);
+    if (this.client.state !== State.Stopped) await this.client.stop(STOP_TIMEOUT_MS).catch(() => undefined);
   }
 }
 
