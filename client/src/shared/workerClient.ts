@@ -35,7 +35,7 @@ export class WorkerClient implements vscode.Disposable {
   /** Fires after the worker died unexpectedly and a new one is ready. */
   readonly onDidRestart = this.restartedEmitter.event;
 
-  constructor(context: vscode.ExtensionContext, private readonly log: Logger, initializationOptions: WorkerInitOptions) {
+  constructor(context: vscode.ExtensionContext, private readonly log: Logger, private readonly initializationOptions: WorkerInitOptions) {
     const module = context.asAbsolutePath('dist/worker.js');
     this.client = new LanguageClient('noteseal', 'NoteSeal worker',
       // One server description, not run/debug: the languageclient picks `debug` whenever the extension host
@@ -139,9 +139,20 @@ export class WorkerClient implements vscode.Disposable {
     };
   }
 
+  /** Stops the worker (deactivate): it answers once the notes it is writing are written or sealed. */
+  async stop(): Promise<void> {
+    if (this.client.state !== State.Stopped) await this.client.stop(STOP_TIMEOUT_MS).catch(() => undefined);
+  }
+
+  /** The integration tests only (testApi.ts): a fresh worker started with these options changed. */
+  async restartWith(options: Partial<WorkerInitOptions>): Promise<void> {
+    Object.assign(this.initializationOptions, options);
+    if (this.client.state === State.Stopped) await this.client.start(); else await this.restart();
+  }
+
   async dispose(): Promise<void> {
     this.restartedEmitter.dispose();
-    if (this.client.state !== State.Stopped) await this.client.stop(STOP_TIMEOUT_MS).catch(() => undefined);
+    await this.stop();
   }
 }
 
