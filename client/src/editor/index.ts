@@ -23,7 +23,7 @@ import { EncOpenRedirect, REDIRECT_VIEW_TYPE } from './openRedirect';
  * this._deactivateAll()])`); this leaves time to seal what is left and to stop the worker, which itself waits up
  * to 3 s for the writes it has (server/src/vault/writeJoin.ts) whether or not this process is still there.
  */
-const SHUTDOWN_WAIT_MS = 1500;
+const SHUTDOWN_WAIT_MS = 2500;
 
 export interface EditorFeature {
   fsProvider: EncFileSystemProvider;
