@@ -45,11 +45,21 @@ export async function activate(context: vscode.ExtensionContext): Promise<NoteSe
   // up anyway. Every candidate home is swept instead; the first backup swept confirms the real one.
   core.log.info('NoteSeal is ready');
   void offerFirstRun(context, vault.vault.state);
-  return testApiFor(context, { core, vault, agent, leak, editor, recording, search });
+  return testApiFor(context, { core, vault, agent, leak, editor, recording, search, shutDown });
+}
+
+/**
+ * What the window's end does to NoteSeal, in order: unsaved notes sealed and saves still being written waited for
+ * or handed over (beforeWorkerStops), then the worker stopped, which answers once the notes it is writing are
+ * written or sealed (issue 22 §2). The integration test of that join runs it too (testApi.ts).
+ */
+async function shutDown(): Promise<void> {
+  await beforeWorkerStops?.().catch(() => undefined);
+  await worker?.stop();
 }
 
 export async function deactivate(): Promise<void> {
-  await beforeWorkerStops?.().catch(() => undefined);
+  await shutDown();
   beforeWorkerStops = undefined;
   await worker?.dispose();
   worker = undefined;

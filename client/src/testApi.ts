@@ -67,6 +67,13 @@ export interface NoteSealApi {
   logUri: vscode.Uri;
   /** `<user data>/User/globalStorage/<id>`: the tests find the user settings file from it. */
   globalStorageUri: vscode.Uri;
+  /**
+   * Issue 22 §2: runs what deactivate() runs when the window closes (saves waited for or sealed, the worker stopped),
+   * then starts a fresh worker (locked), as the next window would.
+   */
+  windowClosing(): Promise<void>;
+  /** A fresh worker (locked) whose every note write first waits `ms` (a slow disk; 0: back to normal). */
+  setSlowSaves(ms: number): Promise<void>;
   /** Search (issue 16): the view's search over the workspace folders, and opening a result as a click does. */
   /** The warnings notes opened with so far (an untrusted writer, a refused list), newest last. */
   openWarnings(): readonly string[];
@@ -85,12 +92,14 @@ export interface TestApiParts {
   editor: EditorFeature;
   recording: RecordingController;
   search: SearchRunner;
+  /** What deactivate() runs before the extension host exits (extension.ts). */
+  shutDown: () => Promise<void>;
 }
 
 /** The test API in ExtensionMode.Test; undefined in every other mode. */
 export function testApiFor(context: vscode.ExtensionContext, parts: TestApiParts): NoteSealApi | undefined {
   if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;
-  const { core: { worker }, vault: { vault, autoLock }, agent, leak: { leakGuard }, editor: { fsProvider, recovery }, recording, search } = parts;
+  const { core: { worker }, vault: { vault, autoLock }, agent, leak: { leakGuard }, editor: { fsProvider, recovery }, recording, search, shutDown } = parts;
   return {
     workerStatus: () => worker.request(Method.workerStatus),
     onDidRestartWorker: worker.onDidRestart,
@@ -135,6 +144,15 @@ export function testApiFor(context: vscode.ExtensionContext, parts: TestApiParts
     },
     logUri: context.logUri,
     globalStorageUri: context.globalStorageUri,
+    windowClosing: async () => {
+      await shutDown();
+      await worker.restartWith({});
+      await vault.refresh();
+    },
+    setSlowSaves: async ms => {
+      await worker.restartWith({ testSlowSaveMs: ms });
+      await vault.refresh();
+    },
     search: {
       run: async query => {
         const files: SearchFileResult[] = [];

@@ -429,7 +429,9 @@ export type WorkerErrorCode =
   | 'ENGINE_MISSING' | 'TRANSCRIPTION_FAILED' | 'CANCELLED'
   | 'UNTRUSTED_RECIPIENTS' | 'NOT_A_REGULAR_FILE' | 'WRONG_PIN' | 'TOKEN_ABSENT'
   /** A passphrase (scrypt) age file: the editor asks for the file's own passphrase (never NoteSeal's). */
-  | 'FILE_PASSPHRASE_NEEDED';
+  | 'FILE_PASSPHRASE_NEEDED'
+  /** A save the worker could not finish because it stopped: its text was sealed into a recovery copy (writeJoin.ts). */
+  | 'SAVE_SEALED';
 /** The JSON-RPC error code the worker uses for all of the above (in the server-defined range). */
 export const WORKER_ERROR = -32050;
 
@@ -507,6 +509,11 @@ export interface WorkerInitOptions {
   testFastKdf?: boolean;
   /** Serve the agent protocol to the CLI while unlocked (`noteseal.agent.enabled`). */
   agent?: boolean;
+  /**
+   * Test hosts only (issue 22 §2, a slow disk): each note's write waits this long before it starts. The client
+   * sets it only outside ExtensionMode.Production, from NOTESEAL_TEST_SLOW_SAVE_MS.
+   */
+  testSlowSaveMs?: number;
   /** Ask the client before serving a CLI request (`noteseal.agent.askBeforeServing`); see `agent/configure`. */
   agentAskBeforeServing?: boolean;
 }

@@ -22,6 +22,7 @@ import { cancelFolderEncryption, encryptPlaintextFile, encryptFolder, decryptToF
 import { RecoveryStore, recoveryDirFor } from './vault/recoveryStore';
 import { VaultService } from './vault/vaultService';
 import { WorkerAgent } from './vault/workerAgent';
+import { WRITE_JOIN_MS, WriteJoin } from './vault/writeJoin';
 import { EncWatchers } from './vault/watcher';
 import { toResponseError } from './vault/workerErrors';
 import { VERSION } from './version';
@@ -59,9 +60,17 @@ let agent: WorkerAgent | undefined;
 let search: SearchService | undefined;
 const watchers = new EncWatchers(events => notify(Method.fsDidChange, { events }));
 const info = (message: string) => notify(Method.log, { level: 'info', message });
+/** Test hosts only (a slow worker, issue 22 §2): each note's write waits this long before it starts. */
+let testSlowSaveMs = 0;
+/** Notes being written: a stop, an exit and a lock wait for them (writeJoin.ts). */
+const writeJoin = new WriteJoin(
+  async (notePath, data) => { await recipientReady; return recovery!.seal(notePath, data); },
+  id => recovery!.discard(id),
+  message => notify(Method.log, { level: 'warn', message }));
 
 connection.onInitialize(params => {
   const options = (params.initializationOptions ?? {}) as WorkerInitOptions;
+  testSlowSaveMs = options.testSlowSaveMs ?? 0;
   const keyfile = options.keyfile ? absoluteKeyfilePath(options.keyfile, 'The noteseal.keyfile setting') : defaultKeyfilePath();
   vault = new VaultService(keyfile, {
     get: async name => (await ask(Method.secretsGet, { name })).value,
@@ -110,13 +119,24 @@ connection.onInitialized(() => {
   info(`worker ${VERSION} started (pid ${process.pid}, node ${process.version})`);
   agentStart = agent?.start();
 });
-connection.onShutdown(async () => { agent?.close(); await recordings?.stopAll(); vault?.lock(); search?.wipe(); watchers.dispose(); });
+// Stopping waits for the notes being written first (their key is still needed), sealing what outlasts the bound.
+connection.onShutdown(async () => { await writeJoin.settle(); agent?.close(); await recordings?.stopAll(); vault?.lock(); search?.wipe(); watchers.dispose(); });
 // A save cut short by the stop leaves the old note; its unfinished temp sibling goes with the worker.
 process.on('exit', () => { agent?.close(); removeTempSiblingsInFlight(); });
 process.on('SIGTERM', () => process.exit(143)); // so that the 'exit' handler runs
+// vscode-languageserver exits the process from its parent watchdog once VS Code's process is gone (a window
+// closed while its extension host could not wait), with no shutdown request: a note being written then is
+// finished first, or sealed (writeJoin.ts). Every other exit goes through here too; without writes it is at once.
+const exitNow = process.exit.bind(process);
+let exiting: Promise<void> | undefined;
+process.exit = ((code?: number) => {
+  if (!writeJoin.busy && !exiting) return exitNow(code);
+  exiting ??= writeJoin.settle().finally(() => exitNow(code));
+  return undefined as never;
+}) as typeof process.exit;
 
 /** Locking ends a running recording first: its data key goes with the others. */
-async function lockVault() { transcriptions?.cancelAll(); await recordings!.stopAll(); return vault!.lock(); }
+async function lockVault() { await writeJoin.settle(WRITE_JOIN_MS, false); transcriptions?.cancelAll(); await recordings!.stopAll(); return vault!.lock(); }
 
 onRequest(Method.workerStatus, async () => ({
   version: VERSION,
@@ -153,7 +173,10 @@ onRequest(Method.vaultChangePassphrase, p => vault!.changePassphrase(p.currentPa
 onRequest(Method.fsStat, p => files!.stat(p.path));
 onRequest(Method.fsReadDirectory, p => files!.readDirectory(p.path));
 onRequest(Method.fsReadFile, async p => ({ data: await files!.readFile(p.path) }));
-onRequest(Method.fsWriteFile, p => files!.writeFile(p.path, p.data, p));
+onRequest(Method.fsWriteFile, p => writeJoin.run(p.path, p.data, async () => {
+  if (testSlowSaveMs) await new Promise(resolve => setTimeout(resolve, testSlowSaveMs));
+  await files!.writeFile(p.path, p.data, p);
+}));
 onRequest(Method.fsDelete, p => files!.delete(p.path, p.recursive));
 onRequest(Method.fsRename, p => files!.rename(p.from, p.to, p.overwrite));
 onRequest(Method.fsCreateDirectory, p => files!.createDirectory(p.path));
@@ -177,7 +200,7 @@ onRequest(Method.recordingRecover, p => recordings!.recover(p.path));
 onRequest(Method.recordingExport, p => recordings!.export(p.encPath, p.outPath));
 onRequest(Method.recordingShred, p => recordings!.shred(p.path));
 onRequest(Method.recordingDescribe, p => recordings!.describe(p.path));
-onRequest(Method.recoverySeal, async p => { await recipientReady; return { id: await recovery!.seal(p.path, p.data) }; });
+onRequest(Method.recoverySeal, p => writeJoin.track((async () => { await recipientReady; return { id: await recovery!.seal(p.path, p.data) }; })()));
 onRequest(Method.recoveryList, async () => {
   await recipientReady;
   return recovery!.list(vault!.unlocked(), id => notify(Method.log, { level: 'warn', message: `recovery copy ${id} does not open; left in place` }));

@@ -18,6 +18,10 @@ export interface WorkerOptions {
   uid?: number;
   gid?: number;
   env?: NodeJS.ProcessEnv;
+  /** More initialization options (a test hook such as testSlowSaveMs). */
+  init?: Partial<WorkerInitOptions>;
+  /** The process the worker watches as VS Code's (initialize's processId; default: this one). */
+  parentPid?: number;
 }
 
 export class WorkerProcess {
@@ -50,8 +54,8 @@ export class WorkerProcess {
       ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {}),
     });
     const w = new WorkerProcess(child);
-    const init: WorkerInitOptions = { keyfile: opts.keyfile, testFastKdf: true, agent: false };
-    await w.connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: init });
+    const init: WorkerInitOptions = { keyfile: opts.keyfile, testFastKdf: true, agent: false, ...opts.init };
+    await w.connection.sendRequest('initialize', { processId: opts.parentPid ?? process.pid, rootUri: null, capabilities: {}, initializationOptions: init });
     await w.connection.sendNotification('initialized', {});
     return w;
   }
@@ -71,6 +75,12 @@ export class WorkerProcess {
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): void { this.child.kill(signal); }
+
+  /** Stops the worker as VS Code's languageclient does: the shutdown request, then the exit notification. */
+  async shutdown(): Promise<void> {
+    await this.connection.sendRequest('shutdown');
+    await this.connection.sendNotification('exit');
+  }
 
   /** Ends the worker and every process of its group (what it started), whether or not the worker still runs. */
   async stop(): Promise<void> {

@@ -1,15 +1,22 @@
-// UI: a note that cannot be saved is never backed up by VS Code (issue 22 §2). VS Code writes a hot-exit
+// UI: a note that cannot be saved in time is never backed up by VS Code (issue 22 §2). VS Code writes a hot-exit
 // backup of a dirty editor 1 s after its last change, if it is still modified then
-// (src/vs/workbench/services/workingCopy/common/workingCopyBackupTracker.ts, scheduleBackup). The whole
-// Backups folder is watched (fs.watch, recursive: inotify reports a file even if the sweeper destroys it at
-// once) through: a lock right after typing; Restart Worker, then typing into the note, then declining the
-// unlock. Control: a plain file's backup is seen by the same watcher.
+// (src/vs/workbench/services/workingCopy/common/workingCopyBackupTracker.ts, scheduleBackup). NoteSeal saves
+// 250 ms after the last edit, and reports a save still running 150 ms later as done to VS Code, finishing it in
+// the background (encFsProvider.ts, SAVE_DEADLINE_MS). The worker is made slow here (every save waits 1.5 s,
+// NOTESEAL_TEST_SLOW_SAVE_MS, a test host only): before the deadline existed, each case below saw a backup.
+// The whole Backups folder is watched (fs.watch, recursive: inotify reports a file even if the sweeper
+// destroys it at once) through: typing and leaving the note alone; a lock right after typing; Restart
+// Worker, then typing into the note, then declining the unlock. Control: a plain file's backup is seen by
+// the same watcher.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { explorerRow, noteseal, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
+import { artifactsDir, explorerRow, noteseal, noteSealLogs, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
+
+/** How long every save of a note takes in this window's worker (issue 22 §2: a slow worker). */
+const SLOW_SAVE_MS = 1500;
 
 const PASSPHRASE = 'ui test passphrase, long enough';
 
@@ -23,7 +30,7 @@ describe('no hot-exit backup of a note that cannot be saved', () => {
     keyfile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-lockbak-')), 'keyfile.json');
     noteseal(keyfile, PASSPHRASE, 'init');
     // Auto-save off (the desktop default): only NoteSeal's own save can make the note clean.
-    wb = await openWorkbench({ keyfile, settings: { 'files.autoSave': 'off' }, prepare: folder => {
+    wb = await openWorkbench({ keyfile, settings: { 'files.autoSave': 'off' }, env: { NOTESEAL_TEST_SLOW_SAVE_MS: String(SLOW_SAVE_MS) }, prepare: folder => {
       const plain = path.join(path.dirname(keyfile), 'input');
       fs.writeFileSync(plain, '# Note\n\nsome text\n');
       try { noteseal(keyfile, PASSPHRASE, 'encrypt', plain, '-o', path.join(folder, 'note.md.enc')); } finally { fs.rmSync(plain); }
@@ -37,19 +44,28 @@ describe('no hot-exit backup of a note that cannot be saved', () => {
   });
   after(async () => {
     watcher?.close();
+    if (wb) fs.writeFileSync(path.join(artifactsDir, 'lockbackups-noteseal.log'), noteSealLogs(wb.stateDir));
     await wb?.close();
     if (keyfile) fs.rmSync(path.dirname(keyfile), { recursive: true, force: true });
   });
   const noteBackups = () => [...seen].filter(n => n.split(path.sep).includes('noteseal') && n.split(path.sep).length > 2);
 
+  /** runCommand, once more after an Escape if the palette did not open (a focus VS Code kept elsewhere). */
+  async function command(title) {
+    try { await runCommand(page, title); } catch {
+      await page.keyboard.press('Escape');
+      await runCommand(page, title);
+    }
+  }
+
   async function openNote() {
-    await runCommand(page, 'View: Show Explorer');
+    await command('View: Show Explorer');
     await explorerRow(page, 'note.md.enc').click({ timeout: 30_000 });
     await page.locator('.monaco-editor .view-lines', { hasText: 'some text' }).waitFor({ timeout: 20_000 });
   }
 
   it('control: a dirty plain file is backed up and the watcher sees it', async () => {
-    await runCommand(page, 'View: Show Explorer');
+    await command('View: Show Explorer');
     await explorerRow(page, 'control.txt').click({ timeout: 30_000 });
     await page.locator('.monaco-editor .view-lines', { hasText: 'a plain file' }).waitFor({ timeout: 20_000 });
     await page.locator('.monaco-editor .view-lines').first().click();
@@ -60,45 +76,86 @@ describe('no hot-exit backup of a note that cannot be saved', () => {
       await page.waitForTimeout(100);
     }
     await page.keyboard.press('Control+S');
-    await runCommand(page, 'View: Close All Editors');
+    await command('View: Close All Editors');
   });
 
   /** Forgets what the watcher saw so far (a case must not count the backups of the case before). */
   async function freshWatch() {
     await page.waitForTimeout(500);
     seen.clear();
+    sweptBefore = swept();
+  }
+  // The second witness: the sweeper logs each backup of a note it destroys. Node's recursive watcher on Linux
+  // adds a new subfolder's watch asynchronously and missed backups written into a just-created folder.
+  let sweptBefore = 0;
+  const swept = () => (noteSealLogs(wb.stateDir).match(/destroyed a hot-exit backup of an encrypted note/g) ?? []).length;
+  function assertNoBackup() {
+    assert.deepEqual(noteBackups(), [], 'no hot-exit backup of the note appeared');
+    assert.equal(swept() - sweptBefore, 0, 'the sweeper destroyed no hot-exit backup of the note');
   }
 
-  // Not yet a guarantee (issue 22 §2 stays open), a todo: a failure does not fail the run, and the output
-  // still says whether it held. The cause, from the NoteSeal log of a failing run: the note is saved 250 ms
-  // after the last keystroke through the worker (leakGuard.ts, saveSoon), and stays dirty until that save
-  // returns; VS Code writes its backup 1000 ms after the last keystroke if the note is dirty then
-  // (workingCopyBackupTracker.ts, scheduleBackup). The lock's own save joins that running save. When the
-  // worker's save takes longer than the 750 ms between them, the backup is written (the sweeper destroys it).
-  it('lock right after typing: no backup', { todo: 'the save 250 ms after typing goes through the worker while the note stays dirty; a save slower than 750 ms lets VS Code back it up (seen in 1 of 3 runs)' }, async () => {
+  const decryptNote = () => noteseal(keyfile, PASSPHRASE, 'decrypt', path.join(wb.folder, 'note.md.enc'));
+  async function waitFor(what, ok, timeout = 20_000) {
+    const end = Date.now() + timeout;
+    while (!(await ok())) {
+      if (Date.now() > end) assert.fail(`timed out waiting: ${what}`);
+      await page.waitForTimeout(200);
+    }
+  }
+
+  // Not closed yet (issue 22 §2): with every worker save 1.5 s slow, a backup of the note was still destroyed by
+  // the sweeper in 4 of 5 runs on a loaded machine (load from 7 parallel sessions), 0.7–0.75 s after a save-soon
+  // that returned false. A save-soon that fires between two keystrokes is cancelled by VS Code when the next one
+  // asks (one save of a working copy at a time, the newer queued behind the running one) and reports false; the
+  // queued save then still ended later than VS Code's 1 s (not analysed further for lack of time). The lock and
+  // restart cases below, the issue's paths, held in every run.
+  it('a slow save after typing: no backup, and the text reaches the file', { todo: 'a backup still appeared in 4 of 5 loaded runs after a save-soon cancelled by the next keystroke (see above)' }, async () => {
+    await openNote();
+    await freshWatch();
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type(' typed and left alone');
+    await waitFor('the slow save written', () => decryptNote().includes('typed and left alone'));
+    await page.waitForTimeout(1000);
+    await screenshot(page, 'lockbackups-slow-save');
+    assertNoBackup();
+    // The next save meets VS Code's modified-since check (the stat it was given for the late save).
+    await page.keyboard.type(', then more');
+    await waitFor('the second save written', () => decryptNote().includes('typed and left alone, then more'));
+    await page.waitForTimeout(500);
+    assert.equal(await page.locator('.notifications-toasts, .notifications-center', { hasText: /newer|conflict|Failed to save/i }).count(), 0, 'no save conflict');
+    assertNoBackup();
+    await command('View: Close All Editors');
+  });
+
+  it('lock right after typing: no backup, and the typed text is saved', async () => {
     await openNote();
     await freshWatch();
     await page.locator('.monaco-editor .view-lines').first().click();
     await page.keyboard.press('Control+End');
     await page.keyboard.type(' typed just before the lock');
+    await page.locator('.monaco-editor .view-lines', { hasText: 'typed just before the lock' }).waitFor({ timeout: 5000 });
     await statusItem('NoteSeal: Unlocked').click();
     await statusItem('NoteSeal: Locked').waitFor({ timeout: 15_000 });
-    await page.waitForTimeout(3000);
+    await page.waitForTimeout(2000);
     await screenshot(page, 'lockbackups-lock-after-typing');
-    assert.deepEqual(noteBackups(), [], 'no hot-exit backup of the note appeared');
+    assertNoBackup();
+    assert.match(decryptNote(), /typed just before the lock/, 'the lock saved the typed text');
   });
 
-  // Still a todo: it failed in 1 of 3 runs after the watcher fix (14:50 UTC, reason not analysed in time).
-  it('Restart Worker, then typing into the note, then declining the unlock: no backup', { todo: 'failed in 1 of 3 runs (not analysed yet)' }, async () => {
+  it('Restart Worker, then typing into the note, then declining the unlock: no backup', async () => {
     await unlockFromStatusBar(page, PASSPHRASE);
     await openNote();
     await freshWatch();
-    await runCommand(page, 'NoteSeal: Restart Worker');
+    await command('NoteSeal: Restart Worker');
     await statusItem('NoteSeal: Locked').waitFor({ timeout: 30_000 });
-    await runCommand(page, 'View: Show Explorer');
+    await command('View: Show Explorer');
     await explorerRow(page, 'note.md.enc').click({ timeout: 30_000 });
-    await page.waitForTimeout(1000);
-    await page.keyboard.press('Escape');                 // an unlock prompt, if one came: declined
+    // The unlock prompt of the reopened note: declined.
+    const prompt = page.locator('.quick-input-widget', { hasText: 'Unlock NoteSeal' });
+    await prompt.waitFor({ timeout: 15_000 });
+    await page.keyboard.press('Escape');
+    await prompt.waitFor({ state: 'hidden', timeout: 5000 });
     await page.locator('.monaco-editor .view-lines').first().click();
     await page.keyboard.press('Control+End');
     await page.keyboard.type(' typed after the restart');
@@ -106,6 +163,7 @@ describe('no hot-exit backup of a note that cannot be saved', () => {
     await page.keyboard.press('Escape');                 // the unlock prompt the save raises: declined
     await page.waitForTimeout(3000);
     await screenshot(page, 'lockbackups-restart-typing');
-    assert.deepEqual(noteBackups(), [], 'no hot-exit backup of the note appeared');
+    assertNoBackup();
+    assert.equal(await page.locator('.monaco-editor .view-lines', { hasText: /typed after the restart|some text/ }).count(), 0, 'the typing was undone and the note stays unseen');
   });
 });

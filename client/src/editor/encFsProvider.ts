@@ -12,6 +12,26 @@ import { logicalFsPath, NOTESEAL_SCHEME, sealedFileOf } from '../shared/uris';
 import type { VaultController } from '../vault/vault';
 import { isWorkerError, WorkerCallError, type WorkerClient } from '../shared/workerClient';
 
+/**
+ * The longest a save keeps VS Code waiting (issue 22 §2). VS Code writes a hot-exit backup of a text file
+ * 1000 ms after its last change if it is still modified then, and again checks `isModified()` before storing
+ * it; a save that ends makes the working copy clean, which cancels the pending backup
+ * (src/vs/workbench/services/workingCopy/common/workingCopyBackupTracker.ts: scheduleBackup,
+ * onDidChangeDirty → discardBackup). Nothing else an extension can set stops it: the delay is 2000 ms only
+ * with a short `files.autoSave` delay for the resource (filesConfigurationService.ts, hasShortAutoSaveDelay),
+ * a language override would change every file of that language, and `backupDelay` is internal. LeakGuard saves
+ * 250 ms after the last edit; a worker save (or an unlock prompt it raises) slower than the rest of that second
+ * left the note dirty when the timer fired. So a save still running after this deadline is reported done to VS
+ * Code and finished in the background, its text served from memory meanwhile; if it then fails, the text is
+ * sealed into a recovery copy and the editor shows the file again (onLateWriteFailed), never a silent loss.
+ * A save that finds the note's previous save still writing is reported done at once: VS Code runs one save of
+ * a working copy at a time (a newer one cancels and queues behind the running one), so the deadlines of two
+ * saves in a row would add up.
+ */
+export const SAVE_DEADLINE_MS = 150;
+
+interface LateWrite { content: Uint8Array; stat: MemoryStat; seq: number }
+
 export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemoryFiles, vscode.Disposable {
   /** Non-secret documents served without the worker (the backup probe, the placeholder of a sealed note). */
   private readonly memory = new Map<string, { content: Uint8Array; stat: MemoryStat; acceptWrites: boolean }>();
@@ -39,6 +59,28 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
   onTakeOverDeclined: (uri: vscode.Uri) => void = () => undefined;
   /** The notes (by path) the user agreed to sign as theirs in this session. */
   private readonly takenOver = new Set<string>();
+  /** Saves reported done to VS Code and still being written (uri → what VS Code believes is on disk). */
+  private readonly late = new Map<string, LateWrite>();
+  /** The stat VS Code was given for a late save, while the real file is still the one that save wrote. */
+  private readonly shownStats = new Map<string, { mtime: number; size: number; shown: MemoryStat }>();
+  /** The writes of each note, one after another (uri → the last one's end; never rejects). */
+  private readonly writes = new Map<string, Promise<void>>();
+  private readonly lastWrite = new Map<string, number>();
+  private writeSeq = 0;
+  /**
+   * A save reported done to VS Code failed afterwards (nothing written): the editor feature seals `content`
+   * into a recovery copy (unless `sealed`: the worker already did, SAVE_SEALED), shows the file again and tells
+   * the user; if it cannot seal, puts the text back.
+   */
+  onLateWriteFailed: (uri: vscode.Uri, content: Uint8Array, error: unknown, sealed: boolean) => Promise<void> = async () => undefined;
+  /** Writes (by seq) whose request reached the worker: from then on the worker finishes or seals them. */
+  private readonly sent = new Set<number>();
+  /** Late writes whose text was sealed here when the window closed before they reached the worker (handOver). */
+  private readonly handedOver = new Set<number>();
+  /** Writes the worker refused SAVE_SEALED: it sealed their text itself. */
+  private readonly sealedByWorker = new Set<number>();
+  /** Seals a late write's text into a recovery copy (handOver); returns false if it could not. */
+  sealLate: (uri: vscode.Uri, content: Uint8Array) => Promise<boolean> = async () => false;
 
   constructor(private readonly worker: WorkerClient, private readonly vault: VaultController) {
     this.subscriptions.push(worker.onNotification(Method.fsDidChange, ({ events }) => {
@@ -68,15 +110,19 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
   }
 
   async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
-    const mem = this.memory.get(uri.toString());
+    const mem = this.memory.get(uri.toString()) ?? this.late.get(uri.toString());
     if (mem) {
       const { mtime, ctime, size, readonly } = mem.stat;
       return { type: vscode.FileType.File, mtime, ctime, size, permissions: readonly ? vscode.FilePermission.Readonly : undefined };
     }
     const s: FileStatInfo = await this.call(uri, () => this.worker.request(Method.fsStat, { path: logicalFsPath(uri) }));
+    const mtime = Math.round(s.mtime);
+    // The file a late save wrote: VS Code holds the stat it was given then (else its next save sees a conflict).
+    const shown = this.shownStats.get(uri.toString());
+    if (shown && shown.mtime === mtime && shown.size === s.size) return { type: vscode.FileType.File, ...shown.shown };
     return {
       type: s.type === 'directory' ? vscode.FileType.Directory : vscode.FileType.File,
-      ctime: Math.round(s.ctime), mtime: Math.round(s.mtime), size: s.size,
+      ctime: Math.round(s.ctime), mtime, size: s.size,
       permissions: s.readonly ? vscode.FilePermission.Readonly : undefined,
     };
   }
@@ -87,7 +133,7 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
   }
 
   async readFile(uri: vscode.Uri): Promise<Uint8Array> {
-    const mem = this.memory.get(uri.toString());
+    const mem = this.memory.get(uri.toString()) ?? this.late.get(uri.toString());
     if (mem) return mem.content;
     this.onActivity();
     const read = () => withFilePassphrase(this.worker, uri, () => this.worker.request(Method.fsReadFile, { path: logicalFsPath(uri) }));
@@ -104,8 +150,90 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
       return;
     }
     this.onActivity();
+    const seq = ++this.writeSeq;
+    this.lastWrite.set(key, seq);
+    const deadline = this.writes.has(key) ? 0 : SAVE_DEADLINE_MS;
+    const written = (this.writes.get(key) ?? Promise.resolve()).then(() => this.writeThrough(uri, content, options, seq));
+    const end = written.then(() => this.shownAfterLateWrite(uri, seq), e => this.lateWriteFailed(uri, content, e, seq));
+    this.writes.set(key, end);
+    void end.finally(() => {
+      if (this.writes.get(key) === end) this.writes.delete(key);
+      this.sent.delete(seq); this.handedOver.delete(seq); this.sealedByWorker.delete(seq);
+    });
+    // In time, VS Code gets the outcome as it is (a failure keeps the editor dirty and says why). Late, the
+    // save is marked late in the timer's own turn, so that its end (a later turn) always finds the mark.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const now = Date.now();
+        this.late.set(key, { content, stat: { mtime: now, ctime: now, size: content.length }, seq });
+        resolve();
+      }, deadline);
+      written.then(() => { clearTimeout(timer); resolve(); }, e => { clearTimeout(timer); reject(e as Error); });
+    });
+  }
+
+  /** Resolves once every save reported to VS Code has really been written, or failed and been sealed (lock, restart). */
+  async whenWritten(): Promise<void> {
+    while (this.writes.size) await Promise.all([...this.writes.values()]);
+  }
+
+  /** whenWritten, or false once `ms` have passed. */
+  async writtenWithin(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const done = await Promise.race([this.whenWritten().then(() => true), new Promise<false>(resolve => { timer = setTimeout(() => resolve(false), ms); })]);
+    clearTimeout(timer);
+    return done;
+  }
+
+  /**
+   * The window closes (deactivate, issue 22 §2): waits up to `ms` for the saves VS Code was told had ended. A
+   * late save still not sent to the worker then (an unlock prompt, a question about the note's writer or list,
+   * a newer save queued behind a slow one) has its text sealed here into a recovery copy and is never sent; the
+   * ones the worker has are the worker's to finish or seal (server/src/vault/writeJoin.ts). Returns how many
+   * were sealed here, and how many could not be (their text is lost with the window: logged).
+   */
+  async handOver(ms: number): Promise<{ sealed: number; notSealed: number }> {
+    if (await this.writtenWithin(ms)) return { sealed: 0, notSealed: 0 };
+    let sealed = 0; let notSealed = 0;
+    for (const [key, late] of this.late) {
+      // Only the note's newest text counts (a newer save, not late, keeps the note dirty: sealed as such), and the
+      // worker has the writes it was sent.
+      if (this.lastWrite.get(key) !== late.seq || this.sent.has(late.seq)) continue;
+      this.handedOver.add(late.seq);
+      if (await this.sealLate(vscode.Uri.parse(key), late.content)) sealed++; else notSealed++;
+    }
+    return { sealed, notSealed };
+  }
+
+  /** A late save was written: from now on the real file is served, under the stat VS Code was given. */
+  private async shownAfterLateWrite(uri: vscode.Uri, seq: number): Promise<void> {
+    const key = uri.toString();
+    const late = this.late.get(key);
+    if (late?.seq !== seq) return; // in time, or a later save supersedes it
+    const s = await this.worker.request(Method.fsStat, { path: logicalFsPath(uri) }).catch(() => undefined);
+    if (s) this.shownStats.set(key, { mtime: Math.round(s.mtime), size: s.size, shown: late.stat });
+    this.late.delete(key);
+  }
+
+  private async lateWriteFailed(uri: vscode.Uri, content: Uint8Array, error: unknown, seq: number): Promise<void> {
+    const key = uri.toString();
+    const late = this.late.get(key);
+    if (late?.seq !== seq) return; // VS Code got this failure itself (in time), or a later save supersedes it
+    this.late.delete(key);
+    this.shownStats.delete(key);
+    if (this.lastWrite.get(key) !== seq) return; // a later save of newer text is queued: its outcome counts
+    if (this.handedOver.has(seq)) return; // sealed when the window closed
+    await this.onLateWriteFailed(uri, content, error, this.sealedByWorker.has(seq)).catch(() => undefined);
+  }
+
+  private async writeThrough(uri: vscode.Uri, content: Uint8Array, options: { readonly create: boolean; readonly overwrite: boolean }, seq: number): Promise<void> {
     await this.withKey(uri, 'Saving an encrypted note needs the key.', async () => {
-      const write = () => this.worker.request(Method.fsWriteFile, { path: logicalFsPath(uri), data: content, create: options.create, overwrite: options.overwrite });
+      const write = () => {
+        // Sealed when the window closed (handOver): the recovery copy holds this text; nothing more is written.
+        if (this.handedOver.has(seq)) throw new Error('The window closed before this save reached the worker: its text is kept in a sealed recovery copy.');
+        this.sent.add(seq);
+        return this.worker.request(Method.fsWriteFile, { path: logicalFsPath(uri), data: content, create: options.create, overwrite: options.overwrite });
+      };
       try {
         // The user declined the list that governs the note: the worker refuses the write (nothing written).
         if (await this.confirmWriter(uri) === 'listDeclined') await write();
@@ -113,6 +241,7 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
         else await withListAcceptance(this.worker, sealedFileOf(uri), write);
       } catch (e) {
         if (isWorkerError(e, 'CHANGED_ON_DISK')) this.onChangedWhileSaving(uri);
+        if (isWorkerError(e, 'SAVE_SEALED')) this.sealedByWorker.add(seq);
         throw e;
       }
     }, false);

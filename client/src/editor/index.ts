@@ -17,6 +17,14 @@ import { registerLargeNotes } from './largeNotes';
 import { NoteRecovery } from './noteRecovery';
 import { EncOpenRedirect, REDIRECT_VIEW_TYPE } from './openRedirect';
 
+/**
+ * How long deactivate() waits for saves VS Code was told had ended (issue 22 §2). VS Code gives the extension host
+ * 5 s to deactivate before it exits (extHostExtensionService.ts, terminate: `Promise.race([timeout(5000),
+ * this._deactivateAll()])`); this leaves time to seal what is left and to stop the worker, which itself waits up
+ * to 3 s for the writes it has (server/src/vault/writeJoin.ts) whether or not this process is still there.
+ */
+const SHUTDOWN_WAIT_MS = 2500;
+
 export interface EditorFeature {
   fsProvider: EncFileSystemProvider;
   recovery: NoteRecovery;
@@ -33,6 +41,9 @@ export function registerEditor(context: vscode.ExtensionContext, deps: Core & Le
   const files = new FileCommands(worker, vault, guard);
   const recovery = new NoteRecovery(worker, fsProvider, log);
   leakGuard.onSaveFailed = async doc => { await recovery.seal(doc); };
+  fsProvider.onLateWriteFailed = (uri, content, error, sealed) => recovery.lateSaveFailed(uri, content, error, sealed, () => vault.state.locked, () => vault.ensureUnlocked());
+  fsProvider.sealLate = (uri, content) => recovery.sealText(uri, content);
+  vault.whenWritten = ms => fsProvider.writtenWithin(ms);
   const reverting = new Set<string>();
   fsProvider.onTakeOverDeclined = uri => {
     if (reverting.has(uri.toString())) return;
@@ -83,6 +94,10 @@ export function registerEditor(context: vscode.ExtensionContext, deps: Core & Le
     beforeWorkerStops: async () => {
       // Reload Window / quit with a note that could not be saved: seal its text (the new window offers it back on
       // unlock), then destroy the plaintext backup VS Code has just written for the next window to restore.
+      // Saves VS Code was told had ended are waited for (SHUTDOWN_WAIT_MS); what has not reached the worker by then is
+      // sealed here, what has is the worker's to finish or seal before it exits (server/src/vault/writeJoin.ts).
+      const handed = await fsProvider.handOver(SHUTDOWN_WAIT_MS);
+      if (handed.sealed || handed.notSealed) log.warn(`window shutting down: ${handed.sealed} save(s) still waiting sealed into recovery copies${handed.notSealed ? `, ${handed.notSealed} could not be sealed` : ''}`);
       for (const doc of vscode.workspace.textDocuments) if (doc.uri.scheme === NOTESEAL_SCHEME && doc.isDirty) await recovery.seal(doc);
       const n = leakGuard.sweepSync();
       log.info(`window shutting down: dirty notes sealed, ${n} hot-exit backup(s) destroyed`);

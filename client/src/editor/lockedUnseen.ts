@@ -135,13 +135,23 @@ export class LockedNotes implements vscode.Disposable {
     }
   }
 
+  /** Notes whose typing is being undone: each keystroke is an event, and one revert at a time serves them all. */
+  private readonly undoing = new Set<string>();
+
   private async undoTyping(doc: vscode.TextDocument): Promise<void> {
-    const stat = hiddenStats.get(doc.uri.toString());
-    if (!stat || !this.vault.state.locked || !doc.isDirty || vscode.window.activeTextEditor?.document !== doc) return;
+    const key = doc.uri.toString();
+    const stat = hiddenStats.get(key);
+    if (!stat || this.undoing.has(key) || !this.vault.state.locked || !doc.isDirty || vscode.window.activeTextEditor?.document !== doc) return;
+    // One at a time: overlapping reverts (one per keystroke) ended each other's memory serving, and a revert
+    // then read through the locked worker, which asked for the passphrase and left the note dirty.
+    this.undoing.add(key);
     const served = this.files.serveFromMemory(doc.uri, LOCKED_BYTES, { stat });
     try {
-      await vscode.commands.executeCommand('workbench.action.files.revert');
-    } finally { served.dispose(); }
+      // Keystrokes typed while a revert runs make the note dirty again: revert until it stays clean.
+      for (let i = 0; i < 20 && doc.isDirty && !doc.isClosed && vscode.window.activeTextEditor?.document === doc; i++) {
+        await vscode.commands.executeCommand('workbench.action.files.revert');
+      }
+    } finally { served.dispose(); this.undoing.delete(key); }
     void vscode.window.showInformationMessage('NoteSeal is locked: this note cannot be edited. Unlock NoteSeal to see and edit it.');
   }
 

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { Method } from '../../../server/src/protocol';
 import type { EncFileSystemProvider } from './encFsProvider';
-import { hideCachedNotes, hidingDone, isLockedText, restoringNotes } from './lockedUnseen';
+import { hideCachedNotes, hidingDone, isLockedText, LOCKED_TEXT, restoringNotes } from './lockedUnseen';
 import type { Logger } from '../shared/logger';
 import { REDIRECT_VIEW_TYPE } from './openRedirect';
 import { isDecryptedScheme, logicalFsPath, NOTESEAL_SCHEME } from '../shared/uris';
@@ -71,6 +71,68 @@ export class NoteRecovery {
     if (!doc.isDirty) this.copies.delete(uri.toString());
   }
 
+  /**
+   * A save VS Code was told had ended (encFsProvider.ts, SAVE_DEADLINE_MS) failed afterwards: nothing was
+   * written. Its text is sealed, then the editor shows the file again (the note on disk, or the locked text),
+   * so that nothing dirty is left for VS Code to back up, and the user is told, with the way back. Where the
+   * text cannot be sealed it is put back into the editor, unsaved: never lost, never shown as saved.
+   */
+  async lateSaveFailed(uri: vscode.Uri, content: Uint8Array, error: unknown, sealedByWorker: boolean, locked: () => boolean, unlock: () => Promise<boolean>): Promise<void> {
+    const why = (error as Error)?.message ?? String(error);
+    // Typing into the locked text (undone at once, lockedUnseen.ts) is nothing to keep.
+    const typed = new TextDecoder().decode(content);
+    if (typed.startsWith(LOCKED_TEXT) || typed.startsWith(PLACEHOLDER_TEXT)) {
+      if (locked()) await hideCachedNotes(this.files, this.log); else this.files.announceChanged([uri]);
+      return;
+    }
+    let id: string | undefined;
+    // The worker stopped (a restart) before it could write the note and sealed the text itself (SAVE_SEALED).
+    if (sealedByWorker) id = undefined;
+    else try { ({ id } = await this.worker.request(Method.recoverySeal, { path: logicalFsPath(uri), data: content })); } catch (e) {
+      this.log.warn(`a late save failed (${why}) and its text could not be sealed (${(e as Error).message}): put back into the editor`);
+      const doc = await vscode.workspace.openTextDocument(uri).then(d => d, () => undefined);
+      const text = typed;
+      if (doc && doc.getText() !== text) {
+        const edit = new vscode.WorkspaceEdit();
+        edit.replace(uri, new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), text);
+        await vscode.workspace.applyEdit(edit);
+      }
+      void vscode.window.showErrorMessage(vscode.l10n.t('{0} was not saved: {1}', nameOf(uri.path), why));
+      return;
+    }
+    this.log.warn(`a save failed after VS Code was told it had ended (${why}): its text is kept in a sealed recovery copy`);
+    if (locked()) await hideCachedNotes(this.files, this.log);
+    else this.files.announceChanged([uri]);
+    const restore = vscode.l10n.t('Restore');
+    // Not awaited: a lock waits for this (whenWritten), not for the user's answer.
+    void vscode.window.showErrorMessage(vscode.l10n.t('{0} was not saved: {1} Your text is kept in a sealed recovery copy.', nameOf(uri.path), why), restore)
+      .then(async pick => { if (pick === restore && (!locked() || await unlock())) await this.restore(id ? [id] : await this.newestCopyOf(uri)); })
+      .then(undefined, e => this.log.warn(`a recovery copy was not restored: ${(e as Error).message}`));
+  }
+
+  /** The newest recovery copy of the note at `uri` (the one the worker sealed when it stopped), if any. */
+  private async newestCopyOf(uri: vscode.Uri): Promise<string[]> {
+    const copies = (await this.worker.request(Method.recoveryList)).filter(c => c.path === logicalFsPath(uri));
+    return copies.length ? [copies[copies.length - 1].id] : [];
+  }
+
+  /**
+   * Seals the text of a save VS Code was told had ended, when the window closes before it reached the worker
+   * (encFsProvider.ts, handOver). Offered back at the next unlock. False if it could not be sealed.
+   */
+  async sealText(uri: vscode.Uri, content: Uint8Array): Promise<boolean> {
+    const typed = new TextDecoder().decode(content);
+    if (typed.startsWith(LOCKED_TEXT) || typed.startsWith(PLACEHOLDER_TEXT)) return true;
+    try {
+      await this.worker.request(Method.recoverySeal, { path: logicalFsPath(uri), data: content });
+      this.log.warn('the window closed before a save had reached the worker: its text is kept in a sealed recovery copy');
+      return true;
+    } catch (e) {
+      this.log.error(`the window closed before a save had reached the worker, and its text could not be sealed (${(e as Error).message})`);
+      return false;
+    }
+  }
+
   /** The note was saved: its recovery copy is no longer needed. */
   saved(doc: vscode.TextDocument): void {
     const id = this.copies.get(doc.uri.toString());
@@ -87,6 +149,8 @@ export class NoteRecovery {
   async closeDecrypted(trySave: boolean): Promise<{ sealed: string[]; keptOpen: string[] }> {
     const sealed: string[] = []; const keptOpen: string[] = [];
     const names = new Set<string>();
+    // A save VS Code was told had ended may still be writing: the key must stay until it has.
+    await this.files.whenWritten();
     for (const doc of vscode.workspace.textDocuments) {
       if (!isNote(doc.uri)) continue;
       names.add(nameOf(doc.uri.path));
@@ -94,6 +158,7 @@ export class NoteRecovery {
       if (trySave && await doc.save().then(ok => ok, () => false)) { this.saved(doc); continue; }
       if (await this.seal(doc)) { sealed.push(doc.uri.path); await this.discardChanges(doc); } else keptOpen.push(doc.uri.path);
     }
+    await this.files.whenWritten();
     const tabs = vscode.window.tabGroups.all.flatMap(g => g.tabs).filter(t => showsDecrypted(t, names) && !keptOpen.includes(noteOf(t)?.path ?? ''));
     if (tabs.length) await vscode.window.tabGroups.close(tabs, true).then(undefined, () => undefined);
     // Sealed copies of closed notes wait for the next unlock, not for this window's save.

@@ -31,7 +31,9 @@ export function registerShared(context: vscode.ExtensionContext, deps: { agentAs
   // Weak test KDF only in a test or development host, never for an installed extension (issue 10).
   const testFastKdf = context.extensionMode !== vscode.ExtensionMode.Production && process.env.NOTESEAL_TEST_FAST_KDF === '1';
   const agent = vscode.workspace.getConfiguration('noteseal').get<boolean>('agent.enabled', true);
-  const worker = new WorkerClient(context, log, { keyfile, testFastKdf, agent, agentAskBeforeServing: deps.agentAskBeforeServing });
+  // A slow worker, for the tests of the backup window and the shutdown join (issue 22 §2); never in an installed extension.
+  const testSlowSaveMs = context.extensionMode !== vscode.ExtensionMode.Production ? Number(process.env.NOTESEAL_TEST_SLOW_SAVE_MS) || 0 : 0;
+  const worker = new WorkerClient(context, log, { keyfile, testFastKdf, agent, agentAskBeforeServing: deps.agentAskBeforeServing, ...(testSlowSaveMs ? { testSlowSaveMs } : {}) });
 
   const command: RegisterCommand = (id, run) =>
     context.subscriptions.push(vscode.commands.registerCommand(id, async (...args: never[]) => {

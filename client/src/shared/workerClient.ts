@@ -13,6 +13,11 @@ import { workerExecArgv } from './workerLaunch';
 /** Restarts allowed inside RESTART_WINDOW_MS before we give up (a worker that crashes on start would loop). */
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 3 * 60_000;
+/**
+ * How long a stop waits for the worker's shutdown answer; then the languageclient kills it (2 s later). Longer than
+ * the worker's own wait for the notes it is writing plus sealing what is left (server/src/vault/writeJoin.ts).
+ */
+const STOP_TIMEOUT_MS = 8000;
 
 /** A request the worker refused, with the protocol's stable error code. */
 export class WorkerCallError extends Error {
@@ -30,7 +35,7 @@ export class WorkerClient implements vscode.Disposable {
   /** Fires after the worker died unexpectedly and a new one is ready. */
   readonly onDidRestart = this.restartedEmitter.event;
 
-  constructor(context: vscode.ExtensionContext, private readonly log: Logger, initializationOptions: WorkerInitOptions) {
+  constructor(context: vscode.ExtensionContext, private readonly log: Logger, private readonly initializationOptions: WorkerInitOptions) {
     const module = context.asAbsolutePath('dist/worker.js');
     this.client = new LanguageClient('noteseal', 'NoteSeal worker',
       // One server description, not run/debug: the languageclient picks `debug` whenever the extension host
@@ -95,10 +100,14 @@ export class WorkerClient implements vscode.Disposable {
     }
   }
 
-  /** Stops the worker and starts a fresh one (the user's "Restart Worker" command). */
+  /**
+   * Stops the worker and starts a fresh one (the user's "Restart Worker" command). Not LanguageClient.restart():
+   * its stop gives the worker 2 s, and the worker's shutdown may wait longer for a note being written.
+   */
   async restart(): Promise<void> {
     this.log.info('worker restart requested');
-    await this.client.restart();
+    await this.client.stop(STOP_TIMEOUT_MS);
+    await this.client.start();
   }
 
   private async whenRunning(timeoutMs = 20_000): Promise<void> {
@@ -130,9 +139,20 @@ export class WorkerClient implements vscode.Disposable {
     };
   }
 
+  /** Stops the worker (deactivate): it answers once the notes it is writing are written or sealed. */
+  async stop(): Promise<void> {
+    if (this.client.state !== State.Stopped) await this.client.stop(STOP_TIMEOUT_MS).catch(() => undefined);
+  }
+
+  /** The integration tests only (testApi.ts): a fresh worker started with these options changed. */
+  async restartWith(options: Partial<WorkerInitOptions>): Promise<void> {
+    Object.assign(this.initializationOptions, options);
+    if (this.client.state === State.Stopped) await this.client.start(); else await this.restart();
+  }
+
   async dispose(): Promise<void> {
     this.restartedEmitter.dispose();
-    if (this.client.state !== State.Stopped) await this.client.stop(5000).catch(() => undefined);
+    await this.stop();
   }
 }
 

@@ -11,6 +11,9 @@ import { addUnlockMethod, removeUnlockMethod } from './unlockMethods';
 import { lockOnTokenRemoval } from './unlockSlots';
 import { Method } from '../../../server/src/protocol';
 
+/** How long Restart Worker waits for saves still being written before it stops the worker. */
+const RESTART_WAIT_MS = 5000;
+
 export interface VaultFeature {
   vault: VaultController;
   autoLock: AutoLock;
@@ -50,6 +53,10 @@ export function registerVault(context: vscode.ExtensionContext, deps: Core): Vau
   command(Commands.addUnlockMethod, () => addUnlockMethod(worker, vault));
   command(Commands.removeUnlockMethod, () => removeUnlockMethod(worker, vault));
   command(Commands.restartWorker, async () => {
+    // Saves VS Code was told had ended go to this worker first (issue 22 §2). A worker that hangs must still be
+    // restartable: past the bound, the stop lets the worker finish or seal what it has (writeJoin.ts), and a save
+    // that then fails is sealed through the new worker (noteRecovery.ts, lateSaveFailed).
+    if (!(await vault.whenWritten(RESTART_WAIT_MS))) log.warn('restarting the worker while a save is still being written');
     await worker.restart();
     await vault.refresh();
     await closeAfterRestart();

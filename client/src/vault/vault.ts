@@ -23,6 +23,8 @@ export class VaultController implements vscode.Disposable {
   beforeLock: (reason: LockReason) => Promise<boolean> = async () => true;
   /** Closes every view of decrypted content (noteRecovery.ts); `trySave` while the key is still there. */
   closeDecrypted: (trySave: boolean) => Promise<{ sealed: string[]; keptOpen: string[] }> = async () => ({ sealed: [], keptOpen: [] });
+  /** Saves VS Code was told had ended, still being written (the editor feature): true once all have, false after `ms`. */
+  whenWritten: (ms: number) => Promise<boolean> = async () => true;
 
   constructor(private readonly worker: WorkerClient, private readonly secrets: vscode.SecretStorage, private readonly log: Logger) {
     this.subscriptions.push(
