@@ -198,6 +198,11 @@ export interface ClientToWorkerRequests {
   'noteseal/age/acceptList': { params: { listFile: string; sha256: string }; result: { recipients: number } };
   /** Holds the own passphrase of the passphrase (scrypt) age file `path` in the worker's memory until the lock. */
   'noteseal/age/filePassphrase': { params: { path: string; passphrase: string }; result: void };
+  /**
+   * Whether VS Code opens the local file `path` through NoteSeal (issue 27): it carries sops metadata and has a
+   * sops name, or a creation rule of a `.sops.yaml` this machine accepted matches it. Works while locked.
+   */
+  'noteseal/sops/opensInEditor': { params: { path: string }; result: { sops: boolean } };
 }
 
 /** Requests the worker sends to the client: the client owns SecretStorage, the worker never touches it. */
@@ -291,6 +296,7 @@ export const Method = {
   ageAcceptList: 'noteseal/age/acceptList',
   ageDescribe: 'noteseal/age/describe',
   ageFilePassphrase: 'noteseal/age/filePassphrase',
+  sopsOpensInEditor: 'noteseal/sops/opensInEditor',
   sharingAddMember: 'noteseal/sharing/addMember',
   sharingDescribe: 'noteseal/sharing/describe',
   sharingIsShared: 'noteseal/sharing/isShared',

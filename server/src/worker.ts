@@ -23,6 +23,7 @@ import { RecoveryStore, recoveryDirFor } from './vault/recoveryStore';
 import { VaultService } from './vault/vaultService';
 import { WorkerAgent } from './vault/workerAgent';
 import { EncWatchers } from './vault/watcher';
+import { opensAsSops } from './vault/sopsNotes';
 import { toResponseError } from './vault/workerErrors';
 import { VERSION } from './version';
 import { acceptListAt, addMember, describeSharing, knownMembers, pendingList, setWorkspaceRoots } from './keys/sharing';
@@ -207,6 +208,8 @@ onRequest(Method.ageAcceptList, async p => {
   const keys = vault!.unlocked();
   return { recipients: await acceptAgeListAt(p.listFile, p.sha256, { keyfilePath: keys.keyfilePath, ownIdentity: (await keys.identity())?.public ?? null }) };
 });
+// sops files (issue 27): which ones the Explorer opens through NoteSeal.
+onRequest(Method.sopsOpensInEditor, async p => ({ sops: await opensAsSops(p.path, vault!.keyfilePath) }));
 onRequest(Method.sharingKnownMembers, p => knownMembers(vault!.unlocked(), p.listFiles, p.folder));
 onRequest(Method.sharingWorkspaceRoots, async p => { setWorkspaceRoots(p.roots); });
 onRequest(Method.sharingPendingList, async p => {
