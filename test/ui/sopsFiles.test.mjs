@@ -6,7 +6,8 @@
 // (JSON, checking the MAC). A file an accepted `.sops.yaml` rule matches opens the same way; a plain
 // `secrets.yaml` opens as usual; a PGP-only file made by sops itself is refused naming its PGP key. Typing, a
 // file changed on disk under a dirty editor and a lock while dirty leave nothing typed on disk (canary search,
-// planted control); the sealed text comes back into the sops file on unlock.
+// planted control); the sealed text comes back into the sops file on unlock. Update sops Keys asks, in a modal
+// naming the recipient it adds, before it applies a changed `.sops.yaml`.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -52,7 +53,7 @@ const JSON_PLAIN = `{
 `;
 
 describe('sops files in the workbench', () => {
-  let wb, page, dir, keyfile, secretKey, keysTxt, yamlOriginal;
+  let wb, page, dir, keyfile, secretKey, keysTxt, yamlOriginal, recipient, secretKey2, recipient2;
   const canary = `CANARY${randomBytes(10).toString('hex')}`;
   const canaryJson = `CANARYJ${randomBytes(10).toString('hex')}`;
   const canaryDirty = `CANARYD${randomBytes(10).toString('hex')}`;
@@ -64,7 +65,7 @@ describe('sops files in the workbench', () => {
   }
   const tabTitles = async () => (await page.locator('.tabs-container .tab').allInnerTexts()).map(t => t.replace(/\s+/g, ''));
   const editorText = async () => (await page.locator('.monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
-  const readAge = async (file, fileType) => { try { return await sopsAge.decryptSops(fs.readFileSync(file, 'utf8'), { secretKey, fileType }); } catch { return undefined; } };
+  const readAge = async (file, fileType, key = secretKey) => { try { return await sopsAge.decryptSops(fs.readFileSync(file, 'utf8'), { secretKey: key, fileType }); } catch { return undefined; } };
   async function closeAllTabs() {
     await page.locator('.monaco-workbench').click({ position: { x: 640, y: 300 } });
     await page.keyboard.press('Control+K');
@@ -80,7 +81,10 @@ describe('sops files in the workbench', () => {
     execFileSync('age-keygen', ['-o', keysTxt], { stdio: 'ignore' });
     const keys = fs.readFileSync(keysTxt, 'utf8');
     secretKey = /^AGE-SECRET-KEY-1[0-9A-Z]+$/m.exec(keys)[0];
-    const recipient = /# public key: (age1[0-9a-z]+)/.exec(keys)[1];
+    recipient = /# public key: (age1[0-9a-z]+)/.exec(keys)[1];
+    const keys2 = execFileSync('age-keygen', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });   // a teammate's key
+    secretKey2 = /^AGE-SECRET-KEY-1[0-9A-Z]+$/m.exec(keys2)[0];
+    recipient2 = /# public key: (age1[0-9a-z]+)/.exec(keys2)[1];
     cli('identity', 'import', keysTxt);
     const sopsConfig = `creation_rules:\n  - path_regex: config/.*\\.yaml$\n    age: ${recipient}\n  - age: ${recipient}\n`;
     const app = path.join(dir, 'app');                        // where the files are made before they are copied in
@@ -264,6 +268,27 @@ describe('sops files in the workbench', () => {
     }
     await waitFor('sops-age to read the recovered value', holdsMine, 30_000);
     assert.ok(!fs.readFileSync(file, 'utf8').includes(canaryDirty), 'the recovered value is encrypted in the file');
+  });
+
+  it('Update sops Keys: a changed .sops.yaml is shown in a modal naming the recipient it adds, and applied only once accepted', async () => {
+    const file = inWorkspace('secrets.sops.yaml');
+    // A pushed change to the repository's .sops.yaml adds a second recipient to the rule for secrets.sops.yaml.
+    fs.writeFileSync(inWorkspace('.sops.yaml'), `creation_rules:\n  - path_regex: config/.*\\.yaml$\n    age: ${recipient}\n  - age: ${recipient},${recipient2}\n`);
+    await page.locator('.monaco-editor .view-lines', { hasText: 'password: hunter2' }).waitFor({ timeout: 30_000 });
+    await waitFor('the editor to be clean', async () => (await page.locator('.tabs-container .tab.dirty').count()) === 0, 30_000);
+    const before = fs.readFileSync(file);
+    await runCommand(page, 'NoteSeal: Update sops Keys from .sops.yaml');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 20_000 });
+    const text = (await dialog.innerText()).replace(/\s+/g, ' ');
+    assert.match(text, /\.sops\.yaml changed since you accepted it/);
+    assert.ok(text.includes(`+ age ${recipient2}`), 'the recipient it would add is named');
+    await screenshot(page, 'sops-config-modal');
+    assert.ok(fs.readFileSync(file).equals(before), 'nothing applied before the answer');
+    assert.equal(await readAge(file, 'yaml', secretKey2), undefined, 'the teammate cannot read it yet');
+    await dialog.locator('.monaco-button', { hasText: 'Accept and Update Keys' }).click();
+    await waitFor('the added key to open the file', async () => (await readAge(file, 'yaml', secretKey2))?.db?.password === 'hunter2', 30_000);
+    assert.equal((await readAge(file, 'yaml'))?.db?.password, 'hunter2', 'the first key still opens it');
   });
 
   it('leaves no trace of the typed text on disk (workspace, user data, logs, temp)', async () => {

@@ -11,11 +11,12 @@ import { readRegularFile } from '../crypto/safe-open';
 import { writeAll, replaceFileAtomic } from '../crypto/atomic';
 import { isSopsFile, type KeysAtHand } from '../formats';
 import { ageFileKeyFor } from '../formats/age-format';
-import { sopsFormat, type SopsSaveState } from '../formats/sops';
-import { findSopsConfig, readSopsConfig, sopsConfigState } from '../formats/sops-config';
+import { sopsDocument, sopsFormat, sopsStoreOf, type SopsSaveState } from '../formats/sops';
+import { acceptedRuleFor, acceptSopsConfig, findSopsConfig, readSopsConfig, rewrapSopsText, ruleFor, ruleRecipients, sopsConfigState } from '../formats/sops-config';
 import { goRegex } from '../formats/sops-metadata';
 import { wipe } from '../keys/bytes';
 import type { Keyring } from '../keys/keyring';
+import type { PendingSopsConfig } from '../protocol';
 import { WorkerError } from './workerErrors';
 
 /** Whether `file` (a regular file, never through a link) carries sops metadata. */
@@ -92,4 +93,59 @@ export async function writeSopsNote(keyring: Keyring, file: string, plaintext: U
     });
     return await replaceFileAtomic(file, async handle => { await writeAll(handle, [bytes]); }, undefined, beforeRename);
   } finally { wipe(state.dataKey); }
+}
+
+/** The age recipients a sops file lists in its metadata (read without opening it). */
+async function fileAgeRecipients(file: string): Promise<string[]> {
+  const text = (await readRegularFile(file, { maxBytes: MAX_SOPS_BYTES })).toString('utf8');
+  const metadata = sopsDocument(sopsStoreOf(file, text), text).metadata;
+  if (!metadata) throw new WorkerError('INVALID_ARGUMENT', `${file} is not a sops file: it has no sops metadata`);
+  const entries = metadata['age'];
+  return Array.isArray(entries) ? entries.map(e => String((e as { recipient?: unknown }).recipient)) : [];
+}
+
+const MAX_SOPS_BYTES = 16 * 1024 * 1024;
+
+/** The `.sops.yaml` governing the sops file `file` when this machine has not accepted its text, or null. */
+export async function pendingSopsConfig(keyfilePath: string, file: string): Promise<PendingSopsConfig | null> {
+  const configFile = await findSopsConfig(file);
+  if (!configFile) return null;
+  const config = await readSopsConfig(configFile);
+  const { state, at } = await sopsConfigState(keyfilePath, config);
+  if (state === 'accepted') return null;
+  const rule = ruleFor(config, file);
+  const has = await fileAgeRecipients(file);
+  return {
+    configFile, reason: state, ...(at ? { at } : {}), sha256: config.sha256, rule: rule.index + 1,
+    add: rule.age.filter(r => !has.includes(r)), remove: has.filter(r => !rule.age.includes(r)), others: rule.others,
+  };
+}
+
+/** Accepts the `.sops.yaml` at `configFile` if its text still has `sha256` (what the user reviewed). */
+export async function acceptSopsConfigAt(keyfilePath: string, configFile: string, sha256: string): Promise<void> {
+  const config = await readSopsConfig(configFile);
+  if (config.sha256 !== sha256) throw new WorkerError('UNTRUSTED_RECIPIENTS', `${configFile} changed after it was shown to you: nothing was accepted. Look at it again.`);
+  await acceptSopsConfig(keyfilePath, config);
+}
+
+/**
+ * `sops updatekeys` in VS Code: the data key of the sops file `file` rewrapped to the age recipients of the
+ * matching rule of the ACCEPTED `.sops.yaml` (UNTRUSTED_RECIPIENTS otherwise); values and MAC unchanged.
+ */
+export async function updateSopsKeys(keyring: Keyring, file: string): Promise<{ added: string[]; removed: string[]; configFile: string }> {
+  const { config, rule } = await acceptedRuleFor(keyring.keyfilePath, file);
+  const recipients = ruleRecipients(config, rule);
+  const before = await readRegularFile(file, { maxBytes: MAX_SOPS_BYTES });
+  const opened = await sopsFormat.open(before, keysAtHand(keyring), file);
+  opened.plaintext.fill(0);
+  let result;
+  try { result = rewrapSopsText(before.toString('utf8'), opened.saveState, recipients); } finally { wipe(opened.saveState.dataKey); }
+  if (!result) return { added: [], removed: [], configFile: config.file };
+  const { bytes, old, now } = result;
+  await replaceFileAtomic(file, async handle => { await writeAll(handle, [bytes]); }, undefined, async () => {
+    if (!(await readRegularFile(file, { maxBytes: MAX_SOPS_BYTES })).equals(before)) {
+      throw new WorkerError('CHANGED_ON_DISK', `${file} changed on disk meanwhile: its keys were not updated. Try again.`);
+    }
+  });
+  return { added: now.filter(r => !old.includes(r)), removed: old.filter(r => !now.includes(r)), configFile: config.file };
 }
