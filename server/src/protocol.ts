@@ -13,6 +13,21 @@ import type { KnownMember, PendingList, SharingFacts } from './keys/sharing';
 import type { PendingAgeList } from './formats/age-recipients';
 export type { PendingAgeList } from './formats/age-recipients';
 
+/** A `.sops.yaml` this machine has not accepted (or that changed since), as the modal shows it for one sops file. */
+export interface PendingSopsConfig {
+  configFile: string;
+  reason: 'new' | 'changed';
+  at?: string;
+  sha256: string;
+  /** The creation rule (1-based) that matches the file. */
+  rule: number;
+  /** Age recipients the rule would add to the file, and those it would take away. */
+  add: string[];
+  remove: string[];
+  /** Master keys of other kinds the rule names (NoteSeal writes age only; they are not applied). */
+  others: string[];
+}
+
 /** What Encrypt Folder did: counts, the failures, and why it stopped early (cancelled, disk full or read-only). */
 export interface FolderEncryptResult {
   encrypted: number;
@@ -198,6 +213,17 @@ export interface ClientToWorkerRequests {
   'noteseal/age/acceptList': { params: { listFile: string; sha256: string }; result: { recipients: number } };
   /** Holds the own passphrase of the passphrase (scrypt) age file `path` in the worker's memory until the lock. */
   'noteseal/age/filePassphrase': { params: { path: string; passphrase: string }; result: void };
+  /**
+   * Whether VS Code opens the local file `path` through NoteSeal (issue 27): it carries sops metadata and has a
+   * sops name, or a creation rule of a `.sops.yaml` this machine accepted matches it. Works while locked.
+   */
+  'noteseal/sops/opensInEditor': { params: { path: string }; result: { sops: boolean } };
+  /** The `.sops.yaml` governing the sops file `path` when this machine has not accepted it, or null. */
+  'noteseal/sops/pendingConfig': { params: { path: string }; result: PendingSopsConfig | null };
+  /** Accepts the `.sops.yaml` at `configFile` if its text still has `sha256` (what the user reviewed). */
+  'noteseal/sops/acceptConfig': { params: { configFile: string; sha256: string }; result: void };
+  /** `sops updatekeys`: the file's data key rewrapped to the accepted rule's age recipients (UNTRUSTED_RECIPIENTS otherwise). */
+  'noteseal/sops/updateKeys': { params: { path: string }; result: { added: string[]; removed: string[]; configFile: string } };
 }
 
 /** Requests the worker sends to the client: the client owns SecretStorage, the worker never touches it. */
@@ -291,6 +317,10 @@ export const Method = {
   ageAcceptList: 'noteseal/age/acceptList',
   ageDescribe: 'noteseal/age/describe',
   ageFilePassphrase: 'noteseal/age/filePassphrase',
+  sopsOpensInEditor: 'noteseal/sops/opensInEditor',
+  sopsPendingConfig: 'noteseal/sops/pendingConfig',
+  sopsAcceptConfig: 'noteseal/sops/acceptConfig',
+  sopsUpdateKeys: 'noteseal/sops/updateKeys',
   sharingAddMember: 'noteseal/sharing/addMember',
   sharingDescribe: 'noteseal/sharing/describe',
   sharingIsShared: 'noteseal/sharing/isShared',

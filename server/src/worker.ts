@@ -24,6 +24,7 @@ import { VaultService } from './vault/vaultService';
 import { WorkerAgent } from './vault/workerAgent';
 import { WRITE_JOIN_MS, WriteJoin } from './vault/writeJoin';
 import { EncWatchers } from './vault/watcher';
+import { acceptSopsConfigAt, opensAsSops, pendingSopsConfig, updateSopsKeys } from './vault/sopsNotes';
 import { toResponseError } from './vault/workerErrors';
 import { VERSION } from './version';
 import { acceptListAt, addMember, describeSharing, knownMembers, pendingList, setWorkspaceRoots } from './keys/sharing';
@@ -231,6 +232,11 @@ onRequest(Method.ageAcceptList, async p => {
   const keys = vault!.unlocked();
   return { recipients: await acceptAgeListAt(p.listFile, p.sha256, { keyfilePath: keys.keyfilePath, ownIdentity: (await keys.identity())?.public ?? null }) };
 });
+// sops files (issue 27): which ones the Explorer opens through NoteSeal.
+onRequest(Method.sopsOpensInEditor, async p => ({ sops: await opensAsSops(p.path, vault!.keyfilePath) }));
+onRequest(Method.sopsPendingConfig, p => pendingSopsConfig(vault!.unlocked().keyfilePath, p.path));
+onRequest(Method.sopsAcceptConfig, p => acceptSopsConfigAt(vault!.unlocked().keyfilePath, p.configFile, p.sha256));
+onRequest(Method.sopsUpdateKeys, p => updateSopsKeys(vault!.unlocked(), p.path));
 onRequest(Method.sharingKnownMembers, p => knownMembers(vault!.unlocked(), p.listFiles, p.folder));
 onRequest(Method.sharingWorkspaceRoots, async p => { setWorkspaceRoots(p.roots); });
 onRequest(Method.sharingPendingList, async p => {

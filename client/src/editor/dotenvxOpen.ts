@@ -3,7 +3,8 @@
 // would then go through it. Instead, a text tab of a local `.env` / `.env.*` file whose first bytes hold a
 // `DOTENV_PUBLIC_KEY…` line is replaced, in its own group and place, by `noteseal:` + the same path (values
 // decrypted in the worker). The tab it replaces showed only what is on disk (ciphertext values); diff tabs
-// and every other `.env` are left alone.
+// and every other `.env` are left alone. sops files (issue 27) are swapped the same way (`otherViews`: the
+// worker says which: sops metadata, and a sops name or an accepted `.sops.yaml` rule matching it).
 import * as vscode from 'vscode';
 import { DOTENVX_HEAD_BYTES, hasDotenvName, looksLikeDotenvxText, openRegularFile } from '../../../server/src/shared';
 import { decryptedViewOf } from '../shared/uris';
@@ -25,18 +26,20 @@ export class DotenvxOpens implements vscode.Disposable {
   private readonly subscription: vscode.Disposable;
   private readonly busy = new Set<string>();
 
-  constructor(private readonly vault: VaultController, private readonly log: { warn(message: string): void }) {
+  constructor(private readonly vault: VaultController, private readonly log: { warn(message: string): void },
+    private readonly otherViews?: (file: vscode.Uri) => Promise<vscode.Uri | undefined>) {
     this.subscription = vscode.window.tabGroups.onDidChangeTabs(e => { for (const tab of [...e.opened, ...e.changed]) void this.consider(tab); });
   }
 
   private async consider(tab: vscode.Tab): Promise<void> {
     const uri = tab.input instanceof vscode.TabInputText ? tab.input.uri : undefined;
-    if (!uri || uri.scheme !== 'file' || tab.isDirty || !hasDotenvName(uri.path)) return;
+    if (!uri || uri.scheme !== 'file' || tab.isDirty) return;
     const key = uri.toString();
-    if (this.busy.has(key) || !(await isDotenvxFile(uri.fsPath))) return;
+    if (this.busy.has(key)) return;
+    const view = hasDotenvName(uri.path) && await isDotenvxFile(uri.fsPath) ? decryptedViewOf(uri) : await this.otherViews?.(uri);
+    if (!view || this.busy.has(key)) return;
     this.busy.add(key);
     try {
-      const view = decryptedViewOf(uri);
       this.vault.userIsOpening(view);
       const column = tab.group.viewColumn;
       // As the preview it takes the plain tab's preview slot; then pinned if that tab was (openRedirect.ts).
@@ -46,7 +49,7 @@ export class DotenvxOpens implements vscode.Disposable {
       if (stale.length) await vscode.window.tabGroups.close(stale, true);
       if (!tab.isPreview) await vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, preview: false });
     } catch (e) {
-      this.log.warn(`a dotenvx file was not opened through NoteSeal: ${(e as Error).message}`);
+      this.log.warn(`a ${hasDotenvName(uri.path) ? 'dotenvx' : 'sops'} file was not opened through NoteSeal: ${(e as Error).message}`);
       if (!this.vault.state.locked) void vscode.window.showErrorMessage(vscode.l10n.t('NoteSeal could not open {0}: {1}', vscode.workspace.asRelativePath(uri), (e as Error).message));
     } finally { this.busy.delete(key); }
   }

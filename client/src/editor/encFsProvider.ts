@@ -256,8 +256,8 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
   private async confirmWriter(uri: vscode.Uri): Promise<'ok' | 'listDeclined'> {
     const file = logicalFsPath(uri);
     const sealed = sealedFileOf(uri);
-    // An age or dotenvx file has no writer to take over (no signatures; "Who Can Read" says so).
-    if (this.takenOver.has(file) || isAgePath(sealed) || hasDotenvName(sealed)) return 'ok';
+    // An age, dotenvx or sops file (its own view) has no writer to take over (no signatures; "Who Can Read" says so).
+    if (this.takenOver.has(file) || isAgePath(sealed) || hasDotenvName(sealed) || sealed === file) return 'ok';
     // The worker judges (describeSharing → judgeWriter); a new note (not found) has no writer yet.
     const describe = () => this.worker.request(Method.sharingDescribe, { path: sealed }).catch(e => {
       if (isWorkerError(e, 'LOCKED', 'NOT_INITIALIZED')) throw e;

@@ -3,7 +3,8 @@
 import * as vscode from 'vscode';
 import { Commands } from '../shared/commands';
 import type { Core } from '../shared/index';
-import { NOTESEAL_SCHEME } from '../shared/uris';
+import { Method } from '../../../server/src/protocol';
+import { NOTESEAL_SCHEME, ownViewOf } from '../shared/uris';
 import type { LeakDefence } from '../leak/index';
 import type { AutoLock } from '../vault/autoLock';
 import type { VaultController } from '../vault/vault';
@@ -24,6 +25,9 @@ import { EncOpenRedirect, REDIRECT_VIEW_TYPE } from './openRedirect';
  * to 3 s for the writes it has (server/src/vault/writeJoin.ts) whether or not this process is still there.
  */
 const SHUTDOWN_WAIT_MS = 2500;
+
+/** The names sops reads as YAML, JSON, dotenv or INI (a sops file of another kind is binary: not opened here). */
+const SOPS_STORE_NAME = /(\.(ya?ml|json|env|ini)|(^|\/)\.env(\.[^/]*)?)$/i;
 
 export interface EditorFeature {
   fsProvider: EncFileSystemProvider;
@@ -77,7 +81,8 @@ export function registerEditor(context: vscode.ExtensionContext, deps: Core & Le
     vscode.workspace.registerFileSystemProvider(NOTESEAL_SCHEME, fsProvider, { isCaseSensitive: process.platform === 'linux' }),
     vscode.window.registerFileDecorationProvider(new EncryptedDecorations()),
     vscode.window.registerCustomEditorProvider(REDIRECT_VIEW_TYPE, new EncOpenRedirect(context.extensionUri, worker, vault, guard), { supportsMultipleEditorsPerDocument: false }),
-    new DotenvxOpens(vault, log),
+    new DotenvxOpens(vault, log, async file => (SOPS_STORE_NAME.test(file.path)
+      && (await worker.request(Method.sopsOpensInEditor, { path: file.fsPath }).catch(() => ({ sops: false }))).sops ? ownViewOf(file) : undefined)),
   );
   command(Commands.newNote, (folder?: vscode.Uri) => files.newNote(folder));
   command(Commands.encryptFile, (uri?: vscode.Uri) => files.encryptFile(uri));

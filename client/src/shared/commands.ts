@@ -35,4 +35,5 @@ export const Commands = {
   shareFolder: 'noteseal.shareFolder',
   whoCanRead: 'noteseal.whoCanRead',
   importAgeIdentity: 'noteseal.importAgeIdentity',
+  updateSopsKeys: 'noteseal.updateSopsKeys',
 } as const;

@@ -2,7 +2,7 @@
 // `/notes/plan.md.enc` (see server/src/encPaths.ts for why the suffix is dropped). Only plain local paths
 // are mapped (uriRules.ts). A `.enc` file of another scheme (a `git:` or Timeline revision) is shown
 // through `noteseal-rev:` instead, which decrypts that revision's bytes, never the working copy.
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { AGE_SUFFIX, ENC_SUFFIX, hasDotenvName, isEncPath, isSealedPath, viewPathOf } from '../../../server/src/shared';
 import { localPathProblem } from './uriRules';
@@ -42,8 +42,20 @@ export function sealedFileOf(view: vscode.Uri): string {
   const logical = logicalFsPath(view);
   if (existsSync(logical + ENC_SUFFIX)) return logical + ENC_SUFFIX;
   if (existsSync(logical + AGE_SUFFIX)) return logical + AGE_SUFFIX;
-  // A dotenvx file is its own view (the worker checks its content; a plain `.env` is never opened there).
-  return hasDotenvName(logical) && existsSync(logical) ? logical : logical + ENC_SUFFIX;
+  // A dotenvx file is its own view (the worker checks its content; a plain `.env` is never opened there), and so
+  // is a sops file (issue 27): a regular file with no `.enc`/`.age` of its name is the file itself.
+  return (hasDotenvName(logical) && existsSync(logical)) || isRegularFile(logical) ? logical : logical + ENC_SUFFIX;
+}
+
+function isRegularFile(file: string): boolean {
+  try { return lstatSync(file).isFile(); } catch { return false; }
+}
+
+/** `file:///w/secrets.sops.yaml` → `noteseal:/w/secrets.sops.yaml`: a file that is its own view (sops, issue 27). */
+export function ownViewOf(file: vscode.Uri): vscode.Uri {
+  const problem = localPathProblem(file, 'file');
+  if (problem) throw new Error(`NoteSeal opens only local files: ${file.toString(true)} (${problem}).`);
+  return vscode.Uri.from({ scheme: NOTESEAL_SCHEME, path: file.path });
 }
 
 /** `git:/notes/plan.md.enc?…` (or `….age`) → `noteseal-rev:/notes/plan.md?<the git URI>`: the name gives the language. */

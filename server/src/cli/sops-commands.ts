@@ -4,10 +4,8 @@ import { readRegularFile } from '../crypto/safe-open';
 import { wipe } from '../keys/bytes';
 import path from 'node:path';
 import { encryptSopsText, looksLikeSops, newSopsState, sopsDocument, sopsFormat, sopsStoreOf, type SopsStoreKind } from '../formats/sops';
-import { acceptedRuleFor, acceptSopsConfig, acceptSopsConfigCommand, readSopsConfig, sopsConfigState, type SopsConfig, type SopsRule } from '../formats/sops-config';
-import { ageRecipientFor, parseAgeRecipients } from '../formats/age-recipients';
-import type { AgeRecipient } from '../formats/age';
-import { ageEntriesFor, masterKeysOf } from '../formats/sops-keys';
+import { acceptedRuleFor, acceptSopsConfig, acceptSopsConfigCommand, readSopsConfig, rewrapSopsText, ruleRecipients, sopsConfigState } from '../formats/sops-config';
+import { masterKeysOf } from '../formats/sops-keys';
 import type { SearchLine, SearchQuery } from '../protocol';
 import { decodeNote, matchText } from '../search/matcher';
 import { compileQuery } from '../search/query';
@@ -190,11 +188,6 @@ export async function listSopsConfig(ctx: CliContext, file: string): Promise<num
   return ExitCode.OK;
 }
 
-/** The age recipients of a rule, parsed (a line NoteSeal cannot encrypt to is refused, never dropped). */
-function ruleRecipients(config: SopsConfig, rule: SopsRule): { text: string; recipient: AgeRecipient }[] {
-  return parseAgeRecipients(rule.age.join('\n'), `${config.file} (rule ${rule.index + 1})`).map(r => ({ text: r.text, recipient: ageRecipientFor(r.recipient) }));
-}
-
 /** `noteseal encrypt --sops <file> [-o out]`: a plaintext YAML/JSON/dotenv/INI file made a sops file by the accepted `.sops.yaml`. */
 export async function sopsEncryptCommand(ctx: CliContext): Promise<number> {
   allowOnly(ctx.args, 'sops', 'output', 'force');
@@ -232,13 +225,7 @@ export async function sopsUpdatekeys(ctx: CliContext, file: string): Promise<num
   const run = (keys: FileKeys | null) => aboutFile(file, async () => {
     const opened = await sopsFormat.open(before, cliKeysAtHand(ctx, keys), file);
     opened.plaintext.fill(0);
-    try {
-      const old = ((opened.saveState.metadata['age'] ?? []) as { recipient?: string }[]).map(e => String(e.recipient));
-      const now = recipients.map(r => r.text);
-      if (old.length === now.length && old.every((r, i) => r === now[i])) return null;
-      const doc = sopsDocument(opened.saveState.kind, text);
-      return { bytes: Buffer.from(doc.print({ ...opened.saveState.metadata, age: ageEntriesFor(opened.saveState.dataKey, recipients) }), 'utf8'), old, now };
-    } finally { wipe(opened.saveState.dataKey); }
+    try { return rewrapSopsText(text, opened.saveState, recipients); } finally { wipe(opened.saveState.dataKey); }
   });
   const result = await withFileKeys(ctx, keys => run(keys), file);
   if (!result) { ctx.note(`${file}: its age recipients are already those of ${config.file} (rule ${rule.index + 1})`); return ExitCode.OK; }

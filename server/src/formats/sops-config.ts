@@ -13,6 +13,10 @@ import { keyfileLockPath } from '../keys/keyfile';
 import type { SearchBounds } from '../keys/list-search';
 import { withLock } from '../keys/lockfile';
 import { findNearestListFile } from '../keys/sharing';
+import type { AgeRecipient } from './age';
+import { ageRecipientFor, parseAgeRecipients } from './age-recipients';
+import { sopsDocument, type SopsSaveState } from './sops';
+import { ageEntriesFor } from './sops-keys';
 import { goRegex } from './sops-metadata';
 
 export const SOPS_CONFIG_NAME = '.sops.yaml';
@@ -130,4 +134,27 @@ export async function acceptedRuleFor(keyfilePath: string, target: string, bound
       : `${file} changed since this machine accepted it on ${at}. Nothing was encrypted. Review it, then accept it again: ${acceptSopsConfigCommand(file)}`);
   }
   return { config, rule: ruleFor(config, target) };
+}
+
+/** The age recipients of a rule, parsed (a line NoteSeal cannot encrypt to is refused, never dropped). */
+export function ruleRecipients(config: SopsConfig, rule: SopsRule): { text: string; recipient: AgeRecipient }[] {
+  return parseAgeRecipients(rule.age.join('\n'), `${config.file} (rule ${rule.index + 1})`).map(r => ({ text: r.text, recipient: ageRecipientFor(r.recipient) }));
+}
+
+/** The `age` recipients a sops file's metadata lists, in order. */
+export function ageRecipientsOf(state: SopsSaveState): string[] {
+  const entries = state.metadata['age'];
+  return Array.isArray(entries) ? entries.map(e => String((e as { recipient?: unknown }).recipient)) : [];
+}
+
+/**
+ * `text` (an opened sops file, `state` its save state) with its data key rewrapped to exactly `recipients`' age
+ * keys (as `sops updatekeys`): values, MAC and other master keys unchanged. Null when they are those already.
+ */
+export function rewrapSopsText(text: string, state: SopsSaveState, recipients: readonly { text: string; recipient: AgeRecipient }[]): { bytes: Buffer; old: string[]; now: string[] } | null {
+  const old = ageRecipientsOf(state);
+  const now = recipients.map(r => r.text);
+  if (old.length === now.length && old.every((r, i) => r === now[i])) return null;
+  const doc = sopsDocument(state.kind, text);
+  return { bytes: Buffer.from(doc.print({ ...state.metadata, age: ageEntriesFor(state.dataKey, recipients) }), 'utf8'), old, now };
 }

@@ -11,6 +11,7 @@ import { newStanzasFor } from '../keys/sharing';
 import { AGE_SUFFIX, ENC_SUFFIX, encPathOf, hasDotenvName, isSealedPath, isTempSibling, viewPathOf } from '../encPaths';
 import { readAgeNote, writeAgeNote } from './ageNotes';
 import { DotenvxOpenStates, isDotenvxNote, readDotenvxNote, writeDotenvxNote } from './dotenvxNotes';
+import { isSopsNote, readSopsNote, writeSopsNote } from './sopsNotes';
 import type { DirectoryEntry, FileStatInfo } from '../protocol';
 import { withWipedDataKeys } from './dataKeys';
 import type { VaultService } from './vaultService';
@@ -31,7 +32,7 @@ export interface OwnWrites {
   ownWriteEnded(real: string, stat: Stats | undefined): void;
 }
 
-type Target = { kind: 'file'; real: string; format: 'enc' | 'age' | 'dotenvx' } | { kind: 'directory'; real: string } | { kind: 'missing'; real: string };
+type Target = { kind: 'file'; real: string; format: 'enc' | 'age' | 'dotenvx' | 'sops' } | { kind: 'directory'; real: string } | { kind: 'missing'; real: string };
 
 /** Which version of a file is on disk: inode, size and nanosecond mtime (null: none). */
 async function versionOf(p: string): Promise<string | null> {
@@ -95,6 +96,13 @@ export class EncFileSystem {
       throw new WorkerError('NoPermissions', `Both ${logical} (a dotenvx file) and ${encStat ? enc : age} exist: NoteSeal shows one file per name and will not guess which you meant. Rename one of them.`);
     }
     if (dotenvx) return { kind: 'file', real: logical, format: 'dotenvx' };
+    // A sops file (issue 27) is its own view too: a regular file carrying sops metadata, shown under its own name.
+    if (await this.isSopsAt(logical)) {
+      if ((encStat && !encStat.isDirectory()) || (ageStat && !ageStat.isDirectory())) {
+        throw new WorkerError('NoPermissions', `Both ${logical} (a sops file) and ${encStat ? enc : age} exist: NoteSeal shows one file per name and will not guess which you meant. Rename one of them.`);
+      }
+      return { kind: 'file', real: logical, format: 'sops' };
+    }
     if (encStat?.isFile()) return { kind: 'file', real: enc, format: 'enc' };
     if (encStat && !encStat.isDirectory()) await regularFileStat(enc); // throws, naming what it is
     if (ageStat?.isFile()) return { kind: 'file', real: age, format: 'age' };
@@ -108,6 +116,12 @@ export class EncFileSystem {
   private async isDotenvxAt(logical: string): Promise<boolean> {
     if (!hasDotenvName(logical) || !(await statOrNull(logical))?.isFile()) return false;
     return isDotenvxNote(logical);
+  }
+
+  /** Whether `logical` is itself a sops file (a regular file, never a link, carrying sops metadata). */
+  private async isSopsAt(logical: string): Promise<boolean> {
+    if (!(await statOrNull(logical))?.isFile()) return false;
+    return isSopsNote(logical);
   }
 
   async stat(logical: string): Promise<FileStatInfo> {
@@ -147,6 +161,7 @@ export class EncFileSystem {
     if (isNewEmptyNote((await fs.lstat(t.real)).size)) return Buffer.alloc(0);
     if (t.format === 'age') return readAgeNote(this.vault.unlocked(), t.real, MAX_NOTE_BYTES);
     if (t.format === 'dotenvx') return readDotenvxNote(this.vault.unlocked(), t.real, MAX_NOTE_BYTES, this.dotenvxStates);
+    if (t.format === 'sops') return readSopsNote(this.vault.unlocked(), t.real, MAX_NOTE_BYTES);
     if (await isLogFile(t.real)) return this.readLogView(t.real);
     try {
       // The header is authenticated (and the size checked) before the payload is read.
@@ -200,6 +215,7 @@ export class EncFileSystem {
     };
     if (t.kind === 'file' && t.format === 'age') await this.ageTo(t.real, plaintext, unchanged);
     else if (t.kind === 'file' && t.format === 'dotenvx') await this.dotenvxTo(t.real, plaintext, unchanged);
+    else if (t.kind === 'file' && t.format === 'sops') await this.ownViewTo(t.real, () => writeSopsNote(this.vault.unlocked(), t.real, plaintext, MAX_NOTE_BYTES, unchanged));
     else await this.encryptTo(t.real, plaintext, unchanged);
   }
 
@@ -215,11 +231,16 @@ export class EncFileSystem {
   }
 
   /** Saves the edited view `plaintext` of the dotenvx file `file` (changed values encrypted) crash-safely. */
-  private async dotenvxTo(file: string, plaintext: Uint8Array, beforeRename: () => Promise<void>): Promise<void> {
+  private dotenvxTo(file: string, plaintext: Uint8Array, beforeRename: () => Promise<void>): Promise<void> {
+    return this.ownViewTo(file, () => writeDotenvxNote(this.vault.unlocked(), file, plaintext, MAX_NOTE_BYTES, beforeRename, this.dotenvxStates));
+  }
+
+  /** Runs `write`, which replaces `file` (a file that is its own view: dotenvx, sops), told to the watchers as our own. */
+  private async ownViewTo(file: string, write: () => Promise<Stats>): Promise<void> {
     let written: Stats | undefined;
     this.ownWrites?.ownWriteStarted(file);
     try {
-      written = await writeDotenvxNote(this.vault.unlocked(), file, plaintext, MAX_NOTE_BYTES, beforeRename, this.dotenvxStates);
+      written = await write();
     } finally {
       this.ownWrites?.ownWriteEnded(file, written);
     }
@@ -266,7 +287,7 @@ export class EncFileSystem {
   async rename(from: string, to: string, overwrite: boolean): Promise<void> {
     const src = await this.resolve(from);
     if (src.kind === 'missing') throw new WorkerError('FileNotFound', `No such encrypted file: ${src.real}`);
-    const dst = src.kind === 'file' ? (src.format === 'age' ? to + AGE_SUFFIX : src.format === 'dotenvx' ? to : encPathOf(to)) : to;
+    const dst = src.kind === 'file' ? (src.format === 'age' ? to + AGE_SUFFIX : src.format === 'dotenvx' || src.format === 'sops' ? to : encPathOf(to)) : to;
     const existing = await statOrNull(dst);
     if (existing && !overwrite) throw new WorkerError('FileExists', `${dst} already exists`);
     await fs.rename(src.real, dst);

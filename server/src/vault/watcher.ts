@@ -60,6 +60,13 @@ class FolderTreeWatcher {
   }
 }
 
+/** A logical path that names a regular file with no `.enc`/`.age` of its name: a file shown as itself. */
+function isOwnViewFile(target: string): boolean {
+  try {
+    return fs.lstatSync(target).isFile() && !fs.existsSync(target + ENC_SUFFIX) && !fs.existsSync(target + AGE_SUFFIX);
+  } catch { return false; }
+}
+
 export class EncWatchers {
   private readonly watchers = new Map<number, { close(): void }>();
   private pending = new Map<string, FileChange['type']>();
@@ -67,6 +74,8 @@ export class EncWatchers {
   private readonly writing = new Map<string, number>();
   private readonly parked = new Set<string>();
   private readonly own = new Map<string, { ino: number; mtimeMs: number; size: number; until: number }>();
+  /** Watched files that are their own view (sops files), by watch id. */
+  private readonly ownViews = new Map<number, string>();
 
   constructor(private readonly emit: (events: FileChange[]) => void) {}
 
@@ -81,6 +90,9 @@ export class EncWatchers {
       dir = path.dirname(target); only = [path.basename(target) + ENC_SUFFIX, path.basename(target) + AGE_SUFFIX];
       // A dotenvx `.env…` file is its own view (issue 27): it holds only ciphertext values.
       if (hasDotenvName(target)) only.push(path.basename(target));
+      // So is a sops file (issue 27): a regular file with no `.enc`/`.age` of its name (a plain file reported
+      // here is never shown: the worker resolves only a file carrying sops metadata as a view).
+      else if (isOwnViewFile(target)) { only.push(path.basename(target)); this.ownViews.set(id, target); }
       if (!fs.existsSync(dir)) return;
     }
     const onPath = (full: string) => { if (!isTempSibling(path.basename(full))) this.queue(full); };
@@ -129,6 +141,7 @@ export class EncWatchers {
   unwatch(id: number): void {
     this.watchers.get(id)?.close();
     this.watchers.delete(id);
+    this.ownViews.delete(id);
   }
 
   dispose(): void {
@@ -141,7 +154,9 @@ export class EncWatchers {
     let stat: fs.Stats | undefined;
     try { stat = fs.statSync(real); } catch { /* gone */ }
     const isEnc = isSealedPath(real);
-    if ((isEnc || hasDotenvName(real)) && this.isOwnWrite(real, stat)) return;
+    const ownView = [...this.ownViews.values()].includes(real);
+    if ((isEnc || hasDotenvName(real) || ownView) && this.isOwnWrite(real, stat)) return;
+    if (ownView && (!stat || stat.isFile())) return this.report(real, stat);
     // A `.env…` file may be a dotenvx file, shown under its own name (a plain one is simply never opened there).
     if (hasDotenvName(real) && (stat ? stat.isFile() : !fs.existsSync(real + ENC_SUFFIX) && !fs.existsSync(real + AGE_SUFFIX))) return this.report(real, stat);
     // Plaintext files are not part of the noteseal view; a name that is gone counts as a folder unless
