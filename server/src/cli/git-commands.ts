@@ -208,8 +208,9 @@ async function mergeDriverCommand(ctx: CliContext, basePath: string, oursPath: s
     const reason = [base, ours, theirs].map(b => unmergeable(b, repoPath)).find(r => r !== null);
     if (reason) throw new KeptOurs(reason);
     if ([ours, theirs].some(isDotenvxBytes)) return await mergeDotenvxSides(ctx, [base, ours, theirs], oursPath, repoPath);
-    if ([base, ours, theirs].some(isAgeBytes)) return await mergeAgeSides(ctx, [base, ours, theirs], oursPath, repoPath);
+    // sops before age: a sops file's metadata holds its age stanzas as armored age text, which age's sniff accepts.
     if ([ours, theirs].some(isSopsBytes)) return await mergeSopsSides(ctx, [base, ours, theirs], oursPath, repoPath);
+    if ([base, ours, theirs].some(isAgeBytes)) return await mergeAgeSides(ctx, [base, ours, theirs], oursPath, repoPath);
     return await withFileKeys(ctx, async keys => {
       for (const [i, bytes] of [base, ours, theirs].entries()) {
         if (bytes.length === 0) { plain.push(Buffer.alloc(0)); continue; }

@@ -78,7 +78,9 @@ describe('the worker finishes the notes it is writing before it stops (issue 22 
     assert.deepEqual(await copiesOf(note), []);
   });
 
-  it('an exit while a save is being written (SIGTERM) waits for it', async t => {
+  // Windows has no SIGTERM to handle: Node's kill() there ends the process at once (nodejs.org/api/process.html,
+  // "Signal events"), so only the shutdown request and the watchdog's exit can be joined there.
+  it('an exit while a save is being written (SIGTERM) waits for it', { skip: process.platform === 'win32' && 'no SIGTERM handler on Windows: kill() ends the process at once' }, async t => {
     const note = noteFor('sigterm');
     const worker = await unlockedWorker(800);
     t.after(() => worker.stop());
