@@ -14,6 +14,12 @@ import type { WorkerClient } from '../shared/workerClient';
 
 const PLACEHOLDER_TEXT = 'NoteSeal is locked. Unsaved text was sealed into an encrypted recovery copy; unlock to restore it.\n';
 const PLACEHOLDER = new TextEncoder().encode(PLACEHOLDER_TEXT);
+/**
+ * How long closing the decrypted views waits for saves VS Code was told had ended. Bounded: after Restart Worker
+ * such a save can be waiting on the new, locked worker's unlock prompt, and the views must close regardless; a
+ * save that then fails is sealed into a recovery copy (lateSaveFailed), so nothing is lost by not waiting.
+ */
+const CLOSE_WAIT_MS = 5000;
 const isNote = (uri: vscode.Uri | undefined) => uri?.scheme === NOTESEAL_SCHEME;
 /** A tab shows decrypted text: a note, or a read-only revision view (`noteseal-rev:`). */
 const showsPlaintext = (uri: vscode.Uri | undefined) => uri !== undefined && isDecryptedScheme(uri.scheme);
@@ -149,8 +155,8 @@ export class NoteRecovery {
   async closeDecrypted(trySave: boolean): Promise<{ sealed: string[]; keptOpen: string[] }> {
     const sealed: string[] = []; const keptOpen: string[] = [];
     const names = new Set<string>();
-    // A save VS Code was told had ended may still be writing: the key must stay until it has.
-    await this.files.whenWritten();
+    // A save VS Code was told had ended may still be writing: the key must stay until it has (within a bound).
+    if (!(await this.files.writtenWithin(CLOSE_WAIT_MS))) this.log.warn('closing the decrypted views while a save is still being written (its text is sealed if it fails)');
     for (const doc of vscode.workspace.textDocuments) {
       if (!isNote(doc.uri)) continue;
       names.add(nameOf(doc.uri.path));
@@ -158,7 +164,7 @@ export class NoteRecovery {
       if (trySave && await doc.save().then(ok => ok, () => false)) { this.saved(doc); continue; }
       if (await this.seal(doc)) { sealed.push(doc.uri.path); await this.discardChanges(doc); } else keptOpen.push(doc.uri.path);
     }
-    await this.files.whenWritten();
+    await this.files.writtenWithin(CLOSE_WAIT_MS);
     const tabs = vscode.window.tabGroups.all.flatMap(g => g.tabs).filter(t => showsDecrypted(t, names) && !keptOpen.includes(noteOf(t)?.path ?? ''));
     if (tabs.length) await vscode.window.tabGroups.close(tabs, true).then(undefined, () => undefined);
     // Sealed copies of closed notes wait for the next unlock, not for this window's save.
