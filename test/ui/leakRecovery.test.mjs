@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { restoreSealedCopy } from './leakScenarios.mjs';
 import { searchForCanary, watchTree } from './leakSearch.mjs';
 import { answerQuickInput, explorerRow, noteseal, noteSealLogs, openWorkbench, runCommand, screenshot, workerPidOf } from './workbench.mjs';
 
@@ -142,17 +143,8 @@ describe('leaks when a save cannot happen', () => {
   /** After unlock the text is either saved already or offered back from its sealed copy: restore it and wait until it is saved. */
   const recoverInto = async (text, shot) => {
     const saved = () => { try { return cli('decrypt', todo()).includes(text); } catch { return false; } };
-    if (!saved()) {
-      await runCommand(page, 'Notifications: Show Notifications');
-      const offer = page.locator('.notifications-center .notification-list-item', { hasText: 'sealed recovery' }).first();
-      await offer.waitFor({ timeout: 30_000 });
-      await screenshot(page, shot);
-      await offer.locator('.monaco-button', { hasText: 'Restore' }).click();
-      await page.keyboard.press('Escape'); // closes the notification center; nothing else is expected to be open
-    }
-    await waitFor(saved, 30_000, 'the typed text saved into the note').catch(async e => { await screenshot(page, `${shot}-not-saved`); throw e; });
+    await restoreSealedCopy(page, saved, shot);
   };
-
 
   it('Restart Worker while typing: the note closes, nothing decrypted stays on screen, and the text is not lost', async () => {
     await openTodo();

@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../host/codeServer.mjs';
+import { conflictLeftDirty, sealedCopies } from './leakScenarios.mjs';
 import { searchForCanary } from './leakSearch.mjs';
 import { explorerRow, notification, noteseal, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
 
@@ -228,22 +229,20 @@ describe('sops files in the workbench', () => {
     await explorerRow(page, 'secrets.sops.yaml').click();
     await page.locator('.monaco-editor .view-lines', { hasText: `api_token: before${canary}` }).waitFor({ timeout: 30_000 });
     const dirtyTab = page.locator('.tabs-container .tab.dirty', { hasText: /^\s*secrets\.sops\.yaml/ });
-    const sealedCopies = () => { try { return fs.readdirSync(path.join(dir, 'keyfile.recovery')).filter(n => /^[0-9a-f]{32}\.enc$/.test(n)); } catch { return []; } };
     const theirsOnDisk = async () => (await readAge(file, 'yaml'))?.db?.user === 'changed-by-theirs';
-    // Theirs lands right after the edit, before save-soon (250 ms): a conflict. On a loaded machine the save can
-    // still win that race (the editor then just shows theirs): try again, saying so.
-    for (let attempt = 1; ; attempt++) {
-      await page.locator('.monaco-editor .view-lines').first().click();
-      await page.keyboard.press('Control+End');
-      await page.keyboard.insertText(`conflict_${attempt}: ${canaryDirty}\n`);   // a value: sops encrypts it (comments it does not)
-      fs.copyFileSync(theirs, file);
-      const typedAt = Date.now();
-      const ok = await waitFor('the file to stay dirty with theirs on disk', async () => Date.now() - typedAt > 2500 && await dirtyTab.count() === 1 && await theirsOnDisk(), 15_000).then(() => true, e => e);
-      if (ok === true) break;
-      console.log(`# attempt ${attempt}: no conflict (dirty tabs: ${await dirtyTab.count()})`);
-      if (attempt === 5) { await screenshot(page, 'sops-no-conflict'); throw ok; }
-    }
-    await waitFor('a sealed recovery copy', () => sealedCopies().length >= 1);
+    // Theirs lands right after the edit, before save-soon (250 ms): a conflict (tried again if the save wins the race).
+    let attempt = 0;
+    const backedUp = await conflictLeftDirty({
+      page, stateDir: wb.stateDir, dirtyTab, theirsOnDisk, shot: 'sops-conflict',
+      type: async () => {
+        await page.locator('.monaco-editor .view-lines').first().click();
+        await page.keyboard.press('Control+End');
+        await page.keyboard.insertText(`conflict_${++attempt}: ${canaryDirty}\n`);   // a value: sops encrypts it (comments it does not)
+      },
+      landTheirs: () => fs.copyFileSync(theirs, file),
+    });
+    console.log(`# VS Code's backup of the dirty sops view seen (then swept): ${backedUp}`);
+    await waitFor('a sealed recovery copy', () => sealedCopies(keyfile).length >= 1);
     assert.ok(await theirsOnDisk(), 'their version is intact on disk');
     assert.ok(!fs.readFileSync(file, 'utf8').includes(canaryDirty));
     await screenshot(page, 'sops-conflict-dirty');
