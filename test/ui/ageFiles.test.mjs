@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { conflictLeftDirty, sealedCopies } from './leakScenarios.mjs';
+import { conflictLeftDirty, restoreSealedCopy, sealedCopies } from './leakScenarios.mjs';
 import { searchForCanary } from './leakSearch.mjs';
 import { answerQuickInput, answerSaveDialog, explorerRow, noteseal, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
 
@@ -58,17 +58,7 @@ describe('age files in the workbench (a passage-style store)', () => {
   const ageWrite = (text, out) => { const plain = path.join(dir, 'plain'); fs.writeFileSync(plain, text); try { execFileSync('age', ['-r', recipient, '-o', out, plain]); } finally { fs.rmSync(plain); } };
   const ageHolds = (file, text) => { try { return ageDecrypt(file).includes(text); } catch { return false; } };
   /** After unlock the text is saved already, or offered back from its sealed copy: restore it, then wait until `age -d` reads it. */
-  async function recoverInto(file, text, shot) {
-    if (!ageHolds(file, text)) {
-      await runCommand(page, 'Notifications: Show Notifications');
-      const offer = page.locator('.notifications-center .notification-list-item', { hasText: 'sealed recovery' }).first();
-      await offer.waitFor({ timeout: 30_000 });
-      await screenshot(page, shot);
-      await offer.locator('.monaco-button', { hasText: 'Restore' }).click();
-      await page.keyboard.press('Escape');
-    }
-    await waitFor('age -d to give the recovered text', () => ageHolds(file, text), 30_000);
-  }
+  const recoverInto = (file, text, shot) => restoreSealedCopy(page, () => ageHolds(file, text), shot);
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-agefiles-'));

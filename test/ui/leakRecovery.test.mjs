@@ -116,18 +116,10 @@ describe('leaks when a save cannot happen', () => {
     assert.deepEqual(found(unsaved).hits, [], 'the unsaved text is nowhere on disk after the reload');
     await screenshot(page, 'leak-reload-locked');
     await unlock();
-    await runCommand(page, 'Notifications: Show Notifications');
-    const offer = page.locator('.notifications-center .notification-list-item', { hasText: 'sealed recovery' }).first();
-    await offer.waitFor({ timeout: 30_000 }).catch(async e => {
-      await screenshot(page, 'leak-recovery-missing');
-      console.error(noteSealLogs(wb.stateDir));
-      throw e;
-    });
-    await screenshot(page, 'leak-recovery-offer');
-    await offer.locator('.monaco-button', { hasText: 'Restore' }).click();
-    await editorText().getByText(unsaved).waitFor({ timeout: 20_000 });
     // The restored text is saved (encrypted) by save-soon.
-    await waitFor(() => { try { return cli('decrypt', path.join(wb.folder, 'notes', 'plan.md.enc')).includes(unsaved); } catch { return false; } }, 30_000, 'the restored text saved into the note');
+    const saved = () => { try { return cli('decrypt', path.join(wb.folder, 'notes', 'plan.md.enc')).includes(unsaved); } catch { return false; } };
+    await restoreSealedCopy(page, saved, 'leak-recovery-offer').catch(e => { console.error(noteSealLogs(wb.stateDir)); throw e; });
+    await editorText().getByText(unsaved).waitFor({ timeout: 20_000 });
     await screenshot(page, 'leak-recovery-restored');
   });
 

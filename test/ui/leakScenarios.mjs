@@ -51,16 +51,35 @@ export async function conflictLeftDirty({ page, stateDir, dirtyTab, type, landTh
   } finally { backups.close(); }
 }
 
-/** After an unlock: the text is saved already (`saved()`), or offered back from its sealed copy: restore it, then wait until it is saved. */
+/**
+ * After an unlock: the text is saved already (`saved()`, sync or async), or offered back from its sealed copy: restore it, then
+ * wait until it is saved. Several notifications name the sealed copy (the lock's own warning has no button, and a
+ * late save can still land after the unlock): the one answered is the one with a Restore button, expanded first
+ * if VS Code shows it collapsed (a collapsed notification has no buttons in the DOM), and `saved()` is checked
+ * all along (a CI run clicked the button-less warning and waited 30 s for a Restore that was not in it).
+ */
 export async function restoreSealedCopy(page, saved, shot) {
-  if (!saved()) {
-    await runCommand(page, 'Notifications: Show Notifications');
-    const offer = page.locator('.notifications-center .notification-list-item', { hasText: 'sealed recovery' }).first();
-    await offer.waitFor({ timeout: 30_000 });
-    await screenshot(page, shot);
-    await offer.locator('.monaco-button', { hasText: 'Restore' }).click();
-    await page.keyboard.press('Escape'); // closes the notification center; nothing else is expected to be open
+  let opened = false;
+  const end = Date.now() + 30_000;
+  while (!(await saved())) {
+    if (Date.now() > end) {
+      await screenshot(page, `${shot}-no-offer`);
+      throw new Error('after the unlock the text was neither saved nor offered back from a sealed recovery copy within 30 s');
+    }
+    if (!opened) { await runCommand(page, 'Notifications: Show Notifications'); opened = true; }
+    const offers = page.locator('.notifications-center .notification-list-item', { hasText: 'sealed recovery' });
+    const restore = offers.locator('.monaco-button', { hasText: /^\s*Restore\s*$/ });
+    if (await restore.count()) {
+      await screenshot(page, shot);
+      await restore.first().click();
+      break;
+    }
+    // notificationsViewer.ts renders a notification's buttons only while it is expanded (chevron "notifications-expand").
+    const expand = offers.locator('.codicon-notifications-expand');
+    if (await expand.count()) await expand.first().click({ timeout: 2_000 }).catch(() => {});
+    await page.waitForTimeout(250);
   }
+  if (opened) await page.keyboard.press('Escape'); // closes the notification center; nothing else is expected to be open
   await waitUntil('the recovered text to be saved into the file', saved, 30_000)
     .catch(async e => { await screenshot(page, `${shot}-not-saved`); throw e; });
 }

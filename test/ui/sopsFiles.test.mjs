@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../host/codeServer.mjs';
-import { conflictLeftDirty, sealedCopies } from './leakScenarios.mjs';
+import { conflictLeftDirty, restoreSealedCopy, sealedCopies } from './leakScenarios.mjs';
 import { searchForCanary } from './leakSearch.mjs';
 import { explorerRow, notification, noteseal, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
 
@@ -258,14 +258,7 @@ describe('sops files in the workbench', () => {
     // Unlock: the sealed text is offered back; restored, it is saved into the sops file (sops-age reads it).
     await unlockFromStatusBar(page, PASSPHRASE);
     const holdsMine = async () => Object.values((await readAge(file, 'yaml')) ?? {}).includes(canaryDirty);
-    if (!(await holdsMine())) {
-      await runCommand(page, 'Notifications: Show Notifications');
-      const offer = page.locator('.notifications-center .notification-list-item', { hasText: 'sealed recovery' }).first();
-      await offer.waitFor({ timeout: 30_000 });
-      await offer.locator('.monaco-button', { hasText: 'Restore' }).click();
-      await page.keyboard.press('Escape');
-    }
-    await waitFor('sops-age to read the recovered value', holdsMine, 30_000);
+    await restoreSealedCopy(page, holdsMine, 'sops-lock-offer');
     assert.ok(!fs.readFileSync(file, 'utf8').includes(canaryDirty), 'the recovered value is encrypted in the file');
   });
 
