@@ -140,7 +140,7 @@ describe('no hot-exit backup of a large encrypted note while typing', () => {
   // fileService.ts). Measured with temporary logging (locked5 notes, load ~15): from save-soon's doc.save() to
   // the provider's writeFile 430–1,680 ms at 8 MiB (the stat to writeFile step alone 410–1,670 ms), so even a
   // save-soon of 0 ms would miss the 1 s; NoteSeal's own part after that is at most 150 ms (SAVE_DEADLINE_MS).
-  // The backups were destroyed by the sweeper 4–231 ms after VS Code created them (the larger ones while VS
+  // The backups were destroyed by the sweeper 4–804 ms after VS Code created them (the larger ones while VS
   // Code was still writing 8 MiB). No setting of NoteSeal's scheme alone lengthens the delay (below).
   it('8 MiB note: no backup ever appears while typing', { todo: 'VS Code\'s own part of an 8 MiB save (0.4–1.7 s before the provider is called) outlasts the 1 s backup delay' }, t => typeWatching('big-8.md', t));
 
