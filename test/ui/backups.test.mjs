@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { explorerRow, noteseal, openWorkbench, screenshot, unlockFromStatusBar } from './workbench.mjs';
+import { explorerRow, noteseal, noteSealLogs, openWorkbench, screenshot, unlockFromStatusBar } from './workbench.mjs';
 
 const PASSPHRASE = 'ui test passphrase, long enough';
 const MiB = 1024 * 1024;
@@ -96,6 +96,7 @@ describe('no hot-exit backup of a large encrypted note while typing', () => {
     let replacedAt = 0;
     const noteWatch = fs.watch(wb.folder, { persistent: false }, (_event, name) => { if (String(name) === encName) replacedAt = performance.now(); });
     const savedAfter = [];
+    const sweptBefore = sweptAges().length;
     try {
       await row(`${note}.enc`).click();
       await page.locator(`.tabs-container .tab[data-resource-name="${note}"]`).waitFor({ timeout: 60_000 });
@@ -108,6 +109,8 @@ describe('no hot-exit backup of a large encrypted note while typing', () => {
         savedAfter.push(replacedAt > typedAt ? Math.round(replacedAt - typedAt) : NaN);
       }
       t?.diagnostic(`${note}: encrypted file replaced ${savedAfter.map(ms => (Number.isNaN(ms) ? 'not within 1.6 s' : `${ms} ms`)).join(', ')} after each burst's last key`);
+      const swept = sweptAges().slice(sweptBefore);
+      if (swept.length) t?.diagnostic(`${note}: backups destroyed by the sweeper, on disk for ${swept.join(', ')} ms`);
       await screenshot(page, `backups-typing-${note}`);
       assert.deepEqual([...watch.seen].filter(n => n !== 'planted-control'), [], 'no hot-exit backup of the encrypted note appeared at any moment');
     } finally {
@@ -123,18 +126,33 @@ describe('no hot-exit backup of a large encrypted note while typing', () => {
     assert.match(saved.slice(0, 64 * 1024), /typed burst 3/, 'what was typed is saved, encrypted');
   }
 
+  /** How long each backup of a note the sweeper destroyed so far was on disk, as its log says (ms). */
+  const sweptAges = () => (noteSealLogs(wb.stateDir).match(/destroyed a hot-exit backup of an encrypted note[^\n]*/g) ?? [])
+    .map(l => /on disk for (\d+) ms/.exec(l)?.[1] ?? '?');
+
   it('1 MiB note: no backup ever appears while typing', t => typeWatching('big-1.md', t));
 
-  // Known to fail in the web workbench on a loaded 2-core machine: VS Code's own save of an 8 MiB
-  // document takes about 1 s there for a plain file too (`node scripts/bench.mjs provider`, edit+save),
-  // so save-soon (250 ms) + the save ends after VS Code's 1 s backup timer. See docs/ARCHITECTURE.md.
-  it('8 MiB note: no backup ever appears while typing', { todo: 'VS Code\'s own 8 MiB save (~1 s in the web workbench) outlasts the backup delay' }, t => typeWatching('big-8.md', t));
+  // Not closable by an extension (issue 22 §2): VS Code's own part of the save is what outlasts the delay.
+  // Before the provider is called, TextFileEditorModel.doSave runs the save participants (a round trip to the
+  // extension host), then fileService.writeFile stats the file through the provider (validateWriteFile, its
+  // modified-since check), builds the 8 MiB buffer from the text model and sends it to the extension host
+  // (src/vs/workbench/services/textfile/common/textFileEditorModel.ts, src/vs/platform/files/common/
+  // fileService.ts). Measured with temporary logging (locked5 notes, load ~15): from save-soon's doc.save() to
+  // the provider's writeFile 430–1,680 ms at 8 MiB (the stat to writeFile step alone 410–1,670 ms), so even a
+  // save-soon of 0 ms would miss the 1 s; NoteSeal's own part after that is at most 150 ms (SAVE_DEADLINE_MS).
+  // The backups were destroyed by the sweeper 4–804 ms after VS Code created them (the larger ones while VS
+  // Code was still writing 8 MiB). No setting of NoteSeal's scheme alone lengthens the delay (below).
+  it('8 MiB note: no backup ever appears while typing', { todo: 'VS Code\'s own part of an 8 MiB save (0.4–1.7 s before the provider is called) outlasts the 1 s backup delay' }, t => typeWatching('big-8.md', t));
 
   // The lever a user has (README, "Very large notes"): with auto-save after a short delay (`afterDelay`,
   // at most 1 s) VS Code waits 2 s instead of 1 s before it backs up a dirty editor (workingCopyBackupTracker:
   // DEFAULT_BACKUP_SCHEDULE_DELAYS {default: 1000, delayed: 2000}, chosen by hasShortAutoSaveDelay), which
   // save-soon plus an 8 MiB save usually meet: it passed in 3 of 4 runs at load 3-4 on this 2-core machine,
-  // hence a todo (a failure does not fail the run). Set here in the user's settings file, as a user would.
+  // hence a todo (a failure does not fail the run). Set here in the user's settings file, as a user would. An
+  // extension cannot set it for its own scheme: `files` is read per resource through the language-overridable
+  // configuration (filesConfigurationService.ts getAutoSaveConfiguration), a `noteseal:` resource belongs to no
+  // workspace folder, and a language default would change every file of that language; `files.hotExit` only
+  // decides the shutdown backups (the browser and native trackers' onFinalBeforeShutdown), not these.
   it('8 MiB note with files.autoSave "afterDelay": no backup ever appears while typing', { todo: 'usually within the 2 s backup delay; not always on a loaded machine' }, async t => {
     const settingsFile = path.join(wb.stateDir, 'user-data', 'User', 'settings.json');
     const settings = JSON.parse(fs.readFileSync(settingsFile, 'utf8'));

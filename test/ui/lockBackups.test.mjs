@@ -88,7 +88,10 @@ describe('no hot-exit backup of a note that cannot be saved', () => {
   // The second witness: the sweeper logs each backup of a note it destroys. Node's recursive watcher on Linux
   // adds a new subfolder's watch asynchronously and missed backups written into a just-created folder.
   let sweptBefore = 0;
-  const swept = () => (noteSealLogs(wb.stateDir).match(/destroyed a hot-exit backup of an encrypted note/g) ?? []).length;
+  const sweptLines = () => noteSealLogs(wb.stateDir).match(/destroyed a hot-exit backup of an encrypted note[^\n]*/g) ?? [];
+  const swept = () => sweptLines().length;
+  /** How long each backup of the note swept since freshWatch() was on disk, as the sweeper logged it (ms). */
+  const sweptAges = () => sweptLines().slice(sweptBefore).map(l => /on disk for (\d+) ms/.exec(l)?.[1] ?? '?');
   function assertNoBackup() {
     assert.deepEqual(noteBackups(), [], 'no hot-exit backup of the note appeared');
     assert.equal(swept() - sweptBefore, 0, 'the sweeper destroyed no hot-exit backup of the note');
@@ -103,13 +106,25 @@ describe('no hot-exit backup of a note that cannot be saved', () => {
     }
   }
 
-  // Not closed yet (issue 22 §2): with every worker save 1.5 s slow, a backup of the note was still destroyed by
-  // the sweeper in 4 of 5 runs on a loaded machine (load from 7 parallel sessions), 0.7–0.75 s after a save-soon
-  // that returned false. A save-soon that fires between two keystrokes is cancelled by VS Code when the next one
-  // asks (one save of a working copy at a time, the newer queued behind the running one) and reports false; the
-  // queued save then still ended later than VS Code's 1 s (not analysed further for lack of time). The lock and
-  // restart cases below, the issue's paths, held in every run.
-  it('a slow save after typing: no backup, and the text reaches the file', { todo: 'a backup still appeared in 4 of 5 loaded runs after a save-soon cancelled by the next keystroke (see above)' }, async () => {
+  // Not closed (issue 22 §2), and no extension can close it: the backup this case sees comes when the whole save
+  // path stalls past VS Code's 1 s on a loaded machine. What VS Code does (1.139 bundle; src/vs/workbench/services/
+  // textfile/common/textFileEditorModel.ts doSave, workingCopy/common/workingCopyBackupTracker.ts scheduleBackup):
+  // every content change re-arms a 1 s backup timer, which backs up if the model is still dirty when it fires;
+  // only the save of the *last* version makes it clean. A save asked while another save's participants run is
+  // refused at once ("refusing to save() recursively from save participant": doc.save() is false, nothing
+  // queued); one asked during the other's write is queued behind it ("busy saving"); the running save writes the
+  // version current when its participants end. So no keystroke's text is left unsaved, but the last one is
+  // clean only after: the change reaching the extension host, save-soon's 250 ms, the save request back, the
+  // participants round trip, VS Code's stat through the provider, the write (≤ 150 ms, SAVE_DEADLINE_MS) and the
+  // answer: eight crossings between the workbench and the extension host. Measured with temporary logging
+  // (locked5 notes; load 9): in 2 of 3 rounds the note was clean 300–360 ms after its last change reached the
+  // extension host; in the third, the window's first save spent 3.7 s in its participants and 2.4 s from VS
+  // Code's "before write()" to the provider while one key press took 2.6 s, and VS Code wrote the backup 1 s
+  // after the last key. The sweeper destroyed each backup 2–19 ms after VS Code created it (its log says "on
+  // disk for N ms"; printed below when it happens). The lock and restart cases, the issue's paths, hold: a lock
+  // waits for the save instead of racing a timer.
+  it('a slow save after typing: no backup, and the text reaches the file', { todo: 'a stalled save path (8 workbench/extension-host crossings) can outlast VS Code\'s 1 s on a loaded machine (see above)' }, async t => {
+    t.after(() => { if (swept() > sweptBefore) t.diagnostic(`backups of the note destroyed by the sweeper, on disk for: ${sweptAges().join(', ')} ms`); });
     await openNote();
     await freshWatch();
     await page.locator('.monaco-editor .view-lines').first().click();

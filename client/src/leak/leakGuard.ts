@@ -11,7 +11,7 @@
 //     candidate backup home of backupLayouts.ts, a 200 ms poll as the fallback), and once at start for
 //     what a crash left behind. A probe finds which home this VS Code really uses; where none can be
 //     reached (remote windows, browser storage) the user is told once what protection remains.
-import { watch, type FSWatcher } from 'node:fs';
+import { lstatSync, watch, type FSWatcher } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -212,12 +212,17 @@ export class LeakGuard implements vscode.Disposable {
       // probe would destroy its own backup unread.
       return Date.now() - mtimeMs < PROBE_SETTLE_MS;
     });
+    // When VS Code created it (birth time; the last write where the file system keeps none): the log says how
+    // long the plaintext was on disk, the window the leak table states (docs/ARCHITECTURE.md).
+    let born = 0;
+    try { const st = lstatSync(p); born = st.birthtimeMs > 0 ? st.birthtimeMs : st.mtimeMs; } catch { /* gone already */ }
     let result;
     try { result = shredFileSync(p, keep || undefined); } catch { return; }
     if (result !== 'destroyed' || probe) return;
     if (!this.confirmedHome) { this.confirmedHome = home; this.log.info(`hot-exit backups of this window go to ${home} (seen by the sweeper)`); }
     this.swept++;
-    this.log.warn('destroyed a hot-exit backup of an encrypted note (a save had not happened in time)');
+    const onDisk = born ? `; it was on disk for ${Math.max(0, Math.round(Date.now() - born))} ms` : '';
+    this.log.warn(`destroyed a hot-exit backup of an encrypted note (a save had not happened in time${onDisk})`);
   }
 
   /**
