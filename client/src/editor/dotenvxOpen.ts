@@ -31,7 +31,19 @@ export class DotenvxOpens implements vscode.Disposable {
     this.subscription = vscode.window.tabGroups.onDidChangeTabs(e => { for (const tab of [...e.opened, ...e.changed]) void this.consider(tab); });
   }
 
-  private async consider(tab: vscode.Tab): Promise<void> {
+  /**
+   * The tabs VS Code restored at start-up, before NoteSeal activated (onStartupFinished: no `opened` event
+   * reaches it for them), are swapped as an Explorer open is. Not the user's own open: a locked NoteSeal asks for
+   * the passphrase (never a remembered key) and shows nothing decrypted until then (encFsProvider's withKey). The
+   * active tab of each group is swapped last, so that it stays the one shown.
+   */
+  async considerOpenTabs(): Promise<void> {
+    const tabs = vscode.window.tabGroups.all.flatMap(g => g.tabs);
+    await Promise.all(tabs.filter(t => !t.isActive).map(t => this.consider(t, false)));
+    await Promise.all(tabs.filter(t => t.isActive).map(t => this.consider(t, false)));
+  }
+
+  private async consider(tab: vscode.Tab, userOpen = true): Promise<void> {
     const uri = tab.input instanceof vscode.TabInputText ? tab.input.uri : undefined;
     if (!uri || uri.scheme !== 'file' || tab.isDirty) return;
     const key = uri.toString();
@@ -40,7 +52,7 @@ export class DotenvxOpens implements vscode.Disposable {
     if (!view || this.busy.has(key)) return;
     this.busy.add(key);
     try {
-      this.vault.userIsOpening(view);
+      if (userOpen) this.vault.userIsOpening(view);
       const column = tab.group.viewColumn;
       // As the preview it takes the plain tab's preview slot; then pinned if that tab was (openRedirect.ts).
       const editor = await vscode.window.showTextDocument(view, { viewColumn: column, preview: tab.isPreview });
