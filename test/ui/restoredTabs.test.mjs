@@ -97,9 +97,8 @@ describe('sops and dotenvx tabs restored at start-up', () => {
     cli('identity', 'import', path.join(wb.folder, '.env.keys'), '--yes');
     assert.match(fs.readFileSync(path.join(wb.folder, 'secrets.sops.yaml'), 'utf8'), /password: ENC\[AES256_GCM/);
     assert.match(fs.readFileSync(path.join(wb.folder, '.env.production'), 'utf8'), /SECRET_NOTE="encrypted:/);
-    await editorShows('SECRET_NOTE="encrypted:').waitFor({ timeout: 30_000 });
-    // Still the files themselves (NoteSeal's view would have asked for the passphrase: the window is locked).
-    assert.equal(await unlockPrompt().isVisible(), false, 'no swap before the reload');
+    // The tabs need not show the new bytes yet (the file watcher may be slow under load): the reload reads the
+    // files anew. (On the code before the fix the test fails at the prompt below: the restored tabs stay plain.)
     await editorStateStored();
 
     await page.reload();
