@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { Commands } from '../shared/commands';
 import type { Core } from '../shared/index';
 import { Method } from '../../../server/src/protocol';
+import { hasDotenvName, isSealedPath } from '../../../server/src/shared';
 import { NOTESEAL_SCHEME, ownViewOf } from '../shared/uris';
 import type { LeakDefence } from '../leak/index';
 import type { AutoLock } from '../vault/autoLock';
@@ -57,7 +58,9 @@ export function registerEditor(context: vscode.ExtensionContext, deps: Core & Le
       .finally(() => reverting.delete(uri.toString())), 100);
   };
   fsProvider.onChangedWhileSaving = uri => leakGuard.savedOverByAnotherWriter(uri);
-  const lockedOpens = new LockedOpens(vault, file => guard.openDecrypted(file));
+  // A sops file (issue 27) is its own view: not an `.enc` for openDecrypted (which would take it for plaintext).
+  const lockedOpens = new LockedOpens(vault, file => isSealedPath(file.path) || hasDotenvName(file.path)
+    ? guard.openDecrypted(file) : Promise.resolve(vscode.window.showTextDocument(ownViewOf(file), { preview: false })));
   fsProvider.onReadRefused = uri => lockedOpens.report(uri);
   vault.closeDecrypted = trySave => recovery.closeDecrypted(trySave);
   // VS Code restores hot-exit backups into editors before NoteSeal activates (a backup the last window could
@@ -71,6 +74,8 @@ export function registerEditor(context: vscode.ExtensionContext, deps: Core & Le
     void vscode.window.showWarningMessage(`NoteSeal found ${restored.length} note(s) with unsaved text restored by VS Code while locked. ${sealed.length} were sealed into encrypted recovery copies, offered back when you unlock.${keptOpen.length ? ` ${keptOpen.length} could not be sealed and stay open.` : ''}`);
   };
   let started = false;
+  const ownViewOpens = new DotenvxOpens(vault, log, async file => (SOPS_STORE_NAME.test(file.path)
+    && (await worker.request(Method.sopsOpensInEditor, { path: file.fsPath }).catch(() => ({ sops: false }))).sops ? ownViewOf(file) : undefined));
   context.subscriptions.push(fsProvider, registerLargeNotes(log), new LockedNotes(vault, fsProvider, log), lockedOpens,
     vault.onDidChange(s => {
       if (!s.locked) { leakGuard.saveDirtyNotesSoon(); void recovery.offerRestore().catch(e => log.warn(`recovery copies not offered: ${(e as Error).message}`)); }
@@ -81,8 +86,7 @@ export function registerEditor(context: vscode.ExtensionContext, deps: Core & Le
     vscode.workspace.registerFileSystemProvider(NOTESEAL_SCHEME, fsProvider, { isCaseSensitive: process.platform === 'linux' }),
     vscode.window.registerFileDecorationProvider(new EncryptedDecorations()),
     vscode.window.registerCustomEditorProvider(REDIRECT_VIEW_TYPE, new EncOpenRedirect(context.extensionUri, worker, vault, guard), { supportsMultipleEditorsPerDocument: false }),
-    new DotenvxOpens(vault, log, async file => (SOPS_STORE_NAME.test(file.path)
-      && (await worker.request(Method.sopsOpensInEditor, { path: file.fsPath }).catch(() => ({ sops: false }))).sops ? ownViewOf(file) : undefined)),
+    ownViewOpens,
   );
   command(Commands.newNote, (folder?: vscode.Uri) => files.newNote(folder));
   command(Commands.encryptFile, (uri?: vscode.Uri) => files.encryptFile(uri));
@@ -95,6 +99,7 @@ export function registerEditor(context: vscode.ExtensionContext, deps: Core & Le
       await sealRestoredBackups();
       started = true;
       leakGuard.saveDirtyNotesSoon();
+      void ownViewOpens.considerOpenTabs(); // sops and dotenvx tabs VS Code restored (the worker answers now)
     },
     beforeWorkerStops: async () => {
       // Reload Window / quit with a note that could not be saved: seal its text (the new window offers it back on

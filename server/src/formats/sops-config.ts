@@ -16,7 +16,7 @@ import { findNearestListFile } from '../keys/sharing';
 import type { AgeRecipient } from './age';
 import { ageRecipientFor, parseAgeRecipients } from './age-recipients';
 import { sopsDocument, type SopsSaveState } from './sops';
-import { ageEntriesFor } from './sops-keys';
+import { ageEntriesFor, keyGroupsOf } from './sops-keys';
 import { goRegex } from './sops-metadata';
 
 export const SOPS_CONFIG_NAME = '.sops.yaml';
@@ -152,6 +152,8 @@ export function ageRecipientsOf(state: SopsSaveState): string[] {
  * keys (as `sops updatekeys`): values, MAC and other master keys unchanged. Null when they are those already.
  */
 export function rewrapSopsText(text: string, state: SopsSaveState, recipients: readonly { text: string; recipient: AgeRecipient }[]): { bytes: Buffer; old: string[]; now: string[] } | null {
+  // A key split between key groups: a top-level age list would make sops read one group (stores.go), so refused.
+  if (keyGroupsOf(state.metadata).length > 1) throw new NoteSealError('INVALID_ARGUMENT', 'this sops file splits its data key between key groups (Shamir): NoteSeal does not update its keys (use sops updatekeys)');
   const old = ageRecipientsOf(state);
   const now = recipients.map(r => r.text);
   if (old.length === now.length && old.every((r, i) => r === now[i])) return null;

@@ -82,10 +82,16 @@ export function decryptTree(branches: readonly SopsNode[], dataKey: Uint8Array, 
     if (node.kind === 'comment') {
       if (encrypted && isEncValue(node.text)) {
         const enc = node.text;
-        try {
-          const v = decryptValue(enc, dataKey, additionalData(path), path.join('.'));
-          if (v.type === 'comment') { stash?.set(stashKey(path, v), enc); node.set(v.text); }
-        } catch { /* kept as written */ }
+        // Under its own key path as sops writes it; else under a shorter one, as NoteSeal wrote the
+        // comments after a nested map or list until issue 27's fix (sops-yaml.ts withTrailingComments): shown,
+        // and written anew under its own path at the next save (not stashed).
+        for (let n = path.length; n >= 0; n--) {
+          try {
+            const v = decryptValue(enc, dataKey, additionalData(path.slice(0, n)), path.join('.'));
+            if (v.type === 'comment') { if (n === path.length) stash?.set(stashKey(path, v), enc); node.set(v.text); }
+            break;
+          } catch { /* kept as written when no path opens it */ }
+        }
       }
       return;
     }

@@ -63,13 +63,22 @@ function nodeOf(n: unknown, json: boolean, where: string): SopsNode {
     const items: SopsNode[] = [];
     for (const item of n.items) {
       const node = item as YamlNode;
-      items.push(...commentsOf(node, 'commentBefore'), nodeOf(node, json, where));
-      if (!isScalar(node)) items.push(...commentsOf(node, 'comment'));
+      items.push(...commentsOf(node, 'commentBefore'), withTrailingComments(node, nodeOf(node, json, where)));
     }
     return { kind: 'list', items };
   }
   if (isScalar(n)) return leafOf(n, json, where);
   throw new SopsParseError(lineOf(n), `${where || '(top level)'}: an alias or tag sops cannot hold`);
+}
+
+/**
+ * The comment lines after a nested map or list, at its indentation, belong inside it as sops reads them (yaml.v3
+ * gives them to its last entry): sops encrypts each under the key path of that map or list (its additional data),
+ * so a path one level up would neither decrypt sops's ciphertext nor write one sops can read.
+ */
+function withTrailingComments(n: unknown, node: SopsNode): SopsNode {
+  if ((isMap(n) || isSeq(n)) && (node.kind === 'map' || node.kind === 'list')) (node.items as SopsNode[]).push(...commentsOf(n, 'comment'));
+  return node;
 }
 
 function lineOf(n: unknown): number {
@@ -86,8 +95,8 @@ function mapOf(n: YAMLMap, json: boolean, where: string, skipMetadata = false): 
     items.push(...commentsOf(pair.key, 'commentBefore'));
     const value = pair.value as YamlNode | null;
     if (value && isScalar(value) && value.commentBefore) items.push(...commentsOf(value, 'commentBefore'));
-    items.push({ kind: 'item', key, value: nodeOf(value, json, path) });
-    if (value && (isScalar(value) || isMap(value) || isSeq(value))) items.push(...commentsOf(value, 'comment'));
+    items.push({ kind: 'item', key, value: withTrailingComments(value, nodeOf(value, json, path)) });
+    if (value && isScalar(value)) items.push(...commentsOf(value, 'comment'));
   }
   return { kind: 'map', items };
 }
