@@ -16,8 +16,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../host/codeServer.mjs';
-import { searchForCanary } from './leakSearch.mjs';
-import { gitObjectsHold, leakRoots, restoreSealedCopy } from './leakScenarios.mjs';
+import { assertNoTrace, driverGitEnv, initDriverRepo, leakRoots, restoreSealedCopy } from './leakScenarios.mjs';
 import { explorerRow, notification, noteseal, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
 
 const require = createRequire(path.join(projectRoot, 'package.json'));
@@ -26,7 +25,6 @@ const sopsDecoder = require('sops-decoder');
 const kms = require('@aws-sdk/client-kms');
 
 const PASSPHRASE = 'sops leaks test passphrase 27';
-const CLI = path.join(projectRoot, 'dist/cli.js');
 const startedAt = Date.now() - 1000;
 const FAKE_KMS = { arn: 'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-0000-0000-000000000000', enc: 'dGVzdA==', created_at: '2026-01-01T00:00:00Z', aws_profile: '' };
 const JSON_PLAIN = '{\n\t"service": "billing",\n\t"region": "eu",\n\t"password": "p1",\n\t"port": 5432,\n\t"owner": "ops",\n\t"token": "t1"\n}\n';
@@ -87,22 +85,12 @@ describe('sops leak scenarios in the workbench (git merge resolved in VS Code, R
     const json = JSON.parse(fs.readFileSync(path.join(app, 'api.sops.json'), 'utf8'));
     json.sops.kms = [FAKE_KMS];
     fs.writeFileSync(path.join(app, 'api.sops.json'), JSON.stringify(json, null, '\t') + '\n');
-    const bin = path.join(dir, 'bin');
-    fs.mkdirSync(bin);
-    fs.writeFileSync(path.join(bin, 'noteseal'), `#!/bin/sh\nexec '${process.execPath}' '${CLI}' "$@"\n`, { mode: 0o755 });
-    fs.writeFileSync(path.join(dir, 'pass'), PASSPHRASE, { mode: 0o600 });
-    gitEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, NOTESEAL_KEYFILE: keyfile, NOTESEAL_PASSPHRASE_FILE: path.join(dir, 'pass'),
-      NOTESEAL_TEST_FAST_KDF: '1', NOTESEAL_AGENT_SOCK: path.join(dir, 'no-agent.sock'), GIT_CONFIG_NOSYSTEM: '1', HOME: dir,
-      GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.invalid' };
+    gitEnv = driverGitEnv(dir, keyfile, PASSPHRASE);
     wb = await openWorkbench({
       keyfile,
       prepare: folder => {
         for (const f of ['api.sops.json', 'secrets.sops.yaml', '.sops.yaml']) fs.copyFileSync(path.join(app, f), path.join(folder, f));
-        git(folder, 'init', '-q', '-b', 'main');
-        git(folder, 'config', 'core.autocrlf', 'false');
-        execFileSync(process.execPath, [CLI, 'git', 'setup'], { cwd: folder, env: gitEnv, stdio: 'ignore' });
-        git(folder, 'add', '.');
-        git(folder, 'commit', '-qm', 'start');
+        initDriverRepo(folder, gitEnv);
       },
     });
     page = wb.page;
@@ -191,21 +179,6 @@ describe('sops leak scenarios in the workbench (git merge resolved in VS Code, R
     await wb.closeWindow();
     await wb.host.stop();
     const roots = leakRoots(wb, { since: startedAt, also: [path.dirname(keyfile)] }); // the keyfile's folder: key store, recovery copies, the clone
-    const repos = [wb.folder, clone];
-    // The planted controls: the same searches find a canary where one is (UTF-16 in user data; in a git object).
-    const planted = `CANARY${randomBytes(10).toString('hex')}`;
-    const plantedAt = path.join(wb.stateDir, 'user-data', 'User', 'History', 'planted-control');
-    fs.mkdirSync(path.dirname(plantedAt), { recursive: true });
-    fs.writeFileSync(plantedAt, Buffer.from(`x${planted}y`, 'utf16le'));
-    assert.equal(searchForCanary(planted, roots).hits.length, 1, 'the disk search finds a planted canary');
-    fs.rmSync(plantedAt);
-    execFileSync('git', ['hash-object', '-w', '--stdin'], { cwd: wb.folder, input: `x ${planted} y\n` });
-    assert.ok(gitObjectsHold(wb.folder, planted), 'the git object search finds a planted canary');
-    for (const c of canaries) {
-      const { scanned, hits } = searchForCanary(c, roots);
-      assert.ok(scanned > 50, `searched ${scanned} files`);
-      assert.deepEqual(hits, [], 'the canary is nowhere on disk');
-      for (const repo of repos) assert.ok(!gitObjectsHold(repo, c), 'nor in any git object');
-    }
+    assertNoTrace(wb, roots, [wb.folder, clone], canaries);
   });
 });
