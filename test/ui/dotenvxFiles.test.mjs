@@ -15,13 +15,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../host/codeServer.mjs';
-import { searchForCanary } from './leakSearch.mjs';
-import { conflictLeftDirty, gitObjectsHold, leakRoots, restoreSealedCopy, sealedCopies } from './leakScenarios.mjs';
+import { assertNoTrace, conflictLeftDirty, driverGitEnv, initDriverRepo, leakRoots, restoreSealedCopy, sealedCopies } from './leakScenarios.mjs';
 import { explorerRow, noteseal, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
 
 const PASSPHRASE = 'dotenvx files test passphrase 27';
 const DOTENVX = path.join(projectRoot, 'node_modules', '@dotenvx', 'dotenvx', 'src', 'cli', 'dotenvx.js');
-const CLI = path.join(projectRoot, 'dist/cli.js');
 const startedAt = Date.now() - 1000;
 
 describe('dotenvx files in the workbench', () => {
@@ -71,24 +69,13 @@ describe('dotenvx files in the workbench', () => {
     assert.ok(!fs.existsSync(path.join(app, '.env.keys')), 'the plaintext .env.keys was deleted after the import');
     original = fs.readFileSync(path.join(app, '.env.production'), 'utf8');
     assert.match(original, /SECRET_NOTE="encrypted:/);
-    const bin = path.join(dir, 'bin');
-    fs.mkdirSync(bin);
-    fs.writeFileSync(path.join(bin, 'noteseal'), `#!/bin/sh\nexec '${process.execPath}' '${CLI}' "$@"\n`, { mode: 0o755 });
-    fs.writeFileSync(path.join(dir, 'pass'), PASSPHRASE, { mode: 0o600 });
-    gitEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, NOTESEAL_KEYFILE: keyfile, NOTESEAL_PASSPHRASE_FILE: path.join(dir, 'pass'),
-      NOTESEAL_TEST_FAST_KDF: '1', NOTESEAL_AGENT_SOCK: path.join(dir, 'no-agent.sock'), GIT_CONFIG_NOSYSTEM: '1', HOME: dir,
-      GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.invalid' };
+    gitEnv = driverGitEnv(dir, keyfile, PASSPHRASE);
     wb = await openWorkbench({
       keyfile,
       prepare: folder => {
         fs.writeFileSync(path.join(folder, '.env.production'), original);
         fs.writeFileSync(path.join(folder, '.env'), 'PLAIN_ONLY=visible as usual\n');
-        // The workspace is a repository set up for NoteSeal's drivers (`noteseal git setup`), as a team's would be.
-        git(folder, 'init', '-q', '-b', 'main');
-        git(folder, 'config', 'core.autocrlf', 'false');
-        execFileSync(process.execPath, [CLI, 'git', 'setup'], { cwd: folder, env: gitEnv, stdio: 'ignore' });
-        git(folder, 'add', '.');
-        git(folder, 'commit', '-qm', 'start');
+        initDriverRepo(folder, gitEnv);
       },
     });
     page = wb.page;
@@ -236,22 +223,7 @@ describe('dotenvx files in the workbench', () => {
     await wb.closeWindow();
     await wb.host.stop();
     const roots = leakRoots(wb, { since: startedAt, also: [path.dirname(keyfile)] }); // the keyfile's folder: key store, recovery copies, the clone
-    const repos = [wb.folder, path.join(dir, 'theirs')];
-    // The planted controls: the same searches find a canary where one is (UTF-16 in user data; in a git object).
-    const planted = `CANARY${randomBytes(10).toString('hex')}`;
-    const plantedAt = path.join(wb.stateDir, 'user-data', 'User', 'History', 'planted-control');
-    fs.mkdirSync(path.dirname(plantedAt), { recursive: true });
-    fs.writeFileSync(plantedAt, Buffer.from(`x${planted}y`, 'utf16le'));
-    assert.equal(searchForCanary(planted, roots).hits.length, 1, 'the disk search finds a planted canary');
-    fs.rmSync(plantedAt);
-    execFileSync('git', ['hash-object', '-w', '--stdin'], { cwd: wb.folder, input: `x ${planted} y\n` });
-    assert.ok(gitObjectsHold(wb.folder, planted), 'the git object search finds a planted canary');
-    for (const c of canaries()) {
-      const { scanned, hits } = searchForCanary(c, roots);
-      assert.ok(scanned > 50, `searched ${scanned} files`);
-      assert.deepEqual(hits, [], 'the canary is nowhere on disk');
-      for (const repo of repos) assert.ok(!gitObjectsHold(repo, c), 'nor in any git object');
-    }
+    assertNoTrace(wb, roots, [wb.folder, path.join(dir, 'theirs')], canaries());
     const store = fs.readdirSync(path.join(dir, 'keyfile.keys'), { withFileTypes: true, recursive: true }).filter(e => e.isFile())
       .map(e => fs.readFileSync(path.join(e.parentPath, e.name), 'latin1')).join('\n');
     assert.ok(!store.includes(privateKey), 'the imported private key is sealed');

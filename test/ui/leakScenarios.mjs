@@ -3,12 +3,17 @@
 // a conflict left dirty past VS Code's backup delay, the sealed recovery copy offered back on unlock, and the
 // places a canary is searched for afterwards (including every git object, which raw bytes would hide: git
 // stores them compressed).
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { watchTree } from './leakSearch.mjs';
+import { projectRoot } from '../host/codeServer.mjs';
+import { searchForCanary, watchTree } from './leakSearch.mjs';
 import { runCommand, screenshot } from './workbench.mjs';
+
+const CLI = path.join(projectRoot, 'dist/cli.js');
 
 /** Waits on a condition (never a fixed sleep: the host is slow and shared); rejects naming `what`. */
 export async function waitUntil(what, cond, ms = 20_000) {
@@ -99,4 +104,50 @@ export function leakRoots(wb, { since, also = [] }) {
 /** Whether any object of the git repository `repo` (loose or packed, decompressed by git itself) holds `canary`. */
 export function gitObjectsHold(repo, canary) {
   return execFileSync('git', ['cat-file', '--batch-all-objects', '--batch'], { cwd: repo, maxBuffer: 256 * 1024 * 1024 }).includes(canary);
+}
+
+/**
+ * The environment git runs in for a workspace repository whose drivers are NoteSeal's built CLI (on PATH as
+ * `noteseal`, in `dir`/bin), with the passphrase given on purpose (a file) and no agent, as a team member's would.
+ */
+export function driverGitEnv(dir, keyfile, passphrase) {
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin, { recursive: true });
+  fs.writeFileSync(path.join(bin, 'noteseal'), `#!/bin/sh\nexec '${process.execPath}' '${CLI}' "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(dir, 'pass'), passphrase, { mode: 0o600 });
+  return { ...process.env, PATH: `${bin}:${process.env.PATH}`, NOTESEAL_KEYFILE: keyfile, NOTESEAL_PASSPHRASE_FILE: path.join(dir, 'pass'),
+    NOTESEAL_TEST_FAST_KDF: '1', NOTESEAL_AGENT_SOCK: path.join(dir, 'no-agent.sock'), GIT_CONFIG_NOSYSTEM: '1', HOME: dir,
+    GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.invalid' };
+}
+
+/** Makes `folder` a repository set up for NoteSeal's drivers (`noteseal git setup`), as a team's would be, its files committed. */
+export function initDriverRepo(folder, env) {
+  const git = (...args) => execFileSync('git', args, { cwd: folder, env, stdio: 'ignore' });
+  git('init', '-q', '-b', 'main');
+  git('config', 'core.autocrlf', 'false');
+  execFileSync(process.execPath, [CLI, 'git', 'setup'], { cwd: folder, env, stdio: 'ignore' });
+  git('add', '.');
+  git('commit', '-qm', 'start');
+}
+
+/**
+ * Once the window is closed and the server stopped: no canary in `roots` (leakRoots) nor in any git object of
+ * `repos`. The planted controls first: the same searches find a canary where one is (UTF-16 in user data; in a
+ * git object of the first repository).
+ */
+export function assertNoTrace(wb, roots, repos, canaries) {
+  const planted = `CANARY${randomBytes(10).toString('hex')}`;
+  const plantedAt = path.join(wb.stateDir, 'user-data', 'User', 'History', 'planted-control');
+  fs.mkdirSync(path.dirname(plantedAt), { recursive: true });
+  fs.writeFileSync(plantedAt, Buffer.from(`x${planted}y`, 'utf16le'));
+  assert.equal(searchForCanary(planted, roots).hits.length, 1, 'the disk search finds a planted canary');
+  fs.rmSync(plantedAt);
+  execFileSync('git', ['hash-object', '-w', '--stdin'], { cwd: repos[0], input: `x ${planted} y\n` });
+  assert.ok(gitObjectsHold(repos[0], planted), 'the git object search finds a planted canary');
+  for (const c of canaries) {
+    const { scanned, hits } = searchForCanary(c, roots);
+    assert.ok(scanned > 50, `searched ${scanned} files`);
+    assert.deepEqual(hits, [], 'the canary is nowhere on disk');
+    for (const repo of repos) assert.ok(!gitObjectsHold(repo, c), 'nor in any git object');
+  }
 }

@@ -5,8 +5,9 @@ import type { Core } from '../shared/index';
 import type { VaultController } from '../vault/vault';
 import { registerGitSupport } from './gitSupport';
 import { RevisionContentProvider } from './revisionContent';
+import { registerSopsMergeNotices } from './sopsMerges';
 
 export function registerGit(context: vscode.ExtensionContext, deps: Core & { vault: VaultController }): void {
-  context.subscriptions.push(RevisionContentProvider.register(deps.worker, deps.vault));
+  context.subscriptions.push(RevisionContentProvider.register(deps.worker, deps.vault), registerSopsMergeNotices());
   registerGitSupport(context, deps.log);
 }

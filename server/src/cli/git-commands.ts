@@ -151,7 +151,7 @@ function sopsTextconv(ctx: CliContext, bytes: Buffer, file: string): Promise<num
   return viewTextconv(ctx, bytes, SOPS_NO_WRITER, () => withFileKeys(quiet(ctx), async keys => {
     const opened = await openSopsForGit(quiet(ctx), bytes, file, keys);
     wipe(opened.state.dataKey);
-    return opened.plaintext;
+    return opened.state.pending?.text ?? opened.plaintext; // a merge in progress: the view with its markers, as NoteSeal shows it
   }, file, { prompt: false }));
 }
 
@@ -261,15 +261,15 @@ function isNoteSealBytes(bytes: Uint8Array): boolean {
 }
 
 /**
- * The merge driver for sops sides (git-sops.ts): a valid sops file with a new MAC, or, on a conflict, ours
- * kept and nothing decrypted written. sops values carry no signature, so no writer is checked or claimed.
+ * The merge driver for sops sides (git-sops.ts): a valid sops file with a new MAC, or, on a conflict, ours'
+ * values with the merged view (markers) sealed in it; nothing decrypted written. sops values carry no signature, so no writer is checked or claimed.
  */
 async function mergeSopsSides(ctx: CliContext, sides: Buffer[], oursPath: string, repoPath: string): Promise<number> {
   if (![sides[1]!, sides[2]!].every(isSopsBytes) || (sides[0]!.length > 0 && !isSopsBytes(sides[0]!))) throw new KeptOurs('one side is a sops file and another is not');
   const conflicts = await mergeSopsInto(ctx, sides, oursPath, repoPath);
   if (conflicts.length === 0) return ExitCode.OK;
-  ctx.note(`noteseal: ${repoPath}: both sides changed ${conflicts.join(', ')} differently: kept ours (nothing decrypted is written). `
-    + `Set the value you want (noteseal set ${repoPath} KEY VALUE), then git add ${repoPath}`);
+  ctx.note(`noteseal: ${repoPath}: both sides changed ${conflicts.join(', ')} differently: the file keeps ours' values (what sops and teammates read) `
+    + `and the merge with conflict markers, sealed in it (nothing decrypted is written). Open it in VS Code, resolve, save, then git add ${repoPath}`);
   return ExitCode.USAGE;
 }
 

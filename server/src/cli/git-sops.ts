@@ -3,12 +3,15 @@
 // `lastmodified` and a MAC computed over the merged values (what a plain text merge of two sops branches
 // breaks, an open sops bug since 2016). Every value a side holds keeps that side's ciphertext byte for
 // byte (ours first); only a value none of them holds gets a fresh IV. A conflict returns the key paths
-// (never a value) and writes nothing: the caller keeps ours, so nothing decrypted reaches the disk.
+// (never a value) and ours' file with the merged view, git's markers in it, sealed as its pending merge
+// (formats/sops-pending.ts): still a valid sops file of ours' values for sops and teammates, opened by
+// NoteSeal as that view to resolve in VS Code. Nothing decrypted reaches the disk.
 import { NoteSealError } from '../crypto/errors';
 import { writeFileAtomic } from '../crypto/format';
 import { wipe } from '../keys/bytes';
 import { encryptSopsText, looksLikeSops, sopsDocument, sopsFormat, type SopsSaveState, type SopsStoreKind } from '../formats/sops';
 import { masterKeysOf } from '../formats/sops-keys';
+import { stashEntries } from '../formats/sops-pending';
 import { SopsParseError } from '../formats/sops-yaml';
 import type { SopsLeaf, SopsNode } from '../formats/sops-tree';
 import { cliKeysAtHand } from './age-commands';
@@ -18,7 +21,8 @@ import { mergeText } from './git-merge';
 
 export interface SopsSide { plaintext: string; state: SopsSaveState }
 
-export type SopsMergeResult = { text: string; conflicts: [] } | { text: null; conflicts: string[] };
+/** `text` the merged file; on a conflict `text` null and `view` the merged view with markers (with `sealed`: ours' file holding it). */
+export type SopsMergeResult = { text: string; conflicts: [] } | { text: null; conflicts: string[]; view?: string; sealed?: string };
 
 const OPTION_KEYS = ['unencrypted_suffix', 'encrypted_suffix', 'unencrypted_regex', 'encrypted_regex', 'unencrypted_comment_regex', 'encrypted_comment_regex', 'mac_only_encrypted'];
 
@@ -99,10 +103,12 @@ export function mergeSopsViews(kind: SopsStoreKind, base: string, ours: string, 
       if (!(e instanceof SopsParseError)) throw e; // e.g. both sides added one key in two places
     }
   }
-  try { return mergeValues(kind, base, ours, theirs); } catch (e) {
-    if (e instanceof SopsParseError) return { text: null, conflicts: ['(the document)'] };
-    throw e;
+  let merged: SopsMergeResult;
+  try { merged = mergeValues(kind, base, ours, theirs); } catch (e) {
+    if (!(e instanceof SopsParseError)) throw e;
+    merged = { text: null, conflicts: ['(the document)'] };
   }
+  return merged.text === null ? { ...merged, view: asText.text } : merged;
 }
 
 const sameKey = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
@@ -115,10 +121,14 @@ const sameKey = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffe
 export function mergeSops(base: SopsSide | null, ours: SopsSide, theirs: SopsSide, now = new Date()): SopsMergeResult {
   checkSameKeys(base, ours, theirs);
   const merged = mergeSopsViews(ours.state.kind, base?.plaintext ?? '', ours.plaintext, theirs.plaintext);
-  if (merged.text === null) return merged;
   const stash = new Map<string, string>();
   for (const side of [base, theirs, ours]) {
     if (side && sameKey(side.state.dataKey, ours.state.dataKey)) for (const [k, v] of side.state.stash) stash.set(k, v);
+  }
+  if (merged.text === null) {
+    // ours' values as they are (ours' own ciphertexts), the view sealed with the others' ciphertexts for its save.
+    const pending = { text: merged.view ?? ours.plaintext, stash: stashEntries(ours.state.stash, stash) };
+    return { ...merged, sealed: encryptSopsText(ours.plaintext, ours.state, now, pending).text };
   }
   return { text: encryptSopsText(merged.text, { ...ours.state, stash }, now).text, conflicts: [] };
 }
@@ -135,15 +145,18 @@ export function hasSopsName(file: string): boolean {
   return /(?:\.sops|\.enc)\.(?:ya?ml|json|env|ini)$|(?:^|[/\\_])secrets[^/\\]*\.(?:ya?ml|json)$/i.test(file);
 }
 
-/** One side opened: its view and what a save needs; the caller wipes `state.dataKey`. */
+/**
+ * One side opened: its values (a merge in progress sealed in it is left aside: the file holds those values)
+ * and what a save needs; the caller wipes `state.dataKey`.
+ */
 export async function openSopsForGit(ctx: CliContext, bytes: Uint8Array, file: string, keys: FileKeys): Promise<SopsSide> {
   const opened = await sopsFormat.open(bytes, cliKeysAtHand(ctx, keys), file);
-  try { return { plaintext: opened.plaintext.toString('utf8'), state: opened.saveState }; } finally { opened.plaintext.fill(0); }
+  try { return { plaintext: opened.saveState.values ?? opened.plaintext.toString('utf8'), state: opened.saveState }; } finally { opened.plaintext.fill(0); }
 }
 
 /**
  * `noteseal git merge-driver` for sops sides: base (may be empty), ours and theirs must all be sops files.
- * Returns the key paths in conflict (then %A is left as ours was: nothing decrypted is written).
+ * Returns the key paths in conflict; %A then holds ours' values with the merged view sealed in it.
  */
 export async function mergeSopsInto(ctx: CliContext, sides: readonly Buffer[], oursPath: string, repoPath: string): Promise<string[]> {
   const [base, ours, theirs] = sides as [Buffer, Buffer, Buffer];
@@ -156,9 +169,8 @@ export async function mergeSopsInto(ctx: CliContext, sides: readonly Buffer[], o
       for (const bytes of [base, ours, theirs]) opened.push(bytes.length === 0 ? null : await openSopsForGit(ctx, bytes, repoPath, keys));
       const [b, o, t] = opened as [SopsSide | null, SopsSide, SopsSide];
       const merged = mergeSops(b, o, t);
-      if (merged.text === null) return merged.conflicts;
-      await writeFileAtomic(oursPath, Buffer.from(merged.text, 'utf8'));
-      return [];
+      await writeFileAtomic(oursPath, Buffer.from(merged.text ?? merged.sealed!, 'utf8'));
+      return merged.conflicts;
     } finally {
       for (const side of opened) if (side) wipe(side.state.dataKey);
     }

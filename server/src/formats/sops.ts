@@ -13,6 +13,7 @@ import { dotenvDocument, iniDocument } from './sops-lines';
 import { lastModifiedAad, nowRfc3339, optionsOf, type SopsMetadataObject } from './sops-metadata';
 import { decryptTree, encryptTree, SopsMacError, type SopsStash } from './sops-tree';
 import { yamlDocument, type SopsDocument } from './sops-yaml';
+import { hasConflictMarkers, openPending, PENDING_KEY, sealPending, type SopsPending } from './sops-pending';
 import type { FileFormat } from './types';
 
 export type SopsStoreKind = 'yaml' | 'json' | 'dotenv' | 'ini';
@@ -52,6 +53,10 @@ export interface SopsSaveState {
   metadata: SopsMetadataObject;
   /** Ciphertexts of the values as read: an unchanged value is written back as it was. */
   stash: SopsStash;
+  /** The file's decrypted values (its document) as read: a save of a text with conflict markers keeps them. */
+  values?: string;
+  /** An unresolved git merge sealed in the file (sops-pending.ts): NoteSeal shows its text instead of the values. */
+  pending?: SopsPending;
 }
 
 export interface DecryptedSops { plaintext: string; mac: string; state: SopsSaveState }
@@ -77,18 +82,38 @@ export function decryptSopsText(kind: SopsStoreKind, text: string, dataKey: Uint
   const mac = decryptTree(doc.branches, dataKey, options, stash);
   const stored = storedMac(metadata, dataKey);
   if (stored.toUpperCase() !== mac) throw new SopsMacError('MAC mismatch: the values of this sops file are not the ones its MAC covers (altered, or a merge of two versions)');
-  return { plaintext: doc.print(null), mac, state: { kind, dataKey, metadata, stash } };
+  const plaintext = doc.print(null);
+  const pending = openPending(metadata, dataKey);
+  if (!pending) return { plaintext, mac, state: { kind, dataKey, metadata, stash, values: plaintext } };
+  for (const [k, v] of pending.stash) if (!stash.has(k)) stash.set(k, v); // the other sides' ciphertexts, for the resolved save
+  return { plaintext, mac, state: { kind, dataKey, metadata, stash, values: plaintext, pending } };
 }
 
-/** The plaintext view encrypted again as a sops file, and the MAC it now carries. */
-export function encryptSopsText(plaintext: string, state: SopsSaveState, now = new Date()): { text: string; mac: string } {
+/**
+ * The plaintext view encrypted again as a sops file, and the MAC it now carries. A pending merge is dropped
+ * (a save of the document resolves it), unless `pending` gives the one to seal beside these values.
+ */
+export function encryptSopsText(plaintext: string, state: SopsSaveState, now = new Date(), pending?: SopsPending): { text: string; mac: string } {
   const doc = sopsDocument(state.kind, plaintext);
   if (doc.metadata) throw new NoteSealError('INVALID_ARGUMENT', 'the document holds a top-level sops key: sops keeps its metadata there, so a value cannot use that name');
   const mac = encryptTree(doc.branches, state.dataKey, optionsOf(state.metadata), state.stash);
   const lastmodified = nowRfc3339(now);
   const metadata: SopsMetadataObject = { ...state.metadata, lastmodified };
+  delete metadata[PENDING_KEY];
   metadata['mac'] = encryptValue({ type: 'str', text: mac }, state.dataKey, lastModifiedAad(metadata));
+  if (pending) sealPending(metadata, state.dataKey, pending);
   return { text: doc.print(metadata), mac };
+}
+
+/**
+ * What a save writes for the text of the `noteseal:` view: the document encrypted, or, while the text still
+ * holds git's conflict markers, the file's values as they are with that text sealed as its pending merge (a
+ * sops document cannot hold markers; the file stays valid for sops and teammates, who read the values).
+ */
+export function saveSopsView(text: string, state: SopsSaveState, now = new Date()): { text: string; pendingMerge: boolean } {
+  if (!hasConflictMarkers(text)) return { text: encryptSopsText(text, state, now).text, pendingMerge: false };
+  if (state.values === undefined) throw new NoteSealError('INVALID_ARGUMENT', 'this sops file is new: a text with git conflict markers (<<<<<<< / ======= / >>>>>>>) cannot be its first version');
+  return { text: encryptSopsText(state.values, state, now, { text, stash: [...state.stash] }).text, pendingMerge: true };
 }
 
 export const sopsFormat: FileFormat<SopsSaveState> = {
@@ -102,11 +127,11 @@ export const sopsFormat: FileFormat<SopsSaveState> = {
     const dataKey = await sopsDataKey(doc.metadata, keys, file);
     try {
       const { plaintext, state } = decryptSopsText(kind, text, dataKey);
-      return { plaintext: Buffer.from(plaintext, 'utf8'), saveState: state };
+      return { plaintext: Buffer.from(state.pending?.text ?? plaintext, 'utf8'), saveState: state };
     } catch (e) { wipe(dataKey); throw e; }
   },
   save(plaintext, state) {
-    return Promise.resolve(Buffer.from(encryptSopsText(Buffer.from(plaintext).toString('utf8'), state).text, 'utf8'));
+    return Promise.resolve(Buffer.from(saveSopsView(Buffer.from(plaintext).toString('utf8'), state).text, 'utf8'));
   },
 };
 

@@ -3,7 +3,8 @@
 // sops bug since 2016), ours' recipients and data key kept, every unchanged value's ciphertext byte for byte.
 // Proven on sops 3.13's own file (data key via Debian gpg: the MAC checks under sops's own key), read back by
 // the independent sops-decoder (its own MAC check) and sops-age, and in real git repositories of two people
-// (two HOMEs, two age identities): decrypted diffs, a clean merge, a conflict that writes nothing decrypted.
+// (two HOMEs, two age identities): decrypted diffs, a clean merge, a conflict that writes nothing decrypted:
+// ours' file (valid for sops and teammates) with the merge view sealed in it, resolved as VS Code's save does.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -13,7 +14,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { ageRecipientFor, parseAgeRecipients } from '../../../server/src/formats/age-recipients';
-import { decryptSopsText, encryptSopsText, newSopsState, type SopsStoreKind } from '../../../server/src/formats/sops';
+import { decryptSopsText, encryptSopsText, newSopsState, saveSopsView, type SopsStoreKind } from '../../../server/src/formats/sops';
 import { setInPlaintext } from '../../../server/src/formats/sops-set';
 import { mergeSops, type SopsSide } from '../../../server/src/cli/git-sops';
 import { mergeText } from '../../../server/src/cli/git-merge';
@@ -72,12 +73,17 @@ describe('sops merge on sops 3.13\'s own file (data key from Debian gpg)', () =>
     assert.equal(values.filter(v => !encValues(text).includes(v)).length, 4);
   });
 
-  it('both sides changing one value: a conflict naming its key path only, nothing written', () => {
+  it('both sides changing one value: a conflict naming its key path only; ours\' file with the merge view sealed in it', () => {
     const ours = edited('yaml', text, key, [['app2.db.password', 'ours-secret-x']]);
     const theirs = edited('yaml', text, key, [['app2.db.password', 'theirs-secret-y'], ['myapp1', 'fine']]);
     const merged = mergeSops(side('yaml', text, key), side('yaml', ours, key), side('yaml', theirs, key));
     assert.equal(merged.text, null);
     assert.deepEqual(merged.conflicts, ['app2.db.password']);
+    assert.ok(merged.sealed);
+    const opened = decryptSopsText('yaml', merged.sealed, key); // sops's key, MAC checked: ours' values
+    assert.equal(opened.plaintext, side('yaml', ours, key).plaintext);
+    assert.match(opened.state.pending!.text, /^<<<<<<< ours\n[\s\S]*ours-secret-x[\s\S]*\n=======\n[\s\S]*theirs-secret-y[\s\S]*\n>>>>>>> theirs\n/m);
+    assert.doesNotMatch(merged.sealed, /secret-x|secret-y/);
   });
 });
 
@@ -131,7 +137,7 @@ describe('git: sops files in two people\'s repositories (two HOMEs, two age iden
   const ann = ageKey(); const bob = ageKey();
   const FILE = 'app.sops.yaml';
   const PLAIN = '# service settings\ndb:\n    user: app\n    password: p1\n    port: 5432\nservers:\n    - alpha\n    - beta\nlog_unencrypted: info\n';
-  let r: GitRepo; let bobRepo: string; let bobEnv: Record<string, string>;
+  let r: GitRepo; let bobRepo: string; let bobEnv: Record<string, string>; let dataKey: Uint8Array;
   const bobGit = (...args: string[]) => execFileSync('/usr/bin/git', args, { cwd: bobRepo, env: bobEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const bobCli = (args: string[]) => runCli(args, bobEnv, { cwd: bobRepo });
   const annSet = async (k: string, v: string) => { const s = await r.noteseal(['set', FILE, k, v]); assert.equal(s.code, 0, s.stderr); };
@@ -157,6 +163,7 @@ describe('git: sops files in two people\'s repositories (two HOMEs, two age iden
       assert.equal(s.code, 0, s.stderr);
     }
     const state = newSopsState('yaml', recipientsOf(ann.publicKey, bob.publicKey), { unencrypted_suffix: '_unencrypted' });
+    dataKey = new Uint8Array(state.dataKey);
     await fsp.writeFile(path.join(r.repo, FILE), encryptSopsText(PLAIN, state).text);
     await fsp.writeFile(path.join(r.repo, '.sops.yaml'), `creation_rules:\n    - path_regex: \\.sops\\.yaml$\n      age: ${ann.publicKey},${bob.publicKey}\n`);
   });
@@ -213,7 +220,7 @@ describe('git: sops files in two people\'s repositories (two HOMEs, two age iden
     assert.deepEqual(parse(bobShown.stdout), expected);
   });
 
-  it('both changing one value: git\'s conflict, ours kept as it was, nothing decrypted on disk, the key path named only', async () => {
+  it('both changing one value: git\'s conflict, ours\' values with the merge view sealed, nothing decrypted on disk (git objects too), resolved by a save', async () => {
     await bobSet('db.password', 'canary-bob-7f3a');
     bobGit('commit', '-qam', 'bob: password again');
     await annSet('db.password', 'canary-ann-9c1e');
@@ -223,11 +230,20 @@ describe('git: sops files in two people\'s repositories (two HOMEs, two age iden
     const merge = await r.git(['merge', '-q', '--no-edit', 'FETCH_HEAD']);
     assert.notEqual(merge.code, 0);
     const said = merge.stderr + merge.stdout;
-    assert.match(said, /both sides changed db\.password differently: kept ours/);
+    assert.match(said, /both sides changed db\.password differently: the file keeps ours' values .*sealed in it .*Open it in VS Code, resolve, save, then git add app\.sops\.yaml/);
     assert.doesNotMatch(said, /canary|bob-pass|ann-user/);
-    assert.deepEqual(await fsp.readFile(path.join(r.repo, FILE)), ours);
     assert.match(await gitOk(r, 'status', '--porcelain'), new RegExp(`^UU ${FILE.replace(/\./g, '\\.')}$`, 'm'));
-    // No decrypted value in any file of either person (work trees, .git, HOMEs, TMPDIR); a planted control is found.
+    // What sops and teammates read: a valid sops file of ours' values (both keys open it); ours' value lines kept.
+    const sealed = await annText();
+    const oursValues = { db: { user: 'ann-user', password: 'canary-ann-9c1e', port: 5432 }, servers: ['alpha', 'gamma'], log_unencrypted: 'info' };
+    for (const k of [ann, bob]) assert.deepEqual(await sopsAge.decryptSops(sealed, { secretKey: k.secretKey, fileType: 'yaml' }), oursValues);
+    for (const start of ['    user:', '    password:', '    port:']) assert.equal(lineOf(sealed, start), lineOf(ours.toString(), start));
+    assert.match(sealed, /^ {4}noteseal_merge: ENC\[AES256_GCM,/m);
+    // What NoteSeal shows (the view VS Code opens, and git diff): the merge with git's markers.
+    const shown = await r.noteseal(['decrypt', FILE]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^<<<<<<< ours\n {4}password: canary-ann-9c1e\n=======\n {4}password: canary-bob-7f3a\n>>>>>>> theirs\n/m);
+    // No decrypted value in any file of either person (work trees, .git, HOMEs, TMPDIR) nor in any git object; planted controls are found.
     await fsp.writeFile(path.join(r.tmp, 'control'), 'x canary-ann-9c1e x');
     const hits: string[] = [];
     const search = async (dir: string): Promise<void> => {
@@ -240,6 +256,29 @@ describe('git: sops files in two people\'s repositories (two HOMEs, two age iden
     await search(r.root);
     assert.deepEqual(hits, ['tmp/control']);
     await fsp.rm(path.join(r.tmp, 'control'));
-    await gitOk(r, 'merge', '--abort');
+    const objectsHold = (repo: string, env: Record<string, string>) => /canary-(ann|bob)-/.test(execFileSync('/usr/bin/git', ['cat-file', '--batch-all-objects', '--batch'], { cwd: repo, env, maxBuffer: 1 << 28 }).toString('latin1'));
+    const control = execFileSync('/usr/bin/git', ['hash-object', '-w', '--stdin'], { cwd: bobRepo, env: bobEnv, input: 'x canary-bob-7f3a x' }).toString().trim();
+    assert.equal(objectsHold(bobRepo, bobEnv), true, 'the planted object is found');
+    await fsp.rm(path.join(bobRepo, '.git', 'objects', control.slice(0, 2), control.slice(2)));
+    assert.equal(objectsHold(r.repo, r.env), false);
+    assert.equal(objectsHold(bobRepo, bobEnv), false);
+    // Resolved as VS Code's save of the view does (formats/sops.ts saveSopsView): a text still holding markers
+    // keeps ours' values and seals it; the resolved text is a valid sops file, bob's value with bob's bytes.
+    const view = decryptSopsText('yaml', sealed, dataKey);
+    const half = saveSopsView(view.state.pending!.text.replace('canary-bob-7f3a', 'canary-bob-7f3a # looked'), view.state);
+    assert.equal(half.pendingMerge, true);
+    assert.equal(decryptSopsText('yaml', half.text, dataKey).plaintext, view.plaintext, 'still ours\' values');
+    const resolved = view.state.pending!.text.replace(/<<<<<<< ours\n[\s\S]*?=======\n([\s\S]*?)>>>>>>> theirs\n/, '$1');
+    const saved = saveSopsView(resolved, view.state);
+    assert.equal(saved.pendingMerge, false);
+    assert.doesNotMatch(saved.text, /noteseal_merge/);
+    await fsp.writeFile(path.join(r.repo, FILE), saved.text);
+    assert.equal(lineOf(saved.text, '    password:'), lineOf(await fsp.readFile(path.join(bobRepo, FILE), 'utf8'), '    password:'), 'bob\'s value keeps bob\'s ciphertext');
+    await gitOk(r, 'add', FILE);
+    await gitOk(r, 'commit', '-qm', 'merge: bob\'s password');
+    bobGit('pull', '-q', '--no-rebase', r.repo, 'main');
+    const bobShown = await bobCli(['decrypt', FILE]);
+    assert.equal(bobShown.code, 0, bobShown.stderr);
+    assert.deepEqual(parse(bobShown.stdout), { ...oursValues, db: { ...oursValues.db, password: 'canary-bob-7f3a' } });
   });
 });
