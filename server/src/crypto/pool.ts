@@ -97,7 +97,8 @@ function seal(job, k, input) {
 // tag is E(K, J0) xor GHASH_H(A, C); GHASH over the same blocks with the ciphertext passed as more
 // associated data (and no ciphertext) differs only in its last block, the lengths, so the true tag is
 // that tag xor ((L xor L') * H) in GF(2^128), with H = E(K, 0^128) (NIST SP 800-38D, 6.4 and 7.1). OpenSSL
-// hashes associated data at GHASH speed and writes no output: about a third of a decryption's cost.
+// hashes associated data at GHASH speed and writes no output: in a loop here about 3x the speed of
+// decrypting; over a whole verifying pass, reading the file included, about a fifth less CPU.
 // Used only after a self-check at start (the runtime's GCM must accept associated data in pieces);
 // otherwise, or on any surprise, the chunk is decrypted as before.
 const GF_R = 0xE1n << 120n;
