@@ -34,7 +34,7 @@ import { ageDecrypt, ageEncryptCommand, ageInspectLines, ageInspectReport } from
  * Decrypting to stdout keeps up to this much plaintext from the verifying pass: files up to this size are
  * read and decrypted once; larger ones decrypt only the part beyond it a second time.
  */
-const IN_MEMORY_LIMIT = 64 * 1024 * 1024;
+const IN_MEMORY_LIMIT = 16 * 1024 * 1024;
 
 /**
  * NOTESEAL_TIMING=1: one stderr line with the time spent unlocking (passphrase, keyfile, Argon2id) and
@@ -51,12 +51,18 @@ function stopwatch(ctx: CliContext, what: string): { unlocked(): void; done(): v
   };
 }
 
-/** Large inputs use the crypto worker threads: start them now, so they boot while Argon2id unlocks. */
-async function warmThreadsFor(file: string): Promise<void> {
-  if (file === '-') return;
+/**
+ * Large inputs use the crypto worker threads, started once the key is there (`start`), not beside
+ * Argon2id: each thread is about 8 MiB, and on top of the KDF's own memory (the keyfile's m) they set the
+ * command's peak RSS (docs/ARCHITECTURE.md). They boot while the output is opened and the header read.
+ */
+async function threadsFor(file: string): Promise<{ start(): void }> {
+  const none = { start() { /* small or stdin: no pool */ } };
+  if (file === '-') return none;
   try {
-    if ((await fs.stat(file)).size >= poolThreshold()) warmCryptoPool();
-  } catch { /* the command itself reports a missing file */ }
+    if ((await fs.stat(file)).size < poolThreshold()) return none;
+  } catch { return none; /* the command itself reports a missing file */ }
+  return { start: () => warmCryptoPool() };
 }
 
 export async function encryptCommand(ctx: CliContext): Promise<number> {
@@ -71,13 +77,14 @@ export async function encryptCommand(ctx: CliContext): Promise<number> {
   refuseToOverwrite(ctx, output);
   // Neither read from nor written into a linked folder inside a repository (the file itself: safe-open.ts).
   for (const f of input === '-' ? [output] : [input, output]) await aboutFile(f, async () => undefined);
-  await warmThreadsFor(input);
+  const threads = await threadsFor(input);
   const watch = stopwatch(ctx, 'encrypt');
   // The members of the output's folder, checked before any key is asked for.
   const members = await membersFor(ctx, output);
   if (members.recipients.length > 0 && ctx.args.options.has('detached')) throw new UsageError(`encrypt: ${output} is in a shared folder; a detached key cannot be shared`);
   await withFileKeys(ctx, async keys => {
     watch.unlocked();
+    threads.start();
     const { dataKey, stanzas, options } = await newFileKeysFor(ctx, keys, output, members, ctx.args.options.has('detached'));
     try {
       await encryptFile(input === '-' ? stdinBlocks() : input, output, dataKey, stanzas, options);
@@ -111,12 +118,13 @@ export async function decryptCommand(ctx: CliContext): Promise<number> {
   if (await isSopsFile(file)) return sopsDecrypt(ctx, file, output, typeof identityFile === 'string' ? identityFile : undefined);
   if (await isAgeFile(file)) return ageDecrypt(ctx, file, output, typeof identityFile === 'string' ? identityFile : undefined);
   if (await isDotenvxFile(file)) return dotenvxDecrypt(ctx, file, output);
-  await warmThreadsFor(file);
+  const threads = await threadsFor(file);
   const watch = stopwatch(ctx, 'decrypt');
   // The data key is kept (a copy) so the write signature's key commitment can be checked afterwards.
   let dataKey: Uint8Array | undefined;
   const run = (unwrap: UnwrapDataKey) => aboutFile(file, async () => {
     watch.unlocked();
+    threads.start();
     const kept = keepingDataKey(unwrap);
     try {
       if (output) await decryptFile(file, kept.unwrap, output);

@@ -104,8 +104,11 @@ function wipe(r: PoolResult): void {
 
 export interface OpenedBatch { first: number; plaintext: Buffer[]; plainLength: number }
 
-/** Where opened plaintext goes besides being returned: a file descriptor, or one buffer shared with the workers. */
-export type OpenOutput = { fd: number } | { shared: SharedArrayBuffer };
+/**
+ * Where opened plaintext goes besides being returned: a file descriptor, or one buffer shared with the
+ * workers, at each batch's plaintext offset or, with `slotOf`, at the offset it gives for batch b.
+ */
+export type OpenOutput = { fd: number } | { shared: SharedArrayBuffer; slotOf?: (b: number) => number };
 
 /**
  * Opens batches `from`.. of an intact-looking file. `mode(b)` says what becomes of batch b's plaintext:
@@ -124,7 +127,8 @@ export async function* openParallel(
       op: 'open', key: keys.payloadKey, aad: keys.chunkAad, chunkSize: l.chunkSize, counter: r.first, count: r.count,
       finalLength: r.final ? l.finalLength : -1, inFd: fd, inPosition: r.framesAt, inLength: r.framesLength,
       out: out(b), outFd: output && 'fd' in output ? output.fd : undefined,
-      outShared: output && 'shared' in output ? output.shared : undefined, outPosition: r.plainAt,
+      outShared: output && 'shared' in output ? output.shared : undefined,
+      outPosition: output && 'shared' in output && output.slotOf ? output.slotOf(b) : r.plainAt,
     });
     return { r, res };
   };

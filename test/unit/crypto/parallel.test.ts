@@ -99,6 +99,42 @@ describe('parallel fast path (forced on small files)', () => {
     assert.deepEqual(readdirSync(dir).filter(n => n.includes('.tmp-')), []);
   });
 
+  it('verifying without decrypting (GHASH of the ciphertext as associated data) refuses every flipped tag bit, head bit and sampled body bit', async t => {
+    // verifyFile's batches are 'none' on the pool: the workers check each tag without decrypting (pool.ts).
+    const dir = tempDir(t);
+    const key = newDataKey();
+    const K = 1024;
+    const size = 7 * K + 100; // 1 KiB chunks: batches of many chunks; the last frame is the final one
+    const src = path.join(dir, 'v');
+    writeFileSync(src, pattern(size, 3));
+    const enc = path.join(dir, 'v.enc');
+    process.env.NOTESEAL_CRYPTO_THREADS = '2';
+    await encryptFile(src, enc, key, STANZAS, { chunkSize: K });
+    const file = readFileSync(enc);
+    const headerLength = file.length - (7 * (K + 17) + 21 + 100);
+    assert.equal((await verifyFile(enc, fixedKey(key))).plaintextBytes, size);
+    const r = prng(5);
+    const frames: [number, number, number][] = [[headerLength + 3 * (K + 17), 1, K], [headerLength + 7 * (K + 17), 5, 100]]; // [at, head, body]
+    const bits: number[] = [];
+    for (const [at, head, body] of frames) {
+      for (let b = 0; b < head * 8; b++) bits.push(at * 8 + b);
+      for (let b = 0; b < 128; b++) bits.push((at + head + body) * 8 + b); // the tag
+      for (let i = 0; i < 24; i++) bits.push((at + head) * 8 + Math.floor(r() * body * 8));
+    }
+    const damaged = path.join(dir, 'd.enc');
+    for (const bit of bits) {
+      const b = Buffer.from(file);
+      b[bit >> 3] ^= 1 << (bit & 7);
+      writeFileSync(damaged, b);
+      process.env.NOTESEAL_CRYPTO_THREADS = '2';
+      const fast = await outcome(async () => (await verifyFile(damaged, fixedKey(key))).plaintextBytes);
+      process.env.NOTESEAL_CRYPTO_THREADS = '0';
+      const slow = await outcome(async () => (await verifyFile(damaged, fixedKey(key))).plaintextBytes);
+      assert.notEqual(fast.error, 'ok', `bit ${bit}`);
+      assert.deepEqual(fast, slow, `bit ${bit}`);
+    }
+  });
+
   it('damage anywhere: the same chunks released and the same error as the sequential decoder', async t => {
     const dir = tempDir(t);
     const key = newDataKey();
