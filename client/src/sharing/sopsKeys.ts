@@ -26,9 +26,9 @@ export function sopsConfigAcceptanceText(pending: PendingSopsConfig, relativeCon
   return { message, detail: lines.join('\n') };
 }
 
-async function askInModal(pending: PendingSopsConfig, file: string): Promise<boolean> {
+/** The acceptance modal (also Encrypt with sops's, with its own button); true when accepted. */
+export async function askInModal(pending: PendingSopsConfig, file: string, accept = vscode.l10n.t('Accept and Update Keys')): Promise<boolean> {
   const { message, detail } = sopsConfigAcceptanceText(pending, vscode.workspace.asRelativePath(pending.configFile), vscode.workspace.asRelativePath(file));
-  const accept = vscode.l10n.t('Accept and Update Keys');
   return await vscode.window.showWarningMessage(message, { modal: true, detail }, accept) === accept;
 }
 
