@@ -6,9 +6,9 @@
 import * as vscode from 'vscode';
 import { Method } from '../../../server/src/protocol';
 import type { EncGuard } from '../leak/encGuard';
-import { askInModal } from '../sharing/sopsKeys';
+import { withSopsConfigAcceptance } from '../sharing/sopsKeys';
 import { NOTESEAL_SCHEME, ownViewOf, sealedFileOf } from '../shared/uris';
-import { isWorkerError, type WorkerClient } from '../shared/workerClient';
+import type { WorkerClient } from '../shared/workerClient';
 import type { VaultController } from '../vault/vault';
 
 const rel = (file: string | vscode.Uri): string => vscode.workspace.asRelativePath(file);
@@ -109,17 +109,8 @@ export class OtherToolCommands {
     if (!(await this.vault.ensureUnlocked(vscode.l10n.t('Encrypting needs the key.')))) return undefined;
     const encrypt = () => this.worker.request(Method.sopsEncrypt, { path: file.fsPath });
     try {
-      let result;
-      try {
-        result = await encrypt();
-      } catch (e) {
-        if (!isWorkerError(e, 'UNTRUSTED_RECIPIENTS')) throw e;
-        const pending = await this.worker.request(Method.sopsPendingConfig, { path: file.fsPath });
-        if (!pending) throw e;
-        if (!(await askInModal(pending, file.fsPath, vscode.l10n.t('Accept and Encrypt')))) return undefined;
-        await this.worker.request(Method.sopsAcceptConfig, { configFile: pending.configFile, sha256: pending.sha256 });
-        result = await encrypt();
-      }
+      const result = await withSopsConfigAcceptance(this.worker, file.fsPath, vscode.l10n.t('Accept and Encrypt'), encrypt);
+      if (!result) return undefined;
       void vscode.window.showWarningMessage(vscode.l10n.t('NoteSeal: {0} is now a sops {1} file for {2} age recipient(s) by {3} (rule {4}). The plaintext was replaced in place (atomic rename), but its old blocks on the disk are not scrubbed: copies may remain on the disk, in backups, in git history or in editor history.',
         rel(file), result.store, result.ageRecipients, rel(result.configFile), result.rule));
       await closeCleanTextTabs(file);
