@@ -13,6 +13,15 @@ import type { KnownMember, PendingList, SharingFacts } from './keys/sharing';
 import type { PendingAgeList } from './formats/age-recipients';
 export type { PendingAgeList } from './formats/age-recipients';
 
+/** What "Open with NoteSeal" found a file to be (issue 27); `none` says why NoteSeal's view does not show it. */
+export interface OpenWithKind { kind: 'enc' | 'age' | 'sops' | 'dotenvx' | 'none'; reason?: string }
+
+/** Who can read a sops file: the master keys its metadata names, in sops's words ("age age1…", "PGP FBC7…", "AWS KMS arn:…"). */
+export interface SopsFileDescription { file: string; store: string; masterKeys: string[] }
+
+/** Who can read a dotenvx file: its public key, and where this machine holds the private key (if it does). */
+export interface DotenvxFileDescription { file: string; publicKeyName: string; publicKey: string; privateKey: 'environment' | 'key store' | 'none' }
+
 /** A `.sops.yaml` this machine has not accepted (or that changed since), as the modal shows it for one sops file. */
 export interface PendingSopsConfig {
   configFile: string;
@@ -222,6 +231,16 @@ export interface ClientToWorkerRequests {
   'noteseal/sops/pendingConfig': { params: { path: string }; result: PendingSopsConfig | null };
   /** Accepts the `.sops.yaml` at `configFile` if its text still has `sha256` (what the user reviewed). */
   'noteseal/sops/acceptConfig': { params: { configFile: string; sha256: string }; result: void };
+  /** What "Open with NoteSeal" finds the local file `path` to be (by its bytes). Works while locked. */
+  'noteseal/file/openWithKind': { params: { path: string }; result: OpenWithKind };
+  /** `noteseal set` in VS Code: one value of a sops (`keyPath` as the CLI takes it) or dotenvx file, re-encrypted as a save. */
+  'noteseal/file/setValue': { params: { path: string; keyPath: string; value: string }; result: { format: 'sops' | 'dotenvx'; added: boolean } };
+  /** `noteseal encrypt --sops` in VS Code: in place, by the accepted `.sops.yaml` rule (UNTRUSTED_RECIPIENTS otherwise). */
+  'noteseal/sops/encrypt': { params: { path: string }; result: { store: string; configFile: string; rule: number; ageRecipients: number } };
+  /** Who can read a sops file (its metadata's master keys; nothing decrypted). */
+  'noteseal/sops/describe': { params: { path: string }; result: SopsFileDescription };
+  /** Who can read a dotenvx file (its public key; whether the private key is held). */
+  'noteseal/dotenvx/describe': { params: { path: string }; result: DotenvxFileDescription };
   /** `sops updatekeys`: the file's data key rewrapped to the accepted rule's age recipients (UNTRUSTED_RECIPIENTS otherwise). */
   'noteseal/sops/updateKeys': { params: { path: string }; result: { added: string[]; removed: string[]; configFile: string } };
 }
@@ -321,6 +340,11 @@ export const Method = {
   sopsPendingConfig: 'noteseal/sops/pendingConfig',
   sopsAcceptConfig: 'noteseal/sops/acceptConfig',
   sopsUpdateKeys: 'noteseal/sops/updateKeys',
+  fileOpenWithKind: 'noteseal/file/openWithKind',
+  fileSetValue: 'noteseal/file/setValue',
+  sopsEncrypt: 'noteseal/sops/encrypt',
+  sopsDescribe: 'noteseal/sops/describe',
+  dotenvxDescribe: 'noteseal/dotenvx/describe',
   sharingAddMember: 'noteseal/sharing/addMember',
   sharingDescribe: 'noteseal/sharing/describe',
   sharingIsShared: 'noteseal/sharing/isShared',

@@ -25,6 +25,7 @@ import { WorkerAgent } from './vault/workerAgent';
 import { WRITE_JOIN_MS, WriteJoin } from './vault/writeJoin';
 import { EncWatchers } from './vault/watcher';
 import { acceptSopsConfigAt, opensAsSops, pendingSopsConfig, updateSopsKeys } from './vault/sopsNotes';
+import { describeDotenvxNote, describeSopsNote, encryptFileAsSops, openWithKind, setValueInFile } from './vault/otherToolFiles';
 import { toResponseError } from './vault/workerErrors';
 import { VERSION } from './version';
 import { acceptListAt, addMember, describeSharing, knownMembers, pendingList, setWorkspaceRoots } from './keys/sharing';
@@ -237,6 +238,12 @@ onRequest(Method.sopsOpensInEditor, async p => ({ sops: await opensAsSops(p.path
 onRequest(Method.sopsPendingConfig, p => pendingSopsConfig(vault!.unlocked().keyfilePath, p.path));
 onRequest(Method.sopsAcceptConfig, p => acceptSopsConfigAt(vault!.unlocked().keyfilePath, p.configFile, p.sha256));
 onRequest(Method.sopsUpdateKeys, p => updateSopsKeys(vault!.unlocked(), p.path));
+// Open with NoteSeal, Set Value…, Encrypt with sops, Who Can Read on sops/dotenvx files (issue 27).
+onRequest(Method.fileOpenWithKind, p => openWithKind(p.path));
+onRequest(Method.fileSetValue, p => setValueInFile(vault!.unlocked(), p.path, p.keyPath, p.value));
+onRequest(Method.sopsEncrypt, p => encryptFileAsSops(vault!.unlocked().keyfilePath, p.path));
+onRequest(Method.sopsDescribe, p => describeSopsNote(p.path));
+onRequest(Method.dotenvxDescribe, p => describeDotenvxNote(vault!.unlocked(), p.path));
 onRequest(Method.sharingKnownMembers, p => knownMembers(vault!.unlocked(), p.listFiles, p.folder));
 onRequest(Method.sharingWorkspaceRoots, async p => { setWorkspaceRoots(p.roots); });
 onRequest(Method.sharingPendingList, async p => {

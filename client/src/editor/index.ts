@@ -13,6 +13,7 @@ import { EncryptedDecorations } from './decorations';
 import { DotenvxOpens } from './dotenvxOpen';
 import { EncFileSystemProvider } from './encFsProvider';
 import { FileCommands } from './fileCommands';
+import { OtherToolCommands } from './otherToolCommands';
 import { LockedNotes } from './lockedUnseen';
 import { LockedOpens } from './lockedOpens';
 import { registerLargeNotes } from './largeNotes';
@@ -44,6 +45,7 @@ export function registerEditor(context: vscode.ExtensionContext, deps: Core & Le
   const fsProvider = new EncFileSystemProvider(worker, vault);
   fsProvider.onActivity = () => autoLock.activity();
   const files = new FileCommands(worker, vault, guard);
+  const otherTools = new OtherToolCommands(worker, vault, guard);
   const recovery = new NoteRecovery(worker, fsProvider, log);
   leakGuard.onSaveFailed = async doc => { await recovery.seal(doc); };
   fsProvider.onLateWriteFailed = (uri, content, error, sealed) => recovery.lateSaveFailed(uri, content, error, sealed, () => vault.state.locked, () => vault.ensureUnlocked());
@@ -93,6 +95,9 @@ export function registerEditor(context: vscode.ExtensionContext, deps: Core & Le
   command(Commands.decryptFile, (uri?: vscode.Uri) => files.decryptFile(uri));
   command(Commands.encryptFolder, (uri?: vscode.Uri) => files.encryptFolder(uri));
   command(Commands.openEncrypted, (uri?: vscode.Uri, opts?: { sealPlaintext?: boolean }) => files.openEncrypted(uri, opts));
+  command(Commands.openWithNoteSeal, (uri?: vscode.Uri) => otherTools.openWithNoteSeal(uri));
+  command(Commands.setValue, (uri?: vscode.Uri, given?: { keyPath: string; value: string }) => otherTools.setValue(uri, given));
+  command(Commands.encryptWithSops, (uri?: vscode.Uri) => otherTools.encryptWithSops(uri));
   return {
     fsProvider, recovery,
     ready: async () => {

@@ -3,19 +3,20 @@
 // module only asks and shows.
 import * as vscode from 'vscode';
 import { defaultOwnName, ENC_SUFFIX, hasDotenvName, isAgePath, isSealedPath } from '../../../server/src/shared';
-import { Method } from '../../../server/src/protocol';
-import { ageNoWriter, describeAgeFile, describeDotenvxFile, dotenvxNoWriter, describeFacts, identityInputProblem, identityKindLabel, members, openWarning, writerTooltip } from './sharingText';
+import { Method, type DotenvxFileDescription, type SopsFileDescription } from '../../../server/src/protocol';
+import { ageNoWriter, describeAgeFile, describeDotenvxFile, describeSopsFile, dotenvxNoWriter, describeFacts, identityInputProblem, identityKindLabel, members, openWarning, writerTooltip } from './sharingText';
 import { Commands } from '../shared/commands';
 import { decryptedViewOf, logicalFsPath, NOTESEAL_SCHEME, sealedFileOf } from '../shared/uris';
 import type { VaultController } from '../vault/vault';
 import type { WorkerClient } from '../shared/workerClient';
 
-/** The `.enc` (or `.age`) file a command is about: an Explorer `file:` one, a `noteseal:` view, or the active editor's. */
+/** The file a command is about (an `.enc`, `.age`, sops or dotenvx one): an Explorer `file:` one, a `noteseal:` view, or the active editor's. */
 function encPathOf(uri: vscode.Uri | undefined): string | undefined {
   uri ??= vscode.window.activeTextEditor?.document.uri;
   if (!uri) return undefined;
   if (uri.scheme === NOTESEAL_SCHEME) return sealedFileOf(uri);
-  if (uri.scheme === 'file' && isSealedPath(uri.fsPath)) return uri.fsPath;
+  // Any other local file may be a sops or dotenvx file (issue 27): the worker tells by its bytes.
+  if (uri.scheme === 'file') return uri.fsPath;
   return undefined;
 }
 
@@ -160,10 +161,19 @@ export function registerSharing(context: vscode.ExtensionContext, worker: Worker
     const file = encPathOf(uri);
     if (!file) { void vscode.window.showErrorMessage(vscode.l10n.t('Choose an encrypted file (.enc) or open a note.')); return undefined; }
     if (!(await vault.ensureUnlocked('Checking the writer needs your key.'))) return undefined;
-    if (hasDotenvName(file)) {
-      const [first, ...rest] = describeDotenvxFile(vscode.workspace.asRelativePath(file)).split('\n');
-      await vscode.window.showInformationMessage(first!, { modal: true, detail: rest.join('\n') });
-      return { dotenvx: file };
+    if (!isSealedPath(file)) {
+      // A sops or dotenvx file (issue 27), whatever its name: the keys its metadata names; nothing decrypted.
+      const { kind } = await worker.request(Method.fileOpenWithKind, { path: file });
+      const relative = vscode.workspace.asRelativePath(file);
+      let described: SopsFileDescription | DotenvxFileDescription;
+      let text: string;
+      if (kind === 'sops') { const d = await worker.request(Method.sopsDescribe, { path: file }); described = d; text = describeSopsFile(d, relative); }
+      else if (kind === 'dotenvx') { const d = await worker.request(Method.dotenvxDescribe, { path: file }); described = d; text = describeDotenvxFile(d, relative); }
+      else { void vscode.window.showErrorMessage(vscode.l10n.t('{0} is not an encrypted file NoteSeal knows: choose a .enc, age, sops or dotenvx file, or open a note.', relative)); return undefined; }
+      const [first, ...rest] = text.split('\n');
+      // No button follows the modal: not waited for, so the command returns what it showed.
+      void vscode.window.showInformationMessage(first!, { modal: true, detail: rest.join('\n') }).then(undefined, () => undefined);
+      return { kind, ...described };
     }
     if (isAgePath(file)) {
       const age = await worker.request(Method.ageDescribe, { path: file });

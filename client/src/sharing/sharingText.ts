@@ -1,5 +1,5 @@
 // The words NoteSeal shows about who can read a file and who wrote it (pure: unit-tested without VS Code).
-import type { AgeFileDescription, PendingAgeList, PendingList, SharingFacts } from '../../../server/src/protocol';
+import type { AgeFileDescription, DotenvxFileDescription, PendingAgeList, PendingList, SharingFacts, SopsFileDescription } from '../../../server/src/protocol';
 import { l10n } from '../shared/l10n';
 
 /** A signature time as the tab tooltip shows it: `2026-12-06 09:48 UTC`. */
@@ -109,12 +109,38 @@ export function dotenvxNoWriter(): string {
   return l10n.t('Written by: no one can be named. dotenvx files carry no signature, so anyone who can write the file can change a value.');
 }
 
-/** "Who Can Read This File?" for a dotenvx file: whoever holds the private key of its DOTENV_PUBLIC_KEY, and no writer. */
-export function describeDotenvxFile(relativeFile: string): string {
+/** "Who Can Read This File?" for a dotenvx file: its DOTENV_PUBLIC_KEY, whether you hold the private key, and no writer. */
+export function describeDotenvxFile(d: DotenvxFileDescription, relativeFile: string): string {
   return [
     l10n.t('{0} is a dotenvx file.', relativeFile),
-    l10n.t('Each value is encrypted to the DOTENV_PUBLIC_KEY in the file: whoever holds its private key (a .env.keys file, DOTENV_PRIVATE_KEY…) reads every value. Your saves encrypt changed and new values to that same key.'),
+    l10n.t('Each value is encrypted to its {0}: {1}', d.publicKeyName, d.publicKey),
+    l10n.t('Whoever holds the private key of that public key (a .env.keys file, DOTENV_PRIVATE_KEY…) reads every value. Your saves encrypt changed and new values to that same key.'),
+    d.privateKey === 'none'
+      ? l10n.t('You do not hold its private key: the file opens write-only here (values shown encrypted; new values are encrypted to the public key).')
+      : d.privateKey === 'environment'
+        ? l10n.t('You hold its private key: in the environment NoteSeal was started with (DOTENV_PRIVATE_KEY…).')
+        : l10n.t('You hold its private key: imported into your key store.'),
     dotenvxNoWriter(),
+  ].join('\n');
+}
+
+/** Said wherever NoteSeal would show a writer: a sops file has none (issue 27). */
+export function sopsNoWriter(): string {
+  return l10n.t('Written by: no one can be named. sops files carry no signature: their MAC is made with the data key, so anyone who can open the file can have written it.');
+}
+
+/** "Who Can Read This File?" for a sops file: every master key its metadata names (its data key is wrapped to each), and no writer. */
+export function describeSopsFile(d: SopsFileDescription, relativeFile: string): string {
+  const age = d.masterKeys.filter(k => k.startsWith('age '));
+  const others = d.masterKeys.filter(k => !k.startsWith('age '));
+  return [
+    l10n.t('{0} is a sops file ({1}).', relativeFile, d.store),
+    d.masterKeys.length ? l10n.t('Its data key is wrapped to each of these keys; whoever holds one reads every value:') : l10n.t('Its metadata names no key: no one can open it.'),
+    ...age.map(k => `• ${k}`),
+    ...others.map(k => `• ${k}`),
+    ...(others.length ? [l10n.t('NoteSeal opens sops files with age keys only; the others are kept as they are on every save.')] : []),
+    l10n.t('Saves keep these recipients; NoteSeal: Update sops Keys from .sops.yaml applies the accepted .sops.yaml rule.'),
+    sopsNoWriter(),
   ].join('\n');
 }
 

@@ -26,10 +26,28 @@ export function sopsConfigAcceptanceText(pending: PendingSopsConfig, relativeCon
   return { message, detail: lines.join('\n') };
 }
 
-async function askInModal(pending: PendingSopsConfig, file: string): Promise<boolean> {
+/** The acceptance modal; true when accepted. */
+async function askInModal(pending: PendingSopsConfig, file: string, accept: string): Promise<boolean> {
   const { message, detail } = sopsConfigAcceptanceText(pending, vscode.workspace.asRelativePath(pending.configFile), vscode.workspace.asRelativePath(file));
-  const accept = vscode.l10n.t('Accept and Update Keys');
   return await vscode.window.showWarningMessage(message, { modal: true, detail }, accept) === accept;
+}
+
+/**
+ * Runs `run` (a worker request that uses the `.sops.yaml` governing `file`); when it is refused because that
+ * file is not accepted here, shows the modal (button `accept`), accepts exactly what was shown and runs it
+ * again. Undefined when the user declines. Update sops Keys and Encrypt with sops both come here.
+ */
+export async function withSopsConfigAcceptance<T>(worker: WorkerClient, file: string, accept: string, run: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await run();
+  } catch (e) {
+    if (!isWorkerError(e, 'UNTRUSTED_RECIPIENTS')) throw e;
+    const pending = await worker.request(Method.sopsPendingConfig, { path: file });
+    if (!pending) throw e;
+    if (!(await askInModal(pending, file, accept))) return undefined;
+    await worker.request(Method.sopsAcceptConfig, { configFile: pending.configFile, sha256: pending.sha256 });
+    return run();
+  }
 }
 
 /** The sops file a command is about: an Explorer `file:` one, a `noteseal:` view of one, or the active editor's. */
@@ -47,17 +65,8 @@ export function registerSopsKeys(worker: WorkerClient, vault: VaultController, c
     const relative = vscode.workspace.asRelativePath(file);
     const update = () => worker.request(Method.sopsUpdateKeys, { path: file });
     try {
-      let result;
-      try {
-        result = await update();
-      } catch (e) {
-        if (!isWorkerError(e, 'UNTRUSTED_RECIPIENTS')) throw e;
-        const pending = await worker.request(Method.sopsPendingConfig, { path: file });
-        if (!pending) throw e;
-        if (!(await askInModal(pending, file))) return undefined;
-        await worker.request(Method.sopsAcceptConfig, { configFile: pending.configFile, sha256: pending.sha256 });
-        result = await update();
-      }
+      const result = await withSopsConfigAcceptance(worker, file, vscode.l10n.t('Accept and Update Keys'), update);
+      if (!result) return undefined;
       const changes = [...result.added.map(r => `+ ${r}`), ...result.removed.map(r => `- ${r}`)];
       void vscode.window.showInformationMessage(changes.length
         ? vscode.l10n.t('NoteSeal: the age recipients of {0} now follow {1}: {2}', relative, vscode.workspace.asRelativePath(result.configFile), changes.join(', '))

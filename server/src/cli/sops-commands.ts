@@ -3,8 +3,8 @@
 import { readRegularFile } from '../crypto/safe-open';
 import { wipe } from '../keys/bytes';
 import path from 'node:path';
-import { encryptSopsText, looksLikeSops, newSopsState, sopsDocument, sopsFormat, sopsStoreOf, type SopsStoreKind } from '../formats/sops';
-import { acceptedRuleFor, acceptSopsConfig, acceptSopsConfigCommand, readSopsConfig, rewrapSopsText, ruleRecipients, sopsConfigState } from '../formats/sops-config';
+import { looksLikeSops, sopsDocument, sopsFormat, sopsStoreOf, type SopsStoreKind } from '../formats/sops';
+import { acceptedRuleFor, acceptSopsConfig, acceptSopsConfigCommand, readSopsConfig, rewrapSopsText, ruleRecipients, sopsConfigState, sopsEncryptedText } from '../formats/sops-config';
 import { masterKeysOf } from '../formats/sops-keys';
 import type { SearchLine, SearchQuery } from '../protocol';
 import { decodeNote, matchText } from '../search/matcher';
@@ -18,7 +18,7 @@ import { UnverifiedWriter } from './writer-check';
 import { setCommand } from './dotenvx-commands';
 import fs from 'node:fs/promises';
 import { NoteSealError } from '../crypto/errors';
-import { setInPlaintext, type SetValueOptions } from '../formats/sops-set';
+import { setSopsValue, type SetValueOptions } from '../formats/sops-set';
 import { aboutFile, keyfilePath, refuseToOverwrite, type CliContext } from './context';
 import { ExitCode } from './exit-codes';
 import { withFileKeys, type FileKeys } from './file-keys';
@@ -77,14 +77,7 @@ export async function sopsDecrypt(ctx: CliContext, file: string, output: string 
  */
 export async function sopsSetCommand(ctx: CliContext, file: string, keyPath: string, value: string, opts: SetValueOptions = {}): Promise<number> {
   const before = await aboutFile(file, () => readRegularFile(file, { maxBytes: MAX_BYTES }));
-  const run = (keys: FileKeys | null) => aboutFile(file, async () => {
-    const opened = await sopsFormat.open(before, cliKeysAtHand(ctx, keys), file);
-    try {
-      const next = setInPlaintext(opened.saveState.kind, opened.plaintext.toString('utf8'), keyPath, value, opts);
-      opened.plaintext.fill(0);
-      return { bytes: await sopsFormat.save(Buffer.from(next.text, 'utf8'), opened.saveState), added: next.added };
-    } finally { wipe(opened.saveState.dataKey); }
-  });
+  const run = (keys: FileKeys | null) => aboutFile(file, () => setSopsValue(before, cliKeysAtHand(ctx, keys), file, keyPath, value, opts));
   const { bytes, added } = await withFileKeys(ctx, keys => run(keys), file);
   // Written whole or not at all (atomic rename), with the file's own mode; refused if it changed meanwhile.
   const { mode } = await fs.stat(file);
@@ -198,14 +191,12 @@ export async function sopsEncryptCommand(ctx: CliContext): Promise<number> {
   if (output === '-') throw new UsageError('encrypt --sops writes to a file, not to stdout');
   if (output) refuseToOverwrite(ctx, output);
   const target = output ?? input;
-  const { config, rule } = await acceptedRuleFor(keyfilePath(ctx), target);
   const bytes = await aboutFile(input, () => readRegularFile(input, { maxBytes: MAX_BYTES }));
   const text = bytes.toString('utf8');
   if (looksLikeSops(text)) throw new UsageError(`${input} is already a sops file`);
-  const kind = sopsStoreOf(target, text);
-  const state = newSopsState(kind, ruleRecipients(config, rule), rule.options);
-  let sealed: string;
-  try { sealed = await aboutFile(input, async () => encryptSopsText(text, state).text); } finally { wipe(state.dataKey); bytes.fill(0); }
+  let made: Awaited<ReturnType<typeof sopsEncryptedText>>;
+  try { made = await aboutFile(input, () => sopsEncryptedText(keyfilePath(ctx), target, text)); } finally { bytes.fill(0); }
+  const { sealed, kind, config, rule } = made;
   const { mode } = await fs.stat(input);
   if (!output && !(await aboutFile(input, () => readRegularFile(input, { maxBytes: MAX_BYTES }))).equals(Buffer.from(text, 'utf8'))) {
     throw new NoteSealError('INVALID_ARGUMENT', `${input} changed while it was being encrypted: nothing written, try again`);

@@ -15,7 +15,8 @@ import { withLock } from '../keys/lockfile';
 import { findNearestListFile } from '../keys/sharing';
 import type { AgeRecipient } from './age';
 import { ageRecipientFor, parseAgeRecipients } from './age-recipients';
-import { sopsDocument, type SopsSaveState } from './sops';
+import { wipe } from '../keys/bytes';
+import { encryptSopsText, looksLikeSops, newSopsState, sopsDocument, sopsStoreOf, type SopsSaveState, type SopsStoreKind } from './sops';
 import { ageEntriesFor, keyGroupsOf } from './sops-keys';
 import { goRegex } from './sops-metadata';
 
@@ -159,4 +160,20 @@ export function rewrapSopsText(text: string, state: SopsSaveState, recipients: r
   if (old.length === now.length && old.every((r, i) => r === now[i])) return null;
   const doc = sopsDocument(state.kind, text);
   return { bytes: Buffer.from(doc.print({ ...state.metadata, age: ageEntriesFor(state.dataKey, recipients) }), 'utf8'), old, now };
+}
+
+/**
+ * A plaintext YAML/JSON/dotenv/INI text made a sops file by the accepted `.sops.yaml` rule for `target` (as
+ * `sops -e` does): a fresh data key wrapped to the rule's age recipients, with the rule's options.
+ * UNTRUSTED_RECIPIENTS when the `.sops.yaml` is not accepted. `noteseal encrypt --sops` and VS Code's
+ * Encrypt with sops both come here.
+ */
+export async function sopsEncryptedText(keyfilePath: string, target: string, text: string): Promise<{ sealed: string; kind: SopsStoreKind; config: SopsConfig; rule: SopsRule }> {
+  const { config, rule } = await acceptedRuleFor(keyfilePath, target);
+  if (looksLikeSops(text)) throw new NoteSealError('INVALID_ARGUMENT', `${target} is already a sops file`);
+  const kind = sopsStoreOf(target, text);
+  const state = newSopsState(kind, ruleRecipients(config, rule), rule.options);
+  try {
+    return { sealed: encryptSopsText(text, state).text, kind, config, rule };
+  } finally { wipe(state.dataKey); }
 }

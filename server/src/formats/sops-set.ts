@@ -5,7 +5,9 @@
 // when it reads the file (YAML: 5 int, 2.5 float, true bool, null left as null; JSON: every number a float).
 import { isMap, isSeq, parseDocument } from 'yaml';
 import { NoteSealError } from '../crypto/errors';
-import type { SopsStoreKind } from './sops';
+import { wipe } from '../keys/bytes';
+import { sopsFormat, type SopsStoreKind } from './sops';
+import type { KeysAtHand } from './types';
 
 export type PathSegment = string | number;
 
@@ -126,4 +128,18 @@ export function setInPlaintext(kind: SopsStoreKind, plaintext: string, path: str
   doc.setIn(segs, opts.json ? parseDocument(given, { intAsBigInt: true }).contents : value);
   // A JSON document comes back in YAML syntax: the JSON store reads YAML (a superset) and prints JSON.
   return { text: doc.toString({ lineWidth: 0, indent: 4 }), added };
+}
+
+/**
+ * One value of a sops file's bytes set (added when missing) and the file re-encrypted exactly as a save in
+ * VS Code does: same data key, options and recipients, unchanged values keep their ciphertexts, new MAC and
+ * `lastmodified`. The CLI's `set` and VS Code's Set Value… both come here. The value is never in an error.
+ */
+export async function setSopsValue(bytes: Uint8Array, keys: KeysAtHand, file: string, path: string, given: string, opts: SetValueOptions = {}): Promise<{ bytes: Buffer; added: boolean }> {
+  const opened = await sopsFormat.open(bytes, keys, file);
+  try {
+    const next = setInPlaintext(opened.saveState.kind, opened.plaintext.toString('utf8'), path, given, opts);
+    opened.plaintext.fill(0);
+    return { bytes: await sopsFormat.save(Buffer.from(next.text, 'utf8'), opened.saveState), added: next.added };
+  } finally { opened.plaintext.fill(0); wipe(opened.saveState.dataKey); }
 }

@@ -106,7 +106,10 @@ async function fileAgeRecipients(file: string): Promise<string[]> {
 
 const MAX_SOPS_BYTES = 16 * 1024 * 1024;
 
-/** The `.sops.yaml` governing the sops file `file` when this machine has not accepted its text, or null. */
+/**
+ * The `.sops.yaml` governing the sops file `file` (or the plaintext file Encrypt with sops would make one: no
+ * recipients yet) when this machine has not accepted its text, or null.
+ */
 export async function pendingSopsConfig(keyfilePath: string, file: string): Promise<PendingSopsConfig | null> {
   const configFile = await findSopsConfig(file);
   if (!configFile) return null;
@@ -114,7 +117,7 @@ export async function pendingSopsConfig(keyfilePath: string, file: string): Prom
   const { state, at } = await sopsConfigState(keyfilePath, config);
   if (state === 'accepted') return null;
   const rule = ruleFor(config, file);
-  const has = await fileAgeRecipients(file);
+  const has = await isSopsFile(file) ? await fileAgeRecipients(file) : [];
   return {
     configFile, reason: state, ...(at ? { at } : {}), sha256: config.sha256, rule: rule.index + 1,
     add: rule.age.filter(r => !has.includes(r)), remove: has.filter(r => !rule.age.includes(r)), others: rule.others,

@@ -1,7 +1,7 @@
 // What NoteSeal says about a file's readers and writer: the modal, the tooltip and the warning on open.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { acceptanceText, ageAcceptanceText, describeAgeFile, describeFacts, identityKindLabel, members, openWarning, writerTooltip } from '../../../client/src/sharing/sharingText';
+import { acceptanceText, ageAcceptanceText, describeAgeFile, describeDotenvxFile, describeFacts, describeSopsFile, identityKindLabel, members, openWarning, writerTooltip } from '../../../client/src/sharing/sharingText';
 import type { SharingFacts } from '../../../server/src/protocol';
 
 const shared: SharingFacts = {
@@ -87,4 +87,19 @@ test('an age file (issue 26): stanza types, who the next save is for, and never 
   assert.equal(message, 'Encrypt this age file to the 2 recipients of s/.age-recipients?');
   assert.match(detail, /changed since you accepted it on 2026-12-01 12:03 UTC/);
   assert.match(detail, /• age1x\n• age1y/);
+});
+
+test('a sops file and a dotenvx file (issue 27): every master key, the public key, whether you hold its private key, never a writer', () => {
+  const sops = describeSopsFile({ file: '/r/deploy/prod.yaml', store: 'yaml', masterKeys: ['age age1' + 'q'.repeat(20), 'PGP FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4', 'AWS KMS arn:aws:kms:eu-west-1:1:key/k'] }, 'deploy/prod.yaml');
+  assert.match(sops, /^deploy\/prod\.yaml is a sops file \(yaml\)\.\nIts data key is wrapped to each of these keys; whoever holds one reads every value:\n• age age1q+\n• PGP FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4\n• AWS KMS arn:aws:kms:eu-west-1:1:key\/k\n/);
+  assert.match(sops, /NoteSeal opens sops files with age keys only/);
+  assert.match(sops, /Written by: no one can be named\. sops files carry no signature/);
+  assert.doesNotMatch(describeSopsFile({ file: '/a.yaml', store: 'yaml', masterKeys: ['age age1x'] }, 'a.yaml'), /age keys only/);
+  const d = { file: '/r/.env.production', publicKeyName: 'DOTENV_PUBLIC_KEY_PRODUCTION', publicKey: '02' + 'ab'.repeat(32) };
+  const none = describeDotenvxFile({ ...d, privateKey: 'none' }, '.env.production');
+  assert.match(none, /^\.env\.production is a dotenvx file\.\nEach value is encrypted to its DOTENV_PUBLIC_KEY_PRODUCTION: 02(ab){32}\n/);
+  assert.match(none, /You do not hold its private key: the file opens write-only here/);
+  assert.match(describeDotenvxFile({ ...d, privateKey: 'key store' }, '.env.production'), /You hold its private key: imported into your key store\./);
+  assert.match(describeDotenvxFile({ ...d, privateKey: 'environment' }, '.env.production'), /You hold its private key: in the environment/);
+  assert.match(none, /Written by: no one can be named\. dotenvx files carry no signature/);
 });
