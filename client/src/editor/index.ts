@@ -16,6 +16,7 @@ import { LockedNotes } from './lockedUnseen';
 import { LockedOpens } from './lockedOpens';
 import { registerLargeNotes } from './largeNotes';
 import { NoteRecovery } from './noteRecovery';
+import { registerUnfinishedLogs } from './unfinishedLogs';
 import { EncOpenRedirect, REDIRECT_VIEW_TYPE } from './openRedirect';
 
 /**
@@ -71,7 +72,7 @@ export function registerEditor(context: vscode.ExtensionContext, deps: Core & Le
     void vscode.window.showWarningMessage(`NoteSeal found ${restored.length} note(s) with unsaved text restored by VS Code while locked. ${sealed.length} were sealed into encrypted recovery copies, offered back when you unlock.${keptOpen.length ? ` ${keptOpen.length} could not be sealed and stay open.` : ''}`);
   };
   let started = false;
-  context.subscriptions.push(fsProvider, registerLargeNotes(log), new LockedNotes(vault, fsProvider, log), lockedOpens,
+  context.subscriptions.push(fsProvider, registerLargeNotes(log), registerUnfinishedLogs(worker), new LockedNotes(vault, fsProvider, log), lockedOpens,
     vault.onDidChange(s => {
       if (!s.locked) { leakGuard.saveDirtyNotesSoon(); void recovery.offerRestore().catch(e => log.warn(`recovery copies not offered: ${(e as Error).message}`)); }
     }),
