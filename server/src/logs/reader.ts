@@ -207,3 +207,31 @@ export async function readLog(path: string, unwrap: UnwrapDataKey, emit: (plaint
     await c.file.close();
   }
 }
+
+/** What `decrypt` and the library's whole-file reads say of a log its writer left unfinished (a crash). */
+export function unfinishedLogMessage(path: string, sealedBytes: number): string {
+  return `${path} was not closed cleanly: its writer stopped without sealing the end (a crash?). Read are the ${sealedBytes} bytes it had sealed; whatever it had not sealed yet is lost. noteseal recover (or the next noteseal append) seals it as it is.`;
+}
+
+/**
+ * For a whole-file read (`decrypt`, the library's readFile) of a log that has no final chunk: checks every
+ * sealed chunk first (nothing is handed out before all of them authenticate), then hands them to `emit`
+ * and returns how many bytes. Only for a log its writer left unfinished (its stale lock beside it); one a
+ * live `append` is writing is UNFINISHED (read it with `noteseal cat`), one cut short with no lock TRUNCATED.
+ */
+export async function readUnfinishedLog(path: string, unwrap: UnwrapDataKey, emit: (plaintext: Buffer) => Promise<void>): Promise<number> {
+  const state = await logEndWithoutFinal(path);
+  if (state === 'writing') throw new NoteSealError('UNFINISHED', `${path} is being written by noteseal append right now: read what is sealed so far with noteseal cat (--follow to go on reading)`);
+  if (state === 'truncated') throw new NoteSealError('TRUNCATED', `${path} ends without its final chunk and no writer left its lock behind as a crash does: it was closed and then cut short (or copied without its lock); the end is missing`);
+  let sealed = 0;
+  const end = await readLog(path, unwrap, async p => { sealed += p.length; });
+  if (end === 'closed') throw new NoteSealError('INVALID_ARGUMENT', `${path} was closed meanwhile: read it again`);
+  let shown = 0;
+  await readLog(path, unwrap, async p => {
+    const part = p.subarray(0, Math.max(0, sealed - shown));
+    if (part.length) await emit(part);
+    shown += part.length;
+  });
+  if (shown < sealed) throw new NoteSealError('CORRUPTED', `${path} changed while it was read`);
+  return sealed;
+}
