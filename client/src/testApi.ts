@@ -13,6 +13,7 @@ import type { Core } from './shared/index';
 import { autoLockSettings } from './vault/autoLock';
 import { listAcceptance } from './sharing/listAcceptance';
 import { openWarningsSoFar } from './sharing/sharing';
+import { unfinishedLogWarningsSoFar } from './editor/unfinishedLogs';
 import type { VaultFeature } from './vault/index';
 
 /**
@@ -75,7 +76,7 @@ export interface NoteSealApi {
   /** A fresh worker (locked) whose every note write first waits `ms` (a slow disk; 0: back to normal). */
   setSlowSaves(ms: number): Promise<void>;
   /** Search (issue 16): the view's search over the workspace folders, and opening a result as a click does. */
-  /** The warnings notes opened with so far (an untrusted writer, a refused list), newest last. */
+  /** The warnings notes opened with so far (an untrusted writer, a refused list; a log left unfinished), newest last. */
   openWarnings(): readonly string[];
   search: {
     run(query: SearchQuery): Promise<{ summary: SearchSummary; files: SearchFileResult[] }>;
@@ -137,7 +138,7 @@ export function testApiFor(context: vscode.ExtensionContext, parts: TestApiParts
     setListAcceptance: ask => { listAcceptance.ask = ask; },
     setAgeListAcceptance: ask => { listAcceptance.askAge = ask; },
     setTakeOver: ask => { fsProvider.askTakeOver = ask; },
-    openWarnings: openWarningsSoFar,
+    openWarnings: () => [...openWarningsSoFar(), ...unfinishedLogWarningsSoFar()],
     effectiveSettings: () => {
       const folder = recordingFolderChoice();
       return { ...autoLockSettings(), recordingFolder: 'folder' in folder ? folder.folder : folder };

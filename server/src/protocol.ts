@@ -285,6 +285,8 @@ export interface WorkerToClientNotifications {
   /** About ten times a second while recording: the level meter and the elapsed time. */
   'noteseal/recording/level': { params: { id: number; rms: number; peak: number; seconds: number; paused: boolean } };
   'noteseal/recording/warning': { params: { id: number; code: string; message: string } };
+  /** A log opened in the editor that its writer left unfinished (a crash): shown is what was sealed (issue 29). */
+  'noteseal/log/unfinished': { params: { path: string; sealedBytes: number } };
   /** The token of the PKCS#11 slot NoteSeal was unlocked with is gone (`watchToken`): the client locks. */
   'noteseal/vault/tokenRemoved': { params: { slot: string; token: string } };
   /** The recording ended: by stop, or by itself (the tool died: what was captured is kept). */
@@ -371,6 +373,7 @@ export const Method = {
   recoveryDiscard: 'noteseal/recovery/discard',
   recordingLevel: 'noteseal/recording/level',
   recordingWarning: 'noteseal/recording/warning',
+  logUnfinished: 'noteseal/log/unfinished',
   recordingStopped: 'noteseal/recording/stopped',
   log: 'noteseal/log',
   vaultDidChange: 'noteseal/vault/didChange',

@@ -97,6 +97,7 @@ connection.onInitialize(params => {
     notify(Method.vaultTokenRemoved, { slot, token });
   });
   files = new EncFileSystem(vault, watchers);
+  files.onUnfinishedLog = (real, sealedBytes) => notify(Method.logUnfinished, { path: real, sealedBytes });
   search = new SearchService(vault, { found: (id, found, searched, total) => notify(Method.searchDidFind, { id, files: found, searched, total }) }, path.join(__dirname, 'searchThread.js'));
   recordings = new RecordingService(vault, {
     level: e => notify(Method.recordingLevel, e),

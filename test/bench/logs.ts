@@ -9,6 +9,12 @@
 //      own `config()` (the pinned @dotenvx/dotenvx) on the same variables in a .env that `dotenvx encrypt`
 //      wrote (its .env.keys beside it); both in this process into a fresh object, the first call of each
 //      (cold) and the median of NOTESEAL_BENCH_ROUNDS (default 11) interleaved calls after it.
+//   4. The editor's live view of a sealed log (EncFileSystem.readFile, as VS Code calls it at each change)
+//      of NOTESEAL_BENCH_VIEW_MIB (default 100) MiB of log lines: the first open, then an update after one
+//      new line is sealed (median of 11), against reading and authenticating the whole log again (what each
+//      update cost before the view kept its place: logs/reader.ts readLog from the start). In-process,
+//      its own keyfile with the fast test KDF (no unlock in the figures).
+//      NOTESEAL_BENCH_LOGS=view runs this part alone.
 // Keys: a keyfile made for the run, unlocked from a passphrase file with the production KDF (unlock time is
 // part of the CLI rows, once per process; the library unlocks once per stream, also counted).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -157,14 +163,56 @@ async function loadEnvRows(): Promise<void> {
   }
 }
 
+async function logViewRows(): Promise<void> {
+  const { Keyring } = await import('../../server/src/keys/keyring');
+  const { TEST_KDF_POLICY } = await import('../../server/src/keys/kdf');
+  const { LogAppender } = await import('../../server/src/logs/appender');
+  const { readLog } = await import('../../server/src/logs/reader');
+  const { EncFileSystem } = await import('../../server/src/vault/encFileSystem');
+  const mib = Number(process.env.NOTESEAL_BENCH_VIEW_MIB ?? 100);
+  const { keyring } = await Keyring.init(f('view-keyfile.json'), 'benchmark passphrase', { kdf: TEST_KDF_POLICY });
+  const files = new EncFileSystem({ unlocked: () => keyring } as never);
+  const real = f('view.log.enc');
+  const log = await LogAppender.open(real, { unwrap: keyring.unwrap.bind(keyring), newKeys: () => keyring.newFileStanzas(), flushMs: 60_000 });
+  try {
+    let n = 0;
+    const piece = () => { const l: string[] = []; let b = 0; while (b < MiB) { const x = `2026-12-06T17:00:00.000Z INFO request ${++n} GET /api/items/${n % 977} 200\n`; l.push(x); b += x.length; } return Buffer.from(l.join('')); };
+    for (let i = 0; i < mib; i++) await log.write(piece());
+    await log.flush();
+    const logical = f('view.log');
+    const open = await timed(() => files.readFile(logical));
+    const updates: number[] = [];
+    const whole: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      await log.write(Buffer.from(`2026-12-06T17:00:01.000Z INFO one more line ${i}\n`));
+      await log.flush();
+      updates.push(await timed(() => files.readFile(logical)));
+      if (i % 4 === 0) whole.push(await timed(async () => { const parts: Buffer[] = []; await readLog(real, keyring.unwrap.bind(keyring), async p => { parts.push(Buffer.from(p)); }); Buffer.concat(parts); }));
+    }
+    console.log(`  first open of the ${mib} MiB log in the view              ${open.toFixed(0).padStart(6)} ms`);
+    console.log(`  an update after one new line (the view, median of 11)     ${median(updates).toFixed(1).padStart(6)} ms (authenticated ${files.lastLogRead?.readBytes} bytes)`);
+    console.log(`  reading the whole log again (each update before, median)  ${median(whole).toFixed(0).padStart(6)} ms`);
+    console.log(`  update / whole re-read = ${(median(updates) / median(whole)).toFixed(3)}`);
+  } finally {
+    await log.close();
+  }
+}
+
 async function main(): Promise<void> {
   try {
+    if (process.env.NOTESEAL_BENCH_LOGS === 'view') {
+      console.log(`the live view of a sealed log (${process.env.NOTESEAL_BENCH_VIEW_MIB ?? 100} MiB): an update vs reading it all again`);
+      await logViewRows();
+      return;
+    }
     console.log('loadEnv through the agent vs dotenvx config() (1 KiB)');
     await loadEnvRows();
     console.log('noteseal append (100 MB of log lines through a pipe) vs cat > file');
     appendRows();
     console.log(`library streams vs fs streams vs the CLI (${process.env.NOTESEAL_BENCH_LIB_MIB ?? 1024} MiB)`);
     await libraryRows();
+    console.log(`the live view of a sealed log (${process.env.NOTESEAL_BENCH_VIEW_MIB ?? 100} MiB): an update vs reading it all again`);
+    await logViewRows();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

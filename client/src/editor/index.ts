@@ -18,6 +18,7 @@ import { LockedNotes } from './lockedUnseen';
 import { LockedOpens } from './lockedOpens';
 import { registerLargeNotes } from './largeNotes';
 import { NoteRecovery } from './noteRecovery';
+import { registerUnfinishedLogs } from './unfinishedLogs';
 import { EncOpenRedirect, REDIRECT_VIEW_TYPE } from './openRedirect';
 
 /**
@@ -78,7 +79,7 @@ export function registerEditor(context: vscode.ExtensionContext, deps: Core & Le
   let started = false;
   const ownViewOpens = new DotenvxOpens(vault, log, async file => (SOPS_STORE_NAME.test(file.path)
     && (await worker.request(Method.sopsOpensInEditor, { path: file.fsPath }).catch(() => ({ sops: false }))).sops ? ownViewOf(file) : undefined));
-  context.subscriptions.push(fsProvider, registerLargeNotes(log), new LockedNotes(vault, fsProvider, log), lockedOpens,
+  context.subscriptions.push(fsProvider, registerLargeNotes(log), registerUnfinishedLogs(worker), new LockedNotes(vault, fsProvider, log), lockedOpens,
     vault.onDidChange(s => {
       if (!s.locked) { leakGuard.saveDirtyNotesSoon(); void recovery.offerRestore().catch(e => log.warn(`recovery copies not offered: ${(e as Error).message}`)); }
     }),

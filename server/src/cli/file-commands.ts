@@ -1,4 +1,6 @@
 // Commands that work on encrypted files: encrypt, decrypt, inspect, verify, recover.
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import fs from 'node:fs/promises';
 import { isNoteSealError } from '../crypto/errors';
 import {
@@ -19,6 +21,7 @@ import { kindOfStanza, recipientIdOf, recipientStanzaId } from '../keys/recipien
 import { toHex } from '../keys/bytes';
 import { ExitCode, exitCodeFor } from './exit-codes';
 import { logWriterPid } from '../logs/appender';
+import { readUnfinishedLog, unfinishedLogMessage } from '../logs/reader';
 import { withFileKeys } from './file-keys';
 import { membersFor, newFileKeysFor } from './new-file-keys';
 import { withIdentityFile } from './identity-commands';
@@ -122,13 +125,20 @@ export async function decryptCommand(ctx: CliContext): Promise<number> {
   const watch = stopwatch(ctx, 'decrypt');
   // The data key is kept (a copy) so the write signature's key commitment can be checked afterwards.
   let dataKey: Uint8Array | undefined;
+  let unfinishedLog: number | undefined;
   const run = (unwrap: UnwrapDataKey) => aboutFile(file, async () => {
     watch.unlocked();
     threads.start();
     const kept = keepingDataKey(unwrap);
     try {
-      if (output) await decryptFile(file, kept.unwrap, output);
-      else await decryptToStdout(ctx, file, kept.unwrap);
+      try {
+        if (output) await decryptFile(file, kept.unwrap, output);
+        else await decryptToStdout(ctx, file, kept.unwrap);
+      } catch (e) {
+        // A log its writer left unfinished (a crash) gives what was sealed, and says so (exit 4).
+        if (!isNoteSealError(e, 'UNFINISHED') || !(await readHeaderFromFile(file)).logMode) throw e;
+        unfinishedLog = await decryptUnfinishedLog(ctx, file, kept.unwrap, output);
+      }
       dataKey = kept.dataKey()?.slice();
     } finally { kept.wipe(); }
   });
@@ -145,7 +155,32 @@ export async function decryptCommand(ctx: CliContext): Promise<number> {
     const verdict = couldBeOthers ? await writerVerdict(ctx, file, stanzas, dataKey ? { dataKey } : {}).catch(() => null) : null;
     if (verdict && !verdict.authentic) ctx.note(`noteseal: warning: ${verdict.warning}`);
   } finally { dataKey?.fill(0); }
+  if (unfinishedLog !== undefined) {
+    ctx.note(`noteseal: ${unfinishedLogMessage(file, unfinishedLog)}`);
+    return ExitCode.DAMAGED_FILE;
+  }
   return ExitCode.OK;
+}
+
+/**
+ * `decrypt` of a log without its final chunk (logs/reader.ts readUnfinishedLog: every sealed chunk checked
+ * before any is written): to standard output, or to `output` through a temporary sibling renamed into place.
+ */
+async function decryptUnfinishedLog(ctx: CliContext, file: string, unwrap: UnwrapDataKey, output: string | null): Promise<number> {
+  if (!output) return readUnfinishedLog(file, unwrap, plain => writeToStdout(ctx.stdout, plain));
+  const tmp = path.join(path.dirname(output), `.${path.basename(output)}.tmp-${randomBytes(6).toString('hex')}`);
+  const out = await fs.open(tmp, 'wx', 0o600);
+  try {
+    const n = await readUnfinishedLog(file, unwrap, async plain => { await out.write(plain); });
+    await out.sync();
+    await out.close();
+    await fs.rename(tmp, output);
+    return n;
+  } catch (e) {
+    await out.close().catch(() => undefined);
+    await fs.unlink(tmp).catch(() => undefined);
+    throw e;
+  }
 }
 
 const STANZA_NAMES: Record<string, string> = {

@@ -1,6 +1,7 @@
 // Sealed logs from any program: `noteseal append LOG` seals stdin as it arrives (a chunk at least every
 // second), `noteseal cat LOG [--follow]` reads back what is sealed. The log itself: server/src/logs/.
 import { decryptVerifiedFirst, readHeaderFromFile } from '../crypto/format';
+import { NoteSealError } from '../crypto/errors';
 import { LogAppender } from '../logs/appender';
 import { readLog } from '../logs/reader';
 import { allowOnly, expectOperands, UsageError } from './args';
@@ -94,8 +95,11 @@ export async function catCommand(ctx: CliContext): Promise<number> {
     return untilSignal(async signal => {
       const end = await readLog(file, keys.unwrap, plain => writeToStdout(ctx.stdout, plain), { follow, signal });
       if (end === 'unfinished') {
-        ctx.note(`noteseal: ${file} was not closed and nobody is writing it (a crash?): shown is what was sealed. noteseal recover (or the next noteseal append) seals it.`);
+        ctx.note(`noteseal: ${file} was not closed cleanly: its writer stopped without sealing the end (a crash?). Shown is what it had sealed; whatever it had not sealed yet is lost. noteseal recover (or the next noteseal append) seals it as it is.`);
         return ExitCode.DAMAGED_FILE;
+      }
+      if (end === 'truncated') {
+        throw new NoteSealError('TRUNCATED', `${file} ends without its final chunk and no writer left its lock behind as a crash does: it was closed and then cut short (or copied without its lock); the end is missing. Shown above is what authenticates before the cut.`);
       }
       return ExitCode.OK;
     });

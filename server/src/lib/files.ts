@@ -1,6 +1,7 @@
 // Whole files and Node streams over the same handles and keys as open().
 import { Readable, Writable } from 'node:stream';
-import { decryptFileToBuffer, decryptStream } from '../crypto/format';
+import { decryptFileToBuffer, decryptStream, isNoteSealError, readHeaderFromFile } from '../crypto/format';
+import { readUnfinishedLog, unfinishedLogMessage } from '../logs/reader';
 import { aboutFile } from '../cli/context';
 import { libraryError, mapped } from './errors';
 import { open, type OpenFlags, type OpenOptions, type NoteSealFile } from './handle';
@@ -9,12 +10,30 @@ import { openKeySession, withKeys, type KeyOptions } from './keys';
 export interface ReadOptions extends KeyOptions { encoding?: BufferEncoding }
 export interface WriteOptions extends OpenOptions { encoding?: BufferEncoding }
 
-/** The whole plaintext of `path`: every byte authenticated, or an error and nothing. */
+/**
+ * The whole plaintext of `path`: every byte authenticated, or an error and nothing. A log its writer left
+ * unfinished (a crash) gives what was sealed and says so through `onWarning`; a log cut short is TruncatedError.
+ */
 export function readFile(path: string, options?: (ReadOptions & { encoding?: undefined }) | null): Promise<Buffer>;
 export function readFile(path: string, options: BufferEncoding | (ReadOptions & { encoding: BufferEncoding })): Promise<string>;
 export async function readFile(path: string, options?: BufferEncoding | ReadOptions | null): Promise<Buffer | string> {
   const opts: ReadOptions = typeof options === 'string' ? { encoding: options } : options ?? {};
-  const bytes = await withKeys(opts, path, keys => aboutFile(path, () => decryptFileToBuffer(path, keys.unwrap)));
+  const bytes = await withKeys(opts, path, (keys, ctx) => aboutFile(path, async () => {
+    try {
+      return await decryptFileToBuffer(path, keys.unwrap);
+    } catch (e) {
+      // A log its writer left unfinished (a crash): what was sealed, every chunk checked first, and a warning.
+      if (!isNoteSealError(e, 'UNFINISHED') || !(await readHeaderFromFile(path)).logMode) throw e;
+      const parts: Buffer[] = [];
+      try {
+        const n = await readUnfinishedLog(path, keys.unwrap, async p => { parts.push(Buffer.from(p)); });
+        ctx.note(`noteseal: ${unfinishedLogMessage(path, n)}`);
+        return Buffer.concat(parts, n);
+      } finally {
+        for (const p of parts) p.fill(0);
+      }
+    }
+  }));
   if (opts.encoding === undefined) return bytes;
   try { return bytes.toString(opts.encoding); } finally { bytes.fill(0); }
 }

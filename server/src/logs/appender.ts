@@ -2,7 +2,7 @@
 // least every `flushMs` (1 s) and at the first line boundary once that much time has passed since the last
 // sealed chunk, so a crash loses at most the last second. One writer at a time (a lock file beside the log);
 // an existing log is continued (recovered first when a crash left it open), never written over.
-import { lstat } from 'node:fs/promises';
+import { lstat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppendWriter, resumeLog, type PayloadBoundStanza, type Stanza, type UnwrapDataKey } from '../crypto/format';
 import { acquireLock, lockOwner, type HeldLock } from '../keys/lockfile';
@@ -17,6 +17,18 @@ export function logLockPath(file: string): string {
 /** The pid of the live process appending to `file`, or null. */
 export function logWriterPid(file: string): Promise<number | null> {
   return lockOwner(logLockPath(file));
+}
+
+/**
+ * The log's lock: held by a live writer, left behind by a writer that died without closing (`stale`: close
+ * seals the final chunk before it removes the lock, so a crash is the only way to leave one), or none.
+ */
+export async function logLockState(file: string): Promise<'live' | 'stale' | 'none'> {
+  if (await logWriterPid(file) !== null) return 'live';
+  return lstat(logLockPath(file)).then(() => 'stale' as const, e => {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'none' as const;
+    throw e;
+  });
 }
 
 /** The keys a new or continued log is sealed with (a fresh data key, as for any new file). */
@@ -155,19 +167,27 @@ export class LogAppender {
       });
     } catch (e) {
       clearTimeout(this.timer);
-      await this.writer.abandon();
+      try { await this.writer.abandon(); } finally { await this.releaseUnfinished(); }
       throw e;
-    } finally {
-      await this.lock.release();
     }
+    await this.lock.release();
   }
 
-  /** Stops without the final chunk, as a crash would (tests); the lock is released. */
+  /** Stops without the final chunk, as a crash would (tests, the library's abort()); the lock is released. */
   async abandon(): Promise<void> {
     clearTimeout(this.timer);
     this.closed = true;
     await this.queue;
-    await this.writer.abandon();
+    try { await this.writer.abandon(); } finally { await this.releaseUnfinished(); }
+  }
+
+  /**
+   * Releases the lock but leaves a stale one in its place (no pid: nobody's), as a crash leaves the dead
+   * writer's: readers then say the log was not closed, rather than that it was cut short (logLockState).
+   * The next writer breaks it as any stale lock. Never over a lock another writer took meanwhile.
+   */
+  private async releaseUnfinished(): Promise<void> {
     await this.lock.release();
+    await writeFile(this.lock.path, 'unfinished\n', { flag: 'wx', mode: 0o600 }).catch(() => undefined);
   }
 }

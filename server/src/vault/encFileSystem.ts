@@ -18,7 +18,8 @@ import type { VaultService } from './vaultService';
 import { WorkerError } from './workerErrors';
 import { errnoOf } from '../ioErrors';
 import { refuseLinkedFolderInRepository, refuseLinkedFoldersInRepository, regularFileStat } from '../crypto/safe-open';
-import { readLog } from '../logs/reader';
+import { LogViews } from './logViews';
+import { NoteSealError } from '../crypto/errors';
 
 /**
  * The largest `.enc` file the editor path decrypts into memory (the worker holds it twice, VS Code's
@@ -68,11 +69,21 @@ export class EncFileSystem {
   /** The unlocked keyring (LOCKED / NOT_INITIALIZED otherwise). */
   vaultKeyring() { return this.vault.unlocked(); }
 
-  /** At lock: drops every decrypted value held for saves (dotenvx files' open states). */
-  forgetDecrypted(): void { this.dotenvxStates.clear(); }
+  /** At lock: drops every decrypted value held for saves (dotenvx files' open states) and the logs' views. */
+  forgetDecrypted(): void { this.dotenvxStates.clear(); this.logViews.clear(); }
+
+  /** What the editor's views of logs keep between reads (LogViews). */
+  private readonly logViews = new LogViews();
+  /** The last log read: how many plaintext bytes it had to authenticate (tests, the bench). */
+  lastLogRead: { real: string; readBytes: number } | undefined;
+  /** Told when a log opens that its writer left unfinished (a crash): shown is what was sealed. */
+  onUnfinishedLog: ((real: string, sealedBytes: number) => void) | undefined;
 
   /** How many files' decrypted values are held for saves (tests). */
   get heldStates(): number { return this.dotenvxStates.size; }
+
+  /** How many logs' shown text is kept between reads (tests: none after a lock). */
+  get heldLogViews(): number { return this.logViews.size; }
 
   /**
    * What a logical path names on disk: its `.enc` file, a folder, or nothing yet (a new file). Links are never
@@ -175,21 +186,21 @@ export class EncFileSystem {
   /**
    * What a log shows in the editor: its sealed chunks so far, each authenticated (logs/reader.ts), so a log
    * that `noteseal append` is still writing opens too, without the chunk being sealed right now (or one a
-   * crash tore). The watcher reports each new chunk as a change and VS Code reads the log again.
+   * crash tore). The watcher reports each new chunk as a change and VS Code reads the log again: only the
+   * chunks sealed since the last read are read and authenticated (LogViews). A log whose writer crashed
+   * opens with what was sealed and `onUnfinishedLog` says so; one cut short with no crash behind it
+   * (no writer's lock left) is TRUNCATED and shows nothing.
    */
   private async readLogView(real: string): Promise<Buffer> {
-    const parts: Buffer[] = [];
-    let total = 0;
-    try {
-      await withWipedDataKeys(this.vault.unlocked().unwrap, unwrap => readLog(real, unwrap, async plain => {
-        total += plain.length;
-        if (total > MAX_NOTE_BYTES) throw new WorkerError('LIMIT_EXCEEDED', `${real} is too large to open in the editor (more than ${MAX_NOTE_BYTES} bytes). Use noteseal cat for it.`);
-        parts.push(Buffer.from(plain)); // the reader wipes its buffer after this
-      }));
-      return Buffer.concat(parts, total);
-    } finally {
-      for (const p of parts) wipe(p);
+    const tooLarge = () => new WorkerError('LIMIT_EXCEEDED', `${real} is too large to open in the editor (more than ${MAX_NOTE_BYTES} bytes). Use noteseal cat for it.`);
+    const r = await withWipedDataKeys(this.vault.unlocked().unwrap, unwrap => this.logViews.read(real, unwrap, MAX_NOTE_BYTES, tooLarge));
+    this.lastLogRead = { real, readBytes: r.readBytes };
+    if (r.end === 'truncated') {
+      this.logViews.forget(real); // wipes r.text too (it is the kept text)
+      throw new NoteSealError('TRUNCATED', `${real} is a log without its final chunk, and no writer left its lock behind as a crash does: it was closed and then cut short (or copied without its lock). Nothing is shown; noteseal recover seals what it holds if you trust that.`);
     }
+    if (r.end === 'unfinished') this.onUnfinishedLog?.(real, r.text.length);
+    return r.text;
   }
 
   async writeFile(logical: string, plaintext: Uint8Array, flags: { create: boolean; overwrite: boolean }): Promise<void> {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { readHeaderFromFile } from '../../../server/src/crypto/format';
 import { collectOutput, type Run } from '../../unit/agent/cliRunner';
-import { closeAllEditors, EXTENSION_ID, freshDir, noteUri, PASSPHRASE, unlocked, waitUntil } from './helpers';
+import { api, closeAllEditors, EXTENSION_ID, freshDir, noteUri, PASSPHRASE, unlocked, waitUntil } from './helpers';
 
 const cliJs = () => path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist', 'cli.js');
 
@@ -75,6 +75,30 @@ describe('a sealed log in the editor', () => {
     const before = fs.readFileSync(file);
     await assert.rejects(Promise.resolve(vscode.workspace.fs.writeFile(uri, Buffer.from('overwritten\n'))), /read-only|log/);
     assert.ok(fs.readFileSync(file).equals(before));
+  });
+
+  it('a log whose appender was killed opens with what was sealed and says it was not closed cleanly; the same bytes cut short are refused', async () => {
+    const file = path.join(freshDir('logs'), 'crashed.log.enc');
+    const crashed = cli(['append', file], 'pipe');
+    const ended = new Promise<void>(resolve => crashed.once('exit', () => resolve()));
+    crashed.stdin!.write('sealed before the crash\n');
+    await waitUntil('the first sealed chunk', async () => (await cliCat(file)).stdout.includes('sealed before the crash'), 30_000);
+    crashed.stdin!.write('never sealed: lost'); // buffered in the appender when it dies
+    crashed.kill('SIGKILL');
+    await ended;
+
+    const doc = await vscode.workspace.openTextDocument(noteUri(file));
+    await vscode.window.showTextDocument(doc);
+    assert.equal(doc.getText(), 'sealed before the crash\n');
+    const noteseal = await api();
+    await waitUntil('the not-closed-cleanly warning', () => noteseal.openWarnings().some(w => w.includes('crashed.log.enc') && /not closed cleanly/.test(w) && /not sealed yet is lost/.test(w)), 20_000);
+    await closeAllEditors();
+
+    // The same bytes without the lock the killed appender left: a closed log cut short, not a crash. Refused.
+    const cut = path.join(path.dirname(file), 'cut.log.enc');
+    fs.copyFileSync(file, cut);
+    await assert.rejects(Promise.resolve(vscode.workspace.openTextDocument(noteUri(cut))), /cut short/);
+    assert.ok(!noteseal.openWarnings().some(w => w.includes('cut.log.enc')));
   });
 
   const cliCat = (file: string) => collectOutput(cli(['cat', file]));

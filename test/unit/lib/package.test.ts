@@ -86,7 +86,8 @@ describe('@noteseal/core, installed from its tarball', () => {
     const enc = await alice.cli(['encrypt', plain, '-o', path.join(app, 'from-cli.txt.enc')]);
     assert.equal(enc.code, 0, enc.stderr);
     const r = await program('esm.mjs', `
-      import { writeFile, readFile, open, createReadStream, createWriteStream, recover, UnfinishedError } from '@noteseal/core';
+      import { writeFile, readFile, open, createReadStream, createWriteStream, recover, TruncatedError, UnfinishedError } from '@noteseal/core';
+      import { copyFileSync, rmSync } from 'node:fs';
       import { pipeline } from 'node:stream/promises';
       import { Readable } from 'node:stream';
       const out = {};
@@ -109,9 +110,17 @@ describe('@noteseal/core, installed from its tarball', () => {
       out.log = await readFile('app.log.enc', 'utf8');
       const crash = await open('crash.log.enc', 'a', { chunkSize: 1024 });
       await crash.write('x'.repeat(2500)); await crash.abort();
-      try { await readFile('crash.log.enc'); } catch (e) { out.unfinished = e instanceof UnfinishedError && e.code; }
+      // Left unfinished (as a crash): readFile gives what was sealed and says so; open('r') refuses it.
+      const warned = [];
+      out.crashRead = await readFile('crash.log.enc', { encoding: 'utf8', onWarning: m => warned.push(m) });
+      out.crashWarning = warned.filter(w => !w.includes('NOTESEAL_TEST_FAST_KDF')).join(' | ');
+      try { await open('crash.log.enc'); } catch (e) { out.unfinished = e instanceof UnfinishedError && e.code; }
+      // The same bytes without the lock a crash leaves: a log cut short, refused.
+      copyFileSync('crash.log.enc', 'cut.log.enc');
+      try { out.cut = await readFile('cut.log.enc', 'utf8'); } catch (e) { out.cut = e instanceof TruncatedError && e.code; }
       out.recovered = await recover('crash.log.enc');
       out.fromCli = await readFile('from-cli.txt.enc', 'utf8');
+      rmSync('cut.log.enc');
       console.log(JSON.stringify(out));
     `, withPass());
     assert.equal(r.code, 0, r.stderr);
@@ -122,7 +131,10 @@ describe('@noteseal/core, installed from its tarball', () => {
     assert.equal(out.whole, 50_000);
     assert.equal(out.stream, 'abc');
     assert.equal(out.log, 'line 1\nline 2\n');
+    assert.equal(out.crashRead, 'x'.repeat(2048), 'the two sealed chunks; the 452 bytes not sealed are lost');
+    assert.match(out.crashWarning, /crash\.log\.enc was not closed cleanly.*2048 bytes it had sealed; whatever it had not sealed yet is lost/);
     assert.equal(out.unfinished, 'UNFINISHED');
+    assert.equal(out.cut, 'TRUNCATED');
     assert.deepEqual(out.recovered, { plaintextBytes: 2048, droppedBytes: out.recovered.droppedBytes });
     assert.equal(out.fromCli, 'written by the CLI\n');
     const dec = await alice.cli(['decrypt', 'note.txt.enc'], { cwd: app });

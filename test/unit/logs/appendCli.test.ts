@@ -145,7 +145,7 @@ describe('noteseal append: a server killed mid-stream', () => {
     // Read back: no final chunk and nobody writing: what was sealed, and exit 4 with the reason.
     const r = await run(['cat', 'logs/server.log.enc']);
     assert.equal(r.code, 4, r.stderr);
-    assert.match(r.stderr, /was not closed and nobody is writing it/);
+    assert.match(r.stderr, /was not closed cleanly.*whatever it had not sealed yet is lost/);
     const text = r.stdout;
     const lines = text.split('\n');
     const last = lines.pop()!; // after the last newline: a line cut where the last chunk was sealed (a prefix), or ''
@@ -172,6 +172,26 @@ describe('noteseal append: a server killed mid-stream', () => {
     } finally {
       fs.rmSync(tmpControl, { force: true });
     }
+
+    // decrypt gives the same sealed text and says the log was not closed cleanly (exit 4), to stdout and to -o.
+    const dec = await run(['decrypt', 'logs/server.log.enc']);
+    assert.equal(dec.code, 4, dec.stderr);
+    assert.match(dec.stderr, /server\.log\.enc was not closed cleanly.*whatever it had not sealed yet is lost/);
+    assert.equal(dec.stdout, text);
+    const decOut = await run(['decrypt', 'logs/server.log.enc', '-o', 'sealed.txt']);
+    assert.equal(decOut.code, 4, decOut.stderr);
+    assert.equal(fs.readFileSync(path.join(dir, 'sealed.txt'), 'utf8'), text);
+    fs.rmSync(path.join(dir, 'sealed.txt'));
+    // The same bytes without the crashed writer's lock: cut short, not a crash. decrypt shows nothing.
+    fs.copyFileSync(path.join(dir, 'logs', 'server.log.enc'), path.join(dir, 'logs', 'cut.log.enc'));
+    const cut = await run(['decrypt', 'logs/cut.log.enc']);
+    assert.equal(cut.code, 4);
+    assert.match(cut.stderr, /cut short/);
+    assert.equal(cut.stdout, '');
+    const cutCat = await run(['cat', 'logs/cut.log.enc']);
+    assert.equal(cutCat.code, 4);
+    assert.match(cutCat.stderr, /cut short/);
+    fs.rmSync(path.join(dir, 'logs', 'cut.log.enc'));
 
     // The next run recovers it (and says so), then appends after it.
     const next = await run(['append', 'logs/server.log.enc'], { stdin: 'after the crash\n' });
