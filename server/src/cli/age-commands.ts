@@ -9,11 +9,11 @@ import readline from 'node:readline/promises';
 import { bech32 } from '@scure/base';
 import { NoteSealError } from '../crypto/errors';
 import { writeFileAtomic } from '../crypto/format';
-import { replaceFileAtomic, withFlushBehind, writeSequentially } from '../crypto/atomic';
+import { replaceFileAtomic, withFlushBehind, writeAll, writeSequentially } from '../crypto/atomic';
 import { openRegularFile, readRegularFile } from '../crypto/safe-open';
-import { ageFileFacts, describeStanzas, looksArmored, SCRYPT_TYPE, sealAgeStream, type AgeStanza } from '../formats/age';
+import { ageFileFacts, describeStanzas, looksArmored, newAgeHeader, SCRYPT_TYPE, sealAgeStream, type AgeRecipient, type AgeStanza } from '../formats/age';
 import { armorStream } from '../formats/age/armor';
-import { openPayloadFile, openPayloadVerifiedFirst, readHead } from '../formats/age/file-stream';
+import { openPayloadToFile, openPayloadVerifiedFirst, readHead, sealFileToFile, warmAgeThreads } from '../formats/age/file-stream';
 import { checkHeaderMac, parseHeader } from '../formats/age/header';
 import { ageFileKeyFrom, ageFileKeyWith, openAgeWith } from '../formats/age-format';
 import { ageRecipientFor, ageRecipientsFor } from '../formats/age-recipients';
@@ -99,12 +99,13 @@ export async function ageDecrypt(ctx: CliContext, file: string, output: string |
       return ExitCode.OK;
     }
     const header = await aboutFile(file, async () => parseHeader(head));
+    warmAgeThreads(size);
     const fileKey = await ageFileKeyCli(ctx, file, header.stanzas, identityFile);
     try {
       await aboutFile(file, async () => {
         checkHeaderMac(header, fileKey);
         ctx.note(`noteseal: ${AGE_NO_WRITER}`);
-        if (output) await writeFileDurably(output, openPayloadFile(handle, header, size, fileKey), 0o600);
+        if (output) await replaceFileAtomic(output, out => withFlushBehind(out, wrote => openPayloadToFile(handle, header, size, fileKey, out, wrote)), 0o600);
         else await openPayloadVerifiedFirst(handle, header, size, fileKey, parts => writeManyToStdout(ctx.stdout, parts), STDOUT_RETAIN_BYTES);
       });
     } finally { wipe(fileKey); }
@@ -198,12 +199,36 @@ export async function ageEncryptCommand(ctx: CliContext): Promise<number> {
   if (new Set(recipients.map(r => r.type)).size > 1) {
     ctx.note('noteseal: warning: this age file goes to post-quantum (age1pq1) and X25519 (age1) recipients together: it is only as strong as X25519 (age advises against mixing them)');
   }
-  // Streamed: the input is read 1 MiB at a time and sealed chunk by chunk (memory bounded whatever its size).
-  const source = input === '-' ? process.stdin : createReadStream(input, { highWaterMark: 1024 * 1024 });
-  const binary = sealAgeStream(source, recipients);
-  await writeFileDurably(output, ctx.args.options.has('armor') ? armorStream(binary) : binary);
+  if (input === '-' || ctx.args.options.has('armor') || !await sealRegularFile(input, output, recipients)) {
+    // Streamed: the input is read 1 MiB at a time and sealed chunk by chunk (memory bounded whatever its size).
+    const source = input === '-' ? process.stdin : createReadStream(input, { highWaterMark: 1024 * 1024 });
+    const binary = sealAgeStream(source, recipients);
+    await writeFileDurably(output, ctx.args.options.has('armor') ? armorStream(binary) : binary);
+  }
   ctx.note(`Encrypted ${input === '-' ? 'stdin' : input} -> ${output} (age, for ${texts.length} recipient${texts.length === 1 ? '' : 's'})`);
   return ExitCode.OK;
+}
+
+/**
+ * A binary age file of a regular file, every chunk written at its place (large files: sealed and written by
+ * the age threads, file-stream.ts), fsynced and renamed into place; false when `input` is not a regular file.
+ */
+async function sealRegularFile(input: string, output: string, recipients: readonly AgeRecipient[]): Promise<boolean> {
+  if (!(await fs.stat(input)).isFile()) return false; // a pipe or device: the stream path (opening a FIFO twice would lose its writer)
+  const handle = await fs.open(input, 'r');
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new Error(`${input} was replaced while it was being opened`);
+    warmAgeThreads(st.size);
+    const { header, fileKey } = newAgeHeader(recipients);
+    try {
+      await replaceFileAtomic(output, out => withFlushBehind(out, async wrote => {
+        await writeAll(out, [header], 0);
+        await sealFileToFile(handle, st.size, fileKey, out, header.length, wrote, input);
+      }));
+    } finally { wipe(fileKey); }
+    return true;
+  } finally { await handle.close(); }
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
