@@ -8,12 +8,11 @@ import fs, { type FileHandle } from 'node:fs/promises';
 import readline from 'node:readline/promises';
 import { bech32 } from '@scure/base';
 import { NoteSealError } from '../crypto/errors';
-import { writeFileAtomic } from '../crypto/format';
 import { replaceFileAtomic, withFlushBehind, writeAll, writeSequentially } from '../crypto/atomic';
 import { openRegularFile, readRegularFile } from '../crypto/safe-open';
-import { ageFileFacts, describeStanzas, looksArmored, newAgeHeader, SCRYPT_TYPE, sealAgeStream, type AgeRecipient, type AgeStanza } from '../formats/age';
-import { armorStream } from '../formats/age/armor';
-import { openPayloadToFile, openPayloadVerifiedFirst, readHead, sealFileToFile, warmAgeThreads } from '../formats/age/file-stream';
+import { ageFileFacts, describeStanzas, isAgeError, looksArmored, newAgeHeader, SCRYPT_TYPE, sealAgeStream, type AgeRecipient, type AgeStanza } from '../formats/age';
+import { armorStream, dearmorStream } from '../formats/age/armor';
+import { openPayloadStream, openPayloadToFile, openPayloadVerifiedFirst, readHead, readStreamHeader, sealFileToFile, verifiedFirst, warmAgeThreads } from '../formats/age/file-stream';
 import { checkHeaderMac, parseHeader } from '../formats/age/header';
 import { ageFileKeyFrom, ageFileKeyWith, openAgeWith } from '../formats/age-format';
 import { ageRecipientFor, ageRecipientsFor } from '../formats/age-recipients';
@@ -88,16 +87,7 @@ export async function ageDecrypt(ctx: CliContext, file: string, output: string |
   try {
     const size = (await handle.stat()).size;
     const head = await aboutFile(file, () => readHead(handle, size));
-    if (looksArmored(head)) {
-      const bytes = size === head.length ? head : await aboutFile(file, () => readWhole(handle, size));
-      const plaintext = await openAgeBytesCli(ctx, file, bytes, identityFile ? { identityFile } : {});
-      ctx.note(`noteseal: ${AGE_NO_WRITER}`);
-      try {
-        if (output) await writeFileAtomic(output, plaintext, 0o600);
-        else await writeToStdout(ctx.stdout, plaintext);
-      } finally { plaintext.fill(0); }
-      return ExitCode.OK;
-    }
+    if (looksArmored(head)) return await ageDecryptArmored(ctx, file, handle, size, output, identityFile);
     const header = await aboutFile(file, async () => parseHeader(head));
     warmAgeThreads(size);
     const fileKey = await ageFileKeyCli(ctx, file, header.stanzas, identityFile);
@@ -111,6 +101,58 @@ export async function ageDecrypt(ctx: CliContext, file: string, output: string |
     } finally { wipe(fileKey); }
     return ExitCode.OK;
   } finally { await handle.close(); }
+}
+
+/**
+ * `decrypt` of an armored age file, streamed as a binary one (the text read 1 MiB at a time, line by line,
+ * armor.ts dearmorStream): -o and stdout alike, with the same rules. Its errors are those of reading it
+ * whole: a damaged armor is named before a header or payload failure found earlier in the text.
+ */
+async function ageDecryptArmored(ctx: CliContext, file: string, handle: FileHandle, size: number, output: string | null, identityFile?: string): Promise<number> {
+  const binary = () => dearmorStream(readBlocks(handle, size))[Symbol.asyncIterator]();
+  const first = binary();
+  try {
+    const { header, rest } = await aboutFile(file, () => readStreamHeader(first));
+    const fileKey = await ageFileKeyCli(ctx, file, header.stanzas, identityFile);
+    try {
+      await aboutFile(file, async () => {
+        checkHeaderMac(header, fileKey);
+        ctx.note(`noteseal: ${AGE_NO_WRITER}`);
+        if (output) {
+          await writeFileDurably(output, openPayloadStream(rest, first, fileKey), 0o600);
+          return;
+        }
+        await verifiedFirst(from => {
+          if (from === 0) return openPayloadStream(rest, first, fileKey);
+          return (async function* () { // a second pass: the text again from its start
+            const again = binary();
+            const h = await readStreamHeader(again);
+            yield* openPayloadStream(h.rest, again, fileKey, from);
+          })();
+        }, parts => writeManyToStdout(ctx.stdout, parts), STDOUT_RETAIN_BYTES);
+      });
+    } finally { wipe(fileKey); }
+    return ExitCode.OK;
+  } catch (e) {
+    if (isAgeError(e) && !isAgeError(e, 'armor')) {
+      // Read whole, the armor is checked before anything else: finish reading it to see whether it is at fault.
+      await aboutFile(file, async () => { while (!(await first.next()).done); });
+    }
+    throw e;
+  } finally {
+    await first.return?.(undefined);
+  }
+}
+
+/** The file in blocks of 1 MiB from its start (one descriptor: every pass reads the same inode). */
+async function* readBlocks(handle: FileHandle, size: number): AsyncGenerator<Buffer> {
+  for (let at = 0; at < size;) {
+    const block = Buffer.allocUnsafe(Math.min(1024 * 1024, size - at));
+    const { bytesRead } = await handle.read(block, 0, block.length, at);
+    if (bytesRead === 0) return; // shrunk meanwhile: the armor or the payload says what is missing
+    at += bytesRead;
+    yield block.subarray(0, bytesRead);
+  }
 }
 
 /** The file key of an age header: an identity file's, the file's own passphrase, or the agent's / keyring's identities. */
@@ -133,16 +175,6 @@ function writeFileDurably(target: string, data: AsyncIterable<Uint8Array | Uint8
     for (const p of pieces) n += p.length;
     wrote(n);
   })), mode);
-}
-
-async function readWhole(handle: FileHandle, size: number): Promise<Buffer> {
-  const bytes = Buffer.alloc(size);
-  for (let done = 0; done < size;) {
-    const { bytesRead } = await handle.read(bytes, done, size - done, done);
-    if (bytesRead === 0) return bytes.subarray(0, done);
-    done += bytesRead;
-  }
-  return bytes;
 }
 
 /** Said by decrypt (stderr): an age file is never from an authentic writer. */

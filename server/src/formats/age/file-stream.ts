@@ -7,7 +7,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { writeAll, writeSequentially } from '../../crypto/atomic';
 import { TAG_LENGTH } from './chacha';
 import { headerFailure } from './errors';
-import { MAX_HEADER_BYTES, type AgeHeader } from './header';
+import { MAX_HEADER_BYTES, parseHeader, type AgeHeader } from './header';
 import { CHUNK_SIZE, chunkCount, chunkNonce, NONCE_LENGTH, openChunk, payloadFailure, payloadKey, SEALED_CHUNK } from './stream';
 import { agePool, JOB_CHUNKS, runJobs, type AgeJob } from './threads';
 
@@ -89,6 +89,14 @@ export async function* openPayloadFile(handle: FileHandle, header: AgeHeader, si
 export async function openPayloadVerifiedFirst(handle: FileHandle, header: AgeHeader, size: number, fileKey: Uint8Array,
   write: (parts: Buffer[]) => Promise<void>, retainBytes: number): Promise<void> {
   if (threadsPay(size - retainBytes)) return openVerifiedFirstThreaded(handle, header, size, fileKey, write, retainBytes);
+  return verifiedFirst(from => openPayloadFile(handle, header, size, fileKey, from), write, retainBytes);
+}
+
+/**
+ * The rule of openPayloadVerifiedFirst for any sequential reader: `open(from)` yields the authenticated
+ * plaintext from chunk `from` on, in batches (a second call reads the source again).
+ */
+export async function verifiedFirst(open: (from: number) => AsyncIterable<Buffer[]>, write: (parts: Buffer[]) => Promise<void>, retainBytes: number): Promise<void> {
   const retainChunks = Math.floor(retainBytes / CHUNK_SIZE);
   const kept: Buffer[] = [];
   const writeWiping = async (parts: Buffer[]) => {
@@ -96,14 +104,14 @@ export async function openPayloadVerifiedFirst(handle: FileHandle, header: AgeHe
   };
   try {
     let chunks = 0;
-    for await (const batch of openPayloadFile(handle, header, size, fileKey)) {
+    for await (const batch of open(0)) {
       for (const p of batch) {
         if (chunks++ < retainChunks) kept.push(p);
         else p.fill(0);
       }
     }
     while (kept.length) await writeWiping(kept.splice(0, BATCH_CHUNKS));
-    if (chunks > retainChunks) for await (const batch of openPayloadFile(handle, header, size, fileKey, retainChunks)) await writeWiping(batch);
+    if (chunks > retainChunks) for await (const batch of open(retainChunks)) await writeWiping(batch);
   } finally {
     for (const p of kept) p.fill(0);
   }
@@ -317,4 +325,76 @@ export async function sealFileToFile(input: FileHandle, size: number, fileKey: U
     } finally { key.fill(0); }
   }
   if ((await input.read(Buffer.alloc(1), 0, 1, size)).bytesRead !== 0 || (await input.stat()).size !== size) throw inputChanged(what);
+}
+
+// ---- a binary age file as a byte stream (the inside of an armored file, armor.ts dearmorStream) ---------
+
+/** The header from the first bytes of `source` (at most the header's bound are gathered) and the bytes after it. */
+export async function readStreamHeader(source: AsyncIterator<Buffer>): Promise<{ header: AgeHeader; rest: Buffer }> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  while (n < MAX_HEADER_BYTES) {
+    const r = await source.next();
+    if (r.done) break;
+    parts.push(r.value);
+    n += r.value.length;
+  }
+  const head = Buffer.concat(parts);
+  const header = parseHeader(head);
+  return { header, rest: head.subarray(header.payloadOffset) };
+}
+
+/**
+ * The plaintext of a payload given as `rest` (its first bytes) and then `source`, a batch per block read,
+ * each chunk authenticated; which chunk is the last is known only when the source ends, so a full chunk is
+ * opened once more bytes follow it. Chunks before `from` are skipped unopened (a second pass).
+ */
+export async function* openPayloadStream(rest: Buffer, source: AsyncIterator<Buffer>, fileKey: Uint8Array, from = 0): AsyncGenerator<Buffer[]> {
+  let pending = rest;
+  let ended = false;
+  // Gathers at least `want` bytes (or all that is left) with one copy, whatever the size of the source's blocks.
+  const fill = async (want: number) => {
+    if (ended || pending.length >= want) return;
+    const parts = [pending];
+    let n = pending.length;
+    while (n < want) {
+      const r = await source.next();
+      if (r.done) { ended = true; break; }
+      parts.push(r.value);
+      n += r.value.length;
+    }
+    pending = Buffer.concat(parts);
+  };
+  await fill(NONCE_LENGTH);
+  if (pending.length < NONCE_LENGTH) throw headerFailure('the payload nonce is missing or short');
+  const key = payloadKey(fileKey, pending.subarray(0, NONCE_LENGTH));
+  pending = pending.subarray(NONCE_LENGTH);
+  let index = 0;
+  const batch: Buffer[] = [];
+  const open = (last: boolean, sealed: Buffer) => {
+    if (index >= from) {
+      const opened = openChunk(key, index, last, sealed);
+      if ('failure' in opened) { opened.misplaced?.fill(0); throw opened.failure; }
+      batch.push(opened);
+    }
+    index++;
+  };
+  try {
+    for (;;) {
+      await fill(SEALED_CHUNK + 1);
+      while (pending.length > SEALED_CHUNK) {
+        open(false, pending.subarray(0, SEALED_CHUNK));
+        pending = pending.subarray(SEALED_CHUNK);
+      }
+      if (ended) {
+        if (index === 0 && pending.length === 0) throw payloadFailure('it has no chunk');
+        open(true, pending);
+      }
+      if (batch.length) yield batch.splice(0);
+      if (ended) return;
+    }
+  } finally {
+    key.fill(0);
+    for (const p of batch) p.fill(0);
+  }
 }
