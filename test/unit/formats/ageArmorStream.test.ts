@@ -3,9 +3,8 @@
 // payload chunk by chunk) gives every C2SP vector (cctv-age) its expected result, as openAge does whole.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { inflateSync } from 'node:zlib';
 import { describe, it } from 'node:test';
-import * as vectors from 'cctv-age';
+import { allVectors } from './cctvVectors';
 import { isAgeError, sealAge, x25519Identity, x25519Recipient, type AgeIdentity } from '../../../server/src/formats/age';
 import { ageIdentityOf } from '../../../server/src/formats/age/identities';
 import { armor, dearmor, dearmorStream, looksArmored } from '../../../server/src/formats/age/armor';
@@ -15,22 +14,7 @@ import { unwrapFileKey } from '../../../server/src/formats/age';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { parseAgeIdentityFile } from '../../../server/src/keys/identity-strings';
 
-interface Vector { name: string; meta: Map<string, string[]>; file: Buffer }
-
-const all: Vector[] = Object.entries(vectors as unknown as Record<string, Uint8Array>)
-  .filter(([name, v]) => name !== 'default' && v instanceof Uint8Array)
-  .map(([name, bytes]) => {
-    const buf = Buffer.from(bytes);
-    const split = buf.indexOf('\n\n');
-    const meta = new Map<string, string[]>();
-    for (const line of buf.subarray(0, split).toString('utf8').split('\n')) {
-      const at = line.indexOf(': ');
-      meta.set(line.slice(0, at), [...(meta.get(line.slice(0, at)) ?? []), line.slice(at + 2)]);
-    }
-    let file = buf.subarray(split + 2);
-    if (meta.get('compressed')?.[0] === 'zlib') file = inflateSync(file);
-    return { name, meta, file };
-  });
+const all = allVectors;
 
 function* blocks(bytes: Buffer, size: number): Generator<Buffer> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
