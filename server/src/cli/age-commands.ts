@@ -8,12 +8,11 @@ import fs, { type FileHandle } from 'node:fs/promises';
 import readline from 'node:readline/promises';
 import { bech32 } from '@scure/base';
 import { NoteSealError } from '../crypto/errors';
-import { writeFileAtomic } from '../crypto/format';
-import { replaceFileAtomic, withFlushBehind, writeSequentially } from '../crypto/atomic';
+import { replaceFileAtomic, withFlushBehind, writeAll, writeSequentially } from '../crypto/atomic';
 import { openRegularFile, readRegularFile } from '../crypto/safe-open';
-import { ageFileFacts, describeStanzas, looksArmored, SCRYPT_TYPE, sealAgeStream, type AgeStanza } from '../formats/age';
-import { armorStream } from '../formats/age/armor';
-import { openPayloadFile, openPayloadVerifiedFirst, readHead } from '../formats/age/file-stream';
+import { ageFileFacts, describeStanzas, isAgeError, looksArmored, newAgeHeader, SCRYPT_TYPE, sealAgeStream, type AgeRecipient, type AgeStanza } from '../formats/age';
+import { armorStream, dearmorStream } from '../formats/age/armor';
+import { openPayloadStream, openPayloadToFile, openPayloadVerifiedFirst, readHead, readStreamHeader, sealFileToFile, verifiedFirst, warmAgeThreads } from '../formats/age/file-stream';
 import { checkHeaderMac, parseHeader } from '../formats/age/header';
 import { ageFileKeyFrom, ageFileKeyWith, openAgeWith } from '../formats/age-format';
 import { ageRecipientFor, ageRecipientsFor } from '../formats/age-recipients';
@@ -88,28 +87,72 @@ export async function ageDecrypt(ctx: CliContext, file: string, output: string |
   try {
     const size = (await handle.stat()).size;
     const head = await aboutFile(file, () => readHead(handle, size));
-    if (looksArmored(head)) {
-      const bytes = size === head.length ? head : await aboutFile(file, () => readWhole(handle, size));
-      const plaintext = await openAgeBytesCli(ctx, file, bytes, identityFile ? { identityFile } : {});
-      ctx.note(`noteseal: ${AGE_NO_WRITER}`);
-      try {
-        if (output) await writeFileAtomic(output, plaintext, 0o600);
-        else await writeToStdout(ctx.stdout, plaintext);
-      } finally { plaintext.fill(0); }
-      return ExitCode.OK;
-    }
+    if (looksArmored(head)) return await ageDecryptArmored(ctx, file, handle, size, output, identityFile);
     const header = await aboutFile(file, async () => parseHeader(head));
+    warmAgeThreads(size);
     const fileKey = await ageFileKeyCli(ctx, file, header.stanzas, identityFile);
     try {
       await aboutFile(file, async () => {
         checkHeaderMac(header, fileKey);
         ctx.note(`noteseal: ${AGE_NO_WRITER}`);
-        if (output) await writeFileDurably(output, openPayloadFile(handle, header, size, fileKey), 0o600);
+        if (output) await replaceFileAtomic(output, out => withFlushBehind(out, wrote => openPayloadToFile(handle, header, size, fileKey, out, wrote)), 0o600);
         else await openPayloadVerifiedFirst(handle, header, size, fileKey, parts => writeManyToStdout(ctx.stdout, parts), STDOUT_RETAIN_BYTES);
       });
     } finally { wipe(fileKey); }
     return ExitCode.OK;
   } finally { await handle.close(); }
+}
+
+/**
+ * `decrypt` of an armored age file, streamed as a binary one (the text read 1 MiB at a time, line by line,
+ * armor.ts dearmorStream): -o and stdout alike, with the same rules. Its errors are those of reading it
+ * whole: a damaged armor is named before a header or payload failure found earlier in the text.
+ */
+async function ageDecryptArmored(ctx: CliContext, file: string, handle: FileHandle, size: number, output: string | null, identityFile?: string): Promise<number> {
+  const binary = () => dearmorStream(readBlocks(handle, size))[Symbol.asyncIterator]();
+  const first = binary();
+  try {
+    const { header, rest } = await aboutFile(file, () => readStreamHeader(first));
+    const fileKey = await ageFileKeyCli(ctx, file, header.stanzas, identityFile);
+    try {
+      await aboutFile(file, async () => {
+        checkHeaderMac(header, fileKey);
+        ctx.note(`noteseal: ${AGE_NO_WRITER}`);
+        if (output) {
+          await writeFileDurably(output, openPayloadStream(rest, first, fileKey), 0o600);
+          return;
+        }
+        await verifiedFirst(from => {
+          if (from === 0) return openPayloadStream(rest, first, fileKey);
+          return (async function* () { // a second pass: the text again from its start
+            const again = binary();
+            const h = await readStreamHeader(again);
+            yield* openPayloadStream(h.rest, again, fileKey, from);
+          })();
+        }, parts => writeManyToStdout(ctx.stdout, parts), STDOUT_RETAIN_BYTES);
+      });
+    } finally { wipe(fileKey); }
+    return ExitCode.OK;
+  } catch (e) {
+    if (isAgeError(e) && !isAgeError(e, 'armor')) {
+      // Read whole, the armor is checked before anything else: finish reading it to see whether it is at fault.
+      await aboutFile(file, async () => { while (!(await first.next()).done); });
+    }
+    throw e;
+  } finally {
+    await first.return?.(undefined);
+  }
+}
+
+/** The file in blocks of 1 MiB from its start (one descriptor: every pass reads the same inode). */
+async function* readBlocks(handle: FileHandle, size: number): AsyncGenerator<Buffer> {
+  for (let at = 0; at < size;) {
+    const block = Buffer.allocUnsafe(Math.min(1024 * 1024, size - at));
+    const { bytesRead } = await handle.read(block, 0, block.length, at);
+    if (bytesRead === 0) return; // shrunk meanwhile: the armor or the payload says what is missing
+    at += bytesRead;
+    yield block.subarray(0, bytesRead);
+  }
 }
 
 /** The file key of an age header: an identity file's, the file's own passphrase, or the agent's / keyring's identities. */
@@ -132,16 +175,6 @@ function writeFileDurably(target: string, data: AsyncIterable<Uint8Array | Uint8
     for (const p of pieces) n += p.length;
     wrote(n);
   })), mode);
-}
-
-async function readWhole(handle: FileHandle, size: number): Promise<Buffer> {
-  const bytes = Buffer.alloc(size);
-  for (let done = 0; done < size;) {
-    const { bytesRead } = await handle.read(bytes, done, size - done, done);
-    if (bytesRead === 0) return bytes.subarray(0, done);
-    done += bytesRead;
-  }
-  return bytes;
 }
 
 /** Said by decrypt (stderr): an age file is never from an authentic writer. */
@@ -198,12 +231,36 @@ export async function ageEncryptCommand(ctx: CliContext): Promise<number> {
   if (new Set(recipients.map(r => r.type)).size > 1) {
     ctx.note('noteseal: warning: this age file goes to post-quantum (age1pq1) and X25519 (age1) recipients together: it is only as strong as X25519 (age advises against mixing them)');
   }
-  // Streamed: the input is read 1 MiB at a time and sealed chunk by chunk (memory bounded whatever its size).
-  const source = input === '-' ? process.stdin : createReadStream(input, { highWaterMark: 1024 * 1024 });
-  const binary = sealAgeStream(source, recipients);
-  await writeFileDurably(output, ctx.args.options.has('armor') ? armorStream(binary) : binary);
+  if (input === '-' || ctx.args.options.has('armor') || !await sealRegularFile(input, output, recipients)) {
+    // Streamed: the input is read 1 MiB at a time and sealed chunk by chunk (memory bounded whatever its size).
+    const source = input === '-' ? process.stdin : createReadStream(input, { highWaterMark: 1024 * 1024 });
+    const binary = sealAgeStream(source, recipients);
+    await writeFileDurably(output, ctx.args.options.has('armor') ? armorStream(binary) : binary);
+  }
   ctx.note(`Encrypted ${input === '-' ? 'stdin' : input} -> ${output} (age, for ${texts.length} recipient${texts.length === 1 ? '' : 's'})`);
   return ExitCode.OK;
+}
+
+/**
+ * A binary age file of a regular file, every chunk written at its place (large files: sealed and written by
+ * the age threads, file-stream.ts), fsynced and renamed into place; false when `input` is not a regular file.
+ */
+async function sealRegularFile(input: string, output: string, recipients: readonly AgeRecipient[]): Promise<boolean> {
+  if (!(await fs.stat(input)).isFile()) return false; // a pipe or device: the stream path (opening a FIFO twice would lose its writer)
+  const handle = await fs.open(input, 'r');
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new Error(`${input} was replaced while it was being opened`);
+    warmAgeThreads(st.size);
+    const { header, fileKey } = newAgeHeader(recipients);
+    try {
+      await replaceFileAtomic(output, out => withFlushBehind(out, async wrote => {
+        await writeAll(out, [header], 0);
+        await sealFileToFile(handle, st.size, fileKey, out, header.length, wrote, input);
+      }));
+    } finally { wipe(fileKey); }
+    return true;
+  } finally { await handle.close(); }
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {

@@ -400,7 +400,7 @@ class CryptoPool {
  * (11.3) has it behind a flag; worker isolates started after the flag is set get it. Newer runtimes,
  * including VS Code's Electron, have it already and are left alone.
  */
-function enableArrayBufferTransfer(): void {
+export function enableArrayBufferTransfer(): void {
   if (typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function') return;
   if (!process.versions.v8.startsWith('11.')) return; // older V8: the flag may not exist; go without
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily, see above

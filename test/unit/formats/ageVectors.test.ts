@@ -3,30 +3,14 @@
 // this build cannot run would be listed by name (docs/FORMAT.md, "age files"); today there is none.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { inflateSync } from 'node:zlib';
 import { describe, it } from 'node:test';
-import * as vectors from 'cctv-age';
+import { allVectors, type Vector } from './cctvVectors';
 import { isAgeError, openAge, scryptIdentity, type AgeFailure, type AgeIdentity } from '../../../server/src/formats/age';
 import { ageIdentityOf } from '../../../server/src/formats/age/identities';
 import { dearmor, looksArmored } from '../../../server/src/formats/age/armor';
 import { parseHeader } from '../../../server/src/formats/age/header';
 import { openPayload } from '../../../server/src/formats/age/stream';
 import { parseAgeIdentityFile } from '../../../server/src/keys/identity-strings';
-
-interface Vector { name: string; meta: Map<string, string[]>; file: Uint8Array }
-
-function parseVector(name: string, bytes: Uint8Array): Vector {
-  const buf = Buffer.from(bytes);
-  const split = buf.indexOf('\n\n');
-  const meta = new Map<string, string[]>();
-  for (const line of buf.subarray(0, split).toString('utf8').split('\n')) {
-    const at = line.indexOf(': ');
-    meta.set(line.slice(0, at), [...(meta.get(line.slice(0, at)) ?? []), line.slice(at + 2)]);
-  }
-  let file: Uint8Array = buf.subarray(split + 2);
-  if (meta.get('compressed')?.[0] === 'zlib') file = inflateSync(file);
-  return { name, meta, file };
-}
 
 const FAILURES: Record<string, AgeFailure> = {
   'header failure': 'header', 'armor failure': 'armor', 'no match': 'no match', 'HMAC failure': 'HMAC', 'payload failure': 'payload',
@@ -43,9 +27,7 @@ function identitiesOf(v: Vector): AgeIdentity[] {
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-const all = Object.entries(vectors as unknown as Record<string, Uint8Array>)
-  .filter(([name, v]) => name !== 'default' && v instanceof Uint8Array)
-  .map(([name, v]) => parseVector(name, v));
+const all = allVectors;
 
 describe('age format: the C2SP test vectors (cctv-age)', () => {
   it(`has the whole set (${all.length} vectors); cannot run: ${CANNOT_RUN.size === 0 ? 'none' : [...CANNOT_RUN.keys()].join(', ')}`, () => {

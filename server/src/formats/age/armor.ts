@@ -78,3 +78,93 @@ export async function* armorStream(parts: AsyncIterable<Uint8Array[]>): AsyncGen
   }
   yield Buffer.concat([carry.length ? lines(carry) : Buffer.alloc(0), Buffer.from(END + '\n', 'latin1')]);
 }
+
+const LEADING_SPACE = new Set([0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0]); // what String.prototype.trim drops, in latin1
+const BASE64_LINE = /^[A-Za-z0-9+/]*$/;
+
+/**
+ * The binary age file inside an armored one, read from `read` (blocks of the file, in order) line by line:
+ * memory bounded by a block, whatever the file size. The same rules and the same errors as dearmor(), in
+ * the same order of precedence: an error is thrown only at the end of the text (a missing end line is
+ * named before a bad line in the middle, as dearmor does), and no byte is yielded after a bad line.
+ */
+export async function* dearmorStream(read: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let leading = 0;
+  let started = false; // past the leading whitespace
+  let carry = '';
+  let lineNo = 0; // of the line being looked at; 1 is the begin line
+  let held: string | null = null; // the last data line seen: the file's last data line only if the end line follows
+  let ended = false; // the end line was seen (then only whitespace may follow)
+  let trailing = false; // text after the end line
+  let lengthError: AgeError | null = null;
+  let base64Error = false;
+  let beginError = false;
+  const flushHeld = (last: boolean): string | null => {
+    const line = held!;
+    held = null;
+    const n = lineNo - 1;
+    if (!lengthError) {
+      if (line.length > COLUMNS) lengthError = armorFailure(`line ${n} is longer than ${COLUMNS} columns`);
+      else if (!last && line.length !== COLUMNS) lengthError = armorFailure(`line ${n} is shorter than ${COLUMNS} columns`);
+      else if (last && line.length === 0) lengthError = armorFailure('its last line is empty');
+    }
+    if (lengthError || base64Error) return null;
+    // A full line has no padding and no partial group: canonical if it is all alphabet. The last line is
+    // checked as dearmor checks the whole (padding only at the very end, canonical).
+    // Checked line by line, decoded a block at a time (one buffer per block: little garbage).
+    const ok = last ? decodePaddedBase64(line) !== null : BASE64_LINE.test(line);
+    if (!ok) { base64Error = true; return null; }
+    return line;
+  };
+  const onLine = (raw: string): string | null => {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    lineNo++;
+    if (ended) {
+      if (line.trim() !== '') trailing = true;
+      return null;
+    }
+    if (lineNo === 1) {
+      if (line !== BEGIN) beginError = true;
+      return null;
+    }
+    if (beginError) return null;
+    if (line.trimEnd() === END && (held !== null || lineNo === 2)) {
+      ended = true;
+      return held !== null ? flushHeld(true) : null;
+    }
+    const out = held !== null ? flushHeld(false) : null;
+    held = line;
+    return out;
+  };
+  for await (const block of read) {
+    let text = block.toString('latin1');
+    if (!started) {
+      let i = 0;
+      while (i < text.length && LEADING_SPACE.has(text.charCodeAt(i))) i++;
+      leading += i;
+      if (leading > MAX_LEADING_WHITESPACE) throw armorFailure('too much whitespace before it');
+      if (i === text.length) continue;
+      started = true;
+      text = text.slice(i);
+    }
+    const lines = (carry + text).split('\n');
+    carry = lines.pop()!;
+    // A line longer than any valid one is kept short (memory bounded by a block, no quadratic growth): only
+    // its being too long, and whether it holds more than whitespace, still matter.
+    if (carry.length > 80) carry = carry.slice(0, 80) + (/\S/.test(carry.slice(80)) ? 'x' : ' ');
+    const out: string[] = [];
+    for (const l of lines) {
+      const b = onLine(l);
+      if (b) out.push(b);
+    }
+    if (out.length) yield Buffer.from(out.join(''), 'base64');
+  }
+  if (carry !== '') {
+    const b = onLine(carry);
+    if (b) yield Buffer.from(b, 'base64');
+  }
+  if (!started || beginError) throw armorFailure(`it does not begin with ${BEGIN}`);
+  if (!ended || trailing) throw armorFailure(`it does not end with ${END}`);
+  if (lengthError) throw lengthError;
+  if (base64Error) throw armorFailure('its base64 is malformed or not canonical');
+}

@@ -120,12 +120,20 @@ export function* sealAgeParts(plaintext: Uint8Array, recipients: readonly AgeRec
 
 /** The binary age file of what `source` yields, in batches, in memory bounded by a chunk (the CLI's encrypt). */
 export async function* sealAgeStream(source: AsyncIterable<Uint8Array>, recipients: readonly AgeRecipient[]): AsyncGenerator<Buffer[]> {
+  const { header, fileKey } = newAgeHeader(recipients);
+  try {
+    yield [header];
+    yield* sealPayloadStream(fileKey, source);
+  } finally { wipe(fileKey); }
+}
+
+/** The header of a new age file for `recipients` and its fresh file key (the caller wipes it). */
+export function newAgeHeader(recipients: readonly AgeRecipient[]): { header: Buffer; fileKey: Uint8Array } {
   checkRecipients(recipients);
   const fileKey = new Uint8Array(randomBytes(FILE_KEY_LENGTH));
   try {
-    yield [encodeHeader(recipients.map(r => r.wrap(fileKey)), fileKey)];
-    yield* sealPayloadStream(fileKey, source);
-  } finally { wipe(fileKey); }
+    return { header: encodeHeader(recipients.map(r => r.wrap(fileKey)), fileKey), fileKey };
+  } catch (e) { wipe(fileKey); throw e; }
 }
 
 function checkRecipients(recipients: readonly AgeRecipient[]): void {

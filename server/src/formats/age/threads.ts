@@ -1,0 +1,247 @@
+// Large age payloads on worker threads (issue 26, speed): age's chunks are independent (each has its own
+// nonce: counter + last-chunk flag), and a binary file's layout follows from its size alone, so runs of
+// chunks are jobs with known input and output offsets. Each thread reads its run (pread), opens or seals it
+// with ChaCha20-Poly1305 and writes it (pwritev) or hands it back, so both cores do crypto and the main
+// thread only schedules (profile before: the main thread's read, write and garbage collection of 4,096
+// chunk buffers took as long as the cipher itself, and Node's cipher is ~1.5x the CPU of Go's per chunk).
+// Every chunk authenticates in its thread before any of its plaintext is written or returned. A thread
+// never decides what is wrong with a damaged file: on any failure the caller re-reads from the failed run
+// with the sequential reader (file-stream.ts), which reports the exact error.
+// A separate small pool from crypto/pool.ts: that one speaks .enc's frames and AES-GCM.
+import type { Worker } from 'node:worker_threads';
+import { enableArrayBufferTransfer, poolSize } from '../../crypto/pool';
+import { ordered } from '../../crypto/parallel';
+
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
+const { createCipheriv, createDecipheriv } = require('node:crypto');
+const CHUNK = 65536, TAG = 16, SEALED = CHUNK + TAG;
+// Chunks per read/crypt/write step: the bytes are still in this core's cache when they are written.
+const STEP = 4;
+let scratch = null;
+function scratchOf(n) {
+  if (!scratch || scratch.length < n) { if (scratch) scratch.fill(0); scratch = Buffer.allocUnsafeSlow(n); }
+  return scratch.subarray(0, n);
+}
+// A dead output goes back to the allocator at once (not at V8's next collection), as in crypto/pool.ts.
+const canRelease = typeof ArrayBuffer.prototype.transfer === 'function';
+function release(p) { if (canRelease && p.length >= 4096 && p.byteOffset === 0 && p.buffer.byteLength === p.length) p.buffer.transfer(0); }
+if (canRelease) new ArrayBuffer(4 << 20).transfer(0);
+const iv = Buffer.alloc(12); // createCipheriv copies it
+function nonce(index, last) { iv.writeUIntBE(index, 5, 6); iv[11] = last ? 1 : 0; return iv; }
+function readFully(fd, buf, pos) {
+  let got = 0;
+  while (got < buf.length) { const r = fs.readSync(fd, buf, got, buf.length - got, pos + got); if (r === 0) break; got += r; }
+  return got;
+}
+function writeFully(fd, parts, pos) {
+  let want = 0;
+  for (const p of parts) want += p.length;
+  const done = fs.writevSync(fd, parts, pos);
+  if (done === want) return;
+  let skip = done; pos += done;
+  for (const p of parts) {
+    if (skip >= p.length) { skip -= p.length; continue; }
+    let off = skip; skip = 0;
+    while (off < p.length) { const w = fs.writeSync(fd, p, off, p.length - off, pos); off += w; pos += w; }
+  }
+}
+function wipeAll(list) { for (const p of list) p.fill(0); }
+function open(job, k) {
+  const kept = [];
+  let inAt = 0, outAt = job.outPosition;
+  for (let s = 0; s < job.count; s += STEP) {
+    const n = Math.min(STEP, job.count - s);
+    const len = Math.min(n * SEALED, job.inLength - inAt);
+    const input = scratchOf(len);
+    if (readFully(job.inFd, input, job.inPosition + inAt) < len) { wipeAll(kept); return { short: true }; }
+    const pieces = [];
+    for (let j = 0; j < n; j++) {
+      const index = job.first + s + j, last = index === job.lastIndex;
+      const body = input.subarray(j * SEALED, Math.min(len, (j + 1) * SEALED));
+      let pt = null;
+      if (body.length >= TAG && (last || body.length === SEALED)) {
+        const d = createDecipheriv('chacha20-poly1305', k, nonce(index, last), { authTagLength: TAG });
+        d.setAuthTag(body.subarray(body.length - TAG));
+        pt = d.update(body.subarray(0, body.length - TAG));
+        try { d.final(); } catch { pt.fill(0); pt = null; }
+        if (pt && last && pt.length === 0 && index > 0) pt = null;
+      }
+      if (!pt) { wipeAll(pieces); wipeAll(kept); return { failedAt: s + j }; }
+      pieces.push(pt);
+    }
+    if (job.out === 'write') { writeFully(job.outFd, pieces, outAt); for (const p of pieces) outAt += p.length; }
+    if (job.out === 'return') for (const p of pieces) kept.push(p);
+    else for (const p of pieces) { p.fill(0); release(p); }
+    inAt += len;
+  }
+  if (kept.length < 2) return { plain: kept, failedAt: -1 };
+  // One buffer per job back to the caller: one transfer and one object to collect instead of 32.
+  let total = 0;
+  for (const p of kept) total += p.length;
+  const joined = Buffer.allocUnsafeSlow(total);
+  let at = 0;
+  for (const p of kept) { p.copy(joined, at); at += p.length; p.fill(0); release(p); }
+  return { plain: [joined], failedAt: -1 };
+}
+function seal(job, k) {
+  let inAt = 0, outAt = job.outPosition, used = 0;
+  try {
+    for (let s = 0; s < job.count; s += STEP) {
+      const n = Math.min(STEP, job.count - s);
+      const len = Math.min(n * CHUNK, job.inLength - inAt);
+      const input = scratchOf(len);
+      used = Math.max(used, len);
+      if (readFully(job.inFd, input, job.inPosition + inAt) < len) return { short: true };
+      const pieces = [];
+      for (let j = 0; j < n; j++) {
+        const index = job.first + s + j;
+        const c = createCipheriv('chacha20-poly1305', k, nonce(index, index === job.lastIndex), { authTagLength: TAG });
+        pieces.push(c.update(input.subarray(j * CHUNK, Math.min(len, (j + 1) * CHUNK))));
+        c.final();
+        pieces.push(c.getAuthTag());
+      }
+      writeFully(job.outFd, pieces, outAt);
+      for (const p of pieces) { outAt += p.length; release(p); }
+      inAt += len;
+    }
+    return { failedAt: -1 };
+  } finally {
+    if (scratch) scratch.fill(0, 0, used); // it held plaintext
+  }
+}
+parentPort.on('message', job => {
+  const k = Buffer.from(job.key.buffer, job.key.byteOffset, job.key.byteLength);
+  try {
+    const r = job.op === 'seal' ? seal(job, k) : open(job, k);
+    if (r.short) { parentPort.postMessage({ id: job.id, short: true }); return; }
+    const buffers = [], lengths = [];
+    for (let p of r.plain || []) {
+      if (p.byteOffset !== 0 || p.buffer.byteLength !== p.length) { const q = Buffer.allocUnsafeSlow(p.length); p.copy(q); p.fill(0); p = q; }
+      buffers.push(p.buffer); lengths.push(p.length);
+    }
+    parentPort.postMessage({ id: job.id, failedAt: r.failedAt, buffers, lengths }, buffers);
+  } catch (e) {
+    parentPort.postMessage({ id: job.id, error: String(e && e.message || e), code: e && e.code, syscall: e && e.syscall });
+  } finally {
+    k.fill(0);
+  }
+});
+`;
+
+/** A run of `count` chunks from chunk `first`; chunk `lastIndex` of the file is its final chunk. */
+export interface AgeJob {
+  op: 'open' | 'seal';
+  key: Uint8Array;
+  first: number;
+  count: number;
+  lastIndex: number;
+  inFd: number;
+  inPosition: number;
+  inLength: number;
+  /** open: written to outFd at outPosition, returned, or dropped (verification). seal: always written. */
+  out: 'write' | 'return' | 'none';
+  outFd?: number;
+  outPosition: number;
+}
+
+export interface AgeJobResult {
+  /** Index in the job of the first chunk that failed, or -1. */
+  failedAt: number;
+  /** The input ended early (the file shrank while read). */
+  short?: boolean;
+  /** out 'return': the job's plaintext (one buffer). */
+  pieces: Buffer[];
+}
+
+interface Reply { id: number; failedAt?: number; short?: boolean; buffers?: ArrayBuffer[]; lengths?: number[]; error?: string; code?: string; syscall?: string }
+
+class AgePool {
+  private readonly workers: { w: Worker; busy: number }[] = [];
+  private readonly waiting = new Map<number, { resolve: (r: AgeJobResult) => void; reject: (e: Error) => void; slot: { busy: number } }>();
+  private nextId = 0;
+
+  constructor(readonly size: number) {}
+
+  /** Starts the threads now: they boot (tens of ms) while this thread reads the key and the header. */
+  warm(): void {
+    for (let i = 0; i < this.size; i++) this.slot(i);
+  }
+
+  private slot(i: number): { w: Worker; busy: number } {
+    let s = this.workers[i];
+    if (!s) {
+      enableArrayBufferTransfer(); // the threads free their outputs at once (see WORKER_SOURCE)
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when a large file needs it
+      const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
+      s = { w: new Worker(WORKER_SOURCE, { eval: true }), busy: 0 };
+      s.w.on('message', (r: Reply) => this.settle(r));
+      s.w.on('error', e => this.failAll(e));
+      s.w.unref();
+      this.workers[i] = s;
+    }
+    return s;
+  }
+
+  private settle(r: Reply): void {
+    const p = this.waiting.get(r.id);
+    if (!p) return;
+    this.waiting.delete(r.id);
+    p.slot.busy--;
+    if (this.waiting.size === 0) for (const s of this.workers) s?.w.unref();
+    if (r.error !== undefined) {
+      const e = new Error(`age crypto thread: ${r.error}`) as NodeJS.ErrnoException;
+      if (r.code) { e.code = r.code; e.syscall = r.syscall; }
+      p.reject(e);
+      return;
+    }
+    p.resolve({ failedAt: r.failedAt ?? -1, short: r.short, pieces: (r.buffers ?? []).map((b, i) => Buffer.from(b, 0, r.lengths![i])) });
+  }
+
+  private failAll(e: Error): void {
+    for (const p of this.waiting.values()) p.reject(e);
+    this.waiting.clear();
+    for (const s of this.workers) void s?.w.terminate();
+    this.workers.length = 0;
+  }
+
+  run(job: AgeJob): Promise<AgeJobResult> {
+    const id = this.nextId++;
+    let best = this.slot(0);
+    for (let i = 1; i < this.size; i++) { const s = this.slot(i); if (s.busy < best.busy) best = s; }
+    best.busy++;
+    if (this.waiting.size === 0) for (const s of this.workers) s?.w.ref();
+    const key = Uint8Array.from(job.key); // a copy of its own: a Buffer may view a shared slab
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject, slot: best });
+      try { best.w.postMessage({ ...job, key, id }); } finally { key.fill(0); }
+    });
+  }
+}
+
+let pool: AgePool | undefined;
+
+/** The age threads (NOTESEAL_CRYPTO_THREADS, as for .enc files; 0 = none): undefined when turned off. */
+export function agePool(): AgePool | undefined {
+  const n = poolSize();
+  if (n === 0) return undefined;
+  if (!pool || pool.size !== n) pool = new AgePool(n);
+  return pool;
+}
+
+/** Chunks per job: 2 MiB. */
+export const JOB_CHUNKS = 32;
+/**
+ * Jobs that hand plaintext back are in flight at most this many per thread (memory: 2 MiB each); the others
+ * (written by the thread, or only verified) are all queued at once. On a loaded machine the main thread
+ * waits long to be scheduled again (measured at load 12: with 3 jobs queued per thread, the threads sat idle
+ * and a decrypt took twice as long as on one thread alone), so a thread must never wait for it.
+ */
+export const RETURNED_IN_FLIGHT_PER_THREAD = 8;
+
+/** Runs jobs `from`..`total - 1` (built by `job`) on the pool and yields their results in order. */
+export function runJobs(p: AgePool, from: number, total: number, returning: boolean, job: (i: number) => AgeJob): AsyncGenerator<AgeJobResult> {
+  const depth = returning ? p.size * RETURNED_IN_FLIGHT_PER_THREAD : total;
+  return ordered(from, total, depth, i => p.run(job(i)), r => { for (const x of r.pieces) x.fill(0); });
+}
