@@ -323,14 +323,24 @@ export interface PoolResult {
 
 interface Reply { id: number; failedAt?: number; short?: boolean; buffers?: ArrayBuffer[]; lengths?: number[]; error?: string; code?: string; syscall?: string }
 
-class CryptoPool {
+/**
+ * A few worker threads running one evaluated source, each job to the least busy: the .enc pool below and the
+ * age pool (formats/age/threads.ts) differ only in their source and in what a job sends. Threads are unref'd
+ * while idle (an idle pool must not keep the process alive) and all restarted after any thread's error.
+ */
+export class ThreadPool<J extends { key: Uint8Array }> {
   private readonly workers: { w: Worker; busy: number }[] = [];
   private readonly waiting = new Map<number, { resolve: (r: PoolResult) => void; reject: (e: Error) => void; slot: { busy: number } }>();
   private nextId = 0;
 
-  constructor(readonly size: number) {}
+  /**
+   * `message(job, key)`: what is posted for a job, with `key` a fresh copy of job.key (wiped once posted), and
+   * what is transferred. `label` names the threads in errors.
+   */
+  constructor(readonly size: number, private readonly source: string, private readonly label: string,
+    private readonly message: (job: J, key: Uint8Array) => { msg: object; transfer?: ArrayBuffer[] }) {}
 
-  /** Starts the threads now (they take tens of ms), e.g. while a passphrase is being stretched. */
+  /** Starts the threads now (they take tens of ms), e.g. while the caller reads a key or a header. */
   warm(): void {
     for (let i = 0; i < this.size; i++) this.slot(i);
   }
@@ -339,7 +349,7 @@ class CryptoPool {
     let s = this.workers[i];
     if (!s) {
       enableArrayBufferTransfer();
-      const w = new (loadWorkerThreads().Worker)(WORKER_SOURCE, { eval: true });
+      const w = new (loadWorkerThreads().Worker)(this.source, { eval: true });
       s = { w, busy: 0 };
       w.on('message', (r: Reply) => this.settle(r));
       w.on('error', e => this.failAll(e));
@@ -356,7 +366,7 @@ class CryptoPool {
     p.slot.busy--;
     if (this.waiting.size === 0) for (const s of this.workers) s?.w.unref();
     if (r.error !== undefined) {
-      const e = new Error(`crypto worker: ${r.error}`) as NodeJS.ErrnoException;
+      const e = new Error(`${this.label}: ${r.error}`) as NodeJS.ErrnoException;
       if (r.code) { e.code = r.code; e.syscall = r.syscall; }
       p.reject(e);
       return;
@@ -375,25 +385,30 @@ class CryptoPool {
     this.workers.length = 0; // start fresh workers next time
   }
 
-  run(job: PoolJob): Promise<PoolResult> {
+  run(job: J): Promise<PoolResult> {
     const id = this.nextId++;
     let best = this.slot(0);
     for (let i = 1; i < this.size; i++) { const s = this.slot(i); if (s.busy < best.busy) best = s; }
     best.busy++;
     if (this.waiting.size === 0) for (const s of this.workers) s?.w.ref(); // pending work keeps us alive
-    // Fresh copies: a Buffer may be a view of a shared pool slab, and cloning a view sends its whole slab.
+    // A fresh copy: a Buffer may be a view of a shared pool slab, and cloning a view sends its whole slab.
     const key = Uint8Array.from(job.key);
-    const aad = Uint8Array.from(job.aad);
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject, slot: best });
       try {
-        best.w.postMessage({ ...job, key, aad, id }, job.data ? [job.data] : []);
+        const { msg, transfer } = this.message(job, key);
+        best.w.postMessage({ ...msg, id }, transfer ?? []);
       } finally {
         key.fill(0);
       }
     });
   }
 }
+
+/** The .enc pool: AES-GCM frames (WORKER_SOURCE above). */
+type CryptoPool = ThreadPool<PoolJob>;
+const newCryptoPool = (n: number): CryptoPool => new ThreadPool<PoolJob>(n, WORKER_SOURCE, 'crypto worker',
+  (job, key) => ({ msg: { ...job, key, aad: Uint8Array.from(job.aad) }, transfer: job.data ? [job.data] : [] }));
 
 /**
  * The workers free their outputs with ArrayBuffer.prototype.transfer (see WORKER_SOURCE). Node 20's V8
@@ -432,7 +447,7 @@ export function poolSize(): number {
 export function cryptoPool(): CryptoPool | undefined {
   const n = poolSize();
   if (n === 0) return undefined;
-  if (!shared || shared.size !== n) shared = new CryptoPool(n);
+  if (!shared || shared.size !== n) shared = newCryptoPool(n);
   return shared;
 }
 
@@ -467,7 +482,7 @@ function runs(jobs: ChunkJob[], parts: number): ChunkJob[][] {
 
 /** A ChunkCipher that spreads each batch over the pool's threads (batch in, batch out, copies in and out). */
 export function pooledChunkCipher(key: Uint8Array, aad: Uint8Array): ChunkCipher {
-  const p = cryptoPool() ?? new CryptoPool(1);
+  const p = cryptoPool() ?? newCryptoPool(1);
   const job = (op: 'seal' | 'open', part: ChunkJob[]): PoolJob => {
     const last = part[part.length - 1]!;
     const chunkSize = part[0]!.final ? Math.max(1, part[0]!.body.length) : (op === 'seal' ? part[0]!.body.length : part[0]!.body.length - 16);

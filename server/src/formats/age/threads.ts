@@ -7,9 +7,8 @@
 // Every chunk authenticates in its thread before any of its plaintext is written or returned. A thread
 // never decides what is wrong with a damaged file: on any failure the caller re-reads from the failed run
 // with the sequential reader (file-stream.ts), which reports the exact error.
-// A separate small pool from crypto/pool.ts: that one speaks .enc's frames and AES-GCM.
-import type { Worker } from 'node:worker_threads';
-import { enableArrayBufferTransfer, poolSize } from '../../crypto/pool';
+// Its own worker source (age's chunks and ChaCha20-Poly1305); the pool itself is crypto/pool.ts's ThreadPool.
+import { poolSize, ThreadPool } from '../../crypto/pool';
 import { ordered } from '../../crypto/parallel';
 
 const WORKER_SOURCE = `
@@ -155,70 +154,8 @@ export interface AgeJobResult {
   pieces: Buffer[];
 }
 
-interface Reply { id: number; failedAt?: number; short?: boolean; buffers?: ArrayBuffer[]; lengths?: number[]; error?: string; code?: string; syscall?: string }
-
-class AgePool {
-  private readonly workers: { w: Worker; busy: number }[] = [];
-  private readonly waiting = new Map<number, { resolve: (r: AgeJobResult) => void; reject: (e: Error) => void; slot: { busy: number } }>();
-  private nextId = 0;
-
-  constructor(readonly size: number) {}
-
-  /** Starts the threads now: they boot (tens of ms) while this thread reads the key and the header. */
-  warm(): void {
-    for (let i = 0; i < this.size; i++) this.slot(i);
-  }
-
-  private slot(i: number): { w: Worker; busy: number } {
-    let s = this.workers[i];
-    if (!s) {
-      enableArrayBufferTransfer(); // the threads free their outputs at once (see WORKER_SOURCE)
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when a large file needs it
-      const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
-      s = { w: new Worker(WORKER_SOURCE, { eval: true }), busy: 0 };
-      s.w.on('message', (r: Reply) => this.settle(r));
-      s.w.on('error', e => this.failAll(e));
-      s.w.unref();
-      this.workers[i] = s;
-    }
-    return s;
-  }
-
-  private settle(r: Reply): void {
-    const p = this.waiting.get(r.id);
-    if (!p) return;
-    this.waiting.delete(r.id);
-    p.slot.busy--;
-    if (this.waiting.size === 0) for (const s of this.workers) s?.w.unref();
-    if (r.error !== undefined) {
-      const e = new Error(`age crypto thread: ${r.error}`) as NodeJS.ErrnoException;
-      if (r.code) { e.code = r.code; e.syscall = r.syscall; }
-      p.reject(e);
-      return;
-    }
-    p.resolve({ failedAt: r.failedAt ?? -1, short: r.short, pieces: (r.buffers ?? []).map((b, i) => Buffer.from(b, 0, r.lengths![i])) });
-  }
-
-  private failAll(e: Error): void {
-    for (const p of this.waiting.values()) p.reject(e);
-    this.waiting.clear();
-    for (const s of this.workers) void s?.w.terminate();
-    this.workers.length = 0;
-  }
-
-  run(job: AgeJob): Promise<AgeJobResult> {
-    const id = this.nextId++;
-    let best = this.slot(0);
-    for (let i = 1; i < this.size; i++) { const s = this.slot(i); if (s.busy < best.busy) best = s; }
-    best.busy++;
-    if (this.waiting.size === 0) for (const s of this.workers) s?.w.ref();
-    const key = Uint8Array.from(job.key); // a copy of its own: a Buffer may view a shared slab
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject, slot: best });
-      try { best.w.postMessage({ ...job, key, id }); } finally { key.fill(0); }
-    });
-  }
-}
+/** The age threads: the shared thread pool (crypto/pool.ts) running this file's source. */
+type AgePool = ThreadPool<AgeJob>;
 
 let pool: AgePool | undefined;
 
@@ -226,7 +163,7 @@ let pool: AgePool | undefined;
 export function agePool(): AgePool | undefined {
   const n = poolSize();
   if (n === 0) return undefined;
-  if (!pool || pool.size !== n) pool = new AgePool(n);
+  if (!pool || pool.size !== n) pool = new ThreadPool<AgeJob>(n, WORKER_SOURCE, 'age crypto thread', (job, key) => ({ msg: { ...job, key } }));
   return pool;
 }
 
@@ -243,5 +180,6 @@ export const RETURNED_IN_FLIGHT_PER_THREAD = 8;
 /** Runs jobs `from`..`total - 1` (built by `job`) on the pool and yields their results in order. */
 export function runJobs(p: AgePool, from: number, total: number, returning: boolean, job: (i: number) => AgeJob): AsyncGenerator<AgeJobResult> {
   const depth = returning ? p.size * RETURNED_IN_FLIGHT_PER_THREAD : total;
-  return ordered(from, total, depth, i => p.run(job(i)), r => { for (const x of r.pieces) x.fill(0); });
+  return ordered(from, total, depth, async i => { const r = await p.run(job(i)); return { ...r, pieces: r.pieces ?? [] }; },
+    r => { for (const x of r.pieces) x.fill(0); });
 }
