@@ -76,8 +76,10 @@ export interface NoteSealApi {
   /** A fresh worker (locked) whose every note write first waits `ms` (a slow disk; 0: back to normal). */
   setSlowSaves(ms: number): Promise<void>;
   /** Search (issue 16): the view's search over the workspace folders, and opening a result as a click does. */
-  /** The warnings notes opened with so far (an untrusted writer, a refused list; a log left unfinished), newest last. */
+  /** The warnings notes opened with so far (an untrusted writer, a refused list), newest last. */
   openWarnings(): readonly string[];
+  /** The warnings logs left unfinished by a crash opened with so far, newest last (kept apart: a test reading the newest open warning must not get a log's). */
+  unfinishedLogWarnings(): readonly string[];
   search: {
     run(query: SearchQuery): Promise<{ summary: SearchSummary; files: SearchFileResult[] }>;
     open(path: string, line: number, start: number, end: number): Promise<vscode.TextEditor>;
@@ -138,7 +140,8 @@ export function testApiFor(context: vscode.ExtensionContext, parts: TestApiParts
     setListAcceptance: ask => { listAcceptance.ask = ask; },
     setAgeListAcceptance: ask => { listAcceptance.askAge = ask; },
     setTakeOver: ask => { fsProvider.askTakeOver = ask; },
-    openWarnings: () => [...openWarningsSoFar(), ...unfinishedLogWarningsSoFar()],
+    openWarnings: () => [...openWarningsSoFar()],
+    unfinishedLogWarnings: () => [...unfinishedLogWarningsSoFar()],
     effectiveSettings: () => {
       const folder = recordingFolderChoice();
       return { ...autoLockSettings(), recordingFolder: 'folder' in folder ? folder.folder : folder };

@@ -91,14 +91,14 @@ describe('a sealed log in the editor', () => {
     await vscode.window.showTextDocument(doc);
     assert.equal(doc.getText(), 'sealed before the crash\n');
     const noteseal = await api();
-    await waitUntil('the not-closed-cleanly warning', () => noteseal.openWarnings().some(w => w.includes('crashed.log.enc') && /not closed cleanly/.test(w) && /not sealed yet is lost/.test(w)), 20_000);
+    await waitUntil('the not-closed-cleanly warning', () => noteseal.unfinishedLogWarnings().some(w => w.includes('crashed.log.enc') && /not closed cleanly/.test(w) && /not sealed yet is lost/.test(w)), 20_000);
     await closeAllEditors();
 
     // The same bytes without the lock the killed appender left: a closed log cut short, not a crash. Refused.
     const cut = path.join(path.dirname(file), 'cut.log.enc');
     fs.copyFileSync(file, cut);
     await assert.rejects(Promise.resolve(vscode.workspace.openTextDocument(noteUri(cut))), /cut short/);
-    assert.ok(!noteseal.openWarnings().some(w => w.includes('cut.log.enc')));
+    assert.ok(!noteseal.unfinishedLogWarnings().some(w => w.includes('cut.log.enc')));
   });
 
   const cliCat = (file: string) => collectOutput(cli(['cat', file]));
