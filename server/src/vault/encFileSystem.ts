@@ -52,6 +52,9 @@ function versionIn(s: BigIntStats): string {
 /** How long the version a stat reported stands for "what VS Code checked" when a write of that file follows. */
 const STAT_SEEN_MS = 5000;
 
+/** How many of its own recent saves per file the worker remembers (EncFileSystem.ownSaves). */
+const OWN_WRITES_KEPT = 8;
+
 /** lstat: a link is reported as one, never followed. */
 async function statOrNull(p: string) {
   try { return await fs.lstat(p); } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null; throw e; }
@@ -60,6 +63,13 @@ async function statOrNull(p: string) {
 export class EncFileSystem {
   /** The version of each file as the last stat reported it (VS Code stats a file right before it writes it). */
   private readonly statSeen = new Map<string, { version: string; at: number }>();
+  /**
+   * Per file, the versions this worker's own saves turned it from → to (the last few). VS Code may stat a note
+   * for its next save while NoteSeal is still writing the previous one (a save still running after 150 ms is
+   * reported done: writeJoin.ts); that next save then saw the version before our own rename, which is no one
+   * else's change. Only a chain of our own writes from the version seen to the one on disk is accepted.
+   */
+  private readonly ownSaves = new Map<string, Map<string | null, string | null>>();
   /** Each dotenvx file's values as last opened or saved here, so that a save need not decrypt the file again (dropped at lock). */
   private readonly dotenvxStates = new DotenvxOpenStates();
 
@@ -220,14 +230,34 @@ export class EncFileSystem {
     const stated = this.statSeen.get(t.real);
     this.statSeen.delete(t.real);
     const seen = stated && Date.now() - stated.at < STAT_SEEN_MS ? stated.version : await versionOf(t.real);
+    let replaced: string | null | undefined; // the version our rename replaces, once checked
     const unchanged = async () => {
-      if (await versionOf(t.real) === seen) return;
+      const now = await versionOf(t.real);
+      if (now === seen || this.reachedByOwnWrites(t.real, seen ?? null, now)) { replaced = now; return; }
       throw new WorkerError('CHANGED_ON_DISK', `${t.real} changed on disk while NoteSeal was saving it (another window, git or a sync tool wrote it). The version on disk is kept; your text is still unsaved in the editor: save again to compare or overwrite.`);
     };
     if (t.kind === 'file' && t.format === 'age') await this.ageTo(t.real, plaintext, unchanged);
     else if (t.kind === 'file' && t.format === 'dotenvx') await this.dotenvxTo(t.real, plaintext, unchanged);
     else if (t.kind === 'file' && t.format === 'sops') await this.ownViewTo(t.real, () => writeSopsNote(this.vault.unlocked(), t.real, plaintext, MAX_NOTE_BYTES, unchanged));
     else await this.encryptTo(t.real, plaintext, unchanged);
+    if (replaced !== undefined) this.noteOwnWrite(t.real, replaced, await versionOf(t.real));
+  }
+
+  private reachedByOwnWrites(real: string, from: string | null, to: string | null): boolean {
+    const steps = this.ownSaves.get(real);
+    let v: string | null | undefined = from;
+    for (let i = 0; steps && i < OWN_WRITES_KEPT && v !== to; i++) v = steps.get(v ?? null);
+    return v === to;
+  }
+
+  private noteOwnWrite(real: string, from: string | null, to: string | null): void {
+    let steps = this.ownSaves.get(real);
+    if (!steps) {
+      if (this.ownSaves.size > 1000) this.ownSaves.clear();
+      this.ownSaves.set(real, steps = new Map());
+    }
+    steps.set(from, to);
+    if (steps.size > OWN_WRITES_KEPT) steps.delete(steps.keys().next().value as string | null);
   }
 
   /** Seals `plaintext` as the age file `agePath` (its recipients rule, its armor) and replaces it crash-safely. */

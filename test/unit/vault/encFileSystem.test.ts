@@ -172,6 +172,36 @@ test('a save does not overwrite a writer that lands while it encrypts: the versi
   assert.equal((await files.readFile(note)).toString(), 'mine');
 });
 
+test('a save VS Code stat\'ed while NoteSeal was still writing its previous save goes through; a change by someone else after it is still caught', async () => {
+  const { keyring, ws } = await setup();
+  const note = path.join(ws, 'twice.md');
+  let gate: Promise<void> | undefined;
+  let entered: (() => void) | undefined;
+  const files = new EncFileSystem(vaultOf(keyringThatFirst(keyring, async () => { entered?.(); await gate; })));
+  await files.writeFile(note, Buffer.from('v1'), WRITE);
+  const theirs = await fs.readFile(note + '.enc');
+  /** Save `text` slowly: VS Code stats for the next save while it is being written. Returns what that stat saw, and the save. */
+  const slowSaveThenStat = async (text: string) => {
+    let open!: () => void;
+    gate = new Promise(r => { open = r; });
+    const inside = new Promise<void>(r => { entered = r; });
+    await files.stat(note);
+    const saving = files.writeFile(note, Buffer.from(text), WRITE);
+    await inside;
+    await files.stat(note);                                   // the version before this save's rename
+    entered = undefined; open(); gate = undefined;
+    await saving;
+  };
+  await slowSaveThenStat('A');
+  await files.writeFile(note, Buffer.from('B'), WRITE);      // its stat came before our own rename of A
+  assert.equal((await files.readFile(note)).toString(), 'B');
+  // The same, with another writer landing after our save A: B must not replace theirs.
+  await slowSaveThenStat('A2');
+  await fs.writeFile(note + '.enc', theirs);
+  await assert.rejects(files.writeFile(note, Buffer.from('B2'), WRITE), (e: Error & { code?: string }) => e.code === 'CHANGED_ON_DISK');
+  assert.equal((await files.readFile(note)).toString(), 'v1', 'their version is intact');
+});
+
 test('a recursive watcher keeps reporting a note replaced again and again, and notes in new subfolders (issue 15)', async () => {
   // Node's recursive fs.watch on Linux reports a file replaced by rename only the first time.
   const { ws } = await setup();
