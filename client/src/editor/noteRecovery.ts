@@ -10,10 +10,14 @@ import { hideCachedNotes, hidingDone, isLockedText, LOCKED_TEXT, restoringNotes 
 import type { Logger } from '../shared/logger';
 import { REDIRECT_VIEW_TYPE } from './openRedirect';
 import { isDecryptedScheme, logicalFsPath, NOTESEAL_SCHEME } from '../shared/uris';
-import type { WorkerClient } from '../shared/workerClient';
+import { WorkerCallError, type WorkerClient } from '../shared/workerClient';
 
 const PLACEHOLDER_TEXT = 'NoteSeal is locked. Unsaved text was sealed into an encrypted recovery copy; unlock to restore it.\n';
 const PLACEHOLDER = new TextEncoder().encode(PLACEHOLDER_TEXT);
+
+/** How often a late save's seal is sent before its text is put back into the editor (sealRetryingRestart). */
+const SEAL_ATTEMPTS = 4;
+
 /**
  * How long closing the decrypted views waits for saves VS Code was told had ended. Bounded: after Restart Worker
  * such a save can be waiting on the new, locked worker's unlock prompt, and the views must close regardless; a
@@ -94,7 +98,7 @@ export class NoteRecovery {
     let id: string | undefined;
     // The worker stopped (a restart) before it could write the note and sealed the text itself (SAVE_SEALED).
     if (sealedByWorker) id = undefined;
-    else try { ({ id } = await this.worker.request(Method.recoverySeal, { path: logicalFsPath(uri), data: content })); } catch (e) {
+    else try { ({ id } = await this.sealRetryingRestart(uri, content)); } catch (e) {
       this.log.warn(`a late save failed (${why}) and its text could not be sealed (${(e as Error).message}): put back into the editor`);
       const doc = await vscode.workspace.openTextDocument(uri).then(d => d, () => undefined);
       const text = typed;
@@ -114,6 +118,23 @@ export class NoteRecovery {
     void vscode.window.showErrorMessage(vscode.l10n.t('{0} was not saved: {1} Your text is kept in a sealed recovery copy.', nameOf(uri.path), why), restore)
       .then(async pick => { if (pick === restore && (!locked() || await unlock())) await this.restore(id ? [id] : await this.newestCopyOf(uri)); })
       .then(undefined, e => this.log.warn(`a recovery copy was not restored: ${(e as Error).message}`));
+  }
+
+  /**
+   * Seals a late save's text. A save that failed because Restart Worker stopped its worker is reported while
+   * the old worker's connection is going away: a seal sent then is refused by the transport, not by a worker.
+   * It is sent again (the client waits for the new worker) a few times before the text is put back into the
+   * editor: put back, it is a dirty decrypted model while locked, with no copy to offer at the unlock (seen in
+   * a fresh-clone run: the restored note then showed read-only, from the locked text's stat).
+   */
+  private async sealRetryingRestart(uri: vscode.Uri, content: Uint8Array): Promise<{ id: string }> {
+    for (let attempt = 1; ; attempt++) {
+      try { return await this.worker.request(Method.recoverySeal, { path: logicalFsPath(uri), data: content }); } catch (e) {
+        if (e instanceof WorkerCallError || attempt >= SEAL_ATTEMPTS) throw e; // the worker itself refused: final
+        this.log.info(`sealing a late save's text failed in transport (${(e as Error).message}); trying again`);
+        await new Promise(r => setTimeout(r, 250 * attempt));
+      }
+    }
   }
 
   /** The newest recovery copy of the note at `uri` (the one the worker sealed when it stopped), if any. */
