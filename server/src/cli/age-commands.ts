@@ -12,7 +12,7 @@ import { replaceFileAtomic, withFlushBehind, writeAll, writeSequentially } from 
 import { openRegularFile, readRegularFile } from '../crypto/safe-open';
 import { ageFileFacts, describeStanzas, isAgeError, looksArmored, newAgeHeader, SCRYPT_TYPE, sealAgeStream, type AgeRecipient, type AgeStanza } from '../formats/age';
 import { armorStream, dearmorStream } from '../formats/age/armor';
-import { openPayloadStream, openPayloadToFile, openPayloadVerifiedFirst, readHead, readStreamHeader, sealFileToFile, verifiedFirst, warmAgeThreads } from '../formats/age/file-stream';
+import { fileBlocks, openPayloadStream, openPayloadToFile, openPayloadVerifiedFirst, readHead, readStreamHeader, sealFileToFile, verifiedFirst, warmAgeThreads } from '../formats/age/file-stream';
 import { checkHeaderMac, parseHeader } from '../formats/age/header';
 import { ageFileKeyFrom, ageFileKeyWith, openAgeWith } from '../formats/age-format';
 import { ageRecipientFor, ageRecipientsFor } from '../formats/age-recipients';
@@ -109,7 +109,9 @@ export async function ageDecrypt(ctx: CliContext, file: string, output: string |
  * whole: a damaged armor is named before a header or payload failure found earlier in the text.
  */
 async function ageDecryptArmored(ctx: CliContext, file: string, handle: FileHandle, size: number, output: string | null, identityFile?: string): Promise<number> {
-  const binary = () => dearmorStream(readBlocks(handle, size))[Symbol.asyncIterator]();
+  // fileBlocks: one descriptor, so every pass reads the same inode; a file that shrank meanwhile ends early
+  // and the armor or the payload says what is missing.
+  const binary = () => dearmorStream(fileBlocks(handle, size))[Symbol.asyncIterator]();
   const first = binary();
   try {
     const { header, rest } = await aboutFile(file, () => readStreamHeader(first));
@@ -141,17 +143,6 @@ async function ageDecryptArmored(ctx: CliContext, file: string, handle: FileHand
     throw e;
   } finally {
     await first.return?.(undefined);
-  }
-}
-
-/** The file in blocks of 1 MiB from its start (one descriptor: every pass reads the same inode). */
-async function* readBlocks(handle: FileHandle, size: number): AsyncGenerator<Buffer> {
-  for (let at = 0; at < size;) {
-    const block = Buffer.allocUnsafe(Math.min(1024 * 1024, size - at));
-    const { bytesRead } = await handle.read(block, 0, block.length, at);
-    if (bytesRead === 0) return; // shrunk meanwhile: the armor or the payload says what is missing
-    at += bytesRead;
-    yield block.subarray(0, bytesRead);
   }
 }
 

@@ -12,10 +12,14 @@ import type { Worker } from 'node:worker_threads';
 import { FINAL_FRAME_OVERHEAD, CHUNK_FRAME_OVERHEAD } from './constants';
 import type { ChunkCipher, ChunkJob } from './payload';
 
-const WORKER_SOURCE = `
+/**
+ * What both worker sources start with (this file's and formats/age/threads.ts's): one scratch buffer for
+ * reads, outputs freed at once, the 12-byte nonce (11-byte big-endian counter, last-chunk flag: .enc frames
+ * and age chunks alike), and positioned reads and writes that finish short ones.
+ */
+export const WORKER_PRELUDE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
-const { createCipheriv, createDecipheriv, timingSafeEqual } = require('node:crypto');
 let scratch = null;
 function scratchOf(n) {
   if (!scratch || scratch.length < n) {
@@ -39,8 +43,6 @@ function release(pieces) {
 // threshold (mallopt(3), dynamic mmap threshold), so released outputs are reused where they are.
 if (canRelease) new ArrayBuffer(4 << 20).transfer(0);
 const nonceBuf = Buffer.alloc(12); // createCipheriv copies the IV
-// The head of every non-final frame. A view into a larger buffer, so reply() copies it rather than transferring it.
-const CHUNK_HEAD = Buffer.alloc(16).subarray(0, 1);
 function nonce(counter, last) {
   const n = nonceBuf;
   n.writeUIntBE(counter, 5, 6);
@@ -75,6 +77,12 @@ function writeFully(fd, parts, pos) {
     }
   }
 }
+`;
+
+const WORKER_SOURCE = WORKER_PRELUDE + `
+const { createCipheriv, createDecipheriv, timingSafeEqual } = require('node:crypto');
+// The head of every non-final frame. A view into a larger buffer, so reply() copies it rather than transferring it.
+const CHUNK_HEAD = Buffer.alloc(16).subarray(0, 1);
 function seal(job, k, input) {
   const C = job.chunkSize;
   const pieces = [];

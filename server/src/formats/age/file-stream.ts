@@ -23,6 +23,20 @@ async function readExactly(handle: FileHandle, buf: Buffer, position: number): P
   }
 }
 
+/**
+ * `handle` from its start up to `size` bytes, a batch (BATCH_CHUNKS chunks: 1 MiB) per read, a fresh buffer
+ * each. A read that finds the file shorter calls `shorter` (which may throw) and ends the blocks.
+ */
+export async function* fileBlocks(handle: FileHandle, size: number, shorter: () => void = () => undefined): AsyncGenerator<Buffer> {
+  for (let at = 0; at < size;) {
+    const block = Buffer.allocUnsafe(Math.min(BATCH_CHUNKS * CHUNK_SIZE, size - at));
+    const { bytesRead } = await handle.read(block, 0, block.length, at);
+    if (bytesRead === 0) { shorter(); return; }
+    at += bytesRead;
+    yield block.subarray(0, bytesRead);
+  }
+}
+
 /** The first bytes of an open file, up to the header's bound: enough to tell armor and to parse the header. */
 export async function readHead(handle: FileHandle, size: number): Promise<Buffer> {
   const head = Buffer.alloc(Math.min(size, MAX_HEADER_BYTES));
@@ -293,17 +307,8 @@ const inputChanged = (what: string) => new Error(`${what} changed while it was b
 export async function sealFileToFile(input: FileHandle, size: number, fileKey: Uint8Array, out: FileHandle, at: number, wrote: (bytes: number) => void, what: string): Promise<void> {
   const pool = threadsPay(size) ? agePool() : undefined;
   if (!pool) {
-    const source = (async function* () {
-      for (let pos = 0; pos < size;) {
-        const buf = Buffer.allocUnsafe(Math.min(BATCH_CHUNKS * CHUNK_SIZE, size - pos));
-        const { bytesRead } = await input.read(buf, 0, buf.length, pos);
-        if (bytesRead === 0) throw inputChanged(what);
-        pos += bytesRead;
-        yield buf.subarray(0, bytesRead);
-      }
-    })();
     let position = at;
-    for await (const parts of sealPayloadStream(fileKey, source)) {
+    for await (const parts of sealPayloadStream(fileKey, fileBlocks(input, size, () => { throw inputChanged(what); }))) {
       position += await writeAll(out, parts, position);
       wrote(position - at);
     }

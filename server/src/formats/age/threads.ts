@@ -8,44 +8,14 @@
 // never decides what is wrong with a damaged file: on any failure the caller re-reads from the failed run
 // with the sequential reader (file-stream.ts), which reports the exact error.
 // Its own worker source (age's chunks and ChaCha20-Poly1305); the pool itself is crypto/pool.ts's ThreadPool.
-import { poolSize, ThreadPool } from '../../crypto/pool';
+import { poolSize, ThreadPool, WORKER_PRELUDE } from '../../crypto/pool';
 import { ordered } from '../../crypto/parallel';
 
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const fs = require('node:fs');
+const WORKER_SOURCE = WORKER_PRELUDE + `
 const { createCipheriv, createDecipheriv } = require('node:crypto');
 const CHUNK = 65536, TAG = 16, SEALED = CHUNK + TAG;
 // Chunks per read/crypt/write step: the bytes are still in this core's cache when they are written.
 const STEP = 4;
-let scratch = null;
-function scratchOf(n) {
-  if (!scratch || scratch.length < n) { if (scratch) scratch.fill(0); scratch = Buffer.allocUnsafeSlow(n); }
-  return scratch.subarray(0, n);
-}
-// A dead output goes back to the allocator at once (not at V8's next collection), as in crypto/pool.ts.
-const canRelease = typeof ArrayBuffer.prototype.transfer === 'function';
-function release(p) { if (canRelease && p.length >= 4096 && p.byteOffset === 0 && p.buffer.byteLength === p.length) p.buffer.transfer(0); }
-if (canRelease) new ArrayBuffer(4 << 20).transfer(0);
-const iv = Buffer.alloc(12); // createCipheriv copies it
-function nonce(index, last) { iv.writeUIntBE(index, 5, 6); iv[11] = last ? 1 : 0; return iv; }
-function readFully(fd, buf, pos) {
-  let got = 0;
-  while (got < buf.length) { const r = fs.readSync(fd, buf, got, buf.length - got, pos + got); if (r === 0) break; got += r; }
-  return got;
-}
-function writeFully(fd, parts, pos) {
-  let want = 0;
-  for (const p of parts) want += p.length;
-  const done = fs.writevSync(fd, parts, pos);
-  if (done === want) return;
-  let skip = done; pos += done;
-  for (const p of parts) {
-    if (skip >= p.length) { skip -= p.length; continue; }
-    let off = skip; skip = 0;
-    while (off < p.length) { const w = fs.writeSync(fd, p, off, p.length - off, pos); off += w; pos += w; }
-  }
-}
 function wipeAll(list) { for (const p of list) p.fill(0); }
 function open(job, k) {
   const kept = [];
@@ -72,7 +42,7 @@ function open(job, k) {
     }
     if (job.out === 'write') { writeFully(job.outFd, pieces, outAt); for (const p of pieces) outAt += p.length; }
     if (job.out === 'return') for (const p of pieces) kept.push(p);
-    else for (const p of pieces) { p.fill(0); release(p); }
+    else { for (const p of pieces) p.fill(0); release(pieces); }
     inAt += len;
   }
   if (kept.length < 2) return { plain: kept, failedAt: -1 };
@@ -81,7 +51,8 @@ function open(job, k) {
   for (const p of kept) total += p.length;
   const joined = Buffer.allocUnsafeSlow(total);
   let at = 0;
-  for (const p of kept) { p.copy(joined, at); at += p.length; p.fill(0); release(p); }
+  for (const p of kept) { p.copy(joined, at); at += p.length; p.fill(0); }
+  release(kept);
   return { plain: [joined], failedAt: -1 };
 }
 function seal(job, k) {
@@ -102,7 +73,8 @@ function seal(job, k) {
         pieces.push(c.getAuthTag());
       }
       writeFully(job.outFd, pieces, outAt);
-      for (const p of pieces) { outAt += p.length; release(p); }
+      for (const p of pieces) outAt += p.length;
+      release(pieces);
       inAt += len;
     }
     return { failedAt: -1 };
