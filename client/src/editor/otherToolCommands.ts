@@ -7,18 +7,11 @@ import * as vscode from 'vscode';
 import { Method } from '../../../server/src/protocol';
 import type { EncGuard } from '../leak/encGuard';
 import { withSopsConfigAcceptance } from '../sharing/sopsKeys';
-import { NOTESEAL_SCHEME, ownViewOf, sealedFileOf } from '../shared/uris';
+import { commandFileOf, NOTESEAL_SCHEME, ownViewOf, sealedFileOf } from '../shared/uris';
 import type { WorkerClient } from '../shared/workerClient';
 import type { VaultController } from '../vault/vault';
 
 const rel = (file: string | vscode.Uri): string => vscode.workspace.asRelativePath(file);
-
-/** The local file a command is about: the Explorer's, a `noteseal:` view's file, or the active editor's. */
-function fileOf(uri: vscode.Uri | undefined): vscode.Uri | undefined {
-  uri ??= vscode.window.activeTextEditor?.document.uri;
-  if (uri?.scheme === NOTESEAL_SCHEME) return vscode.Uri.file(sealedFileOf(uri));
-  return uri?.scheme === 'file' ? uri : undefined;
-}
 
 /** Closes the plain (ciphertext) text tabs of `file` that hold no unsaved change: its NoteSeal view replaces them. */
 async function closeCleanTextTabs(file: vscode.Uri): Promise<void> {
@@ -63,7 +56,8 @@ export class OtherToolCommands {
    * `servers[0]`, `"a.b".c`; a dotenvx name) and the value (a password box) are asked unless given (tests).
    */
   async setValue(uri?: vscode.Uri, given?: { keyPath: string; value: string }): Promise<{ format: string; added: boolean } | undefined> {
-    const file = fileOf(uri);
+    const path = commandFileOf(uri);
+    const file = path === undefined ? undefined : vscode.Uri.file(path);
     if (!file) { void vscode.window.showErrorMessage(vscode.l10n.t('Choose a sops or dotenvx file.')); return undefined; }
     const { kind } = await this.worker.request(Method.fileOpenWithKind, { path: file.fsPath });
     if (kind !== 'sops' && kind !== 'dotenvx') {

@@ -47,6 +47,14 @@ export function sealedFileOf(view: vscode.Uri): string {
   return (hasDotenvName(logical) && existsSync(logical)) || isRegularFile(logical) ? logical : logical + ENC_SUFFIX;
 }
 
+/** The local file a command is about: an Explorer `file:` one, the file behind a `noteseal:` view, or the active editor's. */
+export function commandFileOf(uri: vscode.Uri | undefined): string | undefined {
+  uri ??= vscode.window.activeTextEditor?.document.uri;
+  if (uri?.scheme === NOTESEAL_SCHEME) return sealedFileOf(uri);
+  // Any local file may be one NoteSeal reads (a sops or dotenvx file by its bytes: issue 27): the worker tells.
+  return uri?.scheme === 'file' ? uri.fsPath : undefined;
+}
+
 function isRegularFile(file: string): boolean {
   try { return lstatSync(file).isFile(); } catch { return false; }
 }

@@ -6,19 +6,9 @@ import { defaultOwnName, ENC_SUFFIX, hasDotenvName, isAgePath, isSealedPath } fr
 import { Method, type DotenvxFileDescription, type SopsFileDescription } from '../../../server/src/protocol';
 import { ageNoWriter, describeAgeFile, describeDotenvxFile, describeSopsFile, dotenvxNoWriter, describeFacts, identityInputProblem, identityKindLabel, members, openWarning, writerTooltip } from './sharingText';
 import { Commands } from '../shared/commands';
-import { decryptedViewOf, logicalFsPath, NOTESEAL_SCHEME, sealedFileOf } from '../shared/uris';
+import { commandFileOf, decryptedViewOf, logicalFsPath, NOTESEAL_SCHEME, sealedFileOf } from '../shared/uris';
 import type { VaultController } from '../vault/vault';
 import type { WorkerClient } from '../shared/workerClient';
-
-/** The file a command is about (an `.enc`, `.age`, sops or dotenvx one): an Explorer `file:` one, a `noteseal:` view, or the active editor's. */
-function encPathOf(uri: vscode.Uri | undefined): string | undefined {
-  uri ??= vscode.window.activeTextEditor?.document.uri;
-  if (!uri) return undefined;
-  if (uri.scheme === NOTESEAL_SCHEME) return sealedFileOf(uri);
-  // Any other local file may be a sops or dotenvx file (issue 27): the worker tells by its bytes.
-  if (uri.scheme === 'file') return uri.fsPath;
-  return undefined;
-}
 
 export class SharedDecorations implements vscode.FileDecorationProvider {
   private readonly changed = new vscode.EventEmitter<undefined>();
@@ -158,7 +148,7 @@ export function registerSharing(context: vscode.ExtensionContext, worker: Worker
   });
 
   command(Commands.whoCanRead, async (uri?: vscode.Uri) => {
-    const file = encPathOf(uri);
+    const file = commandFileOf(uri);
     if (!file) { void vscode.window.showErrorMessage(vscode.l10n.t('Choose an encrypted file (.enc) or open a note.')); return undefined; }
     if (!(await vault.ensureUnlocked('Checking the writer needs your key.'))) return undefined;
     if (!isSealedPath(file)) {

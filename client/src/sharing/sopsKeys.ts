@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import { Method, type PendingSopsConfig } from '../../../server/src/protocol';
 import { Commands } from '../shared/commands';
-import { NOTESEAL_SCHEME, sealedFileOf } from '../shared/uris';
+import { commandFileOf } from '../shared/uris';
 import { isWorkerError, type WorkerClient } from '../shared/workerClient';
 import type { VaultController } from '../vault/vault';
 
@@ -50,16 +50,9 @@ export async function withSopsConfigAcceptance<T>(worker: WorkerClient, file: st
   }
 }
 
-/** The sops file a command is about: an Explorer `file:` one, a `noteseal:` view of one, or the active editor's. */
-function sopsFileOf(uri: vscode.Uri | undefined): string | undefined {
-  uri ??= vscode.window.activeTextEditor?.document.uri;
-  if (uri?.scheme === NOTESEAL_SCHEME) return sealedFileOf(uri);
-  return uri?.scheme === 'file' ? uri.fsPath : undefined;
-}
-
 export function registerSopsKeys(worker: WorkerClient, vault: VaultController, command: (id: string, run: (...args: never[]) => unknown) => void): void {
   command(Commands.updateSopsKeys, async (uri?: vscode.Uri) => {
-    const file = sopsFileOf(uri);
+    const file = commandFileOf(uri);
     if (!file) { void vscode.window.showErrorMessage(vscode.l10n.t('Choose a sops file.')); return undefined; }
     if (!(await vault.ensureUnlocked(vscode.l10n.t('Updating the keys of a sops file needs its data key.')))) return undefined;
     const relative = vscode.workspace.asRelativePath(file);
