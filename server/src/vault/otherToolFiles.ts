@@ -7,8 +7,7 @@ import { isNoteSealError } from '../crypto/errors';
 import { readRegularFile } from '../crypto/safe-open';
 import { writeAll, replaceFileAtomic } from '../crypto/atomic';
 import { AGE_SUFFIX, ENC_SUFFIX, hasDotenvName } from '../encPaths';
-import { formatOfFile, isSopsFile, type KeysAtHand } from '../formats';
-import { ageFileKeyFor } from '../formats/age-format';
+import { formatOfFile, isSopsFile } from '../formats';
 import { dotenvxPublicKey, dotenvxTextOf, secretFor, secretsFromEnv, setDotenvxValue } from '../formats/dotenvx';
 import { parseDotenvx } from '../formats/dotenvx-parse';
 import { sopsDocument, sopsStoreOf } from '../formats/sops';
@@ -18,6 +17,7 @@ import { setSopsValue } from '../formats/sops-set';
 import { wipe } from '../keys/bytes';
 import type { Keyring } from '../keys/keyring';
 import type { DotenvxFileDescription, OpenWithKind, SopsFileDescription } from '../protocol';
+import { sopsKeysAtHand } from './sopsNotes';
 import { WorkerError } from './workerErrors';
 
 const MAX_BYTES = 16 * 1024 * 1024;
@@ -76,12 +76,6 @@ export async function describeDotenvxNote(keyring: Keyring, file: string): Promi
   return { file, publicKeyName: pub.name, publicKey: pub.hex, privateKey: await dotenvxKeyAt(keyring, pub.hex) };
 }
 
-/** The keys the worker has for sops files: the age identities of the key store. */
-function sopsKeys(keyring: Keyring): KeysAtHand {
-  const refused = () => { throw new WorkerError('INVALID_ARGUMENT', 'not a sops file'); };
-  return { unwrap: refused, filePassphrase: refused, ageFileKey: stanzas => ageFileKeyFor(keyring, stanzas) };
-}
-
 /** Replaces `file` with `bytes` (atomic, its own mode), refused when it changed since `before` was read. */
 async function replaceIfUnchanged(file: string, before: Buffer, bytes: Buffer, what: string): Promise<void> {
   await replaceFileAtomic(file, async handle => { await writeAll(handle, [bytes]); }, undefined, async () => {
@@ -96,7 +90,7 @@ async function replaceIfUnchanged(file: string, before: Buffer, bytes: Buffer, w
 export async function setValueInFile(keyring: Keyring, file: string, keyPath: string, value: string): Promise<{ format: 'sops' | 'dotenvx'; added: boolean }> {
   const before = await readBounded(file);
   if (await isSopsFile(file)) {
-    const next = await setSopsValue(before, sopsKeys(keyring), file, keyPath, value).catch(e => {
+    const next = await setSopsValue(before, sopsKeysAtHand(keyring), file, keyPath, value).catch(e => {
       if (isNoteSealError(e) && !e.message.includes(file)) e.message = `${file}: ${e.message}`;
       throw e;
     });

@@ -52,7 +52,7 @@ export async function opensAsSops(file: string, keyfilePath: string | null): Pro
 }
 
 /** The keys the worker has for sops files: the age identities of the key store (imported ones, yours as age1pq1). */
-function keysAtHand(keyring: Keyring): KeysAtHand {
+export function sopsKeysAtHand(keyring: Keyring): KeysAtHand {
   const refused = () => { throw new WorkerError('INVALID_ARGUMENT', 'not a sops file'); };
   return { unwrap: refused, filePassphrase: refused, ageFileKey: stanzas => ageFileKeyFor(keyring, stanzas) };
 }
@@ -63,7 +63,7 @@ async function openSops(keyring: Keyring, file: string, maxBytes: number) {
     throw new WorkerError('LIMIT_EXCEEDED', `${file} is too large to open in the editor. Use the noteseal CLI for it.`);
   });
   try {
-    return await sopsFormat.open(bytes, keysAtHand(keyring), file);
+    return await sopsFormat.open(bytes, sopsKeysAtHand(keyring), file);
   } catch (e) {
     if (isNoteSealError(e) && !e.message.includes(file)) e.message = `${file}: ${e.message}`;
     throw e;
@@ -139,7 +139,7 @@ export async function updateSopsKeys(keyring: Keyring, file: string): Promise<{ 
   const { config, rule } = await acceptedRuleFor(keyring.keyfilePath, file);
   const recipients = ruleRecipients(config, rule);
   const before = await readRegularFile(file, { maxBytes: MAX_SOPS_BYTES });
-  const opened = await sopsFormat.open(before, keysAtHand(keyring), file);
+  const opened = await sopsFormat.open(before, sopsKeysAtHand(keyring), file);
   opened.plaintext.fill(0);
   let result;
   try { result = rewrapSopsText(before.toString('utf8'), opened.saveState, recipients); } finally { wipe(opened.saveState.dataKey); }
