@@ -81,6 +81,7 @@ export async function* armorStream(parts: AsyncIterable<Uint8Array[]>): AsyncGen
 
 const LEADING_SPACE = new Set([0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0]); // what String.prototype.trim drops, in latin1
 const BASE64_LINE = /^[A-Za-z0-9+/]*$/;
+const SLICE_BYTES = 64 * 1024;
 
 /**
  * The binary age file inside an armored one, read from `read` (blocks of the file, in order) line by line:
@@ -136,7 +137,12 @@ export async function* dearmorStream(read: AsyncIterable<Buffer>): AsyncGenerato
     held = line;
     return out;
   };
-  for await (const block of read) {
+  // Looked at 64 KiB at a time: strings of a whole 1 MiB block are large objects V8 frees only at a full
+  // collection, and the peak memory of a large armored file grew with them (ageStream's memory test).
+  const slices = async function* () {
+    for await (const block of read) for (let at = 0; at < block.length; at += SLICE_BYTES) yield block.subarray(at, at + SLICE_BYTES);
+  };
+  for await (const block of slices()) {
     let text = block.toString('latin1');
     if (!started) {
       let i = 0;
