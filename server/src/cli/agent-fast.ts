@@ -123,10 +123,7 @@ export async function finishServed(plan: FastPlan, served: Buffer | Map<string, 
   const out = served as Buffer;
   // As the CLI does (main.ts, stdout.ts): a reader that closed the pipe (`| head`) ends output quietly; any
   // other failure to write is reported the same way (exit 7).
-  process.stdout.on('error', () => {});
-  const failed = await new Promise<Error | null | undefined>(resolve => {
-    try { process.stdout.write(out, resolve); } catch (e) { resolve(e as Error); }
-  });
+  const failed = await writeStdout(out);
   out.fill(0);
   const errno = failed as NodeJS.ErrnoException | null | undefined;
   if (!errno || errno.code === 'EPIPE') return ExitCode.OK;
@@ -136,4 +133,24 @@ export async function finishServed(plan: FastPlan, served: Buffer | Map<string, 
   }
   process.stderr.write(`noteseal: internal error: ${errno.message} (please report this)\n`);
   return ExitCode.INTERNAL;
+}
+
+/**
+ * Writes all of `out` to descriptor 1. Straight `writeSync` calls where they can (a file, a terminal, a blocking
+ * pipe): setting up `process.stdout` (a stream object over the descriptor) is a measurable share of a small
+ * command's start (docs/ARCHITECTURE.md, the agent's rows); a descriptor that would block (EAGAIN: a
+ * non-blocking pipe) gets the rest through `process.stdout`, which waits for it.
+ */
+async function writeStdout(out: Buffer): Promise<Error | null | undefined> {
+  let done = 0;
+  try {
+    while (done < out.length) done += fs.writeSync(1, out, done, out.length - done);
+    return null;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') return e as Error;
+  }
+  process.stdout.on('error', () => {});
+  return new Promise<Error | null | undefined>(resolve => {
+    try { process.stdout.write(out.subarray(done), resolve); } catch (e) { resolve(e as Error); }
+  });
 }

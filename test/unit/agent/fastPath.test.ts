@@ -67,6 +67,21 @@ describe('the agent\'s short way for small commands', { skip: !posix && 'POSIX o
     assert.equal(x.stdout, `tok-fast|${dir}`);
   });
 
+  it('the served plaintext reaches a reader that stops early (`| head`) or reads it all, quietly', async () => {
+    // Served output goes to descriptor 1 with plain writes (agent-fast.ts writeStdout): a reader that closed the
+    // pipe ends it quietly with status 0 (as the whole CLI does), and a large reply arrives whole.
+    const text = 'BIG=' + 'x'.repeat(60_000) + '\n';
+    const name = await sealed('big.env', text);
+    const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+    const script = `${q(process.execPath)} ${q(launcherOnly)} decrypt ${name} | head -c 3; echo " status=\${PIPESTATUS[0]}"`;
+    const early = await collectOutput(spawn('/bin/bash', ['-c', script], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    assert.equal(early.stdout, 'BIG status=0\n');
+    assert.equal(early.stderr, '');
+    const all = await run(launcherOnly, ['decrypt', name], env);
+    assert.equal(all.code, 0, all.stderr);
+    assert.equal(all.stdout, text);
+  });
+
   it('where the agent does not answer, the whole CLI says exactly what it says without the short way', async () => {
     const cases = [
       ['decrypt', 'tampered.env.enc'],
