@@ -107,15 +107,42 @@ async function windowsLane() {
   return r;
 }
 
+/**
+ * The unit layer runs its files two at a time (one per core of a 2-core CI machine: most files spend their time in
+ * child processes and single-threaded crypto), except these, which run after the others one at a time as before:
+ * each measures memory (a second file's allocations would count against its bound), bounds a duration, shares a
+ * real device or service (the virtual microphone, swtpm's ports, SoftHSM2's token), or loads both cores itself
+ * (a 2 GiB file). Paths below out/test/unit; a name that matches no file fails the layer.
+ */
+const UNIT_ALONE = [
+  'crypto/memory.test.js', 'crypto/large.test.js', 'formats/ageStream.test.js',            // memory bounds
+  'search/engine.test.js', 'search/workerSearch.test.js', 'vault/writeJoin.test.js',        // upper bounds on durations
+  'windows/atomicRename.test.js', 'agent/agent.test.js', 'faults/killLoops.test.js',        // idle timeouts, kill timing
+  'recording/audio.test.js', 'recording/recorder.test.js', 'recording/captureTools.test.js', // the virtual microphone
+  'recording/recordingService.test.js',                                                      // levels and seconds counted
+  'vault/slots.test.js', 'cli/unlockSlots.test.js', 'cli/unlockTpm.test.js',                // swtpm and SoftHSM2
+];
+
+async function unitLayer() {
+  const files = testFiles('out/test/unit', /\.test\.js$/);
+  const alone = UNIT_ALONE.map(f => path.join('out/test/unit', f));
+  const missing = only ? [] : alone.filter(f => !files.includes(f));
+  if (missing.length) return { passed: 0, failed: 1, note: `UNIT_ALONE names files that do not exist: ${missing.join(', ')}` };
+  const paired = await nodeTest('unit', files.filter(f => !alone.includes(f)), ['--test-concurrency=2']);
+  const single = await nodeTest('unit-alone', files.filter(f => alone.includes(f)), ['--test-concurrency=1']);
+  return { passed: paired.passed + single.passed, failed: paired.failed + single.failed, note: [paired.note, single.note].filter(n => n && n !== 'no test files').join('; ') || undefined };
+}
+
 const layers = {
   async static() {
-    const tsc = await run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.']);
+    // The type check and the lint each keep one core busy: side by side.
+    const [tsc, lint] = await Promise.all([run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.']),
+      run(process.execPath, ['node_modules/eslint/bin/eslint.js', '.'])]);
     console.log(tsc === 0 ? 'ok   type check' : 'FAIL type check');
-    const lint = await run(process.execPath, ['node_modules/eslint/bin/eslint.js', '.']);
     console.log(lint === 0 ? 'ok   lint' : 'FAIL lint');
     return { passed: (tsc === 0) + (lint === 0), failed: (tsc !== 0) + (lint !== 0) };
   },
-  unit: () => nodeTest('unit', testFiles('out/test/unit', /\.test\.js$/)),
+  unit: unitLayer,
   ui: () => nodeTest('ui', testFiles('test/ui', /\.test\.mjs$/), ['--test-concurrency=1']),
   windows: windowsLane,
   async integration() {

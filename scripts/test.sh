@@ -12,6 +12,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 layers=${*:-static unit windows integration ui}
 
+case " $layers " in *" windows "*) export NOTESEAL_SETUP_WINDOWS=1 ;; esac  # fetched during setup, beside npm ci
 host_dir=$(bash scripts/setup.sh | tail -1) || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 export NOTESEAL_HOST_DIR=${host_dir:-}
 node scripts/build.mjs --tests || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
