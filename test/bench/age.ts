@@ -7,7 +7,7 @@
 //      that write a file also show age followed by an fsync of its output. NoteSeal streams age files, so
 //      its peak stays flat whatever the file size (decrypt to stdout keeps at most 64 MiB, see docs/CLI.md).
 //      Beside each NoteSeal row, in the same rounds, the runtime's ceiling (test/bench/ceiling.ts): the fastest
-//      Node program we could write with no NoteSeal code (start, two threads, 1 MiB positioned reads,
+//      Node program we could write with no NoteSeal code (start, two threads, 256 KiB positioned reads,
 //      ChaCha20-Poly1305 per 64 KiB chunk, pwritev, fsync where NoteSeal fsyncs; to stdout it verifies every
 //      chunk before writing any, as NoteSeal must). A NOT met row whose target is above it says so.
 //   2. Opening a 1 MiB note through the format interface: an age file (your identity, age1pq1) vs a .enc one.

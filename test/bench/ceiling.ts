@@ -2,15 +2,17 @@
 // machine, with no NoteSeal code, measured in the same run as the rows it bounds. When a target needs
 // more than the ceiling, the bench says so next to the verdict ("beyond this machine's ceiling").
 //
-// The program does the least each CLI row must do: start Node, two threads, read the input in 1 MiB
+// The program does the least each CLI row must do: start Node, two threads, read the input in 256 KiB
 // blocks by position, the format's AEAD per 64 KiB chunk through createCipheriv (AES-256-GCM for .enc,
 // ChaCha20-Poly1305 for age), write by position (pwritev), fsync where NoteSeal must. No header, no key
 // unwrapping, no write signature, no frame checks. For decrypt to stdout it keeps NoteSeal's rule (nothing
 // written before every chunk authenticated: a verifying pass, then a second pass to stdout); the one-pass
-// variant (age's way) is measured too, for reference. Designs tried on this machine, the best kept: the
-// main thread working as one of the two threads (one isolate less to start) against two workers and an
-// idle main thread; 1 MiB vs 4 MiB blocks; three threads; outputs freed at once (ArrayBuffer.transfer(0))
-// or left to the GC — within noise of each other (see docs/ARCHITECTURE.md, "Fifth round").
+// variant (age's way) is measured too, for reference. Designs tried on this machine (docs/ARCHITECTURE.md,
+// "Fifth round"): the main thread as one of the two threads vs two workers with the main thread flushing
+// the output behind them (kept for file outputs: on a real disk the final fsync then waits for the tail
+// only, as in NoteSeal); 256 KiB vs 1 MiB vs 4 MiB blocks (256 KiB kept, NoteSeal's own step: the bytes
+// are still in the core's cache when written); outputs freed at once (ArrayBuffer.transfer(0)) or left to
+// the GC. On this machine they were within noise of each other, and NoteSeal's own age encrypt matched them.
 //
 // Modes (node ceiling.js MODE ALG IN OUT):
 //   enc | dec                     file to file, fsync; whole process timed from outside
@@ -27,7 +29,7 @@ import { median } from './stats';
 const PROGRAM = String.raw`'use strict';
 const { Worker, isMainThread, workerData, parentPort } = require('worker_threads');
 const fs = require('fs'); const c = require('crypto');
-const CH = 65536, TAG = 16, BLOCK = 1 << 20, CPB = BLOCK / CH, NT = 2, KEY = Buffer.alloc(32, 7);
+const CH = 65536, TAG = 16, BLOCK = 1 << 18, CPB = BLOCK / CH, NT = 2, KEY = Buffer.alloc(32, 7);
 if (typeof ArrayBuffer.prototype.transfer !== 'function') require('v8').setFlagsFromString('--harmony-rab-gsab-transfer');
 // Outputs are freed at once where the runtime can (the workers; the main thread's context predates the flag).
 const free = bufs => { if (typeof ArrayBuffer.prototype.transfer === 'function') for (const b of bufs) if (b.byteOffset === 0 && b.buffer.byteLength === b.length) b.buffer.transfer(0); };
@@ -84,11 +86,22 @@ if (!isMainThread) {
   return;
 }
 const [mode, alg, inp, out] = process.argv.slice(2);
-let worker;
-// The second thread; the main thread is the first (one isolate less to start).
+let worker, worker0;
+// The second thread (the main thread is the first where it has nothing else to do).
 const start = () => { worker = worker || new Worker(__filename, { workerData: { t: 1 } }); return worker; };
-const stop = () => { if (worker) worker.postMessage(null); worker = undefined; };
-const both = job => new Promise(done => { const w = start(); w.once('message', () => done()); w.postMessage({ kind: 'blocks', job }); blockLoop(job, 0); });
+const stop = () => { for (const w of [worker, worker0]) if (w) w.postMessage(null); worker = worker0 = undefined; };
+// Both halves of a file on two workers while the main thread flushes the output behind them (fdatasync in a
+// loop, as NoteSeal does), so the final fsync waits for the tail only; verifying only: the main thread works.
+// (The first version's unpaced loop spun a core on tmpfs: the API ceiling measured 5-11 % instead of ~16 %.)
+const both = job => new Promise(done => {
+  let left = 2; const fin = () => { if (--left === 0) done(); };
+  const w = start(); w.once('message', fin); w.postMessage({ kind: 'blocks', job });
+  if (!job.out) { blockLoop(job, 0); fin(); return; }
+  worker0 = worker0 || new Worker(__filename, { workerData: { t: 0 } }); worker0.once('message', fin); worker0.postMessage({ kind: 'blocks', job });
+  const fd = fs.openSync(job.out, 'r+');
+  // Paced: on tmpfs fdatasync returns at once, and an unpaced loop would take a core from the workers.
+  (async () => { while (left > 0) { await new Promise(r => fs.fdatasync(fd, r)); await new Promise(r => setTimeout(r, 10)); } fs.closeSync(fd); })();
+});
 const fsyncPath = p => { const fd = fs.openSync(p, 'r+'); fs.fsyncSync(fd); fs.closeSync(fd); };
 async function timedTwice(once) {
   const t = [];
@@ -99,7 +112,7 @@ const fileToFile = async (enc, o) => { fs.closeSync(fs.openSync(o, 'w')); await 
 (async () => {
   if (mode === 'enc' || mode === 'dec') { await fileToFile(mode === 'enc', out); stop(); }
   else if (mode === 'enc-timed' || mode === 'dec-timed') {
-    start(); await new Promise(r => setTimeout(r, 300));
+    start(); worker0 = new Worker(__filename, { workerData: { t: 0 } }); await new Promise(r => setTimeout(r, 300));
     await timedTwice(o => fileToFile(mode === 'enc-timed', o)); stop();
   } else if (mode === 'copy') await timedTwice(async o => { fs.copyFileSync(inp, o); fsyncPath(o); });
   else if (mode === 'rwloop') {

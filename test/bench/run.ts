@@ -14,7 +14,7 @@
 // tiny file, and subtracted for the "excluding unlock" throughput; the KDF is never weakened here.
 //
 // The runtime's ceiling (test/bench/ceiling.ts), in the same rounds, right after the rows it bounds: the
-// fastest Node program we could write with no NoteSeal code (two threads, 1 MiB positioned reads, AES-256-GCM
+// fastest Node program we could write with no NoteSeal code (two threads, 256 KiB positioned reads, AES-256-GCM
 // per 64 KiB chunk, pwritev, fsync) as a whole process beside each CLI row, and timed inside its process
 // beside the API rows, with two plain copies that do no crypto at all. A target above it is beyond what any
 // Node program does here, and the verdict says so.
