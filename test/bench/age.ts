@@ -5,7 +5,7 @@
 //      over rounds), and the load average around the rows: on a shared machine the wall-time ratio moves
 //      with the load, the CPU ratio much less. NoteSeal fsyncs what it writes (age does not), so the rows
 //      that write a file also show age followed by an fsync of its output. NoteSeal streams age files, so
-//      its peak stays flat whatever the file size (decrypt to stdout keeps at most 64 MiB, see docs/CLI.md).
+//      its peak stays flat whatever the file size (decrypt to stdout keeps at most 16 MiB, see docs/CLI.md).
 //      Beside each NoteSeal row, in the same rounds, the runtime's ceiling (test/bench/ceiling.ts): the fastest
 //      Node program we could write with no NoteSeal code (start, two threads, 256 KiB positioned reads,
 //      ChaCha20-Poly1305 per 64 KiB chunk, pwritev, fsync where NoteSeal fsyncs; to stdout it verifies every
