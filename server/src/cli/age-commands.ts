@@ -72,13 +72,13 @@ export async function openAgeBytesCli(ctx: CliContext, file: string, bytes: Buff
 }
 
 /** Plaintext decrypt keeps in memory before writing to stdout, as for .enc files (see ageDecrypt). */
-const STDOUT_RETAIN_BYTES = 64 * 1024 * 1024;
+const STDOUT_RETAIN_BYTES = 16 * 1024 * 1024;
 
 /**
  * `decrypt` of an age file, streamed: a binary file is read chunk by chunk from one open descriptor. To a file
  * (-o): a temporary sibling, fsynced and renamed to its name only once the last chunk authenticated (age
  * itself leaves a partial file behind, cmd/age/age.go's lazyOpener). To stdout: nothing before every chunk
- * and the file's end have authenticated (the first 64 MiB kept from the checking pass, the rest decrypted
+ * and the file's end have authenticated (the first 16 MiB kept from the checking pass, the rest decrypted
  * again); age writes each chunk as it authenticates, so a damaged file there yields a partial output first.
  * An armored file (text meant for copy and paste) is read whole.
  */

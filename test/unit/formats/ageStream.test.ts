@@ -129,7 +129,7 @@ describe('CLI: age files are streamed', () => {
     for (const n of ['m-armored.age', 'm-armored.plain', 'm-armored.out']) fs.rmSync(f(n), { force: true });
   });
 
-  it('past 72 MiB, decrypt to stdout verifies on the age threads first: whole when intact, nothing when damaged', () => {
+  it('past 24 MiB, decrypt to stdout verifies on the age threads first: whole when intact, nothing when damaged', () => {
     const size = 100 * 1024 * 1024 + 321; // 1,601 chunks, the last of 321 bytes
     const plain = randomBytes(size);
     const file = ageWrites('l', plain);
@@ -140,7 +140,7 @@ describe('CLI: age files are streamed', () => {
     const good = fs.readFileSync(file);
     const sealedStart = good.length - (size + 1601 * 16);
     const damaged: [string, Buffer, RegExp][] = [
-      // Past the first 64 MiB, where the threads verify: chunk 1500 of 1601.
+      // Past the first 16 MiB, where the threads verify: chunk 1500 of 1601.
       ['a bit flipped in chunk 1500', (() => { const b = Buffer.from(good); b[sealedStart + 1499 * SEALED + 7]! ^= 1; return b; })(), /chunk 1500 fails authentication/],
       ['cut at a chunk boundary', good.subarray(0, good.length - (321 + 16)), /truncated/],
     ];
