@@ -143,6 +143,9 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
     const key = uri.toString();
     const held = this.held.get(key);
     if (held === undefined || (this.writeCalledAt.get(key) ?? 0) >= since) return false;
+    // A save of it still being written, or written and not yet stat'ed by VS Code: the file is newer because of
+    // this window's own save (a save asked meanwhile is refused or queued by VS Code: textFileEditorModel.ts doSave).
+    if (this.writes.has(key) || this.statAfterWrite.has(key)) return false;
     const now = await this.statNow(uri).then(s => s.mtime, () => undefined);
     return now !== undefined && now > held;
   }
