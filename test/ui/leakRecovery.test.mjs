@@ -99,7 +99,7 @@ describe('leaks when a save cannot happen', () => {
           await page.keyboard.insertText(`\nmine ${mine}`);
         },
         landTheirs: () => fs.copyFileSync(theirs, plan()),
-        keepTyping: () => page.keyboard.type(' and more', { delay: 40 }),
+        keepTyping: () => page.keyboard.type(' and more', { delay: 20 }),
         theirsOnDisk: () => cli('decrypt', plan()) === theirsText,
       });
       await editorText().getByText(theirsText.trim()).waitFor({ timeout: 10_000 });

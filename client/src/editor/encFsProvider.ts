@@ -83,14 +83,13 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
   sealLate: (uri: vscode.Uri, content: Uint8Array) => Promise<boolean> = async () => false;
   /**
    * The mtime VS Code holds for each note's editor (issue 22 §2: a save VS Code refuses because the file changed
-   * on disk). VS Code stats a file before it reads it (fileService.ts readFile → validateReadFile → resolve) and
+   * on disk). VS Code stats a file as it reads it (fileService.ts readFile → validateReadFile → resolve) and
    * after it wrote it (fileService.ts writeFile returns `resolve(resource, { resolveMetadata: true })`); the text
    * file model keeps that stat (textFileEditorModel.ts lastResolvedFileStat) and its next save is refused
    * before this provider is called when the file's mtime is newer (fileService.ts validateWriteFile:
-   * FILE_MODIFIED_SINCE). So: the stat given just before a read, or the first one after a write.
+   * FILE_MODIFIED_SINCE). So: the version a read returned, or the first stat given after a write.
    */
   private readonly held = new Map<string, number>();
-  private readonly lastStatGiven = new Map<string, number>();
   private readonly statAfterWrite = new Set<string>();
   /** When the last writeFile of each note was called (Date.now()): a save that reached this provider. */
   private readonly writeCalledAt = new Map<string, number>();
@@ -127,27 +126,25 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
   async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
     const s = await this.statNow(uri);
     const key = uri.toString();
-    if (s.type === vscode.FileType.File) {
-      this.lastStatGiven.set(key, s.mtime);
-      if (this.statAfterWrite.delete(key)) this.held.set(key, s.mtime);
-    }
+    if (s.type === vscode.FileType.File && this.statAfterWrite.delete(key)) this.held.set(key, s.mtime);
     return s;
   }
 
   /**
    * Whether VS Code refused a save of `uri` asked at `since` (Date.now()) because the file changed on disk: no
    * write of it reached this provider since, and the file is newer than the version its editor holds (the
-   * same test as fileService.ts validateWriteFile). False where the held version is not known.
+   * same test as fileService.ts validateWriteFile). Not changed where the held version is not known; `why` for the log.
    */
-  async refusedAsChanged(uri: vscode.Uri, since: number): Promise<boolean> {
+  async refusedAsChanged(uri: vscode.Uri, since: number): Promise<{ changed: boolean; why: string }> {
     const key = uri.toString();
     const held = this.held.get(key);
-    if (held === undefined || (this.writeCalledAt.get(key) ?? 0) >= since) return false;
+    if (held === undefined) return { changed: false, why: 'the version its editor holds is not known' };
+    if ((this.writeCalledAt.get(key) ?? 0) >= since) return { changed: false, why: 'the save reached NoteSeal' };
     // A save of it still being written, or written and not yet stat'ed by VS Code: the file is newer because of
     // this window's own save (a save asked meanwhile is refused or queued by VS Code: textFileEditorModel.ts doSave).
-    if (this.writes.has(key) || this.statAfterWrite.has(key)) return false;
+    if (this.writes.has(key) || this.statAfterWrite.has(key)) return { changed: false, why: 'a save of it is still being written' };
     const now = await this.statNow(uri).then(s => s.mtime, () => undefined);
-    return now !== undefined && now > held;
+    return now !== undefined && now > held ? { changed: true, why: 'the file is newer' } : { changed: false, why: 'the file is the version its editor holds' };
   }
 
   private async statNow(uri: vscode.Uri): Promise<vscode.FileStat> {
@@ -177,10 +174,12 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
     const mem = this.memory.get(uri.toString()) ?? this.late.get(uri.toString());
     if (mem) return mem.content;
     this.onActivity();
-    const given = this.lastStatGiven.get(uri.toString());
     const read = () => withFilePassphrase(this.worker, uri, () => this.worker.request(Method.fsReadFile, { path: logicalFsPath(uri) }));
     const { data } = await this.withKey(uri, 'Opening an encrypted note needs the key.', read, this.vault.takeUserOpen(uri), u => this.onReadRefused(u));
-    if (given !== undefined) this.held.set(uri.toString(), given);
+    // VS Code asks for the stat it keeps at the same time as the read (fileService.ts doReadFileStream starts
+    // validateReadFile and the read together), so the version read is stat'ed here, once it has been read.
+    const s = await this.statNow(uri).catch(() => undefined);
+    if (s) this.held.set(uri.toString(), s.mtime);
     return data;
   }
 

@@ -51,7 +51,9 @@ export function registerEditor(context: vscode.ExtensionContext, deps: Core & Le
   // A save VS Code refused because the file changed on disk is sealed and reverted before its backup delay
   // (issue 22 §2, noteRecovery.ts changedOnDisk); any other failure keeps the editor dirty, its text sealed.
   leakGuard.onSaveFailed = async (doc, since) => {
-    if (await fsProvider.refusedAsChanged(doc.uri, since) && await recovery.changedOnDisk(doc)) return;
+    const { changed, why } = await fsProvider.refusedAsChanged(doc.uri, since);
+    log.info(`a save of a note failed (${changed ? 'VS Code refused it: ' : 'not a change on disk: '}${why})`);
+    if (changed && await recovery.changedOnDisk(doc)) return;
     await recovery.seal(doc);
   };
   fsProvider.onLateWriteFailed = (uri, content, error, sealed) => recovery.lateSaveFailed(uri, content, error, sealed, () => vault.state.locked, () => vault.ensureUnlocked());

@@ -89,7 +89,7 @@ export class NoteRecovery {
    * sealed into a recovery copy and the editor goes back to the file's new text (its revert also closes VS Code's
    * own "Failed to save" notification: textFileSaveErrorHandler.ts onFileSavedOrReverted), well inside that
    * second; the user chooses afterwards, from the copy: Compare, Keep Mine, Keep Theirs. Unanswered, the copy is
-   * offered at the next unlock as any other. True if the note was sealed and reverted.
+   * offered at the next unlock as any other. True once the text was sealed and the editor reverted (false: not sealed).
    */
   async changedOnDisk(doc: vscode.TextDocument): Promise<boolean> {
     const key = doc.uri.toString();
@@ -99,13 +99,22 @@ export class NoteRecovery {
       if (!(await this.seal(doc))) return false;
       if (doc.version === version || !doc.isDirty || doc.isClosed) break;
     }
-    const id = this.copies.get(key);
-    if (!id || doc.isClosed) return false;
-    for (let i = 0; i < 4 && doc.isDirty && !doc.isClosed; i++) {
+    if (!this.copies.get(key) || doc.isClosed) return false;
+    for (let round = 0; ; round++) {
       await vscode.window.showTextDocument(doc, { preview: false, preserveFocus: false });
       await vscode.commands.executeCommand('workbench.action.files.revert');
+      // Dirty again: typed after the revert, onto the file's text (saved as any edit), or not reverted (the next
+      // save is refused again and comes back here, sealing again). Either way this copy is no longer the
+      // editor's: a save of the editor must not discard it (saved()).
+      if (doc.isDirty || doc.isClosed) break;
+      // A revert marks the note clean first and then reads the file, and keeps the editor's text if it changed
+      // during the read (textFileEditorModel.ts revert, resolveFromFile "model content changed"): clean, but not
+      // the file. What was typed meanwhile is sealed over the copy (the same edit, later) and it is reverted again.
+      const onDisk = await this.files.readFile(doc.uri).then(d => new TextDecoder().decode(d), () => undefined);
+      if (onDisk === undefined || doc.getText() === onDisk) break;
+      if (round >= 3 || !(await this.sealNow(doc))) break;
     }
-    if (doc.isDirty) return false; // still dirty: the copy stays this editor's, replaced as it changes
+    const id = this.copies.get(key)!;
     this.copies.delete(key);
     this.log.warn('a note changed on disk while it was being edited: the editor shows the file again, the text typed is kept in a sealed recovery copy');
     this.offerConflictChoice(doc.uri, id);
