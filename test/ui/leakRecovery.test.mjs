@@ -103,7 +103,8 @@ describe('leaks when a save cannot happen', () => {
         theirsOnDisk: () => cli('decrypt', plan()) === theirsText,
       });
       await editorText().getByText(theirsText.trim()).waitFor({ timeout: 10_000 });
-      assert.equal(await editorText().getByText(mine).count(), 0, 'the editor shows theirs, not the text typed');
+      await waitFor(async () => await editorText().getByText(mine).count() === 0, 10_000, 'the editor to show theirs, not the text typed')
+        .catch(e => { console.error(noteSealLogs(wb.stateDir)); throw e; });
       assert.equal(sealedCopies(wb.keyfile).length, 1, 'the text typed is in one sealed recovery copy');
     };
 

@@ -67,7 +67,8 @@ export async function conflictSealedAndReverted({ page, stateDir, dirtyTab, type
         break;
       }
       if (await page.locator('.notifications-center.visible').count()) await page.keyboard.press('Escape');
-      console.log(`# attempt ${attempt}: no conflict (dirty tabs: ${await dirtyTab.count()}, theirs on disk: ${await theirsOnDisk()})`);
+      const said = noteSealLogs(stateDir).split('\n').filter(l => /a save of a note failed|changed on disk/.test(l)).slice(-3).join(' | ');
+      console.log(`# attempt ${attempt}: no conflict (dirty tabs: ${await dirtyTab.count()}, theirs on disk: ${await theirsOnDisk()}; NoteSeal's log: ${said})`);
       if (attempt === 5) { await screenshot(page, `${shot}-no-conflict`); throw offered; }
     }
     await screenshot(page, shot);
