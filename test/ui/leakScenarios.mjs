@@ -91,9 +91,12 @@ function conflictNotification(page) {
 }
 
 async function openedConflictNotification(page) {
-  if (!(await page.locator('.notifications-center.visible').count())) await runCommand(page, 'Notifications: Show Notifications');
   const item = conflictNotification(page).first();
-  await item.waitFor({ timeout: 10_000 });
+  // Opened again until it shows the notification: the command palette can lose the focus to NoteSeal's revert.
+  await waitUntil("NoteSeal's changed-on-disk notification", async () => {
+    if (!(await page.locator('.notifications-center.visible').count())) await runCommand(page, 'Notifications: Show Notifications').catch(() => {});
+    return item.isVisible();
+  }, 15_000);
   // notificationsViewer.ts renders a notification's buttons only while it is expanded (chevron "notifications-expand").
   if (!(await item.locator('.monaco-button').count())) await item.locator('.codicon-notifications-expand').click({ timeout: 2_000 }).catch(() => {});
   await item.locator('.monaco-button').first().waitFor({ timeout: 5_000 });
