@@ -41,6 +41,11 @@ export interface NoteSealApi {
   calibrateBackups(): Promise<string | undefined>;
   /** Destroys every backup of a note that exists now. */
   sweepNow(): Promise<void>;
+  /**
+   * Serves `text` for the note at `uri` from memory and fails every save of it (NoPermissions), until disposed:
+   * a note that cannot be saved, for the leak tests (a file changed on disk no longer leaves one: issue 22 §2).
+   */
+  refuseSavesOf(uri: vscode.Uri, text: string): vscode.Disposable;
   /** Sealed recovery copies of notes that could not be saved. */
   recovery: { pending(): Promise<RecoveryCopy[]>; restore(notePath: string): Promise<number> };
   /** The recording commands without their dialogs; errors are thrown, not shown. */
@@ -123,6 +128,7 @@ export function testApiFor(context: vscode.ExtensionContext, parts: TestApiParts
     backupHomes: () => leakGuard.homes,
     calibrateBackups: () => leakGuard.calibrate(fsProvider),
     sweepNow: () => leakGuard.sweepNow(),
+    refuseSavesOf: (uri, text) => fsProvider.serveFromMemory(uri, new TextEncoder().encode(text)),
     recovery: {
       pending: () => worker.request(Method.recoveryList),
       restore: async notePath => recovery.restore((await worker.request(Method.recoveryList)).filter(c => c.path === notePath).map(c => c.id)),

@@ -2,9 +2,9 @@
 // Debian's `age` wrote to an age-keygen identity the user imported into NoteSeal. Opened from the Explorer,
 // each shows decrypted in VS Code's own editor (its inner language); a save asks once to accept the unsigned
 // `.age-recipients`, then writes a real age file (armored if it was) that `age -d -i` reads; the leak
-// scenarios of `.enc` notes run for an age note too (a conflict left dirty past VS Code's backup delay, a lock
-// while it is dirty, Restart Worker while typing: the text is sealed, never backed up, and comes back on
-// unlock); a lock hides the text; and nothing typed is found on disk afterwards (workspace, user data, temp),
+// scenarios of `.enc` notes run for an age note too (a file changed on disk under the editor: sealed and
+// reverted before VS Code's backup delay, no backup created; a lock after it, Restart Worker while typing: the
+// text is sealed, never backed up, and comes back on unlock); a lock hides the text; and nothing typed is found on disk afterwards (workspace, user data, temp),
 // with a planted control.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { conflictLeftDirty, restoreSealedCopy, sealedCopies } from './leakScenarios.mjs';
+import { conflictSealedAndReverted, restoreSealedCopy, sealedCopies } from './leakScenarios.mjs';
 import { searchForCanary } from './leakSearch.mjs';
 import { answerQuickInput, answerSaveDialog, explorerRow, noteseal, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
 
@@ -135,29 +135,29 @@ describe('age files in the workbench (a passage-style store)', () => {
     await screenshot(page, 'agefiles-armored-saved');
   });
 
-  it('an age file changed on disk under a dirty editor: theirs is kept, mine is sealed', async () => {
+  it('an age file changed on disk under the editor: theirs is kept and shown, mine is sealed before any backup, the choice offered', async () => {
     const file = path.join(store(), 'work.md.age');
     const theirs = path.join(dir, 'theirs.age');
     ageWrite('# Work\ntheirs\n', theirs);
     await page.locator('.tabs-container .tab', { hasText: /^\s*work\.md\b/ }).click();
     await editorShows('user: alice').waitFor({ timeout: 20_000 });
     const dirtyTab = page.locator('.tabs-container .tab.dirty', { hasText: /^\s*work\.md\b/ });
-    // "Theirs" lands right after the edit, before save-soon (250 ms): a conflict (tried again if the save wins the
-    // race). VS Code's backup of the dirty note, swept by NoteSeal, is only reported: the disk search asserts.
-    const seen = await conflictLeftDirty({
+    // "Theirs" lands right after the edit, before save-soon (250 ms): VS Code refuses the save; NoteSeal seals the
+    // text and shows theirs before VS Code's backup delay (tried again if the save wins the race).
+    const copiesBefore = sealedCopies(keyfile).length;
+    await conflictSealedAndReverted({
       page, stateDir: wb.stateDir, dirtyTab, shot: 'agefiles-conflict',
       type: () => typeAtEnd(` ${atConflict}`, { atOnce: true }),
       landTheirs: () => fs.copyFileSync(theirs, file),
       theirsOnDisk: () => ageHolds(file, 'theirs'),
     });
-    console.log(`# VS Code's backup of the dirty age note seen (then swept): ${seen}`);
-    await waitFor('a sealed recovery copy', () => sealedCopies(keyfile).length >= 1);
+    assert.equal(sealedCopies(keyfile).length, copiesBefore + 1, 'one sealed recovery copy more');
     assert.equal(ageDecrypt(file), '# Work\ntheirs\n', 'their version is intact on disk');
     assert.ok(fs.readFileSync(file).subarray(0, 21).equals(Buffer.from('age-encryption.org/v1')));
-    await screenshot(page, 'agefiles-conflict-dirty');
+    assert.equal(await editorShows(atConflict).count(), 0, 'the editor shows theirs');
   });
 
-  it('a lock while the age note is dirty: it closes, its text is sealed and unseen, unlock brings it back into the age file', async () => {
+  it('a lock after that conflict: the note closes, the sealed text stays unseen, unlock brings it back into the age file', async () => {
     const file = path.join(store(), 'work.md.age');
     await statusItem('NoteSeal: Unlocked').click();
     await statusItem('NoteSeal: Locked').waitFor({ timeout: 20_000 });

@@ -1,16 +1,16 @@
-// UI leak scenarios where a save cannot happen: Find seeding, a conflict left dirty past the backup delay,
-// Reload Window with that note unsaved (the text comes back from the sealed recovery copy, never from a
-// plaintext backup), Restart Worker while typing, a worker crash while a save cannot happen (both: the note
-// closes, its text is sealed, unlock offers it back), then a canary search over the host's whole state, with
-// a planted positive control.
+// UI leak scenarios where a save cannot happen: Find seeding, a note changed on disk under its editor (sealed
+// and reverted before VS Code's backup delay, no backup ever created; Compare, Keep Mine, Keep Theirs), Reload
+// Window with that text unanswered (it comes back from the sealed recovery copy, never from a plaintext backup),
+// Restart Worker and a worker crash while typing (both: the note closes, its text is sealed, unlock offers it
+// back), then a canary search over the host's whole state, with a planted positive control.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { restoreSealedCopy } from './leakScenarios.mjs';
-import { searchForCanary, watchTree } from './leakSearch.mjs';
+import { answerConflict, conflictSealedAndReverted, restoreSealedCopy, sealedCopies } from './leakScenarios.mjs';
+import { searchForCanary } from './leakSearch.mjs';
 import { answerQuickInput, explorerRow, noteseal, noteSealLogs, openWorkbench, runCommand, screenshot, workerPidOf } from './workbench.mjs';
 
 const PASSPHRASE = 'ui leak passphrase, long enough';
@@ -31,6 +31,8 @@ describe('leaks when a save cannot happen', () => {
   let wb, page, keyDir;
   const findWord = `FINDSEED${randomBytes(6).toString('hex')}`;
   const unsaved = `CANARY${randomBytes(10).toString('hex')}`;
+  const keptMine = `CANARY${randomBytes(10).toString('hex')}`;
+  const discarded = `CANARY${randomBytes(10).toString('hex')}`;
   const typedAtRestart = `CANARY${randomBytes(10).toString('hex')}`;
   const typedAtCrash = `CANARY${randomBytes(10).toString('hex')}`;
   const cli = (...args) => noteseal(wb.keyfile, PASSPHRASE, ...args);
@@ -70,7 +72,7 @@ describe('leaks when a save cannot happen', () => {
   });
   after(async () => { await wb?.close(); fs.rmSync(keyDir, { recursive: true, force: true }); });
 
-  it('Find does not seed from the word under the cursor; a conflict left dirty past the backup delay', async () => {
+  it('Find does not seed from the word under the cursor; a file changed on disk under the editor: sealed and reverted with no backup, then Compare, Keep Mine, Keep Theirs', async () => {
     await unlock();
     await explorerRow(page, 'notes').click();
     await explorerRow(page, 'plan.md.enc').click();
@@ -82,22 +84,56 @@ describe('leaks when a save cannot happen', () => {
     await findInput.waitFor({ timeout: 5000 });
     assert.equal(await findInput.inputValue(), '', 'the Find widget was not seeded with the word under the cursor');
     await page.keyboard.press('Escape');
-    await editorText().click();
-    await page.keyboard.press('Control+End');
-    // "Theirs" (a git pull) lands right after the keystroke, before the save-soon: a conflict, deterministically.
-    const theirs = path.join(keyDir, 'theirs.enc');
-    encryptWithCli('theirs\n', theirs);
-    const backups = watchTree(path.join(wb.stateDir, 'user-data', 'User', 'Backups'));
-    try {
-      await page.keyboard.insertText(`\nmine ${unsaved}`);
-      fs.copyFileSync(theirs, path.join(wb.folder, 'notes', 'plan.md.enc'));
-      // Past VS Code's backup delay: its backup of the note appeared (and was swept), and the text is sealed.
-      await waitFor(() => [...backups.seen].some(n => n.split(path.sep).includes('noteseal')), 30_000, "VS Code's backup of the dirty note");
-    } finally { backups.close(); }
-    const sealedCopies = () => { try { return fs.readdirSync(path.join(keyDir, 'keyfile.recovery')).filter(n => /^[0-9a-f]{32}\.enc$/.test(n)); } catch { return []; } };
-    await waitFor(() => sealedCopies().length === 1, 20_000, 'one sealed recovery copy');
-    assert.equal(cli('decrypt', path.join(wb.folder, 'notes', 'plan.md.enc')), 'theirs\n');
-    await screenshot(page, 'leak-conflict-dirty');
+    const plan = () => path.join(wb.folder, 'notes', 'plan.md.enc');
+    const dirtyTab = page.locator('.tabs-container .tab.dirty', { hasText: /^\s*plan\.md\b/ });
+    // "Theirs" (a git pull) lands right after a keystroke, before the save-soon, and the user types on: VS Code
+    // refuses the save; NoteSeal seals the typed text and shows theirs before VS Code's backup delay.
+    const conflict = async (mine, theirsText, shot) => {
+      const theirs = path.join(keyDir, 'theirs.enc');
+      encryptWithCli(theirsText, theirs);
+      await conflictSealedAndReverted({
+        page, stateDir: wb.stateDir, dirtyTab, shot,
+        type: async () => {
+          await editorText().click();
+          await page.keyboard.press('Control+End');
+          await page.keyboard.insertText(`\nmine ${mine}`);
+        },
+        landTheirs: () => fs.copyFileSync(theirs, plan()),
+        keepTyping: () => page.keyboard.type(' and more', { delay: 20 }),
+        theirsOnDisk: () => cli('decrypt', plan()) === theirsText,
+      });
+      await editorText().getByText(theirsText.trim()).waitFor({ timeout: 10_000 });
+      await waitFor(async () => await editorText().getByText(mine).count() === 0, 10_000, 'the editor to show theirs, not the text typed')
+        .catch(e => { console.error(noteSealLogs(wb.stateDir)); throw e; });
+      assert.equal(sealedCopies(wb.keyfile).length, 1, 'the text typed is in one sealed recovery copy');
+    };
+
+    // Compare: NoteSeal's diff of the sealed version (left) against the file; the choice is offered again.
+    await conflict(keptMine, 'theirs one\n', 'leak-conflict-offer');
+    await answerConflict(page, 'Compare');
+    const diff = page.locator('.monaco-diff-editor');
+    await diff.waitFor({ timeout: 20_000 });
+    await diff.locator('.view-lines', { hasText: keptMine }).first().waitFor({ timeout: 20_000 });
+    await diff.locator('.view-lines', { hasText: 'theirs one' }).first().waitFor({ timeout: 20_000 });
+    await screenshot(page, 'leak-conflict-compare');
+    // Keep Mine: your version is written over the file (encrypted), the copy is gone.
+    await answerConflict(page, 'Keep Mine');
+    await waitFor(() => { try { return cli('decrypt', plan()).includes(`mine ${keptMine} and more`); } catch { return false; } }, 20_000, 'the file to hold your version');
+    await waitFor(() => sealedCopies(wb.keyfile).length === 0, 20_000, 'the sealed copy to be discarded once written');
+    await waitFor(async () => await dirtyTab.count() === 0, 20_000, 'the editor to be clean');
+    await runCommand(page, 'View: Close All Editors');
+    await explorerRow(page, 'plan.md.enc').click();
+    await editorText().getByText(keptMine).waitFor({ timeout: 20_000 });
+
+    // Keep Theirs: the sealed copy is discarded, the file and the editor stay theirs.
+    await conflict(discarded, 'theirs two\n', 'leak-conflict-theirs');
+    await answerConflict(page, 'Keep Theirs');
+    await waitFor(() => sealedCopies(wb.keyfile).length === 0, 20_000, 'the sealed copy to be discarded');
+    assert.equal(cli('decrypt', plan()), 'theirs two\n');
+
+    // No answer: the copy stays (offered at the next unlock: the Reload case below).
+    await conflict(unsaved, 'theirs\n', 'leak-conflict-unanswered');
+    assert.equal(cli('decrypt', plan()), 'theirs\n');
   });
 
   it('Reload Window with the unsaved note: sealed and swept at shutdown, no plaintext on screen or disk, restored from the sealed copy', async () => {
@@ -152,28 +188,11 @@ describe('leaks when a save cannot happen', () => {
     await recoverInto(typedAtRestart, 'leak-restart-offer');
   });
 
-  it('a worker crash while a save cannot happen: the note closes, its text is sealed, unlock brings it back', async () => {
+  it('a worker crash while typing: the note closes, its text is sealed, unlock brings it back', async () => {
+    // A note changed on disk is no longer left dirty to crash in (it is sealed and reverted at once, issue 22 §2):
+    // the crash comes right after the last keystrokes, before the save-soon (250 ms).
     await openTodo();
-    const theirs = path.join(keyDir, 'theirs-todo.enc');
-    encryptWithCli('# Todo\ntheirs\n', theirs);
-    await page.keyboard.type('\ncrash', { delay: 15 });                 // real keystrokes first
-    // The state to crash in: past VS Code's backup delay, the note still dirty and their version on disk.
-    // "Theirs" lands right after the last edit, before the save-soon (250 ms) makes it: a conflict. On a
-    // loaded machine the save can still win that race (then the editor just shows theirs): try again.
-    const dirtyTab = page.locator('.tabs-container .tab.dirty', { hasText: /^\s*todo\.md\b/ });
-    const conflicted = async typedAt => Date.now() - typedAt > 2500 && await dirtyTab.count() === 1 && /theirs/.test(cli('decrypt', todo()));
-    for (let attempt = 1; ; attempt++) {
-      await page.keyboard.insertText(` ${typedAtCrash}`);
-      fs.copyFileSync(theirs, todo());                                 // a conflict: this save cannot happen
-      const typedAt = Date.now();
-      const ok = await waitFor(() => conflicted(typedAt), 15_000, 'the note to stay dirty, unsaved, past the backup delay').catch(e => e);
-      if (ok === true) break;
-      const onDisk = (() => { try { return /theirs/.test(cli('decrypt', todo())) ? 'theirs' : 'ours'; } catch (e) { return String(e); } })();
-      console.log(`# attempt ${attempt}: no conflict to crash in (dirty tabs: ${await dirtyTab.count()}, on disk: ${onDisk})`);
-      if (attempt === 5) { await screenshot(page, 'leak-crash-not-dirty'); throw ok; }
-      await editorText().click();
-      await page.keyboard.press('Control+End');
-    }
+    await page.keyboard.type(`\ncrash ${typedAtCrash}`, { delay: 15 });
     const pid = workerPidOf(wb.keyfile);
     assert.ok(pid > 0, "found this window's worker");
     process.kill(pid, 'SIGKILL');
@@ -181,7 +200,6 @@ describe('leaks when a save cannot happen', () => {
     await statusItem('NoteSeal: Locked').waitFor({ timeout: 30_000 });
     await screenshot(page, 'leak-crash-locked');
     assert.equal(await page.locator('.monaco-editor .view-lines', { hasText: typedAtCrash }).count(), 0, 'no editor shows the text while locked');
-    assert.match(cli('decrypt', todo()), /theirs/, 'their version is intact');
     await unlock();
     await recoverInto(typedAtCrash, 'leak-crash-offer');
   });
@@ -194,7 +212,7 @@ describe('leaks when a save cannot happen', () => {
     fs.writeFileSync(path.join(wb.stateDir, 'planted', 'User', 'Backups', 'x'), `noise ${planted} noise`);
     assert.ok(found(planted).hits.length > 0, 'the search finds a planted canary (a clean result means something)');
     fs.rmSync(path.join(wb.stateDir, 'planted'), { recursive: true });
-    for (const c of [unsaved, findWord, typedAtRestart, typedAtCrash]) {
+    for (const c of [unsaved, keptMine, discarded, findWord, typedAtRestart, typedAtCrash]) {
       const { scanned, hits } = found(c);
       assert.ok(scanned > 50, `searched ${scanned} files`);
       assert.deepEqual(hits, [], 'the canary is nowhere on disk');

@@ -1,6 +1,6 @@
 // The steps the UI leak scenarios share, for any kind of file the `noteseal:` view shows (a dotenvx `.env`
 // uses them; the `.enc` and age scenarios in leakRecovery.test.mjs and ageFiles.test.mjs are the same shape):
-// a conflict left dirty past VS Code's backup delay, the sealed recovery copy offered back on unlock, and the
+// a conflict sealed and reverted before VS Code's backup delay, the sealed recovery copy offered back on unlock, and the
 // places a canary is searched for afterwards (including every git object, which raw bytes would hide: git
 // stores them compressed).
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../host/codeServer.mjs';
 import { searchForCanary, watchTree } from './leakSearch.mjs';
-import { runCommand, screenshot } from './workbench.mjs';
+import { noteSealLogs, runCommand, screenshot } from './workbench.mjs';
 
 const CLI = path.join(projectRoot, 'dist/cli.js');
 
@@ -30,30 +30,90 @@ export function sealedCopies(keyfile) {
   try { return fs.readdirSync(dir).filter(n => /^[0-9a-f]{32}\.enc$/.test(n)); } catch { return []; }
 }
 
+/** NoteSeal's notification when a note changed on disk under its editor (issue 22 §2). */
+export const CHANGED_ON_DISK = 'changed on disk while you were editing';
+
+/** Whether a watched path is a file of VS Code's backups of `noteseal:` documents (Backups/<window>/noteseal/<hash>). */
+const isNoteBackup = n => { const parts = n.split(path.sep); const i = parts.indexOf('noteseal'); return i >= 0 && i < parts.length - 1; };
+
 /**
- * Makes an edit that cannot be saved: `type()` edits the open file, `landTheirs()` replaces it on disk at once
- * (a git pull), before save-soon (250 ms) saves it. Waits until the editor is still dirty past VS Code's
- * backup delay with theirs on disk (`theirsOnDisk()`). On a loaded machine the save can win that race (the
- * editor then just shows theirs): tried again, up to 5 times, saying so. Returns whether VS Code's own backup
- * of the dirty file was seen being written (then swept by NoteSeal): reported, not asserted (under heavy load
- * it was once not seen within the wait; the disk search asserts the outcome).
+ * Makes an edit that cannot be saved (issue 22 §2): `type()` edits the open file, `landTheirs()` replaces it on disk
+ * at once (a git pull), before save-soon (250 ms) saves it, and `keepTyping()` (real keystrokes) goes on. VS Code
+ * refuses that save (the file changed on disk); NoteSeal seals the editor's text into a recovery copy and reverts
+ * the editor to theirs before VS Code's backup delay (1 s after the last change). Asserts, with a file watcher on
+ * VS Code's backup folders, that no backup of a `noteseal:` document is ever created, to 3 s after the last key
+ * (and that NoteSeal's sweeper destroyed none: its log); waits until the editor is clean with theirs on disk
+ * (`theirsOnDisk()`) and NoteSeal's notification offers Compare, Keep Mine and Keep Theirs. On a loaded machine the
+ * save can win the race (the editor then just shows theirs, no notification): tried again, up to 5 times, saying so.
  */
-export async function conflictLeftDirty({ page, stateDir, dirtyTab, type, landTheirs, theirsOnDisk, shot }) {
+export async function conflictSealedAndReverted({ page, stateDir, dirtyTab, type, landTheirs, keepTyping = async () => {}, theirsOnDisk, shot }) {
   const backups = watchTree(path.join(stateDir, 'user-data', 'User', 'Backups'));
+  const sweptBefore = swept(stateDir);
   try {
     for (let attempt = 1; ; attempt++) {
       await type();
       landTheirs();
+      await keepTyping();
       const typedAt = Date.now();
-      const ok = await waitUntil('the file to stay dirty with theirs on disk past the backup delay',
-        async () => Date.now() - typedAt > 2500 && await dirtyTab.count() === 1 && theirsOnDisk(), 15_000).then(() => true, e => e);
-      if (ok === true) break;
-      console.log(`# attempt ${attempt}: no conflict (dirty tabs: ${await dirtyTab.count()})`);
-      if (attempt === 5) { await screenshot(page, `${shot}-no-conflict`); throw ok; }
+      let offered = await waitUntil('NoteSeal to seal the text and revert the editor to theirs', async () =>
+        await dirtyTab.count() === 0 && await theirsOnDisk(), 15_000).then(() => true, e => e);
+      if (offered === true) offered = await openedConflictNotification(page).then(() => true, e => e);
+      if (offered === true) {
+        // Past VS Code's backup delay (1 s after the last change) with a margin: still no backup was created.
+        await waitUntil('3 s after the last key', () => Date.now() - typedAt > 3000, 10_000);
+        assert.deepEqual([...backups.seen].filter(isNoteBackup), [], "VS Code created no backup of the note");
+        assert.equal(swept(stateDir), sweptBefore, 'NoteSeal destroyed no backup of the note (none was written)');
+        assert.equal(await dirtyTab.count(), 0, 'the editor is clean');
+        break;
+      }
+      if (await page.locator('.notifications-center.visible').count()) await page.keyboard.press('Escape');
+      const said = noteSealLogs(stateDir).split('\n').filter(l => /a save of a note failed|changed on disk/.test(l)).slice(-3).join(' | ');
+      console.log(`# attempt ${attempt}: no conflict (dirty tabs: ${await dirtyTab.count()}, theirs on disk: ${await theirsOnDisk()}; NoteSeal's log: ${said})`);
+      if (attempt === 5) { await screenshot(page, `${shot}-no-conflict`); throw offered; }
     }
-    return await waitUntil("VS Code's backup of the dirty file", () => [...backups.seen].some(n => n.split(path.sep).includes('noteseal')), 15_000)
-      .then(() => true, () => false);
+    await screenshot(page, shot);
+    assert.deepEqual((await conflictButtons(page)).sort(), ['Compare', 'Keep Mine', 'Keep Theirs'], 'the notification offers Compare, Keep Mine, Keep Theirs');
+    await page.keyboard.press('Escape'); // closes the notification center
   } finally { backups.close(); }
+}
+
+/** How many backups NoteSeal's sweeper has destroyed in this window (its log). */
+function swept(stateDir) {
+  return (noteSealLogs(stateDir).match(/destroyed a hot-exit backup of an encrypted note/g) ?? []).length;
+}
+
+/**
+ * NoteSeal's changed-on-disk notification(s) in the notification center (the workbench in automation mode shows
+ * no toasts: workbench.mjs `notification`), the center opened first.
+ */
+function conflictNotification(page) {
+  return page.locator('.notifications-center .notification-list-item', { hasText: CHANGED_ON_DISK });
+}
+
+async function openedConflictNotification(page) {
+  const item = conflictNotification(page).first();
+  // Opened again until it shows the notification: the command palette can lose the focus to NoteSeal's revert.
+  await waitUntil("NoteSeal's changed-on-disk notification", async () => {
+    if (!(await page.locator('.notifications-center.visible').count())) await runCommand(page, 'Notifications: Show Notifications').catch(() => {});
+    return item.isVisible();
+  }, 15_000);
+  // notificationsViewer.ts renders a notification's buttons only while it is expanded (chevron "notifications-expand").
+  if (!(await item.locator('.monaco-button').count())) await item.locator('.codicon-notifications-expand').click({ timeout: 2_000 }).catch(() => {});
+  await item.locator('.monaco-button').first().waitFor({ timeout: 5_000 });
+  return item;
+}
+
+/** The buttons of NoteSeal's changed-on-disk notification. */
+export async function conflictButtons(page) {
+  const item = await openedConflictNotification(page);
+  return (await item.locator('.monaco-button').allInnerTexts()).map(t => t.trim());
+}
+
+/** Answers NoteSeal's changed-on-disk notification with `button` (Compare, Keep Mine, Keep Theirs). */
+export async function answerConflict(page, button) {
+  const item = await openedConflictNotification(page);
+  await item.locator('.monaco-button', { hasText: new RegExp(`^\\s*${button}\\s*$`) }).click();
+  await page.keyboard.press('Escape'); // closes the notification center
 }
 
 /**

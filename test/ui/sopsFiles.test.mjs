@@ -5,7 +5,7 @@
 // MAC/lastmodified only, and the pinned independent readers read it: `sops-age` (YAML, JSON) and `sops-decoder`
 // (JSON, checking the MAC). A file an accepted `.sops.yaml` rule matches opens the same way; a plain
 // `secrets.yaml` opens as usual; a PGP-only file made by sops itself is refused naming its PGP key. Typing, a
-// file changed on disk under a dirty editor and a lock while dirty leave nothing typed on disk (canary search,
+// file changed on disk under the editor (sealed and reverted, no backup) and a lock after it leave nothing typed on disk (canary search,
 // planted control); the sealed text comes back into the sops file on unlock. Update sops Keys asks, in a modal
 // naming the recipient it adds, before it applies a changed `.sops.yaml`.
 import { after, before, describe, it } from 'node:test';
@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../host/codeServer.mjs';
-import { conflictLeftDirty, restoreSealedCopy, sealedCopies } from './leakScenarios.mjs';
+import { conflictSealedAndReverted, restoreSealedCopy, sealedCopies } from './leakScenarios.mjs';
 import { searchForCanary } from './leakSearch.mjs';
 import { explorerRow, notification, noteseal, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
 
@@ -220,7 +220,7 @@ describe('sops files in the workbench', () => {
     await closeAllTabs();
   });
 
-  it('a sops file changed on disk under a dirty editor: theirs is kept, mine is sealed; a lock hides it, unlock brings it back', async () => {
+  it('a sops file changed on disk under the editor: theirs is kept and shown, mine is sealed before any backup; a lock hides it, unlock brings it back', async () => {
     const file = inWorkspace('secrets.sops.yaml');
     // "Theirs": the file as it is now, with one value changed by the CLI (as a teammate's push would bring).
     const theirs = path.join(dir, 'theirs.sops.yaml');
@@ -230,9 +230,11 @@ describe('sops files in the workbench', () => {
     await page.locator('.monaco-editor .view-lines', { hasText: `api_token: before${canary}` }).waitFor({ timeout: 30_000 });
     const dirtyTab = page.locator('.tabs-container .tab.dirty', { hasText: /^\s*secrets\.sops\.yaml/ });
     const theirsOnDisk = async () => (await readAge(file, 'yaml'))?.db?.user === 'changed-by-theirs';
-    // Theirs lands right after the edit, before save-soon (250 ms): a conflict (tried again if the save wins the race).
+    // Theirs lands right after the edit, before save-soon (250 ms): VS Code refuses the save; NoteSeal seals the
+    // text and shows theirs before VS Code's backup delay (tried again if the save wins the race).
     let attempt = 0;
-    const backedUp = await conflictLeftDirty({
+    const copiesBefore = sealedCopies(keyfile).length;
+    await conflictSealedAndReverted({
       page, stateDir: wb.stateDir, dirtyTab, theirsOnDisk, shot: 'sops-conflict',
       type: async () => {
         await page.locator('.monaco-editor .view-lines').first().click();
@@ -241,11 +243,11 @@ describe('sops files in the workbench', () => {
       },
       landTheirs: () => fs.copyFileSync(theirs, file),
     });
-    console.log(`# VS Code's backup of the dirty sops view seen (then swept): ${backedUp}`);
-    await waitFor('a sealed recovery copy', () => sealedCopies(keyfile).length >= 1);
+    assert.equal(sealedCopies(keyfile).length, copiesBefore + 1, 'one sealed recovery copy more');
     assert.ok(await theirsOnDisk(), 'their version is intact on disk');
     assert.ok(!fs.readFileSync(file, 'utf8').includes(canaryDirty));
-    await screenshot(page, 'sops-conflict-dirty');
+    await page.locator('.monaco-editor .view-lines', { hasText: 'changed-by-theirs' }).waitFor({ timeout: 20_000 });
+    // A lock after it: the tab closes, nothing decrypted stays on screen.
     // A lock while it is dirty: the tab closes, nothing decrypted stays on screen.
     await page.locator('.statusbar-item', { hasText: 'NoteSeal: Unlocked' }).click();
     await page.locator('.statusbar-item', { hasText: 'NoteSeal: Locked' }).waitFor({ timeout: 20_000 });
@@ -253,7 +255,7 @@ describe('sops files in the workbench', () => {
       const shown = await page.locator('.monaco-workbench').innerText();
       return ![canary, canaryDirty, 'hunter2', 'changed-by-theirs'].some(t => shown.includes(t));
     });
-    await screenshot(page, 'sops-locked-dirty');
+    await screenshot(page, 'sops-locked-after-conflict');
     assert.ok(await theirsOnDisk(), 'the lock did not overwrite theirs');
     // Unlock: the sealed text is offered back; restored, it is saved into the sops file (sops-age reads it).
     await unlockFromStatusBar(page, PASSPHRASE);

@@ -43,8 +43,8 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
   onActivity: () => void = () => undefined;
   /**
    * Another writer replaced the note while a save of it was being sealed (the worker refused the rename:
-   * CHANGED_ON_DISK). VS Code's conflict flow (Compare / Overwrite) needs a save that meets its own
-   * modified-since check, which a provider error cannot trigger: save-soon saves the note again.
+   * CHANGED_ON_DISK). A provider error is not VS Code's modified-since refusal: save-soon saves the note again,
+   * VS Code refuses that save, and the note is sealed and reverted (noteRecovery.ts changedOnDisk).
    */
   onChangedWhileSaving: (uri: vscode.Uri) => void = () => undefined;
   /** A read was refused because NoteSeal stayed locked (lockedOpens.ts offers Unlock and Open). */
@@ -81,6 +81,18 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
   private readonly sealedByWorker = new Set<number>();
   /** Seals a late write's text into a recovery copy (handOver); returns false if it could not. */
   sealLate: (uri: vscode.Uri, content: Uint8Array) => Promise<boolean> = async () => false;
+  /**
+   * The mtime VS Code holds for each note's editor (issue 22 §2: a save VS Code refuses because the file changed
+   * on disk). VS Code stats a file as it reads it (fileService.ts readFile → validateReadFile → resolve) and
+   * after it wrote it (fileService.ts writeFile returns `resolve(resource, { resolveMetadata: true })`); the text
+   * file model keeps that stat (textFileEditorModel.ts lastResolvedFileStat) and its next save is refused
+   * before this provider is called when the file's mtime is newer (fileService.ts validateWriteFile:
+   * FILE_MODIFIED_SINCE). So: the version a read returned, or the first stat given after a write.
+   */
+  private readonly held = new Map<string, number>();
+  private readonly statAfterWrite = new Set<string>();
+  /** When the last writeFile of each note was called (Date.now()): a save that reached this provider. */
+  private readonly writeCalledAt = new Map<string, number>();
 
   constructor(private readonly worker: WorkerClient, private readonly vault: VaultController) {
     this.subscriptions.push(worker.onNotification(Method.fsDidChange, ({ events }) => {
@@ -104,12 +116,38 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
   }
 
   watch(uri: vscode.Uri, options: { readonly recursive: boolean }): vscode.Disposable {
+    // A view served only from memory under a query (a sealed copy in a Compare, noteRecovery.ts) has no file.
+    if (uri.query && this.memory.has(uri.toString())) return new vscode.Disposable(() => undefined);
     const id = this.nextWatchId++;
     void this.worker.request(Method.fsWatch, { id, path: logicalFsPath(uri), recursive: options.recursive }).catch(() => undefined);
     return new vscode.Disposable(() => void this.worker.request(Method.fsUnwatch, { id }).catch(() => undefined));
   }
 
   async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
+    const s = await this.statNow(uri);
+    const key = uri.toString();
+    if (s.type === vscode.FileType.File && this.statAfterWrite.delete(key)) this.held.set(key, s.mtime);
+    return s;
+  }
+
+  /**
+   * Whether VS Code refused a save of `uri` asked at `since` (Date.now()) because the file changed on disk: no
+   * write of it reached this provider since, and the file is newer than the version its editor holds (the
+   * same test as fileService.ts validateWriteFile). Not changed where the held version is not known; `why` for the log.
+   */
+  async refusedAsChanged(uri: vscode.Uri, since: number): Promise<{ changed: boolean; why: string }> {
+    const key = uri.toString();
+    const held = this.held.get(key);
+    if (held === undefined) return { changed: false, why: 'the version its editor holds is not known' };
+    if ((this.writeCalledAt.get(key) ?? 0) >= since) return { changed: false, why: 'the save reached NoteSeal' };
+    // A save of it still being written, or written and not yet stat'ed by VS Code: the file is newer because of
+    // this window's own save (a save asked meanwhile is refused or queued by VS Code: textFileEditorModel.ts doSave).
+    if (this.writes.has(key) || this.statAfterWrite.has(key)) return { changed: false, why: 'a save of it is still being written' };
+    const now = await this.statNow(uri).then(s => s.mtime, () => undefined);
+    return now !== undefined && now > held ? { changed: true, why: 'the file is newer' } : { changed: false, why: 'the file is the version its editor holds' };
+  }
+
+  private async statNow(uri: vscode.Uri): Promise<vscode.FileStat> {
     const mem = this.memory.get(uri.toString()) ?? this.late.get(uri.toString());
     if (mem) {
       const { mtime, ctime, size, readonly } = mem.stat;
@@ -138,6 +176,10 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
     this.onActivity();
     const read = () => withFilePassphrase(this.worker, uri, () => this.worker.request(Method.fsReadFile, { path: logicalFsPath(uri) }));
     const { data } = await this.withKey(uri, 'Opening an encrypted note needs the key.', read, this.vault.takeUserOpen(uri), u => this.onReadRefused(u));
+    // VS Code asks for the stat it keeps at the same time as the read (fileService.ts doReadFileStream starts
+    // validateReadFile and the read together), so the version read is stat'ed here, once it has been read.
+    const s = await this.statNow(uri).catch(() => undefined);
+    if (s) this.held.set(uri.toString(), s.mtime);
     return data;
   }
 
@@ -150,6 +192,8 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
       return;
     }
     this.onActivity();
+    this.writeCalledAt.set(key, Date.now());
+    this.statAfterWrite.add(key);
     const seq = ++this.writeSeq;
     this.lastWrite.set(key, seq);
     const deadline = this.writes.has(key) ? 0 : SAVE_DEADLINE_MS;
@@ -162,13 +206,19 @@ export class EncFileSystemProvider implements vscode.FileSystemProvider, InMemor
     });
     // In time, VS Code gets the outcome as it is (a failure keeps the editor dirty and says why). Late, the
     // save is marked late in the timer's own turn, so that its end (a later turn) always finds the mark.
+    let reportedLate = false;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
+        reportedLate = true;
         const now = Date.now();
         this.late.set(key, { content, stat: { mtime: now, ctime: now, size: content.length }, seq });
         resolve();
       }, deadline);
-      written.then(() => { clearTimeout(timer); resolve(); }, e => { clearTimeout(timer); reject(e as Error); });
+      written.then(() => { clearTimeout(timer); resolve(); }, e => {
+        // Failed in time: VS Code keeps the stat it had (nothing written), so no stat after it counts as held.
+        if (!reportedLate) this.statAfterWrite.delete(key);
+        clearTimeout(timer); reject(e as Error);
+      });
     });
   }
 

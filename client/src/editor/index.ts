@@ -48,7 +48,14 @@ export function registerEditor(context: vscode.ExtensionContext, deps: Core & Le
   const files = new FileCommands(worker, vault, guard);
   const otherTools = new OtherToolCommands(worker, vault, guard);
   const recovery = new NoteRecovery(worker, fsProvider, log);
-  leakGuard.onSaveFailed = async doc => { await recovery.seal(doc); };
+  // A save VS Code refused because the file changed on disk is sealed and reverted before its backup delay
+  // (issue 22 §2, noteRecovery.ts changedOnDisk); any other failure keeps the editor dirty, its text sealed.
+  leakGuard.onSaveFailed = async (doc, since) => {
+    const { changed, why } = await fsProvider.refusedAsChanged(doc.uri, since);
+    log.info(`a save of a note failed (${changed ? 'VS Code refused it: ' : 'not a change on disk: '}${why})`);
+    if (changed && await recovery.changedOnDisk(doc)) return;
+    await recovery.seal(doc);
+  };
   fsProvider.onLateWriteFailed = (uri, content, error, sealed) => recovery.lateSaveFailed(uri, content, error, sealed, () => vault.state.locked, () => vault.ensureUnlocked());
   fsProvider.sealLate = (uri, content) => recovery.sealText(uri, content);
   vault.whenWritten = ms => fsProvider.writtenWithin(ms);

@@ -82,6 +82,95 @@ export class NoteRecovery {
   }
 
   /**
+   * VS Code refused a save of `doc` because its file changed on disk (fileService.ts validateWriteFile:
+   * FILE_MODIFIED_SINCE, before NoteSeal's provider is called; encFsProvider.ts refusedAsChanged). Left dirty, the
+   * note would be backed up by VS Code in plaintext 1 s after the last edit (workingCopyBackupTracker.ts
+   * scheduleBackup), which VS Code's own Compare / Overwrite flow needs it to be. Instead the editor's text is
+   * sealed into a recovery copy and the editor goes back to the file's new text (its revert also closes VS Code's
+   * own "Failed to save" notification: textFileSaveErrorHandler.ts onFileSavedOrReverted), well inside that
+   * second; the user chooses afterwards, from the copy: Compare, Keep Mine, Keep Theirs. Unanswered, the copy is
+   * offered at the next unlock as any other. True once the text was sealed and the editor reverted (false: not sealed).
+   */
+  async changedOnDisk(doc: vscode.TextDocument): Promise<boolean> {
+    const key = doc.uri.toString();
+    // What is sealed is what the editor holds when it is reverted: keys typed while sealing are sealed again.
+    for (let i = 0; i < 5; i++) {
+      const version = doc.version;
+      if (!(await this.seal(doc))) return false;
+      if (doc.version === version || !doc.isDirty || doc.isClosed) break;
+    }
+    if (!this.copies.get(key) || doc.isClosed) return false;
+    for (let round = 0; ; round++) {
+      await vscode.window.showTextDocument(doc, { preview: false, preserveFocus: false });
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+      // Dirty again: typed after the revert, onto the file's text (saved as any edit), or not reverted (the next
+      // save is refused again and comes back here, sealing again). Either way this copy is no longer the
+      // editor's: a save of the editor must not discard it (saved()).
+      if (doc.isDirty || doc.isClosed) break;
+      // A revert marks the note clean first and then reads the file, and keeps the editor's text if it changed
+      // during the read (textFileEditorModel.ts revert, resolveFromFile "model content changed"): clean, but not
+      // the file. What was typed meanwhile is sealed over the copy (the same edit, later) and it is reverted again.
+      const onDisk = await this.files.readFile(doc.uri).then(d => new TextDecoder().decode(d), () => undefined);
+      if (onDisk === undefined || doc.getText() === onDisk) break;
+      if (round >= 3 || !(await this.sealNow(doc))) break;
+    }
+    const id = this.copies.get(key)!;
+    this.copies.delete(key);
+    this.log.warn('a note changed on disk while it was being edited: the editor shows the file again, the text typed is kept in a sealed recovery copy');
+    this.offerConflictChoice(doc.uri, id);
+    return true;
+  }
+
+  /** The notification after changedOnDisk. Not awaited: nothing waits for the user's answer. */
+  private offerConflictChoice(uri: vscode.Uri, id: string): void {
+    const compare = vscode.l10n.t('Compare'); const mine = vscode.l10n.t('Keep Mine'); const theirs = vscode.l10n.t('Keep Theirs');
+    void vscode.window.showWarningMessage(vscode.l10n.t('{0} changed on disk while you were editing. Your version is sealed in a recovery copy.', nameOf(uri.path)), compare, mine, theirs)
+      .then(async pick => {
+        if (pick === compare) { await this.compareWithFile(uri, id); this.offerConflictChoice(uri, id); }
+        else if (pick === mine) await this.keepMine(uri, id);
+        else if (pick === theirs) { await this.worker.request(Method.recoveryDiscard, { id }); this.log.info('a sealed recovery copy was discarded (Keep Theirs)'); }
+      })
+      .then(undefined, e => this.log.warn(`a note changed on disk: ${(e as Error).message}`));
+  }
+
+  /**
+   * Your sealed version (left, read-only, served from memory under a `noteseal:` URI with a query, which no
+   * path of the worker's can have: uriRules.ts) against the note as it is now (right). The memory copy goes
+   * when the diff's tab closes, and at a lock (closeDecrypted closes every tab with a `noteseal:` side).
+   */
+  private async compareWithFile(uri: vscode.Uri, id: string): Promise<void> {
+    const { data } = await this.worker.request(Method.recoveryRead, { id });
+    const left = uri.with({ query: `sealed-copy=${id}` });
+    const served = this.files.serveFromMemory(left, data, { stat: { mtime: Date.now(), ctime: Date.now(), size: data.length, readonly: true } });
+    const isThisDiff = (t: vscode.Tab) => t.input instanceof vscode.TabInputTextDiff && t.input.original.toString() === left.toString();
+    const closed = vscode.window.tabGroups.onDidChangeTabs(() => {
+      if (vscode.window.tabGroups.all.some(g => g.tabs.some(isThisDiff))) return;
+      closed.dispose(); served.dispose();
+    });
+    await vscode.commands.executeCommand('vscode.diff', left, uri, vscode.l10n.t('{0} (your sealed version) ↔ on disk', nameOf(uri.path)), { preview: false });
+  }
+
+  /**
+   * Writes your sealed version over the file: put into the editor (which holds the file's new text, so the
+   * version VS Code checks is the one on disk now) and saved as any edit is, signed as a save is. If the file
+   * changed again meanwhile, VS Code refuses that save and the same flow seals and asks again.
+   */
+  private async keepMine(uri: vscode.Uri, id: string): Promise<void> {
+    const { data } = await this.worker.request(Method.recoveryRead, { id });
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const editor = await vscode.window.showTextDocument(doc, { preview: false });
+    const text = new TextDecoder().decode(data);
+    if (doc.getText() !== text) {
+      const all = new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length));
+      if (!(await editor.edit(b => b.replace(all, text)))) throw new Error('your version could not be put back into the editor');
+    }
+    if (!doc.isDirty || await doc.save().then(ok => ok, () => false)) {
+      await this.worker.request(Method.recoveryDiscard, { id });
+      this.log.info('a note changed on disk: your version was written over it (Keep Mine)');
+    }
+  }
+
+  /**
    * A save VS Code was told had ended (encFsProvider.ts, SAVE_DEADLINE_MS) failed afterwards: nothing was
    * written. Its text is sealed, then the editor shows the file again (the note on disk, or the locked text),
    * so that nothing dirty is left for VS Code to back up, and the user is told, with the way back. Where the

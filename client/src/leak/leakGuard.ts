@@ -5,8 +5,9 @@
 // being clean when that timer fires (docs/ARCHITECTURE.md, "Leak defence"). So:
 //  1. save-soon: a `noteseal:` document is saved (encrypted by the worker) 250 ms after its last edit,
 //     well inside the 1 s window;
-//  2. sealed recovery: when that save fails (locked, a conflict, disk full), the text is sealed by the
-//     worker into an encrypted recovery copy (noteRecovery.ts), so what the sweeper destroys is not lost;
+//  2. sealed recovery: when that save fails (locked, disk full), the text is sealed by the worker into an
+//     encrypted recovery copy (noteRecovery.ts), so what the sweeper destroys is not lost; one VS Code refused
+//     because the file changed on disk is sealed and the editor reverted at once (noteRecovery.ts changedOnDisk);
 //  3. sweeper: the backup VS Code then writes is destroyed as soon as it appears (a file watcher on every
 //     candidate backup home of backupLayouts.ts, a 200 ms poll as the fallback), and once at start for
 //     what a crash left behind. A probe finds which home this VS Code really uses; where none can be
@@ -55,8 +56,11 @@ export class LeakGuard implements vscode.Disposable {
   readonly candidates: BackupCandidates;
   /** The backup home VS Code was seen writing to (by the probe or the sweeper); undefined until then. */
   confirmedHome: string | undefined;
-  /** Called with a document whose save-soon failed (the recovery copy is made there). */
-  onSaveFailed: (doc: vscode.TextDocument) => Promise<void> = async () => undefined;
+  /**
+   * Called with a document whose save-soon failed (the recovery copy is made there), and when that save was
+   * asked (Date.now()): a save VS Code refused before the provider was called is told apart by it.
+   */
+  onSaveFailed: (doc: vscode.TextDocument, since: number) => Promise<void> = async () => undefined;
   /** Called after a save-soon succeeded. */
   onSaved: (doc: vscode.TextDocument) => void = () => undefined;
 
@@ -95,9 +99,9 @@ export class LeakGuard implements vscode.Disposable {
   private readonly lostRace = new Set<string>();
 
   /**
-   * A save of `uri` failed because another writer replaced the note meanwhile. VS Code's Compare / Overwrite
-   * flow needs a save that meets its own modified-since check, which a provider error cannot open: the
-   * save-soon that failed saves once more, right after VS Code has finished with the failed save.
+   * A save of `uri` failed because another writer replaced the note meanwhile (the worker's own check). The
+   * save-soon that failed saves once more, right after VS Code has finished with the failed save: VS Code's
+   * modified-since check refuses it, which onSaveFailed tells apart (the text sealed, the editor reverted).
    */
   savedOverByAnotherWriter(uri: vscode.Uri): void {
     this.lostRace.add(uri.toString());
@@ -105,11 +109,16 @@ export class LeakGuard implements vscode.Disposable {
 
   private async saveSoon(doc: vscode.TextDocument): Promise<void> {
     if (doc.isClosed || !doc.isDirty) return;
-    // A failed save keeps the editor dirty and VS Code shows why; the text is sealed, the sweeper handles the backup.
+    // A failed save keeps the editor dirty and VS Code shows why; the text is sealed, the sweeper handles the
+    // backup. One refused because the file changed on disk is sealed and reverted at once (onSaveFailed).
+    let since = Date.now();
     let saved = await doc.save().then(ok => ok, () => false);
-    if (!saved && this.lostRace.delete(doc.uri.toString()) && !doc.isClosed && doc.isDirty) saved = await doc.save().then(ok => ok, () => false);
+    if (!saved && this.lostRace.delete(doc.uri.toString()) && !doc.isClosed && doc.isDirty) {
+      since = Date.now();
+      saved = await doc.save().then(ok => ok, () => false);
+    }
     if (saved) this.onSaved(doc);
-    else if (!doc.isClosed && doc.isDirty) await this.onSaveFailed(doc).catch(e => this.log.warn(`could not seal a recovery copy: ${(e as Error).message}`));
+    else if (!doc.isClosed && doc.isDirty) await this.onSaveFailed(doc, since).catch(e => this.log.warn(`could not seal a recovery copy: ${(e as Error).message}`));
   }
 
   /**
@@ -168,7 +177,7 @@ export class LeakGuard implements vscode.Disposable {
     this.log.warn(`backups out of reach: ${why}`);
     if (this.context.globalState.get<boolean>(TOLD_KEY)) return;
     void this.context.globalState.update(TOLD_KEY, true);
-    void vscode.window.showWarningMessage(`${why} What protects unsaved text here: notes are saved encrypted ${SAVE_SOON_MS} ms after each edit, and a note that cannot be saved is sealed into an encrypted recovery copy. A note left unsaved for more than a second (locked, a conflict) may still be backed up by VS Code in plaintext until it is saved or reverted.`);
+    void vscode.window.showWarningMessage(`${why} What protects unsaved text here: notes are saved encrypted ${SAVE_SOON_MS} ms after each edit, and a note that cannot be saved is sealed into an encrypted recovery copy. A note left unsaved for more than a second (locked) may still be backed up by VS Code in plaintext until it is saved or reverted.`);
   }
 
   private requestSweep(): void {

@@ -29,18 +29,20 @@ async function typeAtEnd(editor: vscode.TextEditor, text: string): Promise<void>
 }
 
 /**
- * Types a canary and changes the file on disk before the save-soon lands: a conflict, so the note cannot be
- * saved. Under load the save can win the race (then the note reloads clean): try again until it holds.
+ * Opens the note at `file` as one that cannot be saved (served from memory with `text`, every save refused:
+ * the test API's refuseSavesOf) and types a canary: the note stays dirty past VS Code's backup delay. (A file
+ * changed on disk no longer leaves a note dirty: it is sealed and reverted at once, issue 22 §2.)
  */
-async function leaveUnsavable(editor: vscode.TextEditor, file: string): Promise<string> {
-  for (let i = 0; i < 5; i++) {
-    const mine = canary();
-    await typeAtEnd(editor, mine);
-    await writeEncExternally(file, `theirs ${i}\n`);
-    await sleep(1500);                              // past the backup delay
-    if (editor.document.isDirty && editor.document.getText().includes(mine)) return mine;
-  }
-  throw new Error('could not produce a conflict');
+async function leaveUnsavable(file: string, text: string): Promise<{ editor: vscode.TextEditor; mine: string; held: vscode.Disposable }> {
+  const noteseal = await api();
+  const held = noteseal.refuseSavesOf(noteUri(file), text);
+  const editor = await vscode.window.showTextDocument(noteUri(file), { preview: false });
+  await waitUntil('the note to open', () => editor.document.getText() === text);
+  const mine = canary();
+  await typeAtEnd(editor, mine);
+  await sleep(1500);                              // past the backup delay
+  assert.ok(editor.document.isDirty && editor.document.getText().includes(mine), 'the note stays dirty');
+  return { editor, mine, held };
 }
 
 describe('leak guard', () => {
@@ -57,20 +59,19 @@ describe('leak guard', () => {
     const noteseal = await unlocked();
     const probed = await noteseal.calibrateBackups();
     if (probed) assert.equal(noteseal.backupHomes()[0], probed, 'the probe confirmed a home: it is swept first');
-    // A conflict leaves a note dirty past the backup delay: VS Code writes a backup, the sweeper destroys it.
+    // A note that cannot be saved stays dirty past the backup delay: VS Code writes a backup, the sweeper destroys it.
     const dir = freshDir('find-home');
     const file = path.join(dir, 'h.md.enc');
     await writeEncExternally(file, 'h\n');
-    const editor = await vscode.window.showTextDocument(noteUri(file), { preview: false });
-    await sleep(300);
     const before = noteseal.sweptBackups();
-    await leaveUnsavable(editor, file);
+    const { held } = await leaveUnsavable(file, 'h\n');
     if (!probed) await waitUntil('VS Code to back up the dirty note, and the sweeper to destroy it', () => noteseal.sweptBackups() > before, 15_000);
     await noteseal.sweepNow();
     const home = noteseal.backupHomes()[0];
     assert.ok(fs.existsSync(home), `the confirmed home ${home} exists`);
     assert.deepEqual(noteseal.backupHomes().flatMap(filesBelow).filter(p => p.split(path.sep).includes('noteseal')), [], 'no backup of a note remains');
     await vscode.commands.executeCommand('workbench.action.files.revert');
+    held.dispose();
   });
 
   it('the sweeper never follows a symlink or overwrites through a hard link planted among the backups', async () => {
@@ -100,9 +101,7 @@ describe('leak guard', () => {
     const dir = freshDir('restart-seal');
     const file = path.join(dir, 'r.md.enc');
     await writeEncExternally(file, 'base\n');
-    const editor = await vscode.window.showTextDocument(noteUri(file), { preview: false });
-    await sleep(300);
-    const mine = await leaveUnsavable(editor, file);   // a conflict: this save cannot happen
+    const { mine, held } = await leaveUnsavable(file, 'base\n');   // this save cannot happen
     await vscode.commands.executeCommand('noteseal.restartWorker');
     await waitUntil('the note to close', () => noteTabs().length === 0, 15_000);
     assert.equal((await noteseal.vault.state()).locked, true, 'the new worker is locked');
@@ -112,7 +111,8 @@ describe('leak guard', () => {
     for (const f of [...noteseal.backupHomes().flatMap(filesBelow), ...filesBelow(recoveryDir()), ...filesBelow(dir)]) {
       assert.ok(!holds(f, mine), `${f} holds no plaintext`);
     }
-    assert.match(await readEncExternally(file), /^theirs \d\n$/, 'their version is intact');
+    assert.equal(await readEncExternally(file), 'base\n', 'the file is intact');
+    held.dispose();                                  // saves of the note reach the worker again
     await noteseal.vault.unlock(PASSPHRASE);
     const pending = await noteseal.recovery.pending();
     assert.ok(pending.some(c => c.path === file.replace(/\.enc$/, '')), 'a sealed copy waits');
@@ -166,14 +166,13 @@ describe('leak guard', () => {
     const other = path.join(dir, 'o.md.enc');
     await writeEncExternally(file, 'l\n');
     await writeEncExternally(other, 'o\n');
-    const editor = await vscode.window.showTextDocument(noteUri(file), { preview: false });
-    await sleep(300);
-    const mine = await leaveUnsavable(editor, file);
+    const { mine, held } = await leaveUnsavable(file, 'l\n');
     await vscode.commands.executeCommand('vscode.diff', noteUri(other), noteUri(file), 'compare');
     await sleep(300);
     await noteseal.vault.lock();
     assert.equal((await noteseal.vault.state()).locked, true);
     assert.deepEqual(noteTabs().map(t => t.label), [], 'no decrypted editor or diff is open');
+    held.dispose();
     await noteseal.vault.unlock(PASSPHRASE);
     assert.ok((await noteseal.recovery.pending()).some(c => c.path === file.replace(/\.enc$/, '')), 'the unsaved text is sealed');
     await noteseal.recovery.restore(file.replace(/\.enc$/, ''));
