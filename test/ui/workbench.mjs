@@ -123,9 +123,18 @@ export async function unlockFromStatusBar(page, passphrase) {
  * the center so that a later call cannot match an old message.
  */
 export async function notification(page, re, timeout = 15_000) {
-  await runCommand(page, 'Notifications: Show Notifications');
+  // The center can close before the notification arrives (an editor opening takes the focus): open it again
+  // while waiting, rather than waiting on a closed one (sopsFiles' "PGP-only" case once waited 30 s so).
   const item = page.locator('.notifications-center .notification-list-item', { hasText: re }).first();
-  await item.waitFor({ timeout });
+  for (const end = Date.now() + timeout; ;) {
+    if (!(await page.locator('.notifications-center.visible').count())) await runCommand(page, 'Notifications: Show Notifications');
+    try {
+      await item.waitFor({ timeout: Math.max(1, Math.min(3_000, end - Date.now())) });
+      break;
+    } catch (e) {
+      if (Date.now() >= end) throw e;
+    }
+  }
   const text = (await item.innerText()).replace(/\s+/g, ' ').trim();
   await runCommand(page, 'Notifications: Clear All Notifications');
   return text;
