@@ -1,6 +1,6 @@
 // Reading stdin for `encrypt -`: in blocks of 1 MiB, the next one read while the last is sealed, straight from descriptor 0 when it is a file or a pipe,
 // instead of process.stdin's 64 KiB stream chunks (a 256 MiB input was 4,096 trips through the stream and
-// the event loop; the blocks are whole chunks, which the sealer takes without copying).
+// the event loop).
 import { fstatSync, read } from 'node:fs';
 
 const BLOCK_BYTES = 1024 * 1024;
@@ -19,7 +19,7 @@ function blockReadable(fd: number): boolean {
 }
 
 /**
- * The bytes of stdin, in order, each block a fresh buffer (the sealer keeps views of them). A descriptor
+ * The bytes of stdin, in order, each block a fresh buffer. A descriptor
  * that would block (a pipe someone made non-blocking) hands over to process.stdin from where it stopped.
  */
 export async function* stdinBlocks(stdin: NodeJS.ReadableStream & { fd?: number } = process.stdin, fd = 0): AsyncGenerator<Uint8Array> {

@@ -2,7 +2,8 @@
 // worker pool for large ones (chunks are independent, so two cores work at once). A note's save (a buffer
 // sealed to a file) stays in this thread at any size: the pool would first copy the plaintext for its
 // threads, and measured through the real worker on the 2-vCPU machine that made a 20 MiB save slower
-// (137 vs 114 ms, medians of 5 runs of 11); file-to-file encryption reads its own input and keeps the pool.
+// (137 vs 114 ms, medians of 5 runs of 11); file-to-file encryption reads its own input and keeps the pool,
+// and a stream past the threshold goes to it too (parallel.ts sealStream: its one copy goes into the batch).
 import type { FileKeys } from './derive';
 import { IN_FLIGHT_PER_WORKER, type JobRunner } from './parallel';
 import { localChunkCipher, type ChunkCipher } from './payload';
@@ -40,5 +41,5 @@ export function parallelFor(sizeHint: number, threshold = poolThreshold()): { ru
   if (!(sizeHint >= threshold)) return undefined;
   const pool = cryptoPool();
   if (!pool) return undefined;
-  return { run: job => pool.run(job), depth: pool.size * IN_FLIGHT_PER_WORKER };
+  return { run: (job, pin) => pool.run(job, pin), depth: pool.size * IN_FLIGHT_PER_WORKER };
 }

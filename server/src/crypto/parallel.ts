@@ -8,14 +8,18 @@
 // an intact file's would (a frame kind, a length, a tag, a short read), it stops with ParallelMiss and
 // the caller re-reads with the sequential decoder (payload.ts), which reports the precise error in the
 // order the format prescribes.
+import { createHash, type Hash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { writeAll } from './atomic';
 import { CHUNK_FRAME_OVERHEAD, FINAL_FRAME_OVERHEAD, MAX_CHUNKS } from './constants';
 import type { FileKeys } from './derive';
+import { NoteSealError } from './errors';
 import type { ParsedHeader } from './header';
-import { framesPerBatch } from './payload';
+import { framesPerBatch, localChunkCipher, type ChunkJob } from './payload';
 import type { PoolJob, PoolResult } from './pool';
 
-/** Runs one job: on the worker pool, or (small inputs) in this thread. */
-export type JobRunner = (job: PoolJob) => Promise<PoolResult>;
+/** Runs one job: on the worker pool, or (small inputs) in this thread; jobs with the same `pin` run on the same thread, in order. */
+export type JobRunner = (job: PoolJob, pin?: number) => Promise<PoolResult>;
 
 /** The fast path could not vouch for this batch; re-read sequentially for the exact error. */
 export class ParallelMiss extends Error {
@@ -159,4 +163,144 @@ export async function sealFileParallel(run: JobRunner, depth: number, srcFd: num
     written?.(r.framesLength, r.framesAt);
   }
   return true;
+}
+
+const ZEROS = new Uint8Array(256 * 1024);
+
+/** Wipes a view of shared memory (fill there takes about 14 times as long as a copy from zeros: the worker's wipeShared). */
+function wipeShared(view: Uint8Array): void {
+  for (let at = 0; at < view.length; at += ZEROS.length) view.set(at + ZEROS.length <= view.length ? ZEROS : ZEROS.subarray(0, view.length - at), at);
+}
+
+/** Runs a stream's seal jobs: in this thread, or on the pool (with `pin`, always on the same thread). */
+export interface StreamRunner { run: JobRunner; depth: number }
+
+/** Batches a stream holds before it chooses between this thread and the pool, if the pool's threshold is higher. */
+const MAX_HELD_BATCHES = 8;
+
+let nextHashId = 0;
+
+/**
+ * Seals a stream of unknown length into `dstFd` at the frame offsets, as sealFileParallel seals a file: each
+ * piece is copied into the batch being filled (a buffer shared with the threads), each full batch is one
+ * seal job whose frames its runner writes itself, and the rest ends as a last job with the final chunk.
+ * With a pool, the first batches are held until the input reaches its threshold (`pooled` gives the pool) or
+ * ends (this thread: a small stream starts no threads). With `hashing`, the runner hashes the frames as it seals
+ * them (SHA-256, in order: every job on one thread) and the last job returns the digest, so this thread,
+ * busy reading the stream, neither hashes nor reads the frames back. Every piece is copied before the next
+ * is asked for, so a source may reuse its buffers. Memory: the batches in flight, whatever the length.
+ * `written` hears of each batch once it is in the file, in order.
+ */
+export async function sealStream(input: AsyncIterable<Uint8Array>, dstFd: number, keys: FileKeys, chunkSize: number, headerLength: number,
+  how: { pooled?: (bytesSeen: number) => StreamRunner | undefined; local: StreamRunner; hashing: boolean; written?: (bytes: number) => void }): Promise<{ plaintextBytes: number; digest?: Buffer }> {
+  const C = chunkSize;
+  const frame = C + CHUNK_FRAME_OVERHEAD;
+  const batchChunks = framesPerBatch(C);
+  const batchBytes = batchChunks * C;
+  const hashId = how.hashing ? nextHashId++ : undefined;
+  const slots: SharedArrayBuffer[] = []; // every batch buffer made, for the wipe on failure
+  const idle: Uint8Array<SharedArrayBuffer>[] = [];
+  const held: Uint8Array<SharedArrayBuffer>[] = []; // full batches not yet launched (no runner chosen yet)
+  const inFlight: { done: Promise<PoolResult>; slot: Uint8Array<SharedArrayBuffer>; length: number }[] = [];
+  const newSlot = () => { const s = new SharedArrayBuffer(batchBytes); slots.push(s); return new Uint8Array(s); };
+  let runner: StreamRunner | undefined = how.pooled ? undefined : how.local; // no pool: nothing to wait for
+  let slot = newSlot();
+  let filled = 0;
+  let first = 0; // the first chunk of the next batch launched
+  let total = 0;
+  let digest: Buffer | undefined;
+  let ok = false;
+  const launch = (batch: Uint8Array<SharedArrayBuffer>, bytes: number, final: boolean) => {
+    const full = final ? Math.floor(bytes / C) : batchChunks;
+    const count = final ? full + 1 : full;
+    if (first + count > MAX_CHUNKS) throw new NoteSealError('LIMIT_EXCEEDED', 'the file has more chunks than the format allows');
+    const finalLength = final ? bytes - full * C : -1;
+    const done = runner!.run({
+      op: 'seal', key: keys.payloadKey, aad: keys.chunkAad, chunkSize: C, counter: first, count, finalLength,
+      data: batch.buffer, inLength: bytes, out: 'write', outFd: dstFd, outPosition: headerLength + first * frame,
+      ...(hashId !== undefined ? { hashId, digest: final } : {}),
+    }, hashId);
+    done.catch(() => undefined); // observed in turn below, or in the finally
+    inFlight.push({ done, slot: batch, length: full * frame + (final ? FINAL_FRAME_OVERHEAD + finalLength : 0) });
+    first += full;
+  };
+  const settleOldest = async () => {
+    const job = inFlight.shift()!;
+    const r = await job.done;
+    if (r.short || r.failedAt >= 0) throw new Error('a seal job did not complete');
+    digest = r.digest;
+    how.written?.(job.length);
+    idle.push(job.slot); // the runner wiped it
+  };
+  try {
+    for await (const piece of input) {
+      for (let p = 0; p < piece.length;) {
+        const n = Math.min(batchBytes - filled, piece.length - p);
+        slot.set(piece.subarray(p, p + n), filled);
+        filled += n;
+        total += n;
+        p += n;
+        if (filled < batchBytes) continue;
+        if (!runner) {
+          held.push(slot);
+          runner = how.pooled!(total) ?? (held.length >= MAX_HELD_BATCHES ? how.local : undefined);
+          if (runner) for (const b of held.splice(0)) launch(b, batchBytes, false);
+        } else {
+          launch(slot, batchBytes, false);
+        }
+        while (runner && inFlight.length >= runner.depth) await settleOldest();
+        slot = idle.pop() ?? newSlot();
+        filled = 0;
+      }
+    }
+    runner ??= how.local;
+    for (const b of held.splice(0)) launch(b, batchBytes, false);
+    launch(slot, filled, true);
+    filled = 0;
+    while (inFlight.length) await settleOldest();
+    ok = true;
+    return { plaintextBytes: total, ...(digest ? { digest } : {}) };
+  } finally {
+    // Every job ends before we return: a worker must not outlive the descriptor it writes to.
+    await Promise.allSettled(inFlight.map(j => j.done));
+    wipeShared(slot.subarray(0, filled));
+    if (!ok) {
+      for (const s of slots) wipeShared(new Uint8Array(s)); // a failed job may not have wiped its batch
+      // The runner's hash of a stream that will not end: an empty last job drops it.
+      if (runner && hashId !== undefined) {
+        runner.run({ op: 'seal', key: keys.payloadKey, aad: keys.chunkAad, chunkSize: C, counter: first, count: 0, finalLength: -1, out: 'none', hashId, digest: true }, hashId).catch(() => undefined);
+      }
+    }
+  }
+}
+
+/**
+ * Seals a stream's batches in this thread (a small stream: no threads started), the write of one overlapping
+ * the sealing of the next, hashing the frames in order as sealStream asks.
+ */
+export function localSealRunner(out: FileHandle): StreamRunner {
+  let hash: Hash | undefined;
+  return {
+    depth: 2,
+    run: async job => {
+      const input = Buffer.from(job.data!, 0, job.inLength);
+      const cipher = localChunkCipher(job.key, job.aad);
+      const chunks: ChunkJob[] = [];
+      for (let i = 0, at = 0; i < job.count; i++) {
+        const final = i === job.count - 1 && job.finalLength >= 0;
+        const length = final ? job.finalLength : job.chunkSize;
+        chunks.push({ counter: job.counter + i, final, body: input.subarray(at, at + length) });
+        at += length;
+      }
+      const frames = await cipher.seal(chunks);
+      wipeShared(input);
+      if (job.hashId !== undefined) {
+        hash ??= createHash('sha256');
+        for (const f of frames) hash.update(f);
+      }
+      const digest = job.digest ? hash?.digest() : undefined;
+      await writeAll(out, frames, job.outPosition);
+      return { failedAt: -1, ...(digest ? { digest } : {}) };
+    },
+  };
 }

@@ -1,28 +1,24 @@
-// A push-to-pull bridge: write() calls become the async iterable the format's encryptFile reads, with
-// back-pressure (write resolves once what is queued is below the high-water mark) and memory bounded by it.
+// A push-to-pull bridge: write() calls become the async iterable the format's encryptFile reads. Nothing is
+// copied or queued here: a push waits until the reader has taken its bytes (encryptFile copies each piece
+// into the batch it seals before it asks for the next), so the writer may reuse its buffer once push
+// resolves, and back-pressure is the reader's (its batches in flight).
 
 export class Feed implements AsyncIterable<Uint8Array> {
-  private readonly queue: Buffer[] = [];
-  private queued = 0;
+  private readonly queue: { bytes: Uint8Array; taken: () => void; refused: (e: unknown) => void }[] = [];
   private ended = false;
   private failure: unknown;
   private failed = false;
   private wakeReader: (() => void) | undefined;
-  private readonly writers: (() => void)[] = [];
 
-  constructor(private readonly highWaterMark: number) {}
-
-  /** Queues a copy of `bytes` (the caller may reuse its buffer; the copy is sealed in place and wiped). */
-  async push(bytes: Uint8Array): Promise<void> {
-    if (this.failed) throw this.failure;
-    if (this.ended) throw new Error('write after close');
-    if (bytes.length === 0) return;
-    const copy = Buffer.from(bytes);
-    this.queue.push(copy);
-    this.queued += copy.length;
-    this.wake();
-    while (this.queued > this.highWaterMark && !this.failed) await new Promise<void>(r => this.writers.push(r));
-    if (this.failed) throw this.failure;
+  /** Hands `bytes` to the reader; resolves once it has taken them (copied, or sealed) and asked for more. */
+  push(bytes: Uint8Array): Promise<void> {
+    if (this.failed) return Promise.reject(this.failure);
+    if (this.ended) return Promise.reject(new Error('write after close'));
+    if (bytes.length === 0) return Promise.resolve();
+    return new Promise<void>((taken, refused) => {
+      this.queue.push({ bytes, taken, refused });
+      this.wake();
+    });
   }
 
   end(): void { this.ended = true; this.wake(); }
@@ -32,25 +28,22 @@ export class Feed implements AsyncIterable<Uint8Array> {
     if (this.failed) return;
     this.failed = true;
     this.failure = e;
-    for (const b of this.queue.splice(0)) b.fill(0);
-    this.queued = 0;
+    for (const w of this.queue.splice(0)) w.refused(e);
     this.wake();
   }
 
   private wake(): void {
     this.wakeReader?.();
     this.wakeReader = undefined;
-    for (const w of this.writers.splice(0)) w();
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
     for (;;) {
       if (this.failed) throw this.failure;
-      const next = this.queue.shift();
+      const next = this.queue[0];
       if (next) {
-        this.queued -= next.length;
-        for (const w of this.writers.splice(0)) w();
-        yield next;
+        yield next.bytes; // resumed when the reader asks for the next piece: it is done with this one
+        if (this.queue[0] === next) { this.queue.shift(); next.taken(); }
         continue;
       }
       if (this.ended) return;

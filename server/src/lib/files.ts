@@ -73,7 +73,12 @@ export function createReadStream(path: string, options: ReadOptions = {}): Reada
   return stream;
 }
 
+/** The Writable's default high-water mark (Node's is 16 KiB, less than one read of a file stream). */
+const WRITE_HIGH_WATER_MARK = 1024 * 1024;
+
 export interface WriteStreamOptions extends OpenOptions {
+  /** Bytes the stream takes before write() returns false (default 1 MiB). */
+  highWaterMark?: number;
   /** 'w' (default): replaces the file on end(), crash-safe; 'a': a log (continued if it exists), sealed at least every flushMs. */
   flags?: Exclude<OpenFlags, 'r'>;
 }
@@ -85,6 +90,9 @@ export interface WriteStreamOptions extends OpenOptions {
 export function createWriteStream(path: string, options: WriteStreamOptions = {}): Writable {
   let handle: NoteSealFile | undefined;
   return new Writable({
+    // Writes taken while the last one is sealed (each only referenced, not copied), so that a source piped in
+    // keeps reading ahead instead of waiting for each write's callback (64 KiB file reads, one at a time).
+    highWaterMark: options.highWaterMark ?? WRITE_HIGH_WATER_MARK,
     construct(cb) {
       open(path, options.flags ?? 'w', options).then(h => { handle = h; cb(); }, e => cb(e as Error));
     },

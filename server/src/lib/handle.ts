@@ -32,9 +32,6 @@ export interface OpenOptions extends KeyOptions {
   flushMs?: number;
 }
 
-/** Bytes a 'w' handle queues before write() waits for the sealing to catch up. */
-const WRITE_HIGH_WATER_MARK = 1024 * 1024;
-
 type Writing =
   | { kind: 'w'; feed: Feed; done: Promise<void> }
   | { kind: 'a'; log: LogAppender };
@@ -82,7 +79,7 @@ export class NoteSealFile {
           return { kind: 'a' as const, log };
         }
         const { dataKey, stanzas, signing } = await newFileKeys(session, path, options.recipients);
-        const feed = new Feed(WRITE_HIGH_WATER_MARK);
+        const feed = new Feed();
         const done = encryptFile(feed, path, dataKey, stanzas, { ...chunkSize, ...signing }).finally(() => dataKey.fill(0));
         done.catch(e => feed.fail(e)); // a failed write (a full disk) fails the writer waiting on the feed
         return { kind: 'w' as const, feed, done };
@@ -126,7 +123,7 @@ export class NoteSealFile {
     return (await mapped(() => readRangeAndLength(this.path, this.unwrap.unwrap, 0, 0))).plaintextLength;
   }
 
-  /** Adds `data` at the end ('w' and 'a'); resolves when it is queued ('w') or buffered, full chunks sealed and fsynced ('a'; the rest within flushMs). */
+  /** Adds `data` at the end ('w' and 'a'); resolves when it is taken into a batch being sealed ('w') or buffered, full chunks sealed and fsynced ('a'; the rest within flushMs): `data` may be reused then. */
   async write(data: string | Uint8Array, encoding?: BufferEncoding): Promise<void> {
     this.check(['w', 'a'], 'write');
     const bytes = toBytes(data, encoding);

@@ -70,6 +70,48 @@ describe('parallel fast path (forced on small files)', () => {
     }
   });
 
+  it('a signed stream, on the pool or in this thread, reusing its one buffer: the plaintext, its payload hash and no temp file', async t => {
+    const dir = tempDir(t);
+    const key = newDataKey();
+    // A source that overwrites its only buffer as soon as it is asked for more (as a reader reusing a block does):
+    // the sealer must have copied each piece by then.
+    async function* reusing(plain: Buffer, piece: number): AsyncGenerator<Uint8Array> {
+      const buf = Buffer.alloc(piece);
+      for (let at = 0; at < plain.length; at += piece) {
+        const n = plain.copy(buf, 0, at, Math.min(plain.length, at + piece));
+        yield buf.subarray(0, n);
+        buf.fill(0xee);
+      }
+    }
+    const ways = [
+      { name: 'pool', threshold: '0', threads: '2' },
+      { name: 'this thread (below the threshold)', threshold: String(1 << 30), threads: '2' },
+      { name: 'this thread (no threads)', threshold: '0', threads: '0' },
+    ];
+    for (const way of ways) {
+      process.env.NOTESEAL_POOL_THRESHOLD = way.threshold;
+      process.env.NOTESEAL_CRYPTO_THREADS = way.threads;
+      for (const size of [0, 1, C - 1, C, 3 * C, 3 * C + 5, 10 * C + 123]) {
+        const plain = pattern(size, size + 3);
+        const enc = path.join(dir, `s${size}.enc`);
+        let seen: Buffer | undefined;
+        const payloadBound = { type: 6, length: 32, build: async (_prefix: Uint8Array, payloadSha256: Uint8Array) => { seen = Buffer.from(payloadSha256); return seen; } };
+        await encryptFile(reusing(plain, C + 7), enc, key, STANZAS, { chunkSize: C, payloadBound });
+        const bytes = readFileSync(enc);
+        const header = parseHeader(bytes);
+        assert.deepEqual(seen, createHash('sha256').update(bytes.subarray(header.headerLength)).digest(), `${way.name} ${size}: the hash the stanza signs`);
+        assert.deepEqual(Buffer.from(header.stanzas.at(-1)!.body), seen, `${way.name} ${size}: the stanza in the header`);
+        assert.deepEqual(await decryptFileToBuffer(enc, fixedKey(key)).then(b => Buffer.from(b)), plain, `${way.name} ${size}: the plaintext`);
+      }
+      // A stream that fails half-way replaces nothing and leaves no temporary file; the next one is sound.
+      const enc = path.join(dir, 'failed.enc');
+      async function* failing(): AsyncGenerator<Uint8Array> { yield pattern(7 * C, 1); throw new Error('the source broke'); }
+      await assert.rejects(encryptFile(failing(), enc, key, STANZAS, { chunkSize: C, payloadBound: { type: 6, length: 32, build: async () => new Uint8Array(32) } }), /the source broke/);
+      assert.equal(existsSync(enc), false, way.name);
+      assert.deepEqual(readdirSync(dir).filter(n => n.includes('.tmp-')), [], way.name);
+    }
+  });
+
   it('round-trips several sizes through every reader; output equals the sequential encoder\'s plaintext', async t => {
     const dir = tempDir(t);
     const key = newDataKey();
