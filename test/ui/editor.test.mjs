@@ -6,8 +6,9 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { answerConflict, conflictSealedAndReverted, waitUntil } from './leakScenarios.mjs';
 import { searchForCanary } from './leakSearch.mjs';
-import { answerQuickInput, explorerRow, noteseal, openWorkbench, runCommand, screenshot } from './workbench.mjs';
+import { answerQuickInput, explorerRow, noteseal, openWorkbench, screenshot } from './workbench.mjs';
 
 const PASSPHRASE = 'ui test passphrase, long enough';
 const startedAt = Date.now() - 1000;
@@ -76,34 +77,30 @@ describe('editing encrypted notes in the workbench', () => {
     await screenshot(page, 'editor-open-from-explorer');
   });
 
-  it('a file changed on disk under a dirty editor: VS Code offers Compare and Overwrite; neither side is lost', async () => {
+  it('a file changed on disk under a dirty editor: mine is sealed and theirs shown before any backup; Keep Mine saves mine over it', async () => {
+    // Issue 22 §2: VS Code refuses the save (the file is newer); NoteSeal seals the editor's text into a recovery
+    // copy and reverts to theirs before VS Code's backup delay, then offers Compare / Keep Mine / Keep Theirs
+    // (leakScenarios.mjs; each button: leakRecovery.test.mjs).
     const file = path.join(wb.folder, 'notes', 'plan.md.enc');
-    await page.locator('.monaco-editor .view-lines').first().click();
-    await page.keyboard.press('Control+End');
     const theirs = path.join(wb.stateDir, 'theirs.enc');
-    encryptWithCli('theirs\n', theirs);               // sealed beforehand, so that it lands at once:
-    await page.keyboard.type('mine');
-    fs.copyFileSync(theirs, file);                    // well before the editor's save-soon (250 ms)
-    await page.waitForTimeout(2500);
-    assert.equal(cli('decrypt', file), 'theirs\n', 'their version is on disk, not overwritten');
-    await runCommand(page, 'Notifications: Show Notifications');
-    const item = page.locator('.notifications-center .notification-list-item', { hasText: 'newer' }).first();
-    // Theirs may land while the editor's save is already being sealed: NoteSeal then refuses the rename
-    // ("changed on disk") and saves again, which meets VS Code's own check. Where that second save has
-    // not come (the save was not save-soon's), the user's next save brings VS Code's dialog.
-    await item.waitFor({ timeout: 10_000 }).catch(async () => {
-      assert.ok(await page.locator('.notifications-center .notification-list-item', { hasText: 'changed on disk' }).count() > 0, "NoteSeal's conflict message is shown");
-      await page.locator('.monaco-editor .view-lines').first().click();
-      await page.keyboard.press('Control+S');
-      await runCommand(page, 'Notifications: Show Notifications');
-      await item.waitFor({ timeout: 10_000 });
+    encryptWithCli('theirs\n', theirs);               // sealed beforehand, so that it lands at once
+    let attempt = 0;
+    await conflictSealedAndReverted({
+      page, stateDir: wb.stateDir, shot: 'editor-conflict',
+      dirtyTab: page.locator('.tabs-container .tab.dirty', { hasText: /plan\.md/ }),
+      type: async () => {
+        await page.locator('.monaco-editor .view-lines').first().click();
+        await page.keyboard.press('Control+End');
+        await page.keyboard.type(`mine${++attempt}`);
+      },
+      landTheirs: () => fs.copyFileSync(theirs, file), // well before the editor's save-soon (250 ms)
+      theirsOnDisk: async () => cli('decrypt', file) === 'theirs\n',
     });
-    await item.locator('.monaco-button', { hasText: 'Compare' }).waitFor();
-    await screenshot(page, 'editor-conflict');
-    await item.locator('.monaco-button', { hasText: 'Overwrite' }).click();
-    await page.waitForTimeout(1000);
-    assert.match(cli('decrypt', file), /First line\.\nmine/, 'mine replaced theirs only when I chose Overwrite');
-    await runCommand(page, 'Notifications: Clear All Notifications');
+    assert.equal(cli('decrypt', file), 'theirs\n', 'their version is on disk, not overwritten');
+    await page.locator('.monaco-editor .view-lines', { hasText: 'theirs' }).first().waitFor({ timeout: 10_000 });
+    await answerConflict(page, 'Keep Mine');
+    await waitUntil('mine to be saved over theirs', async () => new RegExp(`mine${attempt}`).test(cli('decrypt', file)), 20_000);
+    assert.match(cli('decrypt', file), /First line\./, 'mine is the whole note as I had it');
   });
 
   it('leaves no trace of typed text anywhere on disk (hot-exit backups, browser storage, logs, temp, workspace)', async () => {
