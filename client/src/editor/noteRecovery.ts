@@ -159,11 +159,7 @@ export class NoteRecovery {
     const { data } = await this.worker.request(Method.recoveryRead, { id });
     const doc = await vscode.workspace.openTextDocument(uri);
     const editor = await vscode.window.showTextDocument(doc, { preview: false });
-    const text = new TextDecoder().decode(data);
-    if (doc.getText() !== text) {
-      const all = new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length));
-      if (!(await editor.edit(b => b.replace(all, text)))) throw new Error('your version could not be put back into the editor');
-    }
+    if (!(await replaceText(editor, new TextDecoder().decode(data)))) throw new Error('your version could not be put back into the editor');
     if (!doc.isDirty || await doc.save().then(ok => ok, () => false)) {
       await this.worker.request(Method.recoveryDiscard, { id });
       this.log.info('a note changed on disk: your version was written over it (Keep Mine)');
@@ -344,10 +340,7 @@ export class NoteRecovery {
         const editor = await vscode.window.showTextDocument(doc, { preview: false });
         // VS Code may still hold the placeholder it was closed with: load the real note (and its version on disk).
         if (doc.getText() === PLACEHOLDER_TEXT || isLockedText(doc.getText())) await vscode.commands.executeCommand('workbench.action.files.revert');
-        if (doc.getText() !== text) {
-          const all = new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length));
-          if (!(await editor.edit(b => b.replace(all, text)))) { this.log.warn('a recovered note could not be put back into its editor'); continue; }
-        }
+        if (!(await replaceText(editor, text))) { this.log.warn('a recovered note could not be put back into its editor'); continue; }
         await this.worker.request(Method.recoveryDiscard, { id });
         restored++;
       } finally { restoringNotes.delete(uri.toString()); }
@@ -355,6 +348,13 @@ export class NoteRecovery {
     if (restored) this.log.info(`restored ${restored} note(s) from sealed recovery copies`);
     return restored;
   }
+}
+
+/** Makes `text` the editor's whole text (one edit, undoable), unless it already is; false if VS Code refused the edit. */
+async function replaceText(editor: vscode.TextEditor, text: string): Promise<boolean> {
+  const doc = editor.document;
+  if (doc.getText() === text) return true;
+  return editor.edit(b => b.replace(new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), text));
 }
 
 function noteOf(tab: vscode.Tab): vscode.Uri | undefined {
