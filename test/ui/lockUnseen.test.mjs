@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { explorerRow, noteseal, noteSealLogs, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
+import { editorStateStored, explorerRow, noteseal, noteSealLogs, openWorkbench, runCommand, screenshot, unlockFromStatusBar } from './workbench.mjs';
 
 const PASSPHRASE = 'ui test passphrase, long enough';
 const CANARY = `LOCKCANARY${randomBytes(8).toString('hex')}`;
@@ -181,53 +181,20 @@ describe('a locked note stays unseen when it is opened again', () => {
     await expectAllUnseen('restart-worker', Date.now(), 0);
   });
 
-  /**
-   * Waits until the web workbench has stored its open editors with the note among them (it writes its state to
-   * IndexedDB every few seconds, BrowserStorageService's flush interval): a reload sooner restores no tab.
-   * `withNote: false`: waits until the stored editors no longer hold it.
-   */
-  async function editorStateStored(withNote = true) {
-    const stored = () => page.evaluate(async () => {
-      const idb = globalThis.indexedDB;
-      for (const { name } of await idb.databases()) {
-        if (!name?.startsWith('vscode-web-state-db')) continue;
-        const values = await new Promise(resolve => {
-          const open = idb.open(name);
-          open.onerror = () => resolve([]);
-          open.onsuccess = () => {
-            const db = open.result;
-            if (!db.objectStoreNames.contains('ItemTable')) { db.close(); resolve([]); return; }
-            // The editor part's memento (its groups and their editors), not the history of recent editors.
-            const get = db.transaction('ItemTable').objectStore('ItemTable').get('memento/workbench.parts.editor');
-            get.onsuccess = () => { db.close(); resolve([String(get.result ?? '')]); };
-            get.onerror = () => { db.close(); resolve([]); };
-          };
-        });
-        if (values.some(v => v.includes('noteseal') && v.includes('secret.md'))) return true;
-      }
-      return false;
-    }).catch(() => false);
-    const end = Date.now() + 30_000;
-    while (await stored() !== withNote) {
-      if (Date.now() > end) assert.fail(`the workbench's stored editors did not ${withNote ? 'come to hold' : 'drop'} the note`);
-      await page.waitForTimeout(250);
-    }
-  }
-
   it('a tab restored by a page reload: after a lock, and open while unlocked', async () => {
     // Locked: the note reopened (unlock declined) stays open; the reload restores its tab.
     await openUnlocked();
     await lockFromStatusBar();
     await expectUnseen('reopened-before-reload', openFromExplorer, { keep: true });
     const reload = async () => {
-      await editorStateStored();
+      await editorStateStored(page, ['secret.md']);
       await page.reload();
       await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     };
     await expectUnseen('reload-restored-locked-tab', reload, { promptMs: 120_000 });
     // Unlocked: the note is open when the page reloads (a new window: NoteSeal starts locked).
     await reset();
-    await editorStateStored(false); // so that the wait before the reload sees this opening, not the last one
+    await editorStateStored(page, ['secret.md'], { present: false }); // so that the wait before the reload sees this opening, not the last one
     await openUnlocked();
     await expectUnseen('reload-restored-tab', reload, { promptMs: 120_000 });
   });

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../host/codeServer.mjs';
-import { answerQuickInput, explorerRow, noteseal, noteSealLogs, openWorkbench, screenshot } from './workbench.mjs';
+import { answerQuickInput, editorStateStored, explorerRow, noteseal, noteSealLogs, openWorkbench, screenshot } from './workbench.mjs';
 
 const PASSPHRASE = 'restored tabs test passphrase 27';
 const DOTENVX = path.join(projectRoot, 'node_modules', '@dotenvx', 'dotenvx', 'src', 'cli', 'dotenvx.js');
@@ -30,34 +30,6 @@ describe('sops and dotenvx tabs restored at start-up', () => {
       + [...d.querySelectorAll('input, textarea')].map(e => e.value).join('\n'); }).catch(() => '')));
     return texts.some(t => t.includes(SOPS_CANARY) || t.includes(DOTENV_CANARY));
   }
-  /** Waits until the workbench has stored its open editors with both files (IndexedDB, flushed every few seconds). */
-  async function editorStateStored() {
-    const stored = () => page.evaluate(async () => {
-      const idb = globalThis.indexedDB;
-      for (const { name } of await idb.databases()) {
-        if (!name?.startsWith('vscode-web-state-db')) continue;
-        const value = await new Promise(resolve => {
-          const open = idb.open(name);
-          open.onerror = () => resolve('');
-          open.onsuccess = () => {
-            const db = open.result;
-            if (!db.objectStoreNames.contains('ItemTable')) { db.close(); resolve(''); return; }
-            const get = db.transaction('ItemTable').objectStore('ItemTable').get('memento/workbench.parts.editor');
-            get.onsuccess = () => { db.close(); resolve(String(get.result ?? '')); };
-            get.onerror = () => { db.close(); resolve(''); };
-          };
-        });
-        if (value.includes('secrets.sops.yaml') && value.includes('.env.production')) return true;
-      }
-      return false;
-    }).catch(() => false);
-    const end = Date.now() + 30_000;
-    while (!(await stored())) {
-      if (Date.now() > end) assert.fail('the workbench did not store its open editors');
-      await page.waitForTimeout(250);
-    }
-  }
-
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'noteseal-restoredui-'));
     keyfile = path.join(dir, 'keyfile.json');
@@ -99,7 +71,7 @@ describe('sops and dotenvx tabs restored at start-up', () => {
     assert.match(fs.readFileSync(path.join(wb.folder, '.env.production'), 'utf8'), /SECRET_NOTE="encrypted:/);
     // The tabs need not show the new bytes yet (the file watcher may be slow under load): the reload reads the
     // files anew. (On the code before the fix the test fails at the prompt below: the restored tabs stay plain.)
-    await editorStateStored();
+    await editorStateStored(page, ['secrets.sops.yaml', '.env.production']);
 
     await page.reload();
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });

@@ -140,6 +140,43 @@ export async function notification(page, re, timeout = 15_000) {
   return text;
 }
 
+/**
+ * Waits until the web workbench has stored its open editors (the editor part's memento in IndexedDB, written
+ * every few seconds by BrowserStorageService's flush, not reliably at a reload) holding every one of `names`,
+ * or, `present: false`, none of them: a page reload sooner restores the editors of an older state.
+ */
+export async function editorStateStored(page, names, { present = true, timeout = 30_000 } = {}) {
+  const stored = () => page.evaluate(async () => {
+    const idb = globalThis.indexedDB;
+    const values = [];
+    for (const { name } of await idb.databases()) {
+      if (!name?.startsWith('vscode-web-state-db')) continue;
+      values.push(await new Promise(resolve => {
+        const open = idb.open(name);
+        open.onerror = () => resolve('');
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains('ItemTable')) { db.close(); resolve(''); return; }
+          // The editor part's memento (its groups and their editors), not the history of recent editors.
+          const get = db.transaction('ItemTable').objectStore('ItemTable').get('memento/workbench.parts.editor');
+          get.onsuccess = () => { db.close(); resolve(String(get.result ?? '')); };
+          get.onerror = () => { db.close(); resolve(''); };
+        };
+      }));
+    }
+    return values;
+  }).catch(() => []);
+  const holds = values => values.some(v => names.every(n => v.includes(n)));
+  const lacks = values => values.every(v => names.every(n => !v.includes(n)));
+  const end = Date.now() + timeout;
+  for (;;) {
+    const values = await stored();
+    if (present ? holds(values) : lacks(values)) return;
+    if (Date.now() > end) throw new Error(`the workbench's stored editors did not ${present ? 'come to hold' : 'drop'} ${names.join(', ')}`);
+    await page.waitForTimeout(250);
+  }
+}
+
 export async function screenshot(page, name) {
   fs.mkdirSync(artifactsDir, { recursive: true });
   const file = path.join(artifactsDir, `${name}.png`);
