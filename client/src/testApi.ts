@@ -80,6 +80,11 @@ export interface NoteSealApi {
   windowClosing(): Promise<void>;
   /** A fresh worker (locked) whose every note write first waits `ms` (a slow disk; 0: back to normal). */
   setSlowSaves(ms: number): Promise<void>;
+  /**
+   * Resolves once every note write VS Code was told had ended is really on disk (a write that outlasts
+   * SAVE_DEADLINE_MS is reported done and finished in the background, encFsProvider.ts): before reading a file back.
+   */
+  whenWritten(): Promise<void>;
   /** Search (issue 16): the view's search over the workspace folders, and opening a result as a click does. */
   /** The warnings notes opened with so far (an untrusted writer, a refused list), newest last. */
   openWarnings(): readonly string[];
@@ -159,6 +164,7 @@ export function testApiFor(context: vscode.ExtensionContext, parts: TestApiParts
       await worker.restartWith({});
       await vault.refresh();
     },
+    whenWritten: () => fsProvider.whenWritten(),
     setSlowSaves: async ms => {
       await worker.restartWith({ testSlowSaveMs: ms });
       await vault.refresh();

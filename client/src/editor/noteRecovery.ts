@@ -271,14 +271,15 @@ export class NoteRecovery {
       if (await this.seal(doc)) { sealed.push(doc.uri.path); await this.discardChanges(doc); } else keptOpen.push(doc.uri.path);
     }
     await this.files.writtenWithin(CLOSE_WAIT_MS);
+    // Sealed copies of closed notes wait for the next unlock, not for this window's save: at once, so that a
+    // seal of the same note meanwhile (a save that fails after the unlock) adds a copy instead of replacing it.
+    for (const p of sealed) this.copies.delete(vscode.Uri.from({ scheme: NOTESEAL_SCHEME, path: p }).toString());
     // Closed is not unseen: VS Code keeps the models and reopens them without a read (lockedUnseen.ts). So the
     // models are emptied first, while their tabs are still open: closed first, a tab reopened in the moment
     // before VS Code had reloaded its model showed the note (seen once after Restart Worker, lockUnseen.test).
     await hideCachedNotes(this.files, this.log);
     const tabs = vscode.window.tabGroups.all.flatMap(g => g.tabs).filter(t => showsDecrypted(t, names) && !keptOpen.includes(noteOf(t)?.path ?? ''));
     if (tabs.length) await vscode.window.tabGroups.close(tabs, true).then(undefined, () => undefined);
-    // Sealed copies of closed notes wait for the next unlock, not for this window's save.
-    for (const p of sealed) this.copies.delete(vscode.Uri.from({ scheme: NOTESEAL_SCHEME, path: p }).toString());
     return { sealed, keptOpen };
   }
 

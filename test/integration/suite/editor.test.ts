@@ -59,6 +59,7 @@ describe('the noteseal: file system', () => {
     const dir = freshDir('fs-write');
     const secret = canary();
     await vscode.workspace.fs.writeFile(noteUri(path.join(dir, 'a.md.enc')), Buffer.from(`# A\n${secret}\n`));
+    await (await api()).whenWritten();
     assert.deepEqual(fs.readdirSync(dir), ['a.md.enc'], 'only the .enc file exists: no temp file, no plaintext copy');
     assertNoPlaintext(path.join(dir, 'a.md.enc'), secret);
     assert.equal(Buffer.from(await vscode.workspace.fs.readFile(noteUri(path.join(dir, 'a.md.enc')))).toString(), `# A\n${secret}\n`);
@@ -99,6 +100,7 @@ describe('the noteseal: file system', () => {
     await writeEncExternally(file, 'mode');
     fs.chmodSync(file, 0o640);
     await vscode.workspace.fs.writeFile(noteUri(file), Buffer.from('changed'));
+    await (await api()).whenWritten();
     assert.equal(fs.statSync(file).mode & 0o777, 0o640);
     assert.equal(await readEncExternally(file), 'changed');
   });
@@ -221,6 +223,7 @@ describe('editing encrypted notes', () => {
     const doc = vscode.workspace.textDocuments.find(d => d.uri.toString() === noteUri(file).toString());
     assert.equal(doc?.getText(), 'typed while locked', 'the restored editor holds what was typed');
     await doc.save();
+    await noteseal.whenWritten();
     assert.equal(await readEncExternally(file), 'typed while locked');
     await closeAllEditors();
   });

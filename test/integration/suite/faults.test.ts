@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { closeAllEditors, freshDir, noteUri, readEncExternally, sleep, unlocked, waitUntil, writeEncExternally } from './helpers';
+import { api, closeAllEditors, freshDir, noteUri, readEncExternally, sleep, unlocked, waitUntil, writeEncExternally } from './helpers';
 
 describe('faults: a full disk', () => {
   let mountPoint = '';
@@ -42,6 +42,7 @@ describe('faults: a full disk', () => {
     // Once there is room again, the same editor saves.
     fs.rmSync(path.join(mountPoint, 'filler.bin'));
     assert.equal(await editor.document.save(), true);
+    await (await api()).whenWritten();
     assert.ok((await readEncExternally(file)).endsWith('x'.repeat(20_000)));
   });
 });

@@ -32,6 +32,7 @@ describe('sharing', () => {
     try { await addMember(k, dir, bob.public.text, { name: 'bob', firstName: 'me' }); } finally { k.lock(); }
     const file = path.join(dir, 'team.env.enc');
     await vscode.workspace.fs.writeFile(noteUri(file), Buffer.from('TOKEN=shared-in-vscode'));
+    await (await api()).whenWritten();
     const bytes = fs.readFileSync(file);
     assert.deepEqual(parseHeader(bytes).stanzas.map(s => s.type), [1, 5, 6], 'mine, bob\'s X-Wing stanza, the write signature');
     assert.equal((await decryptBuffer(bytes, async st => unwrapWithReceivingKeys(st, [bob.receiving])!)).toString(), 'TOKEN=shared-in-vscode');
@@ -72,6 +73,8 @@ describe('sharing', () => {
       for (const m of asked[0]!.members) assert.match(m.fingerprint, /^[0-9a-f]{4}( [0-9a-f]{4}){3}$/);
       await vscode.workspace.fs.writeFile(noteUri(file), Buffer.from('TOKEN=offered'));
       assert.equal(asked.length, 2, 'asked again, accepted');
+      // Reported done after SAVE_DEADLINE_MS and finished in the background (CI run 16 read it too soon).
+      await noteseal.whenWritten();
       assert.equal((await decryptBuffer(fs.readFileSync(file), async st => unwrapWithReceivingKeys(st, [bob.receiving])!)).toString(), 'TOKEN=offered');
       await vscode.workspace.fs.writeFile(noteUri(file), Buffer.from('TOKEN=again'));
       assert.equal(asked.length, 2, 'accepted once: no further question');
@@ -129,6 +132,7 @@ describe('sharing', () => {
       answer = true;
       await (await vscode.window.showTextDocument(doc)).edit(e => e.insert(new vscode.Position(0, 0), '# mine\n!'));
       await waitUntil('the save', async () => !doc.isDirty || await doc.save().then(ok => ok, () => false));
+      await (await api()).whenWritten();
       const check = await checkWriteSignature(file);
       assert.equal(check.state, 'valid');
       assert.equal(check.state === 'valid' && check.signer, Buffer.from(me.signingKey!).toString('hex'));
@@ -136,6 +140,7 @@ describe('sharing', () => {
       answer = false;
       await (await vscode.window.showTextDocument(doc)).edit(e => e.insert(new vscode.Position(0, 0), '?'));
       assert.equal(await doc.save(), true);
+      await (await api()).whenWritten();
       assert.equal(asked.length, asks, 'asked once per session');
       assert.equal(await readEncExternally(file), '?# mine\n!run ./install.sh\n');
     } finally {
