@@ -82,6 +82,9 @@ async function pickMember(worker: WorkerClient, folder: vscode.Uri, title: strin
 const openWarningsShown: string[] = [];
 export function openWarningsSoFar(): readonly string[] { return openWarningsShown; }
 
+/** How long Share It Now waits for its save to reach the disk before it checks who can read the note. */
+const SHARE_WRITE_WAIT_MS = 30_000;
+
 export function registerSharing(context: vscode.ExtensionContext, worker: WorkerClient, vault: VaultController,
   command: (id: string, run: (...args: never[]) => unknown) => void, noteChanges: vscode.Event<vscode.FileChangeEvent[]>): void {
   // The worker's list search stops at the nearer of the repository's top and the workspace folder.
@@ -188,6 +191,9 @@ export function registerSharing(context: vscode.ExtensionContext, worker: Worker
     const open = vscode.workspace.textDocuments.find(d => d.uri.toString() === view.toString());
     if (open?.isDirty) { if (!(await open.save())) throw new Error(vscode.l10n.t('the note could not be saved, so it is not shared yet.')); }
     else await vscode.workspace.fs.writeFile(view, await vscode.workspace.fs.readFile(view));
+    // A save that outlasts the provider's deadline is reported done and finished in the background
+    // (encFsProvider.ts SAVE_DEADLINE_MS): checked before it lands, the note looked "still not encrypted".
+    await vault.whenWritten(SHARE_WRITE_WAIT_MS);
     decorations.refresh();
     const after = await worker.request(Method.sharingDescribe, { path: file });
     const still = after.access.notYet.filter(n => to.includes(n));
